@@ -1,0 +1,1 @@
+"""octolane-import: move CRM exports into Octolane."""

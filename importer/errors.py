@@ -1,0 +1,144 @@
+"""The importer's exception tree.
+
+Every error the importer raises on purpose derives from :class:`ImporterError`;
+foreign exceptions (httpx, pydantic, yaml, pandas, openpyxl) are translated
+where they enter, with ``raise ... from exc``. A traceback that reaches the
+user is a bug.
+
+::
+
+    ImporterError
+    ├── UsageError            bad flags or settings                   (exit 2)
+    ├── SourceError           the input file cannot be read            (exit 2)
+    ├── MappingError          the mapping file is invalid / mismatched (exit 2)
+    ├── ApiError              the API answered with an error status
+    │   ├── BadRequestError       400, 413, 422: the payload is wrong (not retried)
+    │   ├── AuthenticationError   401, 403: bad or missing key (run aborts)
+    │   ├── NotFoundError         404: e.g. unknown pipeline_id (not retried)
+    │   ├── RateLimitedError      429: slow down; carries ``retry_after_s``
+    │   └── ServerError           5xx: Octolane's side (retried)
+    ├── TransportError        timeout, connection refused/reset (retried)
+    └── AbortedError          the run was stopped (bad key, sick server, Ctrl-C) (exit 3)
+
+Messages say what went wrong, where (file, row, column, YAML key path) and
+what to do about it. No exception ever carries the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "AbortedError",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ImporterError",
+    "MappingError",
+    "NotFoundError",
+    "RateLimitedError",
+    "ServerError",
+    "SourceError",
+    "TransportError",
+    "UsageError",
+]
+
+
+class ImporterError(Exception):
+    """Root of every error the importer raises on purpose."""
+
+    exit_code: int = 2
+
+
+class UsageError(ImporterError):
+    """A flag, setting or argument is wrong."""
+
+
+class SourceError(ImporterError):
+    """The input file cannot be read (missing, empty, binary, unknown sheet, ...)."""
+
+
+class MappingError(ImporterError):
+    """The mapping file is invalid or does not fit the input's columns."""
+
+
+class ApiError(ImporterError):
+    """Octolane answered with an error status.
+
+    Attributes:
+        status_code: the HTTP status.
+        message: the API's ``message`` (or a short description when the body had none).
+        field_errors: the API's ``errors`` object, field name -> message.
+    """
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        field_errors: Mapping[str, str] | None = None,
+        *,
+        endpoint: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.message = message
+        self.field_errors: dict[str, str] = dict(field_errors or {})
+        self.endpoint = endpoint
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = f"{self.endpoint}: " if self.endpoint else ""
+        text = f"{where}HTTP {self.status_code}: {self.message}"
+        if self.field_errors:
+            fields = "; ".join(f"{k}: {v}" for k, v in self.field_errors.items())
+            text += f" ({fields})"
+        return text
+
+
+class BadRequestError(ApiError):
+    """400/413/422: the request itself is wrong; retrying will not help."""
+
+
+class AuthenticationError(ApiError):
+    """401/403: the API key is missing, unknown or not allowed."""
+
+
+class NotFoundError(ApiError):
+    """404: a referenced resource (pipeline, stage) does not exist."""
+
+
+class RateLimitedError(ApiError):
+    """429: too many requests. ``retry_after_s`` is the server's Retry-After, if any."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        field_errors: Mapping[str, str] | None = None,
+        *,
+        endpoint: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(status_code, message, field_errors, endpoint=endpoint)
+
+
+class ServerError(ApiError):
+    """5xx: a failure on Octolane's side; worth retrying."""
+
+
+class TransportError(ImporterError):
+    """The request did not get an HTTP answer: timeout, refused or reset connection."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint
+        super().__init__(f"{endpoint}: {message}" if endpoint else message)
+
+
+class AbortedError(ImporterError):
+    """The run was stopped before it finished: bad key, a sick server, or Ctrl-C."""
+
+    exit_code = 3
