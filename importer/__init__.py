@@ -1,1 +1,56 @@
-"""octolane-import: move CRM exports into Octolane."""
+"""octolane-import: move CRM exports (CSV, TSV, XLSX) into Octolane.
+
+The public API::
+
+    from importer import run_import, load_mapping
+
+    report = run_import("leads.csv", "hubspot", dry_run=True, results_path="results.csv")
+    print(report.counts, report.planned)
+
+Names are imported lazily, so ``import importer.sandbox`` (or any one stage)
+does not load the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "run_import": "importer.pipeline",
+    "ImportReport": "importer.pipeline",
+    "ReadOptions": "importer.pipeline",
+    "load_mapping": "importer.mapping",
+    "MappingFile": "importer.mapping",
+    "Settings": "importer.settings",
+    **{
+        name: "importer.errors"
+        for name in (
+            "AbortedError",
+            "ApiError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ImporterError",
+            "MappingError",
+            "NotFoundError",
+            "RateLimitedError",
+            "ServerError",
+            "SourceError",
+            "TransportError",
+            "UsageError",
+        )
+    },
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'importer' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

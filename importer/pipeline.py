@@ -1,0 +1,298 @@
+"""``run_import``: read → map → validate → plan → send → write, in one library call.
+
+The CLI is a thin shell over this function; anything a flag does can be done
+from Python.
+
+Example:
+    >>> report = run_import("leads.csv", "hubspot", dry_run=True)   # doctest: +SKIP
+    >>> report.counts["would_import"], report.planned                # doctest: +SKIP
+    (287, {'contacts': 250, 'accounts': 12})
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from importer.errors import ImporterError, UsageError
+from importer.mapping import MappingFile, bind_mapping, load_mapping
+from importer.planning import ImportPlan, Planner, RowPlan
+from importer.reading import SourceInfo, open_source
+from importer.results import RowResult, write_failures, write_results
+from importer.settings import Settings
+from importer.validation import validate_batch
+
+__all__ = ["ImportReport", "ReadOptions", "run_import"]
+
+Progress = Callable[[str, int], None]  # (phase, rows done so far)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read the input file; ``None`` means detect."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What a run did: every count a summary needs, and where the files are."""
+
+    source: SourceInfo
+    mapping: str
+    dry_run: bool
+    rows_read: int = 0
+    blank_rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rows_with_warnings: int = 0
+    mapping_warnings: list[str] = field(default_factory=list)
+    planned: dict[str, int] = field(default_factory=dict)
+    distinct: dict[str, int] = field(default_factory=dict)
+    plan: ImportPlan = field(default_factory=ImportPlan)
+    rows: list[RowPlan] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
+    results_path: Path | None = None
+    failures_path: Path | None = None
+    failures_written: int = 0
+    send: Any = None  # sending.SendReport on a real run
+    aborted: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows fine, 1 some rows rejected or failed, 3 the run was aborted."""
+        if self.aborted:
+            return 3
+        bad = sum(self.counts.get(s, 0) for s in ("invalid", "failed", "not_sent"))
+        return 1 if bad else 0
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_read / self.elapsed_s if self.elapsed_s else 0.0
+
+
+def run_import(
+    path: str | Path,
+    mapping: str | Path | MappingFile,
+    *,
+    dry_run: bool = False,
+    pipeline_id: str | None = None,
+    read: ReadOptions = ReadOptions(),
+    limit: int | None = None,
+    results_path: str | Path | None = None,
+    failures_path: str | Path | None = None,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
+    sandbox: bool = False,
+    client: Any = None,
+    batch_rows: int = 50_000,
+) -> ImportReport:
+    """Import ``path`` through ``mapping``; with ``dry_run`` nothing is sent.
+
+    Args:
+        path: the CSV/TSV/XLSX export.
+        mapping: a mapping file path, a preset name (``hubspot``) or a loaded mapping.
+        dry_run: validate and plan only.
+        pipeline_id: the deals' pipeline; overrides the mapping's ``options.pipeline_id``.
+        read: encoding/delimiter/sheet/header-row overrides.
+        limit: import only the first N data rows.
+        results_path: where to write the results CSV (``None``: not written).
+        failures_path: where to write the rejected/failed rows (``None``: not written).
+        progress: called as ``progress(phase, rows_done)``, for a progress bar.
+        settings: key, base URL, concurrency, rate, timeout (default: from the
+            ``OCTOLANE_*`` environment variables).
+        sandbox: start the local Octolane sandbox and import into it.
+        client: an :class:`~importer.client.OctolaneClient` to send with instead
+            of one built from ``settings`` (another target, or a test double).
+
+    Returns:
+        An :class:`ImportReport`. Bad rows never raise; a file, mapping or
+        usage problem raises an :class:`~importer.errors.ImporterError`.
+    """
+    started = time.perf_counter()
+    settings = settings or Settings.from_env()
+    mapping_file = _load(mapping)
+    pipeline_id = pipeline_id or mapping_file.options.pipeline_id or settings.pipeline_id
+    if not dry_run and not sandbox and client is None and settings.api_key is None:
+        raise UsageError(
+            "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
+        )
+    if mapping_file.opportunity is not None and not pipeline_id:
+        raise UsageError(
+            f"{mapping_file.source} maps deals, which need a pipeline: pass --pipeline-id, set "
+            "OCTOLANE_PIPELINE_ID, or set options.pipeline_id in the mapping"
+        )
+    with open_source(path, batch_rows=batch_rows, **_read_kwargs(read)) as source:
+        report = ImportReport(source.info, mapping_file.source, dry_run)
+        planner = Planner(pipeline_id=pipeline_id)
+        bound = None
+        for row_numbers, rows in _limited(source.batches(), limit):
+            if bound is None:
+                bound = bind_mapping(
+                    mapping_file, source.info.columns, rows, input_name=source.info.path.name
+                )
+                report.mapping_warnings = list(bound.warnings)
+            planner.add(validate_batch(bound, row_numbers, rows, pipeline_id=pipeline_id))
+            report.rows_read += len(rows)
+            if progress:
+                progress("read", report.rows_read)
+        report.blank_rows = source.blank_rows
+    report.plan = planner.finish()
+    report.rows = planner.rows
+    report.planned = report.plan.by_endpoint()
+    report.distinct = _distinct(planner)
+    if not dry_run and bound is not None:
+        report.send = send_import(report.plan, settings, client=client, progress=progress)
+        report.aborted = report.send.aborted
+    report.results = row_results(planner.rows, report.send)
+    _count(report)
+    report.elapsed_s = time.perf_counter() - started
+    _write(report, path, read, results_path, failures_path)
+    return report
+
+
+def send_import(plan: ImportPlan, settings: Settings, *, client: Any = None, progress=None) -> Any:
+    """Send a plan for real (filled in with the sending issue)."""
+    raise UsageError("sending is not implemented yet: use --dry-run")
+
+
+def _load(mapping: str | Path | MappingFile) -> MappingFile:
+    if isinstance(mapping, MappingFile):
+        return mapping
+    try:
+        from importer.presets import resolve_mapping_path
+    except ImportError:  # presets module not installed in this checkout
+        return load_mapping(mapping)
+    return load_mapping(resolve_mapping_path(str(mapping)))
+
+
+def _read_kwargs(read: ReadOptions) -> dict[str, Any]:
+    return {k: getattr(read, k) for k in ReadOptions.__slots__ if getattr(read, k) is not None}
+
+
+def _limited(batches, limit: int | None) -> Iterator[tuple[list[int], list[list[str]]]]:
+    remaining = limit
+    for batch in batches:
+        numbers, rows = batch.row_numbers, batch.rows
+        if remaining is not None:
+            numbers, rows = numbers[:remaining], rows[:remaining]
+            remaining -= len(rows)
+        if rows:
+            yield numbers, rows
+        if remaining is not None and remaining <= 0:
+            return
+
+
+def _distinct(planner: Planner) -> dict[str, int]:
+    counts = Counter(e.endpoint for e in planner.entities.values())
+    return {name: counts.get(name, 0) for name in ("accounts", "contacts", "opportunities", "notes")}
+
+
+# ---- row outcomes ---------------------------------------------------------------
+
+_ID_OF = {
+    "accounts": "company_id",
+    "contacts": "people_id",
+    "opportunities": "opportunity_id",
+    "notes": "note_id",
+}
+
+
+def row_results(rows: Sequence[RowPlan], send: Any = None) -> list[RowResult]:
+    """Each row's line for the results file; with a send report, its real outcome."""
+    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    results = []
+    for plan in rows:
+        result = RowResult(
+            plan.row,
+            plan.status,
+            plan.domain,
+            plan.email,
+            message=plan.message,
+            warnings=plan.warnings or (),
+            duplicate_of=plan.duplicate_of,
+            requests=plan.requests,
+        )
+        if plan.errors:
+            result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
+        if send is not None and plan.status in ("would_import", "duplicate"):
+            _apply_outcomes(result, plan, outcomes)
+        results.append(result)
+    return results
+
+
+def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
+    failed = not_sent = None
+    for key in plan.requests:
+        outcome = outcomes.get(key)
+        if outcome is None or outcome.status == "not_sent":
+            not_sent = not_sent or outcome
+            continue
+        if outcome.status == "failed":
+            failed = failed or outcome
+            continue
+        id_name = _ID_OF[outcome.endpoint]
+        if outcome.ids.get(id_name):
+            result.ids[id_name] = outcome.ids[id_name]
+    if failed is not None:
+        result.status, result.http_status = "failed", failed.http_status
+        result.error_fields = tuple(failed.field_errors)
+        result.message = failed.message
+    elif not_sent is not None or any(k not in outcomes for k in plan.requests):
+        result.status = "not_sent"
+        result.message = getattr(not_sent, "message", "") or "not sent: the run stopped first"
+    elif result.status == "would_import":
+        result.status = "imported"
+
+
+def _count(report: ImportReport) -> None:
+    report.counts = dict(Counter(r.status for r in report.results))
+    reasons: Counter[str] = Counter()
+    for plan in report.rows:
+        for error in plan.errors or ():
+            reasons[f"{error.field}: {_generic(error.message)}"] += 1
+    for result in report.results:
+        if result.status == "failed":
+            reasons[f"HTTP {result.http_status}: {_generic(result.message)}"] += 1
+    report.rejected_by_reason = dict(reasons.most_common())
+    report.rows_with_warnings = sum(1 for r in report.results if r.warnings)
+
+
+def _generic(message: str) -> str:
+    """A message with the row's own values taken out, to group rows by reason."""
+    return re.sub(r"'[^']*'", "'…'", message)
+
+
+def _write(report: ImportReport, path, read, results_path, failures_path) -> None:
+    if results_path is not None:
+        report.results_path = Path(results_path)
+        write_results(report.results_path, report.results)
+    if failures_path is not None:
+        errors = {
+            r.row: r.message or r.status
+            for r in report.results
+            if r.status in ("invalid", "failed", "not_sent")
+        }
+        report.failures_path = Path(failures_path)
+        report.failures_written = write_failures(
+            report.failures_path, report.source.columns, _reread(path, read), errors
+        )
+
+
+def _reread(path, read: ReadOptions) -> Iterator[tuple[int, list[str]]]:
+    """A second streaming pass over the input, for the failures file's original cells."""
+    try:
+        with open_source(path, **_read_kwargs(read)) as source:
+            for batch in source.batches():
+                yield from zip(batch.row_numbers, batch.rows, strict=True)
+    except ImporterError:  # the file changed under us: the results file still holds every row
+        return

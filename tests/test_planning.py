@@ -1,0 +1,167 @@
+"""The planner: each entity once, no redundant request, dependency order, every row accounted for."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.planning import Planner
+from importer.validation import FieldError, RowVerdict
+
+PIPE = "00000000-0000-4000-8000-000000000001"
+
+
+def contact_row(row, email, first=None, domain=None, *, account=True):
+    domain = domain or email.split("@")[1]
+    verdict = RowVerdict(row, domain=domain, email=email)
+    verdict.contact = {"email": email, **({"first_name": first} if first else {})}
+    if account:
+        verdict.account = {"domain": domain}
+    return verdict
+
+
+def deal_row(row, domain, email, name, extra=()):
+    verdict = RowVerdict(row, domain=domain, email=email)
+    related = {"account_domain": domain, "primary_contact_email": email}
+    if extra:
+        related["additional_contact_emails"] = list(extra)
+    verdict.opportunity = {"pipeline_id": PIPE, "opportunity": {"name": name}, "related_objects": related}
+    return verdict
+
+
+def plan_of(verdicts):
+    planner = Planner(pipeline_id=PIPE)
+    planner.add(verdicts)
+    return planner, planner.finish()
+
+
+def test_a_contact_create_covers_the_account_of_its_email_domain():
+    _, plan = plan_of([contact_row(2, "jo@acme.com", "Jo"), contact_row(3, "al@acme.com", "Al")])
+    assert [(r.endpoint, r.key) for r in plan.requests] == [
+        ("contacts", "contact:jo@acme.com"),
+        ("contacts", "contact:al@acme.com"),
+    ]
+
+
+def test_an_account_whose_domain_no_contact_covers_gets_its_own_create():
+    _, plan = plan_of([contact_row(2, "jo@mail.acme.com", "Jo", domain="acme.com")])
+    assert [r.key for r in plan.requests] == ["account:acme.com", "contact:jo@mail.acme.com"]
+    assert plan.requests[0].rows == (2,)
+
+
+def test_a_deal_covers_its_account_and_unnamed_contacts_but_not_named_ones():
+    rows = [
+        contact_row(2, "jo@acme.com", "Jo"),
+        contact_row(3, "al@acme.com"),
+        deal_row(2, "acme.com", "jo@acme.com", "Renewal", extra=["al@acme.com"]),
+    ]
+    planner, plan = plan_of(rows)
+    keys = [r.key for r in plan.requests]
+    assert keys == ["contact:jo@acme.com", f"opportunity:{PIPE}:acme.com:Renewal"]
+    assert plan.requests[1].depends_on == ("contact:jo@acme.com",)
+
+
+def test_the_same_row_twice_is_a_duplicate_sharing_its_requests():
+    planner, plan = plan_of([contact_row(2, "jo@acme.com", "Jo"), contact_row(3, "jo@acme.com", "Jo")])
+    first, second = planner.rows
+    assert (first.status, second.status, second.duplicate_of) == ("would_import", "duplicate", 2)
+    assert second.requests == first.requests == ("contact:jo@acme.com",)
+    assert plan.requests[0].rows == (2, 3)
+
+
+def test_conflicting_names_warn_and_the_first_value_is_sent():
+    planner, plan = plan_of([contact_row(2, "jo@acme.com", "Jo"), contact_row(5, "jo@acme.com", "Joanna")])
+    assert planner.rows[1].warnings == [
+        "contact.first_name 'Joanna' differs from row 2's 'Jo'; row 2's value is sent"
+    ]
+    assert plan.requests[0].payload == {"email": "jo@acme.com", "first_name": "Jo"}
+
+
+def test_a_later_row_fills_a_name_the_first_left_empty():
+    _, plan = plan_of([contact_row(2, "jo@acme.com"), contact_row(3, "jo@acme.com", "Jo")])
+    assert plan.requests[0].payload == {"email": "jo@acme.com", "first_name": "Jo"}
+
+
+def test_the_same_deal_on_two_rows_is_one_request_with_both_contacts():
+    rows = [deal_row(2, "acme.com", "jo@acme.com", "Renewal"), deal_row(3, "acme.com", "al@acme.com", "Renewal")]
+    planner, plan = plan_of(rows)
+    assert len(plan.requests) == 1
+    assert plan.requests[0].payload["related_objects"] == {
+        "account_domain": "acme.com",
+        "primary_contact_email": "jo@acme.com",
+        "additional_contact_emails": ["al@acme.com"],
+    }
+    assert plan.requests[0].rows == (2, 3)
+
+
+def test_a_note_depends_on_the_requests_that_ensure_its_links():
+    verdict = contact_row(2, "jo@acme.com", "Jo")
+    verdict.note = {"note": {"title": "Hi"}, "account_domains": ["acme.com"], "contact_emails": ["jo@acme.com"]}
+    _, plan = plan_of([verdict])
+    note = plan.requests[-1]
+    assert note.endpoint == "notes" and note.key.startswith("note:")
+    assert note.depends_on == ("contact:jo@acme.com",)
+
+
+def test_invalid_and_skipped_rows_plan_nothing_but_are_kept():
+    bad = RowVerdict(2, errors=[FieldError("contact.email", "column 'Email'", "is empty")])
+    skipped = RowVerdict(3, skipped="gmail.com is a personal email domain")
+    planner, plan = plan_of([bad, skipped])
+    assert plan.requests == []
+    assert [(r.row, r.status) for r in planner.rows] == [(2, "invalid"), (3, "skipped")]
+    assert planner.rows[0].message == "contact.email (column 'Email'): is empty"
+
+
+# ---- properties ------------------------------------------------------------------
+
+domains = st.sampled_from(["acme.com", "globex.io", "initech.co.uk", "umbrella.de"])
+locals_ = st.sampled_from(["jo", "al", "sam", "kim"])
+names = st.sampled_from([None, "Jo", "Al"])
+deals = st.sampled_from([None, "Renewal", "Upsell"])
+
+
+@st.composite
+def verdicts(draw):
+    rows = []
+    for row in range(2, 2 + draw(st.integers(0, 25))):
+        domain = draw(domains)
+        email = f"{draw(locals_)}@{domain}"
+        verdict = contact_row(row, email, draw(names), domain)
+        deal = draw(deals)
+        if deal:
+            verdict.opportunity = deal_row(row, domain, email, deal).opportunity
+        if draw(st.booleans()):
+            verdict.note = {"note": {"title": "t"}, "account_domains": [domain], "contact_emails": [email]}
+        rows.append(verdict)
+    return rows
+
+
+def _rows_copy(rows):
+    import copy
+
+    return copy.deepcopy(rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(verdicts(), st.randoms())
+def test_plan_invariants(rows, random):
+    planner, plan = plan_of(_rows_copy(rows))
+    keys = [r.key for r in plan.requests]
+    # each entity planned at most once; each domain and email at most once per endpoint
+    assert len(keys) == len(set(keys))
+    emails = [r.payload["email"] for r in plan.requests if r.endpoint == "contacts"]
+    assert len(emails) == len(set(emails))
+    # every input row exactly once, in input order
+    assert [r.row for r in planner.rows] == [v.row for v in rows]
+    # dependencies come earlier in the plan
+    position = {k: i for i, k in enumerate(keys)}
+    for i, request in enumerate(plan.requests):
+        assert all(position[d] < i for d in request.depends_on)
+    # every entity a row feeds is ensured by a planned request
+    for row in planner.rows:
+        assert set(row.requests) <= set(keys)
+    # the set of requests does not depend on row order
+    shuffled = _rows_copy(rows)
+    random.shuffle(shuffled)
+    _, plan2 = plan_of(shuffled)
+    assert sorted((r.endpoint, r.key) for r in plan2.requests) == sorted((r.endpoint, r.key) for r in plan.requests)

@@ -1,0 +1,58 @@
+"""Results and failures files: one line per row, formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from importer.results import FAILURE_COLUMNS, RESULT_COLUMNS, RowResult, neutralise, write_failures, write_results
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("=SUM(A1:A9)", "'=SUM(A1:A9)"),
+        ("+1 555 0100", "'+1 555 0100"),
+        ("-2+3", "'-2+3"),
+        ("@cmd", "'@cmd"),
+        ("\t=1", "'\t=1"),
+        ("jo@acme.com", "jo@acme.com"),
+        ("", ""),
+        ("Acme = great", "Acme = great"),
+    ],
+)
+def test_neutralise(cell, expected):
+    assert neutralise(cell) == expected
+
+
+def read(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_results_file_has_one_line_per_row(tmp_path):
+    path = tmp_path / "out" / "results.csv"
+    results = [
+        RowResult(2, "would_import", "acme.com", "jo@acme.com", requests=("contact:jo@acme.com",)),
+        RowResult(3, "invalid", message="contact.email (column 'Email'): is empty", error_fields=("contact.email",)),
+        RowResult(4, "duplicate", duplicate_of=2, warnings=("=danger", "second")),
+    ]
+    assert write_results(path, results) == 3
+    lines = read(path)
+    assert lines[0] == list(RESULT_COLUMNS)
+    assert [line[:2] for line in lines[1:]] == [["2", "would_import"], ["3", "invalid"], ["4", "duplicate"]]
+    assert lines[2][RESULT_COLUMNS.index("error_fields")] == "contact.email"
+    assert lines[3][RESULT_COLUMNS.index("warnings")] == "'=danger | second"
+    assert lines[3][RESULT_COLUMNS.index("duplicate_of")] == "2"
+
+
+def test_failures_file_keeps_the_original_columns(tmp_path):
+    path = tmp_path / "failures.csv"
+    rows = [(2, ["jo@acme.com", "Jo"]), (3, ["", "=cmd|' /C calc'!A0"]), (4, ["al@x.com", "Al"])]
+    written = write_failures(path, ["Email", "First Name"], iter(rows), {3: "contact.email: is empty"})
+    assert written == 1
+    assert read(path) == [
+        ["Email", "First Name", *FAILURE_COLUMNS],
+        ["", "'=cmd|' /C calc'!A0", "3", "contact.email: is empty"],
+    ]
