@@ -49,25 +49,70 @@ def cli() -> None:
 
 @cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("-m", "--mapping", required=True, help="Mapping YAML file, or a preset name (hubspot, pipedrive, ...).")
+@click.option(
+    "-m",
+    "--mapping",
+    required=True,
+    help="Mapping YAML file, or a preset name (hubspot, pipedrive, ...).",
+)
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send nothing.")
-@click.option("--sandbox", is_flag=True, help="Start the local Octolane sandbox and import into it.")
-@click.option("--api-key", envvar="OCTOLANE_API_KEY", help="Octolane API key [env OCTOLANE_API_KEY].")
-@click.option("--base-url", envvar="OCTOLANE_BASE_URL", help="API base URL [env OCTOLANE_BASE_URL].")
-@click.option("--pipeline-id", envvar="OCTOLANE_PIPELINE_ID", help="Pipeline for deals [env OCTOLANE_PIPELINE_ID].")
+@click.option(
+    "--sandbox", is_flag=True, help="Start the local Octolane sandbox and import into it."
+)
+@click.option(
+    "--api-key", envvar="OCTOLANE_API_KEY", help="Octolane API key [env OCTOLANE_API_KEY]."
+)
+@click.option(
+    "--base-url", envvar="OCTOLANE_BASE_URL", help="API base URL [env OCTOLANE_BASE_URL]."
+)
+@click.option(
+    "--pipeline-id",
+    envvar="OCTOLANE_PIPELINE_ID",
+    help="Pipeline for deals [env OCTOLANE_PIPELINE_ID].",
+)
 @click.option("--encoding", help="Input encoding (default: detected).")
 @click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
 @click.option("--sheet", help="XLSX sheet name or index (default: the first).")
-@click.option("--header-row", type=click.IntRange(min=1), help="XLSX header row number (default: found).")
+@click.option(
+    "--header-row", type=click.IntRange(min=1), help="XLSX header row number (default: found)."
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Import only the first N rows.")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=10, show_default=True, help="Requests in flight.")
-@click.option("--rate", type=click.FloatRange(min=0.1), help="Fixed requests per minute (default: adaptive).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Per-request timeout, seconds.")
-@click.option("--out", type=click.Path(path_type=Path), help="Results CSV (default: FILE.results.csv in the current folder).")
-@click.option("--failures", type=click.Path(path_type=Path), help="Failures CSV (default: FILE.failures.csv).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=10,
+    show_default=True,
+    help="Requests in flight.",
+)
+@click.option(
+    "--rate", type=click.FloatRange(min=0.1), help="Fixed requests per minute (default: adaptive)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Per-request timeout, seconds.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results CSV (default: FILE.results.csv in the current folder).",
+)
+@click.option(
+    "--failures", type=click.Path(path_type=Path), help="Failures CSV (default: FILE.failures.csv)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def import_command(file: Path, mapping: str, dry_run: bool, sandbox: bool, as_json: bool, quiet: bool, **options: Any) -> None:
+def import_command(
+    file: Path,
+    mapping: str,
+    dry_run: bool,
+    sandbox: bool,
+    as_json: bool,
+    quiet: bool,
+    **options: Any,
+) -> None:
     """Import FILE into Octolane through a mapping."""
     out = options.pop("out") or Path.cwd() / f"{file.stem}.results.csv"
     failures = options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv"
@@ -140,4 +185,3 @@ def _register_optional_commands() -> None:
         pass
     else:
         cli.add_command(map_command, "map")
-

@@ -64,7 +64,9 @@ class FieldSpec(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
-        given = [k for k in ("column", "columns", "template", "value") if getattr(self, k) is not None]
+        given = [
+            k for k in ("column", "columns", "template", "value") if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of column, columns, template or value"
@@ -172,7 +174,9 @@ def template_columns(template: str) -> tuple[str, ...]:
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"malformed template {template!r}: {exc} (use {{{{ }}}} for a brace)") from exc
+        raise ValueError(
+            f"malformed template {template!r}: {exc} (use {{{{ }}}} for a brace)"
+        ) from exc
     return tuple(name for _, name, _, _ in parts if name is not None)
 
 
@@ -368,7 +372,9 @@ def bind_mapping(
         present = [name for name, pos in positions.items() if pos is not None]
         where = f"{mapping.source}: {key}"
         if missing and spec.columns is not None and present:
-            warnings.append(f"{where}: column(s) {_names(missing)} not in {input_name}; using {_names(present)}")
+            warnings.append(
+                f"{where}: column(s) {_names(missing)} not in {input_name}; using {_names(present)}"
+            )
         elif missing:
             message = (
                 f"{where}: column {_names(missing)} is not in {input_name} "
@@ -380,7 +386,9 @@ def bind_mapping(
             continue
         getter, label = _getter(spec, positions, nulls)
         date_order = _decide_date_order(where, spec, getter, sample_rows, label)
-        chain = compose([_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms])
+        chain = compose(
+            [_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms]
+        )
         readers[key] = FieldReader(key, spec, label, getter, chain, required)
     return BoundMapping(mapping, readers, warnings, columns)
 

@@ -83,7 +83,7 @@ class RelatedObjects(BaseModel):
     model_config = _payload
     account_domain: Domain | None = None
     primary_contact_email: Email | None = None
-    additional_contact_emails: tuple[Email, ...] | None = None
+    additional_contact_emails: list[Email] | None = None
     owner_email: Email | None = None
 
 
@@ -107,8 +107,8 @@ class NotePayload(BaseModel):
 
     model_config = _payload
     note: NoteBody
-    account_domains: tuple[Domain, ...] | None = None
-    contact_emails: tuple[Email, ...] | None = None
+    account_domains: list[Domain] | None = None
+    contact_emails: list[Email] | None = None
 
 
 # ---- responses (the ``data`` object of a 200) --------------------------------

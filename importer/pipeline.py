@@ -11,7 +11,12 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
+import signal
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,11 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+from pydantic import SecretStr
+
+from importer.client import InboundClient
 from importer.errors import ImporterError, UsageError
 from importer.mapping import MappingFile, bind_mapping, load_mapping
 from importer.planning import ImportPlan, Planner, RowPlan
+from importer.ratelimit import RateLimiter
 from importer.reading import SourceInfo, open_source
 from importer.results import RowResult, write_failures, write_results
+from importer.sending import RequestOutcome, SendReport, send_plan
 from importer.settings import Settings
 from importer.validation import validate_batch
 
@@ -64,6 +75,7 @@ class ImportReport:
     failures_path: Path | None = None
     failures_written: int = 0
     send: Any = None  # sending.SendReport on a real run
+    landed: dict[str, int] | None = None  # --sandbox: records in the sandbox after the run
     aborted: str | None = None
     elapsed_s: float = 0.0
 
@@ -121,18 +133,45 @@ def run_import(
     started = time.perf_counter()
     settings = settings or Settings.from_env()
     mapping_file = _load(mapping)
-    pipeline_id = pipeline_id or mapping_file.options.pipeline_id or settings.pipeline_id
     if not dry_run and not sandbox and client is None and settings.api_key is None:
         raise UsageError(
             "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
         )
+    with contextlib.ExitStack() as stack:
+        box = stack.enter_context(_start_sandbox()) if sandbox else None
+        if box is not None:
+            settings = settings.model_copy(
+                update={"api_key": SecretStr(box.api_key), "base_url": box.base_url}
+            )
+        pipeline_id = (
+            pipeline_id
+            or mapping_file.options.pipeline_id
+            or settings.pipeline_id
+            or (box.pipeline_id if box else None)
+        )
+        report = _plan(path, mapping_file, pipeline_id, read, limit, progress, batch_rows)
+        report.dry_run = dry_run
+        if not dry_run and report.rows_read:
+            report.send = send_import(report.plan, settings, client=client, progress=progress)
+            report.aborted = report.send.aborted
+        if box is not None and not dry_run:
+            report.landed = _landed(box)
+    report.results = row_results(report.rows, report.send)
+    _count(report)
+    report.elapsed_s = time.perf_counter() - started
+    _write(report, path, read, results_path, failures_path)
+    return report
+
+
+def _plan(path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows):
+    """Read, map, validate and plan: the core, no network."""
     if mapping_file.opportunity is not None and not pipeline_id:
         raise UsageError(
             f"{mapping_file.source} maps deals, which need a pipeline: pass --pipeline-id, set "
             "OCTOLANE_PIPELINE_ID, or set options.pipeline_id in the mapping"
         )
     with open_source(path, batch_rows=batch_rows, **_read_kwargs(read)) as source:
-        report = ImportReport(source.info, mapping_file.source, dry_run)
+        report = ImportReport(source.info, mapping_file.source, True)
         planner = Planner(pipeline_id=pipeline_id)
         bound = None
         for row_numbers, rows in _limited(source.batches(), limit):
@@ -150,19 +189,107 @@ def run_import(
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = _distinct(planner)
-    if not dry_run and bound is not None:
-        report.send = send_import(report.plan, settings, client=client, progress=progress)
-        report.aborted = report.send.aborted
-    report.results = row_results(planner.rows, report.send)
-    _count(report)
-    report.elapsed_s = time.perf_counter() - started
-    _write(report, path, read, results_path, failures_path)
     return report
 
 
-def send_import(plan: ImportPlan, settings: Settings, *, client: Any = None, progress=None) -> Any:
-    """Send a plan for real (filled in with the sending issue)."""
-    raise UsageError("sending is not implemented yet: use --dry-run")
+@contextlib.contextmanager
+def _start_sandbox() -> Iterator[Any]:
+    # Imported here: the sandbox's server stack is only loaded when asked for.
+    from importer.sandbox import running_sandbox
+
+    with running_sandbox() as box:
+        yield box
+
+
+def _landed(box: Any) -> dict[str, int]:
+    """How many records of each object the sandbox holds now, from its inspection API."""
+    response = httpx.get(f"{box.url}/_sandbox/stats", headers={"X-API-Key": box.api_key})
+    return dict(response.json()["data"]["records"])
+
+
+def send_import(
+    plan: ImportPlan,
+    settings: Settings,
+    *,
+    client: Any = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """Send a plan for real: one client, one shared limiter, Ctrl-C stops cleanly.
+
+    The first Ctrl-C (SIGINT, or SIGTERM) stops sending; requests on the wire
+    finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
+    """
+    return asyncio.run(_send(plan, settings, client, progress))
+
+
+async def _send(plan: ImportPlan, settings: Settings, client: Any, progress) -> SendReport:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = _on_interrupt(loop, stop)
+    limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
+    tracker = _SendProgress(plan, progress)
+    own = client is None
+    if own:
+        if settings.api_key is None:
+            raise UsageError("no API key: pass --api-key or set OCTOLANE_API_KEY")
+        client = InboundClient(
+            settings.api_key,
+            base_url=settings.base_url,
+            timeout_s=settings.timeout_s,
+            max_connections=settings.concurrency,
+        )
+    try:
+        return await send_plan(plan, client, limiter=limiter, on_outcome=tracker, stop=stop)
+    finally:
+        if own:
+            await client.aclose()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _on_interrupt(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[int]:
+    """First SIGINT/SIGTERM: stop sending. Second: the default (quit at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    installed = []
+
+    def first(sig: int) -> None:
+        stop.set()
+        loop.remove_signal_handler(sig)
+        installed.remove(sig)
+        print(
+            "\nstopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, first, sig)
+        installed.append(sig)
+    return installed
+
+
+class _SendProgress:
+    """Turns request outcomes into rows done, for the progress bar."""
+
+    def __init__(self, plan: ImportPlan, progress: Progress | None) -> None:
+        self.progress = progress
+        self.pending: dict[int, int] = Counter(r for request in plan.requests for r in request.rows)
+        self.total = len(self.pending)
+        self.done = 0
+        self.failed_rows: set[int] = set()
+        if progress is not None and hasattr(progress, "set_total"):
+            progress.set_total("send", self.total)
+
+    def __call__(self, outcome: RequestOutcome) -> None:
+        for row in outcome.rows:
+            if outcome.status != "ok":
+                self.failed_rows.add(row)
+            self.pending[row] -= 1
+            if not self.pending[row]:
+                self.done += 1
+        if self.progress is not None:
+            self.progress("send", self.done, len(self.failed_rows))
 
 
 def _load(mapping: str | Path | MappingFile) -> MappingFile:
@@ -194,7 +321,9 @@ def _limited(batches, limit: int | None) -> Iterator[tuple[list[int], list[list[
 
 def _distinct(planner: Planner) -> dict[str, int]:
     counts = Counter(e.endpoint for e in planner.entities.values())
-    return {name: counts.get(name, 0) for name in ("accounts", "contacts", "opportunities", "notes")}
+    return {
+        name: counts.get(name, 0) for name in ("accounts", "contacts", "opportunities", "notes")
+    }
 
 
 # ---- row outcomes ---------------------------------------------------------------

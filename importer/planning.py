@@ -130,7 +130,9 @@ class Planner:
         if verdict.contact is not None:
             keys.append(self._merge("contacts", f"contact:{verdict.email}", verdict.contact, plan))
         if verdict.opportunity is not None:
-            keys.append(self._merge("opportunities", self._deal_key(verdict), verdict.opportunity, plan))
+            keys.append(
+                self._merge("opportunities", self._deal_key(verdict), verdict.opportunity, plan)
+            )
         if verdict.note is not None:
             digest = hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
             keys.append(self._merge("notes", f"note:{digest}", verdict.note, plan))
@@ -145,7 +147,9 @@ class Planner:
         opportunity = verdict.opportunity
         name = " ".join(str(opportunity["opportunity"].get("name") or "").split())
         related = opportunity["related_objects"]
-        anchor = related.get("account_domain") or "@" + str(related.get("primary_contact_email", ""))
+        anchor = related.get("account_domain") or "@" + str(
+            related.get("primary_contact_email", "")
+        )
         return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
 
     def _merge(self, endpoint: Endpoint, key: str, payload: dict, plan: RowPlan) -> str:
@@ -210,7 +214,9 @@ class Planner:
         if entity.endpoint == "opportunities":
             emails = _deal_emails(payload["related_objects"])
             needed = [ensured.get(f"contact:{e}") for e in emails]
-            needed.append(ensured.get(f"account:{payload['related_objects'].get('account_domain')}"))
+            needed.append(
+                ensured.get(f"account:{payload['related_objects'].get('account_domain')}")
+            )
         elif entity.endpoint == "notes":
             needed = [ensured.get(f"contact:{e}") for e in payload.get("contact_emails", ())]
             needed += [ensured.get(f"account:{d}") for d in payload.get("account_domains", ())]
@@ -231,7 +237,9 @@ def _deal_emails(related: Mapping[str, Any]) -> list[str]:
     return emails + list(related.get("additional_contact_emails", ()))
 
 
-def _merge_fields(entity: _Entity, payload: dict, names: Iterable[str], plan: RowPlan, what: str) -> None:
+def _merge_fields(
+    entity: _Entity, payload: dict, names: Iterable[str], plan: RowPlan, what: str
+) -> None:
     """Fill fields the first row left empty; warn where a later row disagrees."""
     for name in names:
         new = payload.get(name)
@@ -241,12 +249,17 @@ def _merge_fields(entity: _Entity, payload: dict, names: Iterable[str], plan: Ro
         if old is None:
             entity.payload[name] = new
         elif old != new:
-            _warn(plan, f"{what}.{name} {new!r} differs from row {entity.first_row}'s {old!r}; row {entity.first_row}'s value is sent")
+            _warn(
+                plan,
+                f"{what}.{name} {new!r} differs from row {entity.first_row}'s {old!r}; row {entity.first_row}'s value is sent",
+            )
 
 
 def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
     """The same deal on several rows: one request, its contacts merged, conflicts warned."""
-    _merge_fields(entity, payload["opportunity"], payload["opportunity"].keys(), plan, "opportunity")
+    _merge_fields(
+        entity, payload["opportunity"], payload["opportunity"].keys(), plan, "opportunity"
+    )
     related = entity.payload["related_objects"]
     known = set(_deal_emails(related))
     extra = [e for e in _deal_emails(payload["related_objects"]) if e not in known]

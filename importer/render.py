@@ -55,7 +55,9 @@ def render_summary(report: ImportReport) -> str:
         for reason, count in list(report.rejected_by_reason.items())[:12]:
             lines.append(f"  {count:>7,}  {reason}")
         if len(report.rejected_by_reason) > 12:
-            lines.append(f"  ... {len(report.rejected_by_reason) - 12} more reasons in the results file")
+            lines.append(
+                f"  ... {len(report.rejected_by_reason) - 12} more reasons in the results file"
+            )
     if report.rows_with_warnings:
         lines.append(f"rows with warnings: {report.rows_with_warnings:,} (see the results file)")
     distinct = ", ".join(f"{n:,} {k}" for k, n in report.distinct.items() if n)
@@ -65,6 +67,9 @@ def render_summary(report: ImportReport) -> str:
     lines.append(f"{verb}: {planned} ({sum(report.planned.values()):,} in all)")
     if report.send is not None:
         lines.append(_send_line(report))
+    if report.landed is not None:
+        landed = ", ".join(f"{n:,} {k}" for k, n in report.landed.items())
+        lines.append(f"in the sandbox now: {landed}")
     if report.aborted:
         lines.append(f"ABORTED: {report.aborted}")
     if report.results_path:
@@ -86,7 +91,9 @@ def _send_line(report: ImportReport) -> str:
 
 
 def _delimiter_name(delimiter: str) -> str:
-    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+        delimiter, repr(delimiter)
+    )
 
 
 def report_as_dict(report: ImportReport) -> dict[str, Any]:
@@ -113,6 +120,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "results_path": str(report.results_path) if report.results_path else None,
         "failures_path": str(report.failures_path) if report.failures_path else None,
         "aborted": report.aborted,
+        "sandbox_records": report.landed,
         "exit_code": report.exit_code,
     }
     if report.send is not None:
@@ -157,8 +165,15 @@ class _Progress:
             unit = "rows"
             desc = {"read": "reading", "send": "importing"}.get(phase, phase)
             # delay: a bar only on work long enough to wait for.
-            bar = tqdm(total=self.totals.get(phase), desc=desc, unit=unit, file=sys.stderr, delay=0.5,
-                       dynamic_ncols=True, unit_scale=True)
+            bar = tqdm(
+                total=self.totals.get(phase),
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                delay=0.5,
+                dynamic_ncols=True,
+                unit_scale=True,
+            )
             self.bars[phase] = bar
         bar.update(done - bar.n)
         if phase == "send":

@@ -74,7 +74,14 @@ _ADAPTERS = {
 _REQUIRED_LOCS = {
     "account": {("domain",)},
     "contact": {("email",)},
-    "opportunity": {("pipeline_id",), ("opportunity",), ("related_objects",)},
+    "opportunity": {
+        ("pipeline_id",),
+        ("opportunity",),
+        ("related_objects",),
+        # the deal's anchor: without it the row has nothing to attach the deal to
+        ("related_objects", "account_domain"),
+        ("related_objects", "primary_contact_email"),
+    },
     "note": {("note",), ("note", "title")},
 }
 _FRIENDLY = {
@@ -141,7 +148,9 @@ class _RowValues:
         if reader.required:
             self.verdict.errors.append(FieldError(key, reader.label, problem))
         else:
-            self.verdict.warnings.append(f"{key} ({reader.label}): {problem}; the field was left out")
+            self.verdict.warnings.append(
+                f"{key} ({reader.label}): {problem}; the field was left out"
+            )
         return None
 
     def require(self, key: str, why: str) -> Any:
@@ -164,12 +173,16 @@ def _assemble(verdict: RowVerdict, got: _RowValues, objects, options, pipeline_i
         domain = got.require("account.domain", "Octolane identifies companies by domain")
     if domain is None and email and options.account_domain_from_email:
         domain = email_domain(email)
-    personal = domain is not None and options.personal_domains == "skip" and is_personal_domain(domain)
+    personal = (
+        domain is not None and options.personal_domains == "skip" and is_personal_domain(domain)
+    )
     verdict.email, verdict.domain = email, (None if personal else domain)
     if verdict.errors:
         return
     if personal and "account" in objects:
-        verdict.warnings.append(f"{domain} is a personal email domain: no account is created for it")
+        verdict.warnings.append(
+            f"{domain} is a personal email domain: no account is created for it"
+        )
     if "account" in objects and verdict.domain:
         verdict.account = {"domain": verdict.domain}
     if "contact" in objects and email:
@@ -220,8 +233,10 @@ def _opportunity(verdict: RowVerdict, got: _RowValues, pipeline_id: str | None) 
     owner = got.get("opportunity.owner_email")
     if owner:
         related["owner_email"] = owner[0] if isinstance(owner, list) else owner
-    if not verdict.domain and not related.get("primary_contact_email") and not related.get(
-        "additional_contact_emails"
+    if (
+        not verdict.domain
+        and not related.get("primary_contact_email")
+        and not related.get("additional_contact_emails")
     ):
         verdict.errors.append(
             FieldError(
@@ -282,8 +297,7 @@ def _apply_model_error(verdict: RowVerdict, obj: str, loc: tuple, error: dict, b
     shown = error.get("input")
     message = _FRIENDLY.get(error["type"], error["msg"].lower())
     text = f"{shown!r} {message}" if isinstance(shown, str | int | float) else message
-    required = tuple(path[:2]) in _REQUIRED_LOCS[obj] or tuple(path[:1]) in _REQUIRED_LOCS[obj]
-    required = required or (obj == "opportunity" and path[-1:] in (["account_domain"], ["primary_contact_email"]))
+    required = tuple(path) in _REQUIRED_LOCS[obj]
     if required:
         verdict.errors.append(FieldError(field, source, text))
         return

@@ -22,7 +22,11 @@ def test_a_valid_mapping_loads_with_the_shorthand(write_mapping):
     mapping = load_mapping(write_mapping(GOOD))
     assert mapping.contact.first_name.column == "First Name"
     assert mapping.account.domain.columns == ("Website", "Email")
-    assert [k for k, _ in mapping.fields()] == ["account.domain", "contact.email", "contact.first_name"]
+    assert [k for k, _ in mapping.fields()] == [
+        "account.domain",
+        "contact.email",
+        "contact.first_name",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -49,8 +53,14 @@ def test_a_valid_mapping_loads_with_the_shorthand(write_mapping):
         ("options:\n  decimal_mark: x\ncontact:\n  email: E\n", "m.yaml: options.decimal_mark:"),
         ("version: 1\n", "m.yaml: <top>: map at least one of account, contact, opportunity, note"),
         ("contact: [\n", "m.yaml: line 2, column 1: invalid YAML:"),
-        ("- a\n- b\n", "m.yaml: a mapping file is a YAML mapping with keys such as contact:, account: (got list)"),
-        ("opportunity:\n  name: {template: '{Deal'}\n", "m.yaml: opportunity.name: malformed template"),
+        (
+            "- a\n- b\n",
+            "m.yaml: a mapping file is a YAML mapping with keys such as contact:, account: (got list)",
+        ),
+        (
+            "opportunity:\n  name: {template: '{Deal'}\n",
+            "m.yaml: opportunity.name: malformed template",
+        ),
         (
             "options:\n  pipeline_id: nope\ncontact:\n  email: E\n",
             "m.yaml: options.pipeline_id: String should match pattern",
@@ -116,7 +126,9 @@ def test_template_and_first_non_empty_column():
 def test_null_placeholders_are_empty():
     mapping = parse_mapping("contact:\n  email: E\n  first_name: F\n", source="m.yaml")
     bound = bind_mapping(mapping, ["E", "F"])
-    values, _ = bound.readers["contact.first_name"].read([["a@b.co", "[not provided]"], ["a@b.co", "null"]])
+    values, _ = bound.readers["contact.first_name"].read(
+        [["a@b.co", "[not provided]"], ["a@b.co", "null"]]
+    )
     assert values == [None, None]
 
 

@@ -25,7 +25,11 @@ def deal_row(row, domain, email, name, extra=()):
     related = {"account_domain": domain, "primary_contact_email": email}
     if extra:
         related["additional_contact_emails"] = list(extra)
-    verdict.opportunity = {"pipeline_id": PIPE, "opportunity": {"name": name}, "related_objects": related}
+    verdict.opportunity = {
+        "pipeline_id": PIPE,
+        "opportunity": {"name": name},
+        "related_objects": related,
+    }
     return verdict
 
 
@@ -55,14 +59,16 @@ def test_a_deal_covers_its_account_and_unnamed_contacts_but_not_named_ones():
         contact_row(3, "al@acme.com"),
         deal_row(2, "acme.com", "jo@acme.com", "Renewal", extra=["al@acme.com"]),
     ]
-    planner, plan = plan_of(rows)
+    _planner, plan = plan_of(rows)
     keys = [r.key for r in plan.requests]
     assert keys == ["contact:jo@acme.com", f"opportunity:{PIPE}:acme.com:Renewal"]
     assert plan.requests[1].depends_on == ("contact:jo@acme.com",)
 
 
 def test_the_same_row_twice_is_a_duplicate_sharing_its_requests():
-    planner, plan = plan_of([contact_row(2, "jo@acme.com", "Jo"), contact_row(3, "jo@acme.com", "Jo")])
+    planner, plan = plan_of(
+        [contact_row(2, "jo@acme.com", "Jo"), contact_row(3, "jo@acme.com", "Jo")]
+    )
     first, second = planner.rows
     assert (first.status, second.status, second.duplicate_of) == ("would_import", "duplicate", 2)
     assert second.requests == first.requests == ("contact:jo@acme.com",)
@@ -70,7 +76,9 @@ def test_the_same_row_twice_is_a_duplicate_sharing_its_requests():
 
 
 def test_conflicting_names_warn_and_the_first_value_is_sent():
-    planner, plan = plan_of([contact_row(2, "jo@acme.com", "Jo"), contact_row(5, "jo@acme.com", "Joanna")])
+    planner, plan = plan_of(
+        [contact_row(2, "jo@acme.com", "Jo"), contact_row(5, "jo@acme.com", "Joanna")]
+    )
     assert planner.rows[1].warnings == [
         "contact.first_name 'Joanna' differs from row 2's 'Jo'; row 2's value is sent"
     ]
@@ -83,8 +91,11 @@ def test_a_later_row_fills_a_name_the_first_left_empty():
 
 
 def test_the_same_deal_on_two_rows_is_one_request_with_both_contacts():
-    rows = [deal_row(2, "acme.com", "jo@acme.com", "Renewal"), deal_row(3, "acme.com", "al@acme.com", "Renewal")]
-    planner, plan = plan_of(rows)
+    rows = [
+        deal_row(2, "acme.com", "jo@acme.com", "Renewal"),
+        deal_row(3, "acme.com", "al@acme.com", "Renewal"),
+    ]
+    _planner, plan = plan_of(rows)
     assert len(plan.requests) == 1
     assert plan.requests[0].payload["related_objects"] == {
         "account_domain": "acme.com",
@@ -96,7 +107,11 @@ def test_the_same_deal_on_two_rows_is_one_request_with_both_contacts():
 
 def test_a_note_depends_on_the_requests_that_ensure_its_links():
     verdict = contact_row(2, "jo@acme.com", "Jo")
-    verdict.note = {"note": {"title": "Hi"}, "account_domains": ["acme.com"], "contact_emails": ["jo@acme.com"]}
+    verdict.note = {
+        "note": {"title": "Hi"},
+        "account_domains": ["acme.com"],
+        "contact_emails": ["jo@acme.com"],
+    }
     _, plan = plan_of([verdict])
     note = plan.requests[-1]
     assert note.endpoint == "notes" and note.key.startswith("note:")
@@ -131,7 +146,11 @@ def verdicts(draw):
         if deal:
             verdict.opportunity = deal_row(row, domain, email, deal).opportunity
         if draw(st.booleans()):
-            verdict.note = {"note": {"title": "t"}, "account_domains": [domain], "contact_emails": [email]}
+            verdict.note = {
+                "note": {"title": "t"},
+                "account_domains": [domain],
+                "contact_emails": [email],
+            }
         rows.append(verdict)
     return rows
 
@@ -164,4 +183,6 @@ def test_plan_invariants(rows, random):
     shuffled = _rows_copy(rows)
     random.shuffle(shuffled)
     _, plan2 = plan_of(shuffled)
-    assert sorted((r.endpoint, r.key) for r in plan2.requests) == sorted((r.endpoint, r.key) for r in plan.requests)
+    assert sorted((r.endpoint, r.key) for r in plan2.requests) == sorted(
+        (r.endpoint, r.key) for r in plan.requests
+    )

@@ -6,7 +6,14 @@ import csv
 
 import pytest
 
-from importer.results import FAILURE_COLUMNS, RESULT_COLUMNS, RowResult, neutralise, write_failures, write_results
+from importer.results import (
+    FAILURE_COLUMNS,
+    RESULT_COLUMNS,
+    RowResult,
+    neutralise,
+    write_failures,
+    write_results,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,13 +42,22 @@ def test_results_file_has_one_line_per_row(tmp_path):
     path = tmp_path / "out" / "results.csv"
     results = [
         RowResult(2, "would_import", "acme.com", "jo@acme.com", requests=("contact:jo@acme.com",)),
-        RowResult(3, "invalid", message="contact.email (column 'Email'): is empty", error_fields=("contact.email",)),
+        RowResult(
+            3,
+            "invalid",
+            message="contact.email (column 'Email'): is empty",
+            error_fields=("contact.email",),
+        ),
         RowResult(4, "duplicate", duplicate_of=2, warnings=("=danger", "second")),
     ]
     assert write_results(path, results) == 3
     lines = read(path)
     assert lines[0] == list(RESULT_COLUMNS)
-    assert [line[:2] for line in lines[1:]] == [["2", "would_import"], ["3", "invalid"], ["4", "duplicate"]]
+    assert [line[:2] for line in lines[1:]] == [
+        ["2", "would_import"],
+        ["3", "invalid"],
+        ["4", "duplicate"],
+    ]
     assert lines[2][RESULT_COLUMNS.index("error_fields")] == "contact.email"
     assert lines[3][RESULT_COLUMNS.index("warnings")] == "'=danger | second"
     assert lines[3][RESULT_COLUMNS.index("duplicate_of")] == "2"
@@ -50,7 +66,9 @@ def test_results_file_has_one_line_per_row(tmp_path):
 def test_failures_file_keeps_the_original_columns(tmp_path):
     path = tmp_path / "failures.csv"
     rows = [(2, ["jo@acme.com", "Jo"]), (3, ["", "=cmd|' /C calc'!A0"]), (4, ["al@x.com", "Al"])]
-    written = write_failures(path, ["Email", "First Name"], iter(rows), {3: "contact.email: is empty"})
+    written = write_failures(
+        path, ["Email", "First Name"], iter(rows), {3: "contact.email: is empty"}
+    )
     assert written == 1
     assert read(path) == [
         ["Email", "First Name", *FAILURE_COLUMNS],

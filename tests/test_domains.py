@@ -1,0 +1,228 @@
+"""Domains: registered domain from URLs/hosts/e-mails, IDNA, public suffixes, personal domains."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from importer import domains
+from importer.cells import TransformError
+from importer.transforms import build_transform, email_domain, is_personal_domain
+
+
+def domain(value, **params):
+    return build_transform("domain", params)(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://www.ah.nl", "ah.nl"),  # apollo/accounts-export-benelux-tech.csv Website
+        ("http://www.ing.com", "ing.com"),
+        ("http://www.rema-tiptop.com.au", "rema-tiptop.com.au"),  # apollo ANZ
+        ("http://www.cemix.co.nz", "cemix.co.nz"),
+        ("http://www.rsav.co.in", "rsav.co.in"),  # apollo India
+        ("https://disney.com", "disney.com"),  # apollo 2025 layout
+        ("https://henrikchandraphilanthropies.org", "henrikchandraphilanthropies.org"),
+        ("AppraisalMC.com", "appraisalmc.com"),  # hubspot/companies-appraisal.csv
+        ("www.i40inc.com", "i40inc.com"),
+        ("meadowsunion.org", "meadowsunion.org"),  # hubspot/companies-export-view-schools.csv
+        ("kent.k12.wa.us", "kent.k12.wa.us"),  # k12.wa.us is a public suffix
+        ("sites.google.com", "google.com"),
+        ("https://shermanbridge.com/", "shermanbridge.com"),  # contacts-with-company-assoc
+        ("http://www.HubSpot.com", "hubspot.com"),
+        ("http://www.fbchomeloans.com/dengel", "fbchomeloans.com"),
+        ("http://ttps://www.centerstreetlending.com/", "centerstreetlending.com"),  # typo
+        ("http://www.google.com/profiles/797502782658386380527", "google.com"),
+        ("thomas.hansen@omnicommediagroup.com.ec", "omnicommediagroup.com.ec"),  # e-mail
+        ("pziegler@stargroup.com.mx", "stargroup.com.mx"),
+        ("javier@acornpress.co.uk", "acornpress.co.uk"),  # pipedrive people
+    ],
+)
+def test_real_export_domains(value, expected):
+    assert domain(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://www.shop.acme.co.uk/path", "acme.co.uk"),
+        ("HTTPS://WWW.ACME.COM", "acme.com"),
+        ("http://user:secret@www.acme.com:8080/a/b?q=1#frag", "acme.com"),
+        ("acme.com:443", "acme.com"),
+        ("//cdn.acme.com/x.js", "acme.com"),
+        ("acme.com.", "acme.com"),
+        ("www2.acme.com", "acme.com"),
+        ("acme.com?utm_source=x", "acme.com"),
+        ("acme.com#contact", "acme.com"),
+        ("acme.com\\path", "acme.com"),
+        ("ftp://files.acme.de", "acme.de"),
+        ("mailto:jo@acme.io", "acme.io"),
+        (" \u00a0www.acme.com\u200b ", "acme.com"),
+        ("acme.com, acme.co.uk", "acme.com"),  # first of a multi-value cell
+        ("acme.myshopify.com", "acme.myshopify.com"),  # private suffix: each shop is an account
+        ("https://acme.github.io/docs", "acme.github.io"),
+        ("foo.blogspot.com", "foo.blogspot.com"),
+        ("münchen.de", "xn--mnchen-3ya.de"),
+        ("https://www.München.de/", "xn--mnchen-3ya.de"),
+        ("xn--mnchen-3ya.de", "xn--mnchen-3ya.de"),
+        ("bücher.example.co.uk", "example.co.uk"),
+        ("straße.de", "xn--strae-oqa.de"),  # IDNA 2008 (UTS 46 non-transitional)
+        ("例え.jp", "xn--r8jz45g.jp"),
+        ("www.acme。com", "acme.com"),  # ideographic full stop
+        ("www.com", "www.com"),
+    ],
+)
+def test_urls_and_hosts(value, expected):
+    assert domain(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://www.shop.acme.co.uk/path", "shop.acme.co.uk"),
+        ("www.acme.com", "acme.com"),
+        ("www.www2.eu.acme.com", "eu.acme.com"),
+        ("acme.myshopify.com", "acme.myshopify.com"),
+    ],
+)
+def test_keep_subdomain(value, expected):
+    assert domain(value, keep_subdomain=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("localhost", "'localhost' has no registrable domain (expected e.g. acme.com)"),
+        ("n/a", "'n/a' has no registrable domain"),
+        ("acme", "'acme' has no registrable domain"),
+        ("Acme Inc", "'Acme Inc' has no registrable domain"),
+        ("co.uk", "'co.uk' has no registrable domain"),
+        ("myshopify.com", "'myshopify.com' has no registrable domain"),
+        ("http://", "'http://' has no web domain in it"),
+        ("https:///path", "'https:///path' has no web domain in it"),
+        ("127.0.0.1", "'127.0.0.1' is an IP address, not a domain"),
+        ("http://192.168.0.1:8080/admin", "is an IP address, not a domain"),
+        ("[::1]", "'[::1]' is an IP address, not a domain"),
+        ("my_site.com", "'my_site.com' is not a valid web domain"),
+        ("-acme.com", "'-acme.com' is not a valid web domain"),
+        ("acme..com", "'acme..com' is not a valid web domain"),
+        ("☃.com", "'☃.com' is not a valid web domain"),
+    ],
+)
+def test_errors_quote_the_value(value, message):
+    with pytest.raises(TransformError) as info:
+        domain(value)
+    assert message in str(info.value)
+
+
+def test_none_and_empty_are_no_value():
+    assert domain(None) is None
+    assert domain("") is None
+
+
+def test_public_suffix_list_is_the_bundled_snapshot_offline():
+    extractor = domains._extractor()
+    assert extractor.suffix_list_urls == ()
+    assert extractor._cache.enabled is False  # no cache dir: nothing read or written
+    assert extractor.fallback_to_snapshot is True
+
+
+def test_repeated_values_are_memoised():
+    domain("https://www.memo-test-acme.com/a")
+    before = domains._registered.cache_info().hits
+    domain("https://www.memo-test-acme.com/a")
+    assert domains._registered.cache_info().hits == before + 1
+
+
+label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
+suffix = st.sampled_from(["com", "co.uk", "de", "com.au", "myshopify.com", "k12.wa.us", "io"])
+
+
+@given(
+    st.lists(label, min_size=1, max_size=3),
+    suffix,
+    st.sampled_from(["", "https://", "http://www."]),
+)
+def test_domain_is_idempotent(labels, tld, scheme):
+    value = scheme + ".".join([*labels, tld]) + "/path"
+    try:
+        once = domain(value)
+    except TransformError:
+        assume(False)
+    assert domain(once) == once
+    assert once == once.lower() and once.endswith(tld)
+
+
+@given(st.text(max_size=40))
+def test_any_text_gives_a_domain_or_a_transform_error(text):
+    try:
+        result = domain(text)
+    except TransformError:
+        return
+    assert result is None or (result.isascii() and "." in result and result == result.lower())
+
+
+# ---- personal domains and e-mail domains ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "gmail.com",
+        "GMAIL.COM",
+        "www.gmail.com",
+        "googlemail.com",
+        "hotmail.co.uk",  # hubspot/contacts-export-all-properties.csv "Email Domain"
+        "bigpond.com",  # hubspot AU contacts: Telstra consumer mail
+        "bellsouth.net",  # hubspot/contacts-with-company-assoc-appraisal.csv
+        "btconnect.com",  # pipedrive UK people
+        "sky.com",
+        "yahoo.com",
+        "mail.yahoo.com",  # subdomain of a listed domain
+        "jo@hotmail.com",  # an address is accepted too
+        "mailinator.com",  # disposable
+        "10minutemail.co.uk",
+        "gmx.de",
+        "web.de",
+        "qq.com",
+        "za.com",  # listed itself
+    ],
+)
+def test_personal_domains(value):
+    assert is_personal_domain(value) is True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "acme.com",
+        "omnicommediagroup.com.ec",
+        "fedex.com",
+        "nasdaq.com",
+        "acme.za.com",  # za.com is listed, but it is a (private) public suffix
+        "https://mail.google.com/mail",  # google.com is a business domain
+        "",
+        "n/a",
+    ],
+)
+def test_business_domains_are_not_personal(value):
+    assert is_personal_domain(value) is False
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("lubicogfeg@gmail.com", "gmail.com"),
+        ("Jo.Smith@Mail.Acme.co.uk", "acme.co.uk"),
+        ("rebecca.ahmed@cemix.co.nz", "cemix.co.nz"),
+        ("info@münchen.de", "xn--mnchen-3ya.de"),
+        ("jo@localhost", None),
+        ("not an address", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_email_domain(email, expected):
+    assert email_domain(email) == expected

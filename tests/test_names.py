@@ -1,0 +1,107 @@
+"""Full names split into first and last name."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from importer.names import split_full_name
+from importer.transforms import build_transform
+
+first_name = build_transform("first_name")
+last_name = build_transform("last_name")
+
+
+@pytest.mark.parametrize(
+    ("value", "first", "last"),
+    [
+        # zoho/leads-export-br-industrial.csv "Lead Name" (First Name / Last Name columns beside)
+        ("Pablo Menon", "Pablo", "Menon"),
+        ("François Lambert", "François", "Lambert"),
+        ("Rafael Marta Anand", "Rafael Marta", "Anand"),
+        ("Zoé Friedman de Green", "Zoé Friedman", "de Green"),
+        # pipedrive/people-export-uk-print.csv "Person - Name"
+        ("Javier Barnes", "Javier", "Barnes"),
+        ("Zoe", "Zoe", None),
+        ("Sir/Madam", None, None),
+        # hubspot/companies-export-view-schools.csv "Company owner"
+        ("Elena Rossi (Deactivated User)", "Elena", "Rossi"),
+        ("Bruno O'Torres", "Bruno", "O'Torres"),
+        # hubspot/deals-export-all-properties-with-associations.csv "Associated Contact"
+        ("Carmen Maddox (cmaddox@mtnskyumc.org)", "Carmen", "Maddox"),
+        (
+            "Fiona Shah (fiona@innovative-business.net);"
+            "Rosa Olsen (rolsen@innovative-business.net)",
+            "Fiona",
+            "Shah",
+        ),
+        ("ucpvamuuwaykzoty@gmail.com;vp@alpharoofingusa.com", None, None),
+    ],
+)
+def test_real_export_names(value, first, last):
+    assert (first_name(value), last_name(value)) == (first, last)
+
+
+@pytest.mark.parametrize(
+    ("value", "first", "last"),
+    [
+        ("John Smith", "John", "Smith"),
+        ("  John   Smith ", "John", "Smith"),
+        ("Smith, John", "John", "Smith"),
+        ("van der Berg, Jane", "Jane", "van der Berg"),
+        ("Smith, Dr. John", "John", "Smith"),
+        ("Smith, John, Jr.", "John", "Smith"),
+        ("John Smith, Jr.", "John", "Smith"),
+        ("Dr. Jane van der Berg", "Jane", "van der Berg"),
+        ("Mr John Smith Jr.", "John", "Smith"),
+        ("Prof. Dr. Hans Müller", "Hans", "Müller"),
+        ("Ludwig van Beethoven III", "Ludwig", "van Beethoven"),
+        ("Jane Doe PhD", "Jane", "Doe"),
+        ("Dick Van Dyke", "Dick", "Van Dyke"),
+        ("Juan de la Cruz", "Juan", "de la Cruz"),
+        ("Eva St. Clair", "Eva", "St. Clair"),
+        ("José María García López", "José María", "García López"),  # double surname
+        ("Ana María de la Cruz Pérez", "Ana María", "de la Cruz Pérez"),
+        ("José Ortega y Gasset", "José", "Ortega y Gasset"),
+        ("Sergei Gareth Watanabe", "Sergei Gareth", "Watanabe"),  # middle name stays first
+        ("John F. Kennedy", "John F.", "Kennedy"),
+        ("J.R.R. Tolkien", "J.R.R.", "Tolkien"),
+        ("Mary-Jane Watson", "Mary-Jane", "Watson"),
+        ('Robert "Bob" Smith', "Robert", "Smith"),
+        ("Jo Smith <jo@acme.com>", "Jo", "Smith"),
+        ("Madonna", "Madonna", None),
+        ("Ms. Ana", "Ana", None),
+        ("田中太郎", "田中太郎", None),  # no space: cannot split reliably, kept whole
+        ("田中 太郎", "太郎", "田中"),  # with a space: family name first
+        ("김 민준", "민준", "김"),
+        ("jo@acme.com", None, None),
+        ("Dr.", None, None),
+        (",", None, None),
+    ],
+)
+def test_split(value, first, last):
+    assert split_full_name(value) == (first, last)
+
+
+def test_none_and_empty_are_no_value():
+    assert first_name(None) is None
+    assert last_name("") is None
+
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéü", min_size=1, max_size=10)
+
+
+@given(st.lists(words, min_size=1, max_size=5))
+def test_no_word_is_lost_or_invented(tokens):
+    first, last = split_full_name(" ".join(tokens))
+    kept = " ".join(part for part in (first, last) if part)
+    assert set(kept.split()) <= set(tokens)
+    assert first is not None or last is None
+
+
+@given(st.text(max_size=40))
+def test_any_text_splits_without_error(text):
+    first, last = split_full_name(text)
+    assert first is None or first.strip() == first != ""
+    assert last is None or last.strip() == last != ""

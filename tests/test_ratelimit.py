@@ -1,0 +1,335 @@
+"""RateLimiter on a fake clock: pacing, the in-flight cap, Retry-After, adaptation.
+
+Every test runs on a virtual-time event loop: whenever all tasks wait, the
+clock jumps to the next timer, so "minutes" of pacing take milliseconds and
+nothing sleeps for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import selectors
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+from importer.ratelimit import LoopClock, RateLimiter
+
+T = TypeVar("T")
+
+
+class FakeClock:
+    """A :class:`~importer.ratelimit.Clock` on virtual time; ``run`` drives a coroutine."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def now(self) -> float:
+        return self.now_s
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with asyncio.Runner(loop_factory=self._new_loop) as runner:
+            return runner.run(coro)
+
+    def _new_loop(self) -> asyncio.AbstractEventLoop:
+        clock = self
+
+        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+            def select(self, timeout: float | None = None) -> list[Any]:
+                events = super().select(0)
+                if not events:
+                    if timeout is None:
+                        raise RuntimeError("every task waits and no timer is set: deadlock")
+                    clock.now_s += max(timeout, 0.0)  # nothing to do until the next timer
+                return events
+
+        class Loop(asyncio.SelectorEventLoop):
+            def time(self) -> float:
+                return clock.now_s
+
+        return Loop(Selector())
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def take_slots(limiter: RateLimiter, n: int, *, hold_s: float = 0.0) -> list[float]:
+    """n requests through the limiter, each holding its slot hold_s; their start times."""
+    starts: list[float] = []
+
+    async def one() -> None:
+        async with limiter.slot() as slot:
+            starts.append(slot.sent_at)
+            await limiter.clock.sleep(hold_s)
+            limiter.on_success(sent_at=slot.sent_at)
+
+    await asyncio.gather(*(one() for _ in range(n)))
+    return starts
+
+
+# ---- fixed rate, the cap, Retry-After ------------------------------------------
+
+
+@pytest.mark.parametrize(("rate_per_min", "n"), [(600, 20), (60, 5), (3000, 100)])
+def test_fixed_rate_spaces_request_starts(clock: FakeClock, rate_per_min: int, n: int) -> None:
+    limiter = RateLimiter(concurrency=10, rate_per_min=rate_per_min, clock=clock)
+    starts = clock.run(take_slots(limiter, n))
+    interval = 60 / rate_per_min
+    assert starts == pytest.approx([k * interval for k in range(n)])
+    # n requests at rate R: the last starts after (n - 1) / R, so n of them fill n / R.
+    assert clock.now_s + interval == pytest.approx(n / (rate_per_min / 60))
+
+
+def test_fixed_rate_never_changes(clock: FakeClock) -> None:
+    limiter = RateLimiter(rate_per_min=300, clock=clock)
+    clock.run(take_slots(limiter, 50))
+    limiter.on_rate_limited(5.0)
+    limiter.on_failure()
+    assert limiter.current_rate_per_min == 300
+    assert limiter.ceiling_rate_per_min is None
+    assert limiter.paused_until == pytest.approx(clock.now_s + 5.0)  # the pause still applies
+
+
+def test_in_flight_never_exceeds_the_cap(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=5, rate_per_min=1_000_000, clock=clock)
+    peak = 0
+
+    async def one() -> None:
+        nonlocal peak
+        async with limiter.slot():
+            peak = max(peak, limiter.in_flight)
+            await clock.sleep(1.0)
+
+    async def main() -> None:
+        await asyncio.gather(*(one() for _ in range(23)))
+
+    clock.run(main())
+    assert peak == 5
+    assert clock.now_s == pytest.approx(5.0, abs=0.01)  # ceil(23 / 5) rounds of 1 s
+
+
+def test_retry_after_holds_every_worker(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=4, rate_per_min=600, clock=clock)
+    starts: list[float] = []
+
+    async def one(i: int) -> None:
+        async with limiter.slot() as slot:
+            starts.append(slot.sent_at)
+            if i == 0:  # the first request is answered 429, Retry-After: 3
+                limiter.on_rate_limited(3.0, sent_at=slot.sent_at)
+
+    async def main() -> None:
+        await asyncio.gather(*(one(i) for i in range(6)))
+
+    clock.run(main())
+    # The first went at 0; the others (one already sleeping for its 0.1 s turn)
+    # all wait out the 3 s, then resume at the fixed pace.
+    assert starts == pytest.approx([0.0, 3.0, 3.1, 3.2, 3.3, 3.4])
+
+
+@pytest.mark.parametrize(
+    ("retry_after_s", "expected_pause_s"),
+    [(None, 1.0), (0.0, 0.0), (2.5, 2.5), (-4.0, 0.0), (10_000.0, 300.0)],
+)
+def test_pause_length(
+    clock: FakeClock, retry_after_s: float | None, expected_pause_s: float
+) -> None:
+    limiter = RateLimiter(clock=clock)
+    limiter.on_rate_limited(retry_after_s)
+    assert limiter.paused_until == pytest.approx(expected_pause_s)
+
+
+def test_missing_retry_after_doubles_until_a_success(clock: FakeClock) -> None:
+    limiter = RateLimiter(rate_per_min=60, clock=clock)
+    pauses = []
+    for _ in range(4):
+        limiter.on_rate_limited(None)
+        pauses.append(limiter.paused_until)
+    assert pauses == [1.0, 2.0, 4.0, 8.0]
+    limiter.on_success()
+    limiter.on_rate_limited(None)
+    assert limiter.paused_until == 8.0  # a fresh 1 s pause ends before the old one
+
+
+def test_a_cancelled_waiter_gives_its_place_back(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=1, rate_per_min=60, clock=clock)
+
+    async def main() -> list[float]:
+        first = await take_slots(limiter, 1)
+        waiter = asyncio.create_task(take_slots(limiter, 1))  # due at t=1
+        await clock.sleep(0.5)
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+        return first + await take_slots(limiter, 2)
+
+    assert clock.run(main()) == pytest.approx([0.0, 1.0, 2.0])
+
+
+def test_loop_clock_is_the_default() -> None:
+    limiter = RateLimiter(concurrency=3, rate_per_min=6_000_000)  # 10 µs apart: no real wait
+    assert isinstance(limiter.clock, LoopClock)
+    starts = asyncio.run(take_slots(limiter, 3))
+    assert starts == sorted(starts)
+    assert limiter.clock.now() >= starts[-1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"concurrency": 0}, "concurrency"), ({"rate_per_min": 0}, "rate_per_min")],
+)
+def test_invalid_settings(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RateLimiter(**kwargs)
+
+
+# ---- adaptive rate ------------------------------------------------------------
+
+
+def test_adaptive_starts_polite_and_rises_while_requests_succeed(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=10, clock=clock)
+    assert limiter.adaptive and limiter.current_rate_per_min == 100
+    clock.run(take_slots(limiter, 60, hold_s=0.05))
+    # Slow start: from 100/min to thousands within seconds, each step earned by a success.
+    assert limiter.current_rate_per_min > 1_000
+    assert clock.now_s < 6.0
+
+
+def test_adaptive_does_not_rise_when_the_rate_is_not_used(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock)
+
+    async def trickle() -> None:
+        for _ in range(20):  # one request every 10 s: never waits for the pace
+            await take_slots(limiter, 1)
+            await clock.sleep(10)
+
+    clock.run(trickle())
+    assert limiter.current_rate_per_min == 100
+
+
+def test_adaptive_cuts_on_429_once_per_overshoot(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock)
+    clock.run(take_slots(limiter, 40, hold_s=0.05))
+    before = limiter.current_rate_per_min
+    sent_before_the_cut = clock.now_s - 0.01
+
+    limiter.on_rate_limited(1.0, sent_at=clock.now_s)
+    assert limiter.ceiling_rate_per_min == pytest.approx(before)
+    assert limiter.current_rate_per_min == pytest.approx(before * 0.5)  # first 429: halve
+
+    # Other requests of the same overshoot (sent before the cut) pause but do not cut again.
+    limiter.on_rate_limited(2.0, sent_at=sent_before_the_cut)
+    assert limiter.current_rate_per_min == pytest.approx(before * 0.5)
+    assert limiter.paused_until == pytest.approx(clock.now_s + 2.0)
+
+    # A 429 for a request sent after the cut, soon after it: that cut was not enough.
+    clock.now_s += 5
+    limiter.on_rate_limited(1.0, sent_at=clock.now_s)
+    assert limiter.ceiling_rate_per_min == pytest.approx(before * 0.5)
+    assert limiter.current_rate_per_min == pytest.approx(before * 0.5 * 0.75)
+
+    # Later: cut to 90% of the rate it happened at.
+    clock.now_s += 30
+    limiter.on_rate_limited(1.0, sent_at=clock.now_s)
+    assert limiter.current_rate_per_min == pytest.approx(before * 0.5 * 0.75 * 0.9)
+
+
+def test_adaptive_climbs_back_near_the_ceiling_then_creeps(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=10, initial_rate_per_min=3000, clock=clock)
+    limiter.on_rate_limited(0.0)  # first 429 at 3000/min: ceiling 3000, rate 1500
+    clock.now_s = 60.0
+    limiter.on_rate_limited(0.0, sent_at=clock.now_s)  # a minute later: ceiling 1500
+    assert limiter.ceiling_rate_per_min == pytest.approx(1500)
+    assert limiter.current_rate_per_min == pytest.approx(1350)
+
+    clock.run(take_slots(limiter, 600, hold_s=0.05))  # ~25 s at ~1440/min
+    # Back at the plateau (96% of the ceiling) within seconds, then only a slow creep.
+    assert 1440 <= limiter.current_rate_per_min < 1500 * 1.02
+
+
+def test_min_rate_bounds_the_cuts(clock: FakeClock) -> None:
+    limiter = RateLimiter(min_rate_per_min=30, clock=clock)
+    for k in range(20):
+        limiter.on_rate_limited(0.0, sent_at=float(k))
+        clock.now_s += 1
+    assert limiter.current_rate_per_min == 30
+
+
+# ---- the benchmark's criterion, simulated ---------------------------------------
+
+
+class TokenBucketServer:
+    """Answers like a server limited to ``limit_per_min`` with a token bucket."""
+
+    def __init__(self, clock: FakeClock, *, limit_per_min: float, burst: float, latency_s: float):
+        self.clock, self.rate_per_s, self.burst = clock, limit_per_min / 60, burst
+        self.latency_s, self.tokens, self.updated = latency_s, burst, 0.0
+        self.accepted = self.limited = 0
+
+    async def handle(self) -> float | None:
+        """None for a 200, else the Retry-After of a 429 (whole seconds, as in HTTP)."""
+        now = self.clock.now()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate_per_s)
+        self.updated = now
+        retry_after_s = None
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.accepted += 1
+        else:
+            self.limited += 1
+            retry_after_s = float(math.ceil((1 - self.tokens) / self.rate_per_s))
+        await self.clock.sleep(self.latency_s)
+        return retry_after_s
+
+
+def simulate(limiter: RateLimiter, server: TokenBucketServer, n: int) -> float:
+    """Send n requests (each retried until accepted); the elapsed fake seconds."""
+    todo = n
+
+    async def worker() -> None:
+        nonlocal todo
+        while todo > 0:
+            todo -= 1
+            while True:
+                async with limiter.slot() as slot:
+                    retry_after_s = await server.handle()
+                if retry_after_s is None:
+                    limiter.on_success(sent_at=slot.sent_at)
+                    break
+                limiter.on_rate_limited(retry_after_s, sent_at=slot.sent_at)
+
+    async def main() -> None:
+        await asyncio.gather(*(worker() for _ in range(limiter.concurrency)))
+
+    limiter.clock.run(main())  # type: ignore[attr-defined]
+    return limiter.clock.now()
+
+
+@pytest.mark.parametrize("burst", [5, 50, 500])
+def test_adaptive_reaches_85_percent_of_the_limit_with_few_429s(
+    clock: FakeClock, burst: int
+) -> None:
+    server = TokenBucketServer(clock, limit_per_min=3000, burst=burst, latency_s=0.05)
+    limiter = RateLimiter(concurrency=10, clock=clock)
+    elapsed_s = simulate(limiter, server, 5000)
+
+    achieved = server.accepted / elapsed_s * 60 / 3000
+    limited_share = server.limited / (server.accepted + server.limited)
+    print(f"burst {burst}: {achieved:.1%} of the limit, {limited_share:.2%} answered 429")
+    assert server.accepted == 5000
+    assert achieved >= 0.85
+    assert limited_share < 0.03
+
+
+def test_fixed_rate_at_the_limit_gets_no_429(clock: FakeClock) -> None:
+    server = TokenBucketServer(clock, limit_per_min=3000, burst=5, latency_s=0.05)
+    limiter = RateLimiter(concurrency=10, rate_per_min=3000, clock=clock)
+    elapsed_s = simulate(limiter, server, 1000)
+    assert server.limited == 0
+    assert elapsed_s == pytest.approx(1000 / 50, rel=0.01)

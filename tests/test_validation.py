@@ -1,0 +1,128 @@
+"""validate_batch: required fields sink the row, optional ones drop with a warning."""
+
+from __future__ import annotations
+
+from importer.mapping import bind_mapping, parse_mapping
+from importer.validation import validate_batch
+
+PIPE = "00000000-0000-4000-8000-000000000001"
+
+DEALS = """
+account:
+  domain: {column: Website, transforms: [domain]}
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: {column: Name, transforms: [first_name]}
+  last_name: {column: Name, transforms: [last_name]}
+opportunity:
+  name: Deal
+  deal_size: {column: Amount, transforms: [money]}
+  close_date: {column: Close, transforms: [{date: {order: ymd}}]}
+  owner_email: {column: Owner, transforms: [email]}
+  stage_id: Stage
+note:
+  title: {value: Imported}
+  content: {template: "Source: {Source}"}
+"""
+COLUMNS = ["Website", "Email", "Name", "Deal", "Amount", "Close", "Owner", "Stage", "Source"]
+
+
+def verdicts(rows, text=DEALS):
+    bound = bind_mapping(parse_mapping(text, source="m.yaml"), COLUMNS, rows)
+    return validate_batch(bound, list(range(2, 2 + len(rows))), rows, pipeline_id=PIPE)
+
+
+def test_a_full_row_becomes_every_payload():
+    (v,) = verdicts(
+        [
+            [
+                "https://www.acme.co.uk/about",
+                "Jo <JO@acme.co.uk>",
+                "Jo Smith",
+                "Renewal",
+                "$12,500.00",
+                "2026-02-11",
+                "owner@acme.co.uk",
+                "",
+                "Webinar",
+            ],
+        ]
+    )
+    assert v.valid and v.warnings == []
+    assert v.account == {"domain": "acme.co.uk"}
+    assert v.contact == {"email": "jo@acme.co.uk", "first_name": "Jo", "last_name": "Smith"}
+    assert v.opportunity == {
+        "pipeline_id": PIPE,
+        "opportunity": {"name": "Renewal", "deal_size": 12500.0, "close_date": 1770768000000},
+        "related_objects": {
+            "account_domain": "acme.co.uk",
+            "primary_contact_email": "jo@acme.co.uk",
+            "owner_email": "owner@acme.co.uk",
+        },
+    }
+    assert v.note == {
+        "note": {"title": "Imported", "content": "Source: Webinar"},
+        "account_domains": ["acme.co.uk"],
+        "contact_emails": ["jo@acme.co.uk"],
+    }
+
+
+def test_every_bad_required_field_is_named_and_nothing_is_kept():
+    (v,) = verdicts([["not a domain", "nobody", "", "", "", "", "", "", ""]])
+    assert not v.valid
+    assert [e.field for e in v.errors] == ["contact.email", "account.domain"]
+    assert v.errors[0].source == "column 'Email'"
+    assert "'nobody'" in v.errors[0].message
+    assert v.contact is None and v.opportunity is None
+
+
+def test_bad_optional_values_are_dropped_with_a_warning():
+    (v,) = verdicts(
+        [["acme.com", "jo@acme.com", "", "Renewal", "twelve", "someday", "nope", "stage-x", ""]]
+    )
+    assert v.valid
+    assert v.opportunity["opportunity"] == {"name": "Renewal"}
+    assert "owner_email" not in v.opportunity["related_objects"]
+    fields = [w.split(" ")[0] for w in v.warnings]
+    assert fields == [
+        "opportunity.deal_size",
+        "opportunity.close_date",
+        "opportunity.owner_email",
+        "opportunity.stage_id",
+    ]
+    assert v.warnings[-1].startswith(
+        "opportunity.stage_id (column 'Stage'): 'stage-x' is not valid here"
+    )
+
+
+def test_personal_domains_never_become_accounts():
+    text = "contact:\n  email: Email\naccount:\n  domain: {column: Email, transforms: [domain]}\n"
+    bound = bind_mapping(parse_mapping(text, source="m.yaml"), ["Email"])
+    (v,) = validate_batch(bound, [2], [["sam@gmail.com"]])
+    assert v.valid and v.account is None and v.domain is None
+    assert v.contact == {"email": "sam@gmail.com"}
+    assert v.warnings == ["gmail.com is a personal email domain: no account is created for it"]
+
+
+def test_a_company_row_with_only_a_personal_domain_is_skipped():
+    bound = bind_mapping(
+        parse_mapping("account:\n  domain: {column: D, transforms: [domain]}\n"), ["D"]
+    )
+    (v,) = validate_batch(bound, [2], [["https://gmail.com"]])
+    assert v.valid and v.skipped.startswith("gmail.com is a personal email domain")
+
+
+def test_account_domain_falls_back_to_the_email_domain():
+    text = "contact:\n  email: E\naccount:\n  domain: {column: W, transforms: [domain], required: false}\n"
+    bound = bind_mapping(parse_mapping(text), ["E", "W"])
+    (v,) = validate_batch(bound, [2], [["jo@globex.io", ""]])
+    assert v.account == {"domain": "globex.io"}
+
+
+def test_a_deal_with_nothing_to_attach_to_is_rejected():
+    text = "opportunity:\n  name: Deal\naccount:\n  domain: {column: D, required: false}\n"
+    bound = bind_mapping(parse_mapping(text), ["Deal", "D"])
+    (v,) = validate_batch(bound, [2], [["Big one", ""]], pipeline_id=PIPE)
+    assert [str(e) for e in v.errors] == [
+        "opportunity (row): has no company domain or contact email to attach the deal to"
+    ]
