@@ -253,6 +253,14 @@ def test_adaptive_climbs_back_near_the_ceiling_then_creeps(clock: FakeClock) -> 
     assert 1440 <= limiter.current_rate_per_min < 1500 * 1.02
 
 
+def test_a_ceiling_outgrown_without_429_is_forgotten(clock: FakeClock) -> None:
+    limiter = RateLimiter(concurrency=10, initial_rate_per_min=3000, clock=clock)
+    limiter.on_rate_limited(0.0)  # ceiling 3000/min
+    clock.run(take_slots(limiter, 6000, hold_s=0.05))  # about two minutes without a 429
+    assert limiter.ceiling_rate_per_min is None
+    assert limiter.current_rate_per_min > 3000 * 1.25
+
+
 def test_min_rate_bounds_the_cuts(clock: FakeClock) -> None:
     limiter = RateLimiter(min_rate_per_min=30, clock=clock)
     for k in range(20):

@@ -22,6 +22,8 @@ import pytest
 import stamina
 
 from importer.client import InboundClient
+from importer.errors import RateLimitedError
+from importer.models import ContactCreated
 from importer.planning import ImportPlan, PlannedRequest
 from importer.ratelimit import RateLimiter
 from importer.sending import RequestOutcome, RetryPolicy, SendReport, send_plan
@@ -587,30 +589,34 @@ def test_a_bug_in_the_client_is_not_hidden(clock: FakeClock) -> None:
 
 
 def test_adaptive_import_against_a_rate_limited_server(clock: FakeClock) -> None:
-    """The benchmark's criterion end to end: 5,000 contacts at 1,000 companies, 3,000/min."""
-    limited = accepted = 0
-    tokens, updated = 50.0, 0.0  # token bucket: 50/s, bursts of 50
+    """The benchmark's criterion through send_plan: 5,000 contacts, a 3,000/min server.
 
-    async def server(request: httpx.Request) -> httpx.Response:
-        nonlocal limited, accepted, tokens, updated
-        tokens, updated = min(50.0, tokens + (clock.now() - updated) * 50), clock.now()
-        ok = tokens >= 1
-        tokens -= ok
-        accepted, limited = accepted + ok, limited + (not ok)
-        await asyncio.sleep(0.05)
-        if ok:
-            return httpx.Response(200, json={"success": True, "data": {"people_id": "p"}})
-        return httpx.Response(429, json={"message": "Too many"}, headers={"Retry-After": "1"})
+    The client is a bare OctolaneClient (the HTTP path is test_client's job) so
+    5,000 requests cost well under a second.
+    """
 
+    class TokenBucketClient:
+        def __init__(self) -> None:
+            self.tokens, self.updated, self.accepted, self.limited = 50.0, 0.0, 0, 0
+
+        async def send(self, endpoint: str, payload: Any) -> ContactCreated:
+            now = clock.now()  # 50 tokens/s, bursts of 50, 50 ms latency
+            self.tokens, self.updated = min(50.0, self.tokens + (now - self.updated) * 50), now
+            ok = self.tokens >= 1
+            self.tokens -= ok
+            await asyncio.sleep(0.05)
+            if not ok:
+                self.limited += 1
+                raise RateLimitedError(429, "Too many requests", retry_after_s=1.0)
+            self.accepted += 1
+            return ContactCreated(people_id="p")
+
+    client = TokenBucketClient()
     plan = ImportPlan([contact(f"p{i}@d{i % 1000}.com") for i in range(5000)])
+    report = clock.run(send_plan(plan, client, limiter=RateLimiter(clock=clock)))  # type: ignore[arg-type]
 
-    async def main() -> SendReport:
-        async with InboundClient("k", transport=httpx.MockTransport(server)) as client:
-            return await send_plan(plan, client, limiter=RateLimiter(clock=clock))
-
-    report = clock.run(main())
     assert report.counts == {"ok": 5000, "failed": 0, "not_sent": 0}
     assert report.requests_sent == 5000 + report.retries
-    assert report.retries == report.rate_limited == limited
-    assert accepted / report.elapsed_s * 60 / 3000 >= 0.85
-    assert limited / report.requests_sent < 0.03
+    assert report.retries == report.rate_limited == client.limited
+    assert client.accepted / report.elapsed_s * 60 / 3000 >= 0.85
+    assert client.limited / report.requests_sent < 0.03
