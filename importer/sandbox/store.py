@@ -1,0 +1,380 @@
+"""SQLite storage for the sandbox: accounts, contacts, opportunities and notes per org.
+
+In memory by default, a file (WAL) with ``--db``. All calls run on the server's
+event-loop thread inside short transactions, so concurrent requests are
+serialised; the UNIQUE constraints are the real guarantee against duplicates
+(org + domain, org + email, org + pipeline + domain + deal name).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from importer.sandbox.config import SandboxConfigError
+from importer.sandbox.validation import name_from_domain, name_key
+
+__all__ = ["DealWrite", "LinkedContact", "Store"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, domain TEXT NOT NULL, name TEXT NOT NULL,
+    created_at INTEGER NOT NULL, UNIQUE (org_id, domain));
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, email TEXT NOT NULL,
+    first_name TEXT, last_name TEXT, account_id TEXT REFERENCES accounts (id),
+    created_at INTEGER NOT NULL, UNIQUE (org_id, email));
+CREATE TABLE IF NOT EXISTS opportunities (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, pipeline_id TEXT NOT NULL,
+    account_domain TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+    account_id TEXT REFERENCES accounts (id), stage_id TEXT NOT NULL, amount NUMERIC,
+    close_date INTEGER, next_action_date INTEGER, next_step TEXT, owner_email TEXT,
+    primary_contact_id TEXT REFERENCES contacts (id),
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    UNIQUE (org_id, pipeline_id, account_domain, name_key));
+CREATE TABLE IF NOT EXISTS opportunity_contacts (
+    opportunity_id TEXT NOT NULL REFERENCES opportunities (id),
+    contact_id TEXT NOT NULL REFERENCES contacts (id),
+    PRIMARY KEY (opportunity_id, contact_id));
+CREATE TABLE IF NOT EXISTS notes (
+    id TEXT PRIMARY KEY, org_id TEXT NOT NULL, title TEXT NOT NULL, content TEXT,
+    created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS note_links (
+    note_id TEXT NOT NULL REFERENCES notes (id), kind TEXT NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (note_id, kind, key));
+CREATE INDEX IF NOT EXISTS notes_by_org ON notes (org_id);
+"""
+
+_UPSERT_ACCOUNT = """
+INSERT INTO accounts (id, org_id, domain, name, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (org_id, domain) DO UPDATE SET domain = excluded.domain
+RETURNING id, domain, name"""
+
+# ?7 is the policy for names sent again for an existing contact: keep, fill or overwrite.
+_UPSERT_CONTACT = """
+INSERT INTO contacts (id, org_id, email, first_name, last_name, account_id, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
+ON CONFLICT (org_id, email) DO UPDATE SET
+    first_name = CASE ?7 WHEN 'overwrite' THEN coalesce(excluded.first_name, first_name)
+                         WHEN 'fill' THEN coalesce(first_name, excluded.first_name)
+                         ELSE first_name END,
+    last_name = CASE ?7 WHEN 'overwrite' THEN coalesce(excluded.last_name, last_name)
+                        WHEN 'fill' THEN coalesce(last_name, excluded.last_name)
+                        ELSE last_name END,
+    account_id = coalesce(account_id, excluded.account_id)
+RETURNING id, email, first_name, last_name"""
+
+_FIND_DEAL = """
+SELECT id, name, amount, primary_contact_id FROM opportunities
+WHERE org_id = ? AND pipeline_id = ? AND account_domain = ? AND name_key = ?"""
+
+# Deal fields stored under their request names (deal_size is stored as amount).
+_DEAL_FIELDS = (
+    "pipeline_id",
+    "stage_id",
+    "close_date",
+    "next_action_date",
+    "next_step",
+    "owner_email",
+)
+_INSERT_DEAL = """
+INSERT INTO opportunities (id, org_id, pipeline_id, account_domain, name, name_key, account_id,
+    stage_id, amount, close_date, next_action_date, next_step, owner_email, primary_contact_id,
+    created_at, updated_at)
+VALUES (:id, :org_id, :pipeline_id, :account_domain, :name, :name_key, :account_id, :stage_id,
+    :amount, :close_date, :next_action_date, :next_step, :owner_email, :primary_contact_id,
+    :created_at, :updated_at)"""
+
+# Only the fields the re-send carries replace stored ones (repeated_deal_fields = update).
+_UPDATE_DEAL = """
+UPDATE opportunities SET stage_id = coalesce(:stage_id, stage_id),
+    amount = coalesce(:amount, amount), close_date = coalesce(:close_date, close_date),
+    next_action_date = coalesce(:next_action_date, next_action_date),
+    next_step = coalesce(:next_step, next_step), owner_email = coalesce(:owner_email, owner_email),
+    updated_at = :updated_at
+WHERE id = :id RETURNING id, name, amount"""
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedContact:
+    """A contact to ensure; ``account_domain`` is its email's company (None for freemail)."""
+
+    email: str
+    account_domain: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DealWrite:
+    """One validated opportunity create, references already resolved."""
+
+    pipeline_id: str
+    name: str | None
+    stage_id: str
+    deal_size: int | float | None
+    close_date: int | None
+    next_action_date: int | None
+    next_step: str | None
+    account_domain: str | None
+    primary: LinkedContact | None
+    additional: tuple[LinkedContact, ...]
+    owner_email: str | None
+    repeated_fields: Literal["keep", "update"]
+    repeated_contacts: Literal["add", "replace"]
+
+
+class Store:
+    """The sandbox's records. Not thread-safe: use it from one thread at a time."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        try:
+            # Autocommit mode: transactions are opened explicitly around each request's writes.
+            self._db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, cached_statements=64
+            )
+            if path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise SandboxConfigError(f"{path}: cannot open the sandbox database ({exc})") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # ---- writes ---------------------------------------------------------------
+
+    def _account(self, db: sqlite3.Connection, org_id: str, domain: str) -> tuple[str, str, str]:
+        new = (_new_id(), org_id, domain, name_from_domain(domain), _now_ms())
+        return db.execute(_UPSERT_ACCOUNT, new).fetchone()
+
+    def _contact(
+        self,
+        db: sqlite3.Connection,
+        org_id: str,
+        contact: LinkedContact,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        names_on_repeat: str = "keep",
+    ) -> tuple[str, str, str | None, str | None]:
+        account_id = None
+        if contact.account_domain:
+            account_id = self._account(db, org_id, contact.account_domain)[0]
+        row = (_new_id(), org_id, contact.email, first_name, last_name, account_id)
+        return db.execute(_UPSERT_CONTACT, (*row, names_on_repeat, _now_ms())).fetchone()
+
+    def create_account(self, org_id: str, domain: str) -> dict[str, Any]:
+        """Create the account for ``domain`` or return the existing one."""
+        with self._transaction() as db:
+            company_id, domain, name = self._account(db, org_id, domain)
+        return {"company_id": company_id, "domain": domain, "name": name}
+
+    def create_contact(
+        self,
+        org_id: str,
+        contact: LinkedContact,
+        first_name: str | None,
+        last_name: str | None,
+        names_on_repeat: Literal["keep", "fill", "overwrite"],
+    ) -> dict[str, Any]:
+        """Create the contact (and its email domain's account) or return the existing one."""
+        with self._transaction() as db:
+            people_id, email, first, last = self._contact(
+                db, org_id, contact, first_name, last_name, names_on_repeat
+            )
+        return {"people_id": people_id, "email": email, "first_name": first, "last_name": last}
+
+    def create_opportunity(self, org_id: str, deal: DealWrite) -> dict[str, Any]:
+        """Create the deal, or merge into the one with the same (domain, pipeline, name)."""
+        with self._transaction() as db:
+            account_id = None
+            if deal.account_domain:
+                account_id = self._account(db, org_id, deal.account_domain)[0]
+            primary_id = self._contact(db, org_id, deal.primary)[0] if deal.primary else None
+            contact_ids = [self._contact(db, org_id, c)[0] for c in deal.additional]
+            name = deal.name or name_from_domain(deal.account_domain or "")
+            domain_key = deal.account_domain or ""
+            found = db.execute(
+                _FIND_DEAL, (org_id, deal.pipeline_id, domain_key, name_key(name))
+            ).fetchone()
+            now = _now_ms()
+            if found is None:
+                deal_id = _new_id()
+                values = {
+                    **{f: getattr(deal, f) for f in _DEAL_FIELDS},
+                    "id": deal_id,
+                    "org_id": org_id,
+                    "account_domain": domain_key,
+                    "name": name,
+                    "name_key": name_key(name),
+                    "account_id": account_id,
+                    "amount": deal.deal_size,
+                    "primary_contact_id": primary_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                db.execute(_INSERT_DEAL, values)
+                row: Sequence[Any] = (deal_id, name, deal.deal_size)
+            else:
+                deal_id = found[0]
+                row = self._merge_deal(db, deal, found, primary_id, now)
+            if primary_id:
+                contact_ids.insert(0, primary_id)
+            db.executemany(
+                "INSERT OR IGNORE INTO opportunity_contacts VALUES (?, ?)",
+                [(deal_id, cid) for cid in contact_ids],
+            )
+        return {"opportunity_id": row[0], "name": row[1], "amount": row[2]}
+
+    def _merge_deal(
+        self,
+        db: sqlite3.Connection,
+        deal: DealWrite,
+        found: Sequence[Any],
+        primary_id: str | None,
+        now: int,
+    ) -> Sequence[Any]:
+        deal_id, _, _, old_primary = found
+        if deal.repeated_contacts == "replace":
+            db.execute("DELETE FROM opportunity_contacts WHERE opportunity_id = ?", (deal_id,))
+            new_primary = primary_id
+        else:
+            new_primary = old_primary or primary_id
+        db.execute(
+            "UPDATE opportunities SET primary_contact_id = ?, updated_at = ? WHERE id = ?",
+            (new_primary, now, deal_id),
+        )
+        if deal.repeated_fields == "update":
+            values = {f: getattr(deal, f) for f in _DEAL_FIELDS}
+            values.update(amount=deal.deal_size, updated_at=now, id=deal_id)
+            return db.execute(_UPDATE_DEAL, values).fetchone()
+        return found[:3]
+
+    def create_note(
+        self,
+        org_id: str,
+        title: str,
+        content: str | None,
+        account_domains: Sequence[str],
+        contacts: Sequence[LinkedContact],
+        *,
+        create_records: bool,
+    ) -> dict[str, Any]:
+        """Always create a new note, linked by domain and email (records made if asked)."""
+        note_id = _new_id()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO notes (id, org_id, title, content, created_at) VALUES (?, ?, ?, ?, ?)",
+                (note_id, org_id, title, content, _now_ms()),
+            )
+            if create_records:
+                for domain in account_domains:
+                    self._account(db, org_id, domain)
+                for contact in contacts:
+                    self._contact(db, org_id, contact)
+            links = [(note_id, "account", d) for d in account_domains]
+            links += [(note_id, "contact", c.email) for c in contacts]
+            db.executemany("INSERT OR IGNORE INTO note_links VALUES (?, ?, ?)", links)
+        return {"note_id": note_id, "title": title, "content": content}
+
+    # ---- reads (inspection) -----------------------------------------------------
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = self._db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def list_accounts(self, org_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        return self._rows(
+            """SELECT a.id AS company_id, a.domain, a.name, a.created_at,
+                      (SELECT count(*) FROM contacts c WHERE c.account_id = a.id) AS contact_count
+               FROM accounts a WHERE a.org_id = ? ORDER BY a.rowid LIMIT ? OFFSET ?""",
+            (org_id, limit, offset),
+        )
+
+    def list_contacts(self, org_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            """SELECT c.id AS people_id, c.email, c.first_name, c.last_name, c.created_at,
+                      a.id AS company_id, a.domain AS account_domain
+               FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id
+               WHERE c.org_id = ? ORDER BY c.rowid LIMIT ? OFFSET ?""",
+            (org_id, limit, offset),
+        )
+        for row in rows:
+            company_id, domain = row.pop("company_id"), row.pop("account_domain")
+            row["account"] = {"company_id": company_id, "domain": domain} if company_id else None
+        return rows
+
+    def list_opportunities(self, org_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            """SELECT o.id AS opportunity_id, o.name, o.amount, o.pipeline_id, o.stage_id,
+                      nullif(o.account_domain, '') AS account_domain, o.account_id AS company_id,
+                      p.email AS primary_contact_email, o.close_date, o.next_action_date,
+                      o.next_step, o.owner_email, o.created_at, o.updated_at
+               FROM opportunities o LEFT JOIN contacts p ON p.id = o.primary_contact_id
+               WHERE o.org_id = ? ORDER BY o.rowid LIMIT ? OFFSET ?""",
+            (org_id, limit, offset),
+        )
+        for row in rows:
+            emails = self._db.execute(
+                """SELECT c.email FROM opportunity_contacts l JOIN contacts c ON c.id = l.contact_id
+                   WHERE l.opportunity_id = ? ORDER BY l.rowid""",
+                (row["opportunity_id"],),
+            )
+            row["contact_emails"] = [email for (email,) in emails]
+        return rows
+
+    def list_notes(self, org_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        rows = self._rows(
+            """SELECT id AS note_id, title, content, created_at FROM notes
+               WHERE org_id = ? ORDER BY rowid LIMIT ? OFFSET ?""",
+            (org_id, limit, offset),
+        )
+        for row in rows:
+            links = self._db.execute(
+                """SELECT l.kind, l.key, coalesce(a.id, c.id) FROM note_links l
+                   LEFT JOIN accounts a ON l.kind = 'account' AND a.org_id = ?1 AND a.domain = l.key
+                   LEFT JOIN contacts c ON l.kind = 'contact' AND c.org_id = ?1 AND c.email = l.key
+                   WHERE l.note_id = ?2 ORDER BY l.rowid""",
+                (org_id, row["note_id"]),
+            ).fetchall()
+            row["account_domains"] = [k for kind, k, _ in links if kind == "account"]
+            row["contact_emails"] = [k for kind, k, _ in links if kind == "contact"]
+            row["links"] = [
+                {"kind": kind, "key": key, "id": record_id} for kind, key, record_id in links
+            ]
+        return rows
+
+    def counts(self, org_id: str) -> dict[str, int]:
+        """Number of records per object for one org."""
+        return {
+            table: self._db.execute(
+                f"SELECT count(*) FROM {table} WHERE org_id = ?",
+                (org_id,),
+            ).fetchone()[0]
+            for table in ("accounts", "contacts", "opportunities", "notes")
+        }
