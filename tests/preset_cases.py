@@ -1,0 +1,88 @@
+"""Each preset with its fixture export and the exact dry-run outcome (shared by
+test_presets.py and test_proposal.py).
+
+The fixtures are written by tests/fixtures/exports/make_fixtures.py; every one
+has the problems real exports have, so the counts below are not all "ok":
+a row without an e-mail and one with a malformed e-mail (invalid), the same
+person again in capitals (duplicate), freemail people (contacts without an
+account), a company without a domain, a deal with no contact, an amount nobody
+can read (a warning: the deal goes without it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
+PIPELINE_ID = "00000000-0000-4000-8000-000000000001"
+
+
+@dataclass(frozen=True)
+class Case:
+    preset: str
+    fixture: str
+    read: int
+    ok: int  # would_import
+    invalid: int
+    duplicate: int
+    skipped: int
+    contacts: int
+    accounts: int
+    deals: int
+
+    @property
+    def path(self) -> Path:
+        return FIXTURES / self.fixture
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {
+            "would_import": self.ok,
+            "invalid": self.invalid,
+            "duplicate": self.duplicate,
+            "skipped": self.skipped,
+        }
+        return {k: v for k, v in counts.items() if v}
+
+
+def case(preset: str, fixture: str, **numbers: int) -> Case:
+    return Case(preset, fixture, **numbers)
+
+
+# fmt: off
+CASES = [
+    case("hubspot", "hubspot/contacts.csv", read=27, ok=24, invalid=2, duplicate=1, skipped=0, contacts=24, accounts=8, deals=0),
+    case("hubspot", "hubspot/contacts.xlsx", read=27, ok=24, invalid=2, duplicate=1, skipped=0, contacts=24, accounts=8, deals=0),
+    case("hubspot-companies", "hubspot/companies.csv", read=13, ok=10, invalid=1, duplicate=1, skipped=1, contacts=0, accounts=10, deals=0),
+    case("hubspot-deals", "hubspot/deals.csv", read=17, ok=15, invalid=1, duplicate=1, skipped=0, contacts=15, accounts=5, deals=13),
+    case("salesforce-report-contacts", "salesforce/contacts-report.csv", read=25, ok=20, invalid=4, duplicate=1, skipped=0, contacts=20, accounts=9, deals=0),
+    case("salesforce-report-leads", "salesforce/leads-report.csv", read=23, ok=18, invalid=4, duplicate=1, skipped=0, contacts=18, accounts=8, deals=0),
+    case("salesforce-report-accounts", "salesforce/accounts-report.csv", read=13, ok=9, invalid=3, duplicate=1, skipped=0, contacts=0, accounts=9, deals=0),
+    case("salesforce-report-opportunities", "salesforce/opportunities-report.csv", read=16, ok=14, invalid=2, duplicate=0, skipped=0, contacts=13, accounts=7, deals=14),
+    case("salesforce-contacts", "salesforce/Contact.csv", read=23, ok=20, invalid=2, duplicate=1, skipped=0, contacts=20, accounts=9, deals=0),
+    case("salesforce-leads", "salesforce/Lead.csv", read=19, ok=16, invalid=2, duplicate=1, skipped=0, contacts=16, accounts=9, deals=0),
+    case("salesforce-accounts", "salesforce/extract-Account.csv", read=11, ok=10, invalid=0, duplicate=0, skipped=1, contacts=0, accounts=10, deals=0),
+    case("salesforce-opportunities", "salesforce/Opportunity.csv", read=15, ok=14, invalid=1, duplicate=0, skipped=0, contacts=0, accounts=10, deals=14),
+    case("pipedrive-people", "pipedrive/people.csv", read=27, ok=24, invalid=2, duplicate=1, skipped=0, contacts=24, accounts=9, deals=0),
+    case("pipedrive-organizations", "pipedrive/organizations.csv", read=10, ok=8, invalid=2, duplicate=0, skipped=0, contacts=0, accounts=8, deals=0),
+    case("pipedrive-deals", "pipedrive/deals.csv", read=14, ok=13, invalid=1, duplicate=0, skipped=0, contacts=13, accounts=8, deals=13),
+    case("apollo-people", "apollo/people.csv", read=25, ok=22, invalid=2, duplicate=1, skipped=0, contacts=22, accounts=10, deals=0),
+    case("apollo-accounts", "apollo/accounts.csv", read=11, ok=9, invalid=1, duplicate=1, skipped=0, contacts=0, accounts=9, deals=0),
+    case("close-leads", "close/leads.csv", read=25, ok=22, invalid=2, duplicate=1, skipped=0, contacts=22, accounts=10, deals=0),
+    case("close-opportunities", "close/opportunities.csv", read=15, ok=14, invalid=1, duplicate=0, skipped=0, contacts=14, accounts=8, deals=9),
+    case("attio-people", "attio/people.csv", read=25, ok=22, invalid=2, duplicate=1, skipped=0, contacts=22, accounts=9, deals=0),
+    case("attio-companies", "attio/companies.csv", read=11, ok=10, invalid=1, duplicate=0, skipped=0, contacts=0, accounts=10, deals=0),
+    case("attio-deals", "attio/deals.csv", read=14, ok=13, invalid=1, duplicate=0, skipped=0, contacts=13, accounts=7, deals=13),
+    case("zoho-contacts", "zoho/contacts.csv", read=23, ok=20, invalid=2, duplicate=1, skipped=0, contacts=20, accounts=9, deals=0),
+    case("zoho-leads", "zoho/leads.csv", read=19, ok=16, invalid=2, duplicate=1, skipped=0, contacts=16, accounts=8, deals=0),
+    case("zoho-accounts", "zoho/accounts.csv", read=10, ok=9, invalid=1, duplicate=0, skipped=0, contacts=0, accounts=9, deals=0),
+    case("zoho-deals", "zoho/deals.csv", read=14, ok=13, invalid=1, duplicate=0, skipped=0, contacts=13, accounts=5, deals=13),
+    case("sales-navigator-evaboot", "sales-navigator/evaboot.csv", read=27, ok=24, invalid=2, duplicate=1, skipped=0, contacts=24, accounts=8, deals=0),
+    case("sales-navigator-phantombuster", "sales-navigator/phantombuster.csv", read=23, ok=20, invalid=2, duplicate=1, skipped=0, contacts=20, accounts=8, deals=0),
+]
+# fmt: on
+
+PARAMS = [pytest.param(c, id=f"{c.preset}:{c.fixture}") for c in CASES]

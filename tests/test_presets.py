@@ -1,0 +1,543 @@
+"""The bundled presets: each on its fixture export and on the real exports,
+and the preset lookup behind ``--mapping hubspot``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from preset_cases import CASES, FIXTURES, PARAMS, PIPELINE_ID, Case
+
+from importer.errors import MappingError
+from importer.mapping import load_mapping
+from importer.pipeline import run_import
+from importer.presets import PresetInfo, list_presets, preset_dir, resolve_mapping_path
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def dry_run(path: Path, mapping: str | Path, tmp_path: Path):
+    return run_import(
+        path,
+        mapping,
+        dry_run=True,
+        pipeline_id=PIPELINE_ID,
+        results_path=tmp_path / "results.csv",
+    )
+
+
+def ms(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
+
+
+# ---- every preset ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", list_presets(), ids=lambda p: p.name)
+def test_preset_loads_and_says_what_it_expects(preset: PresetInfo) -> None:
+    text = preset.path.read_text(encoding="utf-8")
+    mapping = load_mapping(preset.path)
+    assert preset.description and mapping.description == preset.description
+    header = text.split("\nversion:", 1)[0]
+    assert "Expects:" in header and "Sources:" in header and "Run: octolane-import" in header
+    # A preset cannot know a workspace's pipeline or stage ids.
+    assert not UUID.search(text)
+    assert mapping.options.pipeline_id is None
+    assert mapping.opportunity is None or mapping.opportunity.stage_id is None
+
+
+def test_every_preset_has_a_fixture() -> None:
+    assert {c.preset for c in CASES} == {p.name for p in list_presets()}
+
+
+# ---- each preset on its fixture ---------------------------------------------
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_preset_on_its_fixture(case: Case, tmp_path: Path) -> None:
+    report = dry_run(case.path, case.preset, tmp_path)
+    assert report.rows_read == case.read
+    assert report.counts == case.counts
+    assert report.distinct["contacts"] == case.contacts
+    assert report.distinct["accounts"] == case.accounts
+    assert report.distinct["opportunities"] == case.deals
+    assert not report.mapping_warnings or case.preset == "pipedrive-organizations"
+    assert (tmp_path / "results.csv").exists()
+
+
+def planned(report, key: str) -> dict:
+    found = [r for r in report.plan.requests if r.key == key]
+    assert found, f"{key} not planned; planned: {[r.key for r in report.plan.requests][:20]}"
+    return dict(found[0].payload)
+
+
+def deal_key(domain: str, name: str) -> str:
+    return f"opportunity:{PIPELINE_ID}:{domain}:{name}"
+
+
+# (preset, fixture, request key, fields of the JSON body that must be exactly so)
+VALUES = [
+    (
+        "hubspot",
+        "hubspot/contacts.csv",
+        "contact:ethan.obrien89@yahoo.co.uk",
+        {"email": "ethan.obrien89@yahoo.co.uk", "first_name": "Ethan", "last_name": "O'Brien"},
+    ),
+    (
+        "hubspot-companies",
+        "hubspot/companies.csv",
+        "account:harbourvale.co.uk",
+        {"domain": "harbourvale.co.uk"},
+    ),  # only "Website URL" https://www.harbourvale.co.uk/
+    (
+        "salesforce-report-accounts",
+        "salesforce/accounts-report.csv",
+        "account:northwind-logistics.com",
+        {"domain": "northwind-logistics.com"},
+    ),  # https://northwind-logistics.com/en
+    (
+        "pipedrive-people",
+        "pipedrive/people.csv",
+        "contact:amelia.santos@oakridgecap.com",
+        {"email": "amelia.santos@oakridgecap.com", "first_name": "Amelia", "last_name": "Santos"},
+    ),
+    (
+        "attio-companies",
+        "attio/companies.csv",
+        "account:northwind-logistics.com",
+        {"domain": "northwind-logistics.com"},
+    ),  # first of "northwind-logistics.com, northwind-logistics.io"
+]
+DEALS = [
+    # HubSpot: "32000.0", "2026-01-16 10:41"; contact from "Lukas O'Brien (lukas.obrien@…)"
+    (
+        "hubspot-deals",
+        "hubspot/deals.csv",
+        deal_key("kestrelrobotics.de", "Kestrel Robotics – Expansion 2026"),
+        {"deal_size": 32000.0, "close_date": ms(2026, 1, 16, 10, 41)},
+        {
+            "account_domain": "kestrelrobotics.de",
+            "primary_contact_email": "lukas.obrien@kestrelrobotics.de",
+        },
+    ),
+    # Salesforce report, en_US: "2,400.75", "4/28/2025"
+    (
+        "salesforce-report-opportunities",
+        "salesforce/opportunities-report.csv",
+        deal_key("pinecrest.dev", "Pinecrest Software-New Business-1"),
+        {"deal_size": 2400.75, "close_date": ms(2025, 4, 28), "next_step": "Demo"},
+        {"account_domain": "pinecrest.dev", "primary_contact_email": "elena.dubois@pinecrest.dev"},
+    ),
+    # Salesforce Data Export: "100", "2025-10-01 00:00:00", Latin-1
+    (
+        "salesforce-opportunities",
+        "salesforce/Opportunity.csv",
+        deal_key("brightpath.io", "Brightpath Analytics-Interop-51"),
+        {"deal_size": 100.0, "close_date": ms(2025, 10, 1)},
+        {"account_domain": "brightpath.io"},
+    ),
+    # Zoho: "32000.00", "2025-01-29"
+    (
+        "zoho-deals",
+        "zoho/deals.csv",
+        deal_key("sorensen-maritime.dk", "Sørensen Maritime - Contrato 595"),
+        {"deal_size": 32000.0, "close_date": ms(2025, 1, 29), "next_step": "Enviar proposta"},
+        {"primary_contact_email": "rafael.kowalski@sorensen-maritime.dk"},
+    ),
+    # Close: value 780000 is in cents → 7800.0 dollars; date_won "2025-02-17"
+    (
+        "close-opportunities",
+        "close/opportunities.csv",
+        deal_key("tidewaterfoods.com.au", "Tidewater Foods"),
+        {"deal_size": 7800.0, "close_date": ms(2025, 2, 17)},
+        {"primary_contact_email": "chloe.okafor@tidewaterfoods.com.au"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("preset", "fixture", "key", "expected"), VALUES, ids=lambda v: str(v)[:40]
+)
+def test_parsed_values(preset, fixture, key, expected, tmp_path: Path) -> None:
+    payload = planned(dry_run(FIXTURES / fixture, preset, tmp_path), key)
+    assert {k: payload.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("preset", "fixture", "key", "deal", "related"), DEALS, ids=lambda v: str(v)[:40]
+)
+def test_parsed_deal_values(preset, fixture, key, deal, related, tmp_path: Path) -> None:
+    payload = planned(dry_run(FIXTURES / fixture, preset, tmp_path), key)
+    assert payload["pipeline_id"] == PIPELINE_ID
+    assert {k: payload["opportunity"].get(k) for k in deal} == deal
+    assert {k: payload["related_objects"].get(k) for k in related} == related
+
+
+def test_unreadable_amount_drops_the_field_with_a_warning(tmp_path: Path) -> None:
+    report = dry_run(FIXTURES / "hubspot/deals.csv", "hubspot-deals", tmp_path)
+    warned = [r for r in report.results if any("'TBD' is not an amount" in w for w in r.warnings)]
+    assert [r.status for r in warned] == ["would_import"]
+
+
+def test_hubspot_deal_contacts_become_additional_contacts(tmp_path: Path) -> None:
+    report = dry_run(FIXTURES / "hubspot/deals.csv", "hubspot-deals", tmp_path)
+    extra = [
+        dict(r.payload)["related_objects"]["additional_contact_emails"]
+        for r in report.plan.requests
+        if r.endpoint == "opportunities"
+        and "additional_contact_emails" in dict(r.payload)["related_objects"]
+    ]
+    assert extra and all(e and all("@" in a for a in e) for e in extra)
+
+
+# ---- the real exports ----------------------------------------------------
+
+# (preset, file under /work/shared/real-exports, read, counts, contacts, accounts, deals)
+REAL_CASES = [
+    (
+        "hubspot",
+        "hubspot/contacts-export-all-contacts-au-textiles.csv",
+        687,
+        {"would_import": 687},
+        687,
+        459,
+        0,
+    ),
+    (
+        "hubspot",
+        "hubspot/contacts-export-all-properties.csv",
+        158,
+        {"would_import": 157, "invalid": 1},
+        157,
+        81,
+        0,
+    ),
+    (
+        "hubspot",
+        "hubspot/contacts-with-company-assoc-appraisal.csv",
+        790,
+        {"would_import": 717, "invalid": 73},
+        717,
+        350,
+        0,
+    ),
+    (
+        "hubspot-companies",
+        "hubspot/companies-export-view-schools.csv",
+        12788,
+        {"would_import": 2642, "duplicate": 10029, "invalid": 117},
+        0,
+        2642,
+        0,
+    ),
+    (
+        "hubspot-companies",
+        "hubspot/companies-appraisal.csv",
+        32,
+        {"would_import": 24, "invalid": 8},
+        0,
+        24,
+        0,
+    ),
+    (
+        "hubspot-deals",
+        "hubspot/deals-export-all-properties-with-associations.csv",
+        54,
+        {"would_import": 46, "duplicate": 1, "invalid": 7},
+        45,
+        35,
+        46,
+    ),
+    # Record ID, Deal Name, Simpro Quote Id, Amount: no contact, no company → nothing to attach
+    (
+        "hubspot-deals",
+        "hubspot/deals-export-all-deals-solar.csv",
+        11583,
+        {"invalid": 11583},
+        0,
+        0,
+        0,
+    ),
+    (
+        "salesforce-contacts",
+        "salesforce/data-export-Contact.csv",
+        96,
+        {"would_import": 95, "duplicate": 1},
+        95,
+        41,
+        0,
+    ),
+    (
+        "salesforce-leads",
+        "salesforce/data-export-Lead.csv",
+        35,
+        {"would_import": 27, "duplicate": 8},
+        27,
+        24,
+        0,
+    ),
+    # AccountId only, no Website column joined in: every deal lacks an account
+    (
+        "salesforce-opportunities",
+        "salesforce/data-export-Opportunity.csv",
+        512,
+        {"invalid": 512},
+        0,
+        0,
+        0,
+    ),
+    # no Website; EMAIL__C is gmail where set
+    (
+        "salesforce-accounts",
+        "salesforce/dataloader-extract-Account.csv",
+        49,
+        {"invalid": 41, "skipped": 8},
+        0,
+        0,
+        0,
+    ),
+    (
+        "pipedrive-people",
+        "pipedrive/people-export-uk-print.csv",
+        8106,
+        {"would_import": 7719, "duplicate": 75, "invalid": 312},
+        7719,
+        4277,
+        0,
+    ),
+    # the default organisations view has no website column: nothing to key an account on
+    (
+        "pipedrive-organizations",
+        "pipedrive/organisations-export-uk-print.csv",
+        6856,
+        {"skipped": 6856},
+        0,
+        0,
+        0,
+    ),
+    (
+        "pipedrive-deals",
+        "pipedrive/deals-export-custom-fields-nyc-offices.csv",
+        118,
+        {"invalid": 118},
+        0,
+        0,
+        0,
+    ),
+    (
+        "apollo-people",
+        "apollo/contacts-export-india-finance.csv",
+        14,
+        {"would_import": 7, "invalid": 7},
+        7,
+        7,
+        0,
+    ),
+    (
+        "apollo-people",
+        "apollo/contacts-export-anz-logistics.csv",
+        24,
+        {"would_import": 24},
+        24,
+        23,
+        0,
+    ),
+    (
+        "apollo-people",
+        "apollo/contacts-export-2025-format-philanthropy.csv",
+        25,
+        {"would_import": 25},
+        25,
+        24,
+        0,
+    ),
+    (
+        "apollo-accounts",
+        "apollo/accounts-export-benelux-tech.csv",
+        12,
+        {"would_import": 9, "duplicate": 2, "invalid": 1},
+        0,
+        9,
+        0,
+    ),
+    (
+        "zoho-accounts",
+        "zoho/accounts-export-br-industrial.csv",
+        30,
+        {"would_import": 6, "duplicate": 5, "invalid": 19},
+        0,
+        6,
+        0,
+    ),
+    (
+        "zoho-leads",
+        "zoho/leads-export-br-industrial.csv",
+        14,
+        {"would_import": 3, "invalid": 11},
+        3,
+        3,
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("preset", "name", "read", "counts", "contacts", "accounts", "deals"),
+    REAL_CASES,
+    ids=[f"{c[0]}:{Path(c[1]).stem}" for c in REAL_CASES],
+)
+def test_preset_on_real_export(preset, name, read, counts, contacts, accounts, deals, tmp_path):
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    report = dry_run(path, preset, tmp_path)
+    assert report.rows_read == read
+    assert report.counts == counts
+    assert (report.distinct["contacts"], report.distinct["accounts"]) == (contacts, accounts)
+    assert report.distinct["opportunities"] == deals
+
+
+def test_hubspot_preset_refuses_a_contacts_export_without_email(tmp_path: Path) -> None:
+    path = REAL / "hubspot/contacts-export-doctors-it.xlsx"
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    with pytest.raises(MappingError) as caught:
+        dry_run(path, "hubspot", tmp_path)
+    message = str(caught.value)
+    assert "contact.email: column 'Email' is not in contacts-export-doctors-it.xlsx" in message
+    assert "(columns: Record ID, First Name, Last Name, name, " in message
+
+
+# ---- finding presets -------------------------------------------------------
+
+
+def test_list_presets_names_and_descriptions() -> None:
+    presets = {p.name: p for p in list_presets()}
+    assert presets["hubspot"].path.name == "hubspot.yaml"
+    assert presets["hubspot"].description == (
+        "HubSpot contacts export (Contacts → Export → CSV or XLSX)"
+    )
+    assert list(presets) == sorted(presets)
+    assert preset_dir() == presets["hubspot"].path.parent
+
+
+@pytest.mark.parametrize("name", ["hubspot", "hubspot.yaml", "HubSpot", "hubspot.yml"])
+def test_resolve_a_preset_by_name(name: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resolve_mapping_path(name) == preset_dir() / "hubspot.yaml"
+
+
+def test_an_existing_file_wins_over_the_preset(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "hubspot.yaml").write_text("contact:\n  email: Mail\n", encoding="utf-8")
+    assert resolve_mapping_path("hubspot.yaml") == Path("hubspot.yaml")
+    assert resolve_mapping_path("hubspot") == preset_dir() / "hubspot.yaml"
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("pipedrive", "Did you mean: pipedrive-deals, pipedrive-organizations, pipedrive-people?"),
+        ("hubspt", "Did you mean: hubspot"),
+        ("nothing-like-it", None),
+        ("maps/hubspot.yaml", "Did you mean: hubspot"),  # a typed path is never a preset
+    ],
+)
+def test_unknown_mapping_lists_the_presets(name, hint, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MappingError) as caught:
+        resolve_mapping_path(name)
+    message = str(caught.value)
+    assert message.startswith(f"{name}: no such mapping file or preset.")
+    assert (hint in message) if hint else "Did you mean" not in message
+    assert "Presets: apollo-accounts, apollo-people, attio-companies," in message
+    assert message.endswith("(octolane-import map --list describes them)")
+
+
+def test_a_directory_is_not_a_mapping(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="is not a file"):
+        resolve_mapping_path(str(tmp_path))
+
+
+def test_run_import_takes_a_preset_name(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # works from any directory
+    report = run_import(FIXTURES / "hubspot/contacts.csv", "hubspot.yaml", dry_run=True)
+    assert report.mapping.endswith("hubspot.yaml")
+    assert report.counts["would_import"] == 24
+
+
+# ---- the generators are deterministic and the committed files are theirs ----
+
+
+def digests(folder: Path, pattern: str) -> dict[str, str]:
+    """sha256 of the data files (csv, xlsx) matching ``pattern`` under ``folder``."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.glob(pattern))
+        if p.suffix in (".csv", ".xlsx")
+    }
+
+
+def test_fixture_files_are_what_make_fixtures_writes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    for name in ("fakes", "make_fixtures", "make_fixtures_more"):
+        sys.modules.pop(name, None)
+    modules = [importlib.import_module(n) for n in ("fakes", "make_fixtures", "make_fixtures_more")]
+    for module in modules:
+        monkeypatch.setattr(module, "HERE", tmp_path)
+    modules[1].main()
+    assert digests(tmp_path, "*/*") == digests(FIXTURES, "*/*")
+
+
+def test_sample_data_is_what_generate_writes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "sample_data"))
+    sys.modules.pop("generate", None)
+    generate = importlib.import_module("generate")
+    monkeypatch.setattr(generate, "HERE", tmp_path)
+    generate.main()
+    assert digests(tmp_path, "*.csv") == digests(REPO / "sample_data", "*.csv")
+
+
+@pytest.mark.parametrize(
+    ("preset", "name", "counts", "contacts", "accounts", "deals"),
+    [
+        (
+            "hubspot",
+            "hubspot-contacts.csv",
+            {"would_import": 291, "duplicate": 4, "invalid": 5},
+            291,
+            65,
+            0,
+        ),
+        (
+            "pipedrive-people",
+            "pipedrive-people.csv",
+            {"would_import": 231, "duplicate": 4, "invalid": 5},
+            231,
+            49,
+            0,
+        ),
+        (
+            "salesforce-report-opportunities",
+            "salesforce-opportunities.csv",
+            {"would_import": 178, "invalid": 4},
+            166,
+            42,
+            176,
+        ),
+    ],
+)
+def test_sample_data_with_its_preset(preset, name, counts, contacts, accounts, deals, tmp_path):
+    report = dry_run(REPO / "sample_data" / name, preset, tmp_path)
+    assert report.counts == counts
+    assert report.distinct["contacts"] == contacts
+    assert report.distinct["accounts"] == accounts
+    assert report.distinct["opportunities"] == deals
+    assert report.exit_code == 1  # some rows are rejected, on purpose

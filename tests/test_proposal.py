@@ -1,0 +1,303 @@
+"""``octolane-import map``: the proposed mapping for each fixture, for a file
+no preset knows, and the pieces (header aliases, value profiles, scoring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from preset_cases import FIXTURES, PARAMS, PIPELINE_ID, Case
+
+from importer.errors import MappingError
+from importer.mapping import parse_mapping
+from importer.pipeline import run_import
+from importer.presets import list_presets
+from importer.proposal import PRESET_THRESHOLD, propose_mapping, score_presets
+from importer.proposal_columns import header_candidate, normalise, profile_values
+
+
+def dry_run_text(path: Path, yaml_text: str, tmp_path: Path):
+    mapping = tmp_path / "proposed.yaml"
+    mapping.write_text(yaml_text, encoding="utf-8")
+    return run_import(path, mapping, dry_run=True, pipeline_id=PIPELINE_ID)
+
+
+def outcome(report) -> tuple:
+    return report.rows_read, report.counts, report.distinct
+
+
+# ---- files a preset knows ---------------------------------------------------
+
+
+@pytest.mark.parametrize("case", PARAMS)
+def test_map_proposes_the_preset_and_it_dry_runs_the_same(case: Case, tmp_path: Path) -> None:
+    proposal = propose_mapping(case.path)
+    assert proposal.preset == case.preset
+    assert proposal.matches[0].name == case.preset
+    assert proposal.matches[0].score >= PRESET_THRESHOLD
+    assert proposal.yaml_text.startswith(f"# Proposed by `octolane-import map {case.path.name}`")
+    assert f"matches the preset\n# '{case.preset}' (score " in proposal.yaml_text
+    assert proposal.needs_pipeline == (case.deals > 0)
+    preset = run_import(case.path, case.preset, dry_run=True, pipeline_id=PIPELINE_ID)
+    assert outcome(dry_run_text(case.path, proposal.yaml_text, tmp_path)) == outcome(preset)
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "hubspot/contacts.csv",
+        "salesforce/Contact.csv",
+        "zoho/leads.csv",
+        "sales-navigator/evaboot.csv",
+    ],
+)
+def test_without_presets_the_columns_give_the_same_contacts(fixture: str, tmp_path: Path) -> None:
+    path = FIXTURES / fixture
+    preset = propose_mapping(path).preset
+    proposal = propose_mapping(path, use_presets=False)
+    assert proposal.preset is None
+    keys = [f.key for f in proposal.fields]
+    assert keys == ["contact.email", "contact.first_name", "contact.last_name", "account.domain"]
+    by_columns = dry_run_text(path, proposal.yaml_text, tmp_path)
+    by_preset = run_import(path, preset, dry_run=True)
+    assert by_columns.counts == by_preset.counts
+    assert by_columns.distinct["contacts"] == by_preset.distinct["contacts"]
+
+
+# ---- a file no preset knows -------------------------------------------------
+
+KUNDEN = FIXTURES / "unknown/kunden.csv"  # German Excel: ';', cp1252, "4.500,00 €", dd.mm.yyyy
+
+
+def test_unknown_file_is_mapped_from_aliases_and_values(tmp_path: Path) -> None:
+    proposal = propose_mapping(KUNDEN)
+    assert proposal.preset is None
+    fields = {f.key: f for f in proposal.fields}
+    assert {k: f.spec for k, f in fields.items()} == {
+        "contact.email": {"column": "E-Mail-Adresse", "transforms": ["email"]},
+        "contact.first_name": {"column": "Vorname", "transforms": ["trim"]},
+        "contact.last_name": {"column": "Nachname", "transforms": ["trim"]},
+        "account.domain": {
+            "columns": ["Webseite", "E-Mail-Adresse"],
+            "transforms": ["domain"],
+            "required": False,
+        },
+        "opportunity.name": {"column": "Auftrag", "transforms": ["trim"]},
+        "opportunity.deal_size": {
+            "column": "Umsatz",
+            "transforms": [{"money": {"decimal_mark": ","}}],
+        },
+        "opportunity.close_date": {
+            "column": "Abschlussdatum",
+            "transforms": [{"date": {"order": "dmy"}}],
+        },
+        "note.title": {"column": "Notiz", "transforms": ["trim"], "required": False},
+        "note.content": {"column": "Notiz", "transforms": ["trim"]},
+    }
+    assert fields["contact.email"].reason == (
+        'header alias "e-mail-adresse", 96% of the values are e-mail addresses'
+    )
+    assert proposal.needs_pipeline
+    assert dict(proposal.unplaced) == {
+        "Firma": "no Octolane field matched",
+        "Telefon": "phone numbers (Octolane's Inbound API has no phone field)",
+    }
+
+
+def test_unknown_file_proposal_text_and_dry_run(tmp_path: Path) -> None:
+    text = propose_mapping(KUNDEN).yaml_text
+    assert "# No preset matched this header." in text
+    assert "# Deals need a pipeline: --pipeline-id <uuid> or OCTOLANE_PIPELINE_ID." in text
+    assert (
+        "  email: {column: E-Mail-Adresse, transforms: [email]}  # 0.99 header alias "
+        '"e-mail-adresse", 96% of the values are e-mail addresses\n'
+    ) in text
+    assert (
+        "  deal_size: {column: Umsatz, transforms: [{money: {decimal_mark: ','}}]}  # 0.99" in text
+    )
+    assert text.endswith(
+        "# Columns not mapped:\n#   Firma: no Octolane field matched\n"
+        "#   Telefon: phone numbers (Octolane's Inbound API has no phone field)\n"
+    )
+    parse_mapping(text)
+    report = dry_run_text(KUNDEN, text, tmp_path)
+    assert report.counts == {"would_import": 24, "invalid": 2}
+    assert report.distinct == {"accounts": 9, "contacts": 23, "opportunities": 24, "notes": 5}
+    deal = next(r for r in report.plan.requests if r.endpoint == "opportunities")
+    # "55.000,00 €" on "17.02.2025": comma decimal mark, day first
+    assert dict(deal.payload)["opportunity"] == {
+        "name": "Pilotprojekt 001",
+        "deal_size": 55000.0,
+        "close_date": 1739750400000,
+    }
+
+
+def test_dates_in_an_unclear_order_are_left_out_not_guessed(write_csv, tmp_path: Path) -> None:
+    path = write_csv(
+        """
+        Deal Name,Work Email,Amount,Close Date
+        Pilot,ann@acme.com,"$1,200.00",03/04/2025
+        Renewal,bo@beta.io,$950,05/06/2025
+        """
+    )
+    proposal = propose_mapping(path)
+    keys = [f.key for f in proposal.fields]
+    assert "opportunity.close_date" not in keys
+    assert "opportunity.deal_size" in keys and "opportunity.name" in keys
+    note = dict(proposal.unplaced)["Close Date"]
+    assert note.startswith("header suggests opportunity.close_date but every date fits both")
+    report = dry_run_text(path, proposal.yaml_text, tmp_path)
+    assert report.counts == {"would_import": 2}
+
+
+def test_a_file_with_nothing_to_map_is_an_error(write_csv) -> None:
+    path = write_csv("Colour,Size\nred,12\nblue,9\n", name="things.csv")
+    with pytest.raises(MappingError) as caught:
+        propose_mapping(path)
+    assert str(caught.value) == (
+        "things.csv: could not match any column to an Octolane field (columns: Colour, Size);"
+        " write the mapping by hand (see the README)"
+    )
+
+
+def test_emails_under_any_header_are_found_by_their_values(write_csv, tmp_path: Path) -> None:
+    path = write_csv("Kontakt,Ort\njo@acme.com,Berlin\nann@beta.io,Wien\nbo@gamma.de,Graz\n")
+    proposal = propose_mapping(path)
+    email = next(f for f in proposal.fields if f.key == "contact.email")
+    assert email.spec == {"column": "Kontakt", "transforms": ["email"]}
+    assert email.reason == "100% of the values are e-mail addresses"
+    assert dry_run_text(path, proposal.yaml_text, tmp_path).counts == {"would_import": 3}
+
+
+# ---- the pieces -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("Email", "contact.email"),
+        ("E-mail", "contact.email"),
+        ("Email Address", "contact.email"),
+        ("Person - Email - Work", "contact.email"),
+        ("primary_contact_primary_email", "contact.email"),
+        ("Work Email", "contact.email"),
+        ("Evaboot Email", "contact.email"),
+        ("Courriel", "contact.email"),
+        ("firstName", "contact.first_name"),
+        ("FirstName", "contact.first_name"),
+        ("Prénom", "contact.first_name"),
+        ("Nachname", "contact.last_name"),
+        ("Person - Name", "contact.full_name"),
+        ("Company Domain Name", "account.domain"),
+        ("Website URL", "account.domain"),
+        ("Deal - Value", "opportunity.deal_size"),
+        ("CloseDate", "opportunity.close_date"),
+        ("Deal - Expected close date", "opportunity.close_date"),
+        ("Next step", "opportunity.next_step"),
+        ("Emial Adress", "contact.email"),  # fuzzy
+        ("Phone", None),
+        ("Record ID", None),
+    ],
+)
+def test_header_candidates(header: str, key: str | None) -> None:
+    found = header_candidate(header)
+    assert (found[0] if found else None) == key
+
+
+def test_fuzzy_matches_say_so_and_score_lower() -> None:
+    key, confidence, reason = header_candidate("Emial Adress")
+    assert key == "contact.email"
+    assert 0.55 <= confidence < 0.95
+    assert reason.startswith('header like "email address" (')
+
+
+@pytest.mark.parametrize(
+    ("header", "normal"),
+    [
+        ("E-Mail_Address", "e mail address"),
+        ("firstName", "first name"),
+        ("Probability (%)", "probability %"),
+    ],
+)
+def test_normalise(header: str, normal: str) -> None:
+    assert normalise(header) == normal
+
+
+@pytest.mark.parametrize(
+    ("values", "mark"),
+    [
+        (["12.500,00 €", "4.500,00 €", "2.400,75 €"], ","),
+        (["$12,500.00", "$950", "1,200.50"], "."),
+        (["12,5", "7,25"], ","),
+        (["3.5E8", "1000000.0"], "."),
+    ],
+)
+def test_decimal_mark_from_values(values: list[str], mark: str) -> None:
+    profile = profile_values(values)
+    assert profile.decimal_mark == mark
+    assert profile.amount == 1.0
+
+
+@pytest.mark.parametrize(
+    ("values", "order"),
+    [
+        (["14.03.2025", "01.02.2025"], "dmy"),
+        (["4/28/2025", "1/2/2025"], "mdy"),
+        (["2025-01-02"], "ymd"),
+    ],
+)
+def test_date_order_from_values(values: list[str], order: str) -> None:
+    profile = profile_values(values)
+    assert (profile.date_order, profile.date) == (order, 1.0)
+
+
+def test_profile_ignores_placeholders_and_social_links() -> None:
+    profile = profile_values(["https://www.linkedin.com/company/acme/", "acme.com", "N/A", ""])
+    assert profile.filled == 2
+    assert profile.site == 0.5
+
+
+def test_scores_tell_similar_exports_apart() -> None:
+    zoho = [
+        "Record Id",
+        "Contact Owner.id",
+        "Contact Owner",
+        "First Name",
+        "Last Name",
+        "Account Name.id",
+        "Account Name",
+        "Email",
+        "Title",
+        "Secondary Email",
+        "Locked",
+    ]
+    scores = {m.name: m.score for m in score_presets(zoho, list_presets())}
+    assert scores["zoho-contacts"] == 1.0
+    assert scores["salesforce-report-contacts"] < PRESET_THRESHOLD
+    assert scores["hubspot"] < PRESET_THRESHOLD
+
+
+def test_a_preset_missing_a_required_column_scores_zero() -> None:
+    scores = {m.name: m for m in score_presets(["First Name", "Last Name"], list_presets())}
+    assert scores["hubspot"].score == 0.0
+    assert scores["hubspot"].missing == ("Email",)
+
+
+def test_a_preset_that_fits_but_cannot_bind_is_named(write_csv, tmp_path: Path) -> None:
+    # A Salesforce opportunities report whose dates all read both ways (3/4/2025).
+    path = write_csv(
+        """
+        "Opportunity Owner","Account Name","Opportunity Name","Stage","Fiscal Period","Amount","Probability (%)","Close Date","Website","Email"
+        "Grace Liu","Acme","Acme-Pilot","Prospecting","Q1-2025","1,200.00","10%","3/4/2025","www.acme.com","jo@acme.com"
+        "Grace Liu","Beta","Beta-Upsell","Closed Won","Q2-2025","950.00","100%","5/6/2025","beta.io","bo@beta.io"
+        """
+    )
+    proposal = propose_mapping(path)
+    assert proposal.preset is None
+    assert proposal.yaml_text.splitlines()[1].startswith(
+        "# Not the preset: the preset salesforce-report-opportunities fits the header but cannot"
+        " be used as is: "
+    )
+    assert "every date fits both day-first and month-first" in proposal.yaml_text.splitlines()[1]
+    report = dry_run_text(path, proposal.yaml_text, tmp_path)
+    assert report.counts == {"would_import": 2}
