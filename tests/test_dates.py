@@ -135,6 +135,8 @@ def test_ambiguous_value_in_auto_mode_says_what_to_set():
         ("2024", {}, "'2024' is not a date"),
         ("3.5", {}, "'3.5' is not a date"),
         ("45321", {"excel_serial": False}, "'45321' is not a date"),
+        ("2958465.9999999", {"excel_serial": True}, "is not a date (beyond 9999-12-31)"),
+        ("2024-05-07T10:00+9999", {}, "'2024-05-07T10:00+9999' is not a valid date (UTC offset"),
         ("07/05/2024", {"format": "%Y-%m-%d"}, "does not match the date format '%Y-%m-%d'"),
         (
             "x",
@@ -270,10 +272,30 @@ def test_formatted_datetimes_round_trip(moment):
     assert date(moment.strftime("%d %B %Y %H:%M:%S")) == expected
 
 
-@given(st.text(max_size=40))
-def test_any_text_gives_milliseconds_or_a_transform_error(text):
+date_like = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(
+        r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?[AaPp]M)?)?"
+        r"( ?(Z|UTC|[+-]\d{2}:?\d{2}))?",
+        fullmatch=True,
+    ),
+    st.from_regex(r"\d{1,14}(\.\d{1,9})?", fullmatch=True),
+    st.from_regex(
+        r"(\d{1,4} )?[A-Za-z]{3,9}\.? \d{1,4},? ?\d{0,4}( \d{1,2}:\d{2})?", fullmatch=True
+    ),
+)
+
+
+@given(
+    date_like,
+    st.sampled_from(
+        [{}, {"order": "dmy"}, {"order": "mdy"}, {"order": "ymd"}, {"excel_serial": True}]
+    ),
+    st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"]),
+)
+def test_any_text_gives_milliseconds_or_a_transform_error(text, params, zone):
     try:
-        result = date(text)
+        result = date(text, timezone=zone, **params)
     except TransformError:
         return
     assert result is None or isinstance(result, int)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from importer.cells import TransformError
@@ -93,10 +93,13 @@ def test_separators_and_currencies(value, mark, expected):
         ("1200-", -1200.0),  # SAP-style trailing minus
         ("−1200", -1200.0),  # U+2212 minus sign
         ("+1200", 1200.0),
+        ("-0", 0.0),
+        ("(0.00)", 0.0),
     ],
 )
 def test_negative_forms(value, expected):
-    assert money(value) == expected
+    result = money(value)
+    assert result == expected and str(result) == str(expected)  # never -0.0
 
 
 @pytest.mark.parametrize(
@@ -188,9 +191,16 @@ def test_any_text_gives_a_number_none_or_a_transform_error(text):
 
 
 @given(
-    st.from_regex(r"-?[$€£]?\d{1,7}(,\d{3}){0,2}(\.\d{1,4})?", fullmatch=True),
+    st.one_of(
+        st.from_regex(r"-?[$€£]?\d{1,7}(,\d{3}){0,2}(\.\d{1,4})?", fullmatch=True),
+        st.from_regex(r"-?[$€£]?\d{1,7}([. ]\d{3}){0,2}(,\d{1,4})?( ?€)?", fullmatch=True),
+    ),
     st.sampled_from([".", ",", "auto"]),
 )
+@example("1250.50", "auto")
+@example("$1,250.50", ".")
+@example("1.250.000,50 €", ",")
+@example("1 250 000,5", ",")
 def test_fast_path_agrees_with_the_general_grammar(text, mark):
     def outcome(parse):
         try:
@@ -200,3 +210,4 @@ def test_fast_path_agrees_with_the_general_grammar(text, mark):
 
     general = outcome(lambda: to_dollars(parse_amount(text, mark)))
     assert outcome(lambda: parse_dollars(text, mark)) == general
+    assert outcome(lambda: money(text, decimal_mark=mark)) == general

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import doctest
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer import transforms
+from importer import cells, dates, domains, emails, money, names, transform_params, transforms
 from importer.transforms import (
     DEFAULT_NULL_VALUES,
     TRANSFORM_NAMES,
@@ -73,6 +74,13 @@ def test_every_transform_but_default_passes_none_and_empty(name):
     else:
         assert transform(None) is None
         assert transform("") is None
+
+
+@pytest.mark.parametrize(
+    "module", [cells, dates, domains, emails, money, names, transform_params, transforms]
+)
+def test_docstring_examples(module):
+    assert doctest.testmod(module).failed == 0
 
 
 # ---- trim, lower, upper, title ----------------------------------------------------------
