@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Exit code 1 means "some rows were rejected": the sample has a few bad rows on purpose.
 demo: $(STAMP)
-	$(BIN)/octolane-import sample_data/hubspot-contacts.csv --mapping hubspot --sandbox --out out/demo.results.csv --failures out/demo.failures.csv
+	$(BIN)/octolane-import sample_data/hubspot-contacts.csv --mapping hubspot --sandbox \
+		--out out/demo.results.csv --failures out/demo.failures.csv || [ $$? -eq 1 ]
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +34,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_sandbox.py
+	$(BIN)/python benchmarks/bench_read.py
+	$(BIN)/python benchmarks/bench_dry_run.py
+	$(BIN)/python benchmarks/bench_import.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

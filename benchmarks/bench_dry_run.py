@@ -25,7 +25,18 @@ sys.path.insert(0, str(HERE))
 
 from gen_data import DATA_DIR, write_csv  # noqa: E402
 
-MAPPING = """
+LEADS_MAPPING = """
+version: 1
+description: benchmark mapping (contacts and their companies of gen_data.py)
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: {column: First Name, transforms: [trim]}
+  last_name: {column: Last Name, transforms: [trim]}
+account:
+  domain: {column: Company Domain, transforms: [domain], required: false}
+"""
+
+DEALS_MAPPING = """
 version: 1
 description: benchmark mapping (contacts, companies and deals of gen_data.py)
 options:
@@ -44,22 +55,25 @@ opportunity:
 
 BASELINE = """
 import csv, json, resource, sys, time
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[1], encoding="utf-8", newline="") as handle:
     rows = sum(1 for _ in csv.reader(handle)) - 1
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"rows": rows, "elapsed_s": elapsed, "peak_rss": peak}))
+print(json.dumps({"rows": rows, "elapsed_s": elapsed, "cpu_s": cpu, "peak_rss": peak}))
 """
 
 DRY_RUN = """
 import json, resource, sys, time
 from importer import run_import
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 report = run_import(sys.argv[1], sys.argv[2], dry_run=True, results_path=sys.argv[3])
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({"rows": report.rows_read, "elapsed_s": elapsed, "peak_rss": peak,
+# The validation worker (a second process on big files) counts too: peaks added up.
+peak += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+cpu += resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+print(json.dumps({"rows": report.rows_read, "elapsed_s": elapsed, "cpu_s": cpu, "peak_rss": peak,
                   "counts": report.counts, "planned": report.planned}))
 """
 
@@ -82,24 +96,31 @@ def main() -> None:
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         write_csv(path, args.rows)
-    mapping = DATA_DIR / "bench-mapping.yaml"
-    mapping.write_text(MAPPING, encoding="utf-8")
     results = DATA_DIR / "bench-results.csv"
-
     base = measure(BASELINE, str(path))
-    dry = measure(DRY_RUN, str(path), str(mapping), str(results))
-    for name, m in (("csv.reader baseline", base), ("octolane-import --dry-run", dry)):
-        rate = m["rows"] / m["elapsed_s"]
-        print(
-            f"{name:<28} {m['rows']:>9,} rows  {m['elapsed_s']:6.2f} s  "
-            f"{rate:>10,.0f} rows/s  peak RSS {m['peak_rss'] / 2**20:6.0f} MiB"
+    runs = [("csv.reader baseline", base)]
+    for name, text in (("leads", LEADS_MAPPING), ("leads+deals", DEALS_MAPPING)):
+        mapping = DATA_DIR / f"bench-{name}.yaml"
+        mapping.write_text(text, encoding="utf-8")
+        runs.append(
+            (f"dry-run, {name} mapping", measure(DRY_RUN, str(path), str(mapping), str(results)))
         )
-    ratio = dry["elapsed_s"] / base["elapsed_s"]
-    print(f"dry-run time / baseline time: {ratio:.1f}x")
-    print(f"dry-run counts: {dry['counts']}  planned: {dry['planned']}")
-    rate = dry["rows"] / dry["elapsed_s"]
-    verdict = "PASS" if rate >= 50_000 and dry["peak_rss"] < 2**30 else "FAIL"
-    print(f"{verdict}: target >= 50,000 rows/s and < 1 GiB peak RSS")
+    print(
+        f"{'':<28} {'rows':>9}  {'wall s':>7} {'cpu s':>7} {'rows/s (wall)':>14} {'peak RSS':>9}  ratio"
+    )
+    for name, m in runs:
+        print(
+            f"{name:<28} {m['rows']:>9,}  {m['elapsed_s']:7.2f} {m['cpu_s']:7.2f} "
+            f"{m['rows'] / m['elapsed_s']:>14,.0f} {m['peak_rss'] / 2**20:>6.0f} MiB"
+            f"  {m['cpu_s'] / base['cpu_s']:5.1f}x"
+        )
+    print("ratio: the run's CPU time over the csv.reader baseline's, measured in the same run")
+    for name, m in runs[1:]:
+        rate = m["rows"] / m["elapsed_s"]
+        verdict = "PASS" if rate >= 50_000 and m["peak_rss"] < 2**30 else "FAIL"
+        print(
+            f"{verdict} {name}: {rate:,.0f} rows/s (>= 50,000), {m['peak_rss'] / 2**20:,.0f} MiB (< 1 GiB); {m['counts']}"
+        )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,17 @@ mapping or file error), 3 aborted (bad key, sick server, Ctrl-C).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from importer.errors import ImporterError
+from importer.errors import ImporterError, UsageError
 from importer.pipeline import ImportReport, ReadOptions, run_import
 from importer.render import progress_bar, render_summary, report_as_dict
+from importer.sandbox.cli import sandbox_command
 from importer.settings import Settings
 
 __all__ = ["cli", "main"]
@@ -67,8 +69,7 @@ def cli() -> None:
 )
 @click.option(
     "--pipeline-id",
-    envvar="OCTOLANE_PIPELINE_ID",
-    help="Pipeline for deals [env OCTOLANE_PIPELINE_ID].",
+    help="Pipeline for deals (else the mapping's options.pipeline_id, else env OCTOLANE_PIPELINE_ID).",
 )
 @click.option("--encoding", help="Input encoding (default: detected).")
 @click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
@@ -166,22 +167,79 @@ def _fail(exc: ImporterError) -> None:
     sys.exit(exc.exit_code)
 
 
+@cli.command("map")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write the mapping here (default: stdout).",
+)
+@click.option("--list", "list_presets_", is_flag=True, help="List the bundled presets and exit.")
+@click.option(
+    "--no-presets", is_flag=True, help="Propose from headers and values even if a preset fits."
+)
+@click.option("--encoding", help="Input encoding (default: detected).")
+@click.option("--delimiter", help="CSV delimiter (default: sniffed).")
+@click.option("--sheet", help="XLSX sheet name or number.")
+@click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header.")
+def map_command(
+    file: Path | None,
+    output: Path | None,
+    list_presets_: bool,
+    no_presets: bool,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    header_row: int | None,
+) -> None:
+    """Propose a mapping for FILE (or list the presets with --list).
+
+    \b
+    octolane-import map --list
+    octolane-import map leads.csv -o leads-mapping.yaml
+    octolane-import leads.csv --mapping leads-mapping.yaml --dry-run
+    """
+    from importer.presets import list_presets
+    from importer.proposal import propose_mapping
+
+    if list_presets_:
+        presets = list_presets()
+        width = max((len(p.name) for p in presets), default=0)
+        for preset in presets:
+            click.echo(f"{preset.name:<{width}}  {preset.description}")
+        return
+    if file is None:
+        raise click.UsageError("give the export to map, or --list")
+    try:
+        proposal = propose_mapping(
+            file,
+            encoding=encoding,
+            delimiter=_delimiter(delimiter),
+            sheet=sheet,
+            header_row=header_row,
+            use_presets=not no_presets,
+        )
+        if output is None:
+            click.echo(proposal.yaml_text, nl=False)
+            return
+        output.write_text(proposal.yaml_text, encoding="utf-8")
+    except ImporterError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail(UsageError(f"{output}: cannot write the mapping: {exc.strerror or exc}"))
+    what = f"the {proposal.preset} preset" if proposal.preset else "a mapping"
+    click.echo(
+        f"wrote {what} to {output}; check it, then: octolane-import {file} --mapping {output} --dry-run",
+        err=True,
+    )
+
+
+cli.add_command(sandbox_command, "sandbox")
+
+
 def main() -> None:
     """Console-script entry point."""
-    _register_optional_commands()
+    # stamina reports each retry through logging; the progress bar and summary say it better.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     cli()
-
-
-def _register_optional_commands() -> None:
-    try:
-        from importer.sandbox.cli import sandbox_command
-    except ImportError:
-        pass
-    else:
-        cli.add_command(sandbox_command, "sandbox")
-    try:
-        from importer.map_command import map_command
-    except ImportError:
-        pass
-    else:
-        cli.add_command(map_command, "map")

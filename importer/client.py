@@ -60,6 +60,7 @@ __all__ = [
     "ID_FIELDS",
     "InboundClient",
     "OctolaneClient",
+    "check_base_url",
     "parse_retry_after",
 ]
 
@@ -142,7 +143,7 @@ class InboundClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._api_key = _check_key(api_key)
-        self.base_url = _check_base_url(base_url)
+        self.base_url = check_base_url(base_url)
         if not timeout_s > 0:
             raise UsageError(f"the timeout must be a positive number of seconds, not {timeout_s}")
         if max_connections < 1:
@@ -368,7 +369,12 @@ def _check_key(api_key: str | SecretStr) -> SecretStr:
     return SecretStr(key)
 
 
-def _check_base_url(base_url: str) -> str:
+def check_base_url(base_url: str) -> str:
+    """The base URL, normalised; plain http only to a loopback host (the key travels with it).
+
+    Raises:
+        UsageError: not an http(s) URL, or http to another host.
+    """
     hint = "e.g. https://enrich.octolane.com/v1"
     try:
         url = httpx.URL(base_url.strip())

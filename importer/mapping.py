@@ -295,31 +295,34 @@ class FieldReader:
     getter: Callable[[Sequence[str]], Any]
     chain: Callable[[Any], Any]
     required: bool
+    position: int | None = None  # a single column's index: the fast path
+    clean: Callable[[str], str | None] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
 
     def read(self, rows: Sequence[Sequence[str]]) -> tuple[list[Any], dict[int, str]]:
-        values: list[Any] = []
-        errors: dict[int, str] = {}
-        cache, chain, getter = self._cache, self.chain, self.getter
-        append = values.append
-        for index, row in enumerate(rows):
-            raw = getter(row)
-            try:
-                result = cache[raw]
-            except KeyError:
+        if self.position is not None:
+            # One column: memoise on the raw cell, so a repeated value costs one lookup.
+            pos, clean, chain = self.position, self.clean, self.chain
+            raw = [row[pos] for row in rows]
+            return self._evaluate(raw, lambda text: chain(clean(text)))
+        return self._evaluate([self.getter(row) for row in rows], self.chain)
+
+    def _evaluate(
+        self, raw: list[Any], compute: Callable[[Any], Any]
+    ) -> tuple[list[Any], dict[int, str]]:
+        cache = self._cache
+        for value in raw:
+            if value not in cache:
                 try:
-                    result = chain(raw)
+                    cache[value] = compute(value)
                 except TransformError as exc:
-                    result = exc
-                except TypeError:  # unhashable raw (never for text) or a transform bug surfaced
-                    raise
-                if len(cache) < 200_000:
-                    cache[raw] = result
-            if isinstance(result, TransformError):
-                errors[index] = str(result)
-                append(None)
-            else:
-                append(result)
+                    cache[value] = exc
+        values = [cache[value] for value in raw]
+        errors = {i: str(v) for i, v in enumerate(values) if type(v) is TransformError}
+        for i in errors:
+            values[i] = None
+        if len(cache) > 100_000:  # a column of unique values: keep memory bounded
+            cache.clear()
         return values, errors
 
 
@@ -331,6 +334,7 @@ class BoundMapping:
     readers: dict[str, FieldReader]
     warnings: list[str]
     columns: tuple[str, ...]
+    checked: dict[str, set[Any]] = field(default_factory=dict)  # payload parts known valid
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -385,11 +389,14 @@ def bind_mapping(
             warnings.append(message + "; the field is left empty")
             continue
         getter, label = _getter(spec, positions, nulls)
-        date_order = _decide_date_order(where, spec, getter, sample_rows, label)
+        date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
         chain = compose(
             [_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms]
         )
-        readers[key] = FieldReader(key, spec, label, getter, chain, required)
+        position = positions[spec.column] if spec.column is not None else None
+        readers[key] = FieldReader(
+            key, spec, label, getter, chain, required, position, _cleaner(nulls)
+        )
     return BoundMapping(mapping, readers, warnings, columns)
 
 
@@ -401,12 +408,20 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
-def _getter(
-    spec: FieldSpec, positions: Mapping[str, int | None], nulls: frozenset[str]
-) -> tuple[Callable[[Sequence[str]], Any], str]:
+def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
+    """Trim a cell; empty or a placeholder such as ``[not provided]`` is no value."""
+
     def clean(text: str) -> str | None:
         text = text.strip()
         return None if not text or text.lower() in nulls else text
+
+    return clean
+
+
+def _getter(
+    spec: FieldSpec, positions: Mapping[str, int | None], nulls: frozenset[str]
+) -> tuple[Callable[[Sequence[str]], Any], str]:
+    clean = _cleaner(nulls)
 
     if spec.column is not None:
         pos = positions[spec.column]
@@ -439,7 +454,12 @@ def _getter(
 
 
 def _decide_date_order(
-    where: str, spec: FieldSpec, getter: Callable, sample_rows: Sequence[Sequence[str]], label: str
+    where: str,
+    spec: FieldSpec,
+    getter: Callable,
+    sample_rows: Sequence[Sequence[str]],
+    label: str,
+    options: Options,
 ) -> str | None:
     """Pick day-first/month-first for an automatic date transform from sample values."""
     for item in spec.transforms:
@@ -447,7 +467,8 @@ def _decide_date_order(
         if name != "date":
             continue
         params = params or {}
-        if "format" in params or params.get("order", "auto") != "auto":
+        order = params.get("order", options.date_order)
+        if "format" in params or order != "auto":
             return None
         sample = [v for v in (getter(row) for row in sample_rows) if isinstance(v, str)]
         try:

@@ -12,7 +12,9 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import gc
 import re
 import signal
 import sys
@@ -27,16 +29,17 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from importer.client import InboundClient
+from importer.client import InboundClient, check_base_url
 from importer.errors import ImporterError, UsageError
-from importer.mapping import MappingFile, bind_mapping, load_mapping
+from importer.mapping import MappingFile, load_mapping
+from importer.models import UUID_PATTERN
 from importer.planning import ImportPlan, Planner, RowPlan
 from importer.ratelimit import RateLimiter
 from importer.reading import SourceInfo, open_source
-from importer.results import RowResult, write_failures, write_results
+from importer.results import RowResult, plain_cells, write_failures, write_result_lines
 from importer.sending import RequestOutcome, SendReport, send_plan
 from importer.settings import Settings
-from importer.validation import validate_batch
+from importer.workers import validated_source
 
 __all__ = ["ImportReport", "ReadOptions", "run_import"]
 
@@ -70,7 +73,6 @@ class ImportReport:
     distinct: dict[str, int] = field(default_factory=dict)
     plan: ImportPlan = field(default_factory=ImportPlan)
     rows: list[RowPlan] = field(default_factory=list)
-    results: list[RowResult] = field(default_factory=list)
     results_path: Path | None = None
     failures_path: Path | None = None
     failures_written: int = 0
@@ -86,6 +88,11 @@ class ImportReport:
             return 3
         bad = sum(self.counts.get(s, 0) for s in ("invalid", "failed", "not_sent"))
         return 1 if bad else 0
+
+    @property
+    def results(self) -> Iterator[RowResult]:
+        """Each row's line of the results file, computed on demand (a million rows fit)."""
+        return row_results(self.rows, self.send)
 
     @property
     def rows_per_s(self) -> float:
@@ -107,6 +114,7 @@ def run_import(
     sandbox: bool = False,
     client: Any = None,
     batch_rows: int = 50_000,
+    parallel: bool | None = None,
 ) -> ImportReport:
     """Import ``path`` through ``mapping``; with ``dry_run`` nothing is sent.
 
@@ -125,6 +133,8 @@ def run_import(
         sandbox: start the local Octolane sandbox and import into it.
         client: an :class:`~importer.client.OctolaneClient` to send with instead
             of one built from ``settings`` (another target, or a test double).
+        batch_rows: rows read and validated at a time.
+        parallel: read and validate in a second process (``None``: for big files).
 
     Returns:
         An :class:`ImportReport`. Bad rows never raise; a file, mapping or
@@ -133,10 +143,12 @@ def run_import(
     started = time.perf_counter()
     settings = settings or Settings.from_env()
     mapping_file = _load(mapping)
-    if not dry_run and not sandbox and client is None and settings.api_key is None:
-        raise UsageError(
-            "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
-        )
+    if not dry_run and not sandbox and client is None:
+        if settings.api_key is None:
+            raise UsageError(
+                "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
+            )
+        check_base_url(settings.base_url)  # before the file is read, not after
     with contextlib.ExitStack() as stack:
         box = stack.enter_context(_start_sandbox()) if sandbox else None
         if box is not None:
@@ -149,47 +161,75 @@ def run_import(
             or settings.pipeline_id
             or (box.pipeline_id if box else None)
         )
-        report = _plan(path, mapping_file, pipeline_id, read, limit, progress, batch_rows)
+        with _gc_paused():
+            report = _plan(
+                path, mapping_file, pipeline_id, read, limit, progress, batch_rows, parallel
+            )
         report.dry_run = dry_run
         if not dry_run and report.rows_read:
             report.send = send_import(report.plan, settings, client=client, progress=progress)
             report.aborted = report.send.aborted
         if box is not None and not dry_run:
             report.landed = _landed(box)
-    report.results = row_results(report.rows, report.send)
-    _count(report)
+    _finish(report, path, read, results_path, failures_path)
     report.elapsed_s = time.perf_counter() - started
-    _write(report, path, read, results_path, failures_path)
     return report
 
 
-def _plan(path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows):
+def _plan(
+    path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows, parallel
+):
     """Read, map, validate and plan: the core, no network."""
     if mapping_file.opportunity is not None and not pipeline_id:
         raise UsageError(
             f"{mapping_file.source} maps deals, which need a pipeline: pass --pipeline-id, set "
             "OCTOLANE_PIPELINE_ID, or set options.pipeline_id in the mapping"
         )
-    with open_source(path, batch_rows=batch_rows, **_read_kwargs(read)) as source:
-        report = ImportReport(source.info, mapping_file.source, True)
-        planner = Planner(pipeline_id=pipeline_id)
-        bound = None
-        for row_numbers, rows in _limited(source.batches(), limit):
-            if bound is None:
-                bound = bind_mapping(
-                    mapping_file, source.info.columns, rows, input_name=source.info.path.name
-                )
-                report.mapping_warnings = list(bound.warnings)
-            planner.add(validate_batch(bound, row_numbers, rows, pipeline_id=pipeline_id))
-            report.rows_read += len(rows)
+    if pipeline_id and not re.fullmatch(UUID_PATTERN, pipeline_id):
+        raise UsageError(f"pipeline id {pipeline_id!r} is not a UUID (Octolane's pipeline ids are)")
+    source = validated_source(
+        path,
+        mapping_file,
+        pipeline_id=pipeline_id,
+        read=_read_kwargs(read),
+        limit=limit,
+        batch_rows=batch_rows,
+        parallel=parallel,
+    )
+    report = ImportReport(source.info, mapping_file.source, True)
+    report.mapping_warnings = source.mapping_warnings
+    planner = Planner(pipeline_id=pipeline_id)
+    try:
+        for verdicts in source.batches:
+            planner.add(verdicts)
+            report.rows_read += len(verdicts)
             if progress:
                 progress("read", report.rows_read)
-        report.blank_rows = source.blank_rows
+    finally:
+        source.close()
+    report.blank_rows = source.blank_rows
     report.plan = planner.finish()
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = _distinct(planner)
     return report
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while rows are planned.
+
+    Planning builds millions of small containers that live until the run ends
+    and form no cycles; the collector would rescan them again and again (it
+    doubled the dry-run's time). Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -283,7 +323,7 @@ class _SendProgress:
 
     def __call__(self, outcome: RequestOutcome) -> None:
         for row in outcome.rows:
-            if outcome.status != "ok":
+            if outcome.status == "failed":
                 self.failed_rows.add(row)
             self.pending[row] -= 1
             if not self.pending[row]:
@@ -306,19 +346,6 @@ def _read_kwargs(read: ReadOptions) -> dict[str, Any]:
     return {k: getattr(read, k) for k in ReadOptions.__slots__ if getattr(read, k) is not None}
 
 
-def _limited(batches, limit: int | None) -> Iterator[tuple[list[int], list[list[str]]]]:
-    remaining = limit
-    for batch in batches:
-        numbers, rows = batch.row_numbers, batch.rows
-        if remaining is not None:
-            numbers, rows = numbers[:remaining], rows[:remaining]
-            remaining -= len(rows)
-        if rows:
-            yield numbers, rows
-        if remaining is not None and remaining <= 0:
-            return
-
-
 def _distinct(planner: Planner) -> dict[str, int]:
     counts = Counter(e.endpoint for e in planner.entities.values())
     return {
@@ -336,27 +363,30 @@ _ID_OF = {
 }
 
 
-def row_results(rows: Sequence[RowPlan], send: Any = None) -> list[RowResult]:
+def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult]:
     """Each row's line for the results file; with a send report, its real outcome."""
     outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
-    results = []
     for plan in rows:
         result = RowResult(
             plan.row,
             plan.status,
             plan.domain,
             plan.email,
-            message=plan.message,
+            message=plan.message
+            or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else ""),
             warnings=plan.warnings or (),
             duplicate_of=plan.duplicate_of,
             requests=plan.requests,
         )
         if plan.errors:
             result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
-        if send is not None and plan.status in ("would_import", "duplicate"):
+        if send is not None and plan.status in _OPEN:
             _apply_outcomes(result, plan, outcomes)
-        results.append(result)
-    return results
+        yield result
+
+
+_OPEN = ("would_import", "duplicate")
+_BAD = ("invalid", "failed", "not_sent")
 
 
 def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
@@ -371,11 +401,13 @@ def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any
             continue
         id_name = _ID_OF[outcome.endpoint]
         if outcome.ids.get(id_name):
+            if result.ids is None:
+                result.ids = {}
             result.ids[id_name] = outcome.ids[id_name]
     if failed is not None:
         result.status, result.http_status = "failed", failed.http_status
         result.error_fields = tuple(failed.field_errors)
-        result.message = failed.message
+        result.message = failed.describe()
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
         result.message = getattr(not_sent, "message", "") or "not sent: the run stopped first"
@@ -383,38 +415,63 @@ def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any
         result.status = "imported"
 
 
-def _count(report: ImportReport) -> None:
-    report.counts = dict(Counter(r.status for r in report.results))
+def _finish(report: ImportReport, path, read, results_path, failures_path) -> None:
+    """One pass over the rows: count them, write the results file, note the failures."""
+    counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
+    failures: dict[int, str] = {}
+    warned = 0
+
+    def lines() -> Iterator[list[str]]:
+        nonlocal warned
+        for plan, result in _results_or_plain(report):
+            if result is None:  # a plain row: no ids, error or warning
+                counts[plan.status] += 1
+                yield plain_cells(
+                    plan.row, plan.status, plan.domain, plan.email, plan.requests, plan.duplicate_of
+                )
+                continue
+            counts[result.status] += 1
+            warned += bool(result.warnings)
+            if result.status in _BAD:
+                failures[result.row] = result.message or result.status
+                if result.status != "invalid":
+                    reasons[_generic(result.message or result.status)] += 1
+            yield result.cells()
+
+    if results_path is not None:
+        report.results_path = Path(results_path)
+        write_result_lines(report.results_path, lines())
+    else:
+        collections.deque(lines(), maxlen=0)
     for plan in report.rows:
         for error in plan.errors or ():
             reasons[f"{error.field}: {_generic(error.message)}"] += 1
-    for result in report.results:
-        if result.status == "failed":
-            reasons[f"HTTP {result.http_status}: {_generic(result.message)}"] += 1
+    report.counts = dict(counts)
     report.rejected_by_reason = dict(reasons.most_common())
-    report.rows_with_warnings = sum(1 for r in report.results if r.warnings)
+    report.rows_with_warnings = warned
+    if failures_path is not None:
+        report.failures_path = Path(failures_path)
+        report.failures_written = write_failures(
+            report.failures_path, report.source.columns, _reread(path, read), failures
+        )
+
+
+def _results_or_plain(report: ImportReport) -> Iterator[tuple[RowPlan, RowResult | None]]:
+    """Each row with its RowResult, or None where a dry-run row needs none (the fast path)."""
+    if report.send is not None:
+        yield from zip(report.rows, report.results, strict=True)
+        return
+    for plan in report.rows:
+        if plan.warnings or plan.errors or plan.status not in _OPEN:
+            yield plan, next(row_results((plan,)))
+        else:
+            yield plan, None
 
 
 def _generic(message: str) -> str:
     """A message with the row's own values taken out, to group rows by reason."""
     return re.sub(r"'[^']*'", "'…'", message)
-
-
-def _write(report: ImportReport, path, read, results_path, failures_path) -> None:
-    if results_path is not None:
-        report.results_path = Path(results_path)
-        write_results(report.results_path, report.results)
-    if failures_path is not None:
-        errors = {
-            r.row: r.message or r.status
-            for r in report.results
-            if r.status in ("invalid", "failed", "not_sent")
-        }
-        report.failures_path = Path(failures_path)
-        report.failures_written = write_failures(
-            report.failures_path, report.source.columns, _reread(path, read), errors
-        )
 
 
 def _reread(path, read: ReadOptions) -> Iterator[tuple[int, list[str]]]:

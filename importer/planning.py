@@ -92,7 +92,11 @@ class _Entity:
     endpoint: Endpoint
     payload: dict[str, Any]
     first_row: int
+    rows: list[int] = field(default_factory=list)  # every row that feeds it, in order
     request: str | None = None  # key of the request that ensures it, set by finish()
+
+
+_OPEN = ("would_import", "duplicate")
 
 
 class Planner:
@@ -100,75 +104,78 @@ class Planner:
 
     Feed it :class:`~importer.validation.RowVerdict` batches in input order with
     :meth:`add`, then call :meth:`finish`. Rows and entities are kept compactly:
-    a million-row file costs a few hundred bytes per distinct entity.
+    a million-row file costs a few hundred bytes per row and per distinct entity.
     """
 
     def __init__(self, *, pipeline_id: str | None = None) -> None:
         self.pipeline_id = pipeline_id
         self.rows: list[RowPlan] = []
         self.entities: dict[str, _Entity] = {}
-        self._identities: dict[tuple[str, ...], int] = {}
+        self._identities: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = {}
+        self._moved: dict[str, set[int]] = {}  # request -> rows that depend on their own instead
 
     def add(self, verdicts: Iterable[Any]) -> None:
+        """Plan a batch of validated rows (in input order)."""
+        entities, identities, rows = self.entities, self._identities, self.rows
         for verdict in verdicts:
-            self.rows.append(self._plan_row(verdict))
-
-    def _plan_row(self, verdict: Any) -> RowPlan:
-        plan = RowPlan(verdict.row, "would_import", verdict.domain, verdict.email)
-        if verdict.warnings:
-            plan.warnings = list(verdict.warnings)
-        if verdict.errors:
-            plan.status, plan.errors = "invalid", list(verdict.errors)
-            plan.message = "; ".join(str(e) for e in verdict.errors)
-            return plan
-        if verdict.skipped:
-            plan.status, plan.message = "skipped", verdict.skipped
-            return plan
-        keys = []
-        if verdict.account is not None:
-            keys.append(self._merge("accounts", f"account:{verdict.domain}", verdict.account, plan))
-        if verdict.contact is not None:
-            keys.append(self._merge("contacts", f"contact:{verdict.email}", verdict.contact, plan))
-        if verdict.opportunity is not None:
-            keys.append(
-                self._merge("opportunities", self._deal_key(verdict), verdict.opportunity, plan)
-            )
-        if verdict.note is not None:
-            digest = hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
-            keys.append(self._merge("notes", f"note:{digest}", verdict.note, plan))
-        plan.entities = tuple(keys)
-        first = self._identities.setdefault(plan.entities, plan.row)
-        if first != plan.row:
-            plan.status, plan.duplicate_of = "duplicate", first
-            plan.message = f"duplicate of row {first}"
-        return plan
-
-    def _deal_key(self, verdict: Any) -> str:
-        opportunity = verdict.opportunity
-        name = " ".join(str(opportunity["opportunity"].get("name") or "").split())
-        related = opportunity["related_objects"]
-        anchor = related.get("account_domain") or "@" + str(
-            related.get("primary_contact_email", "")
-        )
-        return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
-
-    def _merge(self, endpoint: Endpoint, key: str, payload: dict, plan: RowPlan) -> str:
-        entity = self.entities.get(key)
-        if entity is None:
-            self.entities[key] = _Entity(key, endpoint, payload, plan.row)
-            return key
-        if endpoint == "contacts":
-            _merge_fields(entity, payload, ("first_name", "last_name"), plan, "contact")
-        elif endpoint == "opportunities":
-            _merge_deal(entity, payload, plan)
-        return key
+            row = verdict.row
+            plan = RowPlan(row, "would_import", verdict.domain, verdict.email)
+            rows.append(plan)
+            if verdict.warnings:
+                plan.warnings = list(verdict.warnings)
+            if verdict.errors:
+                plan.status, plan.errors = "invalid", list(verdict.errors)
+                plan.message = "; ".join(str(e) for e in verdict.errors)
+                continue
+            if verdict.skipped:
+                plan.status, plan.message = "skipped", verdict.skipped
+                continue
+            keys = []
+            if verdict.account is not None:
+                key = "account:" + verdict.domain
+                entity = entities.get(key)
+                if entity is None:
+                    entities[key] = entity = _Entity(key, "accounts", verdict.account, row)
+                entity.rows.append(row)
+                keys.append(entity.key)  # the stored string: rows share it, not copies
+            if verdict.contact is not None:
+                key = "contact:" + verdict.email
+                entity = entities.get(key)
+                if entity is None:
+                    entities[key] = entity = _Entity(key, "contacts", verdict.contact, row)
+                elif verdict.contact != entity.payload:  # the same person again: usually equal
+                    _merge_fields(entity, verdict.contact, _NAMES, plan, "contact")
+                entity.rows.append(row)
+                keys.append(entity.key)  # the stored string: rows share it, not copies
+            if verdict.opportunity is not None:
+                key = _deal_key(verdict.opportunity)
+                entity = entities.get(key)
+                if entity is None:
+                    entities[key] = entity = _Entity(key, "opportunities", verdict.opportunity, row)
+                else:
+                    _merge_deal(entity, verdict.opportunity, plan)
+                entity.rows.append(row)
+                keys.append(entity.key)  # the stored string: rows share it, not copies
+            if verdict.note is not None:
+                key = "note:" + hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
+                entity = entities.get(key)
+                if entity is None:
+                    entities[key] = entity = _Entity(key, "notes", verdict.note, row)
+                entity.rows.append(row)
+                keys.append(entity.key)  # the stored string: rows share it, not copies
+            identity = tuple(keys)
+            first, plan.entities = identities.setdefault(identity, (row, identity))
+            if first != row:
+                plan.status, plan.duplicate_of = "duplicate", first
 
     def finish(self) -> ImportPlan:
         """Choose the requests: each entity once, none whose effect another request covers."""
-        deals = [e for e in self.entities.values() if e.endpoint == "opportunities"]
         deal_emails: dict[str, str] = {}
         deal_domains: dict[str, str] = {}
-        for deal in deals:
+        by_endpoint: dict[str, list[_Entity]] = {e: [] for e in ENDPOINTS}
+        for entity in self.entities.values():
+            by_endpoint[entity.endpoint].append(entity)
+        for deal in by_endpoint["opportunities"]:
             deal.request = deal.key
             related = deal.payload["related_objects"]
             for email in _deal_emails(related):
@@ -176,56 +183,103 @@ class Planner:
             if related.get("account_domain"):
                 deal_domains.setdefault(related["account_domain"], deal.key)
         contact_domains: dict[str, str] = {}
-        for entity in self._of("contacts"):
-            email = entity.payload["email"]
-            named = "first_name" in entity.payload or "last_name" in entity.payload
+        for entity in by_endpoint["contacts"]:
+            payload = entity.payload
+            email = payload["email"]
+            named = "first_name" in payload or "last_name" in payload
             # The deal endpoint takes only emails: a contact with a name needs its own create.
             entity.request = entity.key if named or email not in deal_emails else deal_emails[email]
             if entity.request == entity.key:
                 contact_domains.setdefault(email.rpartition("@")[2], entity.key)
-        for entity in self._of("accounts"):
+        for entity in by_endpoint["accounts"]:
             domain = entity.payload["domain"]
             entity.request = contact_domains.get(domain) or deal_domains.get(domain) or entity.key
-        for entity in self._of("notes"):
+        for entity in by_endpoint["notes"]:
             entity.request = entity.key
-        ensured = {e.key: e.request for e in self.entities.values()}
-        return self._build(ensured, contact_domains, deal_domains)
+        ensured = {key: e.request for key, e in self.entities.items()}
+        self._resolve_rows(ensured)
+        return ImportPlan(self._requests(by_endpoint, ensured))
 
-    def _build(self, ensured, contact_domains, deal_domains) -> ImportPlan:
-        rows_of: dict[str, list[int]] = {}
+    def _resolve_rows(self, ensured: dict[str, str]) -> None:
         for plan in self.rows:
-            if plan.status != "would_import" and plan.status != "duplicate":
+            entities = plan.entities
+            if not entities:
                 continue
-            plan.requests = tuple(dict.fromkeys(ensured[k] for k in plan.entities))
-            for key in plan.requests:
-                rows_of.setdefault(key, []).append(plan.row)
+            mapped = tuple([ensured[k] for k in entities])
+            # Most rows are their own requests: share the tuple (memory, on a million rows).
+            if mapped == entities:
+                plan.requests = entities
+                continue
+            # Where one of the row's own requests covers an entity too, the row depends on
+            # it, not on another row's: a row is never failed for somebody else's contact.
+            own = [k for k, r in zip(entities, mapped, strict=True) if k == r]
+            chosen = []
+            for k, r in zip(entities, mapped, strict=True):
+                mine = r if r == k else next((o for o in own if self._covers(o, k)), r)
+                if mine != r:
+                    self._moved.setdefault(r, set()).add(plan.row)
+                chosen.append(mine)
+            plan.requests = tuple(dict.fromkeys(chosen))
+
+    def _covers(self, request: str, entity: str) -> bool:
+        """Does the create ``request`` also ensure ``entity`` (API.md §1.3, §1.5)?"""
+        kind, _, value = entity.partition(":")
+        if request.startswith("contact:"):
+            return kind == "account" and request.endswith("@" + value)
+        if request.startswith("opportunity:"):
+            related = self.entities[request].payload["related_objects"]
+            if kind == "account":
+                return related.get("account_domain") == value
+            return kind == "contact" and value in _deal_emails(related)
+        return False
+
+    def _requests(self, by_endpoint, ensured: dict[str, str]) -> list[PlannedRequest]:
+        covered: dict[str, list[list[int]]] = {}
+        for entity in self.entities.values():
+            if entity.request != entity.key:
+                covered.setdefault(entity.request, []).append(entity.rows)
         requests = []
         for endpoint in ENDPOINTS:
-            for entity in self._of(endpoint):
+            for entity in by_endpoint[endpoint]:
                 if entity.request != entity.key:
                     continue
-                depends = self._depends(entity, ensured)
-                rows = tuple(rows_of.get(entity.key, ()))
-                requests.append(PlannedRequest(entity.key, endpoint, entity.payload, rows, depends))
-        return ImportPlan(requests)
+                rows = entity.rows
+                extra = covered.get(entity.key)
+                if extra:
+                    moved = self._moved.get(entity.key, set())
+                    rows = sorted((set().union(*extra) - moved).union(rows))
+                depends = _depends(entity, ensured)
+                requests.append(
+                    PlannedRequest(entity.key, endpoint, entity.payload, tuple(rows), depends)
+                )
+        for entity in self.entities.values():
+            entity.rows = []  # now held by the requests' tuples
+        return requests
 
-    def _depends(self, entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
-        payload = entity.payload
-        if entity.endpoint == "opportunities":
-            emails = _deal_emails(payload["related_objects"])
-            needed = [ensured.get(f"contact:{e}") for e in emails]
-            needed.append(
-                ensured.get(f"account:{payload['related_objects'].get('account_domain')}")
-            )
-        elif entity.endpoint == "notes":
-            needed = [ensured.get(f"contact:{e}") for e in payload.get("contact_emails", ())]
-            needed += [ensured.get(f"account:{d}") for d in payload.get("account_domains", ())]
-        else:
-            return ()
-        return tuple(dict.fromkeys(k for k in needed if k and k != entity.key))
 
-    def _of(self, endpoint: str) -> list[_Entity]:
-        return [e for e in self.entities.values() if e.endpoint == endpoint]
+_NAMES = ("first_name", "last_name")
+
+
+def _deal_key(opportunity: dict[str, Any]) -> str:
+    name = opportunity["opportunity"].get("name")
+    name = " ".join(name.split()) if name else ""
+    related = opportunity["related_objects"]
+    anchor = related.get("account_domain") or "@" + str(related.get("primary_contact_email", ""))
+    return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
+
+
+def _depends(entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
+    payload = entity.payload
+    if entity.endpoint == "opportunities":
+        related = payload["related_objects"]
+        needed = [ensured.get(f"contact:{e}") for e in _deal_emails(related)]
+        needed.append(ensured.get(f"account:{related.get('account_domain')}"))
+    elif entity.endpoint == "notes":
+        needed = [ensured.get(f"contact:{e}") for e in payload.get("contact_emails", ())]
+        needed += [ensured.get(f"account:{d}") for d in payload.get("account_domains", ())]
+    else:
+        return ()
+    return tuple(dict.fromkeys(k for k in needed if k and k != entity.key))
 
 
 def _canonical(payload: Mapping[str, Any]) -> bytes:
@@ -241,30 +295,42 @@ def _merge_fields(
     entity: _Entity, payload: dict, names: Iterable[str], plan: RowPlan, what: str
 ) -> None:
     """Fill fields the first row left empty; warn where a later row disagrees."""
+    target = entity.payload
     for name in names:
         new = payload.get(name)
         if new is None:
             continue
-        old = entity.payload.get(name)
+        old = target.get(name)
         if old is None:
-            entity.payload[name] = new
+            target[name] = new
         elif old != new:
+            first = entity.first_row
             _warn(
                 plan,
-                f"{what}.{name} {new!r} differs from row {entity.first_row}'s {old!r}; row {entity.first_row}'s value is sent",
+                f"{what}.{name} {new!r} differs from row {first}'s {old!r}; row {first}'s value is sent",
             )
 
 
 def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
     """The same deal on several rows: one request, its contacts merged, conflicts warned."""
-    _merge_fields(
-        entity, payload["opportunity"], payload["opportunity"].keys(), plan, "opportunity"
-    )
+    body = payload["opportunity"]
+    if body != entity.payload["opportunity"]:
+        _merge_fields(entity_body(entity), body, body.keys(), plan, "opportunity")
     related = entity.payload["related_objects"]
+    new = payload["related_objects"]
+    if new.get("primary_contact_email") == related.get("primary_contact_email") and not new.get(
+        "additional_contact_emails"
+    ):
+        return
     known = set(_deal_emails(related))
-    extra = [e for e in _deal_emails(payload["related_objects"]) if e not in known]
+    extra = [e for e in _deal_emails(new) if e not in known]
     if extra:
         related.setdefault("additional_contact_emails", []).extend(extra)
+
+
+def entity_body(entity: _Entity) -> _Entity:
+    """The deal's body as an entity of its own, so conflicts are merged like contacts'."""
+    return _Entity(entity.key, entity.endpoint, entity.payload["opportunity"], entity.first_row)
 
 
 def _warn(plan: RowPlan, message: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -42,17 +41,12 @@ class PresetInfo:
 def preset_dir() -> Path | None:
     """The directory holding the presets, or None when none is installed.
 
-    The installed package's ``importer/presets`` comes first; a source checkout
-    falls back to ``<repo>/mappings``.
+    An installed wheel carries them as ``importer/bundled_mappings`` (see
+    pyproject.toml); a source checkout (and an editable install) reads
+    ``<repo>/mappings``.
     """
-    candidates: list[Path] = []
-    try:
-        packaged = resources.files("importer") / "presets"
-        if isinstance(packaged, Path):
-            candidates.append(packaged)
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - odd loaders
-        pass
-    candidates.append(Path(__file__).resolve().parents[1] / "mappings")
+    here = Path(__file__).resolve().parent
+    candidates = [here / "bundled_mappings", here.parent / "mappings"]
     for candidate in candidates:
         if candidate.is_dir() and any(_preset_files(candidate)):
             return candidate

@@ -172,7 +172,6 @@ class _Progress:
                 file=sys.stderr,
                 delay=0.5,
                 dynamic_ncols=True,
-                unit_scale=True,
             )
             self.bars[phase] = bar
         bar.update(done - bar.n)

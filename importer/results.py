@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,9 @@ __all__ = [
     "RESULT_COLUMNS",
     "RowResult",
     "neutralise",
+    "plain_cells",
     "write_failures",
+    "write_result_lines",
     "write_results",
 ]
 
@@ -47,7 +49,8 @@ RESULT_COLUMNS = (
     "requests",
 )
 FAILURE_COLUMNS = ("import_row", "import_error")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
+_NO_IDS: dict[str, str] = {}
 
 
 @dataclass(slots=True)
@@ -58,7 +61,7 @@ class RowResult:
     status: str
     domain: str | None = None
     email: str | None = None
-    ids: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] | None = None
     http_status: int | None = None
     error_fields: Sequence[str] = ()
     message: str = ""
@@ -67,39 +70,73 @@ class RowResult:
     requests: Sequence[str] = ()
 
     def cells(self) -> list[str]:
+        """The line's cells, neutralised: every text that came from the input or the API."""
+        ids = self.ids or _NO_IDS
         return [
             str(self.row),
             self.status,
-            self.domain or "",
-            self.email or "",
-            self.ids.get("company_id", ""),
-            self.ids.get("people_id", ""),
-            self.ids.get("opportunity_id", ""),
-            self.ids.get("note_id", ""),
+            neutralise(self.domain) if self.domain else "",
+            neutralise(self.email) if self.email else "",
+            neutralise(ids.get("company_id", "")) if ids else "",
+            neutralise(ids.get("people_id", "")) if ids else "",
+            neutralise(ids.get("opportunity_id", "")) if ids else "",
+            neutralise(ids.get("note_id", "")) if ids else "",
             "" if self.http_status is None else str(self.http_status),
             ";".join(self.error_fields),
-            self.message,
-            " | ".join(self.warnings),
+            neutralise(self.message) if self.message else "",
+            neutralise(" | ".join(self.warnings)) if self.warnings else "",
             "" if self.duplicate_of is None else str(self.duplicate_of),
-            " ".join(self.requests),
+            neutralise(" ".join(self.requests)) if self.requests else "",
         ]
 
 
 def neutralise(cell: str) -> str:
     """Defuse a cell a spreadsheet would run as a formula: ``=SUM(A1)`` → ``'=SUM(A1)``."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return "'" + cell if cell and cell[0] in _FORMULA_START else cell
 
 
 def write_results(path: str | Path, results: Iterable[RowResult]) -> int:
     """Write the results CSV (UTF-8 with BOM so Excel reads it right); returns the row count."""
-    count = 0
+    return write_result_lines(path, (result.cells() for result in results))
+
+
+def write_result_lines(path: str | Path, lines: Iterable[list[str]]) -> int:
+    """Write already-neutralised result lines (see :meth:`RowResult.cells`) under the header."""
+    written = 0
+
+    def counted() -> Iterator[list[str]]:
+        nonlocal written
+        for line in lines:
+            written += 1
+            yield line
+
     with _open_for_writing(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(RESULT_COLUMNS)
-        for result in results:
-            writer.writerow([neutralise(c) for c in result.cells()])
-            count += 1
-    return count
+        writer.writerows(counted())
+    return written
+
+
+def plain_cells(
+    row: int, status: str, domain: str | None, email: str | None, requests, dup
+) -> list[str]:
+    """:meth:`RowResult.cells` for a row with no ids, error or warning: the common case, fast."""
+    return [
+        str(row),
+        status,
+        neutralise(domain) if domain else "",
+        neutralise(email) if email else "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        f"duplicate of row {dup}" if dup else "",
+        "",
+        str(dup) if dup else "",
+        neutralise(" ".join(requests)) if requests else "",
+    ]
 
 
 def write_failures(

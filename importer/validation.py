@@ -12,14 +12,20 @@ This module does no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from importer.mapping import BoundMapping
-from importer.models import AccountPayload, ContactPayload, NotePayload, OpportunityPayload
+from importer.models import (
+    AccountPayload,
+    ContactPayload,
+    NotePayload,
+    OpportunityBody,
+    RelatedObjects,
+)
 from importer.transforms import email_domain, is_personal_domain
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
@@ -64,12 +70,6 @@ class RowVerdict:
         return not self.errors
 
 
-_ADAPTERS = {
-    "account": TypeAdapter(list[AccountPayload]),
-    "contact": TypeAdapter(list[ContactPayload]),
-    "opportunity": TypeAdapter(list[OpportunityPayload]),
-    "note": TypeAdapter(list[NotePayload]),
-}
 # Fields whose bad value sinks the row; any other bad value is dropped with a warning.
 _REQUIRED_LOCS = {
     "account": {("domain",)},
@@ -84,10 +84,51 @@ _REQUIRED_LOCS = {
     },
     "note": {("note",), ("note", "title")},
 }
+_PATTERN_MESSAGES = {
+    "email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "primary_contact_email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "additional_contact_emails": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "owner_email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "domain": "is not a domain name such as acme.com",
+    "account_domain": "is not a domain name such as acme.com",
+    "account_domains": "is not a domain name such as acme.com",
+    "stage_id": "is not a stage id (a UUID); map stage labels with a lookup table",
+}
 _FRIENDLY = {
     "string_pattern_mismatch": "is not valid here",
     "string_too_long": "is too long",
     "string_too_short": "is empty",
+}
+# The order in which a row's problems are listed: identity first, then as in the API docs.
+_FIELD_ORDER = (
+    "contact.email",
+    "account.domain",
+    "contact.first_name",
+    "contact.last_name",
+    "opportunity.name",
+    "opportunity.stage_id",
+    "opportunity.next_step",
+    "opportunity.deal_size",
+    "opportunity.close_date",
+    "opportunity.next_action_date",
+    "opportunity.additional_contact_emails",
+    "opportunity.owner_email",
+    "note.title",
+    "note.content",
+)
+_WHY_REQUIRED = {
+    "contact.email": "Octolane identifies people by email address",
+    "account.domain": "Octolane identifies companies by domain",
+    "note.title": "a note needs a title",
+}
+# Validators per payload part. A deal is checked in parts: its body is new on
+# most rows, but its related objects and pipeline repeat, and are checked once.
+_CHECKS: dict[str, TypeAdapter] = {
+    "account": TypeAdapter(list[AccountPayload]),
+    "contact": TypeAdapter(list[ContactPayload]),
+    "opportunity.opportunity": TypeAdapter(list[OpportunityBody]),
+    "opportunity.related_objects": TypeAdapter(list[RelatedObjects]),
+    "note": TypeAdapter(list[NotePayload]),
 }
 
 
@@ -100,6 +141,10 @@ def validate_batch(
 ) -> list[RowVerdict]:
     """Validate a batch of rows against a bound mapping.
 
+    The work is column-wise: each field's transforms run over the whole
+    column (memoised per distinct value), payloads are assembled in one pass,
+    and each distinct payload part is checked by pydantic once per run.
+
     Args:
         bound: the mapping, bound to the input's columns.
         row_numbers: the spreadsheet row number of each row.
@@ -107,186 +152,270 @@ def validate_batch(
         pipeline_id: the target pipeline, required when the mapping has an
             ``opportunity`` section (checked by the caller up front).
     """
-    values: dict[str, list[Any]] = {}
-    failures: dict[str, dict[int, str]] = {}
-    for key, reader in bound.readers.items():
-        values[key], failures[key] = reader.read(rows)
-    options = bound.mapping.options
-    objects = bound.objects
-    verdicts = []
-    for i, row in enumerate(row_numbers):
-        verdict = RowVerdict(row)
-        got = _RowValues(bound, values, failures, i, verdict)
-        _assemble(verdict, got, objects, options, pipeline_id)
-        verdicts.append(verdict)
+    verdicts = [RowVerdict(row) for row in row_numbers]
+    values = _read_fields(bound, rows, verdicts)
+    _assemble(bound, values, verdicts, pipeline_id)
     _check_models(verdicts, bound)
     return verdicts
 
 
-class _RowValues:
-    """One row's mapped values; a transform failure becomes an error or a warning."""
-
-    __slots__ = ("bound", "failures", "i", "values", "verdict")
-
-    def __init__(self, bound, values, failures, i, verdict) -> None:
-        self.bound, self.values, self.failures, self.i, self.verdict = (
-            bound,
-            values,
-            failures,
-            i,
-            verdict,
-        )
-
-    def get(self, key: str) -> Any:
-        column = self.values.get(key)
-        if column is None:
-            return None
-        problem = self.failures[key].get(self.i)
-        if problem is None:
-            return column[self.i]
-        reader = self.bound.readers[key]
+def _read_fields(bound: BoundMapping, rows, verdicts: list[RowVerdict]) -> dict[str, list[Any]]:
+    """Every mapped field's values; failures and empty required fields land on their rows."""
+    values: dict[str, list[Any]] = {}
+    for key in _FIELD_ORDER:
+        reader = bound.readers.get(key)
+        if reader is None:
+            continue
+        column, failures = reader.read(rows)
+        values[key] = column
+        for i, problem in failures.items():
+            if reader.required:
+                verdicts[i].errors.append(FieldError(key, reader.label, problem))
+            else:
+                verdicts[i].warnings.append(
+                    f"{key} ({reader.label}): {problem}; the field was left out"
+                )
         if reader.required:
-            self.verdict.errors.append(FieldError(key, reader.label, problem))
-        else:
-            self.verdict.warnings.append(
-                f"{key} ({reader.label}): {problem}; the field was left out"
+            why = f"is empty: {_WHY_REQUIRED.get(key, 'it is required')}"
+            for i, value in enumerate(column):
+                if value is None and i not in failures:
+                    verdicts[i].errors.append(FieldError(key, reader.label, why))
+    return values
+
+
+def _assemble(bound: BoundMapping, values, verdicts: list[RowVerdict], pipeline_id) -> None:
+    options = bound.mapping.options
+    objects = bound.objects
+    n = len(verdicts)
+    nothing = [None] * n
+    emails = [e[0] if type(e) is list else e for e in values.get("contact.email", nothing)]
+    domains = values.get("account.domain", nothing)
+    fallback = options.account_domain_from_email
+    skip_personal = options.personal_domains == "skip"
+    has_account, has_contact = "account" in objects, "contact" in objects
+    first_names = values.get("contact.first_name", nothing)
+    last_names = values.get("contact.last_name", nothing)
+    deal = _DealColumns(values, nothing, pipeline_id) if "opportunity" in objects else None
+    note = _NoteColumns(values, nothing) if "note" in objects else None
+    for i, verdict in enumerate(verdicts):
+        email, domain = emails[i], domains[i]
+        if type(domain) is list:
+            domain = domain[0] if domain else None
+        if domain is None and email and fallback:
+            domain = email_domain(email)
+        personal = domain is not None and skip_personal and is_personal_domain(domain)
+        verdict.email, verdict.domain = email, (None if personal else domain)
+        if verdict.errors:
+            continue
+        if personal and has_account:
+            verdict.warnings.append(
+                f"{domain} is a personal email domain: no account is created for it"
             )
-        return None
-
-    def require(self, key: str, why: str) -> Any:
-        value = self.get(key)
-        reader = self.bound.readers.get(key)
-        failed = self.i in self.failures.get(key, ())
-        if value is None and reader is not None and reader.required and not failed:
-            self.verdict.errors.append(FieldError(key, reader.label, f"is empty: {why}"))
-        return value
-
-
-def _assemble(verdict: RowVerdict, got: _RowValues, objects, options, pipeline_id) -> None:
-    email = None
-    if "contact" in objects:
-        email = got.require("contact.email", "Octolane identifies people by email address")
-        if isinstance(email, list):
-            email = email[0] if email else None
-    domain = None
-    if "account" in objects:
-        domain = got.require("account.domain", "Octolane identifies companies by domain")
-    if domain is None and email and options.account_domain_from_email:
-        domain = email_domain(email)
-    personal = (
-        domain is not None and options.personal_domains == "skip" and is_personal_domain(domain)
-    )
-    verdict.email, verdict.domain = email, (None if personal else domain)
-    if verdict.errors:
-        return
-    if personal and "account" in objects:
-        verdict.warnings.append(
-            f"{domain} is a personal email domain: no account is created for it"
-        )
-    if "account" in objects and verdict.domain:
-        verdict.account = {"domain": verdict.domain}
-    if "contact" in objects and email:
-        contact = {"email": email}
-        for name in ("first_name", "last_name"):
-            value = got.get(f"contact.{name}")
-            if value is not None:
-                contact[name] = str(value)
-        verdict.contact = contact
-    if "opportunity" in objects:
-        verdict.opportunity = _opportunity(verdict, got, pipeline_id)
-    if "note" in objects:
-        verdict.note = _note(verdict, got)
-    if not verdict.errors and not any(
-        (verdict.account, verdict.contact, verdict.opportunity, verdict.note)
-    ):
-        verdict.skipped = (
-            f"{domain} is a personal email domain and the row has nothing else to import"
-            if personal
-            else "the row has no email address or company domain to import"
-        )
-
-
-def _opportunity(verdict: RowVerdict, got: _RowValues, pipeline_id: str | None) -> dict | None:
-    body: dict[str, Any] = {}
-    for name in ("name", "stage_id", "next_step"):
-        value = got.get(f"opportunity.{name}")
-        if value is not None:
-            body[name] = str(value)
-    deal_size = got.get("opportunity.deal_size")
-    if deal_size is not None:
-        body["deal_size"] = float(deal_size)
-    for name in ("close_date", "next_action_date"):
-        value = got.get(f"opportunity.{name}")
-        if value is not None:
-            body[name] = int(value)
-    related: dict[str, Any] = {}
-    if verdict.domain:
-        related["account_domain"] = verdict.domain
-    if verdict.email:
-        related["primary_contact_email"] = verdict.email
-    extra = got.get("opportunity.additional_contact_emails")
-    if extra:
-        emails = [extra] if isinstance(extra, str) else list(extra)
-        emails = list(dict.fromkeys(e for e in emails if e and e != verdict.email))
-        if emails:
-            related["additional_contact_emails"] = emails
-    owner = got.get("opportunity.owner_email")
-    if owner:
-        related["owner_email"] = owner[0] if isinstance(owner, list) else owner
-    if (
-        not verdict.domain
-        and not related.get("primary_contact_email")
-        and not related.get("additional_contact_emails")
-    ):
-        verdict.errors.append(
-            FieldError(
-                "opportunity",
-                "row",
-                "has no company domain or contact email to attach the deal to",
+        if has_account and verdict.domain:
+            verdict.account = {"domain": verdict.domain}
+        if has_contact and email:
+            contact = {"email": email}
+            if first_names[i] is not None:
+                contact["first_name"] = str(first_names[i])
+            if last_names[i] is not None:
+                contact["last_name"] = str(last_names[i])
+            verdict.contact = contact
+        if deal is not None:
+            verdict.opportunity = deal.payload(i, verdict)
+        if note is not None and not verdict.errors:
+            verdict.note = note.payload(i, verdict)
+        if not verdict.errors and not (
+            verdict.account or verdict.contact or verdict.opportunity or verdict.note
+        ):
+            verdict.skipped = (
+                f"{domain} is a personal email domain and the row has nothing else to import"
+                if personal
+                else "the row has no email address or company domain to import"
             )
-        )
-        return None
-    return {"pipeline_id": pipeline_id, "opportunity": body, "related_objects": related}
 
 
-def _note(verdict: RowVerdict, got: _RowValues) -> dict | None:
-    title = got.require("note.title", "a note needs a title")
-    if title is None:
-        return None
-    body: dict[str, Any] = {"title": str(title)}
-    content = got.get("note.content")
-    if content is not None:
-        body["content"] = str(content)
-    note: dict[str, Any] = {"note": body}
-    if verdict.domain:
-        note["account_domains"] = [verdict.domain]
-    if verdict.email:
-        note["contact_emails"] = [verdict.email]
-    if len(note) == 1:
-        verdict.errors.append(
-            FieldError("note", "row", "has no company domain or contact email to attach it to")
-        )
-        return None
-    return note
+class _DealColumns:
+    """The opportunity fields of a batch, column by column."""
+
+    def __init__(self, values: dict[str, list[Any]], nothing: list, pipeline_id) -> None:
+        get = values.get
+        self.text = [
+            (name, get(f"opportunity.{name}", nothing))
+            for name in ("name", "stage_id", "next_step")
+        ]
+        self.text = [(name, column) for name, column in self.text if column is not nothing]
+        self.deal_size = get("opportunity.deal_size")
+        self.dates = [
+            (name, get(f"opportunity.{name}"))
+            for name in ("close_date", "next_action_date")
+            if get(f"opportunity.{name}") is not None
+        ]
+        self.extra = get("opportunity.additional_contact_emails")
+        self.owner = get("opportunity.owner_email")
+        self.pipeline_id = pipeline_id
+
+    def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
+        body: dict[str, Any] = {}
+        for name, column in self.text:
+            if column[i] is not None:
+                body[name] = str(column[i])
+        if self.deal_size is not None and self.deal_size[i] is not None:
+            body["deal_size"] = float(self.deal_size[i])
+        for name, column in self.dates:
+            if column[i] is not None:
+                body[name] = int(column[i])
+        related: dict[str, Any] = {}
+        if verdict.domain:
+            related["account_domain"] = verdict.domain
+        if verdict.email:
+            related["primary_contact_email"] = verdict.email
+        extra = self.extra[i] if self.extra is not None else None
+        if extra:
+            emails = [extra] if isinstance(extra, str) else extra
+            emails = list(dict.fromkeys(e for e in emails if e and e != verdict.email))
+            if emails:
+                related["additional_contact_emails"] = emails
+        owner = self.owner[i] if self.owner is not None else None
+        if owner:
+            related["owner_email"] = owner[0] if type(owner) is list else owner
+        if not (
+            related.get("account_domain")
+            or related.get("primary_contact_email")
+            or related.get("additional_contact_emails")
+        ):
+            verdict.errors.append(
+                FieldError(
+                    "opportunity",
+                    "row",
+                    "has no company domain or contact email to attach the deal to",
+                )
+            )
+            return None
+        return {"pipeline_id": self.pipeline_id, "opportunity": body, "related_objects": related}
+
+
+class _NoteColumns:
+    def __init__(self, values: dict[str, list[Any]], nothing: list) -> None:
+        self.titles = values.get("note.title", nothing)
+        self.contents = values.get("note.content", nothing)
+
+    def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
+        title = self.titles[i]
+        if title is None:
+            return None
+        body: dict[str, Any] = {"title": str(title)}
+        if self.contents[i] is not None:
+            body["content"] = str(self.contents[i])
+        note: dict[str, Any] = {"note": body}
+        if verdict.domain:
+            note["account_domains"] = [verdict.domain]
+        if verdict.email:
+            note["contact_emails"] = [verdict.email]
+        if len(note) == 1:
+            verdict.errors.append(
+                FieldError("note", "row", "has no company domain or contact email to attach it to")
+            )
+            return None
+        return note
 
 
 def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
-    """Validate every payload with the API models; errors land on their rows."""
-    for obj, adapter in _ADAPTERS.items():
-        owners = [v for v in verdicts if v.valid and getattr(v, obj) is not None]
-        if not owners:
+    """Check every payload part with the API models, each distinct part once per run.
+
+    A part that passed is remembered in ``bound.checked``, so a contact or a
+    deal's related objects met again on a later row cost a set lookup. A part
+    that failed is checked again when met again: failures are rare, and their
+    errors must land on every row that has them. Deal bodies and notes are
+    nearly always new, so they are checked without remembering. (The deal's
+    pipeline id is one value for the whole run, checked up front.)
+    """
+    owners: dict[str, list[RowVerdict]] = {
+        o: [] for o in ("account", "contact", "opportunity", "note")
+    }
+    for verdict in verdicts:
+        if verdict.errors:
+            continue
+        if verdict.account is not None:
+            owners["account"].append(verdict)
+        if verdict.contact is not None:
+            owners["contact"].append(verdict)
+        if verdict.opportunity is not None:
+            owners["opportunity"].append(verdict)
+        if verdict.note is not None:
+            owners["note"].append(verdict)
+    for part, adapter in _CHECKS.items():
+        obj, _, sub = part.partition(".")
+        rows = owners[obj]
+        if not rows:
+            continue
+        items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
+        key_of = _KEYS.get(part)
+        checked = bound.checked.setdefault(part, set())
+        if key_of is None:
+            groups, keys = [[i] for i in range(len(items))], None
+        else:
+            groups, keys = _distinct_unchecked(checked, key_of, items)
+        if not groups:
             continue
         try:
-            adapter.validate_python([getattr(v, obj) for v in owners])
+            adapter.validate_python([items[g[0]] for g in groups])
         except ValidationError as exc:
-            touched = []
-            for error in exc.errors(include_url=False):
-                index, *loc = error["loc"]
-                verdict = owners[int(index)]
-                _apply_model_error(verdict, obj, tuple(str(p) for p in loc), error, bound)
-                touched.append(verdict)
-            for verdict in touched:
-                _compact(getattr(verdict, obj))
+            failed = _apply_errors(exc, groups, rows, obj, sub, bound)
+        else:
+            failed = set()
+        if keys is not None:
+            checked.update(k for n, k in enumerate(keys) if n not in failed)
+
+
+def _related_key(related: dict[str, Any]) -> Any:
+    extra = related.get("additional_contact_emails")
+    return (
+        related.get("account_domain"),
+        related.get("primary_contact_email"),
+        tuple(extra) if extra else None,
+        related.get("owner_email"),
+    )
+
+
+# How a payload part is remembered as checked; parts not listed are always checked.
+_KEYS: dict[str, Callable[[Any], Any]] = {
+    "account": lambda p: p["domain"],
+    "contact": lambda p: (p["email"], p.get("first_name"), p.get("last_name")),
+    "opportunity.related_objects": _related_key,
+}
+
+
+def _distinct_unchecked(
+    checked: set, key_of: Callable[[Any], Any], items: list[Any]
+) -> tuple[list[list[int]], list[Any]]:
+    """Positions of the items not yet known valid, grouped by identical item."""
+    groups: dict[Any, list[int]] = {}
+    for i, item in enumerate(items):
+        key = key_of(item)
+        if key not in checked:
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [i]
+            else:
+                group.append(i)
+    return list(groups.values()), list(groups)
+
+
+def _apply_errors(exc, groups, owners, obj, sub, bound) -> set[int]:
+    """Put each validation error on every row of its group; return the failed groups."""
+    failed: set[int] = set()
+    touched = []
+    for error in exc.errors(include_url=False):
+        index, *loc = error["loc"]
+        failed.add(int(index))
+        loc = tuple(str(p) for p in ([sub] if sub else []) + loc)
+        for position in groups[int(index)]:
+            verdict = owners[position]
+            _apply_model_error(verdict, obj, loc, error, bound)
+            touched.append(verdict)
+    for verdict in touched:
+        _compact(getattr(verdict, obj))
+    return failed
 
 
 def _apply_model_error(verdict: RowVerdict, obj: str, loc: tuple, error: dict, bound) -> None:
@@ -296,6 +425,8 @@ def _apply_model_error(verdict: RowVerdict, obj: str, loc: tuple, error: dict, b
     source = reader.label if reader else "row"
     shown = error.get("input")
     message = _FRIENDLY.get(error["type"], error["msg"].lower())
+    if error["type"] == "string_pattern_mismatch":
+        message = _PATTERN_MESSAGES.get(path[-1] if path else "", message)
     text = f"{shown!r} {message}" if isinstance(shown, str | int | float) else message
     required = tuple(path) in _REQUIRED_LOCS[obj]
     if required:

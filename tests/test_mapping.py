@@ -152,3 +152,15 @@ def test_date_order_is_inferred_from_the_sample():
     values, errors = bound.readers["opportunity.close_date"].read(sample)
     assert errors == {}
     assert values == [1712102400000, 1719273600000]  # 3 April 2024, 25 June 2024, UTC
+
+
+def test_the_mapping_wide_date_order_settles_an_ambiguous_column():
+    mapping = parse_mapping(
+        "options:\n  date_order: dmy\naccount:\n  domain: D\n"
+        "opportunity:\n  close_date: {column: Close, transforms: [date]}\n",
+        source="m.yaml",
+    )
+    sample = [["acme.com", "03/04/2024"], ["acme.com", "05/06/2024"]]
+    bound = bind_mapping(mapping, ["D", "Close"], sample)
+    values, errors = bound.readers["opportunity.close_date"].read(sample)
+    assert errors == {} and values == [1712102400000, 1717545600000]  # 3 April, 5 June 2024

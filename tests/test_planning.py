@@ -176,9 +176,12 @@ def test_plan_invariants(rows, random):
     position = {k: i for i, k in enumerate(keys)}
     for i, request in enumerate(plan.requests):
         assert all(position[d] < i for d in request.depends_on)
-    # every entity a row feeds is ensured by a planned request
+    # every entity a row feeds is ensured by a planned request, and a request's
+    # rows are exactly the rows that depend on it
     for row in planner.rows:
         assert set(row.requests) <= set(keys)
+    for request in plan.requests:
+        assert set(request.rows) == {r.row for r in planner.rows if request.key in r.requests}
     # the set of requests does not depend on row order
     shuffled = _rows_copy(rows)
     random.shuffle(shuffled)
@@ -186,3 +189,13 @@ def test_plan_invariants(rows, random):
     assert sorted((r.endpoint, r.key) for r in plan2.requests) == sorted(
         (r.endpoint, r.key) for r in plan.requests
     )
+
+
+def test_a_row_depends_on_its_own_contact_not_on_another_rows():
+    # Both contacts' creates ensure acme.com; each row must depend only on its own.
+    planner, plan = plan_of(
+        [contact_row(2, "jo@acme.com", "Jo"), contact_row(3, "al@acme.com", "Al")]
+    )
+    assert planner.rows[0].requests == ("contact:jo@acme.com",)
+    assert planner.rows[1].requests == ("contact:al@acme.com",)
+    assert [r.rows for r in plan.requests] == [(2,), (3,)]

@@ -91,7 +91,7 @@ def test_bad_optional_values_are_dropped_with_a_warning():
         "opportunity.stage_id",
     ]
     assert v.warnings[-1].startswith(
-        "opportunity.stage_id (column 'Stage'): 'stage-x' is not valid here"
+        "opportunity.stage_id (column 'Stage'): 'stage-x' is not a stage id (a UUID)"
     )
 
 
