@@ -78,9 +78,25 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     if not parts.domain or not parts.suffix:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
     registered = f"{parts.domain}.{parts.suffix}"
+    if registered in _PLATFORMS and (
+        "/" in text.split("://", 1)[-1].strip("/") or _WWW.sub("", host) != registered
+    ):
+        # linkedin.com/company/acme or sites.google.com/view/acme: the page is Acme's, the
+        # domain is not; as an account it would merge every such company into one.
+        raise TransformError(
+            f"{quote(text)} is a page on {registered}, not the company's own web site"
+        )
     if not keep_subdomain or not parts.subdomain:
         return registered
     return _WWW.sub("", parts.subdomain + ".") + registered
+
+
+# Sites whose pages and subdomains belong to many companies (not private suffixes in the PSL).
+_PLATFORMS = frozenset(
+    """linkedin.com facebook.com fb.com twitter.com x.com instagram.com youtube.com tiktok.com
+    google.com medium.com github.com angel.co wellfound.com crunchbase.com yelp.com
+    pinterest.com""".split()
+)
 
 
 # One cache per variant: a single-string key is the fastest lru_cache lookup.

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from importer import domains
 from importer.cells import TransformError
+from importer.domains import registered_domain
 from importer.transforms import build_transform, email_domain, is_personal_domain
 
 
@@ -29,12 +30,10 @@ def domain(value, **params):
         ("www.i40inc.com", "i40inc.com"),
         ("meadowsunion.org", "meadowsunion.org"),  # hubspot/companies-export-view-schools.csv
         ("kent.k12.wa.us", "kent.k12.wa.us"),  # k12.wa.us is a public suffix
-        ("sites.google.com", "google.com"),
         ("https://shermanbridge.com/", "shermanbridge.com"),  # contacts-with-company-assoc
         ("http://www.HubSpot.com", "hubspot.com"),
         ("http://www.fbchomeloans.com/dengel", "fbchomeloans.com"),
         ("http://ttps://www.centerstreetlending.com/", "centerstreetlending.com"),  # typo
-        ("http://www.google.com/profiles/797502782658386380527", "google.com"),
         ("thomas.hansen@omnicommediagroup.com.ec", "omnicommediagroup.com.ec"),  # e-mail
         ("pziegler@stargroup.com.mx", "stargroup.com.mx"),
         ("javier@acornpress.co.uk", "acornpress.co.uk"),  # pipedrive people
@@ -226,3 +225,23 @@ def test_business_domains_are_not_personal(value):
 )
 def test_email_domain(email, expected):
     assert email_domain(email) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://www.linkedin.com/company/acme",
+        "sites.google.com/view/acme-school",
+        "sites.google.com",  # hubspot/companies-export-view-schools.csv
+        "http://www.google.com/profiles/797502782658386380527",
+        "facebook.com/acme",
+    ],
+)
+def test_a_page_on_a_platform_is_not_a_company_domain(text):
+    with pytest.raises(TransformError, match="not the company's own web site"):
+        registered_domain(text)
+
+
+@pytest.mark.parametrize("text", ["jo@linkedin.com", "https://www.linkedin.com/", "google.com"])
+def test_the_platforms_own_domain_still_is(text):
+    assert registered_domain(text) in {"linkedin.com", "google.com"}
