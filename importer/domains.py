@@ -93,9 +93,24 @@ def _parse(text: str, keep_subdomain: bool) -> str:
 
 # Sites whose pages and subdomains belong to many companies (not private suffixes in the PSL).
 _PLATFORMS = frozenset(
-    """linkedin.com facebook.com fb.com twitter.com x.com instagram.com youtube.com tiktok.com
-    google.com medium.com github.com angel.co wellfound.com crunchbase.com yelp.com
-    pinterest.com""".split()
+    [
+        "linkedin.com",
+        "facebook.com",
+        "fb.com",
+        "twitter.com",
+        "x.com",
+        "instagram.com",
+        "youtube.com",
+        "tiktok.com",
+        "google.com",
+        "medium.com",
+        "github.com",
+        "angel.co",
+        "wellfound.com",
+        "crunchbase.com",
+        "yelp.com",
+        "pinterest.com",
+    ]
 )
 
 
