@@ -12,7 +12,6 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import gc
 import re
@@ -36,7 +35,7 @@ from importer.models import UUID_PATTERN
 from importer.planning import ImportPlan, Planner, RowPlan
 from importer.ratelimit import RateLimiter
 from importer.reading import SourceInfo, open_source
-from importer.results import RowResult, plain_cells, write_failures, write_result_lines
+from importer.results import ResultsSink, RowResult, generic_reason, write_failures
 from importer.sending import RequestOutcome, SendReport, send_plan
 from importer.settings import Settings
 from importer.workers import validated_source
@@ -161,23 +160,41 @@ def run_import(
             or settings.pipeline_id
             or (box.pipeline_id if box else None)
         )
-        with _gc_paused():
-            report = _plan(
-                path, mapping_file, pipeline_id, read, limit, progress, batch_rows, parallel
-            )
-        report.dry_run = dry_run
-        if not dry_run and report.rows_read:
-            report.send = send_import(report.plan, settings, client=client, progress=progress)
-            report.aborted = report.send.aborted
-        if box is not None and not dry_run:
-            report.landed = _landed(box)
-    _finish(report, path, read, results_path, failures_path)
+        sink = ResultsSink(results_path)
+        try:
+            with _gc_paused():
+                # A dry run's rows are final once planned: their lines are written as
+                # the file is read. A real run's wait for their requests' outcomes.
+                report = _plan(
+                    path,
+                    mapping_file,
+                    pipeline_id,
+                    read,
+                    limit,
+                    progress,
+                    batch_rows,
+                    parallel,
+                    sink if dry_run else None,
+                )
+            report.dry_run = dry_run
+            if not dry_run:
+                if report.rows_read:
+                    report.send = send_import(
+                        report.plan, settings, client=client, progress=progress
+                    )
+                    report.aborted = report.send.aborted
+                _tally(sink, report.rows, report.send)
+                if box is not None:
+                    report.landed = _landed(box)
+        finally:
+            sink.close()
+    _conclude(report, sink, path, read, failures_path)
     report.elapsed_s = time.perf_counter() - started
     return report
 
 
 def _plan(
-    path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows, parallel
+    path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows, parallel, sink
 ):
     """Read, map, validate and plan: the core, no network."""
     if mapping_file.opportunity is not None and not pipeline_id:
@@ -201,7 +218,10 @@ def _plan(
     planner = Planner(pipeline_id=pipeline_id)
     try:
         for verdicts in source.batches:
+            first = len(planner.rows)
             planner.add(verdicts)
+            if sink is not None:
+                _tally(sink, planner.rows[first:], None)
             report.rows_read += len(verdicts)
             if progress:
                 progress("read", report.rows_read)
@@ -367,26 +387,29 @@ def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult
     """Each row's line for the results file; with a send report, its real outcome."""
     outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
     for plan in rows:
-        result = RowResult(
-            plan.row,
-            plan.status,
-            plan.domain,
-            plan.email,
-            message=plan.message
-            or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else ""),
-            warnings=plan.warnings or (),
-            duplicate_of=plan.duplicate_of,
-            requests=plan.requests,
-        )
-        if plan.errors:
-            result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
-        if send is not None and plan.status in _OPEN:
-            _apply_outcomes(result, plan, outcomes)
-        yield result
+        yield _row_result(plan, send, outcomes)
+
+
+def _row_result(plan: RowPlan, send: Any, outcomes: Mapping[str, Any]) -> RowResult:
+    message = plan.message or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else "")
+    result = RowResult(
+        plan.row,
+        plan.status,
+        plan.domain,
+        plan.email,
+        message=message,
+        warnings=plan.warnings or (),
+        duplicate_of=plan.duplicate_of,
+        records=plan.entities,
+    )
+    if plan.errors:
+        result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
+    if send is not None and plan.status in _OPEN:
+        _apply_outcomes(result, plan, outcomes)
+    return result
 
 
 _OPEN = ("would_import", "duplicate")
-_BAD = ("invalid", "failed", "not_sent")
 
 
 def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
@@ -415,63 +438,29 @@ def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any
         result.status = "imported"
 
 
-def _finish(report: ImportReport, path, read, results_path, failures_path) -> None:
-    """One pass over the rows: count them, write the results file, note the failures."""
-    counts: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    failures: dict[int, str] = {}
-    warned = 0
+def _tally(sink: ResultsSink, plans: Sequence[RowPlan], send: Any) -> None:
+    """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
+    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    add_plain = sink.add_plain
+    for plan in plans:
+        if send is None and not (plan.warnings or plan.errors) and plan.status in _OPEN:
+            add_plain(plan.row, plan.status, plan.domain, plan.email, plan.entities, plan.duplicate_of)
+            continue
+        result = _row_result(plan, send, outcomes)
+        reasons = [f"{e.field}: {generic_reason(e.message)}" for e in plan.errors or ()]
+        sink.add(result, reasons)
 
-    def lines() -> Iterator[list[str]]:
-        nonlocal warned
-        for plan, result in _results_or_plain(report):
-            if result is None:  # a plain row: no ids, error or warning
-                counts[plan.status] += 1
-                yield plain_cells(
-                    plan.row, plan.status, plan.domain, plan.email, plan.requests, plan.duplicate_of
-                )
-                continue
-            counts[result.status] += 1
-            warned += bool(result.warnings)
-            if result.status in _BAD:
-                failures[result.row] = result.message or result.status
-                if result.status != "invalid":
-                    reasons[_generic(result.message or result.status)] += 1
-            yield result.cells()
 
-    if results_path is not None:
-        report.results_path = Path(results_path)
-        write_result_lines(report.results_path, lines())
-    else:
-        collections.deque(lines(), maxlen=0)
-    for plan in report.rows:
-        for error in plan.errors or ():
-            reasons[f"{error.field}: {_generic(error.message)}"] += 1
-    report.counts = dict(counts)
-    report.rejected_by_reason = dict(reasons.most_common())
-    report.rows_with_warnings = warned
+def _conclude(report: ImportReport, sink: ResultsSink, path, read, failures_path) -> None:
+    report.counts = dict(sink.counts)
+    report.rejected_by_reason = dict(sink.reasons.most_common())
+    report.rows_with_warnings = sink.warned
+    report.results_path = sink.path if sink.written else None
     if failures_path is not None:
         report.failures_path = Path(failures_path)
         report.failures_written = write_failures(
-            report.failures_path, report.source.columns, _reread(path, read), failures
+            report.failures_path, report.source.columns, _reread(path, read), sink.failures
         )
-
-
-def _results_or_plain(report: ImportReport) -> Iterator[tuple[RowPlan, RowResult | None]]:
-    """Each row with its RowResult, or None where a dry-run row needs none (the fast path)."""
-    if report.send is not None:
-        yield from zip(report.rows, report.results, strict=True)
-        return
-    for plan in report.rows:
-        if plan.warnings or plan.errors or plan.status not in _OPEN:
-            yield plan, next(row_results((plan,)))
-        else:
-            yield plan, None
-
-
-def _generic(message: str) -> str:
-    """A message with the row's own values taken out, to group rows by reason."""
-    return re.sub(r"'[^']*'", "'…'", message)
 
 
 def _reread(path, read: ReadOptions) -> Iterator[tuple[int, list[str]]]:

@@ -92,7 +92,6 @@ class _Entity:
     endpoint: Endpoint
     payload: dict[str, Any]
     first_row: int
-    rows: list[int] = field(default_factory=list)  # every row that feeds it, in order
     request: str | None = None  # key of the request that ensures it, set by finish()
 
 
@@ -112,7 +111,6 @@ class Planner:
         self.rows: list[RowPlan] = []
         self.entities: dict[str, _Entity] = {}
         self._identities: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = {}
-        self._moved: dict[str, set[int]] = {}  # request -> rows that depend on their own instead
 
     def add(self, verdicts: Iterable[Any]) -> None:
         """Plan a batch of validated rows (in input order)."""
@@ -136,7 +134,6 @@ class Planner:
                 entity = entities.get(key)
                 if entity is None:
                     entities[key] = entity = _Entity(key, "accounts", verdict.account, row)
-                entity.rows.append(row)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             if verdict.contact is not None:
                 key = "contact:" + verdict.email
@@ -145,7 +142,6 @@ class Planner:
                     entities[key] = entity = _Entity(key, "contacts", verdict.contact, row)
                 elif verdict.contact != entity.payload:  # the same person again: usually equal
                     _merge_fields(entity, verdict.contact, _NAMES, plan, "contact")
-                entity.rows.append(row)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             if verdict.opportunity is not None:
                 key = _deal_key(verdict.opportunity)
@@ -154,14 +150,12 @@ class Planner:
                     entities[key] = entity = _Entity(key, "opportunities", verdict.opportunity, row)
                 else:
                     _merge_deal(entity, verdict.opportunity, plan)
-                entity.rows.append(row)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             if verdict.note is not None:
                 key = "note:" + hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
                 entity = entities.get(key)
                 if entity is None:
                     entities[key] = entity = _Entity(key, "notes", verdict.note, row)
-                entity.rows.append(row)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             identity = tuple(keys)
             first, plan.entities = identities.setdefault(identity, (row, identity))
@@ -197,29 +191,54 @@ class Planner:
         for entity in by_endpoint["notes"]:
             entity.request = entity.key
         ensured = {key: e.request for key, e in self.entities.items()}
-        self._resolve_rows(ensured)
-        return ImportPlan(self._requests(by_endpoint, ensured))
+        rows_of = self._resolve_rows(ensured)
+        return ImportPlan(self._requests(by_endpoint, ensured, rows_of))
 
-    def _resolve_rows(self, ensured: dict[str, str]) -> None:
+    def _resolve_rows(self, ensured: dict[str, str]) -> dict[str, list[int]]:
+        """Each row's requests, and each request's rows (both exact, both in input order)."""
+        rows_of: dict[str, list[int]] = {}
+        ones: dict[str, tuple[str]] = {}  # rows that need one request share its 1-tuple
         for plan in self.rows:
             entities = plan.entities
             if not entities:
                 continue
-            mapped = tuple([ensured[k] for k in entities])
-            # Most rows are their own requests: share the tuple (memory, on a million rows).
-            if mapped == entities:
-                plan.requests = entities
-                continue
-            # Where one of the row's own requests covers an entity too, the row depends on
-            # it, not on another row's: a row is never failed for somebody else's contact.
-            own = [k for k, r in zip(entities, mapped, strict=True) if k == r]
-            chosen = []
-            for k, r in zip(entities, mapped, strict=True):
-                mine = r if r == k else next((o for o in own if self._covers(o, k)), r)
-                if mine != r:
-                    self._moved.setdefault(r, set()).add(plan.row)
-                chosen.append(mine)
-            plan.requests = tuple(dict.fromkeys(chosen))
+            mapped = [ensured[k] for k in entities]
+            if (
+                len(entities) == 2
+                and mapped[1] == entities[1]
+                and entities[0].startswith("account:")
+                and entities[1].endswith("@" + entities[0][8:])
+            ):
+                # A company and its contact, whose create ensures the company: the common
+                # case, kept fast.
+                contact = entities[1]
+                requests = ones.get(contact) or ones.setdefault(contact, (contact,))
+            elif mapped == list(entities):
+                requests = entities  # the row's own requests: share the tuple (memory)
+            else:
+                requests = self._own_requests(entities, mapped)
+            plan.requests = requests
+            for request in requests:
+                rows = rows_of.get(request)
+                if rows is None:
+                    rows_of[request] = [plan.row]
+                elif rows[-1] != plan.row:
+                    rows.append(plan.row)
+        return rows_of
+
+    def _own_requests(self, entities: tuple[str, ...], mapped: list[str]) -> tuple[str, ...]:
+        # Where one of the row's own requests covers an entity too, the row depends on
+        # it, not on another row's: a row is never failed for somebody else's contact.
+        own = [k for k, r in zip(entities, mapped, strict=True) if k == r]
+        chosen = []
+        for k, r in zip(entities, mapped, strict=True):
+            if r != k:
+                for o in own:
+                    if self._covers(o, k):
+                        r = o
+                        break
+            chosen.append(r)
+        return tuple(dict.fromkeys(chosen))
 
     def _covers(self, request: str, entity: str) -> bool:
         """Does the create ``request`` also ensure ``entity`` (API.md §1.3, §1.5)?"""
@@ -233,27 +252,15 @@ class Planner:
             return kind == "contact" and value in _deal_emails(related)
         return False
 
-    def _requests(self, by_endpoint, ensured: dict[str, str]) -> list[PlannedRequest]:
-        covered: dict[str, list[list[int]]] = {}
-        for entity in self.entities.values():
-            if entity.request != entity.key:
-                covered.setdefault(entity.request, []).append(entity.rows)
+    def _requests(self, by_endpoint, ensured: dict[str, str], rows_of) -> list[PlannedRequest]:
         requests = []
         for endpoint in ENDPOINTS:
             for entity in by_endpoint[endpoint]:
                 if entity.request != entity.key:
                     continue
-                rows = entity.rows
-                extra = covered.get(entity.key)
-                if extra:
-                    moved = self._moved.get(entity.key, set())
-                    rows = sorted((set().union(*extra) - moved).union(rows))
+                rows = tuple(rows_of.pop(entity.key, ()))
                 depends = _depends(entity, ensured)
-                requests.append(
-                    PlannedRequest(entity.key, endpoint, entity.payload, tuple(rows), depends)
-                )
-        for entity in self.entities.values():
-            entity.rows = []  # now held by the requests' tuples
+                requests.append(PlannedRequest(entity.key, endpoint, entity.payload, rows, depends))
         return requests
 
 

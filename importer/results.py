@@ -14,6 +14,8 @@ both files (OWASP's advice for CSV injection).
 from __future__ import annotations
 
 import csv
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +26,12 @@ from importer.errors import UsageError
 __all__ = [
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "ResultsSink",
     "RowResult",
+    "generic_reason",
     "neutralise",
     "plain_cells",
     "write_failures",
-    "write_result_lines",
     "write_results",
 ]
 
@@ -46,7 +49,7 @@ RESULT_COLUMNS = (
     "message",
     "warnings",
     "duplicate_of",
-    "requests",
+    "records",
 )
 FAILURE_COLUMNS = ("import_row", "import_error")
 _FORMULA_START = frozenset("=+-@\t\r")
@@ -67,7 +70,7 @@ class RowResult:
     message: str = ""
     warnings: Sequence[str] = ()
     duplicate_of: int | None = None
-    requests: Sequence[str] = ()
+    records: Sequence[str] = ()
 
     def cells(self) -> list[str]:
         """The line's cells, neutralised: every text that came from the input or the API."""
@@ -86,7 +89,7 @@ class RowResult:
             neutralise(self.message) if self.message else "",
             neutralise(" | ".join(self.warnings)) if self.warnings else "",
             "" if self.duplicate_of is None else str(self.duplicate_of),
-            neutralise(" ".join(self.requests)) if self.requests else "",
+            neutralise(" ".join(self.records)) if self.records else "",
         ]
 
 
@@ -97,28 +100,81 @@ def neutralise(cell: str) -> str:
 
 def write_results(path: str | Path, results: Iterable[RowResult]) -> int:
     """Write the results CSV (UTF-8 with BOM so Excel reads it right); returns the row count."""
-    return write_result_lines(path, (result.cells() for result in results))
+    sink = ResultsSink(path)
+    try:
+        for result in results:
+            sink.add(result)
+    finally:
+        sink.close()
+    return sink.written
 
 
-def write_result_lines(path: str | Path, lines: Iterable[list[str]]) -> int:
-    """Write already-neutralised result lines (see :meth:`RowResult.cells`) under the header."""
-    written = 0
+class ResultsSink:
+    """Takes the rows' results as the run goes, in input order.
 
-    def counted() -> Iterator[list[str]]:
-        nonlocal written
-        for line in lines:
-            written += 1
-            yield line
+    It writes each line of the results file (when given a path; the file is
+    created at the first line, so a run that fails before any row leaves
+    none), counts the rows by status and by reason, and notes the rows for the
+    failures file.
+    """
 
-    with _open_for_writing(path) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(RESULT_COLUMNS)
-        writer.writerows(counted())
-    return written
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.counts: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.failures: dict[int, str] = {}
+        self.warned = 0
+        self.written = 0
+        self._handle: Any = None
+        self._writer: Any = None
+
+    def add(self, result: RowResult, reasons: Iterable[str] = ()) -> None:
+        """One row's result; ``reasons`` group a rejected row in the summary."""
+        status = result.status
+        self.counts[status] += 1
+        if result.warnings:
+            self.warned += 1
+        if status in _BAD:
+            self.failures[result.row] = result.message or status
+            for reason in reasons or (_generic(result.message or status),):
+                self.reasons[reason] += 1
+        self._write(result.cells())
+
+    def add_plain(self, row: int, status: str, domain, email, records, duplicate_of) -> None:
+        """A row with no ids, error or warning: the dry run's common case, kept fast."""
+        self.counts[status] += 1
+        self._write(plain_cells(row, status, domain, email, records, duplicate_of))
+
+    def _write(self, cells: list[str]) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            self._handle = _open_for_writing(self.path)
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(RESULT_COLUMNS)
+        self._writer.writerow(cells)
+        self.written += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+_BAD = frozenset({"invalid", "failed", "not_sent"})
+
+
+def generic_reason(message: str) -> str:
+    """A message with the row's own values taken out, to group rows by reason."""
+    return _generic(message)
+
+
+def _generic(message: str) -> str:
+    return re.sub(r"'[^']*'", "'…'", message)
 
 
 def plain_cells(
-    row: int, status: str, domain: str | None, email: str | None, requests, dup
+    row: int, status: str, domain: str | None, email: str | None, records, dup
 ) -> list[str]:
     """:meth:`RowResult.cells` for a row with no ids, error or warning: the common case, fast."""
     return [
@@ -135,7 +191,7 @@ def plain_cells(
         f"duplicate of row {dup}" if dup else "",
         "",
         str(dup) if dup else "",
-        neutralise(" ".join(requests)) if requests else "",
+        neutralise(" ".join(records)) if records else "",
     ]
 
 

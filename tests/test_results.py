@@ -41,7 +41,7 @@ def read(path):
 def test_results_file_has_one_line_per_row(tmp_path):
     path = tmp_path / "out" / "results.csv"
     results = [
-        RowResult(2, "would_import", "acme.com", "jo@acme.com", requests=("contact:jo@acme.com",)),
+        RowResult(2, "would_import", "acme.com", "jo@acme.com", records=("contact:jo@acme.com",)),
         RowResult(
             3,
             "invalid",
