@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,11 @@ from importer.client import InboundClient, check_base_url
 from importer.errors import ImporterError, UsageError
 from importer.mapping import MappingFile, load_mapping
 from importer.models import UUID_PATTERN
+from importer.outcomes import row_results, tally_rows
 from importer.planning import ImportPlan, Planner, RowPlan
 from importer.ratelimit import RateLimiter
 from importer.reading import SourceInfo, open_source
-from importer.results import ResultsSink, RowResult, generic_reason, write_failures
+from importer.results import ResultsSink, RowResult, write_failures
 from importer.sending import RequestOutcome, SendReport, send_plan
 from importer.settings import Settings
 from importer.workers import validated_source
@@ -183,7 +184,7 @@ def run_import(
                         report.plan, settings, client=client, progress=progress
                     )
                     report.aborted = report.send.aborted
-                _tally(sink, report.rows, report.send)
+                tally_rows(sink, report.rows, report.send)
                 if box is not None:
                     report.landed = _landed(box)
         finally:
@@ -221,7 +222,7 @@ def _plan(
             first = len(planner.rows)
             planner.add(verdicts)
             if sink is not None:
-                _tally(sink, planner.rows[first:], None)
+                tally_rows(sink, planner.rows[first:], None)
             report.rows_read += len(verdicts)
             if progress:
                 progress("read", report.rows_read)
@@ -374,81 +375,6 @@ def _distinct(planner: Planner) -> dict[str, int]:
 
 
 # ---- row outcomes ---------------------------------------------------------------
-
-_ID_OF = {
-    "accounts": "company_id",
-    "contacts": "people_id",
-    "opportunities": "opportunity_id",
-    "notes": "note_id",
-}
-
-
-def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult]:
-    """Each row's line for the results file; with a send report, its real outcome."""
-    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
-    for plan in rows:
-        yield _row_result(plan, send, outcomes)
-
-
-def _row_result(plan: RowPlan, send: Any, outcomes: Mapping[str, Any]) -> RowResult:
-    message = plan.message or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else "")
-    result = RowResult(
-        plan.row,
-        plan.status,
-        plan.domain,
-        plan.email,
-        message=message,
-        warnings=plan.warnings or (),
-        duplicate_of=plan.duplicate_of,
-        records=plan.entities,
-    )
-    if plan.errors:
-        result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
-    if send is not None and plan.status in _OPEN:
-        _apply_outcomes(result, plan, outcomes)
-    return result
-
-
-_OPEN = ("would_import", "duplicate")
-
-
-def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
-    failed = not_sent = None
-    for key in plan.requests:
-        outcome = outcomes.get(key)
-        if outcome is None or outcome.status == "not_sent":
-            not_sent = not_sent or outcome
-            continue
-        if outcome.status == "failed":
-            failed = failed or outcome
-            continue
-        id_name = _ID_OF[outcome.endpoint]
-        if outcome.ids.get(id_name):
-            if result.ids is None:
-                result.ids = {}
-            result.ids[id_name] = outcome.ids[id_name]
-    if failed is not None:
-        result.status, result.http_status = "failed", failed.http_status
-        result.error_fields = tuple(failed.field_errors)
-        result.message = failed.describe()
-    elif not_sent is not None or any(k not in outcomes for k in plan.requests):
-        result.status = "not_sent"
-        result.message = getattr(not_sent, "message", "") or "not sent: the run stopped first"
-    elif result.status == "would_import":
-        result.status = "imported"
-
-
-def _tally(sink: ResultsSink, plans: Sequence[RowPlan], send: Any) -> None:
-    """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
-    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
-    add_plain = sink.add_plain
-    for plan in plans:
-        if send is None and not (plan.warnings or plan.errors) and plan.status in _OPEN:
-            add_plain(plan.row, plan.status, plan.domain, plan.email, plan.entities, plan.duplicate_of)
-            continue
-        result = _row_result(plan, send, outcomes)
-        reasons = [f"{e.field}: {generic_reason(e.message)}" for e in plan.errors or ()]
-        sink.add(result, reasons)
 
 
 def _conclude(report: ImportReport, sink: ResultsSink, path, read, failures_path) -> None:
