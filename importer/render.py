@@ -83,7 +83,13 @@ def render_summary(report: ImportReport) -> str:
 
 def _send_line(report: ImportReport) -> str:
     send = report.send
+    by_endpoint = "; ".join(
+        f"{endpoint} " + ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
+        for endpoint, counts in send.by_endpoint.items()
+        if any(counts.values())
+    )
     return (
+        f"outcomes by endpoint: {by_endpoint or 'none'}\n"
         f"sent: {send.requests_sent:,} HTTP requests, {send.retries:,} retries, "
         f"{send.rate_limited:,} answered 429; {report.elapsed_s:.1f} s, "
         f"{report.rows_per_s:,.0f} rows/s"
