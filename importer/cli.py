@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from importer.errors import ImporterError, UsageError
+from importer.errors import AbortedError, ImporterError, UsageError
 from importer.pipeline import ImportReport, ReadOptions, run_import
 from importer.render import progress_bar, render_summary, report_as_dict
 from importer.sandbox.cli import sandbox_command
@@ -146,6 +146,9 @@ def import_command(
             )
     except ImporterError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        # Ctrl-C before sending began (while reading): nothing was sent, nothing half-written.
+        _fail(AbortedError("interrupted before any request was sent; no results file was written"))
     _render(report, as_json)
     sys.exit(report.exit_code)
 

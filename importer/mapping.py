@@ -35,6 +35,7 @@ __all__ = [
     "MappingFile",
     "bind_mapping",
     "load_mapping",
+    "natural_transforms",
     "parse_mapping",
 ]
 
@@ -177,7 +178,18 @@ def template_columns(template: str) -> tuple[str, ...]:
         raise ValueError(
             f"malformed template {template!r}: {exc} (use {{{{ }}}} for a brace)"
         ) from exc
-    return tuple(name for _, name, _, _ in parts if name is not None)
+    names = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if spec or conversion or not name.strip() or name.isdigit() or any(c in name for c in ".[]"):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(
+                f"template {template!r}: {{{shown}}} is not a column name; write {{Column Name}}"
+                " (formatting belongs in transforms)"
+            )
+        names.append(name)
+    return tuple(names)
 
 
 # ---- loading --------------------------------------------------------------
@@ -389,6 +401,7 @@ def bind_mapping(
             warnings.append(message + "; the field is left empty")
             continue
         getter, label = _getter(spec, positions, nulls)
+        spec = spec.model_copy(update={"transforms": natural_transforms(key, spec.transforms)})
         date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
         chain = compose(
             [_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms]
@@ -398,6 +411,33 @@ def bind_mapping(
             key, spec, label, getter, chain, required, position, _cleaner(nulls)
         )
     return BoundMapping(mapping, readers, warnings, columns)
+
+
+# The transform a field gets when its mapping names none of these: an email is always
+# normalised (Octolane matches people by lower-cased address), a domain always reduced
+# to the registered domain, an amount and a date always parsed.
+_NATURAL: dict[str, tuple[frozenset[str], Any]] = {
+    "account.domain": (frozenset({"domain"}), "domain"),
+    "contact.email": (frozenset({"email"}), "email"),
+    "opportunity.owner_email": (frozenset({"email"}), "email"),
+    "opportunity.additional_contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
+    "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
+    "opportunity.close_date": (frozenset({"date"}), "date"),
+    "opportunity.next_action_date": (frozenset({"date"}), "date"),
+}
+
+
+def natural_transforms(key: str, transforms: Sequence[TransformSpec]) -> tuple[TransformSpec, ...]:
+    """``transforms``, plus the field's natural transform when none of its kind is there.
+
+    >>> natural_transforms("contact.email", ["trim"])
+    ('trim', 'email')
+    """
+    kinds, natural = _NATURAL.get(key, (frozenset(), None))
+    names = {t if isinstance(t, str) else next(iter(t)) for t in transforms}
+    if natural is None or names & kinds:
+        return tuple(transforms)
+    return (*transforms, natural)
 
 
 def _loose(name: str) -> str:

@@ -34,16 +34,17 @@ from importer.mapping import MappingFile, load_mapping
 from importer.models import UUID_PATTERN
 from importer.outcomes import row_results, tally_rows
 from importer.planning import ImportPlan, Planner, RowPlan
+from importer.presets import resolve_mapping_path
 from importer.ratelimit import RateLimiter
 from importer.reading import SourceInfo, open_source
-from importer.results import ResultsSink, RowResult, write_failures
+from importer.results import ResultsSink, RowResult, check_writable, write_failures
 from importer.sending import RequestOutcome, SendReport, send_plan
 from importer.settings import Settings
 from importer.workers import validated_source
 
 __all__ = ["ImportReport", "ReadOptions", "run_import"]
 
-Progress = Callable[[str, int], None]  # (phase, rows done so far)
+Progress = Callable[[str, int, int], None]  # (phase "read"|"send", rows done, rows failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,8 @@ def run_import(
         limit: import only the first N data rows.
         results_path: where to write the results CSV (``None``: not written).
         failures_path: where to write the rejected/failed rows (``None``: not written).
-        progress: called as ``progress(phase, rows_done)``, for a progress bar.
+        progress: called as ``progress(phase, rows_done, rows_failed)`` with phase
+            ``"read"`` then ``"send"``, for a progress bar.
         settings: key, base URL, concurrency, rate, timeout (default: from the
             ``OCTOLANE_*`` environment variables).
         sandbox: start the local Octolane sandbox and import into it.
@@ -162,6 +164,8 @@ def run_import(
             or (box.pipeline_id if box else None)
         )
         sink = ResultsSink(results_path)
+        if failures_path is not None:
+            check_writable(Path(failures_path))
         try:
             with _gc_paused():
                 # A dry run's rows are final once planned: their lines are written as
@@ -187,6 +191,7 @@ def run_import(
                 tally_rows(sink, report.rows, report.send)
                 if box is not None:
                     report.landed = _landed(box)
+            sink.commit()
         finally:
             sink.close()
     _conclude(report, sink, path, read, failures_path)
@@ -225,7 +230,7 @@ def _plan(
                 tally_rows(sink, planner.rows[first:], None)
             report.rows_read += len(verdicts)
             if progress:
-                progress("read", report.rows_read)
+                progress("read", report.rows_read, 0)
     finally:
         source.close()
     report.blank_rows = source.blank_rows
@@ -356,10 +361,6 @@ class _SendProgress:
 def _load(mapping: str | Path | MappingFile) -> MappingFile:
     if isinstance(mapping, MappingFile):
         return mapping
-    try:
-        from importer.presets import resolve_mapping_path
-    except ImportError:  # presets module not installed in this checkout
-        return load_mapping(mapping)
     return load_mapping(resolve_mapping_path(str(mapping)))
 
 
@@ -374,7 +375,7 @@ def _distinct(planner: Planner) -> dict[str, int]:
     }
 
 
-# ---- row outcomes ---------------------------------------------------------------
+# ---- the end of a run --------------------------------------------------------------
 
 
 def _conclude(report: ImportReport, sink: ResultsSink, path, read, failures_path) -> None:

@@ -93,9 +93,7 @@ class _Entity:
     payload: dict[str, Any]
     first_row: int
     request: str | None = None  # key of the request that ensures it, set by finish()
-
-
-_OPEN = ("would_import", "duplicate")
+    first_plan: RowPlan | None = None  # notes: the row whose links they carry
 
 
 class Planner:
@@ -155,7 +153,7 @@ class Planner:
                 key = "note:" + hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
                 entity = entities.get(key)
                 if entity is None:
-                    entities[key] = entity = _Entity(key, "notes", verdict.note, row)
+                    entities[key] = entity = _Entity(key, "notes", verdict.note, row, None, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             identity = tuple(keys)
             first, plan.entities = identities.setdefault(identity, (row, identity))
@@ -276,17 +274,19 @@ def _deal_key(opportunity: dict[str, Any]) -> str:
 
 
 def _depends(entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
-    payload = entity.payload
+    """What must succeed before ``entity``'s request: never another row's deal.
+
+    A deal creates its own account and contacts, so it waits only for the
+    contacts that have creates of their own (named ones: their names must land
+    before the deal creates them bare). A note waits for the requests that its
+    own row depends on, which ensure the account and contact it links to.
+    """
     if entity.endpoint == "opportunities":
-        related = payload["related_objects"]
-        needed = [ensured.get(f"contact:{e}") for e in _deal_emails(related)]
-        needed.append(ensured.get(f"account:{related.get('account_domain')}"))
-    elif entity.endpoint == "notes":
-        needed = [ensured.get(f"contact:{e}") for e in payload.get("contact_emails", ())]
-        needed += [ensured.get(f"account:{d}") for d in payload.get("account_domains", ())]
-    else:
-        return ()
-    return tuple(dict.fromkeys(k for k in needed if k and k != entity.key))
+        keys = (f"contact:{e}" for e in _deal_emails(entity.payload["related_objects"]))
+        return tuple(dict.fromkeys(k for k in keys if ensured.get(k) == k))
+    if entity.endpoint == "notes" and entity.first_plan is not None:
+        return tuple(k for k in entity.first_plan.requests if k != entity.key)
+    return ()
 
 
 def _canonical(payload: Mapping[str, Any]) -> bytes:

@@ -136,7 +136,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
             "retries": send.retries,
             "rate_limited": send.rate_limited,
             "by_endpoint": getattr(send, "by_endpoint", {}),
-            "by_status": getattr(send, "by_status", {}),
+            "by_status": send.counts,
         }
     return data
 

@@ -14,6 +14,7 @@ both files (OWASP's advice for CSV injection).
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "ResultsSink",
     "RowResult",
+    "check_writable",
     "generic_reason",
     "neutralise",
     "plain_cells",
@@ -85,7 +87,7 @@ class RowResult:
             neutralise(ids.get("opportunity_id", "")) if ids else "",
             neutralise(ids.get("note_id", "")) if ids else "",
             "" if self.http_status is None else str(self.http_status),
-            ";".join(self.error_fields),
+            neutralise(";".join(self.error_fields)),
             neutralise(self.message) if self.message else "",
             neutralise(" | ".join(self.warnings)) if self.warnings else "",
             "" if self.duplicate_of is None else str(self.duplicate_of),
@@ -104,6 +106,7 @@ def write_results(path: str | Path, results: Iterable[RowResult]) -> int:
     try:
         for result in results:
             sink.add(result)
+        sink.commit()
     finally:
         sink.close()
     return sink.written
@@ -120,6 +123,8 @@ class ResultsSink:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            check_writable(self.path)
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.failures: dict[int, str] = {}
@@ -149,16 +154,41 @@ class ResultsSink:
         if self.path is None:
             return
         if self._writer is None:
-            self._handle = _open_for_writing(self.path)
+            self._handle = _open_for_writing(self._partial)
             self._writer = csv.writer(self._handle)
             self._writer.writerow(RESULT_COLUMNS)
         self._writer.writerow(cells)
         self.written += 1
 
-    def close(self) -> None:
+    @property
+    def _partial(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".partial")
+
+    def commit(self) -> None:
+        """The run accounted for every row: the file takes its name (a partial one never does)."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+            os.replace(self._partial, self.path)
+
+    def close(self) -> None:
+        """Without :meth:`commit`: drop what was written, so no incomplete results file is left."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+            self._partial.unlink(missing_ok=True)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before the run, not after it, when an output file cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name for the output")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{path}: cannot write there (no permission on {parent})")
 
 
 _BAD = frozenset({"invalid", "failed", "not_sent"})

@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from importer.errors import UsageError
-from importer.models import UUID_PATTERN
 
 __all__ = ["DEFAULT_BASE_URL", "Settings"]
 
@@ -38,7 +37,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
-    pipeline_id: str | None = Field(default=None, pattern=UUID_PATTERN)
+    pipeline_id: str | None = None  # checked when a mapping with deals needs it
     concurrency: int = Field(default=10, ge=1, le=256)
     rate_per_min: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)

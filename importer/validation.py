@@ -240,10 +240,10 @@ class _DealColumns:
     def __init__(self, values: dict[str, list[Any]], nothing: list, pipeline_id) -> None:
         get = values.get
         self.text = [
-            (name, get(f"opportunity.{name}", nothing))
+            (name, get(f"opportunity.{name}"))
             for name in ("name", "stage_id", "next_step")
+            if get(f"opportunity.{name}") is not None
         ]
-        self.text = [(name, column) for name, column in self.text if column is not nothing]
         self.deal_size = get("opportunity.deal_size")
         self.dates = [
             (name, get(f"opportunity.{name}"))
@@ -260,10 +260,10 @@ class _DealColumns:
             if column[i] is not None:
                 body[name] = str(column[i])
         if self.deal_size is not None and self.deal_size[i] is not None:
-            body["deal_size"] = float(self.deal_size[i])
+            _number(body, "deal_size", self.deal_size[i], float, verdict)
         for name, column in self.dates:
             if column[i] is not None:
-                body[name] = int(column[i])
+                _number(body, name, column[i], int, verdict)
         related: dict[str, Any] = {}
         if verdict.domain:
             related["account_domain"] = verdict.domain
@@ -292,6 +292,16 @@ class _DealColumns:
             )
             return None
         return {"pipeline_id": self.pipeline_id, "opportunity": body, "related_objects": related}
+
+
+def _number(body: dict, name: str, value: Any, kind: type, verdict: RowVerdict) -> None:
+    # A transform such as `lookup` may hand over text: a number or a warning, never a crash.
+    try:
+        body[name] = kind(value)
+    except (TypeError, ValueError):
+        verdict.warnings.append(
+            f"opportunity.{name}: {value!r} is not a number; the field was left out"
+        )
 
 
 class _NoteColumns:

@@ -172,3 +172,23 @@ def test_deals_without_a_pipeline_is_a_usage_error(write_csv, write_mapping, tmp
 def _write(path, data):
     path.write_bytes(data)
     return path
+
+
+def test_an_output_that_cannot_be_written_fails_before_any_row(files, tmp_path):
+    leads, mapping = files
+    result = run(leads, "-m", mapping, "--sandbox", "--out", tmp_path)
+    assert result.exit_code == 2
+    assert (
+        result.output.strip() == f"error: {tmp_path}: is a folder; give a file name for the output"
+    )
+
+
+def test_no_partial_results_file_is_left_behind(write_csv, write_mapping, tmp_path):
+    # the second batch's row is undecodable: the run stops with exit 2 and no results file
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"Email\n" + b"jo@acme.com\n" * 3 + "jö@acme.com\n".encode("cp1252"))
+    mapping = write_mapping("contact:\n  email: Email\n")
+    out = tmp_path / "r.csv"
+    result = run(leads, "-m", mapping, "--dry-run", "--encoding", "utf-8", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert not out.exists() and not (tmp_path / "r.csv.partial").exists()

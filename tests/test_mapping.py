@@ -164,3 +164,23 @@ def test_the_mapping_wide_date_order_settles_an_ambiguous_column():
     bound = bind_mapping(mapping, ["D", "Close"], sample)
     values, errors = bound.readers["opportunity.close_date"].read(sample)
     assert errors == {} and values == [1712102400000, 1717545600000]  # 3 April, 5 June 2024
+
+
+@pytest.mark.parametrize("template", ["{Email!r}", "{Amount:d}", "{0}", "{a.b}", "{}"])
+def test_template_placeholders_must_be_plain_column_names(template):
+    with pytest.raises(MappingError, match=r"is not a column name; write \{Column Name\}"):
+        parse_mapping(f"opportunity:\n  name: {{template: '{template}'}}\n", source="m.yaml")
+
+
+def test_fields_get_their_natural_transform_when_none_is_named():
+    mapping = parse_mapping(
+        "contact:\n  email: Email\naccount:\n  domain: Web\n"
+        "opportunity:\n  deal_size: Amount\n  close_date: Close\n",
+        source="m.yaml",
+    )
+    bound = bind_mapping(mapping, ["Email", "Web", "Amount", "Close"])
+    row = [[" Jo@Acme.COM ", "https://www.Acme.com/x", "$12,500.00", "2026-02-11"]]
+    assert bound.readers["contact.email"].read(row) == (["jo@acme.com"], {})
+    assert bound.readers["account.domain"].read(row) == (["acme.com"], {})
+    assert bound.readers["opportunity.deal_size"].read(row) == ([12500.0], {})
+    assert bound.readers["opportunity.close_date"].read(row) == ([1770768000000], {})

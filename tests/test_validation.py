@@ -126,3 +126,17 @@ def test_a_deal_with_nothing_to_attach_to_is_rejected():
     assert [str(e) for e in v.errors] == [
         "opportunity (row): has no company domain or contact email to attach the deal to"
     ]
+
+
+def test_a_lookup_that_yields_text_for_an_amount_warns():
+    text = (
+        "account:\n  domain: D\n"
+        "opportunity:\n  deal_size: {column: Size, transforms: [{lookup: {table: {big: lots}}}]}\n"
+    )
+    bound = bind_mapping(parse_mapping(text), ["D", "Size"])
+    (v,) = validate_batch(bound, [2], [["acme.com", "big"]], pipeline_id=PIPE)
+    assert v.valid and v.opportunity["opportunity"] == {}
+    # the amount's natural transform (money) runs after the lookup and refuses the text
+    assert v.warnings == [
+        "opportunity.deal_size (column 'Size'): 'lots' is not an amount; the field was left out"
+    ]
