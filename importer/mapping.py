@@ -182,7 +182,13 @@ def template_columns(template: str) -> tuple[str, ...]:
     for _, name, spec, conversion in parts:
         if name is None:
             continue
-        if spec or conversion or not name.strip() or name.isdigit() or any(c in name for c in ".[]"):
+        if (
+            spec
+            or conversion
+            or not name.strip()
+            or name.isdigit()
+            or any(c in name for c in ".[]")
+        ):
             shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             raise ValueError(
                 f"template {template!r}: {{{shown}}} is not a column name; write {{Column Name}}"

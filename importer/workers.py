@@ -148,7 +148,11 @@ _FOOTER = re.compile(
 def _is_report_footer(cells: list[str]) -> bool:
     """One text cell, first in the row, that reads like a report's footer."""
     filled = [c for c in cells if c.strip()]
-    return len(filled) == 1 and cells[0].strip() == filled[0] and bool(_FOOTER.match(filled[0].strip()))
+    return (
+        len(filled) == 1
+        and cells[0].strip() == filled[0]
+        and bool(_FOOTER.match(filled[0].strip()))
+    )
 
 
 def _limited(batches, limit: int | None):

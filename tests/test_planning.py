@@ -192,7 +192,10 @@ def test_plan_invariants(rows, random):
         own = set().union(*(by_row[r].requests for r in request.rows))
         if request.endpoint == "opportunities":
             related = request.payload["related_objects"]
-            emails = [related["primary_contact_email"], *related.get("additional_contact_emails", [])]
+            emails = [
+                related["primary_contact_email"],
+                *related.get("additional_contact_emails", []),
+            ]
             own |= {f"contact:{e}" for e in emails}
         assert set(request.depends_on) <= own
     # the set of requests does not depend on row order

@@ -414,11 +414,23 @@ APOLLO = "apollo/contacts-export-anz-logistics.csv"
 ALL = {"all": True}
 REAL_COLUMNS = [
     (HS_SCHOOLS, "Create Date", "date", None, 0),
-    (HS_SCHOOLS, "Company Domain Name", "domain", None, 136),  # 136 × sites.google.com: a hosting platform
+    (
+        HS_SCHOOLS,
+        "Company Domain Name",
+        "domain",
+        None,
+        136,
+    ),  # 136 × sites.google.com: a hosting platform
     (HS_RESAVED, "Create Date", "date", None, 0),
     (HS_RESAVED, "Website URL", "domain", None, 0),
     (HS_CONTACTS, "Create Date", "date", None, 0),
-    (HS_CONTACTS, "Website URL", "domain", None, 14),  # 14 × google.com/profiles/...: not a company site
+    (
+        HS_CONTACTS,
+        "Website URL",
+        "domain",
+        None,
+        14,
+    ),  # 14 × google.com/profiles/...: not a company site
     (HS_CONTACTS, "Email", "email", None, 0),
     ("hubspot/contacts-export-all-contacts-au-textiles.csv", "Email", "email", None, 0),
     ("hubspot/deals-export-all-deals-solar.csv", "Amount", "money", None, 0),
