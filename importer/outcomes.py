@@ -12,17 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from importer.client import ID_FIELDS
 from importer.planning import RowPlan
 from importer.results import ResultsSink, RowResult, generic_reason
 
 __all__ = ["row_results", "tally_rows"]
-
-_ID_OF = {
-    "accounts": "company_id",
-    "contacts": "people_id",
-    "opportunities": "opportunity_id",
-    "notes": "note_id",
-}
 
 
 def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult]:
@@ -64,7 +58,7 @@ def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any
         if outcome.status == "failed":
             failed = failed or outcome
             continue
-        id_name = _ID_OF[outcome.endpoint]
+        id_name = ID_FIELDS[outcome.endpoint]
         if outcome.ids.get(id_name):
             if result.ids is None:
                 result.ids = {}
