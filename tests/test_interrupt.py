@@ -1,0 +1,117 @@
+"""Ctrl-C mid-run: a real signal to a real ``octolane-import`` process.
+
+The importer runs as a subprocess against a sandbox served from this test
+process (with latency, so the import lasts a few seconds). Once some rows have
+landed, the test sends SIGINT (or SIGTERM, handled the same way) and checks
+that the process stops sending, lets the requests in flight finish, writes
+complete results and failures files and exits 3.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from importer.sandbox import RunningSandbox, running_sandbox
+
+ROWS = 120
+CONCURRENCY = 4
+MAPPING = """
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: First Name
+  last_name: Last Name
+"""
+
+
+def stats(box: RunningSandbox) -> dict:
+    response = httpx.get(f"{box.url}/_sandbox/stats", headers={"X-API-Key": box.api_key})
+    return response.json()["data"]
+
+
+def landed(box: RunningSandbox) -> set[str]:
+    response = httpx.get(
+        f"{box.url}/_sandbox/contacts", params={"limit": 10_000},
+        headers={"X-API-Key": box.api_key},
+    )  # fmt: skip
+    return {c["email"] for c in response.json()["data"]["contacts"]}
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def wait_for_rows(box: RunningSandbox, process: subprocess.Popen, count: int) -> None:
+    """Poll the sandbox until ``count`` contacts have landed (the import is under way)."""
+    deadline = time.monotonic() + 60
+    while stats(box)["records"]["contacts"] < count:
+        assert process.poll() is None, "the import ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the import did not get going within 60 s"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
+    data, mapping = tmp_path / "leads.csv", tmp_path / "m.yaml"
+    lines = ["Email,First Name,Last Name"]
+    lines += [f"p{i}@company{i}.com,First{i},Last{i}" for i in range(ROWS)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping.write_text(MAPPING, encoding="utf-8")
+    out, failures = tmp_path / "results.csv", tmp_path / "failures.csv"
+
+    with running_sandbox(latency_ms=100) as box:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCTOLANE_")}
+        env["OCTOLANE_API_KEY"] = box.api_key
+        command = [
+            sys.executable, "-m", "importer", str(data), "--mapping", str(mapping),
+            "--base-url", box.base_url, "--concurrency", str(CONCURRENCY), "--rate", "6000",
+            "--out", str(out), "--failures", str(failures),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_for_rows(box, process, 10)
+            process.send_signal(sig)
+            answered_at_stop = stats(box)["total"]
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        final = stats(box)
+        emails_landed = landed(box)
+
+    assert process.returncode == 3, stderr
+    assert "Traceback" not in stderr
+    assert "stopping: no new requests; waiting for those in flight" in stderr
+    assert "ABORTED: the run was stopped (Ctrl-C)" in stdout
+    # Nothing new after the stop: at most the requests in flight were answered since.
+    assert final["total"] - answered_at_stop <= CONCURRENCY
+    assert f"sent: {final['total']:,} HTTP requests" in stdout
+
+    rows = rows_of(out)
+    assert [int(r["row"]) for r in rows] == list(range(2, ROWS + 2))  # every row, in order
+    imported = [r for r in rows if r["status"] == "imported"]
+    not_sent = [r for r in rows if r["status"] == "not_sent"]
+    assert len(imported) + len(not_sent) == ROWS
+    assert 10 <= len(imported) < ROWS
+    assert {r["email"] for r in imported} == emails_landed  # each answered request reported
+    assert all(r["people_id"] for r in imported)
+    assert final["total"] == final["records"]["contacts"] == len(imported)
+    assert {r["message"] for r in not_sent} == {"not sent: the run was stopped (Ctrl-C)"}
+
+    again = rows_of(failures)  # the rows to run again, in their original columns
+    assert [r["Email"] for r in again] == [r["email"] for r in not_sent]
+    assert [r["import_row"] for r in again] == [r["row"] for r in not_sent]
+    assert {r["import_error"] for r in again} == {"not sent: the run was stopped (Ctrl-C)"}
