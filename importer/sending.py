@@ -16,8 +16,8 @@ as soon as it is final; nothing raises for a row.
   (Ctrl-C): it stops. Nothing new is sent, requests on the wire finish, the
   rest are ``not_sent``.
 
-The first request is sent alone, the others once it has an answer: a wrong key
-costs exactly one request, not one per worker.
+The first request is sent alone, the others once it has an answer other than
+401/403: a wrong key costs exactly one request, not one per worker.
 """
 
 from __future__ import annotations
@@ -341,6 +341,7 @@ class _Run:
                 progress.rate_limited += 1
                 progress.last_error = exc
                 self.limiter.on_rate_limited(exc.retry_after_s, sent_at=slot.sent_at)
+                await self._key_accepted()
                 raise
             except (ServerError, TransportError) as exc:
                 self.server_errors += int(isinstance(exc, ServerError))
@@ -348,6 +349,8 @@ class _Run:
                 progress.failures += 1
                 progress.last_error = exc
                 self.limiter.on_failure(sent_at=slot.sent_at)
+                if isinstance(exc, ServerError):
+                    await self._key_accepted()
                 raise
             except ApiError as exc:
                 progress.last_error = exc
@@ -355,11 +358,25 @@ class _Run:
                 if isinstance(exc, AuthenticationError):
                     # Halt before this slot frees up: no waiter may take it and send.
                     self._halt_now(REFUSED.format(status=exc.status_code))
+                else:
+                    await self._key_accepted()
                 raise
             finally:
                 progress.on_wire = False
             self.limiter.on_success(sent_at=slot.sent_at)
+            await self._key_accepted()
             return data
+
+    async def _key_accepted(self) -> None:
+        """An answer other than 401/403: the key works, so the other workers may start.
+
+        (They wait for the first request's first answer, not for its retries: a 500
+        or a 429 on it says nothing against the key.)
+        """
+        if not self.first_answered:
+            self.first_answered = True
+            async with self.changed:
+                self.changed.notify_all()
 
     async def _settle(self, i: int, progress: _Progress) -> None:
         request, task = self.requests[i], progress.task
