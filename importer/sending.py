@@ -47,7 +47,7 @@ __all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "send_plan
 
 Status = Literal["ok", "failed", "not_sent"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "not_sent")
-STOPPED = "the run was stopped (Ctrl-C)"
+STOPPED = "the run was stopped (Ctrl-C or SIGTERM)"
 REFUSED = "the API key was refused (HTTP {status}): check --api-key / OCTOLANE_API_KEY"
 
 

@@ -95,7 +95,7 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
     assert process.returncode == 3, stderr
     assert "Traceback" not in stderr
     assert "stopping: no new requests; waiting for those in flight" in stderr
-    assert "ABORTED: the run was stopped (Ctrl-C)" in stdout
+    assert "ABORTED: the run was stopped (Ctrl-C or SIGTERM)" in stdout
     # Nothing new after the stop: at most the requests in flight were answered since.
     assert final["total"] - answered_at_stop <= CONCURRENCY
     assert f"sent: {final['total']:,} HTTP requests" in stdout
@@ -109,9 +109,9 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
     assert {r["email"] for r in imported} == emails_landed  # each answered request reported
     assert all(r["people_id"] for r in imported)
     assert final["total"] == final["records"]["contacts"] == len(imported)
-    assert {r["message"] for r in not_sent} == {"not sent: the run was stopped (Ctrl-C)"}
+    assert {r["message"] for r in not_sent} == {"not sent: the run was stopped (Ctrl-C or SIGTERM)"}
 
     again = rows_of(failures)  # the rows to run again, in their original columns
     assert [r["Email"] for r in again] == [r["email"] for r in not_sent]
     assert [r["import_row"] for r in again] == [r["row"] for r in not_sent]
-    assert {r["import_error"] for r in again} == {"not sent: the run was stopped (Ctrl-C)"}
+    assert {r["import_error"] for r in again} == {"not sent: the run was stopped (Ctrl-C or SIGTERM)"}
