@@ -114,4 +114,6 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
     again = rows_of(failures)  # the rows to run again, in their original columns
     assert [r["Email"] for r in again] == [r["email"] for r in not_sent]
     assert [r["import_row"] for r in again] == [r["row"] for r in not_sent]
-    assert {r["import_error"] for r in again} == {"not sent: the run was stopped (Ctrl-C or SIGTERM)"}
+    assert {r["import_error"] for r in again} == {
+        "not sent: the run was stopped (Ctrl-C or SIGTERM)"
+    }

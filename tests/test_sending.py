@@ -488,7 +488,10 @@ def test_stop_lets_in_flight_requests_finish_and_sends_nothing_new(clock: FakeCl
     sent = len(api.calls)
     assert 5 < sent <= 5 + 3  # those on the wire when it was set still finished
     assert report.counts == {"ok": sent, "failed": 0, "not_sent": 30 - sent}
-    assert report.outcomes["account:d29.com"].message == "not sent: the run was stopped (Ctrl-C or SIGTERM)"
+    assert (
+        report.outcomes["account:d29.com"].message
+        == "not sent: the run was stopped (Ctrl-C or SIGTERM)"
+    )
 
 
 def test_stop_already_set_sends_nothing(clock: FakeClock) -> None:
