@@ -339,7 +339,7 @@ class FieldReader:
         errors = {i: str(v) for i, v in enumerate(values) if type(v) is TransformError}
         for i in errors:
             values[i] = None
-        if len(cache) > 100_000:  # a column of unique values: keep memory bounded
+        if len(cache) > 50_000:  # a column of unique values: keep memory bounded
             cache.clear()
         return values, errors
 

@@ -180,6 +180,7 @@ def run_import(
                     batch_rows,
                     parallel,
                     sink if dry_run else None,
+                    resolve_rows=not dry_run,
                 )
             report.dry_run = dry_run
             if not dry_run:
@@ -200,7 +201,17 @@ def run_import(
 
 
 def _plan(
-    path, mapping_file: MappingFile, pipeline_id, read, limit, progress, batch_rows, parallel, sink
+    path,
+    mapping_file: MappingFile,
+    pipeline_id,
+    read,
+    limit,
+    progress,
+    batch_rows,
+    parallel,
+    sink,
+    *,
+    resolve_rows: bool,
 ):
     """Read, map, validate and plan: the core, no network."""
     if mapping_file.opportunity is not None and not pipeline_id:
@@ -234,7 +245,7 @@ def _plan(
     finally:
         source.close()
     report.blank_rows = source.blank_rows
-    report.plan = planner.finish()
+    report.plan = planner.finish(resolve_rows=resolve_rows)
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = _distinct(planner)

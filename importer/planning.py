@@ -108,7 +108,8 @@ class Planner:
         self.pipeline_id = pipeline_id
         self.rows: list[RowPlan] = []
         self.entities: dict[str, _Entity] = {}
-        self._identities: dict[tuple[str, ...], tuple[int, tuple[str, ...]]] = {}
+        self._identities: dict[tuple[str, ...], RowPlan] = {}  # -> the first row with them
+        self._ones: dict[str, tuple[str]] = {}
 
     def add(self, verdicts: Iterable[Any]) -> None:
         """Plan a batch of validated rows (in input order)."""
@@ -156,12 +157,19 @@ class Planner:
                     entities[key] = entity = _Entity(key, "notes", verdict.note, row, None, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             identity = tuple(keys)
-            first, plan.entities = identities.setdefault(identity, (row, identity))
-            if first != row:
-                plan.status, plan.duplicate_of = "duplicate", first
+            first = identities.setdefault(identity, plan)
+            plan.entities = first.entities if first is not plan else identity
+            if first is not plan:
+                plan.status, plan.duplicate_of = "duplicate", first.row
 
-    def finish(self) -> ImportPlan:
-        """Choose the requests: each entity once, none whose effect another request covers."""
+    def finish(self, *, resolve_rows: bool = True) -> ImportPlan:
+        """Choose the requests: each entity once, none whose effect another request covers.
+
+        With ``resolve_rows`` (what sending needs) each row learns the requests its
+        outcome depends on (``RowPlan.requests``) and each request its rows
+        (``PlannedRequest.rows``). A dry run skips that pass over every row: its
+        results name the rows' records, which need no resolving.
+        """
         deal_emails: dict[str, str] = {}
         deal_domains: dict[str, str] = {}
         by_endpoint: dict[str, list[_Entity]] = {e: [] for e in ENDPOINTS}
@@ -189,33 +197,16 @@ class Planner:
         for entity in by_endpoint["notes"]:
             entity.request = entity.key
         ensured = {key: e.request for key, e in self.entities.items()}
-        rows_of = self._resolve_rows(ensured)
+        rows_of = self._resolve_rows(ensured) if resolve_rows else {}
         return ImportPlan(self._requests(by_endpoint, ensured, rows_of))
 
     def _resolve_rows(self, ensured: dict[str, str]) -> dict[str, list[int]]:
         """Each row's requests, and each request's rows (both exact, both in input order)."""
         rows_of: dict[str, list[int]] = {}
-        ones: dict[str, tuple[str]] = {}  # rows that need one request share its 1-tuple
         for plan in self.rows:
-            entities = plan.entities
-            if not entities:
+            if not plan.entities:
                 continue
-            mapped = [ensured[k] for k in entities]
-            if (
-                len(entities) == 2
-                and mapped[1] == entities[1]
-                and entities[0].startswith("account:")
-                and entities[1].endswith("@" + entities[0][8:])
-            ):
-                # A company and its contact, whose create ensures the company: the common
-                # case, kept fast.
-                contact = entities[1]
-                requests = ones.get(contact) or ones.setdefault(contact, (contact,))
-            elif mapped == list(entities):
-                requests = entities  # the row's own requests: share the tuple (memory)
-            else:
-                requests = self._own_requests(entities, mapped)
-            plan.requests = requests
+            plan.requests = requests = self._requests_of(plan, ensured)
             for request in requests:
                 rows = rows_of.get(request)
                 if rows is None:
@@ -223,6 +214,22 @@ class Planner:
                 elif rows[-1] != plan.row:
                     rows.append(plan.row)
         return rows_of
+
+    def _requests_of(self, plan: RowPlan, ensured: dict[str, str]) -> tuple[str, ...]:
+        entities = plan.entities
+        mapped = [ensured[k] for k in entities]
+        if (
+            len(entities) == 2
+            and mapped[1] == entities[1]
+            and entities[0].startswith("account:")
+            and entities[1].endswith("@" + entities[0][8:])
+        ):
+            # A company and its contact, whose create ensures the company: the common
+            # case, kept fast; rows of one contact share the 1-tuple.
+            return self._ones.get(entities[1]) or self._ones.setdefault(entities[1], (entities[1],))
+        if mapped == list(entities):
+            return entities  # the row's own requests: share the tuple (memory)
+        return self._own_requests(entities, mapped)
 
     def _own_requests(self, entities: tuple[str, ...], mapped: list[str]) -> tuple[str, ...]:
         # Where one of the row's own requests covers an entity too, the row depends on
@@ -257,7 +264,7 @@ class Planner:
                 if entity.request != entity.key:
                     continue
                 rows = tuple(rows_of.pop(entity.key, ()))
-                depends = _depends(entity, ensured)
+                depends = _depends(self, entity, ensured)
                 requests.append(PlannedRequest(entity.key, endpoint, entity.payload, rows, depends))
         return requests
 
@@ -273,7 +280,7 @@ def _deal_key(opportunity: dict[str, Any]) -> str:
     return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
 
 
-def _depends(entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
+def _depends(planner: Planner, entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
     """What must succeed before ``entity``'s request: never another row's deal.
 
     A deal creates its own account and contacts, so it waits only for the
@@ -285,7 +292,9 @@ def _depends(entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
         keys = (f"contact:{e}" for e in _deal_emails(entity.payload["related_objects"]))
         return tuple(dict.fromkeys(k for k in keys if ensured.get(k) == k))
     if entity.endpoint == "notes" and entity.first_plan is not None:
-        return tuple(k for k in entity.first_plan.requests if k != entity.key)
+        first = entity.first_plan
+        requests = first.requests or planner._requests_of(first, ensured)
+        return tuple(k for k in requests if k != entity.key)
     return ()
 
 

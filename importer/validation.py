@@ -374,7 +374,12 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
         else:
             failed = set()
         if keys is not None:
+            if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
+                checked.clear()
             checked.update(k for n, k in enumerate(keys) if n not in failed)
+
+
+_CHECKED_MAX = 50_000
 
 
 def _related_key(related: dict[str, Any]) -> Any:
