@@ -9,50 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import math
-import selectors
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
+from fakeclock import FakeClock
 
 from importer.ratelimit import LoopClock, RateLimiter
 
 T = TypeVar("T")
-
-
-class FakeClock:
-    """A :class:`~importer.ratelimit.Clock` on virtual time; ``run`` drives a coroutine."""
-
-    def __init__(self) -> None:
-        self.now_s = 0.0
-
-    def now(self) -> float:
-        return self.now_s
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        with asyncio.Runner(loop_factory=self._new_loop) as runner:
-            return runner.run(coro)
-
-    def _new_loop(self) -> asyncio.AbstractEventLoop:
-        clock = self
-
-        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
-            def select(self, timeout: float | None = None) -> list[Any]:
-                events = super().select(0)
-                if not events:
-                    if timeout is None:
-                        raise RuntimeError("every task waits and no timer is set: deadlock")
-                    clock.now_s += max(timeout, 0.0)  # nothing to do until the next timer
-                return events
-
-        class Loop(asyncio.SelectorEventLoop):
-            def time(self) -> float:
-                return clock.now_s
-
-        return Loop(Selector())
 
 
 @pytest.fixture

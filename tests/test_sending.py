@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import selectors
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import stamina
+from fakeclock import FakeClock
 
 from importer.client import InboundClient
 from importer.errors import RateLimitedError
@@ -30,41 +30,6 @@ from importer.sending import RequestOutcome, RetryPolicy, SendReport, send_plan
 
 T = TypeVar("T")
 PIPELINE = "00000000-0000-4000-8000-000000000001"
-
-
-class FakeClock:
-    """Virtual time (as in test_ratelimit): the loop jumps to the next timer when all wait."""
-
-    def __init__(self) -> None:
-        self.now_s = 0.0
-
-    def now(self) -> float:
-        return self.now_s
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        with asyncio.Runner(loop_factory=self._new_loop) as runner:
-            return runner.run(coro)
-
-    def _new_loop(self) -> asyncio.AbstractEventLoop:
-        clock = self
-
-        class Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
-            def select(self, timeout: float | None = None) -> list[Any]:
-                events = super().select(0)
-                if not events:
-                    if timeout is None:
-                        raise RuntimeError("every task waits and no timer is set: deadlock")
-                    clock.now_s += max(timeout, 0.0)
-                return events
-
-        class Loop(asyncio.SelectorEventLoop):
-            def time(self) -> float:
-                return clock.now_s
-
-        return Loop(Selector())
 
 
 @pytest.fixture(autouse=True)
