@@ -200,7 +200,9 @@ def generic_reason(message: str) -> str:
 
 
 def _generic(message: str) -> str:
-    return re.sub(r"'[^']*'", "'…'", message)
+    message = re.sub(r"'[^']*'", "'…'", message)
+    # "not sent: contacts request contact:jo@acme.com failed": one reason, not one per key
+    return re.sub(r"\b(account|contact|opportunity|note):\S+", r"\1:…", message)
 
 
 def plain_cells(
