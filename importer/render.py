@@ -168,6 +168,8 @@ class _Progress:
     def _bar(self, phase: str, done: int) -> None:
         bar = self.bars.get(phase)
         if bar is None:
+            for done_bar in self.bars.values():  # one bar at a time, on one line
+                done_bar.close()
             unit = "rows"
             desc = {"read": "reading", "send": "importing"}.get(phase, phase)
             # delay: a bar only on work long enough to wait for.
