@@ -459,9 +459,14 @@ def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
 
     def clean(text: str) -> str | None:
         text = text.strip()
+        if text[:1] == "'" and text[1:2] in _NEUTRALISED:
+            text = text[1:]  # undo a results/failures file's formula guard: re-imports round-trip
         return None if not text or text.lower() in nulls else text
 
     return clean
+
+
+_NEUTRALISED = frozenset("=+-@")
 
 
 def _getter(

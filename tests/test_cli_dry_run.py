@@ -192,3 +192,23 @@ def test_no_partial_results_file_is_left_behind(write_csv, write_mapping, tmp_pa
     result = run(leads, "-m", mapping, "--dry-run", "--encoding", "utf-8", "--out", out)
     assert result.exit_code == 2, result.output
     assert not out.exists() and not (tmp_path / "r.csv.partial").exists()
+
+
+def test_a_failures_file_imports_again_with_the_same_mapping(write_csv, write_mapping, tmp_path):
+    # an amount like -500 is written as '-500 (formula guard) and read back as -500
+    leads = write_csv("Website,Deal,Amount\nacme.com,Renewal,-500\n,Orphan,-20\n")
+    mapping = write_mapping(
+        "account:\n  domain: {column: Website, required: false}\n"
+        "opportunity:\n  name: Deal\n  deal_size: Amount\n"
+        "options:\n  pipeline_id: 00000000-0000-4000-8000-000000000001\n"
+    )
+    failures = tmp_path / "f.csv"
+    run(leads, "-m", mapping, "--dry-run", "-q", "--out", tmp_path / "r.csv", "--failures", failures)
+    assert "'-20" in failures.read_text(encoding="utf-8-sig")
+    fixed = failures.read_text(encoding="utf-8-sig").replace(",Orphan,", "globex.com,Orphan,")
+    failures.write_text(fixed, encoding="utf-8-sig")
+    result = run(failures, "-m", mapping, "--dry-run", "--json", "--out", tmp_path / "r2.csv")
+    assert json.loads(result.output)["counts"] == {"would_import": 1}
+    (row,) = results_of(tmp_path / "r2.csv")
+    # the amount came back as -20 (refused by the API's deal_size >= 0), not as text
+    assert "-20.0" in row["warnings"] and "not an amount" not in row["warnings"]
