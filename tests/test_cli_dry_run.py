@@ -203,7 +203,9 @@ def test_a_failures_file_imports_again_with_the_same_mapping(write_csv, write_ma
         "options:\n  pipeline_id: 00000000-0000-4000-8000-000000000001\n"
     )
     failures = tmp_path / "f.csv"
-    run(leads, "-m", mapping, "--dry-run", "-q", "--out", tmp_path / "r.csv", "--failures", failures)
+    run(
+        leads, "-m", mapping, "--dry-run", "-q", "--out", tmp_path / "r.csv", "--failures", failures
+    )
     assert "'-20" in failures.read_text(encoding="utf-8-sig")
     fixed = failures.read_text(encoding="utf-8-sig").replace(",Orphan,", "globex.com,Orphan,")
     failures.write_text(fixed, encoding="utf-8-sig")
