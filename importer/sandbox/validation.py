@@ -217,19 +217,16 @@ class _Fields:
         return value.strip() if strip else value
 
     def email(self, value: Any, path: str, *, required: bool = False) -> str | None:
-        if value is None:
-            if required:
-                self.fail(path, f"{_label(path)} is required")
-            return None
-        if not isinstance(value, str):
-            self.fail(path, f"{_label(path)} must be a string")
-            return None
-        email = normalise_email(value)
-        if email is None:
-            self.fail(path, f"{_label(path)} must be a valid email")
-        return email
+        return self._normalised(value, path, required, normalise_email, "a valid email")
 
     def domain(self, value: Any, path: str, *, required: bool = False) -> str | None:
+        return self._normalised(
+            value, path, required, normalise_domain, "a valid domain such as acme.com"
+        )
+
+    def _normalised(
+        self, value: Any, path: str, required: bool, normalise: Any, what: str
+    ) -> str | None:
         if value is None:
             if required:
                 self.fail(path, f"{_label(path)} is required")
@@ -237,10 +234,10 @@ class _Fields:
         if not isinstance(value, str):
             self.fail(path, f"{_label(path)} must be a string")
             return None
-        domain = normalise_domain(value)
-        if domain is None:
-            self.fail(path, f"{_label(path)} must be a valid domain such as acme.com")
-        return domain
+        normalised = normalise(value)
+        if normalised is None:
+            self.fail(path, f"{_label(path)} must be {what}")
+        return normalised
 
     def many(self, body: dict, key: str, path: str, check: Any) -> tuple[str, ...]:
         values = body.get(key)
