@@ -46,7 +46,8 @@ def render_summary(report: ImportReport) -> str:
         f"mapping: {report.mapping}" + ("  [dry run: nothing sent]" if report.dry_run else ""),
     ]
     lines += [f"  warning: {w}" for w in report.mapping_warnings]
-    lines.append("rows:")
+    invalid = report.counts.get("invalid", 0)
+    lines.append(f"rows: {report.rows_read - invalid:,} valid, {invalid:,} invalid")
     for status in _STATUS_ORDER:
         if report.counts.get(status):
             lines.append(f"  {status:<13}{report.counts[status]:>9,}")
