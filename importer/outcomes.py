@@ -79,9 +79,17 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: Any) -> None:
     outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
     add_plain = sink.add_plain
     for plan in plans:
-        if send is None and not (plan.warnings or plan.errors) and plan.status in _OPEN:
+        # A dry run's open rows carry no ids or errors: their cells need no RowResult,
+        # warnings or not (a deal-heavy file warns on most rows).
+        if send is None and not plan.errors and plan.status in _OPEN:
             add_plain(
-                plan.row, plan.status, plan.domain, plan.email, plan.entities, plan.duplicate_of
+                plan.row,
+                plan.status,
+                plan.domain,
+                plan.email,
+                plan.entities,
+                plan.duplicate_of,
+                plan.warnings,
             )
             continue
         result = _row_result(plan, send, outcomes)

@@ -134,6 +134,7 @@ class Planner:
                 if entity is None:
                     entities[key] = entity = _Entity(key, "accounts", verdict.account, row)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
+                plan.domain = entity.payload["domain"]  # likewise (a worker's rows are copies)
             if verdict.contact is not None:
                 key = "contact:" + verdict.email
                 entity = entities.get(key)
@@ -142,6 +143,7 @@ class Planner:
                 elif verdict.contact != entity.payload:  # the same person again: usually equal
                     _merge_fields(entity, verdict.contact, _NAMES, plan, "contact")
                 keys.append(entity.key)  # the stored string: rows share it, not copies
+                plan.email = entity.payload["email"]  # likewise
             if verdict.opportunity is not None:
                 key = _deal_key(verdict.opportunity)
                 entity = entities.get(key)
@@ -311,7 +313,13 @@ def _merge_fields(
     entity: _Entity, payload: dict, names: Iterable[str], plan: RowPlan, what: str
 ) -> None:
     """Fill fields the first row left empty; warn where a later row disagrees."""
-    target = entity.payload
+    _merge_into(entity.payload, payload, names, plan, what, entity.first_row)
+
+
+def _merge_into(
+    target: dict, payload: dict, names: Iterable[str], plan: RowPlan, what: str, first: int
+) -> None:
+    """:func:`_merge_fields` on any dict: a deal's body is merged in place, no wrapper built."""
     for name in names:
         new = payload.get(name)
         if new is None:
@@ -320,7 +328,6 @@ def _merge_fields(
         if old is None:
             target[name] = new
         elif old != new:
-            first = entity.first_row
             _warn(
                 plan,
                 f"{what}.{name} {new!r} differs from row {first}'s {old!r}; row {first}'s value is sent",
@@ -328,25 +335,27 @@ def _merge_fields(
 
 
 def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
-    """The same deal on several rows: one request, its contacts merged, conflicts warned."""
+    """The same deal on several rows: one request, its contacts merged, conflicts warned.
+
+    This runs for nearly every row of a deal-heavy file, so it avoids building
+    anything for the common cases: a body equal to the first row's, and a row
+    whose contact the deal already lists (membership is checked on the deal's
+    own fields, not on a set rebuilt per row).
+    """
     body = payload["opportunity"]
-    if body != entity.payload["opportunity"]:
-        _merge_fields(entity_body(entity), body, body.keys(), plan, "opportunity")
+    target = entity.payload["opportunity"]
+    if body != target:
+        _merge_into(target, body, body, plan, "opportunity", entity.first_row)
     related = entity.payload["related_objects"]
     new = payload["related_objects"]
-    if new.get("primary_contact_email") == related.get("primary_contact_email") and not new.get(
-        "additional_contact_emails"
-    ):
+    primary = new.get("primary_contact_email")
+    extra = new.get("additional_contact_emails")
+    if primary == related.get("primary_contact_email") and not extra:
         return
-    known = set(_deal_emails(related))
-    extra = [e for e in _deal_emails(new) if e not in known]
-    if extra:
-        related.setdefault("additional_contact_emails", []).extend(extra)
-
-
-def entity_body(entity: _Entity) -> _Entity:
-    """The deal's body as an entity of its own, so conflicts are merged like contacts'."""
-    return _Entity(entity.key, entity.endpoint, entity.payload["opportunity"], entity.first_row)
+    known = related.get("primary_contact_email"), related.get("additional_contact_emails") or ()
+    fresh = [e for e in _deal_emails(new) if e != known[0] and e not in known[1]]
+    if fresh:
+        related.setdefault("additional_contact_emails", []).extend(fresh)
 
 
 def _warn(plan: RowPlan, message: str) -> None:

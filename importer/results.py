@@ -145,10 +145,14 @@ class ResultsSink:
                 self.reasons[reason] += 1
         self._write(result.cells())
 
-    def add_plain(self, row: int, status: str, domain, email, records, duplicate_of) -> None:
-        """A row with no ids, error or warning: the dry run's common case, kept fast."""
+    def add_plain(
+        self, row: int, status: str, domain, email, records, duplicate_of, warnings=None
+    ) -> None:
+        """A row with no ids or error (not a failure): the dry run's common case, kept fast."""
         self.counts[status] += 1
-        self._write(plain_cells(row, status, domain, email, records, duplicate_of))
+        if warnings:
+            self.warned += 1
+        self._write(plain_cells(row, status, domain, email, records, duplicate_of, warnings))
 
     def _write(self, cells: list[str]) -> None:
         if self.path is None:
@@ -206,9 +210,9 @@ def _generic(message: str) -> str:
 
 
 def plain_cells(
-    row: int, status: str, domain: str | None, email: str | None, records, dup
+    row: int, status: str, domain: str | None, email: str | None, records, dup, warnings=None
 ) -> list[str]:
-    """:meth:`RowResult.cells` for a row with no ids, error or warning: the common case, fast."""
+    """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast."""
     return [
         str(row),
         status,
@@ -221,7 +225,7 @@ def plain_cells(
         "",
         "",
         f"duplicate of row {dup}" if dup else "",
-        "",
+        neutralise(" | ".join(warnings)) if warnings else "",
         str(dup) if dup else "",
         neutralise(" ".join(records)) if records else "",
     ]
