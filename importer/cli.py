@@ -223,10 +223,13 @@ def map_command(
             header_row=header_row,
             use_presets=not no_presets,
         )
+        text = (
+            proposal.yaml_text if proposal.yaml_text.endswith("\n") else proposal.yaml_text + "\n"
+        )
         if output is None:
-            click.echo(proposal.yaml_text, nl=False)
+            click.echo(text, nl=False)
             return
-        output.write_text(proposal.yaml_text, encoding="utf-8")
+        output.write_text(text, encoding="utf-8")
     except ImporterError as exc:
         _fail(exc)
     except OSError as exc:

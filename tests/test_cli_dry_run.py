@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -214,3 +215,32 @@ def test_a_failures_file_imports_again_with_the_same_mapping(write_csv, write_ma
     (row,) = results_of(tmp_path / "r2.csv")
     # the amount came back as -20 (refused by the API's deal_size >= 0), not as text
     assert "-20.0" in row["warnings"] and "not an amount" not in row["warnings"]
+
+
+def test_map_writes_a_mapping_that_dry_runs(tmp_path):
+    kunden = Path(__file__).parent / "fixtures" / "exports" / "unknown" / "kunden.csv"
+    out = tmp_path / "kunden.yaml"
+    result = run("map", kunden, "-o", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.endswith("\n") and "E-Mail-Adresse" in text
+    result = run(
+        kunden,
+        "-m",
+        out,
+        "--dry-run",
+        "--json",
+        "--out",
+        tmp_path / "r.csv",
+        "--pipeline-id",
+        "00000000-0000-4000-8000-000000000001",
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.output)["rows_read"] > 0
+
+
+def test_map_list_names_every_preset():
+    result = run("map", "--list")
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert "hubspot" in names and len(names) == 27
