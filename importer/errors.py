@@ -1,7 +1,7 @@
 """The importer's exception tree.
 
 Every error the importer raises on purpose derives from :class:`ImporterError`;
-foreign exceptions (httpx, pydantic, yaml, pandas, openpyxl) are translated
+foreign exceptions (httpx, pydantic, yaml, calamine) are translated
 where they enter, with ``raise ... from exc``. A traceback that reaches the
 user is a bug.
 
