@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from importer import errors  # light: no third-party imports
+
 _EXPORTS = {
     "run_import": "importer.pipeline",
     "ImportReport": "importer.pipeline",
@@ -23,23 +25,7 @@ _EXPORTS = {
     "load_mapping": "importer.mapping",
     "MappingFile": "importer.mapping",
     "Settings": "importer.settings",
-    **{
-        name: "importer.errors"
-        for name in (
-            "AbortedError",
-            "ApiError",
-            "AuthenticationError",
-            "BadRequestError",
-            "ImporterError",
-            "MappingError",
-            "NotFoundError",
-            "RateLimitedError",
-            "ServerError",
-            "SourceError",
-            "TransportError",
-            "UsageError",
-        )
-    },
+    **{name: "importer.errors" for name in errors.__all__},
 }
 
 __all__ = sorted(_EXPORTS)
