@@ -46,7 +46,7 @@ from pathlib import Path
 import httpx
 import stamina
 
-from importer.pipeline import run_import, send_import
+from importer.run.pipeline import run_import, send_import
 from importer.settings import Settings
 
 DEMO_KEY = "sandbox-demo-key"

@@ -1,4 +1,4 @@
-"""Measure how fast ``importer.reading`` reads big files, and its peak memory.
+"""Measure how fast ``importer.read.source`` reads big files, and its peak memory.
 
 Each file is read in a fresh subprocess, so the peak RSS reported is the
 reading's own (``resource.getrusage``), not this script's. With
@@ -37,7 +37,7 @@ def _peak_rss_mb() -> float:
 
 def measure(path: str, batch_rows: int, traced: bool) -> dict[str, float]:
     """Read ``path`` once in this process; the figures as a dict."""
-    from importer.reading import open_source
+    from importer.read.source import open_source
 
     baseline_mb = _peak_rss_mb()
     if traced:

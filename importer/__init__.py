@@ -19,11 +19,11 @@ from typing import Any
 from importer import errors  # light: no third-party imports
 
 _EXPORTS = {
-    "run_import": "importer.pipeline",
-    "ImportReport": "importer.pipeline",
-    "ReadOptions": "importer.pipeline",
-    "load_mapping": "importer.mapping",
-    "MappingFile": "importer.mapping",
+    "run_import": "importer.run.pipeline",
+    "ImportReport": "importer.run.pipeline",
+    "ReadOptions": "importer.run.pipeline",
+    "load_mapping": "importer.map.spec",
+    "MappingFile": "importer.map.spec",
     "Settings": "importer.settings",
     **{name: "importer.errors" for name in errors.__all__},
 }

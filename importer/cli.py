@@ -19,8 +19,8 @@ from typing import Any
 import click
 
 from importer.errors import AbortedError, ImporterError, UsageError
-from importer.pipeline import ImportReport, ReadOptions, run_import
-from importer.render import progress_bar, render_summary, report_as_dict
+from importer.report.render import progress_bar, render_summary, report_as_dict
+from importer.run.pipeline import ImportReport, ReadOptions, run_import
 from importer.sandbox.cli import sandbox_command
 from importer.settings import Settings
 
@@ -203,8 +203,8 @@ def map_command(
     octolane-import map leads.csv -o leads-mapping.yaml
     octolane-import leads.csv --mapping leads-mapping.yaml --dry-run
     """
-    from importer.presets import list_presets
-    from importer.proposal import propose_mapping
+    from importer.map.presets import list_presets
+    from importer.propose.proposal import propose_mapping
 
     if list_presets_:
         presets = list_presets()

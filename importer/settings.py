@@ -14,10 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from importer.client import DEFAULT_BASE_URL
 from importer.errors import UsageError
 
 __all__ = ["DEFAULT_BASE_URL", "Settings"]
+
+#: Octolane's Inbound API (API.md §1); ``--base-url`` / ``OCTOLANE_BASE_URL`` point elsewhere.
+DEFAULT_BASE_URL = "https://enrich.octolane.com/v1"
 
 ENV = {
     "api_key": "OCTOLANE_API_KEY",

@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 
 class FakeClock:
-    """A :class:`~importer.ratelimit.Clock` on virtual time; ``run`` drives a coroutine.
+    """A :class:`~importer.send.limiter.Clock` on virtual time; ``run`` drives a coroutine.
 
     The event loop jumps to the next timer whenever every task waits.
     """

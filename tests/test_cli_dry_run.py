@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from importer.cli import cli, main  # noqa: F401  (main registers the sub-commands)
-from importer.results import RESULT_COLUMNS
+from importer.report.results import RESULT_COLUMNS
 
 MAPPING = """
 contact:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from importer.client import DEFAULT_BASE_URL, InboundClient, parse_retry_after
+from importer.api.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
 from importer.errors import (
     ApiError,
     AuthenticationError,
@@ -26,7 +26,8 @@ from importer.errors import (
     TransportError,
     UsageError,
 )
-from importer.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
+from importer.send.client import InboundClient, parse_retry_after
+from importer.settings import DEFAULT_BASE_URL
 
 KEY = "sk_test_5ecret-Key-9f8e7d"
 PIPELINE = "00000000-0000-4000-8000-000000000001"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.cells import TransformError
-from importer.transforms import build_transform, infer_date_order
+from importer.map.transforms import build_transform, infer_date_order
+from importer.map.transforms.cells import TransformError
 
 
 def ms(y, m, d, hh=0, mm=0, ss=0, millis=0):

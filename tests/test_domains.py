@@ -6,10 +6,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from importer import domains
-from importer.cells import TransformError
-from importer.domains import registered_domain
-from importer.transforms import build_transform, email_domain, is_personal_domain
+from importer.map.transforms import build_transform, domains, email_domain, is_personal_domain
+from importer.map.transforms.cells import TransformError
+from importer.map.transforms.domains import registered_domain
 
 
 def domain(value, **params):

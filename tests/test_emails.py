@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.cells import TransformError
-from importer.transforms import build_transform
+from importer.map.transforms import build_transform
+from importer.map.transforms.cells import TransformError
 
 
 def email(value, **params):

@@ -25,8 +25,8 @@ import stamina
 from click.testing import CliRunner
 
 from importer.cli import cli, main  # noqa: F401  (main registers the sub-commands)
-from importer.pipeline import ImportReport, run_import
-from importer.results import RESULT_COLUMNS
+from importer.report.results import RESULT_COLUMNS
+from importer.run.pipeline import ImportReport, run_import
 from importer.sandbox import RunningSandbox, running_sandbox
 from importer.settings import Settings
 

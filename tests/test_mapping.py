@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from importer.errors import MappingError
-from importer.mapping import bind_mapping, load_mapping, parse_mapping
+from importer.map.spec import bind_mapping, load_mapping, parse_mapping
 
 GOOD = """
 version: 1

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from importer.cells import TransformError
-from importer.money import parse_amount, parse_dollars, to_dollars
-from importer.transforms import build_transform
+from importer.map.transforms import build_transform
+from importer.map.transforms.cells import TransformError
+from importer.map.transforms.money import parse_amount, parse_dollars, to_dollars
 
 
 def money(value, **params):

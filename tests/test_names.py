@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.names import split_full_name
-from importer.transforms import build_transform
+from importer.map.transforms import build_transform
+from importer.map.transforms.names import split_full_name
 
 first_name = build_transform("first_name")
 last_name = build_transform("last_name")

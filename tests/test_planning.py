@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.planning import Planner
-from importer.validation import FieldError, RowVerdict
+from importer.plan import Planner
+from importer.validate.rows import FieldError, RowVerdict
 
 PIPE = "00000000-0000-4000-8000-000000000001"
 

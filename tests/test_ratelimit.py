@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from fakeclock import FakeClock
 
-from importer.ratelimit import LoopClock, RateLimiter
+from importer.send.limiter import LoopClock, RateLimiter
 
 T = TypeVar("T")
 

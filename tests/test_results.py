@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from importer.results import (
+from importer.report.results import (
     FAILURE_COLUMNS,
     RESULT_COLUMNS,
     RowResult,

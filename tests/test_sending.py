@@ -21,12 +21,12 @@ import pytest
 import stamina
 from fakeclock import FakeClock
 
-from importer.client import InboundClient
+from importer.api.models import ContactCreated
 from importer.errors import RateLimitedError
-from importer.models import ContactCreated
-from importer.planning import ImportPlan, PlannedRequest
-from importer.ratelimit import RateLimiter
-from importer.sending import RequestOutcome, RetryPolicy, SendReport, send_plan
+from importer.plan import ImportPlan, PlannedRequest
+from importer.send.client import InboundClient
+from importer.send.limiter import RateLimiter
+from importer.send.runner import RequestOutcome, RetryPolicy, SendReport, send_plan
 
 T = TypeVar("T")
 PIPELINE = "00000000-0000-4000-8000-000000000001"

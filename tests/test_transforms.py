@@ -16,16 +16,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer import cells, dates, domains, emails, money, names, transform_params, transforms
-from importer.transforms import (
+from importer.map import transforms
+from importer.map.transforms import (
     DEFAULT_NULL_VALUES,
     TRANSFORM_NAMES,
     TransformError,
     build_transform,
+    cells,
     chain,
     compose,
+    dates,
+    domains,
+    emails,
     infer_date_order,
+    money,
+    names,
 )
+from importer.map.transforms import _params as transform_params
 
 REAL_EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 

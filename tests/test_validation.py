@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from importer.mapping import bind_mapping, parse_mapping
-from importer.validation import validate_batch
+from importer.map.spec import bind_mapping, parse_mapping
+from importer.validate.rows import validate_batch
 
 PIPE = "00000000-0000-4000-8000-000000000001"
 

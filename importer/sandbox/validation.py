@@ -1,6 +1,6 @@
 """Request-body checks for the four inbound endpoints, written from API.md §1.
 
-Deliberately independent of ``importer.models``: the sandbox is the referee of
+Deliberately independent of ``importer.api.models``: the sandbox is the referee of
 the client's reading of the API, so it must not share that reading.
 
 Each ``check_*`` function takes the decoded JSON body and returns a small

@@ -1,0 +1,121 @@
+"""The bundled mapping presets: one YAML file per CRM export kind.
+
+Presets live in the top-level ``mappings/`` directory of the repository and are
+installed with the package as ``importer/presets`` (a build step copies or links
+them). :func:`resolve_mapping_path` lets ``--mapping hubspot`` or
+``--mapping hubspot.yaml`` name a preset, while an existing file path always
+wins, so a user's own ``hubspot.yaml`` in the current directory is used first.
+
+Example:
+    >>> resolve_mapping_path("hubspot").name
+    'hubspot.yaml'
+    >>> [p.name for p in list_presets()][:2]
+    ['apollo-accounts', 'apollo-people']
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from importer.errors import MappingError
+
+__all__ = ["PresetInfo", "list_presets", "preset_dir", "resolve_mapping_path"]
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class PresetInfo:
+    """One bundled preset: its name (file stem), path and one-line description."""
+
+    name: str
+    path: Path
+    description: str
+
+
+def preset_dir() -> Path | None:
+    """The directory holding the presets, or None when none is installed.
+
+    An installed wheel carries them as ``importer/bundled_mappings`` (see
+    pyproject.toml); a source checkout (and an editable install) reads
+    ``<repo>/mappings``.
+    """
+    package = Path(__file__).resolve().parents[1]  # importer/
+    candidates = [package / "bundled_mappings", package.parent / "mappings"]
+    for candidate in candidates:
+        if candidate.is_dir() and any(_preset_files(candidate)):
+            return candidate
+    return None
+
+
+def _preset_files(directory: Path) -> list[Path]:
+    files = [p for p in directory.iterdir() if p.suffix in _SUFFIXES and p.name[0] not in "_."]
+    return sorted(files, key=lambda p: p.stem)
+
+
+def list_presets() -> list[PresetInfo]:
+    """Every bundled preset, sorted by name, with its YAML ``description:``."""
+    directory = preset_dir()
+    if directory is None:
+        return []
+    return [PresetInfo(p.stem, p, _description(p)) for p in _preset_files(directory)]
+
+
+@cache
+def _description_cached(path: Path, mtime_ns: int) -> str:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "(unreadable preset)"
+    text = data.get("description") if isinstance(data, dict) else None
+    return " ".join(str(text).split()) if text else ""
+
+
+def _description(path: Path) -> str:
+    return _description_cached(path, path.stat().st_mtime_ns)
+
+
+def resolve_mapping_path(name_or_path: str | Path) -> Path:
+    """Turn ``--mapping``'s value into a mapping file path.
+
+    An existing file wins. Otherwise a bare name (``hubspot``) or a preset file
+    name (``hubspot.yaml``) resolves to the bundled preset of that name.
+
+    Raises:
+        MappingError: neither a file nor a preset; the message lists the presets
+            (closest matches first).
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_file():
+        return path
+    if path.exists():
+        raise MappingError(f"{path}: is not a file (give a mapping YAML file or a preset name)")
+    presets = {p.name: p for p in list_presets()}
+    text = str(name_or_path)
+    stem = Path(text).name
+    for suffix in _SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    # A name with a directory part is a path the user typed: never a preset.
+    if len(Path(text).parts) == 1 and stem.lower() in presets:
+        return presets[stem.lower()].path
+    raise MappingError(_unknown_message(text, presets))
+
+
+def _unknown_message(text: str, presets: dict[str, PresetInfo]) -> str:
+    if not presets:
+        return f"{text}: no such mapping file (and no presets are installed)"
+    stem = Path(text).name.split(".")[0].lower()
+    close = [n for n in presets if n.startswith(stem + "-")]
+    close += [
+        n for n in difflib.get_close_matches(stem, presets, n=3, cutoff=0.6) if n not in close
+    ]
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return (
+        f"{text}: no such mapping file or preset.{hint} "
+        f"Presets: {', '.join(presets)} (octolane-import map --list describes them)"
+    )

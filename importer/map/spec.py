@@ -1,0 +1,529 @@
+"""The mapping file: which column feeds which Octolane field, and how.
+
+A mapping is YAML (see docs/design.md and the README for the format). It is
+validated with pydantic by :func:`load_mapping` before any row is read; every
+error names the file, the YAML key path and what is allowed. :func:`bind_mapping`
+then checks it against the input's actual columns and turns each field into a
+:class:`FieldReader` that evaluates a whole batch of rows at once.
+
+Example:
+    >>> mapping = load_mapping("mappings/hubspot.yaml")          # doctest: +SKIP
+    >>> bound = bind_mapping(mapping, source.info.columns, sample) # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from importer.api.models import UUID_PATTERN
+from importer.errors import MappingError
+from importer.map.transforms import TransformError, compose, infer_date_order
+
+__all__ = [
+    "BoundMapping",
+    "FieldReader",
+    "FieldSpec",
+    "MappingFile",
+    "bind_mapping",
+    "load_mapping",
+    "natural_transforms",
+    "parse_mapping",
+]
+
+DEFAULT_NULL_VALUES = ("null", "none", "n/a", "#n/a", "[not provided]", "undefined")
+
+_strict = ConfigDict(extra="forbid", frozen=True)
+TransformSpec = str | dict[str, Any]
+
+
+class FieldSpec(BaseModel):
+    """Where one API field comes from: a column, columns, a template or a value."""
+
+    model_config = _strict
+    column: str | None = None
+    columns: tuple[str, ...] | None = None
+    template: str | None = None
+    value: str | int | float | bool | None = None
+    transforms: tuple[TransformSpec, ...] = ()
+    required: bool | None = None
+    optional_column: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        # `first_name: First Name` is the everyday form: a bare string is a column name.
+        return {"column": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        given = [
+            k for k in ("column", "columns", "template", "value") if getattr(self, k) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of column, columns, template or value"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.columns is not None and not self.columns:
+            raise ValueError("columns must list at least one column")
+        if self.template is not None:
+            template_columns(self.template)  # raises ValueError on a malformed template
+        return self
+
+    def referenced_columns(self) -> tuple[str, ...]:
+        if self.column is not None:
+            return (self.column,)
+        if self.columns is not None:
+            return self.columns
+        if self.template is not None:
+            return template_columns(self.template)
+        return ()
+
+
+class Options(BaseModel):
+    model_config = _strict
+    decimal_mark: Literal[".", ",", "auto"] = "."
+    date_order: Literal["auto", "dmy", "mdy", "ymd"] = "auto"
+    timezone: str = "UTC"
+    personal_domains: Literal["skip", "keep"] = "skip"
+    account_domain_from_email: bool = True
+    pipeline_id: str | None = Field(default=None, pattern=UUID_PATTERN)
+    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+
+
+class AccountSpec(BaseModel):
+    model_config = _strict
+    domain: FieldSpec
+
+
+class ContactSpec(BaseModel):
+    model_config = _strict
+    email: FieldSpec
+    first_name: FieldSpec | None = None
+    last_name: FieldSpec | None = None
+
+
+class OpportunitySpec(BaseModel):
+    model_config = _strict
+    name: FieldSpec | None = None
+    stage_id: FieldSpec | None = None
+    deal_size: FieldSpec | None = None
+    close_date: FieldSpec | None = None
+    next_action_date: FieldSpec | None = None
+    next_step: FieldSpec | None = None
+    owner_email: FieldSpec | None = None
+    additional_contact_emails: FieldSpec | None = None
+
+
+class NoteSpec(BaseModel):
+    model_config = _strict
+    title: FieldSpec
+    content: FieldSpec | None = None
+
+
+class MappingFile(BaseModel):
+    """A whole mapping file, as validated from YAML."""
+
+    model_config = _strict
+    version: Literal[1] = 1
+    description: str | None = None
+    options: Options = Options()
+    account: AccountSpec | None = None
+    contact: ContactSpec | None = None
+    opportunity: OpportunitySpec | None = None
+    note: NoteSpec | None = None
+    source: str = Field(default="<mapping>", exclude=True)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _some_object(self) -> MappingFile:
+        if not any((self.account, self.contact, self.opportunity, self.note)):
+            raise ValueError("map at least one of account, contact, opportunity, note")
+        return self
+
+    def fields(self) -> Iterable[tuple[str, FieldSpec]]:
+        """(``object.field``, spec) for every mapped field, in a stable order."""
+        for obj in ("account", "contact", "opportunity", "note"):
+            spec = getattr(self, obj)
+            if spec is None:
+                continue
+            for name in type(spec).model_fields:
+                value = getattr(spec, name)
+                if value is not None:
+                    yield f"{obj}.{name}", value
+
+
+# Fields the API requires of an object the mapping sends (API.md §1).
+API_REQUIRED = frozenset({"account.domain", "contact.email", "note.title"})
+
+
+def template_columns(template: str) -> tuple[str, ...]:
+    """The column names a ``{Column}`` template refers to, in order."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ValueError(
+            f"malformed template {template!r}: {exc} (use {{{{ }}}} for a brace)"
+        ) from exc
+    names = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if (
+            spec
+            or conversion
+            or not name.strip()
+            or name.isdigit()
+            or any(c in name for c in ".[]")
+        ):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise ValueError(
+                f"template {template!r}: {{{shown}}} is not a column name; write {{Column Name}}"
+                " (formatting belongs in transforms)"
+            )
+        names.append(name)
+    return tuple(names)
+
+
+# ---- loading --------------------------------------------------------------
+
+
+def load_mapping(path: str | Path) -> MappingFile:
+    """Read and validate a mapping YAML file.
+
+    Raises:
+        MappingError: the file is missing, is not valid YAML, or does not fit the
+            format; the message names the file and the YAML key path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise MappingError(f"{path}: no such mapping file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read the mapping file: {exc}") from exc
+    return parse_mapping(text, source=str(path))
+
+
+def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
+    """Validate mapping YAML given as text; ``source`` names it in errors."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise MappingError(f"{source}: {where}invalid YAML: {problem}") from exc
+    if not isinstance(data, dict):
+        raise MappingError(
+            f"{source}: a mapping file is a YAML mapping with keys such as contact:, account:"
+            f" (got {type(data).__name__})"
+        )
+    try:
+        mapping = MappingFile.model_validate(data)
+    except ValidationError as exc:
+        raise MappingError(f"{source}: " + _describe_errors(exc)) from exc
+    mapping = mapping.model_copy(update={"source": source})
+    for key, spec in mapping.fields():
+        try:
+            compose([_with_defaults(item, mapping.options) for item in spec.transforms])
+        except ValueError as exc:  # the message starts "transforms[i] (name): ..."
+            raise MappingError(f"{source}: {key}.{exc}") from exc
+    return mapping
+
+
+def _describe_errors(exc: ValidationError) -> str:
+    lines = []
+    # A misspelt key also makes the right one "missing": name the misspelling first.
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    for error in errors:
+        loc = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+        loc = re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            parent, _, key = loc.rpartition(".")
+            allowed = _allowed_keys(parent)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message = f"unknown key{hint}; allowed here: {', '.join(allowed)}"
+        elif error["type"] == "literal_error":
+            message = f"{message} (got {error['input']!r})"
+        lines.append(f"{loc or '<top>'}: {message}")
+    return "; ".join(dict.fromkeys(lines))
+
+
+def _allowed_keys(parent: str) -> list[str]:
+    models: dict[str, type[BaseModel]] = {
+        "": MappingFile,
+        "options": Options,
+        "account": AccountSpec,
+        "contact": ContactSpec,
+        "opportunity": OpportunitySpec,
+        "note": NoteSpec,
+    }
+    model = models.get(parent, FieldSpec)
+    return [k for k in model.model_fields if k != "source"]
+
+
+def _with_defaults(item: TransformSpec, options: Options, *, date_order: str | None = None) -> Any:
+    """Give money/date transforms the mapping-wide decimal mark, date order and timezone."""
+    name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+    params = dict(params or {}) if isinstance(params, Mapping) else params
+    if name == "money" and isinstance(params, dict):
+        params.setdefault("decimal_mark", options.decimal_mark)
+    elif name == "date" and isinstance(params, dict):
+        if "format" not in params:
+            params.setdefault("order", date_order or options.date_order)
+        params.setdefault("timezone", options.timezone)
+    if not isinstance(item, str) and params != next(iter(item.values())):
+        return {name: params}
+    if isinstance(item, str) and params:
+        return {name: params}
+    return item
+
+
+# ---- binding to an input's columns ----------------------------------------
+
+
+@dataclass(slots=True)
+class FieldReader:
+    """Evaluates one mapped field over a batch of rows, column-wise.
+
+    ``read(rows)`` returns the values and the errors (row index → message).
+    Results of the transform chain are memoised per distinct input: domains,
+    stages and dates repeat across thousands of rows.
+    """
+
+    key: str
+    spec: FieldSpec
+    label: str  # what a user calls the source: "column 'Email'", "template '...'"
+    getter: Callable[[Sequence[str]], Any]
+    chain: Callable[[Any], Any]
+    required: bool
+    position: int | None = None  # a single column's index: the fast path
+    clean: Callable[[str], str | None] | None = None
+    _cache: dict[Any, Any] = field(default_factory=dict)
+
+    def read(self, rows: Sequence[Sequence[str]]) -> tuple[list[Any], dict[int, str]]:
+        if self.position is not None:
+            # One column: memoise on the raw cell, so a repeated value costs one lookup.
+            pos, clean, chain = self.position, self.clean, self.chain
+            raw = [row[pos] for row in rows]
+            return self._evaluate(raw, lambda text: chain(clean(text)))
+        return self._evaluate([self.getter(row) for row in rows], self.chain)
+
+    def _evaluate(
+        self, raw: list[Any], compute: Callable[[Any], Any]
+    ) -> tuple[list[Any], dict[int, str]]:
+        cache = self._cache
+        for value in raw:
+            if value not in cache:
+                try:
+                    cache[value] = compute(value)
+                except TransformError as exc:
+                    cache[value] = exc
+        values = [cache[value] for value in raw]
+        errors = {i: str(v) for i, v in enumerate(values) if type(v) is TransformError}
+        for i in errors:
+            values[i] = None
+        if len(cache) > 50_000:  # a column of unique values: keep memory bounded
+            cache.clear()
+        return values, errors
+
+
+@dataclass(slots=True)
+class BoundMapping:
+    """A mapping checked against an input's columns, ready to evaluate batches."""
+
+    mapping: MappingFile
+    readers: dict[str, FieldReader]
+    warnings: list[str]
+    columns: tuple[str, ...]
+    checked: dict[str, set[Any]] = field(default_factory=dict)  # payload parts known valid
+
+    @property
+    def objects(self) -> tuple[str, ...]:
+        return tuple(
+            o for o in ("account", "contact", "opportunity", "note") if getattr(self.mapping, o)
+        )
+
+
+def bind_mapping(
+    mapping: MappingFile,
+    columns: Sequence[str],
+    sample_rows: Sequence[Sequence[str]] = (),
+    *,
+    input_name: str = "the input",
+) -> BoundMapping:
+    """Check ``mapping`` against the input's columns and build a reader per field.
+
+    ``sample_rows`` (the first batch) lets automatic date order be decided per
+    column: a column whose dates all read both day-first and month-first is
+    refused, since a silent guess would shift dates by months.
+
+    Raises:
+        MappingError: a required column is missing (the message lists the
+            input's columns), or a date column is ambiguous.
+    """
+    columns = tuple(columns)
+    index = {name: i for i, name in enumerate(columns)}
+    # Case/whitespace-insensitive fallback: "email " in a header still matches "Email".
+    loose = {_loose(name): i for i, name in reversed(list(enumerate(columns)))}
+    warnings: list[str] = []
+    readers: dict[str, FieldReader] = {}
+    nulls = frozenset(v.strip().lower() for v in mapping.options.null_values)
+    for key, spec in mapping.fields():
+        required = spec.required if spec.required is not None else key in API_REQUIRED
+        positions: dict[str, int | None] = {}
+        for name in spec.referenced_columns():
+            positions[name] = index.get(name, loose.get(_loose(name)))
+        missing = [name for name, pos in positions.items() if pos is None]
+        present = [name for name, pos in positions.items() if pos is not None]
+        where = f"{mapping.source}: {key}"
+        if missing and spec.columns is not None and present:
+            warnings.append(
+                f"{where}: column(s) {_names(missing)} not in {input_name}; using {_names(present)}"
+            )
+        elif missing:
+            message = (
+                f"{where}: column {_names(missing)} is not in {input_name} "
+                f"(columns: {', '.join(columns)})"
+            )
+            if required and not spec.optional_column:
+                raise MappingError(message)
+            warnings.append(message + "; the field is left empty")
+            continue
+        getter, label = _getter(spec, positions, nulls)
+        spec = spec.model_copy(update={"transforms": natural_transforms(key, spec.transforms)})
+        date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
+        chain = compose(
+            [_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms]
+        )
+        position = positions[spec.column] if spec.column is not None else None
+        readers[key] = FieldReader(
+            key, spec, label, getter, chain, required, position, _cleaner(nulls)
+        )
+    return BoundMapping(mapping, readers, warnings, columns)
+
+
+# The transform a field gets when its mapping names none of these: an email is always
+# normalised (Octolane matches people by lower-cased address), a domain always reduced
+# to the registered domain, an amount and a date always parsed.
+_NATURAL: dict[str, tuple[frozenset[str], Any]] = {
+    "account.domain": (frozenset({"domain"}), "domain"),
+    "contact.email": (frozenset({"email"}), "email"),
+    "opportunity.owner_email": (frozenset({"email"}), "email"),
+    "opportunity.additional_contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
+    "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
+    "opportunity.close_date": (frozenset({"date"}), "date"),
+    "opportunity.next_action_date": (frozenset({"date"}), "date"),
+}
+
+
+def natural_transforms(key: str, transforms: Sequence[TransformSpec]) -> tuple[TransformSpec, ...]:
+    """``transforms``, plus the field's natural transform when none of its kind is there.
+
+    >>> natural_transforms("contact.email", ["trim"])
+    ('trim', 'email')
+    """
+    kinds, natural = _NATURAL.get(key, (frozenset(), None))
+    names = {t if isinstance(t, str) else next(iter(t)) for t in transforms}
+    if natural is None or names & kinds:
+        return tuple(transforms)
+    return (*transforms, natural)
+
+
+def _loose(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _names(names: Iterable[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
+    """Trim a cell; empty or a placeholder such as ``[not provided]`` is no value."""
+
+    def clean(text: str) -> str | None:
+        text = text.strip()
+        if text[:1] == "'" and text[1:2] in _NEUTRALISED:
+            text = text[1:]  # undo a results/failures file's formula guard: re-imports round-trip
+        return None if not text or text.lower() in nulls else text
+
+    return clean
+
+
+_NEUTRALISED = frozenset("=+-@")
+
+
+def _getter(
+    spec: FieldSpec, positions: Mapping[str, int | None], nulls: frozenset[str]
+) -> tuple[Callable[[Sequence[str]], Any], str]:
+    clean = _cleaner(nulls)
+
+    if spec.column is not None:
+        pos = positions[spec.column]
+        return (lambda row: clean(row[pos])), f"column {spec.column!r}"
+    if spec.columns is not None:
+        found = [p for p in positions.values() if p is not None]
+
+        def first(row: Sequence[str]) -> str | None:
+            for p in found:
+                value = clean(row[p])
+                if value is not None:
+                    return value
+            return None
+
+        return first, "columns " + ", ".join(repr(c) for c in spec.columns)
+    if spec.template is not None:
+        template = spec.template
+        names = {name: positions.get(name) for name in template_columns(template)}
+
+        def fill(row: Sequence[str]) -> str | None:
+            values = {n: (clean(row[p]) or "") if p is not None else "" for n, p in names.items()}
+            if not any(values.values()):
+                return None
+            text = " ".join(template.format_map(values).split())
+            return text or None
+
+        return fill, f"template {template!r}"
+    constant = spec.value
+    return (lambda row: constant), f"value {constant!r}"
+
+
+def _decide_date_order(
+    where: str,
+    spec: FieldSpec,
+    getter: Callable,
+    sample_rows: Sequence[Sequence[str]],
+    label: str,
+    options: Options,
+) -> str | None:
+    """Pick day-first/month-first for an automatic date transform from sample values."""
+    for item in spec.transforms:
+        name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+        if name != "date":
+            continue
+        params = params or {}
+        order = params.get("order", options.date_order)
+        if "format" in params or order != "auto":
+            return None
+        sample = [v for v in (getter(row) for row in sample_rows) if isinstance(v, str)]
+        try:
+            return infer_date_order(sample)
+        except TransformError as exc:
+            raise MappingError(f"{where}: {label}: {exc}") from exc
+    return None

@@ -1,0 +1,91 @@
+"""What every value transform shares: the error it raises and how cell text is cleaned.
+
+Kept apart from :mod:`importer.map.transforms` so that the value parsers
+(:mod:`importer.map.transforms.dates`, :mod:`importer.map.transforms.money`, :mod:`importer.map.transforms.domains`, ...) can
+raise :class:`TransformError` without importing the registry.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["TransformError", "clean_text", "memoise", "quote"]
+
+# Every character Python's str.isspace() accepts (NBSP, narrow NBSP, ideographic space, ...)
+# plus invisible format characters that spreadsheets and web copy-paste leave behind.
+_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+_STRIPPED = _WHITESPACE + _INVISIBLE + "\u2066\u2067\u2068\u2069"
+# Removed anywhere in the text: they never carry meaning in CRM data. Zero-width (non-)joiners
+# are kept inside the text because Persian, Indic scripts and emoji need them.
+_REMOVED_INSIDE = ("\u200b", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f")
+
+
+class TransformError(ValueError):
+    """A value cannot be transformed; the message quotes it and says why.
+
+    Example:
+        >>> raise TransformError("'12,5,0' is not an amount")
+        Traceback (most recent call last):
+        ...
+        importer.map.transforms.cells.TransformError: '12,5,0' is not an amount
+    """
+
+
+def clean_text(text: str) -> str:
+    """Strip whitespace (NBSP included) and invisible characters from both ends.
+
+    Zero-width spaces, BOMs, soft hyphens and direction marks are also removed
+    from inside the text. Internal runs of spaces are kept as they are.
+
+    >>> clean_text("\\u00a0 Acme\\u200b Corp \\ufeff")
+    'Acme Corp'
+    """
+    text = text.strip(_STRIPPED)
+    if not text.isascii():
+        for char in _REMOVED_INSIDE:
+            if char in text:
+                text = text.replace(char, "")
+    return text
+
+
+def quote(value: object, limit: int = 80) -> str:
+    """The value as a message quotes it: repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+class _Failure:
+    """A cached "cannot transform" answer (a fresh error is raised each time)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def memoise(parse: Callable[[str], Any], maxsize: int = 1 << 16) -> Callable[[str], Any]:
+    """An LRU-cached ``parse`` that remembers its TransformErrors as well as its results.
+
+    Values repeat across a million rows (the same domain, date or amount), and so
+    do bad values; both cost one dictionary lookup after the first time.
+    """
+
+    @functools.lru_cache(maxsize=maxsize)
+    def cached(text: str) -> Any:
+        try:
+            return parse(text)
+        except TransformError as exc:
+            return _Failure(str(exc))
+
+    def call(text: str) -> Any:
+        result = cached(text)
+        if type(result) is _Failure:
+            raise TransformError(result.message)
+        return result
+
+    call.cache_info = cached.cache_info  # type: ignore[attr-defined]
+    call.__doc__ = parse.__doc__
+    return call

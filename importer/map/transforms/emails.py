@@ -1,0 +1,91 @@
+"""E-mail addresses out of messy cells: one address, or every address in a multi-value cell.
+
+Handles what CRM exports put in e-mail columns: ``mailto:`` links, display
+names (``Jo Smith <jo@acme.com>``, HubSpot's ``Jo Smith (jo@acme.com)``),
+Pipedrive's ``a@x.com, b@x.com`` and HubSpot's ``a@x.com;b@x.com`` cells,
+stray trailing dots and quotes. The check is syntactic and cheap (a few string
+operations and one regex on the common path): it refuses what is obviously not
+an address, it does not ask DNS whether the domain takes mail.
+"""
+
+from __future__ import annotations
+
+import re
+
+from importer.map.transforms.cells import TransformError, clean_text, quote
+
+__all__ = ["all_emails", "first_email"]
+
+# Local part: dot-atom (no leading, trailing or double dot). Domain: two or more labels,
+# each letters/digits with inner hyphens; the last is alphabetic (2+) or punycode.
+_ATOM = r"[^\s@.\"(),:;<>|\[\]\\]+"
+_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_ADDRESS = re.compile(
+    rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--[a-z0-9-]{{1,59}})"
+)
+# Whitespace, list separators and the brackets/quotes around display names.
+_SEPARATORS = re.compile(r"[\s,;|<>()\[\]\"]+")
+_MAX_LENGTH = 254
+
+
+def _address(token: str) -> str | None:
+    """The address a token holds (lower-cased input), or None if it is not one."""
+    token = token.strip("'`").rstrip(".")
+    if token.startswith("mailto:"):
+        token = token[7:].partition("?")[0]
+    if len(token) <= _MAX_LENGTH and _ADDRESS.fullmatch(token):
+        return token
+    return None
+
+
+def _parse(text: str) -> list[str]:
+    cleaned = clean_text(text).lower()
+    # Words beside an address are a display name only inside a bracketed form
+    # ("Jo <jo@x.com>", "Jo (jo@x.com)"); "john smith@x.com" is a broken address.
+    named = any(bracket in cleaned for bracket in '<(["')
+    addresses: list[str] = []
+    for token in _SEPARATORS.split(cleaned):
+        if "@" not in token:
+            if token and not named:
+                raise TransformError(f"{quote(text)} is not an email address")
+            continue
+        address = _address(token)
+        if address is None:
+            if token == cleaned:
+                raise TransformError(f"{quote(text)} is not an email address")
+            raise TransformError(f"{quote(token)} in {quote(text)} is not an email address")
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise TransformError(f"{quote(text)} is not an email address")
+    return addresses
+
+
+def first_email(text: str) -> str:
+    """The first address in a cell, lower-cased.
+
+    Every part of the cell that contains ``@`` must be a valid address, so a typo
+    next to a good address is reported rather than silently skipped.
+
+    Raises:
+        TransformError: the cell holds no address, or a malformed one.
+
+    >>> first_email(" Jo Smith <Jo.Smith@Acme.com>; ann@acme.com ")
+    'jo.smith@acme.com'
+    """
+    plain = text.strip().lower()
+    if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
+        return plain  # the common case: one clean address
+    return _parse(text)[0]
+
+
+def all_emails(text: str) -> list[str]:
+    """Every address in a cell, lower-cased, without repeats, in cell order.
+
+    >>> all_emails("a@x.com, B@x.com, a@x.com")
+    ['a@x.com', 'b@x.com']
+    """
+    plain = text.strip().lower()
+    if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
+        return [plain]
+    return _parse(text)

@@ -1,0 +1,204 @@
+"""Amounts as CRMs and spreadsheets write them, to exact decimals.
+
+Accepted, with or without a currency (a symbol or an ISO 4217 code, before or
+after; it is dropped, never converted):
+
+* thousands separators ``,`` ``.`` space, NBSP, narrow NBSP, ``'`` (Swiss) and
+  Indian lakh grouping ``12,34,567``;
+* a decimal mark given by the mapping (``.`` or ``,``), or ``auto``;
+* negatives as ``-1,200``, ``1,200-``, ``−1200`` and accounting ``(1,200.00)``;
+* scientific notation (Salesforce Data Loader: ``3.5E8``);
+* a multiplier suffix: ``k`` thousand, ``m``/``mm``/``mn``/``mio`` million,
+  ``b``/``bn`` billion, any case (so ``M`` is a million, not the Roman thousand);
+* a lone dash (``-``, ``—``, ``$ -``, Excel's accounting zero) means no amount.
+
+How one separator is read (``1,234`` / ``1.234`` / ``12,5``):
+
+* when both ``.`` and ``,`` appear, the last one is the decimal mark, whatever
+  the mapping says (``12.500,00`` can only be twelve thousand five hundred);
+* a mark that appears more than once is a thousands separator (``1.234.567``);
+* a single mark that is the configured decimal mark is decimal (``1.234`` with
+  ``.`` is 1.234); a single other mark followed by exactly three digits is a
+  thousands separator (``1,234`` with ``.`` is 1234); followed by other than
+  three digits it is an error (``12,5`` with ``.``: set ``decimal_mark: ","``);
+* with ``auto``, a single mark followed by three digits is ambiguous and an
+  error; otherwise it is the decimal mark.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Literal
+
+from importer.map.transforms.cells import TransformError, clean_text, quote
+
+__all__ = ["DecimalMark", "parse_amount", "parse_dollars", "to_dollars"]
+
+DecimalMark = Literal[".", ",", "auto"]
+
+_ISO_CODES = frozenset(
+    str.split(
+        """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+        BWP BYN BZD CAD CDF CHF CLF CLP CNH CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+        FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+        KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU
+        MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RMB RON
+        RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND
+        TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL"""
+    )
+)
+_CURRENCY = (
+    r"(?:[A-Za-z]{3}|[A-Z]{1,3}\$|R\$|S/\.?|Rs\.?|kr\.?|Kč|zł|Ft|lei|Fr\.?|R|"
+    r"[$€£¥₹₩₽₺₪₫฿₱₦₴₸₡₲₵₨﷼¤])"
+)
+_MULTIPLIERS = {"k": 3, "m": 6, "mm": 6, "mn": 6, "mio": 6, "b": 9, "bn": 9}
+_AMOUNT = re.compile(
+    rf"""(?P<open>\()?\s*(?P<sign1>[-+−])?\s*(?P<cur1>{_CURRENCY})?\s*(?P<open2>\()?\s*
+    (?P<sign2>[-+−])?\s*
+    (?P<number>\d[\d.,'’\s]*\d|\d|[.,]\d+)(?:[eE](?P<exp>[-+]?\d{{1,3}}))?
+    \s*(?P<mult>(?i:k|mm|mn|mio|m|bn|b)(?![A-Za-z]))?
+    \s*(?P<cur2>{_CURRENCY})?\s*(?P<sign3>-)?\s*(?P<close>\))?\s*(?P<close2>\))?""",
+    re.VERBOSE,
+)
+_SEPARATOR = re.compile(r"([.,'’\s])")
+# The common shapes per decimal mark ("45362.12", "$12,500.00", "12.500,00 €", "-1200"),
+# read without the general grammar. Fractions of up to 2 digits need no rounding.
+_SIMPLE = {
+    ".": re.compile(r"(-?)[$€£]?([1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"),
+    ",": re.compile(
+        r"(-?)[$€£]?([1-9]\d{0,2}(?:([. ])\d{3})(?:\3\d{3})*|\d+)(?:,(\d{1,2}))?(?: ?€)?"
+    ),
+    "auto": re.compile(r"(-?)[$€£]?(\d+)(?:[.,](\d{1,2}))?"),
+}
+_DASHES = frozenset("-–—−")
+_CENT = Decimal("0.01")
+_LIMIT = Decimal("1e15")
+
+
+def _check_currency(token: str | None, text: str) -> None:
+    is_code = token and token.isalpha() and len(token) == 3 and token.isascii()
+    if is_code and token.upper() not in _ISO_CODES:
+        raise TransformError(f"{quote(text)} is not an amount ({token!r} is not a currency)")
+
+
+def _is_grouped(groups: list[str], separator: str) -> bool:
+    """Thousands grouping: 1,234,567 (or Indian 12,34,567 with commas)."""
+    head, rest = groups[0], groups[1:]
+    if not rest:
+        return True
+    if head.startswith("0") or not all(g.isdigit() for g in groups):
+        return False
+    if 1 <= len(head) <= 3 and all(len(g) == 3 for g in rest):
+        return True
+    indian = len(head) <= 2 and all(len(g) == 2 for g in rest[:-1]) and len(rest[-1]) == 3
+    return separator == "," and indian
+
+
+def _decimal_index(separators: list[str], groups: list[str], mark: DecimalMark, text: str) -> int:
+    """Index of the separator that is the decimal mark, or -1 when there is none."""
+    last = separators[-1]
+    if last not in ".,":
+        return -1
+    if len(separators) > 1 and last not in separators[:-1]:
+        return len(separators) - 1  # mixed marks: the last one is decimal
+    if separators.count(last) > 1:
+        return -1  # repeated: thousands
+    if last == mark:
+        return len(separators) - 1
+    if len(groups[-1]) != 3 and mark == "auto":
+        return len(separators) - 1
+    if len(groups[-1]) == 3 and mark != "auto":
+        return -1
+    if mark == "auto":
+        raise TransformError(
+            f"{quote(text)} is ambiguous: {last!r} could be the decimal mark or a thousands "
+            "separator; set decimal_mark: '.' or ',' in the mapping"
+        )
+    raise TransformError(
+        f"{quote(text)} is not an amount with decimal mark {mark!r} "
+        f"(if {last!r} is the decimal mark here, set decimal_mark: {last!r})"
+    )
+
+
+def _canonical(number: str, mark: DecimalMark, scientific: bool, text: str) -> str:
+    """``number`` as plain digits with an optional ``.`` fraction."""
+    parts = _SEPARATOR.split(number)
+    groups, separators = parts[0::2], parts[1::2]
+    if not separators:
+        return number
+    if scientific and len(separators) == 1 and separators[0] in ".,":
+        return f"{groups[0] or '0'}.{groups[1]}"
+    if _decimal_index(separators, groups, mark, text) < 0:
+        whole, thousands, fraction = groups, separators, None
+    else:
+        whole, thousands, fraction = groups[:-1], separators[:-1], groups[-1]
+    if len(set(thousands)) > 1 or (thousands and not _is_grouped(whole, thousands[0])):
+        raise TransformError(f"{quote(text)} is not an amount (misplaced separators)")
+    integer = "".join(whole) or "0"
+    return integer if fraction is None else f"{integer}.{fraction}"
+
+
+def parse_amount(text: str, decimal_mark: DecimalMark = ".") -> Decimal | None:
+    """The exact amount in ``text``, or None for an empty cell or a lone dash.
+
+    Raises:
+        TransformError: the text is not an amount, or its separator is ambiguous.
+
+    >>> parse_amount("12.500,00 €"), parse_amount("(1,200.00)"), parse_amount("3.5E8")
+    (Decimal('12500.00'), Decimal('-1200.00'), Decimal('3.5E+8'))
+    """
+    cleaned = clean_text(text)
+    core = cleaned.strip(" $€£¤")
+    if not core or set(core) <= _DASHES:
+        return None
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None or bool(match["open"] or match["open2"]) != bool(
+        match["close"] or match["close2"]
+    ):
+        raise TransformError(f"{quote(text)} is not an amount")
+    _check_currency(match["cur1"], text)
+    _check_currency(match["cur2"], text)
+    signs = [match[g] for g in ("sign1", "sign2", "sign3") if match[g]]
+    negative = any(s != "+" for s in signs) or bool(match["open"] or match["open2"])
+    if len(signs) > 1:
+        raise TransformError(f"{quote(text)} is not an amount (more than one sign)")
+    canonical = _canonical(match["number"], decimal_mark, bool(match["exp"]), text)
+    try:
+        amount = Decimal(canonical)
+    except InvalidOperation:
+        raise TransformError(f"{quote(text)} is not an amount") from None
+    if match["exp"]:
+        amount = amount.scaleb(int(match["exp"]))
+    if match["mult"]:
+        amount = amount.scaleb(_MULTIPLIERS[match["mult"].lower()])
+    if amount >= _LIMIT:
+        raise TransformError(f"{quote(text)} is too large to be an amount")
+    return -amount if negative else amount
+
+
+def to_dollars(amount: Decimal, *, cents: bool = False) -> float:
+    """An amount as the API's number: in units (not cents), rounded half-up to 2 decimals."""
+    if cents:
+        amount = amount / 100
+    return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
+
+
+def parse_dollars(
+    text: str, decimal_mark: DecimalMark = ".", *, cents: bool = False
+) -> float | None:
+    """:func:`parse_amount` then :func:`to_dollars`, with a fast path for plain numbers.
+
+    >>> parse_dollars("$12,500.00"), parse_dollars("12.500,00 €", ","), parse_dollars("-")
+    (12500.0, 12500.0, None)
+    """
+    simple = None if cents else _SIMPLE[decimal_mark].fullmatch(text)
+    if simple:
+        whole, fraction = simple[2], simple[simple.re.groups]
+        if decimal_mark != "auto":  # drop the thousands separators
+            whole = whole.replace(simple[3] if decimal_mark == "," and simple[3] else ",", "")
+        # Correctly rounded either way: float() of the text equals float() of its Decimal.
+        number = float(f"{whole}.{fraction}" if fraction else whole)
+        return -number if simple[1] and number else number
+    amount = parse_amount(text, decimal_mark)
+    return None if amount is None else to_dollars(amount, cents=cents)

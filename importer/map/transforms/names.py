@@ -1,0 +1,125 @@
+"""Split a full name into first and last name.
+
+Rules, in order (every choice is a heuristic; CRMs keep no more structure):
+
+* Only the first of several ``;``-joined names is used (HubSpot associations).
+* Bracketed parts are dropped: ``Jo Smith (jo@acme.com)``, ``<jo@acme.com>``,
+  ``(Deactivated User)``, a quoted nickname ``"Bob"``; so are bare addresses.
+* ``Last, First`` is recognised by a comma, unless all that follows the comma
+  is a suffix (``John Smith, Jr.``).
+* Honorifics in front (``Mr``, ``Dr.``, ``Prof``, ``Sir/Madam`` ...) and
+  suffixes at the end (``Jr.``, ``III``, ``PhD`` ...) are dropped.
+* One word is a first name only (``Madonna``).
+* Particles start the last name: ``Jane van der Berg`` → ``Jane`` / ``van der Berg``;
+  ``Ortega y Gasset`` keeps its ``y``.
+* Otherwise the last word is the last name, and earlier words the first name
+  (``Sergei Gareth Watanabe`` → ``Sergei Gareth`` / ``Watanabe``), except with
+  four or more words, where the last two are the last name: Spanish and
+  Portuguese double surnames (``José María García López`` → ``José María`` /
+  ``García López``).
+* CJK names: written without a space (``田中太郎``) they cannot be split
+  reliably (family names have one or two characters), so the whole name is the
+  first name; written with a space (``田中 太郎``) the family name comes first.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from importer.map.transforms.cells import clean_text
+
+__all__ = ["split_full_name"]
+
+_BRACKETED = re.compile(r"\([^)]*\)?|<[^>]*>?|\[[^\]]*\]?|\"[^\"]*\"|“[^”]*”")
+_BRACKET = re.compile(r"[(<\[\"“]")
+_HONORIFICS = frozenset(
+    str.split(
+        "mr mrs ms miss mx dr prof professor sir madam dame lady lord rev revd reverend fr "
+        "father hon herr frau mme mlle sr sra srta sres dott dssa ing lic mag capt"
+    )
+)
+_SUFFIXES = frozenset(
+    str.split("jr jnr sr snr ii iii iv phd md dds dmd esq cpa mba jd rn cfa pmp obe mbe cbe kc qc")
+)
+_PARTICLES = frozenset(
+    str.split(
+        "van von der den de del della delle dei degli di da das dos du la le lo ter ten te "
+        "st saint bin binti bint ibn al el af av zu vom zum zur op het"
+    )
+)
+_CONNECTORS = frozenset({"y", "i"})
+_CJK = re.compile(r"^[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+$")
+
+
+def _word(token: str) -> str:
+    """A token as the honorific/suffix tables spell it: lower case, no dots or commas."""
+    return token.lower().replace(".", "").strip(",")
+
+
+def _is_honorific(token: str) -> bool:
+    if "/" not in token:
+        return _word(token) in _HONORIFICS
+    return all(_word(part) in _HONORIFICS for part in token.split("/"))
+
+
+def _drop_titles(tokens: list[str]) -> list[str]:
+    start, end = 0, len(tokens)
+    while start < end and _is_honorific(tokens[start]):
+        start += 1
+    while end > start + 1 and _word(tokens[end - 1]) in _SUFFIXES:
+        end -= 1
+    return tokens if (start, end) == (0, len(tokens)) else tokens[start:end]
+
+
+def _last_name_start(tokens: list[str]) -> int:
+    count = len(tokens)
+    for index in range(1, count - 1):
+        word = tokens[index].lower().rstrip(".")
+        if word in _PARTICLES:
+            return index
+        if tokens[index] in _CONNECTORS and index > 1:
+            return index - 1
+    return count - 2 if count >= 4 else count - 1
+
+
+def _split_words(tokens: list[str]) -> tuple[str | None, str | None]:
+    tokens = _drop_titles(tokens)
+    if not tokens:
+        return None, None
+    if len(tokens) == 1:
+        return tokens[0], None
+    if not tokens[0].isascii() and all(_CJK.match(token) for token in tokens):
+        return " ".join(tokens[1:]), tokens[0]
+    start = _last_name_start(tokens)
+    return " ".join(tokens[:start]), " ".join(tokens[start:])
+
+
+def _tokens(text: str) -> list[str]:
+    tokens = text.replace(",", " ").split()
+    if "@" in text or not all(t.isalnum() for t in tokens):  # addresses, lone dashes or dots
+        tokens = [t for t in tokens if "@" not in t and t.strip("-–—.'")]
+    return tokens
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def split_full_name(text: str) -> tuple[str | None, str | None]:
+    """``(first_name, last_name)`` of a full name; either may be None.
+
+    >>> split_full_name("Dr. Jane van der Berg")
+    ('Jane', 'van der Berg')
+    >>> split_full_name("Smith, John")
+    ('John', 'Smith')
+    >>> split_full_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@x.com)")
+    ('Carmen', 'Maddox')
+    """
+    text = clean_text(text).partition(";")[0]
+    if _BRACKET.search(text):
+        text = _BRACKETED.sub(" ", text)
+    family, comma, given = text.partition(",")
+    if comma and not all(_word(t) in _SUFFIXES for t in _tokens(given)):
+        given_tokens = _drop_titles(_tokens(given))
+        family_tokens = _tokens(family)
+        if given_tokens and family_tokens:
+            return " ".join(given_tokens), " ".join(family_tokens)
+    return _split_words(_tokens(text))

@@ -1,0 +1,255 @@
+"""Guess each column's Octolane field from its header and its values.
+
+Used by :mod:`importer.propose.proposal`. A column's header is looked up in the alias
+table (:mod:`importer.propose._aliases`), then matched fuzzily with rapidfuzz; its
+sampled values are profiled (share of e-mail addresses, web sites, amounts,
+dates; the decimal mark and the date order). The header proposes a field, the
+values confirm or veto it, or place a column whose header says nothing (a
+column of addresses is an e-mail column whatever it is called).
+
+Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from rapidfuzz import fuzz, process
+
+from importer.map.transforms.cells import TransformError, clean_text
+from importer.map.transforms.dates import date_parser, infer_date_order
+from importer.map.transforms.emails import first_email
+from importer.map.transforms.money import parse_amount
+from importer.propose._aliases import FIELD_ALIASES, normalise_header
+
+__all__ = ["ColumnGuess", "ColumnProfile", "guess_columns", "normalise", "profile_values"]
+
+normalise = normalise_header
+
+_NULLS = frozenset(
+    {"null", "none", "n/a", "#n/a", "na", "-", "[not provided]", "undefined", "k.a."}
+)
+_SITE = re.compile(
+    r"(?i)^(?:https?://)?(?:www\d?\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}(?::\d+)?(?:/\S*)?$"
+)
+_SOCIAL = re.compile(
+    r"(?i)(?:^|[/.])(?:linkedin|facebook|twitter|x|instagram|youtube|google)\.com(?:/|$)"
+)
+_PHONE = re.compile(r"^[+(']?[\d\s().'/-]{7,}$")
+_PLAIN_NUMBER = re.compile(r"^[-+]?\d+(?:\.\d+)?$")
+_LAST_MARK = re.compile(r"\d([.,])\d{1,2}(?!\d)\D*$")
+_FUZZY_CUTOFF = 86
+# Fields the values must support for a header match to stand.
+_NEEDS = {
+    "contact.email": "email",
+    "opportunity.owner_email": "email",
+    "account.domain": "site",
+    "opportunity.deal_size": "amount",
+    "opportunity.close_date": "date",
+    "opportunity.next_action_date": "date",
+}
+_PRIORITY = tuple(FIELD_ALIASES)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnProfile:
+    """What a column's sampled values look like (shares of the non-empty values)."""
+
+    filled: int
+    email: float
+    site: float
+    amount: float
+    date: float
+    phone: float
+    decimal_mark: str
+    date_order: str | None
+    date_problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnGuess:
+    """A column proposed for a field, with how sure and why."""
+
+    column: str
+    confidence: float
+    reason: str
+    decimal_mark: str = "."
+    date_order: str = "auto"
+
+
+@cache
+def _alias_index() -> tuple[dict[str, tuple[str, str]], list[str]]:
+    exact: dict[str, tuple[str, str]] = {}
+    for key, aliases in FIELD_ALIASES.items():
+        for alias in aliases:
+            exact.setdefault(normalise(alias), (key, alias))
+    return exact, list(exact)
+
+
+def header_candidate(header: str) -> tuple[str, float, str] | None:
+    """(field, confidence, reason) the header alone suggests, or None."""
+    exact, names = _alias_index()
+    norm = normalise(header)
+    if norm in exact:
+        key, alias = exact[norm]
+        confidence = 0.75 if key == "contact.full_name" and norm == "name" else 0.95
+        return key, confidence, f'header alias "{alias}"'
+    found = process.extractOne(
+        norm, names, scorer=fuzz.token_sort_ratio, score_cutoff=_FUZZY_CUTOFF
+    )
+    if found is None:
+        return None
+    name, score, _ = found
+    key, alias = exact[name]
+    return (
+        key,
+        round(0.55 + 0.3 * (score - _FUZZY_CUTOFF) / (100 - _FUZZY_CUTOFF), 2),
+        (f'header like "{alias}" ({score:.0f}%)'),
+    )
+
+
+def _is(check, value: str) -> bool:
+    try:
+        return check(value) is not None
+    except ValueError:  # TransformError, or a parser tripping over a phone number
+        return False
+
+
+def profile_values(values: Sequence[str]) -> ColumnProfile:
+    """Profile a column's sample (empty cells and placeholders ignored)."""
+    filled = [v for v in (clean_text(x) for x in values) if v and v.casefold() not in _NULLS]
+    n = len(filled) or 1
+    share = lambda hits: round(hits / n, 3)  # noqa: E731
+    email = sum(_is(first_email, v) for v in filled)
+    site = sum(bool(_SITE.match(v)) and "@" not in v and not _SOCIAL.search(v) for v in filled)
+    phone = sum(bool(_PHONE.match(v)) and sum(c.isdigit() for c in v) >= 7 for v in filled)
+    dot = sum(_is(lambda v: parse_amount(v, "."), v) for v in filled)
+    comma = sum(_is(lambda v: parse_amount(v, ","), v) for v in filled)
+    mark = _decimal_mark(filled)
+    order, problem = None, None
+    try:
+        order = infer_date_order(filled)
+    except TransformError as exc:
+        problem = str(exc)
+    parse = date_parser(order=order or "auto")
+    dates = 0 if problem else sum(_is(parse, v) for v in filled if not _PLAIN_NUMBER.match(v))
+    return ColumnProfile(
+        len(filled),
+        share(email),
+        share(site),
+        share(max(dot, comma)),
+        share(dates),
+        share(phone),
+        mark,
+        order,
+        problem,
+    )
+
+
+def _decimal_mark(values: Sequence[str]) -> str:
+    """ "," when more amounts end in ",dd" than in ".dd" (``12.500,00 €``), else "."."""
+    marks = [m.group(1) for m in map(_LAST_MARK.search, values) if m]
+    return "," if marks.count(",") > marks.count(".") else "."
+
+
+def _supported(key: str, profile: ColumnProfile) -> tuple[bool, str]:
+    need = _NEEDS.get(key)
+    if need is None or profile.filled == 0:
+        return True, ""
+    value = getattr(profile, need)
+    if key.endswith("_date") and profile.date_problem:
+        return False, profile.date_problem
+    if need == "amount" and profile.date > 0.5:
+        return False, "the values are dates"
+    words = {"email": "e-mail addresses", "site": "web sites", "amount": "amounts", "date": "dates"}
+    if value >= 0.6:
+        return True, f", {value:.0%} of the values are {words[need]}"
+    return False, f"only {value:.0%} of the values are {words[need]}"
+
+
+def guess_columns(
+    columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> tuple[dict[str, ColumnGuess], list[tuple[str, str]]]:
+    """The best column for each field, and the columns left over with a note each."""
+    claims: list[tuple[float, int, str, ColumnGuess]] = []
+    notes: dict[int, str] = {}
+    profiles = []
+    for index, column in enumerate(columns):
+        profile = profile_values([row[index] for row in rows if index < len(row)])
+        profiles.append(profile)
+        candidate = header_candidate(column)
+        if candidate is not None:
+            key, confidence, reason = candidate
+            ok, why = _supported(key, profile)
+            if ok:
+                claims.append(
+                    (
+                        min(0.99, confidence + (0.04 if why else 0)),
+                        index,
+                        key,
+                        _guess(column, confidence, reason + why, profile),
+                    )
+                )
+                continue
+            notes[index] = f"header suggests {key} but {why}"
+        by_value = _by_value(column, profile)
+        if by_value is not None:
+            claims.append((by_value[0], index, by_value[1], by_value[2]))
+    chosen: dict[str, ColumnGuess] = {}
+    used: set[int] = set()
+    for confidence, index, key, guess in sorted(
+        claims, key=lambda c: (-c[0], c[1], _PRIORITY.index(c[2]))
+    ):
+        if key in chosen or index in used:
+            if index not in used:
+                notes.setdefault(index, f"also fits {key}; {chosen[key].column!r} was used")
+            continue
+        chosen[key] = ColumnGuess(
+            guess.column, round(confidence, 2), guess.reason, guess.decimal_mark, guess.date_order
+        )
+        used.add(index)
+    leftover = [
+        (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
+    ]
+    return chosen, leftover
+
+
+def _guess(column: str, confidence: float, reason: str, profile: ColumnProfile) -> ColumnGuess:
+    return ColumnGuess(
+        column, confidence, reason, profile.decimal_mark, profile.date_order or "auto"
+    )
+
+
+def _by_value(column: str, profile: ColumnProfile) -> tuple[float, str, ColumnGuess] | None:
+    if profile.filled == 0:
+        return None
+    if profile.email >= 0.8:
+        confidence = round(0.55 + 0.3 * profile.email, 2)
+        reason = f"{profile.email:.0%} of the values are e-mail addresses"
+        return confidence, "contact.email", _guess(column, confidence, reason, profile)
+    if profile.site >= 0.8:
+        confidence = round(0.5 + 0.3 * profile.site, 2)
+        reason = f"{profile.site:.0%} of the values are web sites"
+        return confidence, "account.domain", _guess(column, confidence, reason, profile)
+    return None
+
+
+def _describe(profile: ColumnProfile) -> str:
+    if profile.filled == 0:
+        return "empty in the sample"
+    if profile.date_problem:
+        return f"dates whose order is unclear: {profile.date_problem}"
+    if profile.date >= 0.8:
+        return f"dates ({profile.date_order or 'year first'}); no Octolane field matched the header"
+    if profile.phone >= 0.8:
+        return "phone numbers (Octolane's Inbound API has no phone field)"
+    if profile.email >= 0.8:
+        return "e-mail addresses (another column was used)"
+    if profile.amount >= 0.8:
+        return (
+            f"numbers/amounts (decimal mark {profile.decimal_mark!r}); no field matched the header"
+        )
+    return "no Octolane field matched"

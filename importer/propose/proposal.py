@@ -1,0 +1,394 @@
+"""``octolane-import map FILE``: propose a mapping YAML for an export.
+
+The proposal reads the file's header and a sample of rows. When a bundled
+preset fits the header (its mapped columns are there, and the columns only its
+system writes), the proposal is that preset, with a comment saying why.
+Otherwise each column is matched to an Octolane field by its header (a table of
+names CRMs use, then fuzzy matching with rapidfuzz) and by what its values look
+like (e-mail addresses, web sites, amounts, dates and their order), and the
+transforms follow from the values (the decimal mark of the amounts, the day or
+month order of the dates). Every proposed line carries its confidence and
+reason; columns that found no field are listed as comments at the end.
+
+The proposal is checked before it is returned: it must load and bind to the
+file's columns, so ``--dry-run`` accepts it as written.
+
+Example:
+    >>> proposal = propose_mapping("leads.csv")           # doctest: +SKIP
+    >>> print(proposal.yaml_text)                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from importer.errors import MappingError
+from importer.map.presets import PresetInfo, list_presets
+from importer.map.spec import bind_mapping, load_mapping, parse_mapping
+from importer.propose._columns import ColumnGuess, guess_columns, normalise
+from importer.read.source import SourceInfo, open_source
+
+__all__ = ["FieldProposal", "PresetMatch", "Proposal", "propose_mapping"]
+
+PRESET_THRESHOLD = 0.85
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProposal:
+    """One proposed mapping line: ``key`` (``contact.email``), its YAML spec, why."""
+
+    key: str
+    spec: dict[str, Any]
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PresetMatch:
+    """How well a preset fits a file's header (0..1), and which columns it misses."""
+
+    name: str
+    score: float
+    mapped_present: int
+    mapped_total: int
+    signature_present: int
+    signature_total: int
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A proposed mapping.
+
+    Attributes:
+        yaml_text: the mapping YAML, with comments, ready to save.
+        preset: the preset's name when the file matched one, else None.
+        fields: the proposed fields (empty when a preset matched).
+        unplaced: columns given no field, with a note on each.
+        needs_pipeline: the mapping has deals, so a run needs ``--pipeline-id``.
+        source: what the reader found (encoding, delimiter, columns).
+        matches: every preset's score, best first.
+    """
+
+    yaml_text: str
+    preset: str | None
+    fields: tuple[FieldProposal, ...]
+    unplaced: tuple[tuple[str, str], ...]
+    needs_pipeline: bool
+    source: SourceInfo
+    matches: tuple[PresetMatch, ...] = field(default=())
+
+
+def propose_mapping(
+    path: str | Path,
+    *,
+    sample_rows: int = 500,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    presets: Sequence[PresetInfo] | None = None,
+    use_presets: bool = True,
+) -> Proposal:
+    """Propose a mapping for the export at ``path``.
+
+    Args:
+        path: the CSV/TSV/XLSX file.
+        sample_rows: how many data rows to look at.
+        encoding, delimiter, sheet, header_row: as for reading a file to import.
+        presets: the presets to consider (default: the bundled ones).
+        use_presets: False always builds a mapping from the columns.
+
+    Raises:
+        SourceError: the file cannot be read.
+        MappingError: no column could be placed at all.
+    """
+    path = Path(path)
+    options = {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "sheet": sheet,
+        "header_row": header_row,
+    }
+    with open_source(
+        path, batch_rows=sample_rows, **{k: v for k, v in options.items() if v is not None}
+    ) as source:
+        info = source.info
+        batch = next(iter(source.batches()), None)
+    rows = batch.rows[:sample_rows] if batch else []
+    matches = tuple(score_presets(info.columns, presets if presets is not None else list_presets()))
+    problem = None
+    if use_presets and matches and matches[0].score >= PRESET_THRESHOLD:
+        best = matches[0]
+        preset_info = _find(presets, best.name)
+        problem = _bind_problem(preset_info.path, info, rows)
+        if problem is None:
+            return _from_preset(preset_info, best, info, matches)
+        problem = f"the preset {best.name} fits the header but cannot be used as is: {problem}"
+    return _from_columns(path, info, rows, matches, problem)
+
+
+# ---- presets --------------------------------------------------------------
+
+
+def score_presets(columns: Sequence[str], presets: Sequence[PresetInfo]) -> list[PresetMatch]:
+    """Score each preset against a header (0..1).
+
+    60 % is the share of the preset's mapped fields whose column (or one of its
+    alternative columns) is in the file, 40 % the share of the columns only
+    that system writes (:data:`~importer.propose._aliases.PRESET_SIGNATURES`). A
+    preset whose required field has no column scores 0: it would not bind.
+    """
+    from importer.propose._aliases import PRESET_SIGNATURES
+
+    have = {normalise(c) for c in columns}
+
+    def found(group: Sequence[str]) -> bool:
+        return any(normalise(c) in have for c in group)
+
+    scored = []
+    for preset in presets:
+        try:
+            mapping = load_mapping(preset.path)
+        except MappingError:
+            continue
+        groups, required = _referenced(mapping)
+        if not groups:
+            continue
+        present = [g for g in groups if found(g)]
+        missing = tuple(" / ".join(g) for g in groups if not found(g))
+        signature = [s.split("|") for s in PRESET_SIGNATURES.get(preset.name, ())]
+        sig_present = sum(found(s) for s in signature)
+        sig_share = sig_present / len(signature) if signature else 0.5
+        score = 0.6 * len(present) / len(groups) + 0.4 * sig_share
+        if not all(found(g) for g in required):
+            score = 0.0  # a required field would have no column: the preset cannot bind
+        scored.append(
+            PresetMatch(
+                preset.name,
+                round(score, 3),
+                len(present),
+                len(groups),
+                sig_present,
+                len(signature),
+                missing,
+            )
+        )
+    scored.sort(key=lambda m: (-m.score, -m.mapped_present, m.name))
+    return scored
+
+
+def _referenced(mapping) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """(the column group of every distinct mapped source, those of required fields)."""
+    from importer.map.spec import API_REQUIRED
+
+    groups: list[tuple[str, ...]] = []
+    required: list[tuple[str, ...]] = []
+    for key, spec in mapping.fields():
+        group = spec.referenced_columns()
+        if not group:
+            continue
+        if group not in groups:
+            groups.append(group)
+        is_required = spec.required if spec.required is not None else key in API_REQUIRED
+        if is_required and not spec.optional_column:
+            required.append(group)
+    return groups, required
+
+
+def _find(presets: Sequence[PresetInfo] | None, name: str) -> PresetInfo:
+    return next(p for p in (presets if presets is not None else list_presets()) if p.name == name)
+
+
+def _bind_problem(path: Path, info: SourceInfo, rows: Sequence[Sequence[str]]) -> str | None:
+    try:
+        bind_mapping(load_mapping(path), info.columns, rows, input_name=info.path.name)
+    except MappingError as exc:
+        return str(exc)
+    return None
+
+
+def _from_preset(preset: PresetInfo, match: PresetMatch, info: SourceInfo, matches) -> Proposal:
+    text = preset.path.read_text(encoding="utf-8")
+    why = f"{match.mapped_present} of the {match.mapped_total} columns it maps are in the file" + (
+        f", and {match.signature_present} of {match.signature_total} columns only this export has"
+        if match.signature_total
+        else ""
+    )
+    missing = f" Missing (optional): {', '.join(match.missing)}." if match.missing else ""
+    runner = [m for m in matches[1:3] if m.score > 0]
+    others = "; ".join(f"{m.name} {m.score:.2f}" for m in runner)
+    header = (
+        f"# Proposed by `octolane-import map {info.path.name}`: this file matches the preset\n"
+        f"# '{preset.name}' (score {match.score:.2f}: {why}).{missing}\n"
+        + (f"# Next best: {others}.\n" if others else "")
+        + f"# The preset is used unchanged; you can also run with --mapping {preset.name}.\n\n"
+    )
+    mapping = load_mapping(preset.path)
+    return Proposal(
+        header + text, preset.name, (), (), mapping.opportunity is not None, info, matches
+    )
+
+
+# ---- building from the columns --------------------------------------------
+
+
+def _from_columns(
+    path: Path, info: SourceInfo, rows: Sequence[Sequence[str]], matches, problem: str | None = None
+) -> Proposal:
+    guesses, unplaced = guess_columns(info.columns, rows)
+    fields, left = _fields(guesses)
+    unplaced = [*unplaced, *left]
+    # Check the whole mapping binds; a field that does not (say, dates in an
+    # order no sample settles) is dropped to the comments rather than failing.
+    while fields:
+        text = _render(path, info, fields, unplaced, matches, problem)
+        try:
+            mapping = parse_mapping(text, source=f"proposal for {path.name}")
+            bind_mapping(mapping, info.columns, rows, input_name=path.name)
+        except MappingError as exc:
+            culprit = next((f for f in fields if f.key in str(exc)), fields[-1])
+            fields = [f for f in fields if f is not culprit]
+            unplaced = [*unplaced, (_column_of(culprit), f"not mapped: {exc}")]
+            continue
+        return Proposal(
+            text,
+            None,
+            tuple(fields),
+            tuple(unplaced),
+            mapping.opportunity is not None,
+            info,
+            matches,
+        )
+    raise MappingError(
+        f"{path.name}: could not match any column to an Octolane field "
+        f"(columns: {', '.join(info.columns)}); write the mapping by hand (see the README)"
+    )
+
+
+def _column_of(proposal: FieldProposal) -> str:
+    spec = proposal.spec
+    return spec.get("column") or ", ".join(spec.get("columns", ())) or proposal.key
+
+
+def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[tuple[str, str]]]:
+    """Turn the best column per field into mapping lines; also what was left out, and why."""
+    out: list[FieldProposal] = []
+    left: list[tuple[str, str]] = []
+
+    def add(key: str, guess: ColumnGuess, transforms: list[Any], **extra: Any) -> None:
+        spec: dict[str, Any] = {"column": guess.column, "transforms": transforms, **extra}
+        out.append(FieldProposal(key, spec, guess.confidence, guess.reason))
+
+    email, website = guesses.get("contact.email"), guesses.get("account.domain")
+    if email:
+        add("contact.email", email, ["email"])
+        first, last, full = (
+            guesses.get(f"contact.{k}") for k in ("first_name", "last_name", "full_name")
+        )
+        if first or last:
+            for key, guess in (("contact.first_name", first), ("contact.last_name", last)):
+                if guess:
+                    add(key, guess, ["trim"])
+        elif full:
+            add("contact.first_name", full, ["first_name"])
+            add("contact.last_name", full, ["last_name"])
+    if website or email:
+        columns = [g.column for g in (website, email) if g]
+        best = website or email
+        spec = {
+            "columns" if len(columns) > 1 else "column": columns
+            if len(columns) > 1
+            else columns[0],
+            "transforms": ["domain"],
+        }
+        if email or website is None:
+            spec["required"] = False
+        reason = best.reason + (" (then the e-mail's domain)" if website and email else "")
+        out.append(FieldProposal("account.domain", spec, best.confidence, reason))
+    deal_keys = ("name", "deal_size", "close_date", "next_action_date", "next_step", "owner_email")
+    deal = {k: guesses.get(f"opportunity.{k}") for k in deal_keys}
+    if deal["name"] and (email or website):
+        for key, guess in deal.items():
+            if guess is None:
+                continue
+            if key == "deal_size":
+                money = {"money": {"decimal_mark": guess.decimal_mark}}
+                add("opportunity.deal_size", guess, [money])
+            elif key in ("close_date", "next_action_date"):
+                add(f"opportunity.{key}", guess, [{"date": {"order": guess.date_order}}])
+            elif key == "owner_email":
+                add("opportunity.owner_email", guess, ["email"], required=False)
+            else:
+                add(f"opportunity.{key}", guess, ["trim"])
+    else:
+        # Without a deal name every row of a company would be one deal: leave it to the user.
+        for key, guess in deal.items():
+            if guess is not None:
+                left.append(
+                    (
+                        guess.column,
+                        f"fits opportunity.{key} ({guess.reason}), but the file"
+                        " has no deal-name column; map the deal yourself if it is one",
+                    )
+                )
+    note = guesses.get("note.content")
+    if note and (email or website):
+        # The note's text is its title too: rows without a note send none.
+        add("note.title", note, ["trim"], required=False)
+        add("note.content", note, ["trim"])
+    return out, left
+
+
+def _render(
+    path: Path, info: SourceInfo, fields: list[FieldProposal], unplaced, matches, problem=None
+) -> str:
+    import yaml
+
+    def flow(value: Any) -> str:
+        text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
+        return text.strip().removesuffix("...").strip()  # a bare scalar ends its "document"
+
+    where = (
+        f"encoding {info.encoding}, delimiter {info.delimiter!r}"
+        if info.format == "csv"
+        else (f"sheet {info.sheet!r}, header row {info.header_row}")
+    )
+    closest = (
+        f" (closest: {matches[0].name}, score {matches[0].score:.2f})"
+        if matches and matches[0].score > 0
+        else ""
+    )
+    verdict = (
+        f"# Not the preset: {problem}." if problem else f"# No preset matched this header{closest}."
+    )
+    lines = [
+        f"# Proposed by `octolane-import map {path.name}` ({info.format}, {where}).",
+        verdict,
+        "# Each line says how sure the match is and why; check them, then run with --dry-run.",
+    ]
+    if any(f.key.startswith("opportunity.") for f in fields):
+        lines.append("# Deals need a pipeline: --pipeline-id <uuid> or OCTOLANE_PIPELINE_ID.")
+    lines += [
+        "version: 1",
+        f"description: {flow(f'Proposed mapping for {path.name}')}",
+        "options:",
+        "  personal_domains: skip",
+        "  account_domain_from_email: true",
+    ]
+    for obj in ("contact", "account", "opportunity", "note"):
+        chosen = [f for f in fields if f.key.startswith(obj + ".")]
+        if chosen:
+            lines.append(f"{obj}:")
+            for f in chosen:
+                lines.append(
+                    f"  {f.key.split('.', 1)[1]}: {flow(f.spec)}  # {f.confidence:.2f} {f.reason}"
+                )
+    if unplaced:
+        lines.append("")
+        lines.append("# Columns not mapped:")
+        lines += [f"#   {flow(column)}: {note}" for column, note in unplaced]
+    return "\n".join(lines) + "\n"

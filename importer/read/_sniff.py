@@ -1,0 +1,433 @@
+"""Work out how to read an input file: format, text encoding, delimiter, header row.
+
+Private helpers of :mod:`importer.read.source`; every decision here is made from the
+file's bytes, never from its name alone, and every dead end is a
+:class:`~importer.errors.SourceError` that names the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Literal
+
+import charset_normalizer
+
+from importer.errors import SourceError, UsageError
+
+MAX_CELL_CHARS = 10 * 1024 * 1024  # the csv module's default, 131,072, is below Salesforce's
+SAMPLE_BYTES = 1 << 20  # read once at open: format, encoding and delimiter are judged on it
+_SNIFF_CHARS = 256 * 1024  # text the delimiter and header are sniffed on
+_SNIFF_RECORDS = 50
+_SCAN_CHUNK_BYTES = 1 << 20
+_MAX_TITLE_ROWS = 10
+DELIMITERS = ("\t", "|", ";", ",")  # on a tie, the one least likely inside a value wins
+
+# Windows-1252 leaves five bytes undefined; like browsers (WHATWG "windows-1252"),
+# decode them as the Latin-1 code points instead of failing, so cp1252 never fails.
+CP1252_ERRORS = "octolane-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error(CP1252_ERRORS, _cp1252_fallback)
+
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"BZh9",
+                 b"7z\xbc\xaf", b"Rar!", b"PAR1", b"SQLite format 3\x00", b"\x7fELF")  # fmt: skip
+# Control bytes that do not occur in text; tab, LF, VT (FileMaker's in-cell break), FF, CR do.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13))
+_MARKUP = re.compile(r"\s*<(?:!doctype\s+html|html|table|\?xml)\b", re.IGNORECASE)
+_SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*(?:\r\n|\r|\n|$)')
+# What exports are written in when not UTF-8: Windows code pages, their ISO-8859
+# twins, KOI8, Mac Roman (old Excel for Mac) and the East Asian multi-byte ones.
+# DOS code pages are left out: on short samples they tie with cp1252 and win.
+_LEGACY_CANDIDATES = [*(f"cp{n}" for n in range(1250, 1259)), "cp874", "iso8859_2", "iso8859_5",
+                      "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "mac_roman", "cp932", "euc_jp",
+                      "gb18030", "big5", "cp949"]  # fmt: skip
+_NUMBER = re.compile(r"[+-]?[\d.,\s]+(?:[eE][+-]?\d+)?%?")
+
+
+def binary_file_error(name: str) -> SourceError:
+    return SourceError(f"{name}: looks like a binary file, not CSV or Excel")
+
+
+# ---- format ---------------------------------------------------------------------
+
+
+def detect_format(path: Path, head: bytes, name: str) -> Literal["csv", "xlsx", "xls"]:
+    """The file's format from its first bytes; text files are ``csv`` (any delimiter)."""
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_format(path, name)
+    if head.startswith(_OLE_MAGIC):
+        return "xls"  # also how password-protected .xlsx files are stored; calamine says which
+    if head.startswith(_BINARY_MAGIC):
+        raise binary_file_error(name)
+    return "csv"
+
+
+def _zip_format(path: Path, name: str) -> Literal["xlsx"]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SourceError(f"{name}: is not a valid Excel workbook (damaged zip: {exc})") from exc
+    if "xl/workbook.xml" in members:
+        return "xlsx"
+    if "xl/workbook.bin" in members:
+        raise SourceError(f"{name}: is an Excel binary workbook (.xlsb); save it as .xlsx or CSV")
+    raise SourceError(
+        f"{name}: is a zip archive, not CSV or Excel; unzip it and import a file inside"
+    )
+
+
+# ---- encoding -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeFailure:
+    """Where a file first fails to decode."""
+
+    offset: int  # of the first undecodable byte
+    byte: int
+    non_ascii_before: bool  # whether decoded non-ASCII text precedes it
+
+
+def decode_errors(encoding: str) -> str:
+    return CP1252_ERRORS if encoding == "cp1252" else "strict"
+
+
+def resolve_encoding(path: Path, head: bytes, name: str, forced: str | None) -> str:
+    """The codec to read ``path`` with, checked against the whole file (streamed).
+
+    A BOM decides (UTF-8, UTF-16, UTF-32); else strict UTF-8, tried on the first
+    MiB and then on the rest of the file; only if that fails is the encoding
+    detected with charset-normalizer, preferring Windows-1252 among equally
+    plausible Western code pages. ``forced`` (``--encoding``) skips detection.
+    """
+    if forced is None:
+        return _detect_encoding(path, head, name)
+    encoding = _forced_encoding(forced, head)
+    if not encoding.startswith(("utf-16", "utf-32")) and looks_binary(head):
+        raise binary_file_error(name)
+    failure = first_decode_failure(path, encoding)
+    if failure is not None:
+        raise undecodable_error(path, head, name, encoding, failure)
+    return encoding
+
+
+def _forced_encoding(forced: str, head: bytes) -> str:
+    try:
+        encoding = codecs.lookup(forced).name
+    except LookupError as exc:
+        raise UsageError(
+            f"unknown encoding {forced!r}; use a name such as utf-8, cp1252, latin-1 or utf-16"
+        ) from exc
+    if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return encoding
+
+
+def _detect_encoding(path: Path, head: bytes, name: str) -> str:
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return _checked(path, head, name, encoding)
+    encoding = _utf16_without_bom(head)
+    if encoding:
+        return _checked(path, head, name, encoding)
+    if looks_binary(head):
+        raise binary_file_error(name)
+    if head.isascii() and len(head) < SAMPLE_BYTES:
+        return "utf-8"  # the whole file is ASCII
+    failure = first_decode_failure(path, "utf-8")
+    if failure is None:
+        return "utf-8"
+    if failure.non_ascii_before:
+        raise _mixed_encoding_error(path, head, name, failure)
+    guess = guess_legacy_encoding(path, head, failure.offset)
+    if guess is None:
+        raise SourceError(
+            f"{name}: is not UTF-8 and its encoding could not be detected; "
+            "pass it with --encoding (e.g. --encoding cp1252)"
+        )
+    return _checked(path, head, name, guess)
+
+
+def _checked(path: Path, head: bytes, name: str, encoding: str) -> str:
+    failure = first_decode_failure(path, encoding)
+    if failure is not None:
+        raise undecodable_error(path, head, name, encoding, failure)
+    return encoding
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a BOM: NUL in every other byte (mostly ASCII text)."""
+    sample = head[: 64 * 1024 // 2 * 2]
+    if len(sample) < 4:
+        return None
+    even_nuls, odd_nuls, half = sample[0::2].count(0), sample[1::2].count(0), len(sample) // 2
+    if odd_nuls > 0.6 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.6 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def looks_binary(sample: bytes) -> bool:
+    """More than 1% control bytes (NUL, ...): not text, whatever its encoding."""
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls * 100 > len(sample)
+
+
+def first_decode_failure(path: Path, encoding: str) -> DecodeFailure | None:
+    """Stream the file through a strict decoder; where it first fails, if anywhere."""
+    decoder = codecs.getincrementaldecoder(encoding)(decode_errors(encoding))
+    consumed, non_ascii = 0, False
+    with path.open("rb") as f:
+        while True:
+            chunk = f.read(_SCAN_CHUNK_BYTES)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                # exc.object is the decoder's pending bytes followed by this chunk
+                offset = consumed + len(chunk) - len(exc.object) + exc.start
+                before = non_ascii or not exc.object[: exc.start].isascii()
+                return DecodeFailure(offset, exc.object[exc.start], before)
+            if not chunk:
+                return None
+            non_ascii = non_ascii or not chunk.isascii()
+            consumed += len(chunk)
+
+
+def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
+    """Detect a non-UTF-8 encoding from the sample plus the bytes around ``offset``."""
+    window = b"" if head.isascii() else head
+    if offset >= len(head) - 1024:
+        with path.open("rb") as f:
+            f.seek(max(0, offset - 16 * 1024))
+            window += f.read(64 * 1024)
+    matches = charset_normalizer.from_bytes(window, cp_isolation=_LEGACY_CANDIDATES)
+    best = matches.best()
+    if best is None or best.encoding.startswith("utf"):
+        return None
+    # Short Western text fits cp1250/cp1252/cp1257... equally well; prefer cp1252.
+    near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
+    if any("cp1252" in m.could_be_from_charset for m in near_best):
+        return "cp1252"
+    return codecs.lookup(best.encoding).name
+
+
+def _mixed_encoding_error(
+    path: Path, head: bytes, name: str, failure: DecodeFailure
+) -> SourceError:
+    row = row_at_offset(path, "utf-8", failure.offset, sniff_from=head)
+    return SourceError(
+        f"{name}: row {row} is not valid UTF-8 (byte 0x{failure.byte:02X} at offset "
+        f"{failure.offset:,}) although the text before it is; the file mixes encodings. "
+        "Re-save it as UTF-8, or pass --encoding (e.g. --encoding cp1252)"
+    )
+
+
+def undecodable_error(
+    path: Path,
+    head: bytes,
+    name: str,
+    encoding: str,
+    failure: DecodeFailure,
+    delimiter: str | None = None,
+) -> SourceError:
+    """``row N cannot be decoded as ENC (...)``, with a suggested ``--encoding``."""
+    row = row_at_offset(path, encoding, failure.offset, delimiter=delimiter, sniff_from=head)
+    guess = (
+        None
+        if encoding.startswith(("utf-16", "utf-32"))
+        else guess_legacy_encoding(path, head, failure.offset)
+    )
+    hint = f"try --encoding {guess}" if guess and guess != encoding else "pass the right --encoding"
+    return SourceError(
+        f"{name}: row {row} cannot be decoded as {encoding} (byte 0x{failure.byte:02X} "
+        f"at offset {failure.offset:,}); {hint}"
+    )
+
+
+def row_at_offset(
+    path: Path, encoding: str, offset: int, *, delimiter: str | None = None, sniff_from: bytes = b""
+) -> int:
+    """The spreadsheet row number of the CSV record holding byte ``offset``.
+
+    The delimiter matters for where quoted cells start; if not given it is
+    sniffed from ``sniff_from`` (the file's first bytes).
+    """
+    if delimiter is None:
+        text = decode_sample(sniff_from[:offset], encoding, final=False, errors="replace")
+        delimiter = sniff_delimiter(split_sep_line(text)[1], truncated=True)
+    with (
+        path.open("rb") as f,
+        io.TextIOWrapper(
+            io.BufferedReader(_PrefixReader(f, offset)), encoding, errors="replace", newline=""
+        ) as prefix,
+    ):
+        # A marker glued to the prefix's end joins the record that holds the offset,
+        # or starts a new one if the offset is at a record's start.
+        return sum(1 for _ in csv.reader(_with_marker(prefix), delimiter=delimiter))
+
+
+class _PrefixReader(io.RawIOBase):
+    def __init__(self, f: io.BufferedReader, limit: int) -> None:
+        self._f, self._left = f, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._f.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+def _with_marker(lines: Iterable[str]) -> Iterator[str]:
+    last = ""
+    for line in lines:
+        if last:
+            yield last
+        last = line
+    yield last + "X"
+
+
+def decode_sample(head: bytes, encoding: str, *, final: bool, errors: str = "strict") -> str:
+    """Decode the sample; a character cut at its end is left out unless ``final``."""
+    if errors == "strict":
+        errors = decode_errors(encoding)
+    text = codecs.getincrementaldecoder(encoding)(errors).decode(head, final=final)
+    return text.removeprefix("\ufeff")
+
+
+def check_markup(text: str, name: str) -> None:
+    """HTML/XML saved under a .xls/.csv name (old CRM "Excel" exports) is not CSV."""
+    if _MARKUP.match(text[:200]):
+        raise SourceError(
+            f"{name}: is an HTML or XML document, not CSV or Excel; "
+            "open it in Excel and save it as CSV or .xlsx"
+        )
+
+
+# ---- delimiter ------------------------------------------------------------------
+
+
+def allow_long_cells() -> None:
+    """Raise the csv module's (process-wide) cell size limit to ``MAX_CELL_CHARS``."""
+    if csv.field_size_limit() < MAX_CELL_CHARS:
+        csv.field_size_limit(MAX_CELL_CHARS)
+
+
+def split_sep_line(text: str) -> tuple[str | None, str]:
+    """Excel's ``sep=;`` first line: (its delimiter, the text after it)."""
+    match = _SEP_LINE.match(text)
+    if match is None:
+        return None, text
+    return match.group(1), text[match.end() :]
+
+
+def sniff_delimiter(text: str, *, truncated: bool, prefer_tab: bool = False) -> str:
+    """The delimiter among ``, ; tab |`` that splits the first records most consistently.
+
+    Each candidate parses the first records with the csv module (so quoted cells
+    are respected). The best gives the same column count (>= 2) in >= 90% of
+    the records, splits the first record (the header, unless title lines sit
+    above it), and gives the most columns; ties go to the steadier, then to
+    the one least likely inside a value: tab, ``|``, ``;``, ``,``. A file no
+    candidate splits has one column: ``,`` (tab for ``.tsv``).
+    """
+    allow_long_cells()
+    scores = {}
+    for rank, delimiter in enumerate(reversed(DELIMITERS)):
+        reader = csv.reader(io.StringIO(text[:_SNIFF_CHARS], newline=""), delimiter=delimiter)
+        records = [r for r in islice(reader, _SNIFF_RECORDS) if r]
+        if truncated and len(records) > 1:
+            records.pop()  # may be cut short
+        if not records:
+            continue
+        width, hits = max(Counter(map(len, records)).items(), key=lambda item: (item[1], item[0]))
+        steady = hits / len(records)
+        if width >= 2:
+            scores[delimiter] = (steady >= 0.9, len(records[0]) >= 2, width, steady, rank)
+    if not scores:
+        return "\t" if prefer_tab else ","
+    return max(scores, key=scores.__getitem__)
+
+
+# ---- header row -----------------------------------------------------------------
+
+
+def is_filled(cell: object) -> bool:
+    """A cell with a value: any non-text value, or text that is not just whitespace."""
+    return not isinstance(cell, str) or bool(cell.strip())
+
+
+def find_header_index(rows: Sequence[Sequence[object]]) -> int | None:
+    """Index of the header among the first rows: after blank rows and title rows.
+
+    Title rows (a report name, "Generated: <date>") have one or two filled cells,
+    the first in the first column. They are skipped only when the row after
+    them looks like a header (mostly distinct text cells) with at least
+    ``max(3, k + 1)`` filled cells, k the most any title row has. Otherwise
+    the first filled row is the header. ``None`` if every row is blank.
+    """
+    filled = [i for i, row in enumerate(rows) if any(map(is_filled, row))]
+    if not filled:
+        return None
+    widest_title = 0
+    for index in filled[: _MAX_TITLE_ROWS + 1]:
+        row = rows[index]
+        width = sum(map(is_filled, row))
+        if width <= 2 and is_filled(row[0]):
+            widest_title = max(widest_title, width)
+            continue
+        if index != filled[0] and width >= max(3, widest_title + 1) and _looks_like_header(row):
+            return index
+        break
+    return filled[0]
+
+
+def _looks_like_header(row: Sequence[object]) -> bool:
+    cells = [c for c in row if is_filled(c)]
+    texts = [c.strip() for c in cells if isinstance(c, str) and not _NUMBER.fullmatch(c.strip())]
+    return len(texts) >= 0.8 * len(cells) and len(set(texts)) >= 0.8 * len(cells)
+
+
+def column_names(cells: Sequence[str]) -> tuple[str, ...]:
+    """Header cells stripped (whitespace, BOM); empty ones ``Column N``; repeats ``Name (2)``."""
+    bases = [
+        c.strip().strip("\ufeff\u200b").strip() or f"Column {i}" for i, c in enumerate(cells, 1)
+    ]
+    taken = set(bases)  # a repeat's new name must not take a real header's name
+    names: list[str] = []
+    seen: set[str] = set()
+    for base in bases:
+        name, n = base, 1
+        while name in seen or (n > 1 and name in taken):
+            n += 1
+            name = f"{base} ({n})"
+        seen.add(name)
+        names.append(name)
+    return tuple(names)

@@ -1,0 +1,97 @@
+"""Each row's outcome: from its plan alone (a dry run) or with its requests' outcomes.
+
+A row's status is the worst of its requests': ``failed`` if any failed (with
+that request's HTTP status, message and field errors), ``not_sent`` if any was
+not sent, else ``imported``; a duplicate row keeps its status and shares the
+ids. Ids come from the requests the row depends on. This module does no I/O:
+:func:`tally_rows` hands the results to a :class:`~importer.report.results.ResultsSink`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from importer.api.endpoints import ID_FIELDS
+from importer.plan import RowPlan
+from importer.report.results import ResultsSink, RowResult, generic_reason
+
+__all__ = ["row_results", "tally_rows"]
+
+
+def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult]:
+    """Each row's line for the results file; with a send report, its real outcome."""
+    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    for plan in rows:
+        yield _row_result(plan, send, outcomes)
+
+
+def _row_result(plan: RowPlan, send: Any, outcomes: Mapping[str, Any]) -> RowResult:
+    message = plan.message or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else "")
+    result = RowResult(
+        plan.row,
+        plan.status,
+        plan.domain,
+        plan.email,
+        message=message,
+        warnings=plan.warnings or (),
+        duplicate_of=plan.duplicate_of,
+        records=plan.entities,
+    )
+    if plan.errors:
+        result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
+    if send is not None and plan.status in _OPEN:
+        _apply_outcomes(result, plan, outcomes)
+    return result
+
+
+_OPEN = ("would_import", "duplicate")
+
+
+def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
+    failed = not_sent = None
+    for key in plan.requests:
+        outcome = outcomes.get(key)
+        if outcome is None or outcome.status == "not_sent":
+            not_sent = not_sent or outcome
+            continue
+        if outcome.status == "failed":
+            failed = failed or outcome
+            continue
+        id_name = ID_FIELDS[outcome.endpoint]
+        if outcome.ids.get(id_name):
+            if result.ids is None:
+                result.ids = {}
+            result.ids[id_name] = outcome.ids[id_name]
+    if failed is not None:
+        result.status, result.http_status = "failed", failed.http_status
+        result.error_fields = tuple(failed.field_errors)
+        result.message = failed.describe()
+    elif not_sent is not None or any(k not in outcomes for k in plan.requests):
+        result.status = "not_sent"
+        result.message = getattr(not_sent, "message", "") or "not sent: the run stopped first"
+    elif result.status == "would_import":
+        result.status = "imported"
+
+
+def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: Any) -> None:
+    """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
+    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    add_plain = sink.add_plain
+    for plan in plans:
+        # A dry run's open rows carry no ids or errors: their cells need no RowResult,
+        # warnings or not (a deal-heavy file warns on most rows).
+        if send is None and not plan.errors and plan.status in _OPEN:
+            add_plain(
+                plan.row,
+                plan.status,
+                plan.domain,
+                plan.email,
+                plan.entities,
+                plan.duplicate_of,
+                plan.warnings,
+            )
+            continue
+        result = _row_result(plan, send, outcomes)
+        reasons = [f"{e.field}: {generic_reason(e.message)}" for e in plan.errors or ()]
+        sink.add(result, reasons)

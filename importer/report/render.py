@@ -1,0 +1,213 @@
+"""What a person sees: the summary, the JSON summary, and the progress bar.
+
+Kept apart from cli.py so the library's report can be rendered the same way
+from Python, and from pipeline.py so the pipeline never prints.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tqdm import tqdm
+
+from importer.api.endpoints import ENDPOINTS
+from importer.run.pipeline import ImportReport
+
+__all__ = ["progress_bar", "render_summary", "report_as_dict"]
+
+_STATUS_ORDER = (
+    "would_import",
+    "imported",
+    "duplicate",
+    "skipped",
+    "invalid",
+    "failed",
+    "not_sent",
+)
+
+
+def render_summary(report: ImportReport) -> str:
+    """The human summary printed after a run."""
+    info = report.source
+    how = f"{info.format}"
+    if info.encoding:
+        how += f", {info.encoding}"
+    if info.delimiter:
+        how += f", {_delimiter_name(info.delimiter)}-delimited"
+    if info.sheet:
+        how += f", sheet {info.sheet!r}, header on row {info.header_row}"
+    lines = [
+        f"{info.path.name}: {report.rows_read} rows read ({how})"
+        + (f", {report.blank_rows} blank rows skipped" if report.blank_rows else ""),
+        f"mapping: {report.mapping}" + ("  [dry run: nothing sent]" if report.dry_run else ""),
+    ]
+    lines += [f"  warning: {w}" for w in report.mapping_warnings]
+    invalid = report.counts.get("invalid", 0)
+    lines.append(f"rows: {report.rows_read - invalid:,} valid, {invalid:,} invalid")
+    for status in _STATUS_ORDER:
+        if report.counts.get(status):
+            lines.append(f"  {status:<13}{report.counts[status]:>9,}")
+    if report.rejected_by_reason:
+        lines.append("rejected or failed rows by reason:")
+        for reason, count in list(report.rejected_by_reason.items())[:12]:
+            lines.append(f"  {count:>7,}  {reason}")
+        if len(report.rejected_by_reason) > 12:
+            lines.append(
+                f"  ... {len(report.rejected_by_reason) - 12} more reasons in the results file"
+            )
+    if report.rows_with_warnings:
+        lines.append(f"rows with warnings: {report.rows_with_warnings:,} (see the results file)")
+    distinct = ", ".join(f"{n:,} {k}" for k, n in report.distinct.items() if n)
+    lines.append(f"distinct: {distinct or 'nothing'}")
+    verb = "planned requests" if report.dry_run else "requests"
+    planned = ", ".join(f"{e} {report.planned.get(e, 0):,}" for e in ENDPOINTS)
+    lines.append(f"{verb}: {planned} ({sum(report.planned.values()):,} in all)")
+    if report.send is not None:
+        lines.append(_send_line(report))
+    if report.landed is not None:
+        landed = ", ".join(f"{n:,} {k}" for k, n in report.landed.items())
+        lines.append(f"in the sandbox now: {landed}")
+    if report.aborted:
+        lines.append(f"ABORTED: {report.aborted}")
+    if report.results_path:
+        lines.append(f"results:  {report.results_path}")
+    if report.failures_path and report.failures_written:
+        lines.append(
+            f"failures: {report.failures_path} ({report.failures_written:,} rows to fix and run again)"
+        )
+    return "\n".join(lines)
+
+
+def _send_line(report: ImportReport) -> str:
+    send = report.send
+    by_endpoint = "; ".join(
+        f"{endpoint} " + ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
+        for endpoint, counts in send.by_endpoint.items()
+        if any(counts.values())
+    )
+    return (
+        f"outcomes by endpoint: {by_endpoint or 'none'}\n"
+        f"sent: {send.requests_sent:,} HTTP requests, {send.retries:,} retries, "
+        f"{send.rate_limited:,} answered 429; {report.elapsed_s:.1f} s, "
+        f"{report.rows_per_s:,.0f} rows/s"
+    )
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+        delimiter, repr(delimiter)
+    )
+
+
+def report_as_dict(report: ImportReport) -> dict[str, Any]:
+    """The summary as plain data, for ``--json``."""
+    info = report.source
+    data: dict[str, Any] = {
+        "file": str(info.path),
+        "format": info.format,
+        "encoding": info.encoding,
+        "delimiter": info.delimiter,
+        "sheet": info.sheet,
+        "mapping": report.mapping,
+        "dry_run": report.dry_run,
+        "rows_read": report.rows_read,
+        "blank_rows": report.blank_rows,
+        "counts": report.counts,
+        "rejected_by_reason": report.rejected_by_reason,
+        "rows_with_warnings": report.rows_with_warnings,
+        "mapping_warnings": report.mapping_warnings,
+        "distinct": report.distinct,
+        "planned_requests": report.planned,
+        "elapsed_s": round(report.elapsed_s, 3),
+        "rows_per_s": round(report.rows_per_s, 1),
+        "results_path": str(report.results_path) if report.results_path else None,
+        "failures_path": str(report.failures_path) if report.failures_path else None,
+        "aborted": report.aborted,
+        "sandbox_records": report.landed,
+        "exit_code": report.exit_code,
+    }
+    if report.send is not None:
+        send = report.send
+        data["sending"] = {
+            "requests_sent": send.requests_sent,
+            "retries": send.retries,
+            "rate_limited": send.rate_limited,
+            "by_endpoint": getattr(send, "by_endpoint", {}),
+            "by_status": send.counts,
+        }
+    return data
+
+
+class _Progress:
+    """Progress callback: a tqdm bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+        self.tty = sys.stderr.isatty()
+        self.last_line = 0.0
+        self.totals: dict[str, int] = {}
+        self.failed = 0
+
+    def set_total(self, phase: str, total: int) -> None:
+        self.totals[phase] = total
+
+    def __call__(self, phase: str, done: int, failed: int | None = None) -> None:
+        if not self.enabled:
+            return
+        if failed is not None:
+            self.failed = failed
+        if self.tty:
+            self._bar(phase, done)
+        else:
+            self._line(phase, done)
+
+    def _bar(self, phase: str, done: int) -> None:
+        bar = self.bars.get(phase)
+        if bar is None:
+            for done_bar in self.bars.values():  # one bar at a time, on one line
+                done_bar.close()
+            unit = "rows"
+            desc = {"read": "reading", "send": "importing"}.get(phase, phase)
+            # delay: a bar only on work long enough to wait for.
+            bar = tqdm(
+                total=self.totals.get(phase),
+                desc=desc,
+                unit=unit,
+                file=sys.stderr,
+                delay=0.5,
+                dynamic_ncols=True,
+            )
+            self.bars[phase] = bar
+        bar.update(done - bar.n)
+        if phase == "send":
+            bar.set_postfix(failed=self.failed, refresh=False)
+
+    def _line(self, phase: str, done: int) -> None:
+        now = time.monotonic()
+        total = self.totals.get(phase)
+        final = total is not None and done >= total
+        if now - self.last_line < 5 and not final:
+            return
+        self.last_line = now
+        of = f"/{total:,}" if total else ""
+        failed = f", {self.failed:,} failed" if phase == "send" else ""
+        print(f"{phase}: {done:,}{of} rows{failed}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@contextmanager
+def progress_bar(*, enabled: bool = True) -> Iterator[_Progress]:
+    """Yield a progress callback ``(phase, rows_done, failed=None)``; closes its bars."""
+    progress = _Progress(enabled)
+    try:
+        yield progress
+    finally:
+        progress.close()

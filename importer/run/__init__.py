@@ -1,0 +1,1 @@
+"""Run: ``run_import`` strings the stages together for one :class:`ImportJob`."""

@@ -1,0 +1,372 @@
+"""Async clients for Octolane's write endpoints.
+
+:class:`OctolaneClient` is what sending needs from a target: one coroutine per
+endpoint plus a generic :meth:`~OctolaneClient.send`. :class:`InboundClient`
+implements it for the Inbound API v1 (API.md §1) over one keep-alive
+``httpx.AsyncClient``; a client for the newer public API (bulk endpoints) can
+implement the same protocol later.
+
+HTTP failures become the :mod:`importer.errors` tree where they enter::
+
+    400, 413, 422 -> BadRequestError      401, 403 -> AuthenticationError
+    404 -> NotFoundError                  429 -> RateLimitedError(retry_after_s=...)
+    5xx -> ServerError                    any other status, or an unreadable body -> ApiError
+    httpx timeout / connection error -> TransportError
+
+The API key is a ``SecretStr`` sent only in the ``X-API-Key`` header; it is not
+in the client's repr, in any exception message (text the server echoes back is
+scrubbed too) or in httpx's logs (which show URLs only).
+
+Example::
+
+    async with InboundClient("sk_live_...") as client:
+        created = await client.create_contact({"email": "jo@acme.com"})
+        print(created.people_id)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from importer.api.endpoints import ID_FIELDS, PATHS, RESPONSE_MODELS, Endpoint
+from importer.api.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
+from importer.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UsageError,
+)
+from importer.settings import DEFAULT_BASE_URL
+
+__all__ = [
+    "InboundClient",
+    "OctolaneClient",
+    "check_base_url",
+    "parse_retry_after",
+]
+
+_LOOPBACK_NAMES = {"localhost"}
+_M = TypeVar("_M", bound=BaseModel)
+_SNIPPET_CHARS = 120
+
+
+class OctolaneClient(Protocol):
+    """What sending needs from an Octolane target. Use it as an async context manager."""
+
+    async def create_account(self, payload: Mapping[str, Any]) -> AccountCreated: ...
+
+    async def create_contact(self, payload: Mapping[str, Any]) -> ContactCreated: ...
+
+    async def create_opportunity(self, payload: Mapping[str, Any]) -> OpportunityCreated: ...
+
+    async def create_note(self, payload: Mapping[str, Any]) -> NoteCreated: ...
+
+    async def send(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel:
+        """POST ``payload`` to ``endpoint``; return the parsed ``data`` or raise an ApiError."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class InboundClient:
+    """The Inbound API v1 over one pooled ``httpx.AsyncClient``.
+
+    Args:
+        api_key: the organization's key (``--api-key`` / ``OCTOLANE_API_KEY``).
+        base_url: ``https://enrich.octolane.com/v1`` by default; plain ``http://``
+            is refused unless the host is loopback (the sandbox).
+        timeout_s: connect, read, write and pool timeout, each.
+        max_connections: keep-alive pool size; match the sending concurrency.
+        transport: an httpx transport to use instead of the network
+            (``httpx.MockTransport`` in tests, an ASGI transport for the sandbox).
+
+    Raises:
+        UsageError: the key is empty or unsendable, or the URL is not acceptable.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout_s: float = 30.0,
+        max_connections: int = 10,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._api_key = _check_key(api_key)
+        self.base_url = check_base_url(base_url)
+        if not timeout_s > 0:
+            raise UsageError(f"the timeout must be a positive number of seconds, not {timeout_s}")
+        if max_connections < 1:
+            raise UsageError(f"max_connections must be at least 1, not {max_connections}")
+        self.timeout_s = timeout_s
+        self._http = httpx.AsyncClient(
+            # A trailing slash makes relative paths extend the base path (/v1/...).
+            base_url=self.base_url.rstrip("/") + "/",
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": "octolane-import", "Accept": "application/json"},
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"<InboundClient base_url={self.base_url!r} api_key=SecretStr('**********')>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def create_account(self, payload: Mapping[str, Any]) -> AccountCreated:
+        """``POST /inbound/accounts``: create (or find) the company by domain."""
+        return await self._post("accounts", payload, AccountCreated)
+
+    async def create_contact(self, payload: Mapping[str, Any]) -> ContactCreated:
+        """``POST /inbound/contacts``: create (or find) the person by email."""
+        return await self._post("contacts", payload, ContactCreated)
+
+    async def create_opportunity(self, payload: Mapping[str, Any]) -> OpportunityCreated:
+        """``POST /inbound/opportunities``: create the deal (and its account and contacts)."""
+        return await self._post("opportunities", payload, OpportunityCreated)
+
+    async def create_note(self, payload: Mapping[str, Any]) -> NoteCreated:
+        """``POST /inbound/notes``: create a note linked by domains and emails."""
+        return await self._post("notes", payload, NoteCreated)
+
+    async def send(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel:
+        """POST ``payload`` to ``endpoint`` and return the parsed ``data``.
+
+        Raises:
+            ApiError: (a subclass for each status family) the API refused it.
+            TransportError: no HTTP answer (timeout, refused or reset connection).
+        """
+        if endpoint not in PATHS:
+            raise ValueError(f"unknown endpoint {endpoint!r} (expected one of {', '.join(PATHS)})")
+        return await self._post(endpoint, payload, RESPONSE_MODELS[endpoint])
+
+    async def _post(self, endpoint: str, payload: Mapping[str, Any], model: type[_M]) -> _M:
+        headers = {"X-API-Key": self._api_key.get_secret_value()}
+        try:
+            response = await self._http.post(PATHS[endpoint], json=dict(payload), headers=headers)
+        except httpx.TimeoutException as exc:
+            kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
+            raise TransportError(
+                f"no answer from {self.base_url} within {self.timeout_s:g} s ({kind} timeout)",
+                endpoint=endpoint,
+            ) from exc
+        except httpx.TransportError as exc:
+            detail = self._scrub(str(exc)) or type(exc).__name__
+            raise TransportError(
+                f"could not reach {self.base_url}: {detail}", endpoint=endpoint
+            ) from exc
+        if not response.is_success:
+            raise self._error(endpoint, response)
+        return self._parse_success(endpoint, response, model)
+
+    def _parse_success(self, endpoint: str, response: httpx.Response, model: type[_M]) -> _M:
+        status = response.status_code
+        body = _json_or_none(response)
+        if not isinstance(body, dict):
+            raise ApiError(
+                status,
+                f"the response is not a JSON object: {self._snippet(response)}",
+                endpoint=endpoint,
+            )
+        if body.get("success") is False:
+            raise ApiError(status, self._message(body, response), endpoint=endpoint)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ApiError(
+                status,
+                f"the response has no 'data' object: {self._snippet(response)}",
+                endpoint=endpoint,
+            )
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise ApiError(
+                status,
+                f"the response's data lacks a usable {ID_FIELDS[endpoint]}: "
+                f"{self._snippet(response)}",
+                endpoint=endpoint,
+            ) from exc
+
+    def _error(self, endpoint: str, response: httpx.Response) -> ApiError:
+        status = response.status_code
+        body = _json_or_none(response)
+        if isinstance(body, dict):
+            message = self._message(body, response)
+            field_errors = self._field_errors(body.get("errors"))
+        else:
+            message = f"{response.reason_phrase or 'error'} (body: {self._snippet(response)})"
+            field_errors = {}
+        if status == 429:
+            retry_after_s = parse_retry_after(
+                response.headers.get("Retry-After"), date=response.headers.get("Date")
+            )
+            return RateLimitedError(
+                status, message, field_errors, endpoint=endpoint, retry_after_s=retry_after_s
+            )
+        cls = _error_class(status)
+        return cls(status, message, field_errors, endpoint=endpoint)
+
+    def _message(self, body: dict[str, Any], response: httpx.Response) -> str:
+        message = body.get("message")
+        if isinstance(message, str) and message.strip():
+            return self._scrub(message.strip())
+        return response.reason_phrase or f"HTTP {response.status_code}"
+
+    def _field_errors(self, errors: object) -> dict[str, str]:
+        # Documented as {field: message}; a list of messages is tolerated.
+        if isinstance(errors, dict):
+            return {self._scrub(str(k)): self._scrub(_text(v)) for k, v in errors.items()}
+        if isinstance(errors, list) and errors:
+            return {"": self._scrub("; ".join(_text(e) for e in errors))}
+        return {}
+
+    def _snippet(self, response: httpx.Response) -> str:
+        text = response.text.strip()
+        if not text:
+            return "(empty body)"
+        cut = text[:_SNIPPET_CHARS] + ("…" if len(text) > _SNIPPET_CHARS else "")
+        return repr(self._scrub(cut))
+
+    def _scrub(self, text: str) -> str:
+        # A server (or a proxy) may echo the key back; it must not reach our messages.
+        key = self._api_key.get_secret_value()
+        return text.replace(key, "**********") if key else text
+
+
+def parse_retry_after(value: str | None, *, date: str | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date.
+
+    An HTTP date is measured from the response's ``Date`` header when given (so
+    a skewed local clock does not matter), else from the local clock. Returns
+    ``None`` for a missing or unreadable value, never a negative number.
+
+    >>> parse_retry_after("7")
+    7.0
+    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", date="Wed, 21 Oct 2015 07:28:00 GMT")
+    30.0
+    """
+    if value is None or not value.strip():
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        when = _http_date(value)
+        if when is None:
+            return None
+        now = _http_date(date) if date else None
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _error_class(status: int) -> type[ApiError]:
+    if status in (400, 413, 422):
+        return BadRequestError
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    if 500 <= status <= 599:
+        return ServerError
+    return ApiError
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError both derive from it
+        return None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _check_key(api_key: str | SecretStr) -> SecretStr:
+    raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
+    key = raw.strip()
+    if not key:
+        raise UsageError("no API key: pass --api-key or set OCTOLANE_API_KEY")
+    # httpx would reject such a header value with an error that quotes it.
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise UsageError(
+            "the API key contains spaces, control or non-ASCII characters, so it cannot be "
+            "sent in a header: check --api-key / OCTOLANE_API_KEY (copy it again from "
+            "Settings → Integrations → API)"
+        )
+    return SecretStr(key)
+
+
+def check_base_url(base_url: str) -> str:
+    """The base URL, normalised; plain http only to a loopback host (the key travels with it).
+
+    Raises:
+        UsageError: not an http(s) URL, or http to another host.
+    """
+    hint = "e.g. https://enrich.octolane.com/v1"
+    try:
+        url = httpx.URL(base_url.strip())
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise UsageError(f"the base URL {base_url!r} is not a valid URL ({hint})") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(f"the base URL {base_url!r} is not an http(s) URL ({hint})")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise UsageError(
+            f"refusing to send the API key over plain http to {url.host}: use https:// "
+            "(plain http is allowed only for localhost, 127.0.0.0/8 and ::1)"
+        )
+    return str(url.copy_with(query=None, fragment=None)).rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,495 @@
+"""Send an :class:`~importer.plan.ImportPlan`: concurrent, paced, retried, ordered.
+
+:func:`send_plan` runs workers that take *ready* requests (all dependencies
+succeeded) in plan order, pace them through the shared
+:class:`~importer.send.limiter.RateLimiter` and retry them with ``stamina``. Each
+request ends with exactly one :class:`RequestOutcome`, passed to ``on_outcome``
+as soon as it is final; nothing raises for a row.
+
+* 2xx: ``ok``, with the ids from the response.
+* 400, 404, other 4xx: ``failed`` at once with the API's message and field
+  errors; its dependants fail too, naming it (``blocked_by``), unsent.
+* 429, 5xx, timeouts, connection errors: retried with exponential backoff and
+  jitter, bounded by :class:`RetryPolicy`. After a 429 the limiter's shared
+  ``Retry-After`` pause is the wait; no backoff is added on top.
+* 401/403, or too many server failures in a row: the run aborts; ``stop`` set
+  (Ctrl-C): it stops. Nothing new is sent, requests on the wire finish, the
+  rest are ``not_sent``.
+
+The first request is sent alone, the others once it has an answer other than
+401/403: a wrong key costs exactly one request, not one per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import stamina
+from pydantic import BaseModel
+
+from importer.api.endpoints import Endpoint
+from importer.errors import (
+    ApiError,
+    AuthenticationError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from importer.plan import ImportPlan, PlannedRequest
+from importer.send.client import OctolaneClient
+from importer.send.limiter import RateLimiter
+
+__all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "send_plan"]
+
+Status = Literal["ok", "failed", "not_sent"]
+STATUSES: tuple[Status, ...] = ("ok", "failed", "not_sent")
+STOPPED = "the run was stopped (Ctrl-C or SIGTERM)"
+REFUSED = "the API key was refused (HTTP {status}): check --api-key / OCTOLANE_API_KEY"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """How hard to try: bounded in attempts and in time.
+
+    Attributes:
+        attempts: tries per request (first included) on 5xx, timeouts and
+            connection errors.
+        rate_limited_attempts: 429 answers one request may get before it fails.
+            Counted apart from ``attempts``: a 429 is pacing, not a failure.
+        timeout_s: total time one request may take, waits included; no retry
+            starts after it.
+        wait_initial_s, wait_max_s, wait_jitter_s, wait_exp_base: the backoff
+            before retry *n* is ``min(wait_max_s, wait_initial_s * wait_exp_base **
+            (n - 1) + uniform(0, wait_jitter_s))``: 0.5-1.5 s, 1-2 s, 2-3 s, 4-5 s.
+        max_failures_in_a_row: abort the run when this many requests in a row
+            (in the order they finish) failed with a 5xx or a transport error
+            after all their retries. Any request answered with something else
+            than a 5xx (a success, a 400, a 404) resets the count; 429s neither
+            count nor reset.
+    """
+
+    attempts: int = 5
+    rate_limited_attempts: int = 20
+    timeout_s: float = 300.0
+    wait_initial_s: float = 0.5
+    wait_max_s: float = 30.0
+    wait_jitter_s: float = 1.0
+    wait_exp_base: float = 2.0
+    max_failures_in_a_row: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOutcome:
+    """The final result of one planned request.
+
+    ``status`` is ``ok``, ``failed`` (also when a failed dependency kept it
+    from being sent: ``blocked_by`` names that request) or ``not_sent`` (the run
+    stopped first). ``ids`` come from the response (``{"people_id": ...}``);
+    ``http_status`` is the last status (``None``: no answer); ``message`` is the
+    API's message, the error, or why it was not sent; ``attempts`` counts its
+    HTTP requests; ``rows`` are the plan's rows for it.
+    """
+
+    key: str
+    endpoint: Endpoint
+    status: Status
+    ids: dict[str, str] = field(default_factory=dict)
+    http_status: int | None = None
+    message: str = ""
+    field_errors: dict[str, str] = field(default_factory=dict)
+    attempts: int = 0
+    blocked_by: str | None = None
+    rows: tuple[int, ...] = ()
+
+    def describe(self) -> str:
+        """``HTTP 400: Validation error (domain: ...)`` or the message alone."""
+        text = f"HTTP {self.http_status}: {self.message}" if self.http_status else self.message
+        if self.field_errors:
+            text += " (" + "; ".join(f"{k}: {v}" for k, v in self.field_errors.items()) + ")"
+        return text
+
+
+@dataclass(slots=True)
+class SendReport:
+    """What :func:`send_plan` did.
+
+    ``counts`` has every status of :data:`STATUSES`; ``by_endpoint`` maps each
+    endpoint of the plan to such counts. ``requests_sent`` counts HTTP attempts,
+    so it equals the requests that were sent at least once plus ``retries``.
+    """
+
+    outcomes: dict[str, RequestOutcome]
+    counts: dict[str, int]
+    by_endpoint: dict[str, dict[str, int]]
+    requests_sent: int
+    retries: int
+    rate_limited: int
+    server_errors: int
+    transport_errors: int
+    elapsed_s: float
+    aborted: str | None
+    rate_per_min: float
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests_sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+async def send_plan(
+    plan: ImportPlan,
+    client: OctolaneClient,
+    *,
+    limiter: RateLimiter,
+    retry: RetryPolicy = RetryPolicy(),
+    on_outcome: Callable[[RequestOutcome], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> SendReport:
+    """Send every request of ``plan`` through ``client``; never raises for a request.
+
+    Args:
+        plan: requests in dependency order (each ``depends_on`` key earlier).
+        client: the target, e.g. :class:`~importer.send.client.InboundClient`.
+        limiter: pacing and concurrency cap; ``limiter.concurrency`` in flight.
+        retry: attempts, backoff and the abort threshold.
+        on_outcome: called once per request, as soon as its outcome is final.
+            An exception it raises ends the run and propagates.
+        stop: set it (e.g. on Ctrl-C) to stop sending; requests on the wire
+            finish, the rest become ``not_sent``.
+
+    Raises:
+        ValueError: the plan repeats a key or depends on a key not listed before.
+
+    Example::
+
+        async with InboundClient(key) as client:
+            report = await send_plan(plan, client, limiter=RateLimiter())
+        print(report.counts, report.aborted)
+    """
+    run = _Run(plan, client, limiter, retry, on_outcome, stop)
+    return await run.execute()
+
+
+class _Halted(Exception):
+    """Raised inside an attempt that must not start: the run is stopping."""
+
+
+@dataclass(slots=True)
+class _Progress:
+    attempts: int = 0
+    failures: int = 0  # 5xx and transport errors
+    rate_limited: int = 0
+    on_wire: bool = False
+    last_error: ApiError | TransportError | None = None
+    task: asyncio.Task[BaseModel] | None = None
+
+
+class _Run:
+    """One send_plan call: the dependency graph, the worker pool and the counters."""
+
+    def __init__(
+        self,
+        plan: ImportPlan,
+        client: OctolaneClient,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        on_outcome: Callable[[RequestOutcome], None] | None,
+        stop: asyncio.Event | None,
+    ) -> None:
+        self.client, self.limiter, self.policy = client, limiter, policy
+        self.on_outcome, self.stop = on_outcome, stop
+        self.requests = list(plan.requests)
+        self.index: dict[str, int] = {}
+        self.waiting_on: list[int] = []
+        self.dependants: list[list[int]] = [[] for _ in self.requests]
+        for i, request in enumerate(self.requests):
+            if request.key in self.index:
+                raise ValueError(f"the plan lists {request.key!r} twice")
+            deps = set(request.depends_on)
+            for dep in deps:
+                if dep not in self.index:
+                    raise ValueError(f"{request.key!r} depends on {dep!r}, not listed before it")
+                self.dependants[self.index[dep]].append(i)
+            self.index[request.key] = i
+            self.waiting_on.append(len(deps))
+        self.ready = [i for i, n in enumerate(self.waiting_on) if n == 0]  # a heap: plan order
+        self.outcomes: dict[int, RequestOutcome] = {}
+        self.active: dict[int, _Progress] = {}
+        self.changed = asyncio.Condition()
+        self.first_answered = False
+        self.halt_reason: str | None = None
+        self.failures_in_a_row = 0
+        self.sent = self.retries = self.rate_limited = self.server_errors = 0
+        self.transport_errors = 0
+
+    async def execute(self) -> SendReport:
+        started = self.limiter.clock.now()
+        watcher = asyncio.create_task(self._watch_stop()) if self.stop else None
+        # More workers than in-flight places: a worker sleeping in a 5xx backoff
+        # must not leave a place idle. The limiter's semaphore enforces the cap.
+        workers = [asyncio.create_task(self._work()) for _ in range(2 * self.limiter.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in [*workers, watcher]:
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(*workers, *([watcher] if watcher else []), return_exceptions=True)
+        for i, request in enumerate(self.requests):
+            if i not in self.outcomes:  # only after a halt: every request is otherwise final
+                reason = self.halt_reason or "its dependencies never completed"
+                self._record(i, _outcome(request, "not_sent", message=f"not sent: {reason}"))
+        return self._report(self.limiter.clock.now() - started)
+
+    async def _watch_stop(self) -> None:
+        assert self.stop is not None
+        await self.stop.wait()
+        await self._halt(STOPPED)
+
+    def _halting(self) -> bool:
+        # Read the event too, not only the watcher's verdict: a request must not
+        # start in the moment between stop.set() and the watcher running.
+        if self.halt_reason is None and self.stop is not None and self.stop.is_set():
+            self._halt_now(STOPPED)
+        return self.halt_reason is not None
+
+    def _halt_now(self, reason: str) -> None:
+        if self.halt_reason is None:
+            self.halt_reason = reason
+        for progress in self.active.values():
+            # Only waiting requests are cancelled: one on the wire finishes.
+            if not progress.on_wire and progress.task is not None:
+                progress.task.cancel()
+
+    async def _halt(self, reason: str) -> None:
+        self._halt_now(reason)
+        async with self.changed:  # wake idle workers so they leave
+            self.changed.notify_all()
+
+    async def _next(self) -> int | None:
+        async with self.changed:
+            while True:
+                if self._halting():
+                    return None
+                if self.ready and (self.first_answered or not self.active):
+                    return heapq.heappop(self.ready)
+                if not self.active:
+                    return None  # nothing ready, nothing running: all done
+                await self.changed.wait()
+
+    async def _work(self) -> None:
+        while (i := await self._next()) is not None:
+            progress = _Progress()
+            self.active[i] = progress
+            progress.task = asyncio.create_task(self._send(self.requests[i], progress))
+            try:
+                # wait() does not raise when the task is cancelled by _halt.
+                await asyncio.wait([progress.task])
+            except asyncio.CancelledError:  # the run itself is being torn down
+                progress.task.cancel()
+                await asyncio.gather(progress.task, return_exceptions=True)
+                raise
+            await self._settle(i, progress)
+            # Only now, with its dependants released, may idle workers see it gone.
+            del self.active[i]
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def _send(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
+        policy = self.policy
+
+        def retry_on(exc: Exception) -> bool | float:
+            if self._halting():
+                return False
+            if isinstance(exc, RateLimitedError):
+                # The limiter already holds every worker until Retry-After.
+                return 0.0 if progress.rate_limited < policy.rate_limited_attempts else False
+            if isinstance(exc, ServerError | TransportError):
+                return progress.failures < policy.attempts  # True: stamina's backoff
+            return False
+
+        async for attempt in stamina.retry_context(
+            on=retry_on,
+            attempts=policy.attempts + policy.rate_limited_attempts,
+            timeout=policy.timeout_s,
+            wait_initial=policy.wait_initial_s,
+            wait_max=policy.wait_max_s,
+            wait_jitter=policy.wait_jitter_s,
+            wait_exp_base=policy.wait_exp_base,
+        ):
+            with attempt:
+                return await self._attempt(request, progress)
+        raise AssertionError("unreachable: stamina re-raises the last error")
+
+    async def _attempt(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
+        if self._halting():
+            raise _Halted
+        async with self.limiter.slot() as slot:
+            if self._halting():
+                raise _Halted
+            progress.on_wire = True
+            progress.attempts += 1
+            self.sent += 1
+            self.retries += int(progress.attempts > 1)
+            try:
+                data = await self.client.send(request.endpoint, request.payload)
+            except RateLimitedError as exc:
+                self.rate_limited += 1
+                progress.rate_limited += 1
+                progress.last_error = exc
+                self.limiter.on_rate_limited(exc.retry_after_s, sent_at=slot.sent_at)
+                await self._key_accepted()
+                raise
+            except (ServerError, TransportError) as exc:
+                self.server_errors += int(isinstance(exc, ServerError))
+                self.transport_errors += int(isinstance(exc, TransportError))
+                progress.failures += 1
+                progress.last_error = exc
+                self.limiter.on_failure(sent_at=slot.sent_at)
+                if isinstance(exc, ServerError):
+                    await self._key_accepted()
+                raise
+            except ApiError as exc:
+                progress.last_error = exc
+                self.limiter.on_success(sent_at=slot.sent_at)  # answered, just not 2xx
+                if isinstance(exc, AuthenticationError):
+                    # Halt before this slot frees up: no waiter may take it and send.
+                    self._halt_now(REFUSED.format(status=exc.status_code))
+                else:
+                    await self._key_accepted()
+                raise
+            finally:
+                progress.on_wire = False
+            self.limiter.on_success(sent_at=slot.sent_at)
+            await self._key_accepted()
+            return data
+
+    async def _key_accepted(self) -> None:
+        """An answer other than 401/403: the key works, so the other workers may start.
+
+        (They wait for the first request's first answer, not for its retries: a 500
+        or a 429 on it says nothing against the key.)
+        """
+        if not self.first_answered:
+            self.first_answered = True
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def _settle(self, i: int, progress: _Progress) -> None:
+        request, task = self.requests[i], progress.task
+        assert task is not None
+        error = None if task.cancelled() else task.exception()
+        halted = task.cancelled() or isinstance(error, _Halted)
+        last = progress.last_error
+        if halted and (last is None or isinstance(last, RateLimitedError)):
+            outcome = _outcome(
+                request, "not_sent", message=f"not sent: {self.halt_reason}",
+                attempts=progress.attempts,
+            )  # fmt: skip
+        elif halted:
+            outcome = _failure(request, last, progress.attempts, note="not retried: run stopped")
+        elif isinstance(error, ApiError | TransportError):
+            outcome = _failure(request, error, progress.attempts)
+        elif error is not None:
+            raise error  # a bug in the client, not a row's problem: let it show
+        else:
+            # The Inbound API answers every success with 200 (API.md §1.2).
+            outcome = _outcome(
+                request, "ok", ids=_ids(task.result()), http_status=200,
+                attempts=progress.attempts,
+            )  # fmt: skip
+        self._record(i, outcome)
+        await self._after(i, outcome, None if halted else error)
+
+    async def _after(self, i: int, outcome: RequestOutcome, error: BaseException | None) -> None:
+        self.first_answered = True
+        if isinstance(error, AuthenticationError):
+            await self._halt(REFUSED.format(status=error.status_code))
+        elif isinstance(error, ServerError | TransportError):
+            self.failures_in_a_row += 1
+            if self.failures_in_a_row >= self.policy.max_failures_in_a_row:
+                await self._halt(
+                    f"the server failed {self.failures_in_a_row} requests in a row "
+                    f"(last: {outcome.describe()}); stopping rather than hammering it"
+                )
+        elif not isinstance(error, RateLimitedError):
+            self.failures_in_a_row = 0
+        if self.halt_reason is None:
+            if outcome.status == "ok":
+                self._release_dependants(i)
+            else:
+                self._block_dependants(i, outcome)
+
+    def _release_dependants(self, i: int) -> None:
+        for j in self.dependants[i]:
+            self.waiting_on[j] -= 1
+            if self.waiting_on[j] == 0 and j not in self.outcomes:
+                heapq.heappush(self.ready, j)
+
+    def _block_dependants(self, i: int, failed: RequestOutcome) -> None:
+        message = f"not sent: {failed.endpoint} request {failed.key} failed ({failed.describe()})"
+        stack = list(self.dependants[i])
+        while stack:
+            j = stack.pop()
+            if j in self.outcomes:
+                continue
+            request = self.requests[j]
+            self._record(j, _outcome(request, "failed", message=message, blocked_by=failed.key))
+            stack.extend(self.dependants[j])
+
+    def _record(self, i: int, outcome: RequestOutcome) -> None:
+        self.outcomes[i] = outcome
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def _report(self, elapsed_s: float) -> SendReport:
+        outcomes = {self.requests[i].key: self.outcomes[i] for i in range(len(self.requests))}
+        counts = dict.fromkeys(STATUSES, 0)
+        by_endpoint: dict[str, dict[str, int]] = {}
+        for outcome in outcomes.values():
+            counts[outcome.status] += 1
+            per = by_endpoint.setdefault(outcome.endpoint, dict.fromkeys(STATUSES, 0))
+            per[outcome.status] += 1
+        return SendReport(
+            outcomes=outcomes, counts=counts, by_endpoint=by_endpoint, requests_sent=self.sent,
+            retries=self.retries, rate_limited=self.rate_limited,
+            server_errors=self.server_errors, transport_errors=self.transport_errors,
+            elapsed_s=elapsed_s, aborted=self.halt_reason,
+            rate_per_min=self.limiter.current_rate_per_min,
+        )  # fmt: skip
+
+
+def _outcome(request: PlannedRequest, status: Status, **fields: Any) -> RequestOutcome:
+    return RequestOutcome(
+        key=request.key, endpoint=request.endpoint, status=status, rows=request.rows, **fields
+    )
+
+
+def _failure(
+    request: PlannedRequest, error: ApiError | TransportError, attempts: int, *, note: str = ""
+) -> RequestOutcome:
+    if isinstance(error, ApiError):
+        status, message, fields = error.status_code, error.message, error.field_errors
+    else:
+        status, fields = None, {}
+        message = str(error).removeprefix(f"{request.endpoint}: ")
+    notes = [f"after {attempts} attempts"] if attempts > 1 else []
+    notes += [note] if note else []
+    if notes:
+        message += f" ({', '.join(notes)})"
+    return _outcome(
+        request, "failed", http_status=status, message=message,
+        field_errors=dict(fields), attempts=attempts,
+    )  # fmt: skip
+
+
+def _ids(data: BaseModel) -> dict[str, str]:
+    # company_id, people_id, opportunity_id, note_id: whatever ids the target returned.
+    return {
+        name: str(value)
+        for name, value in data.model_dump().items()
+        if name.endswith("_id") and isinstance(value, str | int) and value != ""
+    }

@@ -1,0 +1,488 @@
+"""Rows of text → the Inbound API payloads of each row, or a rejection.
+
+A row with any invalid required field is rejected whole, with every bad field
+named; nothing of it is sent. An invalid optional value (an amount that is not
+a number, an owner email that is not an address) drops that field and becomes
+a warning on the row. Every payload is checked against the pydantic models of
+:mod:`importer.api.models`, a batch at a time, so what would earn a 400 is caught
+here.
+
+This module does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from importer.api.models import (
+    AccountPayload,
+    ContactPayload,
+    NotePayload,
+    OpportunityBody,
+    RelatedObjects,
+)
+from importer.map.spec import BoundMapping
+from importer.map.transforms import email_domain, is_personal_domain
+
+__all__ = ["FieldError", "RowVerdict", "validate_batch"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One bad field of a row: ``contact.email``, where it came from, and why."""
+
+    field: str
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field} ({self.source}): {self.message}"
+
+
+@dataclass(slots=True)
+class RowVerdict:
+    """What validation made of one input row.
+
+    ``errors`` non-empty means the row is rejected. Otherwise the payload
+    fragments say what the row feeds: ``account`` / ``contact`` / ``note`` are
+    full request bodies; ``opportunity`` is the full body too.
+    ``skipped`` gives the reason a valid row feeds nothing (e.g. a company row
+    whose only domain is gmail.com).
+    """
+
+    row: int
+    errors: list[FieldError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    domain: str | None = None
+    email: str | None = None
+    account: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    opportunity: dict[str, Any] | None = None
+    note: dict[str, Any] | None = None
+    skipped: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+# Fields whose bad value sinks the row; any other bad value is dropped with a warning.
+_REQUIRED_LOCS = {
+    "account": {("domain",)},
+    "contact": {("email",)},
+    "opportunity": {
+        ("pipeline_id",),
+        ("opportunity",),
+        ("related_objects",),
+        # the deal's anchor: without it the row has nothing to attach the deal to
+        ("related_objects", "account_domain"),
+        ("related_objects", "primary_contact_email"),
+    },
+    "note": {("note",), ("note", "title")},
+}
+_PATTERN_MESSAGES = {
+    "email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "primary_contact_email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "additional_contact_emails": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "owner_email": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "domain": "is not a domain name such as acme.com",
+    "account_domain": "is not a domain name such as acme.com",
+    "account_domains": "is not a domain name such as acme.com",
+    "stage_id": "is not a stage id (a UUID); map stage labels with a lookup table",
+}
+_FRIENDLY = {
+    "string_pattern_mismatch": "is not valid here",
+    "string_too_long": "is too long",
+    "string_too_short": "is empty",
+}
+# The order in which a row's problems are listed: identity first, then as in the API docs.
+_FIELD_ORDER = (
+    "contact.email",
+    "account.domain",
+    "contact.first_name",
+    "contact.last_name",
+    "opportunity.name",
+    "opportunity.stage_id",
+    "opportunity.next_step",
+    "opportunity.deal_size",
+    "opportunity.close_date",
+    "opportunity.next_action_date",
+    "opportunity.additional_contact_emails",
+    "opportunity.owner_email",
+    "note.title",
+    "note.content",
+)
+_WHY_REQUIRED = {
+    "contact.email": "Octolane identifies people by email address",
+    "account.domain": "Octolane identifies companies by domain",
+    "note.title": "a note needs a title",
+}
+# Validators per payload part. A deal is checked in parts: its body is new on
+# most rows, but its related objects and pipeline repeat, and are checked once.
+_CHECKS: dict[str, TypeAdapter] = {
+    "account": TypeAdapter(list[AccountPayload]),
+    "contact": TypeAdapter(list[ContactPayload]),
+    "opportunity.opportunity": TypeAdapter(list[OpportunityBody]),
+    "opportunity.related_objects": TypeAdapter(list[RelatedObjects]),
+    "note": TypeAdapter(list[NotePayload]),
+}
+
+
+def validate_batch(
+    bound: BoundMapping,
+    row_numbers: Sequence[int],
+    rows: Sequence[Sequence[str]],
+    *,
+    pipeline_id: str | None = None,
+) -> list[RowVerdict]:
+    """Validate a batch of rows against a bound mapping.
+
+    The work is column-wise: each field's transforms run over the whole
+    column (memoised per distinct value), payloads are assembled in one pass,
+    and each distinct payload part is checked by pydantic once per run.
+
+    Args:
+        bound: the mapping, bound to the input's columns.
+        row_numbers: the spreadsheet row number of each row.
+        rows: the cells of each row, as text.
+        pipeline_id: the target pipeline, required when the mapping has an
+            ``opportunity`` section (checked by the caller up front).
+    """
+    verdicts = [RowVerdict(row) for row in row_numbers]
+    values = _read_fields(bound, rows, verdicts)
+    _assemble(bound, values, verdicts, pipeline_id)
+    _check_models(verdicts, bound)
+    return verdicts
+
+
+def _read_fields(bound: BoundMapping, rows, verdicts: list[RowVerdict]) -> dict[str, list[Any]]:
+    """Every mapped field's values; failures and empty required fields land on their rows."""
+    values: dict[str, list[Any]] = {}
+    for key in _FIELD_ORDER:
+        reader = bound.readers.get(key)
+        if reader is None:
+            continue
+        column, failures = reader.read(rows)
+        values[key] = column
+        for i, problem in failures.items():
+            if reader.required:
+                verdicts[i].errors.append(FieldError(key, reader.label, problem))
+            else:
+                verdicts[i].warnings.append(
+                    f"{key} ({reader.label}): {problem}; the field was left out"
+                )
+        if reader.required:
+            why = f"is empty: {_WHY_REQUIRED.get(key, 'it is required')}"
+            for i, value in enumerate(column):
+                if value is None and i not in failures:
+                    verdicts[i].errors.append(FieldError(key, reader.label, why))
+    return values
+
+
+def _assemble(bound: BoundMapping, values, verdicts: list[RowVerdict], pipeline_id) -> None:
+    options = bound.mapping.options
+    objects = bound.objects
+    n = len(verdicts)
+    nothing = [None] * n
+    emails = [e[0] if type(e) is list else e for e in values.get("contact.email", nothing)]
+    domains = values.get("account.domain", nothing)
+    fallback = options.account_domain_from_email
+    skip_personal = options.personal_domains == "skip"
+    has_account, has_contact = "account" in objects, "contact" in objects
+    first_names = values.get("contact.first_name", nothing)
+    last_names = values.get("contact.last_name", nothing)
+    deal = _DealColumns(values, nothing, pipeline_id) if "opportunity" in objects else None
+    note = _NoteColumns(values, nothing) if "note" in objects else None
+    for i, verdict in enumerate(verdicts):
+        email, domain = emails[i], domains[i]
+        if type(domain) is list:
+            domain = domain[0] if domain else None
+        if domain is None and email and fallback:
+            domain = email_domain(email)
+        personal = domain is not None and skip_personal and is_personal_domain(domain)
+        verdict.email, verdict.domain = email, (None if personal else domain)
+        if verdict.errors:
+            continue
+        if personal and has_account:
+            verdict.warnings.append(
+                f"{domain} is a personal email domain: no account is created for it"
+            )
+        if has_account and verdict.domain:
+            verdict.account = {"domain": verdict.domain}
+        if has_contact and email:
+            contact = {"email": email}
+            if first_names[i] is not None:
+                contact["first_name"] = str(first_names[i])
+            if last_names[i] is not None:
+                contact["last_name"] = str(last_names[i])
+            verdict.contact = contact
+        if deal is not None:
+            verdict.opportunity = deal.payload(i, verdict)
+        if note is not None and not verdict.errors:
+            verdict.note = note.payload(i, verdict)
+        if not verdict.errors and not (
+            verdict.account or verdict.contact or verdict.opportunity or verdict.note
+        ):
+            verdict.skipped = (
+                f"{domain} is a personal email domain and the row has nothing else to import"
+                if personal
+                else "the row has no email address or company domain to import"
+            )
+
+
+class _DealColumns:
+    """The opportunity fields of a batch, column by column."""
+
+    def __init__(self, values: dict[str, list[Any]], nothing: list, pipeline_id) -> None:
+        get = values.get
+        self.text = [
+            (name, get(f"opportunity.{name}"))
+            for name in ("name", "stage_id", "next_step")
+            if get(f"opportunity.{name}") is not None
+        ]
+        self.deal_size = get("opportunity.deal_size")
+        self.dates = [
+            (name, get(f"opportunity.{name}"))
+            for name in ("close_date", "next_action_date")
+            if get(f"opportunity.{name}") is not None
+        ]
+        self.extra = get("opportunity.additional_contact_emails")
+        self.owner = get("opportunity.owner_email")
+        self.pipeline_id = pipeline_id
+
+    def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
+        body: dict[str, Any] = {}
+        for name, column in self.text:
+            if column[i] is not None:
+                body[name] = str(column[i])
+        if self.deal_size is not None and self.deal_size[i] is not None:
+            _number(body, "deal_size", self.deal_size[i], float, verdict)
+        for name, column in self.dates:
+            if column[i] is not None:
+                _number(body, name, column[i], int, verdict)
+        related: dict[str, Any] = {}
+        if verdict.domain:
+            related["account_domain"] = verdict.domain
+        if verdict.email:
+            related["primary_contact_email"] = verdict.email
+        extra = self.extra[i] if self.extra is not None else None
+        if extra:
+            emails = [extra] if isinstance(extra, str) else extra
+            emails = list(dict.fromkeys(e for e in emails if e and e != verdict.email))
+            if emails:
+                related["additional_contact_emails"] = emails
+        owner = self.owner[i] if self.owner is not None else None
+        if owner:
+            related["owner_email"] = owner[0] if type(owner) is list else owner
+        if not (
+            related.get("account_domain")
+            or related.get("primary_contact_email")
+            or related.get("additional_contact_emails")
+        ):
+            verdict.errors.append(
+                FieldError(
+                    "opportunity",
+                    "row",
+                    "has no company domain or contact email to attach the deal to",
+                )
+            )
+            return None
+        return {"pipeline_id": self.pipeline_id, "opportunity": body, "related_objects": related}
+
+
+def _number(body: dict, name: str, value: Any, kind: type, verdict: RowVerdict) -> None:
+    # A transform such as `lookup` may hand over text: a number or a warning, never a crash.
+    try:
+        body[name] = kind(value)
+    except (TypeError, ValueError):
+        verdict.warnings.append(
+            f"opportunity.{name}: {value!r} is not a number; the field was left out"
+        )
+
+
+class _NoteColumns:
+    def __init__(self, values: dict[str, list[Any]], nothing: list) -> None:
+        self.titles = values.get("note.title", nothing)
+        self.contents = values.get("note.content", nothing)
+
+    def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
+        title = self.titles[i]
+        if title is None:
+            return None
+        body: dict[str, Any] = {"title": str(title)}
+        if self.contents[i] is not None:
+            body["content"] = str(self.contents[i])
+        note: dict[str, Any] = {"note": body}
+        if verdict.domain:
+            note["account_domains"] = [verdict.domain]
+        if verdict.email:
+            note["contact_emails"] = [verdict.email]
+        if len(note) == 1:
+            verdict.errors.append(
+                FieldError("note", "row", "has no company domain or contact email to attach it to")
+            )
+            return None
+        return note
+
+
+def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
+    """Check every payload part with the API models, each distinct part once per run.
+
+    A part that passed is remembered in ``bound.checked``, so a contact or a
+    deal's related objects met again on a later row cost a set lookup. A part
+    that failed is checked again when met again: failures are rare, and their
+    errors must land on every row that has them. Deal bodies and notes are
+    nearly always new, so they are checked without remembering. (The deal's
+    pipeline id is one value for the whole run, checked up front.)
+    """
+    owners: dict[str, list[RowVerdict]] = {
+        o: [] for o in ("account", "contact", "opportunity", "note")
+    }
+    for verdict in verdicts:
+        if verdict.errors:
+            continue
+        if verdict.account is not None:
+            owners["account"].append(verdict)
+        if verdict.contact is not None:
+            owners["contact"].append(verdict)
+        if verdict.opportunity is not None:
+            owners["opportunity"].append(verdict)
+        if verdict.note is not None:
+            owners["note"].append(verdict)
+    for part, adapter in _CHECKS.items():
+        obj, _, sub = part.partition(".")
+        rows = owners[obj]
+        if not rows:
+            continue
+        items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
+        key_of = _KEYS.get(part)
+        checked = bound.checked.setdefault(part, set())
+        if key_of is None:
+            groups, keys = [[i] for i in range(len(items))], None
+        else:
+            groups, keys = _distinct_unchecked(checked, key_of, items)
+        if not groups:
+            continue
+        try:
+            adapter.validate_python([items[g[0]] for g in groups])
+        except ValidationError as exc:
+            failed = _apply_errors(exc, groups, rows, obj, sub, bound)
+        else:
+            failed = set()
+        if keys is not None:
+            if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
+                checked.clear()
+            checked.update(k for n, k in enumerate(keys) if n not in failed)
+
+
+_CHECKED_MAX = 50_000
+
+
+def _related_key(related: dict[str, Any]) -> Any:
+    extra = related.get("additional_contact_emails")
+    return (
+        related.get("account_domain"),
+        related.get("primary_contact_email"),
+        tuple(extra) if extra else None,
+        related.get("owner_email"),
+    )
+
+
+# How a payload part is remembered as checked; parts not listed are always checked.
+_KEYS: dict[str, Callable[[Any], Any]] = {
+    "account": lambda p: p["domain"],
+    "contact": lambda p: (p["email"], p.get("first_name"), p.get("last_name")),
+    "opportunity.related_objects": _related_key,
+}
+
+
+def _distinct_unchecked(
+    checked: set, key_of: Callable[[Any], Any], items: list[Any]
+) -> tuple[list[list[int]], list[Any]]:
+    """Positions of the items not yet known valid, grouped by identical item."""
+    groups: dict[Any, list[int]] = {}
+    for i, item in enumerate(items):
+        key = key_of(item)
+        if key not in checked:
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [i]
+            else:
+                group.append(i)
+    return list(groups.values()), list(groups)
+
+
+def _apply_errors(exc, groups, owners, obj, sub, bound) -> set[int]:
+    """Put each validation error on every row of its group; return the failed groups."""
+    failed: set[int] = set()
+    touched = []
+    for error in exc.errors(include_url=False):
+        index, *loc = error["loc"]
+        failed.add(int(index))
+        loc = tuple(str(p) for p in ([sub] if sub else []) + loc)
+        for position in groups[int(index)]:
+            verdict = owners[position]
+            _apply_model_error(verdict, obj, loc, error, bound)
+            touched.append(verdict)
+    for verdict in touched:
+        _compact(getattr(verdict, obj))
+    return failed
+
+
+def _apply_model_error(verdict: RowVerdict, obj: str, loc: tuple, error: dict, bound) -> None:
+    path = [p for p in loc if not p.isdigit()]
+    field = _field_key(obj, path)
+    reader = bound.readers.get(field)
+    source = reader.label if reader else "row"
+    shown = error.get("input")
+    message = _FRIENDLY.get(error["type"], error["msg"].lower())
+    if error["type"] == "string_pattern_mismatch":
+        message = _PATTERN_MESSAGES.get(path[-1] if path else "", message)
+    text = f"{shown!r} {message}" if isinstance(shown, str | int | float) else message
+    required = tuple(path) in _REQUIRED_LOCS[obj]
+    if required:
+        verdict.errors.append(FieldError(field, source, text))
+        return
+    _drop(getattr(verdict, obj), loc)
+    verdict.warnings.append(f"{field} ({source}): {text}; the field was left out")
+
+
+def _field_key(obj: str, path: list[str]) -> str:
+    if obj == "opportunity" and len(path) >= 2:
+        return f"opportunity.{path[1]}"
+    if obj == "note" and len(path) >= 2:
+        return f"note.{path[1]}"
+    return f"{obj}.{path[0]}" if path else obj
+
+
+def _drop(payload: dict, loc: tuple) -> None:
+    *parents, last = loc
+    target: Any = payload
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target.get(part, {})
+    if isinstance(target, list):
+        # Blank it now, remove it in _compact: other errors of the row index the same list.
+        if int(last) < len(target):
+            target[int(last)] = None
+    elif isinstance(target, dict):
+        target.pop(last, None)
+
+
+def _compact(payload: dict | None) -> None:
+    """Remove list items blanked by _drop, and lists left empty."""
+    if not payload:
+        return
+    for part in list(payload.values()):
+        if isinstance(part, dict):
+            _compact(part)
+    for key, value in list(payload.items()):
+        if isinstance(value, list):
+            kept = [v for v in value if v is not None]
+            if kept:
+                payload[key] = kept
+            else:
+                del payload[key]

@@ -1,0 +1,264 @@
+"""Read and validate in a second process while the first one plans: two cores for big files.
+
+The core's stages are pure Python, so one process tops out near one core. On
+a large file the reader and the validator (mapping, transforms, pydantic) run
+in a forked worker that sends compact batches of verdicts through a pipe; the
+parent plans and writes the results. The pipe's buffer bounds what is in
+flight, so memory stays bounded.
+
+The sequential path does the same work in one process and is what small
+files, Windows and processes with threads (fork is unsafe there) use. Both
+give identical reports: the tests run the same file both ways.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import operator
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from importer.errors import ImporterError
+from importer.map.spec import MappingFile, bind_mapping
+from importer.read.source import SourceInfo, open_source
+from importer.validate.rows import RowVerdict, validate_batch
+
+__all__ = ["PARALLEL_MIN_BYTES", "ValidatedSource", "validated_source"]
+
+#: Below this size a second process costs more than it saves.
+PARALLEL_MIN_BYTES = 8 * 2**20
+#: Rows validated (and sent to the planner) at a time, however many a read batch holds.
+VALIDATE_ROWS = 5_000
+
+
+@dataclass(slots=True)
+class ValidatedSource:
+    """The input's description, then its rows as verdict batches; ``blank_rows`` once drained."""
+
+    info: SourceInfo
+    mapping_warnings: list[str]
+    batches: Iterator[list[RowVerdict]]
+    blank_rows: int = 0
+    parallel: bool = False
+    _closer: Any = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+
+
+def validated_source(
+    path: str | Path,
+    mapping: MappingFile,
+    *,
+    pipeline_id: str | None,
+    read: dict[str, Any],
+    limit: int | None,
+    batch_rows: int,
+    parallel: bool | None = None,
+) -> ValidatedSource:
+    """Open ``path`` and validate its rows through ``mapping``, in a worker when it pays.
+
+    ``parallel``: ``None`` decides by file size and platform; ``True``/``False`` force it.
+
+    Raises:
+        ImporterError: the file or the mapping cannot be used (before any batch).
+    """
+    if parallel is None:
+        parallel = _worth_a_worker(Path(path))
+    if parallel and _can_fork():
+        return _parallel(path, mapping, pipeline_id, read, limit, batch_rows)
+    return _sequential(path, mapping, pipeline_id, read, limit, batch_rows)
+
+
+def _worth_a_worker(path: Path) -> bool:
+    try:
+        return path.stat().st_size >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) > 1
+    except OSError:
+        return False  # open_source will say what is wrong with it
+
+
+def _can_fork() -> bool:
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1  # forking a process with threads can deadlock
+    )
+
+
+# ---- one process -------------------------------------------------------------------
+
+
+def _sequential(path, mapping, pipeline_id, read, limit, batch_rows) -> ValidatedSource:
+    source = open_source(path, batch_rows=batch_rows, **read)
+    try:
+        batches = _limited(source.batches(), limit)
+        first = next(batches, None)
+        if first is None:
+            raise ImporterError(f"{source.info.path}: no data rows")  # open_source checks this
+        bound = bind_mapping(
+            mapping, source.info.columns, first[1], input_name=source.info.path.name
+        )
+    except BaseException:
+        source.close()
+        raise
+    result = ValidatedSource(source.info, list(bound.warnings), iter(()), _closer=source.close)
+
+    def verdicts() -> Iterator[list[RowVerdict]]:
+        try:
+            for numbers, rows, problems in _chain(first, batches):
+                # Validated a slice at a time: what a batch's validation holds at once
+                # (columns, payloads, verdicts, and the pickled batch on its way to the
+                # parent) shrinks with the slice, and the verdicts are the same.
+                for start in range(0, len(rows), VALIDATE_ROWS):
+                    end = start + VALIDATE_ROWS
+                    yield _validated(
+                        bound, numbers[start:end], rows[start:end], problems, pipeline_id
+                    )
+            result.blank_rows = source.blank_rows
+        finally:
+            source.close()
+
+    result.batches = verdicts()
+    return result
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _validated(bound, numbers, rows, problems, pipeline_id) -> list[RowVerdict]:
+    verdicts = validate_batch(bound, numbers, rows, pipeline_id=pipeline_id)
+    if problems:  # the reader's own notes (e.g. extra cells beyond the header)
+        for verdict in verdicts:
+            if verdict.row in problems:
+                verdict.warnings.insert(0, problems[verdict.row])
+    for verdict, cells in zip(verdicts, rows, strict=True):
+        if verdict.errors and _is_report_footer(cells):
+            verdict.errors, verdict.skipped = [], "a report's footer line, not a record"
+    return verdicts
+
+
+# The lines Salesforce puts under a report's data, exactly: a row that merely starts
+# with "Total" or "Copyright" is a record like any other.
+_FOOTER = re.compile(
+    r"(confidential information - do not distribute"
+    r"|copyright \(c\) \d{4}-\d{4} salesforce\.com, inc\. all rights reserved\."
+    r"|generated by: .*)\Z",
+    re.IGNORECASE,
+)
+
+
+def _is_report_footer(cells: list[str]) -> bool:
+    """One text cell, first in the row, that reads like a report's footer."""
+    filled = [c for c in cells if c.strip()]
+    return (
+        len(filled) == 1
+        and cells[0].strip() == filled[0]
+        and bool(_FOOTER.match(filled[0].strip()))
+    )
+
+
+def _limited(batches, limit: int | None):
+    remaining = limit
+    for batch in batches:
+        numbers, rows = batch.row_numbers, batch.rows
+        if remaining is not None:
+            numbers, rows = numbers[:remaining], rows[:remaining]
+            remaining -= len(rows)
+        if rows:
+            yield numbers, rows, batch.problems
+        if remaining is not None and remaining <= 0:
+            return
+
+
+# ---- two processes ---------------------------------------------------------------
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(RowVerdict))
+_FIELD_VALUES = operator.attrgetter(*_FIELDS)  # one C call per verdict, in _FIELDS order
+
+
+def _pack(verdicts: list[RowVerdict]) -> list[tuple]:
+    # Plain tuples pickle several times faster than dataclass instances.
+    return [_FIELD_VALUES(v) for v in verdicts]
+
+
+def _unpack(packed: list[tuple]) -> list[RowVerdict]:
+    return [RowVerdict(*values) for values in packed]
+
+
+def _work(connection, path, mapping, pipeline_id, read, limit, batch_rows) -> None:
+    """The worker: everything _sequential does, sent down the pipe."""
+    try:
+        source = _sequential(path, mapping, pipeline_id, read, limit, batch_rows)
+        connection.send(("info", source.info, source.mapping_warnings))
+        for verdicts in source.batches:
+            connection.send(("batch", _pack(verdicts)))
+        connection.send(("end", source.blank_rows))
+    except ImporterError as exc:
+        connection.send(("error", exc))
+    except BaseException as exc:
+        connection.send(("crash", f"{type(exc).__name__}: {exc}"))
+    finally:
+        connection.close()
+
+
+def _parallel(path, mapping, pipeline_id, read, limit, batch_rows) -> ValidatedSource:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(
+        target=_work,
+        args=(sender, path, mapping, pipeline_id, read, limit, batch_rows),
+        name="octolane-import-validate",
+        daemon=True,
+    )
+    worker.start()
+    sender.close()
+
+    def stop() -> None:
+        receiver.close()
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+    try:
+        kind, *payload = _receive(receiver)
+        if kind != "info":
+            raise ImporterError(f"the validation worker sent {kind!r} first")
+    except BaseException:
+        stop()
+        raise
+    result = ValidatedSource(payload[0], payload[1], iter(()), parallel=True, _closer=stop)
+
+    def verdicts() -> Iterator[list[RowVerdict]]:
+        try:
+            while True:
+                kind, *payload = _receive(receiver)
+                if kind == "batch":
+                    yield _unpack(payload[0])
+                elif kind == "end":
+                    result.blank_rows = payload[0]
+                    return
+        finally:
+            stop()
+
+    result.batches = verdicts()
+    return result
+
+
+def _receive(receiver) -> tuple:
+    try:
+        message = receiver.recv()
+    except EOFError as exc:
+        raise ImporterError("the validation worker stopped without a word") from exc
+    if message[0] == "error":
+        raise message[1]
+    if message[0] == "crash":
+        raise RuntimeError(f"the validation worker failed: {message[1]}")
+    return message
