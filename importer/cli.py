@@ -55,7 +55,7 @@ def cli() -> None:
     "-m",
     "--mapping",
     required=True,
-    help="Mapping YAML file, or a preset name (hubspot, pipedrive, ...).",
+    help="Mapping YAML file, or a preset name (hubspot, salesforce-contacts, ...; see `map --list`).",
 )
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send nothing.")
 @click.option(
@@ -75,7 +75,9 @@ def cli() -> None:
 @click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
 @click.option("--sheet", help="XLSX sheet name or index (default: the first).")
 @click.option(
-    "--header-row", type=click.IntRange(min=1), help="XLSX header row number (default: found)."
+    "--header-row",
+    type=click.IntRange(min=1),
+    help="Row number of the header, CSV or XLSX (default: found).",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Import only the first N rows.")
 @click.option(
@@ -119,7 +121,7 @@ def import_command(
     failures = options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv"
     read = ReadOptions(
         encoding=options.pop("encoding"),
-        delimiter=_delimiter(options.pop("delimiter")),
+        delimiter=options.pop("delimiter"),
         sheet=options.pop("sheet"),
         header_row=options.pop("header_row"),
     )
@@ -153,11 +155,6 @@ def import_command(
     sys.exit(report.exit_code)
 
 
-def _delimiter(value: str | None) -> str | None:
-    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-    return names.get(value.lower(), value) if value else None
-
-
 def _render(report: ImportReport, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report_as_dict(report), indent=2))
@@ -183,9 +180,13 @@ def _fail(exc: ImporterError) -> None:
     "--no-presets", is_flag=True, help="Propose from headers and values even if a preset fits."
 )
 @click.option("--encoding", help="Input encoding (default: detected).")
-@click.option("--delimiter", help="CSV delimiter (default: sniffed).")
-@click.option("--sheet", help="XLSX sheet name or number.")
-@click.option("--header-row", type=click.IntRange(min=1), help="Row number of the header.")
+@click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
+@click.option("--sheet", help="XLSX sheet name or index (default: the first).")
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    help="Row number of the header, CSV or XLSX (default: found).",
+)
 def map_command(
     file: Path | None,
     output: Path | None,
@@ -218,7 +219,7 @@ def map_command(
         proposal = propose_mapping(
             file,
             encoding=encoding,
-            delimiter=_delimiter(delimiter),
+            delimiter=delimiter,
             sheet=sheet,
             header_row=header_row,
             use_presets=not no_presets,
