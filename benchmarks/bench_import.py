@@ -46,7 +46,7 @@ from pathlib import Path
 import httpx
 import stamina
 
-from importer.run.pipeline import run_import, send_import
+from importer.run import OctolaneTarget, run_import, send_import
 from importer.settings import Settings
 
 DEMO_KEY = "sandbox-demo-key"
@@ -257,7 +257,7 @@ def cpu_importer(base_url: str, csv_path: Path, mapping: Path, concurrency: int)
         api_key=DEMO_KEY, base_url=base_url, concurrency=concurrency, rate_per_min=6_000_000
     )
     cpu, wall = time.process_time(), time.perf_counter()
-    report = send_import(planned.plan, settings)
+    report = send_import(planned.plan, OctolaneTarget(settings))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     assert report.counts["ok"] == len(planned.plan.requests), report.counts
     return report.requests_sent, cpu / report.requests_sent * 1000, report.requests_sent / wall

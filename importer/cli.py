@@ -10,30 +10,61 @@ mapping or file error), 3 aborted (bad key, sick server, Ctrl-C).
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from importer.errors import AbortedError, ImporterError, UsageError
-from importer.report.render import progress_bar, render_summary, report_as_dict
-from importer.run.pipeline import ImportReport, ReadOptions, run_import
-from importer.sandbox.cli import sandbox_command
-from importer.settings import Settings
+from importer.errors import AbortedError, ImporterError, UsageError  # light: no third-party imports
+
+# Only click at start-up: `--version` and `--help` load neither the pipeline (httpx,
+# pydantic) nor the sandbox (uvicorn, starlette). Each command imports what it runs.
+if TYPE_CHECKING:
+    from importer.report.summary import ImportReport
+    from importer.sandbox import RunningSandbox
+    from importer.send.client import OctolaneClient
+    from importer.settings import Settings
 
 __all__ = ["cli", "main"]
 
+#: Commands loaded when called: (module, attribute, the one-line help shown in --help).
+_LAZY_COMMANDS = {
+    "sandbox": (
+        "importer.sandbox.cli",
+        "sandbox_command",
+        "Serve a local emulator of the Octolane Inbound API (for demos and tests).",
+    ),
+}
+
 
 class _DefaultImportGroup(click.Group):
-    """Route ``octolane-import FILE ...`` to the ``import`` command."""
+    """Route ``octolane-import FILE ...`` to ``import``; load the sandbox command only when used."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        known = {*self.commands, *_LAZY_COMMANDS}
+        if args and args[0] not in known and args[0] not in ("--help", "-h", "--version"):
             args = ["import", *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LAZY_COMMANDS and name not in self.commands:
+            module, attribute, _ = _LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(n, c.get_short_help_str(limit=80)) for n, c in sorted(self.commands.items())]
+        rows += [(n, help) for n, (_, _, help) in _LAZY_COMMANDS.items() if n not in self.commands]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
 @click.group(cls=_DefaultImportGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,35 +148,42 @@ def import_command(
     **options: Any,
 ) -> None:
     """Import FILE into Octolane through a mapping."""
-    out = options.pop("out") or Path.cwd() / f"{file.stem}.results.csv"
-    failures = options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv"
-    read = ReadOptions(
-        encoding=options.pop("encoding"),
-        delimiter=options.pop("delimiter"),
-        sheet=options.pop("sheet"),
-        header_row=options.pop("header_row"),
-    )
+    from importer.report.render import progress_bar
+    from importer.run import ImportJob, OctolaneTarget, ReadOptions, Target, run_import
+    from importer.settings import Settings
+
     try:
-        with progress_bar(enabled=not (quiet or as_json)) as progress:
-            report = run_import(
+        settings = Settings.from_env(
+            api_key=options.pop("api_key"),
+            base_url=options.pop("base_url"),
+            concurrency=options.pop("concurrency"),
+            rate_per_min=options.pop("rate"),
+            timeout_s=options.pop("timeout"),
+        )
+        read = ReadOptions(
+            encoding=options.pop("encoding"),
+            delimiter=options.pop("delimiter"),
+            sheet=options.pop("sheet"),
+            header_row=options.pop("header_row"),
+        )
+        with ExitStack() as stack:
+            box = _SandboxTarget(stack, settings) if sandbox else None
+            target: Target = box or OctolaneTarget(settings)
+            job = ImportJob.create(
                 file,
                 mapping,
                 dry_run=dry_run,
-                sandbox=sandbox,
                 read=read,
                 limit=options.pop("limit"),
                 pipeline_id=options.pop("pipeline_id"),
-                results_path=out,
-                failures_path=failures,
-                progress=progress,
-                settings=Settings.from_env(
-                    api_key=options.pop("api_key"),
-                    base_url=options.pop("base_url"),
-                    concurrency=options.pop("concurrency"),
-                    rate_per_min=options.pop("rate"),
-                    timeout_s=options.pop("timeout"),
-                ),
+                results_path=options.pop("out") or Path.cwd() / f"{file.stem}.results.csv",
+                failures_path=options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv",
+                target=target,
             )
+            with progress_bar(enabled=not (quiet or as_json)) as progress:
+                report = run_import(job, progress=progress)
+            if box is not None and box.running is not None:
+                report.landed = box.running.record_counts()
     except ImporterError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -155,14 +193,46 @@ def import_command(
     sys.exit(report.exit_code)
 
 
+class _SandboxTarget:
+    """The in-process sandbox as a target: started when sending begins (after a forked
+    reader is done, so big files still get their second process), stopped with the CLI."""
+
+    def __init__(self, stack: ExitStack, settings: Settings) -> None:
+        from importer.sandbox import demo_access
+
+        self._stack = stack
+        self.settings = settings
+        self.default_pipeline_id = demo_access().pipeline_id
+        self.running: RunningSandbox | None = None
+
+    def check(self) -> None:
+        pass  # the sandbox brings its own key
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[OctolaneClient]:
+        from pydantic import SecretStr
+
+        from importer.run import OctolaneTarget
+        from importer.sandbox import running_sandbox
+
+        self.running = self._stack.enter_context(running_sandbox())
+        access = {"api_key": SecretStr(self.running.api_key), "base_url": self.running.base_url}
+        async with OctolaneTarget(self.settings.model_copy(update=access)).connect() as client:
+            yield client
+
+
 def _render(report: ImportReport, as_json: bool) -> None:
+    from importer.report.render import render_summary, report_as_dict
+
     if as_json:
+        import json
+
         click.echo(json.dumps(report_as_dict(report), indent=2))
     else:
         click.echo(render_summary(report))
 
 
-def _fail(exc: ImporterError) -> None:
+def _fail(exc: ImporterError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
@@ -240,9 +310,6 @@ def map_command(
         f"wrote {what} to {output}; check it, then: octolane-import {file} --mapping {output} --dry-run",
         err=True,
     )
-
-
-cli.add_command(sandbox_command, "sandbox")
 
 
 def main() -> None:

@@ -26,7 +26,8 @@ from click.testing import CliRunner
 
 from importer.cli import cli, main  # noqa: F401  (main registers the sub-commands)
 from importer.report.results import RESULT_COLUMNS
-from importer.run.pipeline import ImportReport, run_import
+from importer.report.summary import ImportReport
+from importer.run import run_import
 from importer.sandbox import RunningSandbox, running_sandbox
 from importer.settings import Settings
 

@@ -16,7 +16,7 @@ from preset_cases import CASES, FIXTURES, PARAMS, PIPELINE_ID, Case
 from importer.errors import MappingError
 from importer.map.presets import PresetInfo, list_presets, preset_dir, resolve_mapping_path
 from importer.map.spec import load_mapping
-from importer.run.pipeline import run_import
+from importer.run import run_import
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"

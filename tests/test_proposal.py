@@ -13,7 +13,7 @@ from importer.map.presets import list_presets
 from importer.map.spec import parse_mapping
 from importer.propose._columns import header_candidate, normalise, profile_values
 from importer.propose.proposal import PRESET_THRESHOLD, propose_mapping, score_presets
-from importer.run.pipeline import run_import
+from importer.run import run_import
 
 
 def dry_run_text(path: Path, yaml_text: str, tmp_path: Path):

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
 import pytest
 
 from importer import run_import
@@ -26,28 +32,85 @@ def make_leads(path, rows):
     return path
 
 
+# Each run goes in a fresh process: the worker forks only a process without threads, and
+# this test process may hold the session's sandbox thread (then the worker would be refused
+# and "parallel" would quietly compare sequential with sequential).
+FRESH_RUN = """
+import json, sys
+from importer import run_import
+leads, mapping, out, fails, parallel = sys.argv[1:]
+report = run_import(leads, mapping, dry_run=True, results_path=out, failures_path=fails,
+                    parallel=parallel == "1", batch_rows=500)
+print(json.dumps({"worker": report.validated_in_worker, "counts": report.counts,
+                  "read": [report.rows_read, report.blank_rows],
+                  "keys": [r.key for r in report.plan.requests]}))
+"""
+
+
+def run_fresh(leads: Path, mapping: Path, tmp_path: Path, parallel: bool) -> tuple:
+    out, fails = tmp_path / f"results-{parallel}.csv", tmp_path / f"failures-{parallel}.csv"
+    args = [str(p) for p in (leads, mapping, out, fails)] + ["1" if parallel else "0"]
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_RUN, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout), out.read_bytes(), fails.read_bytes()
+
+
 def test_parallel_and_sequential_runs_agree(tmp_path, write_mapping):
     leads = make_leads(tmp_path / "leads.csv", 3_000)
     mapping = write_mapping(MAPPING)
-    reports = {}
-    for parallel in (False, True):
-        out = tmp_path / f"results-{parallel}.csv"
-        fails = tmp_path / f"failures-{parallel}.csv"
-        report = run_import(
-            leads,
-            mapping,
-            dry_run=True,
-            results_path=out,
-            failures_path=fails,
-            parallel=parallel,
-            batch_rows=500,
-        )
-        reports[parallel] = (report, out.read_bytes(), fails.read_bytes())
-    (seq, seq_out, seq_fail), (par, par_out, par_fail) = reports[False], reports[True]
+    seq, seq_out, seq_fail = run_fresh(leads, mapping, tmp_path, parallel=False)
+    par, par_out, par_fail = run_fresh(leads, mapping, tmp_path, parallel=True)
+    assert (seq["worker"], par["worker"]) == (False, True)  # the worker really ran
     assert seq_out == par_out and seq_fail == par_fail
-    assert seq.counts == par.counts and seq.counts["invalid"] == 31
-    assert (seq.rows_read, seq.blank_rows) == (par.rows_read, par.blank_rows) == (3_000, 1)
-    assert [r.key for r in seq.plan.requests] == [r.key for r in par.plan.requests]
+    assert seq["counts"] == par["counts"] and seq["counts"]["invalid"] == 31
+    assert seq["read"] == par["read"] == [3_000, 1]
+    assert seq["keys"] == par["keys"]
+
+
+def test_the_worker_is_refused_while_another_thread_runs(tmp_path, write_mapping):
+    """Forking a process with threads can deadlock: then the one-process path runs, and says so."""
+    leads = make_leads(tmp_path / "leads.csv", 300)
+    gate = threading.Event()
+    other = threading.Thread(target=gate.wait, daemon=True)
+    other.start()
+    try:
+        report = run_import(leads, write_mapping(MAPPING), dry_run=True, parallel=True)
+    finally:
+        gate.set()
+        other.join()
+    assert report.validated_in_worker is False
+    assert report.counts == {"would_import": 296, "invalid": 4}
+
+
+SANDBOX_RUN = """
+import json, sys
+from contextlib import ExitStack
+from importer import ImportJob, Settings, run_import
+from importer.cli import _SandboxTarget
+leads, mapping = sys.argv[1:]
+with ExitStack() as stack:
+    box = _SandboxTarget(stack, Settings())
+    job = ImportJob.create(leads, mapping, parallel=True, target=box)
+    report = run_import(job)
+    print(json.dumps({"worker": report.validated_in_worker, "counts": report.counts,
+                      "landed": box.running.record_counts()}))
+"""
+
+
+def test_the_worker_runs_under_sandbox_because_the_sandbox_starts_after_reading(
+    tmp_path, write_mapping
+):
+    """--sandbox starts its server thread when sending begins, after the forked reader is done."""
+    leads = make_leads(tmp_path / "leads.csv", 300)
+    args = [str(leads), str(write_mapping(MAPPING))]
+    done = subprocess.run(
+        [sys.executable, "-c", SANDBOX_RUN, *args], capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["worker"] is True
+    assert result["counts"] == {"imported": 296, "invalid": 4}
+    assert result["landed"]["contacts"] == 296
 
 
 @pytest.mark.parametrize("parallel", [False, True])

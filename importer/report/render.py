@@ -1,7 +1,9 @@
 """What a person sees: the summary, the JSON summary, and the progress bar.
 
 Kept apart from cli.py so the library's report can be rendered the same way
-from Python, and from pipeline.py so the pipeline never prints.
+from Python. The run itself never prints: it hands progress and notices to a
+:class:`~importer.report.progress.Progress`, and :func:`progress_bar` is the
+CLI's, drawn on standard error.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 from tqdm import tqdm
 
 from importer.api.endpoints import ENDPOINTS
-from importer.run.pipeline import ImportReport
+from importer.report.progress import Phase
+from importer.report.summary import ImportReport
 
 __all__ = ["progress_bar", "render_summary", "report_as_dict"]
 
@@ -136,14 +139,14 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
             "requests_sent": send.requests_sent,
             "retries": send.retries,
             "rate_limited": send.rate_limited,
-            "by_endpoint": getattr(send, "by_endpoint", {}),
+            "by_endpoint": send.by_endpoint,
             "by_status": send.counts,
         }
     return data
 
 
 class _Progress:
-    """Progress callback: a tqdm bar on a terminal, plain lines otherwise."""
+    """A :class:`~importer.report.progress.Progress`: a tqdm bar on a terminal, plain lines otherwise."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -153,14 +156,13 @@ class _Progress:
         self.totals: dict[str, int] = {}
         self.failed = 0
 
-    def set_total(self, phase: str, total: int) -> None:
+    def set_total(self, phase: Phase, total: int) -> None:
         self.totals[phase] = total
 
-    def __call__(self, phase: str, done: int, failed: int | None = None) -> None:
+    def __call__(self, phase: Phase, done: int, failed: int) -> None:
         if not self.enabled:
             return
-        if failed is not None:
-            self.failed = failed
+        self.failed = failed
         if self.tty:
             self._bar(phase, done)
         else:
@@ -198,6 +200,10 @@ class _Progress:
         failed = f", {self.failed:,} failed" if phase == "send" else ""
         print(f"{phase}: {done:,}{of} rows{failed}", file=sys.stderr, flush=True)
 
+    def notice(self, message: str) -> None:
+        # Shown even with the bar off (--quiet, --json): it says why the run is ending.
+        print(f"\n{message}", file=sys.stderr, flush=True)
+
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
@@ -205,7 +211,7 @@ class _Progress:
 
 @contextmanager
 def progress_bar(*, enabled: bool = True) -> Iterator[_Progress]:
-    """Yield a progress callback ``(phase, rows_done, failed=None)``; closes its bars."""
+    """Yield a :class:`~importer.report.progress.Progress` for the terminal; closes its bars."""
     progress = _Progress(enabled)
     try:
         yield progress

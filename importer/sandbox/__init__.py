@@ -23,7 +23,14 @@ from importer.sandbox.config import (
     SandboxSettings,
     load_settings,
 )
-from importer.sandbox.server import OrgAccess, RunningSandbox, Sandbox, run_sandbox, running_sandbox
+from importer.sandbox.server import (
+    OrgAccess,
+    RunningSandbox,
+    Sandbox,
+    demo_access,
+    run_sandbox,
+    running_sandbox,
+)
 
 __all__ = [
     "DEMO_API_KEY",
@@ -36,6 +43,7 @@ __all__ = [
     "Sandbox",
     "SandboxConfigError",
     "SandboxSettings",
+    "demo_access",
     "load_settings",
     "run_sandbox",
     "running_sandbox",

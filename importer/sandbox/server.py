@@ -30,12 +30,13 @@ from importer.sandbox.config import (
     OrgConfig,
     SandboxConfigError,
     SandboxSettings,
+    demo_org,
 )
 from importer.sandbox.directory import Directory
 from importer.sandbox.faults import Faults
 from importer.sandbox.store import Store
 
-__all__ = ["OrgAccess", "RunningSandbox", "Sandbox", "run_sandbox", "running_sandbox"]
+__all__ = ["OrgAccess", "RunningSandbox", "Sandbox", "demo_access", "run_sandbox", "running_sandbox"]
 
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
@@ -220,8 +221,25 @@ class RunningSandbox:
         """See :meth:`Sandbox.add_org`."""
         return self.control.add_org(name, **options)
 
+    def record_counts(self) -> dict[str, int]:
+        """How many records of each object the demo org holds now (accounts, contacts, ...).
+
+        The same figures as ``GET /_sandbox/stats`` gives under ``records``, read in-process.
+        """
+        return dict(self.control.store.counts(self.demo.org_id))
+
     def __repr__(self) -> str:
         return f"<RunningSandbox {self.base_url}>"
+
+
+def demo_access() -> OrgAccess:
+    """The demo org's key, pipeline and stages, as every fresh sandbox has them, without starting one.
+
+    Example:
+        >>> demo_access().api_key
+        'sandbox-demo-key'
+    """
+    return _access(demo_org())
 
 
 def _settings(

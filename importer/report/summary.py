@@ -1,0 +1,68 @@
+"""The :class:`ImportReport`: what a run did, every count a summary needs, where the files are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importer.plan import ImportPlan, RowPlan
+from importer.read.source import SourceInfo
+from importer.report.outcomes import row_results
+from importer.report.results import RowResult
+from importer.send.runner import SendReport
+
+__all__ = ["ImportReport"]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What a run did: every count a summary needs, and where the files are.
+
+    Example:
+        >>> report = run_import("leads.csv", "hubspot", dry_run=True)  # doctest: +SKIP
+        >>> report.counts, report.exit_code                             # doctest: +SKIP
+        ({'would_import': 287, 'invalid': 13}, 1)
+    """
+
+    source: SourceInfo
+    mapping: str
+    dry_run: bool
+    rows_read: int = 0
+    blank_rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    rows_with_warnings: int = 0
+    mapping_warnings: list[str] = field(default_factory=list)
+    planned: dict[str, int] = field(default_factory=dict)
+    distinct: dict[str, int] = field(default_factory=dict)
+    plan: ImportPlan = field(default_factory=ImportPlan)
+    rows: list[RowPlan] = field(default_factory=list)
+    results_path: Path | None = None
+    failures_path: Path | None = None
+    failures_written: int = 0
+    #: Whether the file was read and validated in a forked worker process.
+    validated_in_worker: bool = False
+    send: SendReport | None = None  # a real run's requests and their outcomes
+    #: Records of each kind the target holds after the run, where the caller can tell
+    #: (the CLI fills it in for ``--sandbox`` from the sandbox's own handle).
+    landed: dict[str, int] | None = None
+    aborted: str | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all rows fine, 1 some rows rejected or failed, 3 the run was aborted."""
+        if self.aborted:
+            return 3
+        bad = sum(self.counts.get(s, 0) for s in ("invalid", "failed", "not_sent"))
+        return 1 if bad else 0
+
+    @property
+    def results(self) -> Iterator[RowResult]:
+        """Each row's line of the results file, computed on demand (a million rows fit)."""
+        return row_results(self.rows, self.send)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows_read / self.elapsed_s if self.elapsed_s else 0.0

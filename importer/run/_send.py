@@ -1,0 +1,84 @@
+"""Send a plan for real: one client, one shared limiter, Ctrl-C (or SIGTERM) stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections import Counter
+
+from importer.plan import ImportPlan
+from importer.report.progress import NO_PROGRESS, Progress
+from importer.run.target import Target
+from importer.send.limiter import RateLimiter
+from importer.send.runner import RequestOutcome, SendReport, send_plan
+
+__all__ = ["send_import"]
+
+STOPPING = "stopping: no new requests; waiting for those in flight (Ctrl-C again to quit now)"
+
+
+def send_import(
+    plan: ImportPlan, target: Target, *, progress: Progress = NO_PROGRESS
+) -> SendReport:
+    """Send every request of ``plan`` to ``target``.
+
+    The first Ctrl-C (SIGINT, or SIGTERM) stops sending; requests on the wire
+    finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
+    """
+    return asyncio.run(_send(plan, target, progress))
+
+
+async def _send(plan: ImportPlan, target: Target, progress: Progress) -> SendReport:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = _on_interrupt(loop, stop, progress)
+    settings = target.settings
+    limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
+    tracker = _SendProgress(plan, progress)
+    try:
+        async with target.connect() as client:
+            return await send_plan(plan, client, limiter=limiter, on_outcome=tracker, stop=stop)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def _on_interrupt(
+    loop: asyncio.AbstractEventLoop, stop: asyncio.Event, progress: Progress
+) -> list[int]:
+    """First SIGINT/SIGTERM: stop sending. Second: the default (quit at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        return []
+    installed: list[int] = []
+
+    def first(sig: int) -> None:
+        stop.set()
+        loop.remove_signal_handler(sig)
+        installed.remove(sig)
+        progress.notice(STOPPING)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, first, sig)
+        installed.append(sig)
+    return installed
+
+
+class _SendProgress:
+    """Turns request outcomes into rows done, for the progress bar."""
+
+    def __init__(self, plan: ImportPlan, progress: Progress) -> None:
+        self.progress = progress
+        self.pending: Counter[int] = Counter(r for request in plan.requests for r in request.rows)
+        self.done = 0
+        self.failed_rows: set[int] = set()
+        progress.set_total("send", len(self.pending))
+
+    def __call__(self, outcome: RequestOutcome) -> None:
+        for row in outcome.rows:
+            if outcome.status == "failed":
+                self.failed_rows.add(row)
+            self.pending[row] -= 1
+            if not self.pending[row]:
+                self.done += 1
+        self.progress("send", self.done, len(self.failed_rows))

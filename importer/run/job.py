@@ -1,0 +1,109 @@
+"""The :class:`ImportJob`: everything one run needs to know, frozen, in one object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from importer.map.presets import resolve_mapping_path
+from importer.map.spec import MappingFile, load_mapping
+from importer.run.target import Target, choose_target
+from importer.send.client import OctolaneClient
+from importer.settings import Settings
+
+__all__ = ["ImportJob", "Outputs", "ReadOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read the input file; ``None`` means detect."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | int | None = None
+    header_row: int | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The options set, as keyword arguments of :func:`importer.read.open_source`."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """Where a run writes; ``None``: not written."""
+
+    results: Path | None = None
+    failures: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    """One import: the input, its mapping, how to read it, where to send and what to write.
+
+    Args:
+        input: the CSV/TSV/XLSX export.
+        mapping: the loaded mapping (:meth:`create` loads a path or preset name).
+        dry_run: validate and plan only; nothing is sent.
+        pipeline_id: the deals' pipeline; overrides the mapping's ``options.pipeline_id``,
+            then ``OCTOLANE_PIPELINE_ID``, then the target's own default.
+        read: encoding, delimiter, sheet and header-row overrides.
+        limit: import only the first N data rows.
+        outputs: the results and failures files.
+        target: where a real run sends (:mod:`importer.run.target`); ``None``:
+            Octolane, with settings from the environment.
+        batch_rows: rows read at a time.
+        parallel: read and validate in a forked worker (``None``: for big files).
+    """
+
+    input: Path
+    mapping: MappingFile
+    dry_run: bool = False
+    pipeline_id: str | None = None
+    read: ReadOptions = ReadOptions()
+    limit: int | None = None
+    outputs: Outputs = field(default_factory=Outputs)
+    target: Target | None = None
+    batch_rows: int = 50_000
+    parallel: bool | None = None
+
+    @classmethod
+    def create(
+        cls,
+        input: str | Path,
+        mapping: str | Path | MappingFile,
+        *,
+        results_path: str | Path | None = None,
+        failures_path: str | Path | None = None,
+        settings: Settings | None = None,
+        client: OctolaneClient | None = None,
+        **options: Any,
+    ) -> ImportJob:
+        """A job from plain values: a mapping path or preset name is loaded here.
+
+        ``settings`` (key, URL, concurrency, rate, timeout) and ``client`` (a client to
+        send with instead of one built from the settings) choose the target.
+
+        Example:
+            >>> job = ImportJob.create("leads.csv", "hubspot", dry_run=True)  # doctest: +SKIP
+        """
+        outputs = Outputs(_path(results_path), _path(failures_path))
+        if settings is not None or client is not None:
+            options["target"] = choose_target(settings, client)
+        return cls(Path(input), _load(mapping), outputs=outputs, **options)
+
+    def with_options(self, **changes: Any) -> ImportJob:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _load(mapping: str | Path | MappingFile) -> MappingFile:
+    if isinstance(mapping, MappingFile):
+        return mapping
+    return load_mapping(resolve_mapping_path(str(mapping)))

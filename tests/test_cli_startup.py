@@ -1,0 +1,54 @@
+"""Start-up: `--version` and `--help` load click and the error tree, not the pipeline or the sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from importer.cli import _LAZY_COMMANDS, cli
+
+HEAVY = ("httpx", "uvicorn", "starlette", "pydantic", "importer.sandbox", "importer.run", "tqdm")
+
+LOADED_AFTER = """
+import json, sys
+from importer.cli import main
+sys.argv = ["octolane-import", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["--help"], ["import", "--help"], ["map", "--help"]]
+)
+def test_start_up_loads_nothing_heavy(args):
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AFTER, *args], capture_output=True, text=True, check=True
+    )
+    modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "click" in modules and "importer.cli" in modules  # the path ran
+    loaded = [m for m in modules if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
+    assert loaded == [], f"octolane-import {' '.join(args)} loaded {loaded[:8]}"
+    assert done.stdout.strip()
+
+
+def test_the_lazy_sandbox_command_is_listed_with_its_own_help():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    module, attribute, short_help = _LAZY_COMMANDS["sandbox"]
+    assert f"sandbox {short_help}" in " ".join(result.output.split())
+    real = getattr(__import__(module, fromlist=[attribute]), attribute)
+    assert real.get_short_help_str(limit=80) == short_help  # the listed help cannot drift
+
+
+def test_the_sandbox_command_loads_when_called():
+    result = CliRunner().invoke(cli, ["sandbox", "--help"])
+    assert result.exit_code == 0
+    assert "--port" in result.output
