@@ -10,23 +10,29 @@ ids. Ids come from the requests the row depends on. This module does no I/O:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
 
 from importer.api.endpoints import ID_FIELDS
 from importer.plan import RowPlan
 from importer.report.results import ResultsSink, RowResult, generic_reason
+from importer.send.runner import RequestOutcome, SendReport
 
 __all__ = ["row_results", "tally_rows"]
 
 
-def row_results(rows: Sequence[RowPlan], send: Any = None) -> Iterator[RowResult]:
+def row_results(rows: Sequence[RowPlan], send: SendReport | None = None) -> Iterator[RowResult]:
     """Each row's line for the results file; with a send report, its real outcome."""
-    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    outcomes = _outcomes(send)
     for plan in rows:
         yield _row_result(plan, send, outcomes)
 
 
-def _row_result(plan: RowPlan, send: Any, outcomes: Mapping[str, Any]) -> RowResult:
+def _outcomes(send: SendReport | None) -> Mapping[str, RequestOutcome]:
+    return send.outcomes if send is not None else {}
+
+
+def _row_result(
+    plan: RowPlan, send: SendReport | None, outcomes: Mapping[str, RequestOutcome]
+) -> RowResult:
     message = plan.message or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else "")
     result = RowResult(
         plan.row,
@@ -48,8 +54,11 @@ def _row_result(plan: RowPlan, send: Any, outcomes: Mapping[str, Any]) -> RowRes
 _OPEN = ("would_import", "duplicate")
 
 
-def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any]) -> None:
-    failed = not_sent = None
+def _apply_outcomes(
+    result: RowResult, plan: RowPlan, outcomes: Mapping[str, RequestOutcome]
+) -> None:
+    failed: RequestOutcome | None = None
+    not_sent: RequestOutcome | None = None
     for key in plan.requests:
         outcome = outcomes.get(key)
         if outcome is None or outcome.status == "not_sent":
@@ -69,14 +78,15 @@ def _apply_outcomes(result: RowResult, plan: RowPlan, outcomes: Mapping[str, Any
         result.message = failed.describe()
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
-        result.message = getattr(not_sent, "message", "") or "not sent: the run stopped first"
+        said = not_sent.message if not_sent is not None else ""
+        result.message = said or "not sent: the run stopped first"
     elif result.status == "would_import":
         result.status = "imported"
 
 
-def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: Any) -> None:
+def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | None) -> None:
     """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
-    outcomes: Mapping[str, Any] = getattr(send, "outcomes", None) or {}
+    outcomes = _outcomes(send)
     add_plain = sink.add_plain
     for plan in plans:
         # A dry run's open rows carry no ids or errors: their cells need no RowResult,
