@@ -136,6 +136,11 @@ def cli() -> None:
 @click.option(
     "--failures", type=click.Path(path_type=Path), help="Failures CSV (default: FILE.failures.csv)."
 )
+@click.option(
+    "--requests",
+    type=click.Path(path_type=Path),
+    help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def import_command(
@@ -178,6 +183,7 @@ def import_command(
                 pipeline_id=options.pop("pipeline_id"),
                 results_path=options.pop("out") or Path.cwd() / f"{file.stem}.results.csv",
                 failures_path=options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv",
+                requests_path=options.pop("requests"),
                 target=target,
             )
             with progress_bar(enabled=not (quiet or as_json)) as progress:

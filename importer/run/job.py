@@ -37,6 +37,8 @@ class Outputs:
 
     results: Path | None = None
     failures: Path | None = None
+    #: Every planned request (rows, endpoint, body), one JSON line each, in send order.
+    requests: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class ImportJob:
             then ``OCTOLANE_PIPELINE_ID``, then the target's own default.
         read: encoding, delimiter, sheet and header-row overrides.
         limit: import only the first N data rows.
-        outputs: the results and failures files.
+        outputs: the results, failures and requests files.
         target: where a real run sends (:mod:`importer.run.target`); ``None``:
             Octolane, with settings from the environment.
         batch_rows: rows read at a time.
@@ -77,6 +79,7 @@ class ImportJob:
         *,
         results_path: str | Path | None = None,
         failures_path: str | Path | None = None,
+        requests_path: str | Path | None = None,
         settings: Settings | None = None,
         client: OctolaneClient | None = None,
         **options: Any,
@@ -89,7 +92,7 @@ class ImportJob:
         Example:
             >>> job = ImportJob.create("leads.csv", "hubspot", dry_run=True)  # doctest: +SKIP
         """
-        outputs = Outputs(_path(results_path), _path(failures_path))
+        outputs = Outputs(_path(results_path), _path(failures_path), _path(requests_path))
         if settings is not None or client is not None:
             options["target"] = choose_target(settings, client)
         return cls(Path(input), _load(mapping), outputs=outputs, **options)

@@ -28,6 +28,7 @@ from importer.read._csv import gc_paused  # moving to importer._gc
 from importer.read.source import open_source
 from importer.report.outcomes import tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
+from importer.report.requests import write_requests
 from importer.report.results import ResultsSink, check_writable, write_failures
 from importer.report.summary import ImportReport
 from importer.run._send import send_import
@@ -71,6 +72,8 @@ def run_import(
             # A dry run's rows are final once planned: their lines are written as the
             # file is read. A real run's wait for their requests' outcomes.
             report = _plan(job, _pipeline_id(job, target), sink if job.dry_run else None, shown)
+        if job.outputs.requests is not None:
+            write_requests(job.outputs.requests, report.plan)
         if not job.dry_run:
             if report.rows_read:
                 report.send = send_import(report.plan, target, progress=shown)
@@ -93,8 +96,9 @@ def _given(mapping: str | Path | MappingFile | None) -> str | Path | MappingFile
 def _open_outputs(job: ImportJob) -> ResultsSink:
     """The results sink, once both output files are known to be writable."""
     sink = ResultsSink(job.outputs.results)
-    if job.outputs.failures is not None:
-        check_writable(job.outputs.failures)
+    for path in (job.outputs.failures, job.outputs.requests):
+        if path is not None:
+            check_writable(path)
     return sink
 
 
@@ -137,7 +141,8 @@ def _plan(
     finally:
         source.close()
     report.blank_rows = source.blank_rows
-    report.plan = planner.finish(resolve_rows=not job.dry_run)
+    # A dry run's results need no request per row; a requests file or a real run does.
+    report.plan = planner.finish(resolve_rows=not job.dry_run or job.outputs.requests is not None)
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = _distinct(planner)

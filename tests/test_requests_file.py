@@ -1,0 +1,74 @@
+"""``--requests FILE.jsonl``: every planned request, in send order, the same in a dry run and a real one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_import_e2e import deal_mapping, inspect, invoke, settings, write
+
+from importer.api.endpoints import ENDPOINTS
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+DEALS = """
+Email,First Name,Last Name,Website,Deal,Amount,Stage,Owner,Status
+jo@acme.com,Jo,Smith,https://www.acme.com,Big deal,"1,000.50",Lead,,hot
+al@acme.com,Al,Jones,acme.com,Big deal,,Lead,,warm
+bo@globex.com,Bo,Brown,globex.com,Other deal,200,Won,,cold
+not-an-email,Cy,Gray,initech.com,Third deal,5,Lead,,cold
+"""
+
+
+def lines_of(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_dry_run_and_real_run_write_the_same_requests_and_the_sandbox_gets_them(tmp_path):
+    with running_sandbox(unknown_keys="reject") as box:
+        mapping = deal_mapping(tmp_path, box)
+        data = write(tmp_path / "deals.csv", DEALS)
+        common = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        dry = run_import(
+            data, mapping, dry_run=True, requests_path=tmp_path / "dry.jsonl", **common
+        )
+        real = run_import(data, mapping, requests_path=tmp_path / "real.jsonl", **common)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+
+    assert (tmp_path / "dry.jsonl").read_bytes() == (tmp_path / "real.jsonl").read_bytes()
+    requests = lines_of(tmp_path / "dry.jsonl")
+    assert len(requests) == sum(dry.planned.values()) == sum(real.planned.values()) == 8
+    # send order: accounts, then contacts, then deals, then notes
+    order = [ENDPOINTS.index(r["endpoint"]) for r in requests]
+    assert order == sorted(order)
+    assert [r["key"] for r in requests] == [r.key for r in real.plan.requests]
+    # every valid row is named by a request; the invalid row (5) by none
+    rows = {row for r in requests for row in r["rows"]}
+    assert rows == {2, 3, 4} and dry.counts["invalid"] == 1
+    deals = {
+        r["body"]["opportunity"]["name"]: r for r in requests if r["endpoint"] == "opportunities"
+    }
+    assert deals["Big deal"]["rows"] == [2, 3]
+    assert deals["Big deal"]["body"]["opportunity"]["deal_size"] == 1000.5
+    assert deals["Big deal"]["body"]["related_objects"]["account_domain"] == "acme.com"
+    # what the file said would be sent is what landed
+    for name, request in deals.items():
+        assert landed[name]["amount"] == request["body"]["opportunity"].get("deal_size")
+        assert landed[name]["stage_id"] == request["body"]["opportunity"]["stage_id"]
+    assert real.counts["imported"] == 3
+
+
+def test_cli_writes_the_requests_file_on_a_dry_run(tmp_path):
+    data = write(tmp_path / "leads.csv", "Email,First Name\njo@acme.com,Jo\nann@globex.com,Ann\n")
+    mapping = write(tmp_path / "m.yaml", "contact:\n  email: Email\n  first_name: First Name\n")
+    out = tmp_path / "out" / "requests.jsonl"
+    result = invoke(data, "--mapping", mapping, "--dry-run", "--requests", out, "-q",
+                    "--out", tmp_path / "r.csv", "--failures", tmp_path / "f.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert lines_of(out) == [
+        {"key": "contact:jo@acme.com", "endpoint": "contacts", "rows": [2], "depends_on": [],
+         "body": {"email": "jo@acme.com", "first_name": "Jo"}},
+        {"key": "contact:ann@globex.com", "endpoint": "contacts", "rows": [3], "depends_on": [],
+         "body": {"email": "ann@globex.com", "first_name": "Ann"}},
+    ]  # fmt: skip
+    assert not out.with_name("requests.jsonl.partial").exists()
