@@ -34,7 +34,7 @@ class PlannedRequest:
         key: stable identity, the same for the same file and mapping on every run
             (``account:acme.com``, ``contact:jo@acme.com``,
             ``opportunity:<pipeline_id>:acme.com:<name>``, ``note:<sha1 of body>``).
-            The journal and the results refer to requests by this key.
+            The results and the requests file refer to requests by this key.
         endpoint: ``accounts`` | ``contacts`` | ``opportunities`` | ``notes``.
         payload: the exact JSON body to send (already validated).
         rows: spreadsheet row numbers whose outcome depends on this request.

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from importer.map import transforms
 from importer.map.transforms import (
-    DEFAULT_NULL_VALUES,
+    NULLIFY_VALUES,
     TRANSFORM_NAMES,
     TransformError,
     build_transform,
@@ -160,7 +160,7 @@ def test_nullify_custom_values():
     assert nullify("unknown") is None
     assert nullify("000000000000000AAA") is None  # Salesforce's empty lookup id
     assert nullify("null") == "null"
-    assert DEFAULT_NULL_VALUES[0] == "null"
+    assert NULLIFY_VALUES[0] == "null"
 
 
 # ---- lookup ----------------------------------------------------------------------------

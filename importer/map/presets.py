@@ -1,8 +1,8 @@
 """The bundled mapping presets: one YAML file per CRM export kind.
 
-Presets live in the top-level ``mappings/`` directory of the repository and are
-installed with the package as ``importer/presets`` (a build step copies or links
-them). :func:`resolve_mapping_path` lets ``--mapping hubspot`` or
+Presets live in the top-level ``mappings/`` directory of the repository, where
+users look for them, and a wheel installs them as the package data of
+``importer.bundled_mappings`` (pyproject.toml maps that package to ``mappings/``). :func:`resolve_mapping_path` lets ``--mapping hubspot`` or
 ``--mapping hubspot.yaml`` name a preset, while an existing file path always
 wins, so a user's own ``hubspot.yaml`` in the current directory is used first.
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
 from importer.map.transforms import TransformError, compose, infer_date_order
+from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 
 __all__ = [
     "BoundMapping",
@@ -34,12 +35,13 @@ __all__ = [
     "FieldSpec",
     "MappingFile",
     "bind_mapping",
+    "is_required",
     "load_mapping",
     "natural_transforms",
+    "needs_column",
     "parse_mapping",
 ]
 
-DEFAULT_NULL_VALUES = ("null", "none", "n/a", "#n/a", "[not provided]", "undefined")
 
 _strict = ConfigDict(extra="forbid", frozen=True)
 TransformSpec = str | dict[str, Any]
@@ -97,7 +99,7 @@ class Options(BaseModel):
     personal_domains: Literal["skip", "keep"] = "skip"
     account_domain_from_email: bool = True
     pipeline_id: str | None = Field(default=None, pattern=UUID_PATTERN)
-    null_values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    null_values: tuple[str, ...] = NULL_VALUES
 
 
 class AccountSpec(BaseModel):
@@ -168,6 +170,16 @@ class MappingFile(BaseModel):
 
 # Fields the API requires of an object the mapping sends (API.md §1).
 API_REQUIRED = frozenset({"account.domain", "contact.email", "note.title"})
+
+
+def is_required(key: str, spec: FieldSpec) -> bool:
+    """Whether a row without this field is rejected: the mapping's ``required``, else the API's."""
+    return spec.required if spec.required is not None else key in API_REQUIRED
+
+
+def needs_column(key: str, spec: FieldSpec) -> bool:
+    """Whether binding fails when the field's column is not in the file (else: a warning)."""
+    return is_required(key, spec) and not spec.optional_column
 
 
 def template_columns(template: str) -> tuple[str, ...]:
@@ -386,7 +398,7 @@ def bind_mapping(
     readers: dict[str, FieldReader] = {}
     nulls = frozenset(v.strip().lower() for v in mapping.options.null_values)
     for key, spec in mapping.fields():
-        required = spec.required if spec.required is not None else key in API_REQUIRED
+        required = is_required(key, spec)
         positions: dict[str, int | None] = {}
         for name in spec.referenced_columns():
             positions[name] = index.get(name, loose.get(_loose(name)))
@@ -402,7 +414,7 @@ def bind_mapping(
                 f"{where}: column {_names(missing)} is not in {input_name} "
                 f"(columns: {', '.join(columns)})"
             )
-            if required and not spec.optional_column:
+            if needs_column(key, spec):
                 raise MappingError(message)
             warnings.append(message + "; the field is left empty")
             continue
@@ -459,14 +471,12 @@ def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
 
     def clean(text: str) -> str | None:
         text = text.strip()
-        if text[:1] == "'" and text[1:2] in _NEUTRALISED:
-            text = text[1:]  # undo a results/failures file's formula guard: re-imports round-trip
+        if text[:1] == "'" and text[1:2] in FORMULA_START:
+            # undo a results/failures file's formula guard: re-imports round-trip
+            text = text[1:].strip()
         return None if not text or text.lower() in nulls else text
 
     return clean
-
-
-_NEUTRALISED = frozenset("=+-@")
 
 
 def _getter(

@@ -19,7 +19,7 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
-from importer.map.transforms.cells import TransformError, clean_text
+from importer.map.transforms.cells import NULLIFY_VALUES, TransformError, clean_text
 from importer.map.transforms.dates import date_parser, infer_date_order
 from importer.map.transforms.emails import first_email
 from importer.map.transforms.money import parse_amount
@@ -29,9 +29,8 @@ __all__ = ["ColumnGuess", "ColumnProfile", "guess_columns", "normalise", "profil
 
 normalise = normalise_header
 
-_NULLS = frozenset(
-    {"null", "none", "n/a", "#n/a", "na", "-", "[not provided]", "undefined", "k.a."}
-)
+# What the nullify transform empties, plus German exports' "k.a." (keine Angabe).
+_NULLS = frozenset((*NULLIFY_VALUES, "k.a."))
 _SITE = re.compile(
     r"(?i)^(?:https?://)?(?:www\d?\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,24}(?::\d+)?(?:/\S*)?$"
 )

@@ -27,7 +27,7 @@ from typing import Any
 
 from importer.errors import MappingError
 from importer.map.presets import PresetInfo, list_presets
-from importer.map.spec import bind_mapping, load_mapping, parse_mapping
+from importer.map.spec import bind_mapping, load_mapping, needs_column, parse_mapping
 from importer.propose._columns import ColumnGuess, guess_columns, normalise
 from importer.read.source import SourceInfo, open_source
 
@@ -183,8 +183,6 @@ def score_presets(columns: Sequence[str], presets: Sequence[PresetInfo]) -> list
 
 def _referenced(mapping) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """(the column group of every distinct mapped source, those of required fields)."""
-    from importer.map.spec import API_REQUIRED
-
     groups: list[tuple[str, ...]] = []
     required: list[tuple[str, ...]] = []
     for key, spec in mapping.fields():
@@ -193,8 +191,7 @@ def _referenced(mapping) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
             continue
         if group not in groups:
             groups.append(group)
-        is_required = spec.required if spec.required is not None else key in API_REQUIRED
-        if is_required and not spec.optional_column:
+        if needs_column(key, spec):
             required.append(group)
     return groups, required
 

@@ -10,7 +10,6 @@ that never closes.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
+from importer._gc import gc_paused
 from importer.errors import SourceError
 from importer.read._sniff import (
     MAX_CELL_CHARS,
@@ -97,20 +97,3 @@ class CsvFile:
             '(a " without its closing "), so the rest of the file was read into it; '
             "fix the quote and try again"
         )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (reference counting still frees everything).
-
-    Rows, and the plan built from them, hold no reference cycles, but each
-    collection would re-walk every one of them: ~30% of the reading time, and
-    half of the planning time on a million rows.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -72,8 +72,9 @@ from typing import Literal
 
 import python_calamine
 
+from importer._gc import gc_paused
 from importer.errors import SourceError, UsageError
-from importer.read._csv import CsvFile, gc_paused
+from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
 from importer.read._sniff import (
     SAMPLE_BYTES,

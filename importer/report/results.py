@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import UsageError
+from importer.map.transforms.cells import FORMULA_START
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -54,7 +55,6 @@ RESULT_COLUMNS = (
     "records",
 )
 FAILURE_COLUMNS = ("import_row", "import_error")
-_FORMULA_START = frozenset("=+-@\t\r")
 _NO_IDS: dict[str, str] = {}
 
 
@@ -97,7 +97,7 @@ class RowResult:
 
 def neutralise(cell: str) -> str:
     """Defuse a cell a spreadsheet would run as a formula: ``=SUM(A1)`` → ``'=SUM(A1)``."""
-    return "'" + cell if cell and cell[0] in _FORMULA_START else cell
+    return "'" + cell if cell and cell[0] in FORMULA_START else cell
 
 
 def write_results(path: str | Path, results: Iterable[RowResult]) -> int:

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
 from importer.errors import ImporterError, UsageError
 from importer.map.spec import MappingFile
 from importer.plan import Planner
-from importer.read._csv import gc_paused  # moving to importer._gc
 from importer.read.source import open_source
 from importer.report.outcomes import tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress

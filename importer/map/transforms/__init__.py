@@ -35,7 +35,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from importer.map.transforms._params import (
-    DEFAULT_NULL_VALUES,
     DateParams,
     DefaultParams,
     DomainParams,
@@ -48,7 +47,14 @@ from importer.map.transforms._params import (
     Params,
     SplitParams,
 )
-from importer.map.transforms.cells import TransformError, clean_text, memoise, quote
+from importer.map.transforms.cells import (
+    NULL_VALUES,
+    NULLIFY_VALUES,
+    TransformError,
+    clean_text,
+    memoise,
+    quote,
+)
 from importer.map.transforms.dates import date_parser, infer_date_order, time_zone
 from importer.map.transforms.domains import domain_parser, email_domain, is_personal_domain
 from importer.map.transforms.emails import all_emails, first_email
@@ -56,7 +62,8 @@ from importer.map.transforms.money import parse_amount, parse_dollars, to_dollar
 from importer.map.transforms.names import split_full_name
 
 __all__ = [
-    "DEFAULT_NULL_VALUES",
+    "NULLIFY_VALUES",
+    "NULL_VALUES",
     "TRANSFORM_NAMES",
     "Transform",
     "TransformError",

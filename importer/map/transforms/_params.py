@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from importer.map.transforms.cells import NULLIFY_VALUES
 from importer.map.transforms.dates import DateOrder, time_zone
 from importer.map.transforms.money import DecimalMark
 
 __all__ = [
-    "DEFAULT_NULL_VALUES",
     "DateParams",
     "DefaultParams",
     "DomainParams",
@@ -28,8 +28,6 @@ __all__ = [
     "Params",
     "SplitParams",
 ]
-
-DEFAULT_NULL_VALUES = ("null", "none", "n/a", "na", "-", "—", "[not provided]", "#n/a", "undefined")
 
 
 class Params(BaseModel):
@@ -45,7 +43,7 @@ class NoParams(Params):
 class NullifyParams(Params):
     """values: placeholders read as empty (case and surrounding spaces ignored)."""
 
-    values: tuple[str, ...] = DEFAULT_NULL_VALUES
+    values: tuple[str, ...] = NULLIFY_VALUES
 
 
 class EmailParams(Params):

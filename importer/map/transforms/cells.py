@@ -11,7 +11,26 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TransformError", "clean_text", "memoise", "quote"]
+__all__ = [
+    "FORMULA_START",
+    "NULLIFY_VALUES",
+    "NULL_VALUES",
+    "TransformError",
+    "clean_text",
+    "memoise",
+    "quote",
+]
+
+#: Placeholders that mean "no value" in every column: the default of the mapping's
+#: ``options.null_values``, applied to each cell before any transform.
+NULL_VALUES = ("null", "none", "n/a", "#n/a", "[not provided]", "undefined")
+#: What the ``nullify`` transform also empties by default, in the columns a mapping names
+#: for it: there a lone ``-`` or ``na`` is a placeholder, while file-wide it may be data.
+NULLIFY_VALUES = (*NULL_VALUES, "na", "-", "—")
+#: First characters that make a spreadsheet run a cell as a formula. The results and
+#: failures files prefix such cells with an apostrophe; reading a failures file back
+#: takes the apostrophe off again, so a re-import round-trips.
+FORMULA_START = frozenset("=+-@\t\r")
 
 # Every character Python's str.isspace() accepts (NBSP, narrow NBSP, ideographic space, ...)
 # plus invisible format characters that spreadsheets and web copy-paste leave behind.
