@@ -36,7 +36,14 @@ from importer.sandbox.directory import Directory
 from importer.sandbox.faults import Faults
 from importer.sandbox.store import Store
 
-__all__ = ["OrgAccess", "RunningSandbox", "Sandbox", "demo_access", "run_sandbox", "running_sandbox"]
+__all__ = [
+    "OrgAccess",
+    "RunningSandbox",
+    "Sandbox",
+    "demo_access",
+    "run_sandbox",
+    "running_sandbox",
+]
 
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
