@@ -198,7 +198,7 @@ class Planner:
             entity.request = contact_domains.get(domain) or deal_domains.get(domain) or entity.key
         for entity in by_endpoint["notes"]:
             entity.request = entity.key
-        ensured = {key: e.request for key, e in self.entities.items()}
+        ensured = {key: e.request or key for key, e in self.entities.items()}
         rows_of = self._resolve_rows(ensured) if resolve_rows else {}
         return ImportPlan(self._requests(by_endpoint, ensured, rows_of))
 
@@ -259,7 +259,12 @@ class Planner:
             return kind == "contact" and value in _deal_emails(related)
         return False
 
-    def _requests(self, by_endpoint, ensured: dict[str, str], rows_of) -> list[PlannedRequest]:
+    def _requests(
+        self,
+        by_endpoint: dict[str, list[_Entity]],
+        ensured: dict[str, str],
+        rows_of: dict[str, list[int]],
+    ) -> list[PlannedRequest]:
         requests = []
         for endpoint in ENDPOINTS:
             for entity in by_endpoint[endpoint]:

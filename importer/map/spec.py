@@ -333,6 +333,7 @@ class FieldReader:
         if self.position is not None:
             # One column: memoise on the raw cell, so a repeated value costs one lookup.
             pos, clean, chain = self.position, self.clean, self.chain
+            assert clean is not None  # bind_mapping gives every reader its cleaner
             raw = [row[pos] for row in rows]
             return self._evaluate(raw, lambda text: chain(clean(text)))
         return self._evaluate([self.getter(row) for row in rows], self.chain)

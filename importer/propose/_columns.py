@@ -13,7 +13,7 @@ Pure functions; no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -110,7 +110,7 @@ def header_candidate(header: str) -> tuple[str, float, str] | None:
     )
 
 
-def _is(check, value: str) -> bool:
+def _is(check: Callable[[str], object], value: str) -> bool:
     try:
         return check(value) is not None
     except ValueError:  # TransformError, or a parser tripping over a phone number

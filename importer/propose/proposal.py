@@ -27,7 +27,13 @@ from typing import Any
 
 from importer.errors import MappingError
 from importer.map.presets import PresetInfo, list_presets
-from importer.map.spec import bind_mapping, load_mapping, needs_column, parse_mapping
+from importer.map.spec import (
+    MappingFile,
+    bind_mapping,
+    load_mapping,
+    needs_column,
+    parse_mapping,
+)
 from importer.propose._columns import ColumnGuess, guess_columns, normalise
 from importer.read.source import SourceInfo, open_source
 
@@ -107,14 +113,13 @@ def propose_mapping(
         MappingError: no column could be placed at all.
     """
     path = Path(path)
-    options = {
-        "encoding": encoding,
-        "delimiter": delimiter,
-        "sheet": sheet,
-        "header_row": header_row,
-    }
     with open_source(
-        path, batch_rows=sample_rows, **{k: v for k, v in options.items() if v is not None}
+        path,
+        batch_rows=sample_rows,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        header_row=header_row,
     ) as source:
         info = source.info
         batch = next(iter(source.batches()), None)
@@ -181,7 +186,7 @@ def score_presets(columns: Sequence[str], presets: Sequence[PresetInfo]) -> list
     return scored
 
 
-def _referenced(mapping) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+def _referenced(mapping: MappingFile) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """(the column group of every distinct mapped source, those of required fields)."""
     groups: list[tuple[str, ...]] = []
     required: list[tuple[str, ...]] = []
@@ -208,7 +213,9 @@ def _bind_problem(path: Path, info: SourceInfo, rows: Sequence[Sequence[str]]) -
     return None
 
 
-def _from_preset(preset: PresetInfo, match: PresetMatch, info: SourceInfo, matches) -> Proposal:
+def _from_preset(
+    preset: PresetInfo, match: PresetMatch, info: SourceInfo, matches: tuple[PresetMatch, ...]
+) -> Proposal:
     text = preset.path.read_text(encoding="utf-8")
     why = f"{match.mapped_present} of the {match.mapped_total} columns it maps are in the file" + (
         f", and {match.signature_present} of {match.signature_total} columns only this export has"
@@ -234,7 +241,11 @@ def _from_preset(preset: PresetInfo, match: PresetMatch, info: SourceInfo, match
 
 
 def _from_columns(
-    path: Path, info: SourceInfo, rows: Sequence[Sequence[str]], matches, problem: str | None = None
+    path: Path,
+    info: SourceInfo,
+    rows: Sequence[Sequence[str]],
+    matches: tuple[PresetMatch, ...],
+    problem: str | None = None,
 ) -> Proposal:
     guesses, unplaced = guess_columns(info.columns, rows)
     fields, left = _fields(guesses)
@@ -296,7 +307,8 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
     if website or email:
         columns = [g.column for g in (website, email) if g]
         best = website or email
-        spec = {
+        assert best is not None
+        spec: dict[str, Any] = {
             "columns" if len(columns) > 1 else "column": columns
             if len(columns) > 1
             else columns[0],
@@ -341,7 +353,12 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
 
 
 def _render(
-    path: Path, info: SourceInfo, fields: list[FieldProposal], unplaced, matches, problem=None
+    path: Path,
+    info: SourceInfo,
+    fields: list[FieldProposal],
+    unplaced: list[tuple[str, str]],
+    matches: tuple[PresetMatch, ...],
+    problem: str | None = None,
 ) -> str:
     import yaml
 

@@ -151,9 +151,9 @@ def _detect_encoding(path: Path, head: bytes, name: str) -> str:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return _checked(path, head, name, encoding)
-    encoding = _utf16_without_bom(head)
-    if encoding:
-        return _checked(path, head, name, encoding)
+    utf16 = _utf16_without_bom(head)
+    if utf16:
+        return _checked(path, head, name, utf16)
     if looks_binary(head):
         raise binary_file_error(name)
     if head.isascii() and len(head) < SAMPLE_BYTES:
@@ -298,7 +298,7 @@ class _PrefixReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self._f.read(min(len(buffer), self._left))
         buffer[: len(data)] = data
         self._left -= len(data)

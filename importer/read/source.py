@@ -431,7 +431,7 @@ def _open_excel(
     return _ExcelSource(info, batch_rows, data)
 
 
-def _excel_chunk(rows: Iterator[list[object]], n: int) -> list[list[str]]:
+def _excel_chunk(rows: Iterator[Sequence[object]], n: int) -> list[list[str]]:
     with gc_paused():
         return [
             [v if type(v) is str else cell_text(v) for v in values] for values in islice(rows, n)

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from importer.api.endpoints import ENDPOINTS
 from importer.report.progress import Phase
 from importer.report.summary import ImportReport
+from importer.send.runner import SendReport
 
 __all__ = ["progress_bar", "render_summary", "report_as_dict"]
 
@@ -70,7 +71,7 @@ def render_summary(report: ImportReport) -> str:
     planned = ", ".join(f"{e} {report.planned.get(e, 0):,}" for e in ENDPOINTS)
     lines.append(f"{verb}: {planned} ({sum(report.planned.values()):,} in all)")
     if report.send is not None:
-        lines.append(_send_line(report))
+        lines.append(_send_line(report, report.send))
     if report.landed is not None:
         landed = ", ".join(f"{n:,} {k}" for k, n in report.landed.items())
         lines.append(f"in the sandbox now: {landed}")
@@ -85,8 +86,7 @@ def render_summary(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-def _send_line(report: ImportReport) -> str:
-    send = report.send
+def _send_line(report: ImportReport, send: SendReport) -> str:
     by_endpoint = "; ".join(
         f"{endpoint} " + ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
         for endpoint, counts in send.by_endpoint.items()

@@ -146,7 +146,14 @@ class ResultsSink:
         self._write(result.cells())
 
     def add_plain(
-        self, row: int, status: str, domain, email, records, duplicate_of, warnings=None
+        self,
+        row: int,
+        status: str,
+        domain: str | None,
+        email: str | None,
+        records: Sequence[str],
+        duplicate_of: int | None,
+        warnings: Sequence[str] | None = None,
     ) -> None:
         """A row with no ids or error (not a failure): the dry run's common case, kept fast."""
         self.counts[status] += 1
@@ -174,6 +181,7 @@ class ResultsSink:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+            assert self.path is not None  # a handle is opened only for a path
             os.replace(self._partial, self.path)
 
     def close(self) -> None:
@@ -210,7 +218,13 @@ def _generic(message: str) -> str:
 
 
 def plain_cells(
-    row: int, status: str, domain: str | None, email: str | None, records, dup, warnings=None
+    row: int,
+    status: str,
+    domain: str | None,
+    email: str | None,
+    records: Sequence[str],
+    dup: int | None,
+    warnings: Sequence[str] | None = None,
 ) -> list[str]:
     """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast."""
     return [

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
@@ -50,7 +50,7 @@ _MAX_LIST = 10_000
 Payload = dict[str, Any]
 
 
-def _json(status: int, body: Payload, headers: dict[str, str] | None = None) -> Response:
+def _json(status: int, body: Payload, headers: Mapping[str, str] | None = None) -> Response:
     content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     return Response(content, status, headers, media_type="application/json")
 
@@ -59,7 +59,7 @@ def _error(
     status: int,
     message: str,
     errors: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body: Payload = {"success": False, "statusCode": status, "message": message}
     if errors:
@@ -297,13 +297,13 @@ class SandboxApp:
             field = "related_objects.owner_email"
             problems.append(_Problem(status, "Owner not found", field, text))
         if problems:
-            status = min(p.status for p in problems)
+            worst = min(p.status for p in problems)
             message = (
                 problems[0].message if len(problems) == 1 else "Referenced resources not found"
             )
-            if status == 400:
+            if worst == 400:
                 message = "Validation error"
-            raise _Unresolved(status, message, {p.field: p.text for p in problems})
+            raise _Unresolved(worst, message, {p.field: p.text for p in problems})
         assert pipeline is not None
         return stage_id or pipeline.stage_ids[0]
 

@@ -179,8 +179,8 @@ def demo_org(
     return OrgConfig(
         name="Demo Org",
         api_keys=(DEMO_API_KEY, *extra_api_keys),
-        members=(DEMO_OWNER_EMAIL, *extra_members),  # type: ignore[arg-type]
-        pipelines=({"name": "Sales", "stages": list(DEMO_STAGES)},),  # type: ignore[arg-type]
+        members=(DEMO_OWNER_EMAIL, *extra_members),
+        pipelines=({"name": "Sales", "stages": list(DEMO_STAGES)},),
     )
 
 

@@ -178,7 +178,7 @@ class InboundClient:
             raise ValueError(f"unknown endpoint {endpoint!r} (expected one of {', '.join(PATHS)})")
         return await self._post(endpoint, payload, RESPONSE_MODELS[endpoint])
 
-    async def _post(self, endpoint: str, payload: Mapping[str, Any], model: type[_M]) -> _M:
+    async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
         headers = {"X-API-Key": self._api_key.get_secret_value()}
         try:
             response = await self._http.post(PATHS[endpoint], json=dict(payload), headers=headers)
@@ -197,7 +197,7 @@ class InboundClient:
             raise self._error(endpoint, response)
         return self._parse_success(endpoint, response, model)
 
-    def _parse_success(self, endpoint: str, response: httpx.Response, model: type[_M]) -> _M:
+    def _parse_success(self, endpoint: Endpoint, response: httpx.Response, model: type[_M]) -> _M:
         status = response.status_code
         body = _json_or_none(response)
         if not isinstance(body, dict):

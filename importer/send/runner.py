@@ -123,7 +123,7 @@ class SendReport:
     """
 
     outcomes: dict[str, RequestOutcome]
-    counts: dict[str, int]
+    counts: dict[Status, int]
     by_endpoint: dict[str, dict[str, int]]
     requests_sent: int
     retries: int
@@ -390,6 +390,7 @@ class _Run:
                 attempts=progress.attempts,
             )  # fmt: skip
         elif halted:
+            assert last is not None  # the first branch took the None case
             outcome = _failure(request, last, progress.attempts, note="not retried: run stopped")
         elif isinstance(error, ApiError | TransportError):
             outcome = _failure(request, error, progress.attempts)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from importer.api.models import (
     AccountPayload,
@@ -71,7 +72,7 @@ class RowVerdict:
 
 
 # Fields whose bad value sinks the row; any other bad value is dropped with a warning.
-_REQUIRED_LOCS = {
+_REQUIRED_LOCS: dict[str, set[tuple[str, ...]]] = {
     "account": {("domain",)},
     "contact": {("email",)},
     "opportunity": {
@@ -159,7 +160,9 @@ def validate_batch(
     return verdicts
 
 
-def _read_fields(bound: BoundMapping, rows, verdicts: list[RowVerdict]) -> dict[str, list[Any]]:
+def _read_fields(
+    bound: BoundMapping, rows: Sequence[Sequence[str]], verdicts: list[RowVerdict]
+) -> dict[str, list[Any]]:
     """Every mapped field's values; failures and empty required fields land on their rows."""
     values: dict[str, list[Any]] = {}
     for key in _FIELD_ORDER:
@@ -183,7 +186,12 @@ def _read_fields(bound: BoundMapping, rows, verdicts: list[RowVerdict]) -> dict[
     return values
 
 
-def _assemble(bound: BoundMapping, values, verdicts: list[RowVerdict], pipeline_id) -> None:
+def _assemble(
+    bound: BoundMapping,
+    values: dict[str, list[Any]],
+    verdicts: list[RowVerdict],
+    pipeline_id: str | None,
+) -> None:
     options = bound.mapping.options
     objects = bound.objects
     n = len(verdicts)
@@ -237,18 +245,20 @@ def _assemble(bound: BoundMapping, values, verdicts: list[RowVerdict], pipeline_
 class _DealColumns:
     """The opportunity fields of a batch, column by column."""
 
-    def __init__(self, values: dict[str, list[Any]], nothing: list, pipeline_id) -> None:
+    def __init__(
+        self, values: dict[str, list[Any]], nothing: list[None], pipeline_id: str | None
+    ) -> None:
         get = values.get
         self.text = [
-            (name, get(f"opportunity.{name}"))
+            (name, column)
             for name in ("name", "stage_id", "next_step")
-            if get(f"opportunity.{name}") is not None
+            if (column := get(f"opportunity.{name}")) is not None
         ]
         self.deal_size = get("opportunity.deal_size")
         self.dates = [
-            (name, get(f"opportunity.{name}"))
+            (name, column)
             for name in ("close_date", "next_action_date")
-            if get(f"opportunity.{name}") is not None
+            if (column := get(f"opportunity.{name}")) is not None
         ]
         self.extra = get("opportunity.additional_contact_emails")
         self.owner = get("opportunity.owner_email")
@@ -416,14 +426,21 @@ def _distinct_unchecked(
     return list(groups.values()), list(groups)
 
 
-def _apply_errors(exc, groups, owners, obj, sub, bound) -> set[int]:
+def _apply_errors(
+    exc: ValidationError,
+    groups: list[list[int]],
+    owners: list[RowVerdict],
+    obj: str,
+    sub: str | None,
+    bound: BoundMapping,
+) -> set[int]:
     """Put each validation error on every row of its group; return the failed groups."""
     failed: set[int] = set()
     touched = []
     for error in exc.errors(include_url=False):
-        index, *loc = error["loc"]
+        index, *rest = error["loc"]
         failed.add(int(index))
-        loc = tuple(str(p) for p in ([sub] if sub else []) + loc)
+        loc = tuple(str(p) for p in ([sub] if sub else []) + rest)
         for position in groups[int(index)]:
             verdict = owners[position]
             _apply_model_error(verdict, obj, loc, error, bound)
@@ -433,7 +450,9 @@ def _apply_errors(exc, groups, owners, obj, sub, bound) -> set[int]:
     return failed
 
 
-def _apply_model_error(verdict: RowVerdict, obj: str, loc: tuple, error: dict, bound) -> None:
+def _apply_model_error(
+    verdict: RowVerdict, obj: str, loc: tuple[str, ...], error: ErrorDetails, bound: BoundMapping
+) -> None:
     path = [p for p in loc if not p.isdigit()]
     field = _field_key(obj, path)
     reader = bound.readers.get(field)

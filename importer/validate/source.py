@@ -21,12 +21,13 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from importer.errors import ImporterError
-from importer.map.spec import MappingFile, bind_mapping
-from importer.read.source import SourceInfo, open_source
+from importer.map.spec import BoundMapping, MappingFile, bind_mapping
+from importer.read.source import RowBatch, SourceInfo, open_source
 from importer.validate.rows import RowVerdict, validate_batch
 
 __all__ = ["PARALLEL_MIN_BYTES", "ValidatedSource", "validated_source"]
@@ -35,6 +36,8 @@ __all__ = ["PARALLEL_MIN_BYTES", "ValidatedSource", "validated_source"]
 PARALLEL_MIN_BYTES = 8 * 2**20
 #: Rows validated (and sent to the planner) at a time, however many a read batch holds.
 VALIDATE_ROWS = 5_000
+#: A slice of read rows: spreadsheet row numbers, cells, and the reader's notes by row.
+_Rows = tuple[list[int], list[list[str]], dict[int, str]]
 
 
 @dataclass(slots=True)
@@ -94,7 +97,14 @@ def _can_fork() -> bool:
 # ---- one process -------------------------------------------------------------------
 
 
-def _sequential(path, mapping, pipeline_id, read, limit, batch_rows) -> ValidatedSource:
+def _sequential(
+    path: str | Path,
+    mapping: MappingFile,
+    pipeline_id: str | None,
+    read: dict[str, Any],
+    limit: int | None,
+    batch_rows: int,
+) -> ValidatedSource:
     source = open_source(path, batch_rows=batch_rows, **read)
     try:
         batches = _limited(source.batches(), limit)
@@ -128,12 +138,18 @@ def _sequential(path, mapping, pipeline_id, read, limit, batch_rows) -> Validate
     return result
 
 
-def _chain(first, rest):
+def _chain(first: _Rows, rest: Iterator[_Rows]) -> Iterator[_Rows]:
     yield first
     yield from rest
 
 
-def _validated(bound, numbers, rows, problems, pipeline_id) -> list[RowVerdict]:
+def _validated(
+    bound: BoundMapping,
+    numbers: list[int],
+    rows: list[list[str]],
+    problems: dict[int, str],
+    pipeline_id: str | None,
+) -> list[RowVerdict]:
     verdicts = validate_batch(bound, numbers, rows, pipeline_id=pipeline_id)
     if problems:  # the reader's own notes (e.g. extra cells beyond the header)
         for verdict in verdicts:
@@ -165,7 +181,7 @@ def _is_report_footer(cells: list[str]) -> bool:
     )
 
 
-def _limited(batches, limit: int | None):
+def _limited(batches: Iterator[RowBatch], limit: int | None) -> Iterator[_Rows]:
     remaining = limit
     for batch in batches:
         numbers, rows = batch.row_numbers, batch.rows
@@ -184,16 +200,24 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(RowVerdict))
 _FIELD_VALUES = operator.attrgetter(*_FIELDS)  # one C call per verdict, in _FIELDS order
 
 
-def _pack(verdicts: list[RowVerdict]) -> list[tuple]:
+def _pack(verdicts: list[RowVerdict]) -> list[tuple[Any, ...]]:
     # Plain tuples pickle several times faster than dataclass instances.
     return [_FIELD_VALUES(v) for v in verdicts]
 
 
-def _unpack(packed: list[tuple]) -> list[RowVerdict]:
+def _unpack(packed: list[tuple[Any, ...]]) -> list[RowVerdict]:
     return [RowVerdict(*values) for values in packed]
 
 
-def _work(connection, path, mapping, pipeline_id, read, limit, batch_rows) -> None:
+def _work(
+    connection: Connection,
+    path: str | Path,
+    mapping: MappingFile,
+    pipeline_id: str | None,
+    read: dict[str, Any],
+    limit: int | None,
+    batch_rows: int,
+) -> None:
     """The worker: everything _sequential does, sent down the pipe."""
     try:
         source = _sequential(path, mapping, pipeline_id, read, limit, batch_rows)
@@ -209,7 +233,14 @@ def _work(connection, path, mapping, pipeline_id, read, limit, batch_rows) -> No
         connection.close()
 
 
-def _parallel(path, mapping, pipeline_id, read, limit, batch_rows) -> ValidatedSource:
+def _parallel(
+    path: str | Path,
+    mapping: MappingFile,
+    pipeline_id: str | None,
+    read: dict[str, Any],
+    limit: int | None,
+    batch_rows: int,
+) -> ValidatedSource:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
@@ -252,7 +283,7 @@ def _parallel(path, mapping, pipeline_id, read, limit, batch_rows) -> ValidatedS
     return result
 
 
-def _receive(receiver) -> tuple:
+def _receive(receiver: Connection) -> tuple[Any, ...]:
     try:
         message = receiver.recv()
     except EOFError as exc:

@@ -78,7 +78,7 @@ _LIMIT = Decimal("1e15")
 
 def _check_currency(token: str | None, text: str) -> None:
     is_code = token and token.isalpha() and len(token) == 3 and token.isascii()
-    if is_code and token.upper() not in _ISO_CODES:
+    if is_code and token is not None and token.upper() not in _ISO_CODES:
         raise TransformError(f"{quote(text)} is not an amount ({token!r} is not a currency)")
 
 
