@@ -89,10 +89,12 @@ from importer.read._sniff import (
     split_sep_line,
 )
 
-__all__ = ["RowBatch", "Source", "SourceInfo", "open_source"]
+__all__ = ["DELIMITER_NAMES", "RowBatch", "Source", "SourceInfo", "open_source"]
 
 _PREVIEW_ROWS = 30
-_DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+#: The delimiters a person names in words, and the one character each stands for.
+DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+_DELIMITER_ALIASES = {**DELIMITER_NAMES, "\\t": "\t"}
 
 
 @dataclass(frozen=True)

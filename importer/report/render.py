@@ -17,12 +17,14 @@ from typing import Any
 from tqdm import tqdm
 
 from importer.api.endpoints import ENDPOINTS
+from importer.read.source import DELIMITER_NAMES
 from importer.report.progress import Phase
 from importer.report.summary import ImportReport
 from importer.send.runner import SendReport
 
 __all__ = ["progress_bar", "render_summary", "report_as_dict"]
 
+_DELIMITER_WORDS = {character: name for name, character in DELIMITER_NAMES.items()}
 _STATUS_ORDER = (
     "would_import",
     "imported",
@@ -101,9 +103,7 @@ def _send_line(report: ImportReport, send: SendReport) -> str:
 
 
 def _delimiter_name(delimiter: str) -> str:
-    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
-        delimiter, repr(delimiter)
-    )
+    return _DELIMITER_WORDS.get(delimiter, repr(delimiter))
 
 
 def report_as_dict(report: ImportReport) -> dict[str, Any]:
