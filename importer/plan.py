@@ -110,6 +110,15 @@ class Planner:
         self.entities: dict[str, _Entity] = {}
         self._identities: dict[tuple[str, ...], RowPlan] = {}  # -> the first row with them
         self._ones: dict[str, tuple[str]] = {}
+        #: Warnings that a later row adds to an earlier one (row → warning); see finish().
+        self.amendments: dict[int, str] = {}
+
+    def _same_name(self, entity: _Entity, plan: RowPlan) -> None:
+        """Rows whose deals have no company and the same name become one deal: each says so."""
+        name = entity.payload["opportunity"].get("name", "")
+        _warn(plan, _SAME_NAME.format(name=name, row=entity.first_row))
+        if entity.first_row not in self.amendments:
+            self.amendments[entity.first_row] = _SAME_NAME.format(name=name, row=plan.row)
 
     def add(self, verdicts: Iterable[Any]) -> None:
         """Plan a batch of validated rows (in input order)."""
@@ -151,6 +160,8 @@ class Planner:
                     entities[key] = entity = _Entity(key, "opportunities", verdict.opportunity, row)
                 else:
                     _merge_deal(entity, verdict.opportunity, plan)
+                    if not verdict.opportunity["related_objects"].get("account_domain"):
+                        self._same_name(entity, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             if verdict.note is not None:
                 key = "note:" + hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
@@ -171,7 +182,16 @@ class Planner:
         outcome depends on (``RowPlan.requests``) and each request its rows
         (``PlannedRequest.rows``). A dry run skips that pass over every row: its
         results name the rows' records, which need no resolving.
+
+        Warnings a later row added to an earlier one (:attr:`amendments`) land on
+        the earlier row here (a dry run has written it already: its results sink
+        amends the line).
         """
+        if self.amendments:
+            for row_plan in self.rows:
+                extra = self.amendments.get(row_plan.row)
+                if extra is not None:
+                    _warn(row_plan, extra)
         deal_emails: dict[str, str] = {}
         deal_domains: dict[str, str] = {}
         by_endpoint: dict[str, list[_Entity]] = {e: [] for e in ENDPOINTS}
@@ -277,13 +297,20 @@ class Planner:
 
 
 _NAMES = ("first_name", "last_name")
+_SAME_NAME = (
+    "opportunity: the deal {name!r} has no company domain, and neither has the deal of "
+    "row {row} with the same name: they are planned as one deal, as the sandbox merges them "
+    "(Octolane's rule for deals without an account is undocumented)"
+)
 
 
 def _deal_key(opportunity: dict[str, Any]) -> str:
     name = opportunity["opportunity"].get("name")
     name = " ".join(name.split()) if name else ""
-    related = opportunity["related_objects"]
-    anchor = related.get("account_domain") or "@" + str(related.get("primary_contact_email", ""))
+    # Octolane merges deals by (account domain, pipeline, name) (API.md §4). Without a
+    # domain its rule is undocumented; the sandbox merges by pipeline and name, and so does
+    # the plan: one deal, every row told (see Planner.add), never two that land as one.
+    anchor = opportunity["related_objects"].get("account_domain") or ""
     return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
 
 

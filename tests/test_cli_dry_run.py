@@ -202,6 +202,7 @@ def test_a_failures_file_imports_again_with_the_same_mapping(write_csv, write_ma
         "account:\n  domain: {column: Website, required: false}\n"
         "opportunity:\n  name: Deal\n  deal_size: Amount\n"
         "options:\n  pipeline_id: 00000000-0000-4000-8000-000000000001\n"
+        "  unlinked_deals: reject\n"  # the orphan deal is refused, then fixed
     )
     failures = tmp_path / "f.csv"
     run(

@@ -119,12 +119,37 @@ def test_account_domain_falls_back_to_the_email_domain():
     assert v.account == {"domain": "globex.io"}
 
 
-def test_a_deal_with_nothing_to_attach_to_is_rejected():
-    text = "opportunity:\n  name: Deal\naccount:\n  domain: {column: D, required: false}\n"
+UNLINKED = "opportunity:\n  name: Deal\naccount:\n  domain: {column: D, required: false}\n"
+
+
+def test_a_deal_with_nothing_to_attach_to_goes_alone_with_a_warning():
+    bound = bind_mapping(parse_mapping(UNLINKED), ["Deal", "D"])
+    (v,) = validate_batch(bound, [2], [["Big one", ""]], pipeline_id=PIPE)
+    assert v.valid and v.opportunity["related_objects"] == {}
+    assert v.opportunity["opportunity"] == {"name": "Big one"}
+    assert v.warnings == [
+        "opportunity: no company domain or contact email to link the deal to: it is imported "
+        "as a deal without an account (options.unlinked_deals: reject refuses such rows)"
+    ]
+
+
+def test_unlinked_deals_reject_refuses_it():
+    text = UNLINKED + "options:\n  unlinked_deals: reject\n"
     bound = bind_mapping(parse_mapping(text), ["Deal", "D"])
     (v,) = validate_batch(bound, [2], [["Big one", ""]], pipeline_id=PIPE)
     assert [str(e) for e in v.errors] == [
-        "opportunity (row): has no company domain or contact email to attach the deal to"
+        "opportunity (row): has no company domain or contact email to attach the deal to "
+        "(options.unlinked_deals: reject)"
+    ]
+
+
+def test_a_deal_with_neither_name_nor_domain_is_refused_as_the_server_would():
+    text = "contact:\n  email: E\nopportunity:\n  name: {column: Deal, required: false}\n"
+    bound = bind_mapping(parse_mapping(text), ["E", "Deal"])
+    (v,) = validate_batch(bound, [2], [["jo@gmail.com", ""]], pipeline_id=PIPE)
+    assert [str(e) for e in v.errors] == [
+        "opportunity.name (row): is empty and the deal has no company domain: Octolane needs "
+        "a name when related_objects.account_domain is not given"
     ]
 
 

@@ -100,6 +100,9 @@ class Options(BaseModel):
     account_domain_from_email: bool = True
     pipeline_id: str | None = Field(default=None, pattern=UUID_PATTERN)
     null_values: tuple[str, ...] = NULL_VALUES
+    #: A deal with no company domain and no contact e-mail: imported on its own, with a
+    #: warning (what the API allows when it has a name), or rejected.
+    unlinked_deals: Literal["import", "reject"] = "import"
 
 
 class AccountSpec(BaseModel):

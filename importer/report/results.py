@@ -132,6 +132,7 @@ class ResultsSink:
         self.written = 0
         self._handle: Any = None
         self._writer: Any = None
+        self._amendments: dict[int, str] = {}
 
     def add(self, result: RowResult, reasons: Iterable[str] = ()) -> None:
         """One row's result; ``reasons`` group a rejected row in the summary."""
@@ -176,13 +177,41 @@ class ResultsSink:
         assert self.path is not None
         return self.path.with_name(self.path.name + ".partial")
 
+    def amend(self, warnings: Mapping[int, str]) -> None:
+        """Add a warning to lines already written (row → warning), when the file is committed.
+
+        A later row can show something about an earlier one (two deals without a
+        company under one name); the earlier line says so too.
+        """
+        self._amendments.update(warnings)
+
     def commit(self) -> None:
         """The run accounted for every row: the file takes its name (a partial one never does)."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+            if self._amendments:
+                self._apply_amendments()
             assert self.path is not None  # a handle is opened only for a path
             os.replace(self._partial, self.path)
+
+    def _apply_amendments(self) -> None:
+        """Rewrite the partial file once, adding each amended row's warning to its line."""
+        column = RESULT_COLUMNS.index("warnings")
+        amended = self._partial.with_name(self._partial.name + ".amended")
+        with (
+            self._partial.open(encoding="utf-8-sig", newline="") as source,
+            _open_for_writing(amended) as target,
+        ):
+            writer = csv.writer(target)
+            for cells in csv.reader(source):
+                extra = self._amendments.get(int(cells[0])) if cells[0].isdigit() else None
+                if extra is not None:
+                    if not cells[column]:
+                        self.warned += 1
+                    cells[column] = " | ".join(filter(None, (cells[column], neutralise(extra))))
+                writer.writerow(cells)
+        os.replace(amended, self._partial)
 
     def close(self) -> None:
         """Without :meth:`commit`: drop what was written, so no incomplete results file is left."""

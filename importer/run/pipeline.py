@@ -143,6 +143,8 @@ def _plan(
     report.blank_rows = source.blank_rows
     # A dry run's results need no request per row; a requests file or a real run does.
     report.plan = planner.finish(resolve_rows=not job.dry_run or job.outputs.requests is not None)
+    if sink is not None:
+        sink.amend(planner.amendments)  # its lines were written before a later row spoke
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = _distinct(planner)

@@ -203,7 +203,11 @@ def _assemble(
     has_account, has_contact = "account" in objects, "contact" in objects
     first_names = values.get("contact.first_name", nothing)
     last_names = values.get("contact.last_name", nothing)
-    deal = _DealColumns(values, nothing, pipeline_id) if "opportunity" in objects else None
+    deal = (
+        _DealColumns(values, nothing, pipeline_id, options.unlinked_deals == "reject")
+        if "opportunity" in objects
+        else None
+    )
     note = _NoteColumns(values, nothing) if "note" in objects else None
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
@@ -242,11 +246,28 @@ def _assemble(
             )
 
 
+_NAME_OR_DOMAIN = (
+    "is empty and the deal has no company domain: Octolane needs a name when "
+    "related_objects.account_domain is not given"
+)
+_UNLINKED_REJECTED = (
+    "has no company domain or contact email to attach the deal to (options.unlinked_deals: reject)"
+)
+_UNLINKED = (
+    "opportunity: no company domain or contact email to link the deal to: it is imported "
+    "as a deal without an account (options.unlinked_deals: reject refuses such rows)"
+)
+
+
 class _DealColumns:
     """The opportunity fields of a batch, column by column."""
 
     def __init__(
-        self, values: dict[str, list[Any]], nothing: list[None], pipeline_id: str | None
+        self,
+        values: dict[str, list[Any]],
+        nothing: list[None],
+        pipeline_id: str | None,
+        reject_unlinked: bool,
     ) -> None:
         get = values.get
         self.text = [
@@ -263,6 +284,7 @@ class _DealColumns:
         self.extra = get("opportunity.additional_contact_emails")
         self.owner = get("opportunity.owner_email")
         self.pipeline_id = pipeline_id
+        self.reject_unlinked = reject_unlinked
 
     def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
         body: dict[str, Any] = {}
@@ -288,19 +310,20 @@ class _DealColumns:
         owner = self.owner[i] if self.owner is not None else None
         if owner:
             related["owner_email"] = owner[0] if type(owner) is list else owner
+        if not related.get("account_domain") and not body.get("name"):
+            # Octolane derives a deal's name from its account's domain; with neither it
+            # answers 400 (API.md §1.3): refused here first, in the same words.
+            verdict.errors.append(FieldError("opportunity.name", "row", _NAME_OR_DOMAIN))
+            return None
         if not (
             related.get("account_domain")
             or related.get("primary_contact_email")
             or related.get("additional_contact_emails")
         ):
-            verdict.errors.append(
-                FieldError(
-                    "opportunity",
-                    "row",
-                    "has no company domain or contact email to attach the deal to",
-                )
-            )
-            return None
+            if self.reject_unlinked:
+                verdict.errors.append(FieldError("opportunity", "row", _UNLINKED_REJECTED))
+                return None
+            verdict.warnings.append(_UNLINKED)
         return {"pipeline_id": self.pipeline_id, "opportunity": body, "related_objects": related}
 
 

@@ -1,0 +1,61 @@
+"""Deals with nothing to link: sent on their own, and never merged without every row saying so."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from test_import_e2e import inspect, settings, write
+
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+MAPPING = """
+opportunity:
+  name: {column: Deal, required: false}
+  deal_size: Amount
+contact:
+  email: {column: Email, required: false}
+"""
+DEALS = """
+Deal,Amount,Email
+Solar 12 Pine St,1000,
+Roof 3 Oak Ave,500,
+Solar 12 Pine St,1200,
+,300,jo@gmail.com
+"""
+
+
+def results_of(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["row"]: row for row in csv.DictReader(handle)}
+
+
+def test_unlinked_deals_land_and_a_shared_name_is_said_on_both_rows(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv", **options)
+        real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+
+    assert dry.counts == {"would_import": 2, "duplicate": 1, "invalid": 1}
+    assert real.counts == {"imported": 2, "duplicate": 1, "invalid": 1}
+    assert set(landed) == {"Solar 12 Pine St", "Roof 3 Oak Ave"}
+    assert landed["Solar 12 Pine St"]["account_domain"] in (None, "")
+    assert landed["Solar 12 Pine St"]["amount"] == 1000  # the first row's; row 4 warns
+    for name in ("dry.csv", "real.csv"):
+        rows = results_of(tmp_path / name)
+        assert "neither has the deal of row 4 with the same name" in rows["2"]["warnings"]
+        assert "neither has the deal of row 2 with the same name" in rows["4"]["warnings"]
+        assert "imported as a deal without an account" in rows["3"]["warnings"]
+        assert "same name" not in rows["3"]["warnings"]
+        assert rows["4"]["duplicate_of"] == "2"
+        # no name and no company: refused before sending, as Octolane would
+        assert rows["5"]["status"] == "invalid"
+        assert rows["5"]["error_fields"] == "opportunity.name"
+    real_rows = results_of(tmp_path / "real.csv")
+    assert real_rows["2"]["opportunity_id"] == real_rows["4"]["opportunity_id"]
+    assert real_rows["2"]["opportunity_id"] == landed["Solar 12 Pine St"]["opportunity_id"]
+    assert dry.rows_with_warnings == real.rows_with_warnings == 3
