@@ -13,10 +13,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["cli", "main"]
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 #: Commands loaded when called: (module, attribute, the one-line help shown in --help).
 _LAZY_COMMANDS = {
     "sandbox": (
@@ -40,6 +42,24 @@ _LAZY_COMMANDS = {
         "Serve a local emulator of the Octolane Inbound API (for demos and tests).",
     ),
 }
+
+
+def _read_options(command: _F) -> _F:
+    """The options that say how to read the input, shared by ``import`` and ``map``."""
+    for option in reversed(
+        [
+            click.option("--encoding", help="Input encoding (default: detected)."),
+            click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |)."),
+            click.option("--sheet", help="XLSX sheet name or index (default: the first)."),
+            click.option(
+                "--header-row",
+                type=click.IntRange(min=1),
+                help="Row number of the header, CSV or XLSX (default: found).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
 class _DefaultImportGroup(click.Group):
@@ -102,14 +122,7 @@ def cli() -> None:
     "--pipeline-id",
     help="Pipeline for deals (else the mapping's options.pipeline_id, else env OCTOLANE_PIPELINE_ID).",
 )
-@click.option("--encoding", help="Input encoding (default: detected).")
-@click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
-@click.option("--sheet", help="XLSX sheet name or index (default: the first).")
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    help="Row number of the header, CSV or XLSX (default: found).",
-)
+@_read_options
 @click.option("--limit", type=click.IntRange(min=1), help="Import only the first N rows.")
 @click.option(
     "--concurrency",
@@ -255,14 +268,7 @@ def _fail(exc: ImporterError) -> NoReturn:
 @click.option(
     "--no-presets", is_flag=True, help="Propose from headers and values even if a preset fits."
 )
-@click.option("--encoding", help="Input encoding (default: detected).")
-@click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |).")
-@click.option("--sheet", help="XLSX sheet name or index (default: the first).")
-@click.option(
-    "--header-row",
-    type=click.IntRange(min=1),
-    help="Row number of the header, CSV or XLSX (default: found).",
-)
+@_read_options
 def map_command(
     file: Path | None,
     output: Path | None,

@@ -75,9 +75,20 @@ def validated_source(
     """
     if parallel is None:
         parallel = _worth_a_worker(Path(path))
-    if parallel and _can_fork():
-        return _parallel(path, mapping, pipeline_id, read, limit, batch_rows)
-    return _sequential(path, mapping, pipeline_id, read, limit, batch_rows)
+    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows)
+    return _parallel(work) if parallel and _can_fork() else _sequential(work)
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """What reading and validating one file needs, in either process."""
+
+    path: str | Path
+    mapping: MappingFile
+    pipeline_id: str | None
+    read: dict[str, Any]
+    limit: int | None
+    batch_rows: int
 
 
 def _worth_a_worker(path: Path) -> bool:
@@ -97,22 +108,15 @@ def _can_fork() -> bool:
 # ---- one process -------------------------------------------------------------------
 
 
-def _sequential(
-    path: str | Path,
-    mapping: MappingFile,
-    pipeline_id: str | None,
-    read: dict[str, Any],
-    limit: int | None,
-    batch_rows: int,
-) -> ValidatedSource:
-    source = open_source(path, batch_rows=batch_rows, **read)
+def _sequential(work: _Work) -> ValidatedSource:
+    source = open_source(work.path, batch_rows=work.batch_rows, **work.read)
     try:
-        batches = _limited(source.batches(), limit)
+        batches = _limited(source.batches(), work.limit)
         first = next(batches, None)
         if first is None:
             raise ImporterError(f"{source.info.path}: no data rows")  # open_source checks this
         bound = bind_mapping(
-            mapping, source.info.columns, first[1], input_name=source.info.path.name
+            work.mapping, source.info.columns, first[1], input_name=source.info.path.name
         )
     except BaseException:
         source.close()
@@ -128,7 +132,7 @@ def _sequential(
                 for start in range(0, len(rows), VALIDATE_ROWS):
                     end = start + VALIDATE_ROWS
                     yield _validated(
-                        bound, numbers[start:end], rows[start:end], problems, pipeline_id
+                        bound, numbers[start:end], rows[start:end], problems, work.pipeline_id
                     )
             result.blank_rows = source.blank_rows
         finally:
@@ -209,18 +213,10 @@ def _unpack(packed: list[tuple[Any, ...]]) -> list[RowVerdict]:
     return [RowVerdict(*values) for values in packed]
 
 
-def _work(
-    connection: Connection,
-    path: str | Path,
-    mapping: MappingFile,
-    pipeline_id: str | None,
-    read: dict[str, Any],
-    limit: int | None,
-    batch_rows: int,
-) -> None:
+def _work_in_worker(connection: Connection, work: _Work) -> None:
     """The worker: everything _sequential does, sent down the pipe."""
     try:
-        source = _sequential(path, mapping, pipeline_id, read, limit, batch_rows)
+        source = _sequential(work)
         connection.send(("info", source.info, source.mapping_warnings))
         for verdicts in source.batches:
             connection.send(("batch", _pack(verdicts)))
@@ -233,19 +229,12 @@ def _work(
         connection.close()
 
 
-def _parallel(
-    path: str | Path,
-    mapping: MappingFile,
-    pipeline_id: str | None,
-    read: dict[str, Any],
-    limit: int | None,
-    batch_rows: int,
-) -> ValidatedSource:
+def _parallel(work: _Work) -> ValidatedSource:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
-        target=_work,
-        args=(sender, path, mapping, pipeline_id, read, limit, batch_rows),
+        target=_work_in_worker,
+        args=(sender, work),
         name="octolane-import-validate",
         daemon=True,
     )
