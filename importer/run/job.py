@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +96,6 @@ class ImportJob:
         if settings is not None or client is not None:
             options["target"] = choose_target(settings, client)
         return cls(Path(input), _load(mapping), outputs=outputs, **options)
-
-    def with_options(self, **changes: Any) -> ImportJob:
-        """A copy with some fields changed."""
-        return replace(self, **changes)
 
 
 def _path(value: str | Path | None) -> Path | None:
