@@ -46,15 +46,12 @@ def test_real_export_amounts(value, expected):
     ("value", "mark", "expected"),
     [
         ("$12,500.00", ".", 12500.0),
-        ("$12,500.00", ",", 12500.0),  # both marks present: the last one is decimal
-        ("12.500,00 €", ".", 12500.0),
         ("12.500,00 €", ",", 12500.0),
         ("12.500,00 €", "auto", 12500.0),
         ("€1.234", ",", 1234.0),
         ("€1.234", ".", 1.23),  # "." declared decimal: one and a quarter-ish, as told
         ("USD 1,200", ".", 1200.0),
         ("USD 1,200", ",", 1.2),
-        ("1 200,50 EUR", ".", 1200.5),
         ("1\u00a0200,50\u00a0€", ",", 1200.5),  # NBSP thousands (French Excel)
         ("1\u202f234\u202f567,8", ",", 1234567.8),  # narrow NBSP
         ("CHF 1'234.50", ".", 1234.5),  # Swiss apostrophe
@@ -64,8 +61,6 @@ def test_real_export_amounts(value, expected):
         ("S/ 1,500.00", ".", 1500.0),  # Peruvian sol (the Salesforce export is PEN/MXN/COP)
         ("MXN 250,000", ".", 250000.0),
         ("COP 1.500.000", ",", 1500000.0),
-        ("1.234.567", ".", 1234567.0),  # repeated mark: thousands whatever the setting
-        ("1,234,567", ",", 1234567.0),
         ("12,5", ",", 12.5),
         ("12,5", "auto", 12.5),
         ("1.50", "auto", 1.5),
@@ -79,6 +74,29 @@ def test_real_export_amounts(value, expected):
 )
 def test_separators_and_currencies(value, mark, expected):
     assert money(value, decimal_mark=mark) == expected
+
+
+# Values that write the other decimal mark: parse_amount alone reads them the only way
+# they can be read; the money transform (a column whose mark is known) refuses them.
+_OTHER_MARK = [
+    ("$12,500.00", ",", 12500.0),  # both marks present: the last one is decimal
+    ("12.500,00 €", ".", 12500.0),
+    ("1 200,50 EUR", ".", 1200.5),
+    ("1.234.567", ".", 1234567.0),  # repeated mark: thousands
+    ("1,234,567", ",", 1234567.0),
+]
+
+
+@pytest.mark.parametrize(("value", "mark", "expected"), _OTHER_MARK)
+def test_lenient_parse_reads_the_other_mark(value, mark, expected):
+    assert parse_dollars(value, mark) == expected
+
+
+@pytest.mark.parametrize(("value", "mark", "expected"), _OTHER_MARK)
+def test_the_money_transform_refuses_the_other_mark(value, mark, expected):
+    with pytest.raises(TransformError, match="the column's decimal mark") as caught:
+        money(value, decimal_mark=mark)
+    assert repr(value) in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +151,7 @@ def test_none_passes_through():
     ("value", "mark", "message"),
     [
         ("12,5,0", ".", "'12,5,0' is not an amount (misplaced separators)"),
-        ("1,2,3", ",", "'1,2,3' is not an amount (misplaced separators)"),
+        ("1,2,3", ",", "'1,2,3' repeats ',', the column's decimal mark"),
         ("0,123", ".", "'0,123' is not an amount (misplaced separators)"),
         ("12,5", ".", "'12,5' is not an amount with decimal mark '.' (if ',' is the decimal"),
         ("468.0", ",", "'468.0' is not an amount with decimal mark ','"),
@@ -210,4 +228,92 @@ def test_fast_path_agrees_with_the_general_grammar(text, mark):
 
     general = outcome(lambda: to_dollars(parse_amount(text, mark)))
     assert outcome(lambda: parse_dollars(text, mark)) == general
-    assert outcome(lambda: money(text, decimal_mark=mark)) == general
+    strict = outcome(lambda: to_dollars(parse_amount(text, mark, strict=True)))
+    assert outcome(lambda: money(text, decimal_mark=mark)) == strict
+
+
+# ---- a column's decimal mark, decided from all its values ---------------------------
+
+from importer.map.transforms.money import decide_decimal_mark  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("cells", "decided"),
+    [
+        (["29.000,50", "16.750"], ","),
+        (["1.234,50 €", "99"], ","),
+        (["€ 3.000", "€ 12.500"], ","),  # only a "." before three digits: thousands
+        (["29.000", "16.750"], ","),
+        (["$1,200.50", "$3,000"], "."),
+        (["12,5", "7"], ","),
+        (["(1,000)", "2,500"], "."),
+        (["1.5k", "300"], "."),
+        (["0.125"], "."),  # a leading 0 cannot be a thousands group
+        (["1234.567"], "."),  # nor four digits before the mark
+        (["100", "250", ""], None),  # nothing tells
+    ],
+)
+def test_a_column_decides_its_mark(cells, decided):
+    assert decide_decimal_mark(cells)[0] == decided
+
+
+def test_the_issue_cases_come_out_right_once_the_column_is_decided():
+    """29.000,50 / 1.234,50 € / € 3.000 / $1,200.50 / 12,5 / (1,000) / 1.5k (issue 9, point 5)."""
+    for column, expected in [
+        (["29.000,50", "16.750"], [29000.5, 16750.0]),
+        (["1.234,50 €", "€ 3.000", "12,5"], [1234.5, 3000.0, 12.5]),
+        (["$1,200.50", "(1,000)", "1.5k"], [1200.5, -1000.0, 1500.0]),
+    ]:
+        mark, _ = decide_decimal_mark(column)
+        assert [money(cell, decimal_mark=mark) for cell in column] == expected
+
+
+def test_a_stated_mark_the_values_contradict_is_refused_with_two_cells():
+    with pytest.raises(TransformError) as caught:
+        decide_decimal_mark(["29.000", "16.750", "100"], ".")
+    message = str(caught.value)
+    assert "'29.000' as 29" in message and "'16.750' as 16.75" in message
+    assert "set decimal_mark: ','" in message
+
+
+def test_a_column_with_both_marks_in_numbers_is_refused():
+    with pytest.raises(TransformError, match=r"both decimal marks .*'12.5'.*'12,5'"):
+        decide_decimal_mark(["12.5", "3.25", "12,5", "7,75"])
+
+
+def test_a_few_stray_cells_do_not_decide_the_column_they_fail_alone():
+    cells = ["1200.50"] * 20 + ["R$ 12.500,00"]
+    mark, _ = decide_decimal_mark(cells, ".")
+    assert mark == "."
+    with pytest.raises(TransformError, match=r"the column's decimal mark is '\.'"):
+        money("R$ 12.500,00", decimal_mark=mark)
+
+
+def test_binding_refuses_a_column_that_contradicts_the_mapping():
+    from importer.errors import MappingError
+    from importer.map.spec import bind_mapping, parse_mapping
+
+    text = "options: {decimal_mark: '.'}\naccount: {domain: Website}\nopportunity:\n  name: Deal\n  deal_size: Amount\n"
+    mapping = parse_mapping(text, source="deals.yaml")
+    rows = [["a.com", "A", "29.000"], ["b.com", "B", "16.750"]]
+    with pytest.raises(MappingError) as caught:
+        bind_mapping(mapping, ["Website", "Deal", "Amount"], rows)
+    message = str(caught.value)
+    assert "deals.yaml: opportunity.deal_size: column 'Amount'" in message
+    assert "'29.000' as 29" in message and "'16.750' as 16.75" in message
+
+
+def test_binding_decides_auto_per_column_and_says_so():
+    from importer.map.spec import bind_mapping, parse_mapping
+
+    text = "account: {domain: Website}\nopportunity:\n  name: Deal\n  deal_size: Amount\n"
+    bound = bind_mapping(
+        parse_mapping(text, source="deals.yaml"),
+        ["Website", "Deal", "Amount"],
+        [["a.com", "A", "29.000,50"], ["b.com", "B", "16.750"]],
+    )
+    values, errors = bound.readers["opportunity.deal_size"].read(
+        [["a.com", "A", "29.000,50"], ["b.com", "B", "16.750"], ["c.com", "C", "1,5"]]
+    )
+    assert values == [29000.5, 16750.0, 1.5] and not errors
+    assert any("read with ',' as the decimal mark" in w for w in bound.warnings)

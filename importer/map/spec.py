@@ -28,6 +28,7 @@ from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
+from importer.map.transforms.money import decide_decimal_mark
 
 __all__ = [
     "BoundMapping",
@@ -93,7 +94,8 @@ class FieldSpec(BaseModel):
 
 class Options(BaseModel):
     model_config = _strict
-    decimal_mark: Literal[".", ",", "auto"] = "."
+    #: "auto": each amount column's mark is decided from its values (as date order is).
+    decimal_mark: Literal[".", ",", "auto"] = "auto"
     date_order: Literal["auto", "dmy", "mdy", "ymd"] = "auto"
     timezone: str = "UTC"
     personal_domains: Literal["skip", "keep"] = "skip"
@@ -293,11 +295,22 @@ def _allowed_keys(parent: str) -> list[str]:
     return [k for k in model.model_fields if k != "source"]
 
 
-def _with_defaults(item: TransformSpec, options: Options, *, date_order: str | None = None) -> Any:
-    """Give money/date transforms the mapping-wide decimal mark, date order and timezone."""
+def _with_defaults(
+    item: TransformSpec,
+    options: Options,
+    *,
+    date_order: str | None = None,
+    decimal_mark: str | None = None,
+) -> Any:
+    """Give money/date transforms the mapping-wide decimal mark, date order and timezone.
+
+    ``date_order`` / ``decimal_mark``: what was decided for this column from its values.
+    """
     name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
     params = dict(params or {}) if isinstance(params, Mapping) else params
     if name == "money" and isinstance(params, dict):
+        if decimal_mark is not None:
+            params["decimal_mark"] = decimal_mark
         params.setdefault("decimal_mark", options.decimal_mark)
     elif name == "date" and isinstance(params, dict):
         if "format" not in params:
@@ -386,9 +399,11 @@ def bind_mapping(
 ) -> BoundMapping:
     """Check ``mapping`` against the input's columns and build a reader per field.
 
-    ``sample_rows`` (the first batch) lets automatic date order be decided per
-    column: a column whose dates all read both day-first and month-first is
-    refused, since a silent guess would shift dates by months.
+    ``sample_rows`` (the first batch) lets automatic date order and decimal mark be
+    decided per column: a column whose dates all read both day-first and
+    month-first is refused, since a silent guess would shift dates by months, and
+    so is an amount column that writes both decimal marks or contradicts the
+    mapping's ``decimal_mark``, since a silent guess would be off by 1,000.
 
     Raises:
         MappingError: a required column is missing (the message lists the
@@ -425,8 +440,14 @@ def bind_mapping(
         getter, label = _getter(spec, positions, nulls)
         spec = spec.model_copy(update={"transforms": natural_transforms(key, spec.transforms)})
         date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
+        decimal_mark = _decide_decimal_mark(
+            where, spec, getter, sample_rows, label, mapping.options, warnings
+        )
         chain = compose(
-            [_with_defaults(t, mapping.options, date_order=date_order) for t in spec.transforms]
+            [
+                _with_defaults(t, mapping.options, date_order=date_order, decimal_mark=decimal_mark)
+                for t in spec.transforms
+            ]
         )
         position = positions[spec.column] if spec.column is not None else None
         readers[key] = FieldReader(
@@ -540,4 +561,39 @@ def _decide_date_order(
             return infer_date_order(sample)
         except TransformError as exc:
             raise MappingError(f"{where}: {label}: {exc}") from exc
+    return None
+
+
+def _decide_decimal_mark(
+    where: str,
+    spec: FieldSpec,
+    getter: Callable,
+    sample_rows: Sequence[Sequence[str]],
+    label: str,
+    options: Options,
+    warnings: list[str],
+) -> str | None:
+    """The decimal mark of a money column, decided from its sampled values.
+
+    The mapping's mark (the transform's ``decimal_mark``, else ``options.decimal_mark``)
+    is checked against the values; ``auto`` takes theirs, and says so when it is
+    not the plain ``.``.
+    """
+    for item in spec.transforms:
+        name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
+        if name != "money":
+            continue
+        given = (params or {}).get("decimal_mark", options.decimal_mark)
+        sample = (v for v in (getter(row) for row in sample_rows) if isinstance(v, str))
+        try:
+            decided, cells = decide_decimal_mark(sample, given)
+        except TransformError as exc:
+            raise MappingError(f"{where}: {label} {exc}") from exc
+        if decided is None:
+            return "." if given == "auto" else given
+        if given == "auto" and decided == ",":
+            warnings.append(
+                f"{where}: {label} is read with ',' as the decimal mark (as in {cells})"
+            )
+        return decided
     return None

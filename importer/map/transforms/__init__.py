@@ -160,7 +160,7 @@ def _make_money(params: MoneyParams) -> Transform:
     mark, cents = params.decimal_mark, params.cents
 
     def parse(text: str) -> float | None:
-        return parse_dollars(text, mark, cents=cents)
+        return parse_dollars(text, mark, cents=cents, strict=True)
 
     cached = memoise(parse, _CACHE_SIZE)
 

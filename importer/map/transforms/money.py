@@ -23,17 +23,38 @@ How one separator is read (``1,234`` / ``1.234`` / ``12,5``):
   three digits it is an error (``12,5`` with ``.``: set ``decimal_mark: ","``);
 * with ``auto``, a single mark followed by three digits is ambiguous and an
   error; otherwise it is the decimal mark.
+
+``strict=True`` (what a mapping's ``money`` transform uses, once the column's mark
+is known) refuses a value that contradicts the mark instead of reading it another
+way: ``1.234,50`` or ``1.234.567`` in a ``.`` column is an error, not a number.
+
+A column's mark is decided from all of its sampled values by
+:func:`decide_decimal_mark`, as a column's date order is: ``29.000,50`` or
+``12,5`` say ``,``; ``$1,200.50`` or ``12.5`` say ``.``; a column whose only
+separators are a ``.`` followed by exactly three digits (``29.000``, ``16.750``)
+writes thousands with it, so its decimal mark is ``,``. A column that says both,
+or a mapping whose ``decimal_mark`` the values contradict, is refused with two
+example cells.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from importer.map.transforms.cells import TransformError, clean_text, quote
 
-__all__ = ["DecimalMark", "parse_amount", "parse_dollars", "to_dollars"]
+__all__ = [
+    "ColumnMark",
+    "DecimalMark",
+    "decide_decimal_mark",
+    "parse_amount",
+    "parse_dollars",
+    "to_dollars",
+]
 
 DecimalMark = Literal[".", ",", "auto"]
 
@@ -95,14 +116,23 @@ def _is_grouped(groups: list[str], separator: str) -> bool:
     return separator == "," and indian
 
 
-def _decimal_index(separators: list[str], groups: list[str], mark: DecimalMark, text: str) -> int:
+def _decimal_index(
+    separators: list[str], groups: list[str], mark: DecimalMark, text: str, strict: bool = False
+) -> int:
     """Index of the separator that is the decimal mark, or -1 when there is none."""
     last = separators[-1]
     if last not in ".,":
         return -1
     if len(separators) > 1 and last not in separators[:-1]:
+        if strict and mark != "auto" and last != mark:
+            raise TransformError(_contradiction(text, mark, last))
         return len(separators) - 1  # mixed marks: the last one is decimal
     if separators.count(last) > 1:
+        if strict and last == mark:
+            raise TransformError(
+                f"{quote(text)} repeats {mark!r}, the column's decimal mark, as a thousands"
+                " separator"
+            )
         return -1  # repeated: thousands
     if last == mark:
         return len(separators) - 1
@@ -121,7 +151,16 @@ def _decimal_index(separators: list[str], groups: list[str], mark: DecimalMark, 
     )
 
 
-def _canonical(number: str, mark: DecimalMark, scientific: bool, text: str) -> str:
+def _contradiction(text: str, mark: str, found: str) -> str:
+    return (
+        f"{quote(text)} is written with {found!r} as its decimal mark, but the column's"
+        f" decimal mark is {mark!r}; fix the cell or the mapping's decimal_mark"
+    )
+
+
+def _canonical(
+    number: str, mark: DecimalMark, scientific: bool, text: str, strict: bool = False
+) -> str:
     """``number`` as plain digits with an optional ``.`` fraction."""
     parts = _SEPARATOR.split(number)
     groups, separators = parts[0::2], parts[1::2]
@@ -129,7 +168,7 @@ def _canonical(number: str, mark: DecimalMark, scientific: bool, text: str) -> s
         return number
     if scientific and len(separators) == 1 and separators[0] in ".,":
         return f"{groups[0] or '0'}.{groups[1]}"
-    if _decimal_index(separators, groups, mark, text) < 0:
+    if _decimal_index(separators, groups, mark, text, strict) < 0:
         whole, thousands, fraction = groups, separators, None
     else:
         whole, thousands, fraction = groups[:-1], separators[:-1], groups[-1]
@@ -139,8 +178,13 @@ def _canonical(number: str, mark: DecimalMark, scientific: bool, text: str) -> s
     return integer if fraction is None else f"{integer}.{fraction}"
 
 
-def parse_amount(text: str, decimal_mark: DecimalMark = ".") -> Decimal | None:
+def parse_amount(
+    text: str, decimal_mark: DecimalMark = ".", *, strict: bool = False
+) -> Decimal | None:
     """The exact amount in ``text``, or None for an empty cell or a lone dash.
+
+    ``strict``: a value that writes another decimal mark than ``decimal_mark`` is an
+    error (see the module docstring).
 
     Raises:
         TransformError: the text is not an amount, or its separator is ambiguous.
@@ -163,7 +207,7 @@ def parse_amount(text: str, decimal_mark: DecimalMark = ".") -> Decimal | None:
     negative = any(s != "+" for s in signs) or bool(match["open"] or match["open2"])
     if len(signs) > 1:
         raise TransformError(f"{quote(text)} is not an amount (more than one sign)")
-    canonical = _canonical(match["number"], decimal_mark, bool(match["exp"]), text)
+    canonical = _canonical(match["number"], decimal_mark, bool(match["exp"]), text, strict)
     try:
         amount = Decimal(canonical)
     except InvalidOperation:
@@ -185,7 +229,7 @@ def to_dollars(amount: Decimal, *, cents: bool = False) -> float:
 
 
 def parse_dollars(
-    text: str, decimal_mark: DecimalMark = ".", *, cents: bool = False
+    text: str, decimal_mark: DecimalMark = ".", *, cents: bool = False, strict: bool = False
 ) -> float | None:
     """:func:`parse_amount` then :func:`to_dollars`, with a fast path for plain numbers.
 
@@ -200,5 +244,106 @@ def parse_dollars(
         # Correctly rounded either way: float() of the text equals float() of its Decimal.
         number = float(f"{whole}.{fraction}" if fraction else whole)
         return -number if simple[1] and number else number
-    amount = parse_amount(text, decimal_mark)
+    amount = parse_amount(text, decimal_mark, strict=strict)
     return None if amount is None else to_dollars(amount, cents=cents)
+
+
+# ---- a column's decimal mark ---------------------------------------------------------
+
+ColumnMark = Literal[".", ","]
+#: A column may hold a few cells written the other way (typed by hand, pasted): up to
+#: this share they are refused one by one; above it the column cannot be trusted.
+_STRAY_SHARE = 0.1
+_OTHER: dict[str, ColumnMark] = {".": ",", ",": "."}
+
+
+def _evidence(text: str) -> tuple[ColumnMark, bool] | None:
+    """What one value says about its column's decimal mark: (mark, decisive), or None.
+
+    ``decisive`` is False for a lone mark followed by exactly three digits
+    (``29.000``): it reads as thousands, so it points at the other mark, weakly.
+    """
+    match = _AMOUNT.fullmatch(clean_text(text))
+    if match is None or match["exp"]:
+        return None
+    number = match["number"]
+    marks = [c for c in number if c in ".,"]
+    if not marks:
+        return None
+    last = marks[-1]
+    if len(set(marks)) == 2:
+        return (last, True) if last not in marks[:-1] else None  # type: ignore[return-value]
+    if len(marks) > 1:
+        return _OTHER[last], True  # 1.234.567: repeated, so thousands
+    head, _, tail = number.rpartition(last)
+    head_digits = re.sub(r"\D", "", head.split()[-1] if head.split() else head)
+    if len(tail) != 3 or not head_digits or head_digits.startswith("0") or len(head_digits) > 3:
+        return last, True  # type: ignore[return-value]  # 12,5  0.125  1234.567
+    return _OTHER[last], False
+
+
+def decide_decimal_mark(
+    values: Iterable[str], given: DecimalMark = "auto"
+) -> tuple[ColumnMark | None, str]:
+    """A column's decimal mark from its values, and the cells that decided it.
+
+    ``given`` is the mark the mapping states (``auto``: none). Returns
+    ``(None, "")`` when no value has a separator that tells.
+
+    The mark most decisive cells write wins; the few that write the other (up to a
+    tenth) are left to fail one by one when parsed strictly.
+
+    Raises:
+        TransformError: more than a tenth of the cells write the other mark, or the
+            values contradict ``given``; the message quotes two cells.
+
+    >>> decide_decimal_mark(["29.000,50", "16.750"])
+    (',', "'29.000,50', '16.750'")
+    >>> decide_decimal_mark(["$1,200.50", "12"], ".")
+    ('.', "'$1,200.50'")
+    """
+    seen: dict[tuple[ColumnMark, bool], list[str]] = {}
+    counts: Counter[tuple[ColumnMark, bool]] = Counter()
+    for text in values:
+        said = _evidence(text)
+        if said is not None:
+            counts[said] += 1
+            cells = seen.setdefault(said, [])
+            if len(cells) < 2 and text not in cells:
+                cells.append(text)
+    decisive = any(decisive for _, decisive in counts)
+    tally = {mark: n for (mark, strong), n in counts.items() if strong == decisive}
+    if len(tally) == 2 and min(tally.values()) > _STRAY_SHARE * sum(tally.values()):
+        dot, comma = seen[".", decisive][0], seen[",", decisive][0]
+        if decisive:
+            problem = (
+                f"writes amounts with both decimal marks ({tally['.']} cells such as"
+                f" {quote(dot)} with '.', {tally[',']} such as {quote(comma)} with ',')"
+            )
+        else:
+            problem = (
+                f"writes thousands with both marks ({tally[',']} cells such as {quote(dot)},"
+                f" {tally['.']} such as {quote(comma)}), so its decimal mark cannot be decided"
+            )
+        raise TransformError(f"{problem}; make the column consistent or set decimal_mark")
+    if not tally:
+        return None, ""
+    decided = max(tally, key=lambda mark: tally[mark])
+    examples = seen.get((decided, True), []) + seen.get((decided, False), [])
+    shown = ", ".join(quote(cell) for cell in examples[:2])
+    if given in ".," and given != decided:
+        readings = []
+        for cell in examples[:2]:
+            try:
+                amount = parse_amount(cell, given)
+            except TransformError:
+                readings.append(f"refuses {quote(cell)}")
+            else:
+                shown_amount = "nothing" if amount is None else f"{amount.normalize():f}"
+                readings.append(f"reads {quote(cell)} as {shown_amount}")
+        raise TransformError(
+            f"the values contradict decimal_mark {given!r}: it {' and '.join(readings)}, but"
+            f" the column writes {decided!r} as its decimal mark; set decimal_mark:"
+            f" {decided!r} (or 'auto' to decide per column)"
+        )
+    return decided, shown
