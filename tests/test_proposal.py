@@ -124,12 +124,16 @@ def test_unknown_file_proposal_text_and_dry_run(tmp_path: Path) -> None:
     assert report.counts == {"would_import": 24, "invalid": 2}
     assert report.distinct == {"accounts": 9, "contacts": 23, "opportunities": 24, "notes": 5}
     deal = next(r for r in report.plan.requests if r.endpoint == "opportunities")
-    # "55.000,00 €" on "17.02.2025": comma decimal mark, day first
+    # "55.000,00 €" on "17.02.2025": comma decimal mark, day first; euros, and no rate
+    # given, so the amount is left out rather than sent as dollars
     assert dict(deal.payload)["opportunity"] == {
         "name": "Pilotprojekt 001",
-        "deal_size": 55000.0,
         "close_date": 1739750400000,
     }
+    results = tmp_path / "results.csv"
+    mapping = tmp_path / "proposed.yaml"
+    run_import(KUNDEN, mapping, dry_run=True, pipeline_id=PIPELINE_ID, results_path=results)
+    assert "55,000.00 EUR was left out" in results.read_text(encoding="utf-8")
 
 
 def test_dates_in_an_unclear_order_are_left_out_not_guessed(write_csv, tmp_path: Path) -> None:

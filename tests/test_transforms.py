@@ -49,6 +49,7 @@ def test_transform_names():
         "email",
         "domain",
         "money",
+        "currency",
         "integer",
         "date",
         "lookup",

@@ -28,9 +28,11 @@ from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
-from importer.map.transforms.money import decide_decimal_mark
+from importer.map.transforms.currency import cell_currency
+from importer.map.transforms.money import ISO_CODES, decide_decimal_mark
 
 __all__ = [
+    "CELL_CURRENCY",
     "BoundMapping",
     "FieldReader",
     "FieldSpec",
@@ -41,6 +43,7 @@ __all__ = [
     "natural_transforms",
     "needs_column",
     "parse_mapping",
+    "parse_rates",
 ]
 
 
@@ -102,9 +105,16 @@ class Options(BaseModel):
     account_domain_from_email: bool = True
     pipeline_id: str | None = Field(default=None, pattern=UUID_PATTERN)
     null_values: tuple[str, ...] = NULL_VALUES
+    #: The currency of amounts whose cell and row name none (ISO 4217).
+    currency: str = "USD"
     #: A deal with no company domain and no contact e-mail: imported on its own, with a
     #: warning (what the API allows when it has a name), or rejected.
     unlinked_deals: Literal["import", "reject"] = "import"
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> Any:
+        return _iso_code(value)
 
 
 class AccountSpec(BaseModel):
@@ -124,6 +134,8 @@ class OpportunitySpec(BaseModel):
     name: FieldSpec | None = None
     stage_id: FieldSpec | None = None
     deal_size: FieldSpec | None = None
+    #: The amount's currency (a column of ISO codes such as CurrencyIsoCode); not sent.
+    currency: FieldSpec | None = None
     close_date: FieldSpec | None = None
     next_action_date: FieldSpec | None = None
     next_step: FieldSpec | None = None
@@ -148,7 +160,14 @@ class MappingFile(BaseModel):
     contact: ContactSpec | None = None
     opportunity: OpportunitySpec | None = None
     note: NoteSpec | None = None
+    #: US dollars per unit of each currency: how amounts in them are converted.
+    currency_rates: dict[str, float] = Field(default_factory=dict)
     source: str = Field(default="<mapping>", exclude=True)
+
+    @field_validator("currency_rates", mode="before")
+    @classmethod
+    def _rates(cls, value: Any) -> Any:
+        return parse_rates(value) if isinstance(value, Mapping) else value
 
     @field_validator("description", mode="before")
     @classmethod
@@ -171,6 +190,37 @@ class MappingFile(BaseModel):
                 value = getattr(spec, name)
                 if value is not None:
                     yield f"{obj}.{name}", value
+
+
+def _iso_code(value: Any) -> Any:
+    if isinstance(value, str):
+        code = value.strip().upper()
+        if code not in ISO_CODES:
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code such as USD or EUR")
+        return code
+    return value
+
+
+def parse_rates(rates: Mapping[Any, Any]) -> dict[str, float]:
+    """Currency rates as given (code → US dollars per unit), checked.
+
+    Raises:
+        ValueError: a key is not a currency code, or a rate is not a positive number.
+
+    >>> parse_rates({"eur": "1.08", "GBP": 1.27})
+    {'EUR': 1.08, 'GBP': 1.27}
+    """
+    checked: dict[str, float] = {}
+    for code, rate in rates.items():
+        key = _iso_code(str(code))
+        try:
+            number = float(rate)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not number > 0 or number == float("inf"):
+            raise ValueError(f"the rate for {key} must be a positive number (got {rate!r})")
+        checked[key] = number
+    return checked
 
 
 # Fields the API requires of an object the mapping sends (API.md §1).
@@ -453,7 +503,20 @@ def bind_mapping(
         readers[key] = FieldReader(
             key, spec, label, getter, chain, required, position, _cleaner(nulls)
         )
+        if key == "opportunity.deal_size":
+            # The currency the amount cell itself writes (€, R$, EUR): read beside it.
+            readers[CELL_CURRENCY] = FieldReader(
+                CELL_CURRENCY, spec, label, getter, _cell_currency, False, position, _cleaner(nulls)
+            )
     return BoundMapping(mapping, readers, warnings, columns)
+
+
+#: The reader of the currency written in a deal's amount cell (not a mapping field).
+CELL_CURRENCY = "opportunity.deal_size.currency"
+
+
+def _cell_currency(value: Any) -> str | None:
+    return cell_currency(value) if type(value) is str else None
 
 
 # The transform a field gets when its mapping names none of these: an email is always
@@ -465,6 +528,7 @@ _NATURAL: dict[str, tuple[frozenset[str], Any]] = {
     "opportunity.owner_email": (frozenset({"email"}), "email"),
     "opportunity.additional_contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
     "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
+    "opportunity.currency": (frozenset({"currency"}), "currency"),
     "opportunity.close_date": (frozenset({"date"}), "date"),
     "opportunity.next_action_date": (frozenset({"date"}), "date"),
 }

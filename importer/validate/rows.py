@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -26,8 +27,10 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import BoundMapping
+from importer.map.spec import CELL_CURRENCY, BoundMapping, MappingFile
 from importer.map.transforms import email_domain, is_personal_domain
+from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
+from importer.map.transforms.money import to_dollars
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
 
@@ -110,6 +113,8 @@ _FIELD_ORDER = (
     "opportunity.stage_id",
     "opportunity.next_step",
     "opportunity.deal_size",
+    CELL_CURRENCY,
+    "opportunity.currency",
     "opportunity.close_date",
     "opportunity.next_action_date",
     "opportunity.additional_contact_emails",
@@ -171,6 +176,9 @@ def _read_fields(
             continue
         column, failures = reader.read(rows)
         values[key] = column
+        if key == "opportunity.currency":
+            for i in failures:
+                column[i] = _UNREADABLE  # the amount's currency is unknown: withhold it
         for i, problem in failures.items():
             if reader.required:
                 verdicts[i].errors.append(FieldError(key, reader.label, problem))
@@ -203,11 +211,7 @@ def _assemble(
     has_account, has_contact = "account" in objects, "contact" in objects
     first_names = values.get("contact.first_name", nothing)
     last_names = values.get("contact.last_name", nothing)
-    deal = (
-        _DealColumns(values, nothing, pipeline_id, options.unlinked_deals == "reject")
-        if "opportunity" in objects
-        else None
-    )
+    deal = _DealColumns(values, pipeline_id, bound.mapping) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
@@ -259,15 +263,18 @@ _UNLINKED = (
 )
 
 
+_UNREADABLE = "?"  # a currency column cell that names no currency
+
+
+def _money(amount: float) -> str:
+    return f"{amount:,.2f}"
+
+
 class _DealColumns:
     """The opportunity fields of a batch, column by column."""
 
     def __init__(
-        self,
-        values: dict[str, list[Any]],
-        nothing: list[None],
-        pipeline_id: str | None,
-        reject_unlinked: bool,
+        self, values: dict[str, list[Any]], pipeline_id: str | None, mapping: MappingFile
     ) -> None:
         get = values.get
         self.text = [
@@ -284,7 +291,50 @@ class _DealColumns:
         self.extra = get("opportunity.additional_contact_emails")
         self.owner = get("opportunity.owner_email")
         self.pipeline_id = pipeline_id
-        self.reject_unlinked = reject_unlinked
+        self.reject_unlinked = mapping.options.unlinked_deals == "reject"
+        self.written_currency = get(CELL_CURRENCY)
+        self.currency = get("opportunity.currency")
+        self.default_currency = mapping.options.currency
+        self.rates = mapping.currency_rates
+
+    def _deal_size(self, i: int, body: dict[str, Any], verdict: RowVerdict) -> None:
+        """The amount in US dollars: converted at the user's rate, or withheld with a warning."""
+        assert self.deal_size is not None
+        _number(body, "deal_size", self.deal_size[i], float, verdict)
+        amount = body.get("deal_size")
+        if amount is None:
+            return
+        written = self.written_currency[i] if self.written_currency is not None else None
+        stated = self.currency[i] if self.currency is not None else None
+        code: str | None
+        why: str | None
+        if stated == _UNREADABLE:
+            code, why = None, "its currency column is not a currency code"
+        else:
+            code, why = settle_currency(written, stated, self.default_currency)
+        if code == TARGET_CURRENCY:
+            return
+        del body["deal_size"]
+        if code is None:
+            verdict.warnings.append(
+                f"opportunity.deal_size: {_money(amount)} was left out: {why}; Octolane takes"
+                " US dollars"
+            )
+            return
+        rate = self.rates.get(code)
+        if rate is None:
+            verdict.warnings.append(
+                f"opportunity.deal_size: {_money(amount)} {code} was left out: Octolane takes"
+                f" US dollars and no rate for {code} was given (currency_rates: {{{code}: <US"
+                f" dollars per {code}>}} in the mapping, or --rates FILE)"
+            )
+            return
+        dollars = to_dollars(Decimal(repr(amount)) * Decimal(repr(rate)))
+        body["deal_size"] = dollars
+        verdict.warnings.append(
+            f"opportunity.deal_size: {_money(amount)} {code} sent as {_money(dollars)} USD"
+            f" (rate {rate:g} from currency_rates)"
+        )
 
     def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
         body: dict[str, Any] = {}
@@ -292,7 +342,7 @@ class _DealColumns:
             if column[i] is not None:
                 body[name] = str(column[i])
         if self.deal_size is not None and self.deal_size[i] is not None:
-            _number(body, "deal_size", self.deal_size[i], float, verdict)
+            self._deal_size(i, body, verdict)
         for name, column in self.dates:
             if column[i] is not None:
                 _number(body, name, column[i], int, verdict)

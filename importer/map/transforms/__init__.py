@@ -55,6 +55,7 @@ from importer.map.transforms.cells import (
     memoise,
     quote,
 )
+from importer.map.transforms.currency import currency_code
 from importer.map.transforms.dates import date_parser, infer_date_order, time_zone
 from importer.map.transforms.domains import domain_parser, email_domain, is_personal_domain
 from importer.map.transforms.emails import all_emails, first_email
@@ -172,6 +173,15 @@ def _make_money(params: MoneyParams) -> Transform:
         return cached(_text(value))
 
     return money
+
+
+def _make_currency(params: NoParams) -> Transform:
+    cached = memoise(currency_code, _CACHE_SIZE)
+
+    def currency(value: Any) -> Any:
+        return cached(_text(value)) if value else None
+
+    return currency
 
 
 def _make_integer(params: IntegerParams) -> Transform:
@@ -302,6 +312,7 @@ _REGISTRY: dict[str, _Entry] = {
     "email": _Entry(EmailParams, _make_email),
     "domain": _Entry(DomainParams, _make_domain),
     "money": _Entry(MoneyParams, _make_money),
+    "currency": _Entry(NoParams, _make_currency),
     "integer": _Entry(IntegerParams, _make_integer),
     "date": _Entry(DateParams, _make_date),
     "lookup": _Entry(LookupParams, _make_lookup),

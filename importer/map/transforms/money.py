@@ -48,8 +48,10 @@ from typing import Literal
 from importer.map.transforms.cells import TransformError, clean_text, quote
 
 __all__ = [
+    "ISO_CODES",
     "ColumnMark",
     "DecimalMark",
+    "amount_parts",
     "decide_decimal_mark",
     "parse_amount",
     "parse_dollars",
@@ -58,7 +60,7 @@ __all__ = [
 
 DecimalMark = Literal[".", ",", "auto"]
 
-_ISO_CODES = frozenset(
+ISO_CODES = frozenset(
     str.split(
         """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
         BWP BYN BZD CAD CDF CHF CLF CLP CNH CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
@@ -97,9 +99,17 @@ _CENT = Decimal("0.01")
 _LIMIT = Decimal("1e15")
 
 
+def amount_parts(text: str) -> list[str]:
+    """The currency codes or symbols an amount cell writes, in order (``[]``: none)."""
+    match = _AMOUNT.fullmatch(clean_text(text))
+    if match is None:
+        return []
+    return [token for token in (match["cur1"], match["cur2"]) if token]
+
+
 def _check_currency(token: str | None, text: str) -> None:
     is_code = token and token.isalpha() and len(token) == 3 and token.isascii()
-    if is_code and token is not None and token.upper() not in _ISO_CODES:
+    if is_code and token is not None and token.upper() not in ISO_CODES:
         raise TransformError(f"{quote(text)} is not an amount ({token!r} is not a currency)")
 
 
