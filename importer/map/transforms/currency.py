@@ -31,8 +31,35 @@ TARGET_CURRENCY = "USD"
 
 # Symbol → (its usual currency or None, every currency that writes it).
 _DOLLARS = frozenset(
-    "USD CAD AUD NZD SGD HKD MXN TWD COP CLP ARS UYU BSD BBD BZD BMD BND FJD GYD JMD KYD LRD "
-    "NAD SBD SRD TTD XCD".split()
+    [
+        "USD",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SGD",
+        "HKD",
+        "MXN",
+        "TWD",
+        "COP",
+        "CLP",
+        "ARS",
+        "UYU",
+        "BSD",
+        "BBD",
+        "BZD",
+        "BMD",
+        "BND",
+        "FJD",
+        "GYD",
+        "JMD",
+        "KYD",
+        "LRD",
+        "NAD",
+        "SBD",
+        "SRD",
+        "TTD",
+        "XCD",
+    ]
 )
 _SYMBOLS: dict[str, tuple[str | None, frozenset[str]]] = {
     "$": ("USD", _DOLLARS),
