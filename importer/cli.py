@@ -122,6 +122,12 @@ def cli() -> None:
     "--pipeline-id",
     help="Pipeline for deals (else the mapping's options.pipeline_id, else env OCTOLANE_PIPELINE_ID).",
 )
+@click.option(
+    "--rates",
+    type=click.Path(path_type=Path),
+    help="Currency rates file, US dollars per unit (YAML/JSON 'EUR: 1.08' or CSV currency,rate);"
+    " overrides the mapping's currency_rates.",
+)
 @_read_options
 @click.option("--limit", type=click.IntRange(min=1), help="Import only the first N rows.")
 @click.option(
@@ -197,6 +203,7 @@ def import_command(
                 results_path=options.pop("out") or Path.cwd() / f"{file.stem}.results.csv",
                 failures_path=options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv",
                 requests_path=options.pop("requests"),
+                rates=options.pop("rates"),
                 target=target,
             )
             with progress_bar(enabled=not (quiet or as_json)) as progress:

@@ -135,12 +135,13 @@ DEALS = [
         {"deal_size": 2400.75, "close_date": ms(2025, 4, 28), "next_step": "Demo"},
         {"account_domain": "pinecrest.dev", "primary_contact_email": "elena.dubois@pinecrest.dev"},
     ),
-    # Salesforce Data Export: "100", "2025-10-01 00:00:00", Latin-1
+    # Salesforce Data Export: "100" in PEN (CurrencyIsoCode), no rate: left out, not sent as
+    # dollars; "2025-10-01 00:00:00", Latin-1
     (
         "salesforce-opportunities",
         "salesforce/Opportunity.csv",
         deal_key("brightpath.io", "Brightpath Analytics-Interop-51"),
-        {"deal_size": 100.0, "close_date": ms(2025, 10, 1)},
+        {"deal_size": None, "close_date": ms(2025, 10, 1)},
         {"account_domain": "brightpath.io"},
     ),
     # Zoho: "32000.00", "2025-01-29"

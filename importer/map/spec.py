@@ -40,6 +40,7 @@ __all__ = [
     "bind_mapping",
     "is_required",
     "load_mapping",
+    "load_rates",
     "natural_transforms",
     "needs_column",
     "parse_mapping",
@@ -283,6 +284,52 @@ def load_mapping(path: str | Path) -> MappingFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise MappingError(f"{path}: cannot read the mapping file: {exc}") from exc
     return parse_mapping(text, source=str(path))
+
+
+def load_rates(path: str | Path) -> dict[str, float]:
+    """Currency rates from a file: YAML or JSON (``EUR: 1.08``), or CSV ``currency,rate``.
+
+    Rates are US dollars per unit of the currency.
+
+    Raises:
+        MappingError: the file is missing, unreadable, or holds something else; the
+            message names the file (and the line of a CSV).
+    """
+    import csv
+    import io
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise MappingError(f"{path}: no such rates file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read the rates file: {exc}") from exc
+    table: dict[Any, Any]
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        table = {}
+        reader = csv.reader(io.StringIO(text), delimiter="\t" if path.suffix == ".tsv" else ",")
+        for line, cells in enumerate(reader, 1):
+            cells = [c.strip() for c in cells]
+            if not any(cells) or (line == 1 and cells[0].lower() in ("currency", "code")):
+                continue
+            if len(cells) != 2:
+                raise MappingError(
+                    f"{path}: line {line}: expected two cells, currency and rate (got {cells!r})"
+                )
+            table[cells[0]] = cells[1]
+    else:
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise MappingError(f"{path}: invalid YAML or JSON: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise MappingError(f"{path}: a rates file maps currency codes to rates, e.g. EUR: 1.08")
+        table = loaded.get("currency_rates", loaded)
+    try:
+        return parse_rates(table)
+    except ValueError as exc:
+        raise MappingError(f"{path}: {exc}") from exc
 
 
 def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from importer.map.presets import resolve_mapping_path
-from importer.map.spec import MappingFile, load_mapping
+from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
 from importer.settings import Settings
@@ -82,9 +83,13 @@ class ImportJob:
         requests_path: str | Path | None = None,
         settings: Settings | None = None,
         client: OctolaneClient | None = None,
+        rates: str | Path | Mapping[str, float] | None = None,
         **options: Any,
     ) -> ImportJob:
         """A job from plain values: a mapping path or preset name is loaded here.
+
+        ``rates``: currency rates (a file, or code → US dollars per unit) that
+        override the mapping's ``currency_rates``.
 
         ``settings`` (key, URL, concurrency, rate, timeout) and ``client`` (a client to
         send with instead of one built from the settings) choose the target.
@@ -95,7 +100,13 @@ class ImportJob:
         outputs = Outputs(_path(results_path), _path(failures_path), _path(requests_path))
         if settings is not None or client is not None:
             options["target"] = choose_target(settings, client)
-        return cls(Path(input), _load(mapping), outputs=outputs, **options)
+        loaded = _load(mapping)
+        if rates is not None:
+            given = parse_rates(rates) if isinstance(rates, Mapping) else load_rates(rates)
+            loaded = loaded.model_copy(
+                update={"currency_rates": {**loaded.currency_rates, **given}}
+            )
+        return cls(Path(input), loaded, outputs=outputs, **options)
 
 
 def _path(value: str | Path | None) -> Path | None:

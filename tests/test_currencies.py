@@ -1,0 +1,239 @@
+"""Amounts in other currencies: converted at the user's rate or withheld, never sent as dollars."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REAL_EXPORTS
+from test_import_e2e import inspect, settings, write
+
+from importer.cli import cli
+from importer.errors import MappingError
+from importer.map.spec import load_rates
+from importer.map.transforms.cells import TransformError
+from importer.map.transforms.currency import cell_currency, currency_code, settle_currency
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+MAPPING = """
+opportunity:
+  name: Deal
+  deal_size: Amount
+  currency: {column: Currency, optional_column: true}
+account:
+  domain: Website
+"""
+DEALS = """
+Deal,Website,Amount,Currency
+Dollars,a.com,1000,USD
+Euros by column,b.com,1000,EUR
+Euros by sign,c.com,€ 2.000,
+Pesos,d.com,69660000,COP
+Sign and column disagree,e.com,€ 500,USD
+Canadian dollars,f.com,$300,CAD
+Bad code,g.com,700,XXQ
+"""
+
+
+def results_of(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["row"]: row for row in csv.DictReader(handle)}
+
+
+def sent_amounts(requests: Path) -> dict[str, float | None]:
+    amounts = {}
+    for line in requests.read_text(encoding="utf-8").splitlines():
+        request = json.loads(line)
+        if request["endpoint"] == "opportunities":
+            body = request["body"]["opportunity"]
+            amounts[body["name"]] = body.get("deal_size")
+    return amounts
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [("€ 3.000", "EUR"), ("1.234,50 €", "EUR"), ("R$ 12.500,00", "BRL"), ("£10", "GBP")]
+    + [("$1,200.50", "$"), ("¥500", "¥"), ("1,200 usd", "USD"), ("12", None), ("", None)],
+)
+def test_the_currency_a_cell_writes(cell, written):
+    assert cell_currency(cell) == written
+
+
+def test_currency_column_cells():
+    assert [currency_code(c) for c in ("usd", " EUR ", "R$", "€", "Euro")] == [
+        "USD",
+        "EUR",
+        "BRL",
+        "EUR",
+        "EUR",
+    ]
+    with pytest.raises(TransformError, match="'XXQ' is not a currency code"):
+        currency_code("XXQ")
+
+
+def test_settling_a_rows_currency():
+    assert settle_currency(None, None, "USD") == ("USD", None)
+    assert settle_currency(None, "MXN", "USD") == ("MXN", None)
+    assert settle_currency("$", "MXN", "USD") == ("MXN", None)  # the peso writes $
+    assert settle_currency("$", None, "EUR") == ("USD", None)
+    assert settle_currency("kr", None, "SEK") == ("SEK", None)
+    assert settle_currency("kr", None, "USD")[0] is None
+    assert settle_currency("EUR", "USD", "USD")[0] is None
+    assert settle_currency("$", "EUR", "USD")[0] is None
+
+
+def test_rates_files(tmp_path):
+    assert load_rates(write(tmp_path / "r.yaml", "EUR: 1.08\ncop: 0.00025\n")) == {
+        "EUR": 1.08,
+        "COP": 0.00025,
+    }
+    assert load_rates(write(tmp_path / "r.json", '{"GBP": 1.27}')) == {"GBP": 1.27}
+    assert load_rates(write(tmp_path / "r.csv", "currency,rate\nEUR,1.1\n")) == {"EUR": 1.1}
+    with pytest.raises(MappingError, match=r"r2.csv: line 2: expected two cells"):
+        load_rates(write(tmp_path / "r2.csv", "currency,rate\nEUR\n"))
+    with pytest.raises(MappingError, match="the rate for EUR must be a positive number"):
+        load_rates(write(tmp_path / "r3.yaml", "EUR: -1\n"))
+    with pytest.raises(MappingError, match="'EURO' is not an ISO 4217 currency code"):
+        load_rates(write(tmp_path / "r4.yaml", "EURO: 1\n"))
+
+
+def test_without_rates_foreign_amounts_are_withheld_and_each_row_says_so(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = write(tmp_path / "deals.csv", DEALS)
+    report = run_import(
+        data,
+        mapping,
+        dry_run=True,
+        pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl",
+    )
+    assert report.counts == {"would_import": 7}
+    amounts = sent_amounts(tmp_path / "q.jsonl")
+    assert amounts == {
+        "Dollars": 1000.0,
+        "Euros by column": None,
+        "Euros by sign": None,
+        "Pesos": None,
+        "Sign and column disagree": None,
+        "Canadian dollars": None,
+        "Bad code": None,
+    }
+    rows = results_of(tmp_path / "r.csv")
+    assert rows["2"]["warnings"] == ""
+    assert "1,000.00 EUR was left out" in rows["3"]["warnings"]
+    assert "2,000.00 EUR was left out" in rows["4"]["warnings"]
+    assert "69,660,000.00 COP was left out" in rows["5"]["warnings"]
+    assert "currency_rates: {COP: <US dollars per COP>}" in rows["5"]["warnings"]
+    assert "the cell says EUR and the currency column says USD" in rows["6"]["warnings"]
+    assert "300.00 CAD was left out" in rows["7"]["warnings"]
+    assert "'XXQ' is not a currency code" in rows["8"]["warnings"]
+    assert (
+        "700.00 was left out: its currency column is not a currency code" in rows["8"]["warnings"]
+    )
+
+
+def test_rates_convert_through_the_cli_into_the_sandbox(tmp_path):
+    """--rates FILE: converted amounts land in the sandbox, and each converted row says so."""
+    mapping = write(tmp_path / "m.yaml", MAPPING + "currency_rates: {EUR: 1.5}\n")
+    data = write(tmp_path / "deals.csv", DEALS)
+    rates = write(tmp_path / "rates.csv", "currency,rate\nEUR,1.08\nCOP,0.00025\nCAD,0.75\n")
+    with running_sandbox() as box:
+        env = {"OCTOLANE_API_KEY": box.api_key, "OCTOLANE_BASE_URL": box.base_url}
+        result = CliRunner().invoke(
+            cli,
+            [
+                "import",
+                str(data),
+                "--mapping",
+                str(mapping),
+                "--rates",
+                str(rates),
+                "--pipeline-id",
+                box.pipeline_id,
+                "--out",
+                str(tmp_path / "r.csv"),
+                "--failures",
+                str(tmp_path / "f.csv"),
+                "--requests",
+                str(tmp_path / "q.jsonl"),
+                "--quiet",
+            ],  # fmt: skip
+            env=env,
+        )
+        landed = {d["name"]: d["amount"] for d in inspect(box, "opportunities")}
+    assert result.exit_code == 0, result.output
+    expected = {
+        "Dollars": 1000,
+        "Euros by column": 1080,  # the file's rate wins over the mapping's 1.5
+        "Euros by sign": 2160,
+        "Pesos": 17415,
+        "Sign and column disagree": None,
+        "Canadian dollars": 225,
+        "Bad code": None,
+    }
+    assert landed == expected
+    assert sent_amounts(tmp_path / "q.jsonl") == {k: v and float(v) for k, v in expected.items()}
+    rows = results_of(tmp_path / "r.csv")
+    assert {r["status"] for r in rows.values()} == {"imported"}
+    assert (
+        "1,000.00 EUR sent as 1,080.00 USD (rate 1.08 from currency_rates)" in rows["3"]["warnings"]
+    )
+    assert "69,660,000.00 COP sent as 17,415.00 USD" in rows["5"]["warnings"]
+
+
+def test_settings_from_python_rates_mapping(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox() as box:
+        run_import(
+            data,
+            mapping,
+            pipeline_id=box.pipeline_id,
+            settings=settings(box),
+            rates={"eur": 2},
+            results_path=tmp_path / "r.csv",
+        )
+        landed = {d["name"]: d["amount"] for d in inspect(box, "opportunities")}
+    assert landed["Euros by column"] == 2000 and landed["Pesos"] is None
+
+
+OPPORTUNITIES = REAL_EXPORTS / "salesforce" / "data-export-Opportunity.csv"
+
+
+@pytest.mark.skipif(not OPPORTUNITIES.exists(), reason="the shared real exports are absent")
+def test_salesforce_opportunities_in_pen_mxn_cop_are_never_sent_as_dollars(tmp_path):
+    report = run_import(
+        OPPORTUNITIES,
+        "salesforce-opportunities",
+        dry_run=True,
+        pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl",
+    )
+    assert report.rows_read == 512
+    with OPPORTUNITIES.open(encoding="latin-1", newline="") as handle:
+        source = {i: row for i, row in enumerate(csv.DictReader(handle), 2)}
+    currencies = {row["CurrencyIsoCode"] for row in source.values()}
+    assert {"MXN", "COP", "PEN"} <= currencies
+    sent_rows = set()
+    for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines():
+        request = json.loads(line)
+        if request["endpoint"] == "opportunities" and "deal_size" in request["body"]["opportunity"]:
+            sent_rows.update(request["rows"])
+    assert sent_rows, "no amount was planned at all"
+    assert {source[r]["CurrencyIsoCode"] for r in sent_rows} == {"USD"}
+    results = results_of(tmp_path / "r.csv")
+    withheld = [
+        r for r, line in results.items() if "was left out: Octolane takes" in line["warnings"]
+    ]
+    foreign = [
+        str(i) for i, row in source.items() if row["CurrencyIsoCode"] != "USD" and row["Amount"]
+    ]
+    assert set(foreign) <= set(withheld) | {
+        r for r, line in results.items() if line["status"] != "would_import"
+    }
