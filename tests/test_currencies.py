@@ -56,8 +56,17 @@ def sent_amounts(requests: Path) -> dict[str, float | None]:
 
 @pytest.mark.parametrize(
     ("cell", "written"),
-    [("€ 3.000", "EUR"), ("1.234,50 €", "EUR"), ("R$ 12.500,00", "BRL"), ("£10", "GBP")]
-    + [("$1,200.50", "$"), ("¥500", "¥"), ("1,200 usd", "USD"), ("12", None), ("", None)],
+    [
+        ("€ 3.000", "EUR"),
+        ("1.234,50 €", "EUR"),
+        ("R$ 12.500,00", "BRL"),
+        ("£10", "GBP"),
+        ("$1,200.50", "$"),
+        ("¥500", "¥"),
+        ("1,200 usd", "USD"),
+        ("12", None),
+        ("", None),
+    ],
 )
 def test_the_currency_a_cell_writes(cell, written):
     assert cell_currency(cell) == written
@@ -162,7 +171,7 @@ def test_rates_convert_through_the_cli_into_the_sandbox(tmp_path):
                 "--requests",
                 str(tmp_path / "q.jsonl"),
                 "--quiet",
-            ],  # fmt: skip
+            ],
             env=env,
         )
         landed = {d["name"]: d["amount"] for d in inspect(box, "opportunities")}
