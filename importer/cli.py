@@ -25,6 +25,7 @@ from importer.errors import AbortedError, ImporterError, UsageError  # light: no
 # Only click at start-up: `--version` and `--help` load neither the pipeline (httpx,
 # pydantic) nor the sandbox (uvicorn, starlette). Each command imports what it runs.
 if TYPE_CHECKING:
+    from importer.map.stages import PipelineStage
     from importer.report.summary import ImportReport
     from importer.sandbox import RunningSandbox
     from importer.send.client import OctolaneClient
@@ -233,6 +234,22 @@ class _SandboxTarget:
 
     def check(self) -> None:
         pass  # the sandbox brings its own key
+
+    def stages(self, pipeline_id: str) -> list[PipelineStage]:
+        """The demo pipeline's stages, known without starting the sandbox."""
+        from importer.map.stages import PipelineStage
+        from importer.sandbox import demo_access
+        from importer.send.stages import StagesUnavailable
+
+        access = demo_access()
+        if pipeline_id != access.pipeline_id:
+            raise StagesUnavailable(f"the sandbox has no pipeline {pipeline_id}")
+        return [
+            PipelineStage(stage_id, name, order)
+            for order, (stage_id, name) in enumerate(
+                zip(access.stage_ids, access.stage_names, strict=True), 1
+            )
+        ]
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[OctolaneClient]:

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from importer.errors import UsageError
 
-__all__ = ["DEFAULT_BASE_URL", "Settings"]
+__all__ = ["DEFAULT_API_URL", "DEFAULT_BASE_URL", "Settings"]
 
 #: Octolane's Inbound API (API.md §1); ``--base-url`` / ``OCTOLANE_BASE_URL`` point elsewhere.
 DEFAULT_BASE_URL = "https://enrich.octolane.com/v1"
+#: Octolane's public API (API.md §2), read for a pipeline's stages; ``OCTOLANE_API_URL``.
+DEFAULT_API_URL = "https://api.octolane.com"
 
 ENV = {
     "api_key": "OCTOLANE_API_KEY",
     "base_url": "OCTOLANE_BASE_URL",
+    "api_url": "OCTOLANE_API_URL",
     "pipeline_id": "OCTOLANE_PIPELINE_ID",
 }
 
@@ -39,10 +43,23 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
+    #: The public API's root; None: Octolane's, or the base URL's origin when the base URL
+    #: is not Octolane's (a sandbox or a proxy serves both).
+    api_url: str | None = None
     pipeline_id: str | None = None  # checked when a mapping with deals needs it
     concurrency: int = Field(default=10, ge=1, le=256)
     rate_per_min: float | None = Field(default=None, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
+
+    @property
+    def public_api_url(self) -> str:
+        """Where the public API's read endpoints are (``/v1/pipelines/...`` below it)."""
+        if self.api_url:
+            return self.api_url.rstrip("/")
+        if self.base_url.rstrip("/") == DEFAULT_BASE_URL:
+            return DEFAULT_API_URL
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @classmethod
     def from_env(cls, **given: Any) -> Settings:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REAL_EXPORTS
 from test_import_e2e import inspect, settings, write
 
 from importer.cli import cli
@@ -211,6 +210,7 @@ def test_settings_from_python_rates_mapping(tmp_path):
     assert landed["Euros by column"] == 2000 and landed["Pesos"] is None
 
 
+REAL_EXPORTS = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 OPPORTUNITIES = REAL_EXPORTS / "salesforce" / "data-export-Opportunity.csv"
 
 

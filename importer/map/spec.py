@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
+from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 from importer.map.transforms.currency import cell_currency
@@ -111,6 +112,10 @@ class Options(BaseModel):
     #: A deal with no company domain and no contact e-mail: imported on its own, with a
     #: warning (what the API allows when it has a name), or rejected.
     unlinked_deals: Literal["import", "reject"] = "import"
+    #: A stage label with no Octolane stage (not in ``stages:``, no stage of that name):
+    #: ``error`` makes its rows invalid, ``first`` sends the deal to the pipeline's first
+    #: stage, a stage name or id sends it there; the last two warn on each row.
+    unmapped_stages: str = "error"
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -133,6 +138,8 @@ class ContactSpec(BaseModel):
 class OpportunitySpec(BaseModel):
     model_config = _strict
     name: FieldSpec | None = None
+    #: The CRM's stage label, turned into a stage id by the mapping's ``stages:`` table.
+    stage: FieldSpec | None = None
     stage_id: FieldSpec | None = None
     deal_size: FieldSpec | None = None
     #: The amount's currency (a column of ISO codes such as CurrencyIsoCode); not sent.
@@ -142,6 +149,14 @@ class OpportunitySpec(BaseModel):
     next_step: FieldSpec | None = None
     owner_email: FieldSpec | None = None
     additional_contact_emails: FieldSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_stage(self) -> OpportunitySpec:
+        if self.stage is not None and self.stage_id is not None:
+            raise ValueError(
+                "map either stage (labels, through the stages: table) or stage_id (ids), not both"
+            )
+        return self
 
 
 class NoteSpec(BaseModel):
@@ -161,6 +176,8 @@ class MappingFile(BaseModel):
     contact: ContactSpec | None = None
     opportunity: OpportunitySpec | None = None
     note: NoteSpec | None = None
+    #: Stage label → Octolane stage (an id, or a stage name of the pipeline).
+    stages: dict[str, str] = Field(default_factory=dict)
     #: US dollars per unit of each currency: how amounts in them are converted.
     currency_rates: dict[str, float] = Field(default_factory=dict)
     source: str = Field(default="<mapping>", exclude=True)
@@ -479,6 +496,8 @@ class BoundMapping:
     warnings: list[str]
     columns: tuple[str, ...]
     checked: dict[str, set[Any]] = field(default_factory=dict)  # payload parts known valid
+    #: Stage labels → stage ids, when the mapping reads a stage column.
+    stages: StageTable | None = None
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -493,8 +512,13 @@ def bind_mapping(
     sample_rows: Sequence[Sequence[str]] = (),
     *,
     input_name: str = "the input",
+    stages: StageTable | None = None,
 ) -> BoundMapping:
     """Check ``mapping`` against the input's columns and build a reader per field.
+
+    ``stages``: the run's stage table (:func:`importer.map.stages.build_stage_table`);
+    when the mapping reads stage labels and none is given, one is built from the
+    mapping alone (stage ids only).
 
     ``sample_rows`` (the first batch) lets automatic date order and decimal mark be
     decided per column: a column whose dates all read both day-first and
@@ -555,7 +579,11 @@ def bind_mapping(
             readers[CELL_CURRENCY] = FieldReader(
                 CELL_CURRENCY, spec, label, getter, _cell_currency, False, position, _cleaner(nulls)
             )
-    return BoundMapping(mapping, readers, warnings, columns)
+    if stages is None and "opportunity.stage" in readers:
+        stages = build_stage_table(
+            mapping.stages, mapping.options.unmapped_stages, None, source=mapping.source
+        )
+    return BoundMapping(mapping, readers, warnings, columns, stages=stages)
 
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).

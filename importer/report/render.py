@@ -67,6 +67,18 @@ def render_summary(report: ImportReport) -> str:
             )
     if report.rows_with_warnings:
         lines.append(f"rows with warnings: {report.rows_with_warnings:,} (see the results file)")
+    if report.stages:
+        lines.append("stages (source label → Octolane stage: rows):")
+        shown = sorted(report.stages.items(), key=lambda item: -item[1])
+        for (label, stage), count in shown[:30]:
+            lines.append(f"  {label!r} → {stage}: {count:,}")
+        if len(shown) > 30:
+            lines.append(f"  ... {len(shown) - 30} more labels (see --json)")
+    if report.amounts_converted or report.amounts_withheld:
+        lines.append(
+            f"amounts: {report.amounts_converted:,} converted to US dollars,"
+            f" {report.amounts_withheld:,} left out (no rate or unknown currency)"
+        )
     distinct = ", ".join(f"{n:,} {k}" for k, n in report.distinct.items() if n)
     lines.append(f"distinct: {distinct or 'nothing'}")
     verb = "planned requests" if report.dry_run else "requests"
@@ -124,6 +136,12 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "rows_with_warnings": report.rows_with_warnings,
         "mapping_warnings": report.mapping_warnings,
         "distinct": report.distinct,
+        "stages": [
+            {"label": label, "stage": stage, "rows": rows}
+            for (label, stage), rows in report.stages.items()
+        ],
+        "amounts_converted": report.amounts_converted,
+        "amounts_withheld": report.amounts_withheld,
         "planned_requests": report.planned,
         "elapsed_s": round(report.elapsed_s, 3),
         "rows_per_s": round(report.rows_per_s, 1),

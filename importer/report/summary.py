@@ -36,6 +36,11 @@ class ImportReport:
     mapping_warnings: list[str] = field(default_factory=list)
     planned: dict[str, int] = field(default_factory=dict)
     distinct: dict[str, int] = field(default_factory=dict)
+    #: (source stage label, the Octolane stage it goes to) → rows, for deals with a stage.
+    stages: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Deal amounts converted to US dollars, and withheld (no rate, unknown currency).
+    amounts_converted: int = 0
+    amounts_withheld: int = 0
     plan: ImportPlan = field(default_factory=ImportPlan)
     rows: list[RowPlan] = field(default_factory=list)
     results_path: Path | None = None

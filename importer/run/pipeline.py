@@ -24,6 +24,7 @@ from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
 from importer.errors import ImporterError, UsageError
 from importer.map.spec import MappingFile
+from importer.map.stages import StageTable, build_stage_table
 from importer.plan import Planner
 from importer.read.source import open_source
 from importer.report.outcomes import tally_rows
@@ -34,6 +35,7 @@ from importer.report.summary import ImportReport
 from importer.run._send import send_import
 from importer.run.job import ImportJob
 from importer.run.target import Target, choose_target
+from importer.send.stages import StagesUnavailable
 from importer.validate.source import validated_source
 
 __all__ = ["run_import"]
@@ -71,7 +73,8 @@ def run_import(
         with gc_paused():
             # A dry run's rows are final once planned: their lines are written as the
             # file is read. A real run's wait for their requests' outcomes.
-            report = _plan(job, _pipeline_id(job, target), sink if job.dry_run else None, shown)
+            pipeline_id = _pipeline_id(job, target)
+            report = _plan(job, pipeline_id, sink if job.dry_run else None, shown, target=target)
         if job.outputs.requests is not None:
             write_requests(job.outputs.requests, report.plan)
         if not job.dry_run:
@@ -112,11 +115,46 @@ def _pipeline_id(job: ImportJob, target: Target) -> str | None:
     )
 
 
+def _stage_table(
+    job: ImportJob, pipeline_id: str | None, target: Target | None, warnings: list[str]
+) -> StageTable | None:
+    """The run's stage table, when the mapping reads stage labels: the one network read
+    before the file is read (the pipeline's stages), in dry runs too."""
+    mapping = job.mapping
+    if mapping.opportunity is None or mapping.opportunity.stage is None or pipeline_id is None:
+        return None
+    pipeline, why = None, "no target to ask"
+    if target is not None:
+        try:
+            pipeline = target.stages(pipeline_id)
+        except StagesUnavailable as exc:
+            why = str(exc)
+    if pipeline is None:
+        warnings.append(
+            f"the pipeline's stages could not be read ({why}): stage labels go only where the"
+            " mapping's stages: table sends them by id"
+        )
+    return build_stage_table(
+        mapping.stages,
+        mapping.options.unmapped_stages,
+        pipeline,
+        source=mapping.source,
+        unavailable=why,
+    )
+
+
 def _plan(
-    job: ImportJob, pipeline_id: str | None, sink: ResultsSink | None, progress: Progress
+    job: ImportJob,
+    pipeline_id: str | None,
+    sink: ResultsSink | None,
+    progress: Progress,
+    *,
+    target: Target | None = None,
 ) -> ImportReport:
-    """Read, map, validate and plan: the core, no network."""
+    """Read, map, validate and plan: the core; the only read is the pipeline's stages."""
     _check_pipeline(job.mapping, pipeline_id)
+    stage_warnings: list[str] = []
+    stages = _stage_table(job, pipeline_id, target, stage_warnings)
     source = validated_source(
         job.input,
         job.mapping,
@@ -125,14 +163,22 @@ def _plan(
         limit=job.limit,
         batch_rows=job.batch_rows,
         parallel=job.parallel,
+        stages=stages,
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
-    report.mapping_warnings = source.mapping_warnings
+    report.mapping_warnings = stage_warnings + source.mapping_warnings
+    stage_counts: Counter[tuple[str, str]] = Counter()
+    amounts: Counter[str] = Counter()
     report.validated_in_worker = source.parallel
     planner = Planner(pipeline_id=pipeline_id)
     try:
         for verdicts in source.batches:
             first = len(planner.rows)
+            for verdict in verdicts:
+                if verdict.stage is not None:
+                    stage_counts[verdict.stage] += 1
+                if verdict.amount is not None:
+                    amounts[verdict.amount] += 1
             planner.add(verdicts)
             if sink is not None:
                 tally_rows(sink, planner.rows[first:], None)
@@ -141,6 +187,8 @@ def _plan(
     finally:
         source.close()
     report.blank_rows = source.blank_rows
+    report.stages = dict(stage_counts.most_common())
+    report.amounts_converted, report.amounts_withheld = amounts["converted"], amounts["withheld"]
     # A dry run's results need no request per row; a requests file or a real run does.
     report.plan = planner.finish(resolve_rows=not job.dry_run or job.outputs.requests is not None)
     if sink is not None:

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from importer.errors import UsageError
+from importer.map.stages import PipelineStage
 from importer.send.client import InboundClient, OctolaneClient, check_base_url
+from importer.send.stages import fetch_stages
 from importer.settings import Settings
 
 __all__ = ["ClientTarget", "OctolaneTarget", "Target", "choose_target"]
@@ -42,6 +44,14 @@ class Target(Protocol):
         """Raise :class:`~importer.errors.UsageError` if a real run cannot send here."""
         ...
 
+    def stages(self, pipeline_id: str) -> list[PipelineStage]:
+        """The pipeline's stages in order.
+
+        Raises:
+            StagesUnavailable: they cannot be read here (the message says why).
+        """
+        ...
+
     def connect(self) -> AbstractAsyncContextManager[OctolaneClient]:
         """An open client for the run's requests, closed (or handed back) at the end."""
         ...
@@ -60,6 +70,9 @@ class OctolaneTarget:
                 "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
             )
         check_base_url(self.settings.base_url)
+
+    def stages(self, pipeline_id: str) -> list[PipelineStage]:
+        return fetch_stages(self.settings, pipeline_id)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[OctolaneClient]:
@@ -84,6 +97,9 @@ class ClientTarget:
 
     def check(self) -> None:
         pass
+
+    def stages(self, pipeline_id: str) -> list[PipelineStage]:
+        return fetch_stages(self.settings, pipeline_id)  # with the settings' key, if any
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[OctolaneClient]:

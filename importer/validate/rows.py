@@ -27,7 +27,7 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import CELL_CURRENCY, BoundMapping, MappingFile
+from importer.map.spec import CELL_CURRENCY, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
 from importer.map.transforms.money import to_dollars
@@ -68,6 +68,8 @@ class RowVerdict:
     opportunity: dict[str, Any] | None = None
     note: dict[str, Any] | None = None
     skipped: str | None = None
+    stage: tuple[str, str] | None = None  # (the source's stage label, the stage it goes to)
+    amount: str | None = None  # "converted" or "withheld": what became of a foreign amount
 
     @property
     def valid(self) -> bool:
@@ -110,6 +112,7 @@ _FIELD_ORDER = (
     "contact.first_name",
     "contact.last_name",
     "opportunity.name",
+    "opportunity.stage",
     "opportunity.stage_id",
     "opportunity.next_step",
     "opportunity.deal_size",
@@ -211,7 +214,7 @@ def _assemble(
     has_account, has_contact = "account" in objects, "contact" in objects
     first_names = values.get("contact.first_name", nothing)
     last_names = values.get("contact.last_name", nothing)
-    deal = _DealColumns(values, pipeline_id, bound.mapping) if "opportunity" in objects else None
+    deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
@@ -274,9 +277,14 @@ class _DealColumns:
     """The opportunity fields of a batch, column by column."""
 
     def __init__(
-        self, values: dict[str, list[Any]], pipeline_id: str | None, mapping: MappingFile
+        self, values: dict[str, list[Any]], pipeline_id: str | None, bound: BoundMapping
     ) -> None:
+        mapping = bound.mapping
         get = values.get
+        self.stage = get("opportunity.stage")
+        self.stages = bound.stages
+        reader = bound.readers.get("opportunity.stage")
+        self.stage_source = reader.label if reader else "row"
         self.text = [
             (name, column)
             for name in ("name", "stage_id", "next_step")
@@ -315,6 +323,7 @@ class _DealColumns:
         if code == TARGET_CURRENCY:
             return
         del body["deal_size"]
+        verdict.amount = "withheld"
         if code is None:
             verdict.warnings.append(
                 f"opportunity.deal_size: {_money(amount)} was left out: {why}; Octolane takes"
@@ -331,6 +340,7 @@ class _DealColumns:
             return
         dollars = to_dollars(Decimal(repr(amount)) * Decimal(repr(rate)))
         body["deal_size"] = dollars
+        verdict.amount = "converted"
         verdict.warnings.append(
             f"opportunity.deal_size: {_money(amount)} {code} sent as {_money(dollars)} USD"
             f" (rate {rate:g} from currency_rates)"
@@ -341,6 +351,19 @@ class _DealColumns:
         for name, column in self.text:
             if column[i] is not None:
                 body[name] = str(column[i])
+        if self.stage is not None and self.stage[i] is not None and self.stages is not None:
+            label = str(self.stage[i])
+            outcome = self.stages.resolve(label)
+            verdict.stage = (label, outcome.shown)
+            if outcome.error is not None:
+                verdict.errors.append(
+                    FieldError("opportunity.stage", self.stage_source, outcome.error)
+                )
+                return None
+            if outcome.stage_id is not None:
+                body["stage_id"] = outcome.stage_id
+            if outcome.warning is not None:
+                verdict.warnings.append(outcome.warning)
         if self.deal_size is not None and self.deal_size[i] is not None:
             self._deal_size(i, body, verdict)
         for name, column in self.dates:

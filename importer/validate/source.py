@@ -27,6 +27,7 @@ from typing import Any
 
 from importer.errors import ImporterError
 from importer.map.spec import BoundMapping, MappingFile, bind_mapping
+from importer.map.stages import StageTable
 from importer.read.source import RowBatch, SourceInfo, open_source
 from importer.validate.rows import RowVerdict, validate_batch
 
@@ -65,6 +66,7 @@ def validated_source(
     limit: int | None,
     batch_rows: int,
     parallel: bool | None = None,
+    stages: StageTable | None = None,
 ) -> ValidatedSource:
     """Open ``path`` and validate its rows through ``mapping``, in a worker when it pays.
 
@@ -75,7 +77,7 @@ def validated_source(
     """
     if parallel is None:
         parallel = _worth_a_worker(Path(path))
-    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows)
+    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages)
     return _parallel(work) if parallel and _can_fork() else _sequential(work)
 
 
@@ -89,6 +91,7 @@ class _Work:
     read: dict[str, Any]
     limit: int | None
     batch_rows: int
+    stages: StageTable | None = None
 
 
 def _worth_a_worker(path: Path) -> bool:
@@ -116,7 +119,11 @@ def _sequential(work: _Work) -> ValidatedSource:
         if first is None:
             raise ImporterError(f"{source.info.path}: no data rows")  # open_source checks this
         bound = bind_mapping(
-            work.mapping, source.info.columns, first[1], input_name=source.info.path.name
+            work.mapping,
+            source.info.columns,
+            first[1],
+            input_name=source.info.path.name,
+            stages=work.stages,
         )
     except BaseException:
         source.close()

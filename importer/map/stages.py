@@ -1,0 +1,188 @@
+"""Deal stages: the CRM's stage labels → Octolane stage ids, decided before any row is read.
+
+A mapping reads the CRM's stage column into ``opportunity.stage`` and says where
+each label goes in its ``stages:`` table, by Octolane stage id or by stage name::
+
+    opportunity:
+      stage: Deal Stage
+    stages:
+      Appointment Scheduled: Lead
+      Closed Won: 3f1c5a8e-....
+    options:
+      unmapped_stages: error      # or: first, or a stage name or id
+
+A label not in the table goes to the pipeline's stage of the same name, compared
+without case, spaces or punctuation ("Closed Won" ↔ "closed won"). A label with
+neither is handled as ``options.unmapped_stages`` says: ``error`` (default) makes its
+rows ``invalid``; ``first`` sends the deal without a stage, so Octolane puts it in
+the pipeline's first stage, with a warning on each row; a stage name or id sends
+it there, with a warning on each row.
+
+Names need the pipeline's stages (``GET /v1/pipelines/{id}/stages`` on the public
+API, fetched by the run). When they cannot be read, ids still work, and a name in
+the mapping is an error that says why. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from importer.api.models import UUID_PATTERN
+from importer.errors import MappingError
+
+__all__ = ["PipelineStage", "StageTable", "build_stage_table", "propose_stages", "stage_key"]
+
+_UUID = re.compile(UUID_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStage:
+    """One stage of an Octolane pipeline, as ``GET /v1/pipelines/{id}/stages`` lists it."""
+
+    id: str
+    label: str
+    order: int
+
+
+def stage_key(label: str) -> str:
+    """A label compared without case, spaces or punctuation.
+
+    >>> stage_key("Closed Won") == stage_key(" closed-won ")
+    True
+    """
+    return " ".join(re.sub(r"[\W_]+", " ", label).split()).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutcome:
+    """Where one source label goes: a stage id (None: the pipeline's first stage), the
+    stage's name as shown, and a warning or error for its rows."""
+
+    stage_id: str | None
+    shown: str
+    warning: str | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class StageTable:
+    """Label → outcome, for every label a run meets; built once per run."""
+
+    table: dict[str, StageOutcome]
+    unmapped: StageOutcome | None  # None: an unmapped label is an error
+    names_known: bool
+    _met: dict[str, StageOutcome] = field(default_factory=dict)
+    by_key: dict[str, PipelineStage] = field(default_factory=dict)
+
+    def resolve(self, label: str) -> StageOutcome:
+        """The outcome for ``label`` (memoised: a column repeats a handful of labels)."""
+        met = self._met.get(label)
+        if met is None:
+            met = self._met[label] = self._resolve(label)
+        return met
+
+    def _resolve(self, label: str) -> StageOutcome:
+        key = stage_key(label)
+        if key in self.table:
+            return self.table[key]
+        stage = self.by_key.get(key)
+        if stage is not None:
+            return StageOutcome(stage.id, stage.label)
+        if _UUID.fullmatch(label.strip()):
+            return StageOutcome(label.strip().lower(), label.strip())
+        if self.unmapped is None:
+            why = "" if self.names_known else " (the pipeline's stages were not read)"
+            return StageOutcome(
+                None,
+                "—",
+                error=f"{label!r} has no Octolane stage{why}: add it to the mapping's stages:"
+                " table (`octolane-import stages` lists the pipeline's stages) or set"
+                " options.unmapped_stages",
+            )
+        to = self.unmapped
+        where = "the pipeline's first stage" if to.stage_id is None else f"stage {to.shown!r}"
+        return StageOutcome(
+            to.stage_id,
+            to.shown,
+            warning=f"opportunity.stage: {label!r} has no Octolane stage of its own: the deal"
+            f" goes to {where} (options.unmapped_stages)",
+        )
+
+
+def build_stage_table(
+    stages_table: Mapping[str, str],
+    unmapped: str,
+    pipeline: Sequence[PipelineStage] | None,
+    *,
+    source: str = "<mapping>",
+    unavailable: str = "",
+) -> StageTable:
+    """The run's stage table from the mapping's ``stages:`` and the pipeline's stages.
+
+    ``pipeline`` is None when the stages could not be read (``unavailable`` says why).
+
+    Raises:
+        MappingError: a stage name that is not a stage of the pipeline (the message lists
+            them), or a name where the pipeline's stages could not be read.
+    """
+    by_key = {stage_key(s.label): s for s in pipeline or ()}
+    by_id = {s.id.lower(): s for s in pipeline or ()}
+
+    def target(where: str, value: str) -> StageOutcome:
+        text = str(value).strip()
+        if _UUID.fullmatch(text):
+            stage = by_id.get(text.lower())
+            if pipeline is not None and stage is None:
+                raise MappingError(
+                    f"{source}: {where}: {text} is not a stage of the pipeline"
+                    f" (its stages: {_listed(pipeline)})"
+                )
+            return StageOutcome(text.lower(), stage.label if stage else text)
+        if pipeline is None:
+            raise MappingError(
+                f"{source}: {where}: the stage name {text!r} needs the pipeline's stages,"
+                f" which could not be read ({unavailable or 'no API key'}); give the stage's"
+                " id instead (`octolane-import stages` lists them)"
+            )
+        stage = by_key.get(stage_key(text))
+        if stage is None:
+            raise MappingError(
+                f"{source}: {where}: {text!r} is not a stage of the pipeline"
+                f" (its stages: {_listed(pipeline)})"
+            )
+        return StageOutcome(stage.id, stage.label)
+
+    table = {
+        stage_key(label): target(f"stages.{label}", value) for label, value in stages_table.items()
+    }
+    if unmapped == "error":
+        fallback = None
+    elif unmapped == "first":
+        fallback = StageOutcome(None, "(first stage)")
+    else:
+        fallback = target("options.unmapped_stages", unmapped)
+    return StageTable(table, fallback, pipeline is not None, by_key=by_key)
+
+
+def _listed(pipeline: Sequence[PipelineStage]) -> str:
+    return ", ".join(repr(s.label) for s in pipeline) or "none"
+
+
+def propose_stages(
+    labels: Iterable[str], pipeline: Sequence[PipelineStage] | None
+) -> dict[str, str | None]:
+    """A ``stages:`` table for the labels met: each to the same-named stage, else None.
+
+    >>> propose_stages(["Closed Won", "Demo"], [PipelineStage("x", "Closed won", 1)])
+    {'Closed Won': 'Closed won', 'Demo': None}
+    """
+    by_key = {stage_key(s.label): s for s in pipeline or ()}
+    proposal: dict[str, str | None] = {}
+    for label in labels:
+        if label in proposal:
+            continue
+        stage = by_key.get(stage_key(label))
+        proposal[label] = stage.label if stage else None
+    return proposal
