@@ -280,6 +280,67 @@ def _fail(exc: ImporterError) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+@cli.command("stages")
+@click.option(
+    "--pipeline-id",
+    envvar="OCTOLANE_PIPELINE_ID",
+    help="The pipeline [env OCTOLANE_PIPELINE_ID] (with --sandbox: the demo pipeline).",
+)
+@click.option("--sandbox", is_flag=True, help="List the local sandbox's demo pipeline.")
+@click.option(
+    "--api-key", envvar="OCTOLANE_API_KEY", help="Octolane API key [env OCTOLANE_API_KEY]."
+)
+@click.option(
+    "--api-url",
+    envvar="OCTOLANE_API_URL",
+    help="Public API URL [env OCTOLANE_API_URL] (default: Octolane's).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stages as JSON.")
+def stages_command(
+    pipeline_id: str | None,
+    sandbox: bool,
+    api_key: str | None,
+    api_url: str | None,
+    as_json: bool,
+) -> None:
+    """List a pipeline's stages: the names and ids a mapping's stages: table can use.
+
+    \b
+    octolane-import stages --pipeline-id <uuid>
+    octolane-import stages --sandbox
+    """
+    from importer.run import OctolaneTarget, Target
+    from importer.send.stages import StagesUnavailable
+    from importer.settings import Settings
+
+    try:
+        settings = Settings.from_env(api_key=api_key, api_url=api_url)
+        target: Target
+        if sandbox:
+            target = _SandboxTarget(ExitStack(), settings)
+            pipeline_id = pipeline_id or target.default_pipeline_id
+        else:
+            target = OctolaneTarget(settings)
+        if not pipeline_id:
+            raise UsageError("which pipeline? pass --pipeline-id or set OCTOLANE_PIPELINE_ID")
+        try:
+            stages = target.stages(pipeline_id)
+        except StagesUnavailable as exc:
+            raise UsageError(f"the pipeline's stages could not be read: {exc}") from None
+    except ImporterError as exc:
+        _fail(exc)
+    if as_json:
+        import json
+
+        rows = [{"order": s.order, "label": s.label, "stage_id": s.id} for s in stages]
+        click.echo(json.dumps({"pipeline_id": pipeline_id, "stages": rows}, indent=2))
+        return
+    click.echo(f"pipeline {pipeline_id}: {len(stages)} stages (the first is the default)")
+    width = max((len(s.label) for s in stages), default=0)
+    for stage in stages:
+        click.echo(f"  {stage.order:>2}  {stage.label:<{width}}  {stage.id}")
+
+
 @cli.command("map")
 @click.argument("file", type=click.Path(path_type=Path), required=False)
 @click.option(

@@ -86,3 +86,52 @@ CASES = [
 # fmt: on
 
 PARAMS = [pytest.param(c, id=f"{c.preset}:{c.fixture}") for c in CASES]
+
+
+# The stages of the pipeline the preset tests import into: every stage label the
+# fixtures use, so a deal's stage is resolved by name (the sandbox has its own five).
+FIXTURE_STAGE_LABELS = (
+    "Appointment scheduled", "Qualified to buy", "Presentation scheduled", "Contract sent",
+    "Closed won", "Closed lost", "Prospecting", "Qualification", "Negotiation/Review",
+    "Proposal Made", "Negotiations Started", "Lead", "Qualified", "Active", "Won", "Won 🎉",
+    "Lost", "Bad Fit", "In Progress", "Potential",
+)  # fmt: skip
+
+
+def stages_named(labels):
+    """A pipeline whose stages carry these labels, in this order (ids derived from them)."""
+    import uuid
+
+    from importer.map.stages import PipelineStage
+
+    space = uuid.UUID("0b6c9a52-41f3-4d3e-9a57-6f1e1c2d3b4a")
+    return tuple(
+        PipelineStage(str(uuid.uuid5(space, label)), label, order)
+        for order, label in enumerate(labels, 1)
+    )
+
+
+def fixture_stages():
+    return stages_named(FIXTURE_STAGE_LABELS)
+
+
+def own_stages(path, preset):
+    """The pipeline a migration recreates: one stage per label the file's stage column holds."""
+    from importer.map.presets import resolve_mapping_path
+    from importer.map.spec import load_mapping
+    from importer.read.source import open_source
+
+    mapping = load_mapping(resolve_mapping_path(preset))
+    spec = mapping.opportunity.stage if mapping.opportunity else None
+    if spec is None:
+        return ()
+    labels = {}
+    with open_source(path) as source:
+        if spec.column not in source.info.columns:
+            return ()
+        at = source.info.columns.index(spec.column)
+        for batch in source.batches():
+            for row in batch.rows:
+                if row[at].strip():
+                    labels[row[at].strip()] = None
+    return stages_named(labels)

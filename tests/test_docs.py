@@ -31,7 +31,7 @@ CLI_DOC = DOCS / "cli.md"
 BEGIN = "<!-- generated from the click commands by tests/test_docs.py: do not edit below -->"
 END = "<!-- end of generated part -->"
 #: The subcommands; "" is the top-level ``octolane-import`` itself.
-COMMANDS = ("import", "map", "sandbox")
+COMMANDS = ("import", "map", "sandbox", "stages")
 COLUMNS = ("Option", "Takes", "Default", "Env", "What it does")
 
 

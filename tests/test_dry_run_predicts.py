@@ -11,7 +11,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from preset_cases import PARAMS, Case
+from preset_cases import FIXTURE_STAGE_LABELS, PARAMS, Case
 
 from importer.run import run_import
 from importer.sandbox import RunningSandbox, running_sandbox
@@ -26,17 +26,26 @@ def box():
         yield sandbox
 
 
+@pytest.fixture(scope="module")
+def org(box: RunningSandbox):
+    """An org whose pipeline has a stage for every label the fixtures use: deals land in
+    their own stages, resolved by name from the sandbox's public stages endpoint."""
+    return box.add_org(
+        "Fixtures", pipelines=[{"name": "Fixtures", "stages": list(FIXTURE_STAGE_LABELS)}]
+    )
+
+
 def statuses(path: Path) -> dict[str, str]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return {row["row"]: row["status"] for row in csv.DictReader(handle)}
 
 
 @pytest.mark.parametrize("case", PARAMS)
-def test_every_row_the_dry_run_accepts_is_imported(case: Case, box: RunningSandbox, tmp_path):
+def test_every_row_the_dry_run_accepts_is_imported(case: Case, box: RunningSandbox, org, tmp_path):
     settings = Settings(
-        api_key=box.api_key, base_url=box.base_url, concurrency=8, rate_per_min=60_000
+        api_key=org.api_key, base_url=box.base_url, concurrency=8, rate_per_min=60_000
     )
-    options = {"pipeline_id": box.pipeline_id, "settings": settings}
+    options = {"pipeline_id": org.pipeline_id, "settings": settings}
     dry = run_import(
         case.path, case.preset, dry_run=True, results_path=tmp_path / "dry.csv", **options
     )

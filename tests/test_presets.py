@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from preset_cases import CASES, FIXTURES, PARAMS, PIPELINE_ID, Case
+from preset_cases import CASES, FIXTURES, PARAMS, PIPELINE_ID, Case, fixture_stages, own_stages
 
 from importer.errors import MappingError
 from importer.map.presets import PresetInfo, list_presets, preset_dir, resolve_mapping_path
@@ -23,13 +23,14 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
-def dry_run(path: Path, mapping: str | Path, tmp_path: Path):
+def dry_run(path: Path, mapping: str | Path, tmp_path: Path, stages=None):
     return run_import(
         path,
         mapping,
         dry_run=True,
         pipeline_id=PIPELINE_ID,
         results_path=tmp_path / "results.csv",
+        stages=fixture_stages() if stages is None else stages,
     )
 
 
@@ -402,7 +403,7 @@ def test_preset_on_real_export(preset, name, read, counts, contacts, accounts, d
     path = REAL / name
     if not path.exists():
         pytest.skip(f"{path} is not on this machine")
-    report = dry_run(path, preset, tmp_path)
+    report = dry_run(path, preset, tmp_path, stages=own_stages(path, preset))
     assert report.rows_read == read
     assert report.counts == counts
     assert (report.distinct["contacts"], report.distinct["accounts"]) == (contacts, accounts)
@@ -540,7 +541,8 @@ def test_sample_data_is_what_generate_writes(tmp_path: Path, monkeypatch) -> Non
     ],
 )
 def test_sample_data_with_its_preset(preset, name, counts, contacts, accounts, deals, tmp_path):
-    report = dry_run(REPO / "sample_data" / name, preset, tmp_path)
+    path = REPO / "sample_data" / name
+    report = dry_run(path, preset, tmp_path, stages=own_stages(path, preset))
     assert report.counts == counts
     assert report.distinct["contacts"] == contacts
     assert report.distinct["accounts"] == accounts

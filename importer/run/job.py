@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.map.presets import resolve_mapping_path
+from importer.map.stages import PipelineStage
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
@@ -59,6 +60,8 @@ class ImportJob:
             Octolane, with settings from the environment.
         batch_rows: rows read at a time.
         parallel: read and validate in a forked worker (``None``: for big files).
+        stages: the pipeline's stages, when the caller knows them (an offline dry run);
+            ``None``: read from the target when the mapping reads stage labels.
     """
 
     input: Path
@@ -71,6 +74,7 @@ class ImportJob:
     target: Target | None = None
     batch_rows: int = 50_000
     parallel: bool | None = None
+    stages: tuple[PipelineStage, ...] | None = None
 
     @classmethod
     def create(
@@ -100,6 +104,8 @@ class ImportJob:
         outputs = Outputs(_path(results_path), _path(failures_path), _path(requests_path))
         if settings is not None or client is not None:
             options["target"] = choose_target(settings, client)
+        if options.get("stages") is not None:
+            options["stages"] = tuple(options["stages"])
         loaded = _load(mapping)
         if rates is not None:
             given = parse_rates(rates) if isinstance(rates, Mapping) else load_rates(rates)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
 from importer.errors import ImporterError, UsageError
 from importer.map.spec import MappingFile
-from importer.map.stages import StageTable, build_stage_table
+from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.plan import Planner
 from importer.read.source import open_source
 from importer.report.outcomes import tally_rows
@@ -123,8 +123,9 @@ def _stage_table(
     mapping = job.mapping
     if mapping.opportunity is None or mapping.opportunity.stage is None or pipeline_id is None:
         return None
-    pipeline, why = None, "no target to ask"
-    if target is not None:
+    pipeline: Sequence[PipelineStage] | None = job.stages
+    why = "no target to ask"
+    if pipeline is None and target is not None:
         try:
             pipeline = target.stages(pipeline_id)
         except StagesUnavailable as exc:

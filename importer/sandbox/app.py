@@ -10,6 +10,12 @@ Every API request goes through the same gauntlet, in this order:
 6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
 7. the write → 200 with the documented envelope
 
+Two read endpoints of the public API are served too (``GET /v1/pipelines`` and
+``GET /v1/pipelines/{id}/stages``, in its envelope ``{success, message, data}``):
+key (401 also when ``behaviour.public_api`` is false), rate and concurrency limits
+and latency apply as above; injected failures do not (they model lost writes);
+an unknown pipeline is a 404.
+
 Each response is tallied per org by endpoint and status; each rejection by reason.
 """
 
@@ -30,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from importer.sandbox.config import Behaviour
-from importer.sandbox.directory import Directory, OrgInfo
+from importer.sandbox.directory import Directory, OrgInfo, PipelineInfo
 from importer.sandbox.faults import Faults, Rejection
 from importer.sandbox.store import DealWrite, LinkedContact, Store
 from importer.sandbox.validation import (
@@ -65,6 +71,27 @@ def _error(
     if errors:
         body["errors"] = errors
     return _json(status, body, headers)
+
+
+def _ok(message: str, data: Payload) -> Payload:
+    return {"success": True, "message": message, "data": data}
+
+
+def _stages(pipeline: PipelineInfo) -> list[Payload]:
+    return [
+        {
+            "stage_id": stage_id,
+            "pipeline_id": pipeline.id,
+            "label": label,
+            "stage_order": order,
+            "is_active": True,
+            "is_default": order == 1,
+            "stage_type": "default",
+        }
+        for order, (stage_id, label) in enumerate(
+            zip(pipeline.stage_ids, pipeline.stage_names, strict=True), 1
+        )
+    ]
 
 
 def _no_constants(name: str) -> float:
@@ -139,6 +166,12 @@ class SandboxApp:
             for name, handler in handlers.items()
         ]
         routes += [
+            Route("/v1/pipelines", self._read_endpoint("pipelines"), methods=["GET"]),
+            Route(
+                "/v1/pipelines/{pipeline_id}/stages",
+                self._read_endpoint("stages"),
+                methods=["GET"],
+            ),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
         ]
@@ -321,6 +354,53 @@ class SandboxApp:
         return {"success": True, "data": created, "message": "Note created successfully"}
 
     # ---- inspection (sandbox-only, read-only) ------------------------------------
+
+    # ---- the public API's reads ----------------------------------------------------
+
+    def _read_endpoint(self, name: str) -> Callable:
+        async def endpoint(request: Request) -> Response:
+            org_id, response, reason = await self._serve_read(request, name)
+            self.tally.count(org_id, name, response.status_code, reason)
+            return response
+
+        return endpoint
+
+    async def _serve_read(
+        self, request: Request, name: str
+    ) -> tuple[str | None, Response, str | None]:
+        api_key = request.headers.get("x-api-key")
+        org = self.directory.org_for_key(api_key)
+        if org is None or api_key is None or not self.behaviour.public_api:
+            message = (
+                "The API key is missing, invalid, or not allowed to access this route"
+                if api_key
+                else "Missing API key (x-api-key header)"
+            )
+            return (org.id if org else None), _error(401, message), "unauthenticated"
+        admitted = self.faults.admit(api_key)
+        if isinstance(admitted, Rejection):
+            retry = {"Retry-After": str(admitted.retry_after_s)}
+            return org.id, _error(429, "Route rate limit exceeded", headers=retry), admitted.reason
+        try:
+            delay_s = self.faults.delay_s()
+            if delay_s:
+                await asyncio.sleep(delay_s)
+            if name == "pipelines":
+                pipelines = [
+                    {"pipeline_id": p.id, "name": p.name, "stages": _stages(p)}
+                    for p in org.pipelines.values()
+                ]
+                data = {"pipelines": pipelines}
+                return org.id, _json(200, _ok("Pipelines were returned", data)), None
+            pipeline = org.pipelines.get(request.path_params["pipeline_id"].lower())
+            if pipeline is None:
+                message = f"Pipeline {request.path_params['pipeline_id']} not found"
+                return org.id, _error(404, message), "not_found"
+            data = {"stages": _stages(pipeline)}
+            return org.id, _json(200, _ok("Pipeline stages were returned", data)), None
+        finally:
+            if admitted:
+                self.faults.release(api_key)
 
     async def _health(self, request: Request) -> Response:
         return _json(200, {"success": True, "data": {"status": "ok"}})

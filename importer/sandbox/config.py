@@ -227,6 +227,10 @@ class Behaviour(BaseModel):
     unknown_owner_status: Literal[400, 404] = 404
     require_json_content_type: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    #: Whether keys may call the public API's read endpoints (``GET /v1/pipelines``,
+    #: ``GET /v1/pipelines/{id}/stages``); false answers 401 there, like a key with the
+    #: inbound scope only.
+    public_api: bool = True
 
 
 class SandboxSettings(BaseModel):
