@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from preset_cases import own_stages
 from test_import_e2e import inspect, settings, write
 
 from importer.cli import cli
@@ -223,6 +224,7 @@ def test_salesforce_opportunities_in_pen_mxn_cop_are_never_sent_as_dollars(tmp_p
         pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
         results_path=tmp_path / "r.csv",
         requests_path=tmp_path / "q.jsonl",
+        stages=own_stages(OPPORTUNITIES, "salesforce-opportunities"),
     )
     assert report.rows_read == 512
     with OPPORTUNITIES.open(encoding="latin-1", newline="") as handle:

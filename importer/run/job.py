@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from importer.map.presets import resolve_mapping_path
-from importer.map.stages import PipelineStage
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
+from importer.map.stages import PipelineStage
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
 from importer.settings import Settings
