@@ -1,0 +1,202 @@
+"""Deal stages: labels → Octolane stages by table, by name or by policy; never dropped silently."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from test_import_e2e import inspect, settings, write
+
+from importer.cli import cli
+from importer.errors import MappingError, UsageError
+from importer.map.stages import PipelineStage, build_stage_table, propose_stages, stage_key
+from importer.report.render import render_summary
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+from importer.send.stages import StagesUnavailable, fetch_stages
+from importer.settings import Settings
+
+PIPELINE = [
+    PipelineStage("11111111-1111-4111-8111-111111111111", "Lead", 1),
+    PipelineStage("22222222-2222-4222-8222-222222222222", "Qualified", 2),
+    PipelineStage("33333333-3333-4333-8333-333333333333", "Closed won", 3),
+]
+MAPPING = """
+opportunity:
+  name: Deal
+  stage: Stage
+account:
+  domain: Website
+stages:
+  Demo Booked: Qualified
+"""
+DEALS = """
+Deal,Website,Stage
+Won one,a.com,Closed Won
+Demo,b.com,Demo Booked
+Fresh,c.com,lead
+Odd,d.com,Waiting on legal
+No stage,e.com,
+"""
+
+
+def results_of(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {row["row"]: row for row in csv.DictReader(handle)}
+
+
+def test_labels_compare_without_case_spaces_or_punctuation():
+    assert stage_key("Closed Won") == stage_key("closed-won") == stage_key(" CLOSED  won ")
+    assert stage_key("Closed Won") != stage_key("Closed Lost")
+
+
+def test_a_table_by_name_by_id_by_same_name_and_the_unmapped_policy():
+    table = build_stage_table(
+        {"Demo Booked": "qualified", "Signed": PIPELINE[2].id}, "error", PIPELINE
+    )
+    assert table.resolve("Demo Booked").stage_id == PIPELINE[1].id
+    assert table.resolve("Signed").stage_id == PIPELINE[2].id
+    assert table.resolve("closed won").stage_id == PIPELINE[2].id  # same name, no table entry
+    odd = table.resolve("Waiting on legal")
+    assert odd.stage_id is None and odd.error is not None
+    assert "'Waiting on legal' has no Octolane stage" in odd.error
+    first = build_stage_table({}, "first", PIPELINE).resolve("Waiting on legal")
+    assert first.stage_id is None and first.error is None
+    assert "goes to the pipeline's first stage" in (first.warning or "")
+    named = build_stage_table({}, "Lead", PIPELINE).resolve("Waiting on legal")
+    assert named.stage_id == PIPELINE[0].id and "goes to stage 'Lead'" in (named.warning or "")
+
+
+def test_a_table_naming_a_stage_the_pipeline_lacks_stops_with_its_stages():
+    with pytest.raises(MappingError) as caught:
+        build_stage_table({"Won": "Closed-Won!!"}, "error", PIPELINE[:2], source="m.yaml")
+    assert "m.yaml: stages.Won: 'Closed-Won!!' is not a stage of the pipeline" in str(caught.value)
+    assert "(its stages: 'Lead', 'Qualified')" in str(caught.value)
+
+
+def test_names_need_the_pipelines_stages_ids_do_not():
+    with pytest.raises(MappingError, match="needs the pipeline's stages, which could not be read"):
+        build_stage_table({"Won": "Closed won"}, "error", None, unavailable="no API key")
+    table = build_stage_table({"Won": PIPELINE[2].id}, "error", None)
+    assert table.resolve("Won").stage_id == PIPELINE[2].id
+    assert "(the pipeline's stages were not read)" in (table.resolve("Lead").error or "")
+
+
+def test_proposed_table_matches_labels_to_stage_names():
+    assert propose_stages(["Closed Won", "Lead", "Demo"], PIPELINE) == {
+        "Closed Won": "Closed won",
+        "Lead": "Lead",
+        "Demo": None,
+    }
+
+
+def test_stages_are_read_from_the_sandbox_and_deals_land_in_them(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox() as box:
+        stage_of = dict(zip(box.demo.stage_names, box.demo.stage_ids, strict=True))
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv", **options)
+        real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+        stats = inspect(box, "stats")
+    # the stage list was read over HTTP, once per run
+    assert stats["requests"]["stages"] == {"200": 2}
+    assert dry.counts == {"would_import": 4, "invalid": 1}
+    assert real.counts == {"imported": 4, "invalid": 1}
+    assert landed["Won one"]["stage_id"] == stage_of["Closed won"]
+    assert landed["Demo"]["stage_id"] == stage_of["Qualified"]
+    assert landed["Fresh"]["stage_id"] == stage_of["Lead"]
+    assert landed["No stage"]["stage_id"] == box.demo.stage_ids[0]
+    assert "Odd" not in landed
+    for name in ("dry.csv", "real.csv"):
+        row = results_of(tmp_path / name)["5"]
+        assert row["status"] == "invalid" and row["error_fields"] == "opportunity.stage"
+        assert "'Waiting on legal' has no Octolane stage" in row["message"]
+    assert (
+        dry.stages
+        == real.stages
+        == {
+            ("Closed Won", "Closed won"): 1,
+            ("Demo Booked", "Qualified"): 1,
+            ("lead", "Lead"): 1,
+            ("Waiting on legal", "—"): 1,
+        }
+    )
+    summary = render_summary(dry)
+    assert "stages (source label → Octolane stage: rows):" in summary
+    assert "  'Demo Booked' → Qualified: 1" in summary
+
+
+def test_unmapped_first_warns_on_every_row_it_moves(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING + "options: {unmapped_stages: first}\n")
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+    assert real.counts == {"imported": 5}
+    assert landed["Odd"]["stage_id"] == box.demo.stage_ids[0]
+    warning = results_of(tmp_path / "real.csv")["5"]["warnings"]
+    assert "'Waiting on legal' has no Octolane stage of its own" in warning
+    assert "the pipeline's first stage (options.unmapped_stages)" in warning
+
+
+def test_a_key_the_public_api_refuses_dry_runs_with_ids_and_says_why(tmp_path):
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox(public_api=False) as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        with pytest.raises(MappingError, match=r"answered 401: the key may not read the public"):
+            run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True, **options)
+        by_id = MAPPING.replace("Demo Booked: Qualified", f"Demo Booked: {box.demo.stage_ids[1]}")
+        report = run_import(data, write(tmp_path / "i.yaml", by_id), dry_run=True, **options)
+    assert report.counts == {"would_import": 2, "invalid": 3}
+    assert any("stages could not be read" in w and "401" in w for w in report.mapping_warnings)
+
+
+def test_fetching_stages_answers(tmp_path):
+    with running_sandbox() as box:
+        good = settings(box)
+        stages = fetch_stages(good, box.pipeline_id)
+        assert [s.label for s in stages] == list(box.demo.stage_names)
+        with pytest.raises(UsageError, match="was not found"):
+            fetch_stages(good, "99999999-9999-4999-8999-999999999999")
+        with pytest.raises(StagesUnavailable, match="answered 401"):
+            fetch_stages(settings(box, key="not-a-key"), box.pipeline_id)
+        response = httpx.get(f"{box.url}/v1/pipelines", headers={"x-api-key": box.api_key})
+        assert response.json()["data"]["pipelines"][0]["stages"][0]["is_default"] is True
+    with pytest.raises(StagesUnavailable, match="no API key"):
+        fetch_stages(Settings(), box.pipeline_id)
+    secret = Settings(api_key="sk-very-secret", base_url="http://127.0.0.1:9/v1", timeout_s=1)
+    with pytest.raises(StagesUnavailable) as caught:
+        fetch_stages(secret, box.pipeline_id)
+    assert "sk-very-secret" not in str(caught.value)
+
+
+def test_the_stages_command(tmp_path):
+    result = CliRunner().invoke(cli, ["stages", "--sandbox", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert [s["label"] for s in listed["stages"]][-1] == "Closed won"
+    text = CliRunner().invoke(cli, ["stages", "--sandbox"]).output
+    assert "5 stages (the first is the default)" in text and "Closed won" in text
+    missing = CliRunner().invoke(
+        cli,
+        ["stages", "--pipeline-id", PIPELINE[0].id],
+        env={"OCTOLANE_API_KEY": "", "OCTOLANE_PIPELINE_ID": ""},
+    )
+    assert missing.exit_code == 2 and "could not be read: no API key" in missing.output
+
+
+def test_a_mapping_may_not_map_stage_and_stage_id(tmp_path):
+    from importer.map.spec import load_mapping
+
+    bad = write(
+        tmp_path / "m.yaml", MAPPING.replace("  stage: Stage", "  stage: Stage\n  stage_id: S")
+    )
+    with pytest.raises(MappingError, match="map either stage"):
+        load_mapping(bad)
