@@ -353,12 +353,23 @@ def stages_command(
 @click.option(
     "--no-presets", is_flag=True, help="Propose from headers and values even if a preset fits."
 )
+@click.option(
+    "--pipeline-id",
+    envvar="OCTOLANE_PIPELINE_ID",
+    help="Read this pipeline's stages [env OCTOLANE_PIPELINE_ID] to propose the stages: table"
+    " (needs OCTOLANE_API_KEY).",
+)
+@click.option(
+    "--sandbox", is_flag=True, help="Propose the stages: table for the sandbox's demo pipeline."
+)
 @_read_options
 def map_command(
     file: Path | None,
     output: Path | None,
     list_presets_: bool,
     no_presets: bool,
+    pipeline_id: str | None,
+    sandbox: bool,
     encoding: str | None,
     delimiter: str | None,
     sheet: str | None,
@@ -383,6 +394,7 @@ def map_command(
     if file is None:
         raise click.UsageError("give the export to map, or --list")
     try:
+        stages, note = _pipeline_stages(pipeline_id, sandbox)
         proposal = propose_mapping(
             file,
             encoding=encoding,
@@ -390,6 +402,8 @@ def map_command(
             sheet=sheet,
             header_row=header_row,
             use_presets=not no_presets,
+            stages=stages,
+            stages_note=note,
         )
         text = (
             proposal.yaml_text if proposal.yaml_text.endswith("\n") else proposal.yaml_text + "\n"
@@ -407,6 +421,29 @@ def map_command(
         f"wrote {what} to {output}; check it, then: octolane-import {file} --mapping {output} --dry-run",
         err=True,
     )
+
+
+def _pipeline_stages(
+    pipeline_id: str | None, sandbox: bool
+) -> tuple[list[PipelineStage] | None, str]:
+    """The stages ``map`` matches labels to, or None and why not."""
+    from importer.run import OctolaneTarget, Target
+    from importer.send.stages import StagesUnavailable
+    from importer.settings import Settings
+
+    settings = Settings.from_env()
+    target: Target
+    if sandbox:
+        target = _SandboxTarget(ExitStack(), settings)
+        pipeline_id = pipeline_id or target.default_pipeline_id
+    else:
+        target = OctolaneTarget(settings)
+    if not pipeline_id:
+        return None, "no pipeline given"
+    try:
+        return target.stages(pipeline_id), ""
+    except StagesUnavailable as exc:
+        return None, str(exc)
 
 
 def main() -> None:

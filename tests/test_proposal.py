@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from preset_cases import FIXTURES, PARAMS, PIPELINE_ID, Case
+from preset_cases import FIXTURES, PARAMS, PIPELINE_ID, Case, fixture_stages
 
 from importer.errors import MappingError
 from importer.map.presets import list_presets
@@ -19,7 +19,7 @@ from importer.run import run_import
 def dry_run_text(path: Path, yaml_text: str, tmp_path: Path):
     mapping = tmp_path / "proposed.yaml"
     mapping.write_text(yaml_text, encoding="utf-8")
-    return run_import(path, mapping, dry_run=True, pipeline_id=PIPELINE_ID)
+    return run_import(path, mapping, dry_run=True, pipeline_id=PIPELINE_ID, stages=fixture_stages())
 
 
 def outcome(report) -> tuple:
@@ -38,7 +38,9 @@ def test_map_proposes_the_preset_and_it_dry_runs_the_same(case: Case, tmp_path: 
     assert proposal.yaml_text.startswith(f"# Proposed by `octolane-import map {case.path.name}`")
     assert f"matches the preset\n# '{case.preset}' (score " in proposal.yaml_text
     assert proposal.needs_pipeline == (case.deals > 0)
-    preset = run_import(case.path, case.preset, dry_run=True, pipeline_id=PIPELINE_ID)
+    preset = run_import(
+        case.path, case.preset, dry_run=True, pipeline_id=PIPELINE_ID, stages=fixture_stages()
+    )
     assert outcome(dry_run_text(case.path, proposal.yaml_text, tmp_path)) == outcome(preset)
 
 

@@ -200,3 +200,23 @@ def test_a_mapping_may_not_map_stage_and_stage_id(tmp_path):
     )
     with pytest.raises(MappingError, match="map either stage"):
         load_mapping(bad)
+
+
+def test_map_proposes_the_stages_table_from_the_files_labels(tmp_path):
+    from importer.map.spec import parse_mapping
+
+    data = write(tmp_path / "deals.csv", "Deal Name,Website,Deal Stage\nA,a.com,Closed Won\n"
+                 "B,b.com,Demo\nC,c.com,qualified\n")  # fmt: skip
+    result = CliRunner().invoke(cli, ["map", str(data), "--sandbox"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "  Closed Won: Closed won\n" in text and "  qualified: Qualified\n" in text
+    assert "  # Demo: '?'\n" in text
+    mapping = parse_mapping(text)
+    assert mapping.opportunity is not None and mapping.opportunity.stage is not None
+    assert mapping.stages == {"Closed Won": "Closed won", "qualified": "Qualified"}
+    offline = CliRunner().invoke(
+        cli, ["map", str(data)], env={"OCTOLANE_PIPELINE_ID": "", "OCTOLANE_API_KEY": ""}
+    )
+    assert "stages: {}" in offline.output
+    assert "The pipeline's stages were not read (no pipeline given)" in offline.output

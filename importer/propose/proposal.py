@@ -20,10 +20,13 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from importer.errors import MappingError
 from importer.map.presets import PresetInfo, list_presets
@@ -34,6 +37,7 @@ from importer.map.spec import (
     needs_column,
     parse_mapping,
 )
+from importer.map.stages import PipelineStage, propose_stages
 from importer.propose._columns import ColumnGuess, guess_columns, normalise
 from importer.read.source import SourceInfo, open_source
 
@@ -98,6 +102,8 @@ def propose_mapping(
     header_row: int | None = None,
     presets: Sequence[PresetInfo] | None = None,
     use_presets: bool = True,
+    stages: Sequence[PipelineStage] | None = None,
+    stages_note: str = "",
 ) -> Proposal:
     """Propose a mapping for the export at ``path``.
 
@@ -107,6 +113,8 @@ def propose_mapping(
         encoding, delimiter, sheet, header_row: as for reading a file to import.
         presets: the presets to consider (default: the bundled ones).
         use_presets: False always builds a mapping from the columns.
+        stages: the pipeline's stages, to propose a ``stages:`` table matching the
+            file's stage labels to them (``stages_note``: why they are missing).
 
     Raises:
         SourceError: the file cannot be read.
@@ -131,9 +139,50 @@ def propose_mapping(
         preset_info = _find(presets, best.name)
         problem = _bind_problem(preset_info.path, info, rows)
         if problem is None:
-            return _from_preset(preset_info, best, info, matches)
+            proposal = _from_preset(preset_info, best, info, matches)
+            return _with_stages(proposal, rows, stages, stages_note)
         problem = f"the preset {best.name} fits the header but cannot be used as is: {problem}"
-    return _from_columns(path, info, rows, matches, problem)
+    return _with_stages(
+        _from_columns(path, info, rows, matches, problem), rows, stages, stages_note
+    )
+
+
+def _with_stages(
+    proposal: Proposal,
+    rows: Sequence[Sequence[str]],
+    stages: Sequence[PipelineStage] | None,
+    note: str,
+) -> Proposal:
+    """The proposal plus a ``stages:`` table for the stage labels its sample holds."""
+    mapping = parse_mapping(proposal.yaml_text)
+    spec = mapping.opportunity.stage if mapping.opportunity else None
+    columns = proposal.source.columns
+    if spec is None or spec.column not in columns or mapping.stages:
+        return proposal
+    at = columns.index(spec.column)
+    labels = list(dict.fromkeys(c for c in (row[at].strip() for row in rows) if c))
+    if not labels:
+        return proposal
+    table = propose_stages(labels, stages)
+    matched = {label: stage for label, stage in table.items() if stage is not None}
+    lines = [
+        "",
+        f"# Stages: the labels of {spec.column!r} in the sample, each with the pipeline's stage",
+        "# of the same name. A label with none is commented out: give it a stage (a name, or",
+        "# an id from `octolane-import stages`) or set options.unmapped_stages; until then",
+        "# its rows are invalid.",
+    ]
+    if stages is None:
+        lines += [
+            f"# The pipeline's stages were not read ({note or 'no pipeline given'}): to match",
+            "# them, run `octolane-import map FILE --pipeline-id <uuid>` with OCTOLANE_API_KEY.",
+        ]
+    lines.append("stages:" if matched else "stages: {}")
+    for label, stage in table.items():
+        line = yaml.safe_dump({label: stage or "?"}, allow_unicode=True, width=1000).strip()
+        lines.append(f"  {line}" if stage else f"  # {line}")
+    text = proposal.yaml_text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    return dataclasses.replace(proposal, yaml_text=text)
 
 
 # ---- presets --------------------------------------------------------------
@@ -318,7 +367,16 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
             spec["required"] = False
         reason = best.reason + (" (then the e-mail's domain)" if website and email else "")
         out.append(FieldProposal("account.domain", spec, best.confidence, reason))
-    deal_keys = ("name", "deal_size", "close_date", "next_action_date", "next_step", "owner_email")
+    deal_keys = (
+        "name",
+        "stage",
+        "deal_size",
+        "currency",
+        "close_date",
+        "next_action_date",
+        "next_step",
+        "owner_email",
+    )
     deal = {k: guesses.get(f"opportunity.{k}") for k in deal_keys}
     if deal["name"] and (email or website):
         for key, guess in deal.items():
@@ -331,6 +389,8 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
                 add(f"opportunity.{key}", guess, [{"date": {"order": guess.date_order}}])
             elif key == "owner_email":
                 add("opportunity.owner_email", guess, ["email"], required=False)
+            elif key == "currency":
+                add("opportunity.currency", guess, ["currency"])
             else:
                 add(f"opportunity.{key}", guess, ["trim"])
     else:
