@@ -83,7 +83,7 @@ def test_names_need_the_pipelines_stages_ids_do_not():
         build_stage_table({"Won": "Closed won"}, "error", None, unavailable="no API key")
     table = build_stage_table({"Won": PIPELINE[2].id}, "error", None)
     assert table.resolve("Won").stage_id == PIPELINE[2].id
-    assert "(the pipeline's stages were not read)" in (table.resolve("Lead").error or "")
+    assert "(the stages of the pipeline were not read)" in (table.resolve("Lead").error or "")
 
 
 def test_proposed_table_matches_labels_to_stage_names():
@@ -220,3 +220,52 @@ def test_map_proposes_the_stages_table_from_the_files_labels(tmp_path):
     )
     assert "stages: {}" in offline.output
     assert "The pipeline's stages were not read (no pipeline given)" in offline.output
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_sample_stages_mapping_dry_runs_as_documented(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        [
+            str(REPO / "sample_data/salesforce-opportunities.csv"),
+            "--mapping",
+            str(REPO / "sample_data/salesforce-opportunities-stages.yaml"),
+            "--sandbox",
+            "--dry-run",
+            "--json",
+            "--out",
+            str(tmp_path / "r.csv"),
+            "--failures",
+            str(tmp_path / "f.csv"),
+        ],
+    )
+    report = json.loads(result.output)
+    assert report["counts"] == {"would_import": 161, "skipped": 2, "invalid": 19}
+    assert report["distinct"]["opportunities"] == 160
+    stages = {(s["label"], s["stage"]): s["rows"] for s in report["stages"]}
+    assert stages[("Closed Lost", "—")] == 19 and stages[("Needs Analysis", "Qualified")] == 33
+    documented = (REPO / "sample_data/README.md").read_text(encoding="utf-8")
+    assert "| salesforce-opportunities.csv | 161 | – | 19 | 147 | 42 | 160 |" in documented
+
+
+def test_extends_merges_a_preset_key_by_key(tmp_path):
+    from importer.map.spec import load_mapping
+
+    child = write(
+        tmp_path / "m.yaml",
+        "extends: salesforce-report-opportunities\nstages: {Prospecting: Lead}\n"
+        "options: {unmapped_stages: first}\nopportunity: {next_step: null}\n",
+    )
+    mapping = load_mapping(child)
+    assert mapping.stages == {"Prospecting": "Lead"}
+    assert mapping.options.unmapped_stages == "first"
+    assert mapping.options.decimal_mark == "."  # the preset's, kept
+    assert mapping.opportunity is not None and mapping.opportunity.next_step is None
+    assert mapping.opportunity.stage is not None and mapping.opportunity.stage.column == "Stage"
+    loop = write(tmp_path / "loop.yaml", "extends: loop.yaml\n")
+    with pytest.raises(MappingError, match="extends itself"):
+        load_mapping(loop)
+    with pytest.raises(MappingError, match="extends"):
+        load_mapping(write(tmp_path / "bad.yaml", "extends: no-such-preset\n"))

@@ -363,6 +363,7 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
             f"{source}: a mapping file is a YAML mapping with keys such as contact:, account:"
             f" (got {type(data).__name__})"
         )
+    data = _extended(data, source, ())
     try:
         mapping = MappingFile.model_validate(data)
     except ValidationError as exc:
@@ -374,6 +375,48 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
         except ValueError as exc:  # the message starts "transforms[i] (name): ..."
             raise MappingError(f"{source}: {key}.{exc}") from exc
     return mapping
+
+
+# Sections an ``extends:`` mapping merges key by key (a key set to null removes it).
+_MERGED = ("options", "account", "contact", "opportunity", "note", "stages", "currency_rates")
+
+
+def _extended(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` on top of the mapping its ``extends:`` names (a preset or a file beside it).
+
+    The sections in ``_MERGED`` merge key by key, the extending mapping winning; a key
+    given as null is removed (``opportunity: {next_step: null}``); anything else replaces.
+    """
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    from importer.map.presets import resolve_mapping_path
+
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise MappingError(f"{source}: extends: give a preset name or a mapping file")
+    beside = Path(source).parent / base_name
+    path = beside if beside.suffix in (".yaml", ".yml") and beside.exists() else None
+    if path is None:
+        try:
+            path = resolve_mapping_path(base_name)
+        except MappingError as exc:
+            raise MappingError(f"{source}: extends: {exc}") from exc
+    if str(path) in seen or len(seen) > 8:
+        raise MappingError(f"{source}: extends: {base_name} extends itself")
+    try:
+        base = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(f"{source}: extends: cannot read {base_name}: {exc}") from exc
+    if not isinstance(base, dict):
+        raise MappingError(f"{source}: extends: {base_name} is not a mapping file")
+    merged = _extended(base, str(path), (*seen, str(path)))
+    for key, value in data.items():
+        if key in _MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            section = {**merged[key], **value}
+            merged[key] = {k: v for k, v in section.items() if v is not None}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _describe_errors(exc: ValidationError) -> str:

@@ -93,12 +93,12 @@ class StageTable:
         if _UUID.fullmatch(label.strip()):
             return StageOutcome(label.strip().lower(), label.strip())
         if self.unmapped is None:
-            why = "" if self.names_known else " (the pipeline's stages were not read)"
+            why = "" if self.names_known else " (the stages of the pipeline were not read)"
             return StageOutcome(
                 None,
                 "—",
-                error=f"{label!r} has no Octolane stage{why}: add it to the mapping's stages:"
-                " table (`octolane-import stages` lists the pipeline's stages) or set"
+                error=f"{label!r} has no Octolane stage{why}: add it to the stages: table of"
+                " the mapping (`octolane-import stages` lists them) or set"
                 " options.unmapped_stages",
             )
         to = self.unmapped
