@@ -124,6 +124,13 @@ def cli() -> None:
     help="Pipeline for deals (else the mapping's options.pipeline_id, else env OCTOLANE_PIPELINE_ID).",
 )
 @click.option(
+    "--with",
+    "with_files",
+    multiple=True,
+    help="Another export of the same CRM that the mapping's links: read (companies, contacts,"
+    " contact roles), repeatable; NAME=FILE says which link.",
+)
+@click.option(
     "--rates",
     type=click.Path(path_type=Path),
     help="Currency rates file, US dollars per unit (YAML/JSON 'EUR: 1.08' or CSV currency,rate);"
@@ -205,6 +212,7 @@ def import_command(
                 failures_path=options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv",
                 requests_path=options.pop("requests"),
                 rates=options.pop("rates"),
+                links=options.pop("with_files"),
                 target=target,
             )
             with progress_bar(enabled=not (quiet or as_json)) as progress:

@@ -37,6 +37,7 @@ __all__ = [
     "BoundMapping",
     "FieldReader",
     "FieldSpec",
+    "LinkSpec",
     "MappingFile",
     "bind_mapping",
     "is_required",
@@ -165,6 +166,32 @@ class NoteSpec(BaseModel):
     content: FieldSpec | None = None
 
 
+class LinkSpec(BaseModel):
+    """A join to another export of the same CRM, given with ``--with FILE``.
+
+    Each row's ``by`` cell holds keys (``separator``-joined) of rows of the linked
+    file, found in its ``key`` column; the linked rows' ``columns`` become columns of
+    this file named ``<link>.<column>``, for the mapping's fields to read.
+    """
+
+    model_config = _strict
+    #: This file's column holding the keys, or ``<earlier link>.<column>``.
+    by: str
+    #: The linked file's column the keys are found in (an id, or a name).
+    key: str
+    #: The linked file's columns brought in.
+    columns: tuple[str, ...] = Field(min_length=1)
+    #: A word the linked file's name holds ("Account", "companies"): picks among files.
+    file: str | None = None
+    #: ``id``: keys compare exactly; ``name``: without case and extra spaces, and a name
+    #: that two different rows carry links nothing (with a warning).
+    match: Literal["id", "name"] = "id"
+    #: The key may be in several rows of the linked file (contact roles): bring them all;
+    #: a key in no row is then no problem (a deal no contact role names).
+    many: bool = False
+    separator: str = ";"
+
+
 class MappingFile(BaseModel):
     """A whole mapping file, as validated from YAML."""
 
@@ -176,6 +203,8 @@ class MappingFile(BaseModel):
     contact: ContactSpec | None = None
     opportunity: OpportunitySpec | None = None
     note: NoteSpec | None = None
+    #: Joins to the other exports of the same CRM (``--with FILE``), in order.
+    links: dict[str, LinkSpec] = Field(default_factory=dict)
     #: Stage label → Octolane stage (an id, or a stage name of the pipeline).
     stages: dict[str, str] = Field(default_factory=dict)
     #: US dollars per unit of each currency: how amounts in them are converted.
@@ -191,6 +220,21 @@ class MappingFile(BaseModel):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _links_in_order(self) -> MappingFile:
+        earlier: list[str] = []
+        for name, link in self.links.items():
+            if not name or "." in name or name != name.strip():
+                raise ValueError(f"links: {name!r} is not a link name (a word, no dots)")
+            head, dot, _ = link.by.partition(".")
+            if dot and head in self.links and head not in earlier:
+                raise ValueError(
+                    f"links.{name}.by: {link.by!r} reads link {head!r}, which comes later;"
+                    " list it first"
+                )
+            earlier.append(name)
+        return self
 
     @model_validator(mode="after")
     def _some_object(self) -> MappingFile:
@@ -378,7 +422,16 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
 
 
 # Sections an ``extends:`` mapping merges key by key (a key set to null removes it).
-_MERGED = ("options", "account", "contact", "opportunity", "note", "stages", "currency_rates")
+_MERGED = (
+    "options",
+    "account",
+    "contact",
+    "opportunity",
+    "note",
+    "stages",
+    "currency_rates",
+    "links",
+)
 
 
 def _extended(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[str, Any]:
@@ -448,6 +501,8 @@ def _allowed_keys(parent: str) -> list[str]:
         "opportunity": OpportunitySpec,
         "note": NoteSpec,
     }
+    if parent.startswith("links."):
+        return list(LinkSpec.model_fields)
     model = models.get(parent, FieldSpec)
     return [k for k in model.model_fields if k != "source"]
 

@@ -239,14 +239,19 @@ def _referenced(mapping: MappingFile) -> tuple[list[tuple[str, ...]], list[tuple
     """(the column group of every distinct mapped source, those of required fields)."""
     groups: list[tuple[str, ...]] = []
     required: list[tuple[str, ...]] = []
+    virtual = {f"{name}.{c}" for name, link in mapping.links.items() for c in link.columns}
     for key, spec in mapping.fields():
-        group = spec.referenced_columns()
+        # A linked file's columns (company.Website) are not this file's: they do not count.
+        group = tuple(c for c in spec.referenced_columns() if c not in virtual)
         if not group:
             continue
         if group not in groups:
             groups.append(group)
         if needs_column(key, spec):
             required.append(group)
+    for link in mapping.links.values():
+        if "." not in link.by and (link.by,) not in groups:
+            groups.append((link.by,))
     return groups, required
 
 

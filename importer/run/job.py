@@ -62,6 +62,8 @@ class ImportJob:
         parallel: read and validate in a forked worker (``None``: for big files).
         stages: the pipeline's stages, when the caller knows them (an offline dry run);
             ``None``: read from the target when the mapping reads stage labels.
+        links: the other exports the mapping's ``links:`` read (``--with``): paths, or
+            (link name, path) pairs.
     """
 
     input: Path
@@ -75,6 +77,7 @@ class ImportJob:
     batch_rows: int = 50_000
     parallel: bool | None = None
     stages: tuple[PipelineStage, ...] | None = None
+    links: tuple[tuple[str | None, Path], ...] = ()
 
     @classmethod
     def create(
@@ -106,6 +109,8 @@ class ImportJob:
             options["target"] = choose_target(settings, client)
         if options.get("stages") is not None:
             options["stages"] = tuple(options["stages"])
+        if options.get("links"):
+            options["links"] = tuple(_link(item) for item in options["links"])
         loaded = _load(mapping)
         if rates is not None:
             given = parse_rates(rates) if isinstance(rates, Mapping) else load_rates(rates)
@@ -113,6 +118,18 @@ class ImportJob:
                 update={"currency_rates": {**loaded.currency_rates, **given}}
             )
         return cls(Path(input), loaded, outputs=outputs, **options)
+
+
+def _link(item: Any) -> tuple[str | None, Path]:
+    """A ``--with`` value: a path, ``NAME=PATH``, or a (name, path) pair."""
+    if isinstance(item, tuple):
+        name, path = item
+        return name, Path(path)
+    text = str(item)
+    name, eq, rest = text.partition("=")
+    if eq and name and not any(c in name for c in "/\\.") and not Path(text).exists():
+        return name, Path(rest)
+    return None, Path(text)
 
 
 def _path(value: str | Path | None) -> Path | None:

@@ -165,6 +165,7 @@ def _plan(
         batch_rows=job.batch_rows,
         parallel=job.parallel,
         stages=stages,
+        links=job.links,
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
     report.mapping_warnings = stage_warnings + source.mapping_warnings

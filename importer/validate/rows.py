@@ -234,10 +234,12 @@ def _assemble(
             verdict.account = {"domain": verdict.domain}
         if has_contact and email:
             contact = {"email": email}
-            if first_names[i] is not None:
-                contact["first_name"] = str(first_names[i])
-            if last_names[i] is not None:
-                contact["last_name"] = str(last_names[i])
+            # A linked file may give several people's names: the first is the first contact's.
+            first, last = _first(first_names[i]), _first(last_names[i])
+            if first is not None:
+                contact["first_name"] = str(first)
+            if last is not None:
+                contact["last_name"] = str(last)
             verdict.contact = contact
         if deal is not None:
             verdict.opportunity = deal.payload(i, verdict)
@@ -251,6 +253,10 @@ def _assemble(
                 if personal
                 else "the row has no email address or company domain to import"
             )
+
+
+def _first(value: Any) -> Any:
+    return (value[0] if value else None) if type(value) is list else value
 
 
 _NAME_OR_DOMAIN = (

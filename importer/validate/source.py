@@ -19,7 +19,7 @@ import operator
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,6 +29,7 @@ from importer.errors import ImporterError
 from importer.map.spec import BoundMapping, MappingFile, bind_mapping
 from importer.map.stages import StageTable
 from importer.read.source import RowBatch, SourceInfo, open_source
+from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import RowVerdict, validate_batch
 
 __all__ = ["PARALLEL_MIN_BYTES", "ValidatedSource", "validated_source"]
@@ -67,6 +68,7 @@ def validated_source(
     batch_rows: int,
     parallel: bool | None = None,
     stages: StageTable | None = None,
+    links: Sequence[LinkFile] = (),
 ) -> ValidatedSource:
     """Open ``path`` and validate its rows through ``mapping``, in a worker when it pays.
 
@@ -77,7 +79,7 @@ def validated_source(
     """
     if parallel is None:
         parallel = _worth_a_worker(Path(path))
-    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages)
+    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages, tuple(links))
     return _parallel(work) if parallel and _can_fork() else _sequential(work)
 
 
@@ -92,6 +94,7 @@ class _Work:
     limit: int | None
     batch_rows: int
     stages: StageTable | None = None
+    links: tuple[LinkFile, ...] = ()
 
 
 def _worth_a_worker(path: Path) -> bool:
@@ -112,15 +115,20 @@ def _can_fork() -> bool:
 
 
 def _sequential(work: _Work) -> ValidatedSource:
+    linker = build_linker(work.mapping, work.links)
     source = open_source(work.path, batch_rows=work.batch_rows, **work.read)
     try:
+        columns = list(source.info.columns)
         batches = _limited(source.batches(), work.limit)
+        if linker is not None:
+            columns = linker.bind(columns)
+            batches = _linked(batches, linker)
         first = next(batches, None)
         if first is None:
             raise ImporterError(f"{source.info.path}: no data rows")  # open_source checks this
         bound = bind_mapping(
             work.mapping,
-            source.info.columns,
+            columns,
             first[1],
             input_name=source.info.path.name,
             stages=work.stages,
@@ -128,7 +136,8 @@ def _sequential(work: _Work) -> ValidatedSource:
     except BaseException:
         source.close()
         raise
-    result = ValidatedSource(source.info, list(bound.warnings), iter(()), _closer=source.close)
+    warnings = (linker.warnings if linker else []) + list(bound.warnings)
+    result = ValidatedSource(source.info, warnings, iter(()), _closer=source.close)
 
     def verdicts() -> Iterator[list[RowVerdict]]:
         try:
@@ -147,6 +156,17 @@ def _sequential(work: _Work) -> ValidatedSource:
 
     result.batches = verdicts()
     return result
+
+
+def _linked(batches: Iterator[_Rows], linker: Linker) -> Iterator[_Rows]:
+    """Each batch with its rows' linked columns, and what their links could not find."""
+    for numbers, rows, problems in batches:
+        extended, missing = linker.extend(numbers, rows)
+        if missing:
+            problems = dict(problems)
+            for number, text in missing.items():
+                problems[number] = f"{problems[number]}; {text}" if number in problems else text
+        yield numbers, extended, problems
 
 
 def _chain(first: _Rows, rest: Iterator[_Rows]) -> Iterator[_Rows]:

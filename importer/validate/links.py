@@ -1,0 +1,234 @@
+"""Joins across export files: a deals export reads its companies, people and roles.
+
+A mapping's ``links:`` say how a row of the input points into another export of the
+same CRM (HubSpot ``Associated Company IDs`` → the companies export's ``Record ID``;
+Salesforce ``AccountId`` → ``Account.csv``'s ``Id``). The files are given with
+``--with FILE`` (or ``--with NAME=FILE``); each link takes the file whose header has
+its key and columns, preferring one whose name holds the link's ``file`` word.
+
+:class:`Linker` reads each linked file once, keeping only the key and the columns a
+link brings in (a dictionary per link), then extends every batch of the input with
+the virtual columns ``<link>.<column>``. A key that points to no row, or a name that
+two different rows carry, is said on the input row (``problems``), never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importer.errors import MappingError, UsageError
+from importer.map.spec import LinkSpec, MappingFile
+from importer.read.source import open_source
+
+__all__ = ["LinkFile", "Linker", "build_linker", "link_columns"]
+
+#: A ``--with`` file: the link it is named for (``--with company=FILE``), or None.
+LinkFile = tuple[str | None, Path]
+
+
+def link_columns(mapping: MappingFile) -> list[str]:
+    """The virtual columns the mapping's links add, in order (``company.Website``)."""
+    return [f"{name}.{column}" for name, link in mapping.links.items() for column in link.columns]
+
+
+def _loose(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _find(columns: Sequence[str], name: str) -> int | None:
+    if name in columns:
+        return columns.index(name)
+    loose = [_loose(c) for c in columns]
+    return loose.index(_loose(name)) if _loose(name) in loose else None
+
+
+def _key(text: str, match: str) -> str:
+    return text.strip() if match == "id" else " ".join(text.split()).casefold()
+
+
+@dataclass(slots=True)
+class _Table:
+    """One link's side of a linked file: key → the rows' values of the link's columns."""
+
+    name: str
+    link: LinkSpec
+    path: Path | None
+    rows: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.name if self.path else '(no file)'} ({self.link.key})"
+
+
+@dataclass(slots=True)
+class Linker:
+    """Extends input rows with the columns of their linked rows."""
+
+    tables: list[_Table]
+    warnings: list[str]
+    by: list[int] = field(default_factory=list)  # each link's key column in the extended row
+
+    def bind(self, columns: Sequence[str]) -> list[str]:
+        """The input's columns plus the virtual ones; raises if a link's ``by`` is missing."""
+        extended = list(columns)
+        self.by = []
+        for table in self.tables:
+            at = _find(extended, table.link.by)
+            if at is None and table.path is not None:
+                raise MappingError(
+                    f"links.{table.name}.by: column {table.link.by!r} is not in the input, so"
+                    f" {table.path.name} cannot be linked (columns: {', '.join(columns)})"
+                )
+            self.by.append(-1 if at is None else at)
+            extended += [f"{table.name}.{column}" for column in table.link.columns]
+        return extended
+
+    def extend(
+        self, numbers: Sequence[int], rows: Sequence[list[str]]
+    ) -> tuple[list[list[str]], dict[int, str]]:
+        """Each row with its linked columns appended, and what a row's links could not find."""
+        problems: dict[int, list[str]] = {}
+        out = []
+        for number, row in zip(numbers, rows, strict=True):
+            row = list(row)
+            for table, at in zip(self.tables, self.by, strict=True):
+                cells, problem = self._cells(table, row[at] if 0 <= at < len(row) else "")
+                row += cells
+                if problem:
+                    problems.setdefault(number, []).append(problem)
+            out.append(row)
+        return out, {n: "; ".join(p) for n, p in problems.items()}
+
+    def _cells(self, table: _Table, text: str) -> tuple[list[str], str | None]:
+        link = table.link
+        width = len(link.columns)
+        if table.path is None or not text.strip():
+            return [""] * width, None
+        keys = [k for k in (_key(part, link.match) for part in text.split(link.separator)) if k]
+        found: list[tuple[str, ...]] = []
+        missing, ambiguous = [], []
+        for key in dict.fromkeys(keys):
+            matches = table.rows.get(key)
+            if not matches:
+                missing.append(key)
+            elif len(matches) > 1 and not link.many and len(set(matches)) > 1:
+                ambiguous.append((key, len(matches)))
+            else:
+                found.extend(matches if link.many else matches[:1])
+        cells = []
+        for i in range(width):
+            values = dict.fromkeys(v[i] for v in found if v[i])
+            cells.append(link.separator.join(values))
+        problem = None
+        if missing and not link.many:  # a row no contact role names is no broken key
+            shown = ", ".join(repr(k) for k in missing[:3]) + (" ..." if len(missing) > 3 else "")
+            problem = f"link {table.name}: {link.by} {shown} is in no row of {table.where}"
+        if ambiguous:
+            key, count = ambiguous[0]
+            problem = (
+                f"link {table.name}: {link.by} {key!r} matches {count} different rows of"
+                f" {table.where}, so nothing was linked for it"
+            )
+        return cells, problem
+
+
+def build_linker(
+    mapping: MappingFile, files: Sequence[LinkFile], read: Mapping[str, object] | None = None
+) -> Linker | None:
+    """Read the linked files the mapping's links need; None when the mapping has no links.
+
+    Raises:
+        UsageError: a ``--with NAME=FILE`` names no link, two files fit one link, or a
+            file fits no link.
+        SourceError: a linked file cannot be read.
+    """
+    del read  # linked files are read with detection; the input's options are its own
+    if not mapping.links:
+        if files:
+            raise UsageError(
+                f"--with was given, but {mapping.source} declares no links: nothing would read"
+                " the other files"
+            )
+        return None
+    headers = {path: _header(path) for _, path in files}
+    for given, path in files:
+        if given is not None and given not in mapping.links:
+            raise UsageError(
+                f"--with {given}={path}: the mapping has no link {given!r}"
+                f" (its links: {', '.join(mapping.links)})"
+            )
+    tables: list[_Table] = []
+    warnings: list[str] = []
+    used: set[Path] = set()
+    for name, link in mapping.links.items():
+        chosen = _choose(name, link, files, headers)
+        if chosen is None:
+            warnings.append(
+                f"link {name}: no --with file has the columns {link.key!r},"
+                f" {', '.join(repr(c) for c in link.columns)}; its columns are empty"
+            )
+            tables.append(_Table(name, link, None))
+            continue
+        used.add(chosen)
+        tables.append(_read_table(name, link, chosen, headers[chosen]))
+    unused = [str(path) for _, path in files if path not in used]
+    if unused:
+        raise UsageError(
+            f"--with {', '.join(unused)}: no link of {mapping.source} fits it (its links need:"
+            + "; ".join(
+                f" {n}: {lk.key}, {', '.join(lk.columns)}" for n, lk in mapping.links.items()
+            )
+            + ")"
+        )
+    return Linker(tables, warnings)
+
+
+def _header(path: Path) -> list[str]:
+    with open_source(path, batch_rows=1) as source:
+        return list(source.info.columns)
+
+
+def _fits(link: LinkSpec, columns: Sequence[str]) -> bool:
+    return all(_find(columns, c) is not None for c in (link.key, *link.columns))
+
+
+def _choose(
+    name: str, link: LinkSpec, files: Sequence[LinkFile], headers: Mapping[Path, list[str]]
+) -> Path | None:
+    named = [path for given, path in files if given == name]
+    if named:
+        path = named[-1]
+        if not _fits(link, headers[path]):
+            raise UsageError(
+                f"--with {name}={path}: the file lacks the link's columns"
+                f" ({', '.join([link.key, *link.columns])})"
+            )
+        return path
+    fitting = [path for given, path in files if given is None and _fits(link, headers[path])]
+    if len(fitting) > 1 and link.file:
+        hinted = [p for p in fitting if link.file.casefold() in p.stem.casefold()]
+        fitting = hinted or fitting
+    if len(fitting) > 1:
+        raise UsageError(
+            f"link {name}: {', '.join(str(p) for p in fitting)} all fit; say which with"
+            f" --with {name}=FILE"
+        )
+    return fitting[0] if fitting else None
+
+
+def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Table:
+    table = _Table(name, link, path)
+    at_key = _find(header, link.key)
+    at = [_find(header, c) for c in link.columns]
+    assert at_key is not None and None not in at  # _choose checked
+    rows = table.rows
+    with open_source(path) as source:
+        for batch in source.batches():
+            for row in batch.rows:
+                key = _key(row[at_key], link.match)
+                if key:
+                    values = tuple(row[i].strip() for i in at)  # type: ignore[index]
+                    rows.setdefault(key, []).append(values)
+    return table
