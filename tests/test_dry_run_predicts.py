@@ -53,7 +53,8 @@ def test_every_row_the_dry_run_accepts_is_imported(case: Case, box: RunningSandb
 
     predicted, happened = statuses(tmp_path / "dry.csv"), statuses(tmp_path / "real.csv")
     assert predicted.keys() == happened.keys() and len(predicted) == case.read
-    assert real.send is not None and real.send.requests_sent >= sum(real.planned.values()) > 0
+    assert real.send is not None and real.send.requests_sent >= sum(real.planned.values())
+    assert sum(real.planned.values()) > 0 or case.ok == 0  # the path ran, where it could
     wrong = {
         row: (said, happened[row])
         for row, said in predicted.items()

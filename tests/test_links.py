@@ -195,3 +195,35 @@ def test_every_link_of_a_preset_finds_its_file(preset, deals, others, tmp_path):
     )  # fmt: skip
     assert not [w for w in report.mapping_warnings if w.startswith("link ")]
     assert report.rows_read > 0
+
+
+def test_salesforce_tasks_become_notes_on_their_contacts(tmp_path):
+    report = run_import(
+        FIXTURES / "salesforce/Task.csv", "salesforce-tasks", dry_run=True,
+        links=[FIXTURES / "salesforce/Contact.csv"], results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    # row 7 (the sixth task) has Salesforce's empty reference: nobody to attach it to
+    assert rows["7"]["status"] == "invalid"
+    assert report.counts["would_import"] >= 9
+    notes = [
+        json.loads(line)["body"]
+        for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["endpoint"] == "notes"
+    ]
+    assert notes and all(n.get("contact_emails") or n.get("account_domains") for n in notes)
+    # the empty reference and the other links' files are no broken keys
+    assert not [r for r in rows.values() if "is in no row" in r["warnings"]]
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
+def test_salesforce_real_tasks_link_to_contacts_leads_and_accounts(tmp_path):
+    files = [REAL / f"data-export-{n}.csv" for n in ("Contact", "Lead", "Account")]
+    report = run_import(
+        REAL / "data-export-Task.csv", "salesforce-tasks", dry_run=True, links=files,
+        results_path=tmp_path / "r.csv",
+    )  # fmt: skip
+    assert report.rows_read == 507
+    assert report.counts["would_import"] + report.counts.get("duplicate", 0) >= 450
+    assert report.distinct["notes"] >= 450

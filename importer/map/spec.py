@@ -190,6 +190,9 @@ class LinkSpec(BaseModel):
     #: a key in no row is then no problem (a deal no contact role names).
     many: bool = False
     separator: str = ";"
+    #: Only keys that start with this are looked up here (Salesforce ids: ``003`` is a
+    #: Contact, ``00Q`` a Lead, so one WhoId column can feed two links).
+    key_prefix: str | None = None
 
 
 class MappingFile(BaseModel):

@@ -255,6 +255,7 @@ PRESET_SIGNATURES: dict[str, tuple[str, ...]] = {
     ),
     "hubspot-companies": ("Record ID", "Company name", "Company owner", "Company Domain Name"),
     "hubspot-deals": ("Record ID", "Deal Stage", "Deal owner", "Pipeline", "Associated Contact"),
+    "hubspot-notes": ("Record ID", "Note body", "Activity date", "Associated Contact IDs"),
     "salesforce-report-contacts": (
         "Contact Owner",
         "Account Name",
@@ -279,6 +280,7 @@ PRESET_SIGNATURES: dict[str, tuple[str, ...]] = {
     "salesforce-leads": ("Id", "Company", "IsConverted", "OwnerId", "Status"),
     "salesforce-accounts": ("Id", "Name", "Industry", "AnnualRevenue"),
     "salesforce-opportunities": ("Id", "AccountId", "StageName", "IsClosed", "CurrencyIsoCode"),
+    "salesforce-tasks": ("WhoId", "WhatId", "Subject", "ActivityDate", "AccountId"),
     "pipedrive-people": ("Person - Name", "Person - Labels", "Person - Phone - Work"),
     "pipedrive-organizations": (
         "Organization - Name|Organisation - Name",

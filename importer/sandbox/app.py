@@ -1,22 +1,29 @@
-"""The sandbox's Starlette app: the four inbound endpoints and ``/_sandbox/`` inspection.
+"""The sandbox's Starlette app: the four inbound endpoints, two reads of the public API
+and ``/_sandbox/`` inspection.
 
 Every API request goes through the same gauntlet, in this order:
 
 1. body over ``max_body_bytes`` (Content-Length, then the bytes read) → 413
-2. missing or unknown ``X-API-Key`` → 401
+2. missing or unknown ``X-API-Key`` → 401 (a read also when ``behaviour.public_api``
+   is false)
 3. per-key rate limit, then per-key concurrency limit → 429 + ``Retry-After``
-4. added latency; injected failure (``fail_next``, ``failure_rate``) → 500 (or as set)
-5. wrong Content-Type, malformed JSON, a non-object body, bad fields → 400
+4. added latency; then, for the writes only, injected failure (``fail_next``,
+   ``failure_rate``) → 500 (or as set)
+5. writes: wrong Content-Type, malformed JSON, a non-object body, bad fields → 400
 6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
-7. the write → 200 with the documented envelope
+7. the write, or the read → 200 with the documented envelope
 
-Two read endpoints of the public API are served too (``GET /v1/pipelines`` and
-``GET /v1/pipelines/{id}/stages``, in its envelope ``{success, message, data}``):
-key (401 also when ``behaviour.public_api`` is false), rate and concurrency limits
-and latency apply as above; injected failures do not (they model lost writes);
-an unknown pipeline is a 404.
+The two reads of the public API (``GET /v1/pipelines`` and
+``GET /v1/pipelines/{id}/stages``) answer in its envelope ``{success, message, data}``.
+Their (empty) body is read like any other, so steps 1-3 and the latency apply, but
+injected failures do not: those model lost writes, and a read neither draws from the
+seeded failure sequence nor uses up a ``fail_next`` rule, so a run's failures stay the
+same whether or not it read stages first. A pipeline id that is not one of the key's
+organisation (or not a UUID at all) is a 404 naming it.
 
-Each response is tallied per org by endpoint and status; each rejection by reason.
+Each response is tallied per org by endpoint (``accounts`` ... ``notes``, ``pipelines``,
+``stages``) and status; each rejection by reason. A 401 for a known key the public API
+refuses is counted for that key's org.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ ENDPOINTS = ("accounts", "contacts", "opportunities", "notes")
 INSPECTABLE = frozenset(ENDPOINTS)
 _MAX_LIST = 10_000
 Payload = dict[str, Any]
+Handler = Callable[[OrgInfo, Any], Payload]
 
 
 def _json(status: int, body: Payload, headers: Mapping[str, str] | None = None) -> Response:
@@ -155,7 +163,7 @@ class SandboxApp:
         self.store, self.directory, self.faults = store, directory, faults
         self.tally = Tally()
         self.set_behaviour(behaviour)
-        handlers: dict[str, Callable[[OrgInfo, Any], Payload]] = {
+        handlers: dict[str, Handler] = {
             "accounts": self._account,
             "contacts": self._contact,
             "opportunities": self._opportunity,
@@ -166,10 +174,14 @@ class SandboxApp:
             for name, handler in handlers.items()
         ]
         routes += [
-            Route("/v1/pipelines", self._read_endpoint("pipelines"), methods=["GET"]),
+            Route(
+                "/v1/pipelines",
+                self._endpoint("pipelines", self._pipelines, read=True),
+                methods=["GET"],
+            ),
             Route(
                 "/v1/pipelines/{pipeline_id}/stages",
-                self._read_endpoint("stages"),
+                self._endpoint("stages", self._stages_of, read=True),
                 methods=["GET"],
             ),
             Route("/_sandbox/health", self._health, methods=["GET"]),
@@ -188,29 +200,35 @@ class SandboxApp:
 
     # ---- the gauntlet -----------------------------------------------------------
 
-    def _endpoint(self, name: str, handle: Callable[[OrgInfo, Any], Payload]) -> Callable:
+    def _endpoint(self, name: str, handle: Handler, *, read: bool = False) -> Callable:
+        """The route handler: ``handle`` gets the org and the parsed JSON body (a write)
+        or the path parameters (a ``read``)."""
+
         async def endpoint(request: Request) -> Response:
-            org_id, response, reason = await self._serve(request, name, handle)
+            org_id, response, reason = await self._serve(request, name, handle, read=read)
             self.tally.count(org_id, name, response.status_code, reason)
             return response
 
         return endpoint
 
     async def _serve(
-        self, request: Request, name: str, handle: Callable[[OrgInfo, Any], Payload]
+        self, request: Request, name: str, handle: Handler, *, read: bool = False
     ) -> tuple[str | None, Response, str | None]:
         headers = request.headers
         api_key = headers.get("x-api-key")
         org = self.directory.org_for_key(api_key)
         org_id = org.id if org else None
         limit = self.behaviour.max_body_bytes
-        body = await _read_body(request, limit)
+        body = await _read_body(request, limit)  # b"" for a GET without a body
         if body is None:
             message = f"Request body too large (limit {limit} bytes)"
             return org_id, _error(413, message), "too_large"
         if org is None or api_key is None:
             message = "Invalid API key" if api_key else "Missing API key (X-API-Key header)"
             return None, _error(401, message), "unauthenticated"
+        if read and not self.behaviour.public_api:
+            message = "This API key may not call the public API (inbound scope only)"
+            return org_id, _error(401, message), "unauthenticated"
         admitted = self.faults.admit(api_key)
         if isinstance(admitted, Rejection):
             retry = {"Retry-After": str(admitted.retry_after_s)}
@@ -220,6 +238,8 @@ class SandboxApp:
             delay_s = self.faults.delay_s()
             if delay_s:
                 await asyncio.sleep(delay_s)
+            if read:
+                return (org_id, *_answer(handle, org, dict(request.path_params)))
             fault = self.faults.injected(name)
             if fault is not None and not fault.after_write:
                 return org_id, _fault(fault.status), "injected_fault"
@@ -232,11 +252,7 @@ class SandboxApp:
                 self.faults.release(api_key)
 
     def _process(
-        self,
-        org: OrgInfo,
-        content_type: str | None,
-        body: bytes,
-        handle: Callable[[OrgInfo, Any], Payload],
+        self, org: OrgInfo, content_type: str | None, body: bytes, handle: Handler
     ) -> tuple[Response, str | None]:
         if self.behaviour.require_json_content_type and not (
             content_type and content_type.lower().startswith("application/json")
@@ -248,13 +264,7 @@ class SandboxApp:
         except (ValueError, RecursionError) as exc:
             errors = {"body": f"Malformed JSON: {exc}"}
             return _error(400, "Validation error", errors), "invalid"
-        try:
-            return _json(200, handle(org, data)), None
-        except InvalidBody as exc:
-            return _error(400, "Validation error", exc.errors), "invalid"
-        except _Unresolved as exc:
-            reason = "not_found" if exc.status == 404 else "invalid"
-            return _error(exc.status, exc.message, exc.errors), reason
+        return _answer(handle, org, data)
 
     # ---- the four endpoints -----------------------------------------------------
 
@@ -353,54 +363,23 @@ class SandboxApp:
         )
         return {"success": True, "data": created, "message": "Note created successfully"}
 
+    # ---- the public API's reads -------------------------------------------------
+
+    def _pipelines(self, org: OrgInfo, params: Mapping[str, str]) -> Payload:
+        pipelines = [
+            {"pipeline_id": p.id, "name": p.name, "stages": _stages(p)}
+            for p in org.pipelines.values()
+        ]
+        return _ok("Pipelines were returned", {"pipelines": pipelines})
+
+    def _stages_of(self, org: OrgInfo, params: Mapping[str, str]) -> Payload:
+        pipeline_id = params["pipeline_id"]
+        pipeline = org.pipelines.get(pipeline_id.strip().lower())
+        if pipeline is None:
+            raise _Unresolved(404, f"Pipeline {pipeline_id} not found", {})
+        return _ok("Pipeline stages were returned", {"stages": _stages(pipeline)})
+
     # ---- inspection (sandbox-only, read-only) ------------------------------------
-
-    # ---- the public API's reads ----------------------------------------------------
-
-    def _read_endpoint(self, name: str) -> Callable:
-        async def endpoint(request: Request) -> Response:
-            org_id, response, reason = await self._serve_read(request, name)
-            self.tally.count(org_id, name, response.status_code, reason)
-            return response
-
-        return endpoint
-
-    async def _serve_read(
-        self, request: Request, name: str
-    ) -> tuple[str | None, Response, str | None]:
-        api_key = request.headers.get("x-api-key")
-        org = self.directory.org_for_key(api_key)
-        if org is None or api_key is None or not self.behaviour.public_api:
-            message = (
-                "The API key is missing, invalid, or not allowed to access this route"
-                if api_key
-                else "Missing API key (x-api-key header)"
-            )
-            return (org.id if org else None), _error(401, message), "unauthenticated"
-        admitted = self.faults.admit(api_key)
-        if isinstance(admitted, Rejection):
-            retry = {"Retry-After": str(admitted.retry_after_s)}
-            return org.id, _error(429, "Route rate limit exceeded", headers=retry), admitted.reason
-        try:
-            delay_s = self.faults.delay_s()
-            if delay_s:
-                await asyncio.sleep(delay_s)
-            if name == "pipelines":
-                pipelines = [
-                    {"pipeline_id": p.id, "name": p.name, "stages": _stages(p)}
-                    for p in org.pipelines.values()
-                ]
-                data = {"pipelines": pipelines}
-                return org.id, _json(200, _ok("Pipelines were returned", data)), None
-            pipeline = org.pipelines.get(request.path_params["pipeline_id"].lower())
-            if pipeline is None:
-                message = f"Pipeline {request.path_params['pipeline_id']} not found"
-                return org.id, _error(404, message), "not_found"
-            data = {"stages": _stages(pipeline)}
-            return org.id, _json(200, _ok("Pipeline stages were returned", data)), None
-        finally:
-            if admitted:
-                self.faults.release(api_key)
 
     async def _health(self, request: Request) -> Response:
         return _json(200, {"success": True, "data": {"status": "ok"}})
@@ -456,6 +435,17 @@ def _fault(status: int) -> Response:
     except ValueError:
         message = "Injected failure"
     return _error(status, message, headers=headers)
+
+
+def _answer(handle: Handler, org: OrgInfo, data: Any) -> tuple[Response, str | None]:
+    """The handler's payload as a 200, or its 400 / 404 (or 400 if so set)."""
+    try:
+        return _json(200, handle(org, data)), None
+    except InvalidBody as exc:
+        return _error(400, "Validation error", exc.errors), "invalid"
+    except _Unresolved as exc:
+        reason = "not_found" if exc.status == 404 else "invalid"
+        return _error(exc.status, exc.message, exc.errors), reason
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

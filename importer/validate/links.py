@@ -107,6 +107,8 @@ class Linker:
         if table.path is None or not text.strip():
             return [""] * width, None
         keys = [k for k in (_key(part, link.match) for part in text.split(link.separator)) if k]
+        if link.key_prefix is not None:
+            keys = [k for k in keys if k.startswith(link.key_prefix)]
         found: list[tuple[str, ...]] = []
         missing, ambiguous = [], []
         for key in dict.fromkeys(keys):
