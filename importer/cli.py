@@ -27,6 +27,8 @@ from importer.errors import AbortedError, ImporterError, UsageError  # light: no
 if TYPE_CHECKING:
     from importer.map.stages import PipelineStage
     from importer.report.summary import ImportReport
+    from importer.run import ReadOptions, Target
+    from importer.run.export import ExportReport
     from importer.sandbox import RunningSandbox
     from importer.send.client import OctolaneClient
     from importer.settings import Settings
@@ -181,7 +183,7 @@ def import_command(
 ) -> None:
     """Import FILE into Octolane through a mapping."""
     from importer.report.render import progress_bar
-    from importer.run import ImportJob, OctolaneTarget, ReadOptions, Target, run_import
+    from importer.run import ImportJob, OctolaneTarget, ReadOptions, run_import
     from importer.settings import Settings
 
     try:
@@ -201,6 +203,15 @@ def import_command(
         with ExitStack() as stack:
             box = _SandboxTarget(stack, settings) if sandbox else None
             target: Target = box or OctolaneTarget(settings)
+            if _is_export(file, mapping):
+                export = _import_export(
+                    file, mapping, dry_run, read, target, quiet or as_json, options
+                )
+                if box is not None and box.running is not None:
+                    for _, part in export.parts:
+                        part.landed = box.running.record_counts()
+                _render_export(export, as_json)
+                sys.exit(export.exit_code)
             job = ImportJob.create(
                 file,
                 mapping,
@@ -226,6 +237,88 @@ def import_command(
         _fail(AbortedError("interrupted before any request was sent; no results file was written"))
     _render(report, as_json)
     sys.exit(report.exit_code)
+
+
+def _is_export(file: Path, mapping: str) -> bool:
+    """Whether this run is a whole export folder or zip (with an export preset)."""
+    from importer.map.presets import resolve_mapping_path
+    from importer.run.export import is_export_spec
+
+    folder = file.is_dir() or file.suffix.lower() == ".zip"
+    try:
+        spec = is_export_spec(resolve_mapping_path(mapping))
+    except ImporterError:
+        spec = False
+    if folder and not spec:
+        raise UsageError(
+            f"{file} is a folder or a zip: give an export preset such as salesforce-data-export"
+            " (`octolane-import map --list` marks them), or import its files one by one"
+        )
+    if spec and not folder:
+        raise UsageError(f"{mapping} imports a whole export: give its folder or .zip, not {file}")
+    return folder
+
+
+def _import_export(
+    file: Path,
+    mapping: str,
+    dry_run: bool,
+    read: ReadOptions,
+    target: Target,
+    quiet: bool,
+    options: dict[str, Any],
+) -> ExportReport:
+    from importer.report.render import progress_bar
+    from importer.run.export import run_export
+
+    for flag, key in (
+        ("--failures", "failures"),
+        ("--requests", "requests"),
+        ("--with", "with_files"),
+    ):
+        if options.get(key):
+            raise UsageError(f"{flag} is for one file; an export writes each file's own in --out")
+    if any(read.given().values()):
+        raise UsageError("--encoding, --delimiter, --sheet and --header-row are for one file")
+    out = options.pop("out") or Path.cwd() / f"{file.stem}-results"
+    with progress_bar(enabled=not quiet) as progress:
+        return run_export(
+            file,
+            mapping,
+            out_dir=out,
+            progress=progress,
+            dry_run=dry_run,
+            limit=options.pop("limit"),
+            pipeline_id=options.pop("pipeline_id"),
+            rates=options.pop("rates"),
+            target=target,
+        )
+
+
+def _render_export(export: ExportReport, as_json: bool) -> None:
+    from importer.report.render import render_summary, report_as_dict
+
+    if as_json:
+        import json
+
+        data = {
+            "export": str(export.source),
+            "preset": export.preset,
+            "parts": [{"file": name, **report_as_dict(r)} for name, r in export.parts],
+            "absent": export.absent,
+            "counts": export.counts,
+            "exit_code": export.exit_code,
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    for name, report in export.parts:
+        click.echo(f"== {name}")
+        click.echo(render_summary(report))
+        click.echo("")
+    counts = ", ".join(f"{status} {n:,}" for status, n in export.counts.items())
+    click.echo(f"export {export.source.name}: {len(export.parts)} files; rows: {counts or 'none'}")
+    if export.absent:
+        click.echo(f"  not in the export (skipped): {', '.join(export.absent)}")
 
 
 class _SandboxTarget:
@@ -266,7 +359,8 @@ class _SandboxTarget:
         from importer.run import OctolaneTarget
         from importer.sandbox import running_sandbox
 
-        self.running = self._stack.enter_context(running_sandbox())
+        if self.running is None:  # an export's parts share one sandbox
+            self.running = self._stack.enter_context(running_sandbox())
         access = {"api_key": SecretStr(self.running.api_key), "base_url": self.running.base_url}
         async with OctolaneTarget(self.settings.model_copy(update=access)).connect() as client:
             yield client
@@ -317,7 +411,7 @@ def stages_command(
     octolane-import stages --pipeline-id <uuid>
     octolane-import stages --sandbox
     """
-    from importer.run import OctolaneTarget, Target
+    from importer.run import OctolaneTarget
     from importer.send.stages import StagesUnavailable
     from importer.settings import Settings
 
@@ -394,10 +488,11 @@ def map_command(
     from importer.propose.proposal import propose_mapping
 
     if list_presets_:
-        presets = list_presets()
+        presets = list_presets(exports=True)
         width = max((len(p.name) for p in presets), default=0)
         for preset in presets:
-            click.echo(f"{preset.name:<{width}}  {preset.description}")
+            mark = "  [a whole export: give its folder or .zip]" if preset.kind == "export" else ""
+            click.echo(f"{preset.name:<{width}}  {preset.description}{mark}")
         return
     if file is None:
         raise click.UsageError("give the export to map, or --list")
@@ -435,7 +530,7 @@ def _pipeline_stages(
     pipeline_id: str | None, sandbox: bool
 ) -> tuple[list[PipelineStage] | None, str]:
     """The stages ``map`` matches labels to, or None and why not."""
-    from importer.run import OctolaneTarget, Target
+    from importer.run import OctolaneTarget
     from importer.send.stages import StagesUnavailable
     from importer.settings import Settings
 

@@ -244,4 +244,4 @@ def test_map_list_names_every_preset():
     result = run("map", "--list")
     assert result.exit_code == 0
     names = [line.split()[0] for line in result.output.splitlines()]
-    assert "hubspot" in names and len(names) == 29
+    assert "hubspot" in names and len(names) == 30  # 29 mappings and one whole-export preset

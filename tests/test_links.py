@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from preset_cases import own_stages, stages_named
-from test_import_e2e import inspect, write
+from test_import_e2e import inspect, settings, write
 
 from importer.cli import cli
 from importer.errors import MappingError, UsageError
@@ -227,3 +227,64 @@ def test_salesforce_real_tasks_link_to_contacts_leads_and_accounts(tmp_path):
     assert report.rows_read == 507
     assert report.counts["would_import"] + report.counts.get("duplicate", 0) >= 450
     assert report.distinct["notes"] >= 450
+
+
+# ---- a whole export folder or zip ----------------------------------------------------
+
+
+def test_a_salesforce_export_zip_imports_its_files_in_order_into_the_sandbox(tmp_path):
+    import zipfile
+
+    from importer.run import OctolaneTarget
+    from importer.run.export import run_export
+
+    archive = tmp_path / "WE_00D8a000000XXXX_1.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("Contact.csv", "Opportunity.csv", "Task.csv"):
+            zipped.write(FIXTURES / "salesforce" / name, f"export/{name}")
+        zipped.writestr("../evil/Lead.csv", "Id,Email,Website\n00Q1,x@evil.example,\n")
+    with running_sandbox() as box:
+        target = OctolaneTarget(settings(box))
+        stages = own_stages(FIXTURES / "salesforce/Opportunity.csv", "salesforce-opportunities")
+        report = run_export(
+            archive, "salesforce-data-export", out_dir=tmp_path / "out", target=target,
+            pipeline_id=box.pipeline_id, stages=stages,
+        )  # fmt: skip
+        notes = inspect(box, "notes")
+        contacts = {c["email"] for c in inspect(box, "contacts")}
+    names = [name for name, _ in report.parts]
+    # accounts and people first, deals, then notes; the zip's "../evil" name lands nowhere
+    assert names == ["Contact.csv", "Lead.csv", "Opportunity.csv", "Task.csv"]
+    assert report.absent == ["Account.csv"]
+    assert not (tmp_path / "evil").exists()
+    for stem in ("Contact", "Opportunity", "Task"):
+        assert (tmp_path / "out" / f"{stem}.results.csv").exists()
+    task_report = dict(report.parts)["Task.csv"]
+    assert task_report.counts.get("imported", 0) >= 9
+    linked = [n for n in notes if n["contact_emails"]]
+    assert linked and all(e in contacts for n in linked for e in n["contact_emails"])
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
+def test_the_real_salesforce_export_folder_dry_runs_from_the_cli(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        [str(REAL), "--mapping", "salesforce-data-export", "--dry-run", "--json",
+         "--pipeline-id", "00000000-0000-4000-8000-000000000001", "--out", str(tmp_path)],
+    )  # fmt: skip
+    data = json.loads(result.output)
+    files = [Path(part["file"]).name for part in data["parts"]]
+    assert files == [
+        "data-export-Account.csv", "data-export-Contact.csv", "data-export-Lead.csv",
+        "data-export-Opportunity.csv", "data-export-Task.csv",
+    ]  # fmt: skip
+    assert sum(data["counts"].values()) == 2002 + 96 + 35 + 512 + 507
+    assert result.exit_code == data["exit_code"] == 1  # some rows are invalid
+
+
+def test_a_folder_needs_an_export_preset(tmp_path):
+    result = CliRunner().invoke(cli, [str(tmp_path), "--mapping", "hubspot", "--dry-run"])
+    assert result.exit_code == 2 and "give an export preset" in result.output
+    single = write(tmp_path / "a.csv", "Email\na@b.com\n")
+    result = CliRunner().invoke(cli, [str(single), "--mapping", "salesforce-data-export"])
+    assert result.exit_code == 2 and "give its folder or .zip" in result.output

@@ -36,6 +36,8 @@ class PresetInfo:
     name: str
     path: Path
     description: str
+    #: ``mapping`` (one file), or ``export`` (a whole export folder: its files in order).
+    kind: str = "mapping"
 
 
 def preset_dir() -> Path | None:
@@ -58,26 +60,31 @@ def _preset_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.stem)
 
 
-def list_presets() -> list[PresetInfo]:
-    """Every bundled preset, sorted by name, with its YAML ``description:``."""
+def list_presets(*, exports: bool = False) -> list[PresetInfo]:
+    """Every bundled mapping preset (and export preset, with ``exports``), sorted by name,
+    with its YAML ``description:``."""
     directory = preset_dir()
     if directory is None:
         return []
-    return [PresetInfo(p.stem, p, _description(p)) for p in _preset_files(directory)]
+    found = [PresetInfo(p.stem, p, *_described(p)) for p in _preset_files(directory)]
+    return [p for p in found if exports or p.kind == "mapping"]
 
 
 @cache
-def _description_cached(path: Path, mtime_ns: int) -> str:
+def _described_cached(path: Path, mtime_ns: int) -> tuple[str, str]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return "(unreadable preset)"
-    text = data.get("description") if isinstance(data, dict) else None
-    return " ".join(str(text).split()) if text else ""
+        return "(unreadable preset)", "mapping"
+    if not isinstance(data, dict):
+        return "", "mapping"
+    text = data.get("description")
+    kind = "export" if "export" in data else "mapping"
+    return (" ".join(str(text).split()) if text else ""), kind
 
 
-def _description(path: Path) -> str:
-    return _description_cached(path, path.stat().st_mtime_ns)
+def _described(path: Path) -> tuple[str, str]:
+    return _described_cached(path, path.stat().st_mtime_ns)
 
 
 def resolve_mapping_path(name_or_path: str | Path) -> Path:
@@ -95,7 +102,7 @@ def resolve_mapping_path(name_or_path: str | Path) -> Path:
         return path
     if path.exists():
         raise MappingError(f"{path}: is not a file (give a mapping YAML file or a preset name)")
-    presets = {p.name: p for p in list_presets()}
+    presets = {p.name: p for p in list_presets(exports=True)}
     text = str(name_or_path)
     stem = Path(text).name
     for suffix in _SUFFIXES:

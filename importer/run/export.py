@@ -1,0 +1,197 @@
+"""A whole CRM export at once: a folder (or ``.zip``) of files, in the order they depend.
+
+An *export preset* lists the files of a CRM's full export, each with its mapping
+and the files its links read::
+
+    description: Salesforce Data Export (folder or .zip)
+    export:
+      - {file: Account.csv, mapping: salesforce-accounts}
+      - {file: Contact.csv, mapping: salesforce-contacts}
+      - file: Opportunity.csv
+        mapping: salesforce-opportunities
+        with: [Account.csv, Contact.csv, OpportunityContactRole.csv]
+
+:func:`run_export` imports the parts in that order (accounts, then people, then
+deals, then notes, so every link lands on a record that exists), one
+:func:`~importer.run.pipeline.run_import` each, with one results file (and one
+failures file) per input file in the output folder, and returns every part's
+report. A file is found by name: ``Account.csv``, or any name that ends with
+``-Account.csv`` / ``_Account.csv`` (``data-export-Account.csv``), without case.
+A ``.zip`` is read in place: only the files the preset names are extracted, to a
+temporary folder, and only while the import runs.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from importer.errors import MappingError, UsageError
+from importer.map.presets import resolve_mapping_path
+from importer.report.progress import Progress, ProgressCallback
+from importer.report.summary import ImportReport
+from importer.run.job import ImportJob
+from importer.run.pipeline import run_import
+
+__all__ = ["ExportPart", "ExportReport", "ExportSpec", "is_export_spec", "run_export"]
+
+#: What a zip may expand to before it is refused (a zip bomb is not an export).
+MAX_EXTRACTED_BYTES = 50 * 1024**3
+
+
+class ExportPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    file: str
+    mapping: str
+    with_files: tuple[str, ...] = Field(default=(), alias="with")
+
+
+class ExportSpec(BaseModel):
+    """An export preset: the files of a CRM export, in import order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int = 1
+    description: str | None = None
+    export: tuple[ExportPart, ...] = Field(min_length=1)
+    source: str = Field(default="<export preset>", exclude=True)
+
+
+def is_export_spec(path: Path) -> bool:
+    """Whether the YAML at ``path`` is an export preset (it has ``export:``)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "export" in data
+
+
+def load_export_spec(name_or_path: str | Path) -> ExportSpec:
+    path = resolve_mapping_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        spec = ExportSpec.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise MappingError(f"{path}: cannot read the export preset: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise MappingError(f"{path}: {problems}") from exc
+    return spec.model_copy(update={"source": str(path)})
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """Every part's report, in import order, and the files the preset names that were absent."""
+
+    source: Path
+    preset: str
+    parts: list[tuple[str, ImportReport]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for _, report in self.parts:
+            total.update(report.counts)
+        return dict(total)
+
+    @property
+    def exit_code(self) -> int:
+        return max((report.exit_code for _, report in self.parts), default=0)
+
+
+def _matches(name: str, wanted: str) -> bool:
+    stem, want = Path(name).stem.casefold(), Path(wanted).stem.casefold()
+    if Path(name).suffix.casefold() != Path(wanted).suffix.casefold():
+        return False
+    return stem == want or bool(re.search(rf"[-_ .]{re.escape(want)}$", stem))
+
+
+def _find(names: list[str], wanted: str) -> str | None:
+    found = [n for n in names if _matches(Path(n).name, wanted)]
+    exact = [n for n in found if Path(n).name.casefold() == wanted.casefold()]
+    return (exact or found)[0] if found else None
+
+
+@contextmanager
+def _opened(source: Path, wanted: list[str]) -> Iterator[dict[str, Path]]:
+    """name in the preset → the file's path (a zip's members extracted for the while)."""
+    if source.is_dir():
+        names = sorted(str(p) for p in source.rglob("*") if p.is_file())
+        yield {w: Path(found) for w in wanted if (found := _find(names, w))}
+        return
+    if not zipfile.is_zipfile(source):
+        raise UsageError(f"{source}: not a folder or a .zip of an export")
+    with zipfile.ZipFile(source) as archive, tempfile.TemporaryDirectory() as folder:
+        members = [i for i in archive.infolist() if not i.is_dir()]
+        names = [i.filename for i in members]
+        chosen = {w: found for w in wanted if (found := _find(names, w))}
+        size = sum(i.file_size for i in members if i.filename in chosen.values())
+        if size > MAX_EXTRACTED_BYTES:
+            raise UsageError(f"{source}: the files to import would expand to {size:,} bytes")
+        paths = {}
+        for want, member in chosen.items():
+            target = Path(folder) / Path(member).name  # never a path the zip chose
+            with archive.open(member) as src, target.open("wb") as out:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+            paths[want] = target
+        yield paths
+
+
+def run_export(
+    source: str | Path,
+    preset: str | Path | ExportSpec,
+    *,
+    out_dir: str | Path,
+    progress: Progress | ProgressCallback | None = None,
+    **options: Any,
+) -> ExportReport:
+    """Import every file of an export folder or zip, in the preset's order.
+
+    ``options`` are :meth:`ImportJob.create`'s (``dry_run``, ``pipeline_id``,
+    ``target``, ``stages``, ...); each part gets ``<out_dir>/<file stem>.results.csv``
+    and ``.failures.csv``. A part whose file is absent is skipped and listed in
+    ``absent``; an export with none of the files is a :class:`UsageError`.
+    """
+    source = Path(source)
+    spec = preset if isinstance(preset, ExportSpec) else load_export_spec(preset)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = list(dict.fromkeys(n for p in spec.export for n in (p.file, *p.with_files)))
+    report = ExportReport(source, spec.source)
+    with _opened(source, wanted) as files:
+        if not any(part.file in files for part in spec.export):
+            raise UsageError(
+                f"{source}: none of the files {spec.source} imports is here"
+                f" ({', '.join(p.file for p in spec.export)})"
+            )
+        for part in spec.export:
+            path = files.get(part.file)
+            if path is None:
+                report.absent.append(part.file)
+                continue
+            stem = Path(part.file).stem
+            job = ImportJob.create(
+                path,
+                part.mapping,
+                results_path=out / f"{stem}.results.csv",
+                failures_path=out / f"{stem}.failures.csv",
+                links=[files[w] for w in part.with_files if w in files],
+                **options,
+            )
+            report.parts.append((path.name, run_import(job, progress=progress)))
+            if report.parts[-1][1].aborted:
+                break  # an aborted part stops the export: later parts link to it
+    return report
