@@ -317,3 +317,27 @@ def test_binding_decides_auto_per_column_and_says_so():
     )
     assert values == [29000.5, 16750.0, 1.5] and not errors
     assert any("read with ',' as the decimal mark" in w for w in bound.warnings)
+
+
+REAL = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+DEAL_FILES = [
+    ("hubspot/deals-export-all-properties-with-associations.csv", "hubspot-deals"),
+    ("hubspot/deals-export-all-deals-solar.csv", "hubspot-deals"),
+    ("salesforce/data-export-Opportunity.csv", "salesforce-opportunities"),
+]
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
+@pytest.mark.parametrize(("name", "preset"), DEAL_FILES)
+def test_real_deal_amounts_are_read_without_a_misread_cell(name, preset, tmp_path):
+    import csv as _csv
+
+    from importer.run import run_import
+
+    run_import(
+        REAL / name, preset, dry_run=True, pipeline_id="00000000-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv", stages=(),
+    )  # fmt: skip
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(_csv.DictReader(handle))
+    assert lines and not [r for r in lines if "decimal mark" in r["warnings"] + r["message"]]

@@ -269,3 +269,31 @@ def test_extends_merges_a_preset_key_by_key(tmp_path):
         load_mapping(loop)
     with pytest.raises(MappingError, match="extends"):
         load_mapping(write(tmp_path / "bad.yaml", "extends: no-such-preset\n"))
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
+def test_real_hubspot_deals_keep_their_stages(tmp_path):
+    """The issue's file: 46 deals once all went to the first stage without a word."""
+    from preset_cases import own_stages
+
+    path = REAL / "hubspot/deals-export-all-properties-with-associations.csv"
+    stages = own_stages(path, "hubspot-deals")
+    report = run_import(
+        path, "hubspot-deals", dry_run=True, stages=stages,
+        pipeline_id="00000000-0000-4000-8000-000000000001", requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    assert report.stages[("Closed Won", "Closed Won")] == 7
+    assert sum(report.stages.values()) == report.rows_read == 54
+    sent = [
+        json.loads(line)["body"]["opportunity"].get("stage_id")
+        for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len({s for s in sent if s}) == len(stages) >= 8
+    # without the pipeline's stages and no table, no deal goes anywhere silently
+    blind = run_import(
+        path, "hubspot-deals", dry_run=True, pipeline_id="00000000-0000-4000-8000-000000000001"
+    )
+    assert blind.counts == {"invalid": 54}
