@@ -76,6 +76,18 @@ def test_failures_file_keeps_the_original_columns(tmp_path):
     ]
 
 
+def test_a_failures_file_run_again_replaces_its_own_columns(tmp_path):
+    """Re-running a failures file writes import_row and import_error once, for this run."""
+    path = tmp_path / "failures-2.csv"
+    columns = ["Email", "First Name", *FAILURE_COLUMNS]
+    rows = [(2, ["jo@", "Jo", "7", "contact.email: bad"]), (3, ["al@x.com", "Al", "9", "x"])]
+    assert write_failures(path, columns, iter(rows), {2: "contact.email: still bad"}) == 1
+    assert read(path) == [
+        ["Email", "First Name", *FAILURE_COLUMNS],
+        ["jo@", "Jo", "2", "contact.email: still bad"],
+    ]
+
+
 @pytest.mark.parametrize("cell", ["=SUM(A1:A9)", "+1 555 0100", "-2+3", "@cmd", "\t=1", "\r+1"])
 def test_a_guarded_cell_reads_back_as_it_was(cell):
     """The writer's guard and the mapping reader's undoing of it share one set of characters."""

@@ -287,11 +287,16 @@ def write_failures(
     Returns the number of rows written.
     """
     count = 0
+    # A failures file run again has these columns already: they are replaced, not repeated.
+    keep = [i for i, name in enumerate(columns) if name not in FAILURE_COLUMNS]
+    every = len(keep) == len(columns)
     with _open_for_writing(path) as handle:
         writer = csv.writer(handle)
-        writer.writerow([neutralise(c) for c in (*columns, *FAILURE_COLUMNS)])
+        header = [columns[i] for i in keep]
+        writer.writerow([neutralise(c) for c in (*header, *FAILURE_COLUMNS)])
         for row, cells in _selected(rows, errors):
-            writer.writerow([neutralise(c) for c in (*cells, str(row), errors[row])])
+            kept = cells if every else [cells[i] if i < len(cells) else "" for i in keep]
+            writer.writerow([neutralise(c) for c in (*kept, str(row), errors[row])])
             count += 1
     return count
 
