@@ -162,7 +162,7 @@ def test_a_file_with_nothing_to_map_is_an_error(write_csv) -> None:
         propose_mapping(path)
     assert str(caught.value) == (
         "things.csv: could not match any column to an Octolane field (columns: Colour, Size);"
-        " write the mapping by hand (see the README)"
+        " write the mapping by hand (docs/mapping.md describes the format)"
     )
 
 

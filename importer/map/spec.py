@@ -1,6 +1,6 @@
 """The mapping file: which column feeds which Octolane field, and how.
 
-A mapping is YAML (see docs/design.md and the README for the format). It is
+A mapping is YAML (docs/mapping.md describes the format). It is
 validated with pydantic by :func:`load_mapping` before any row is read; every
 error names the file, the YAML key path and what is allowed. :func:`bind_mapping`
 then checks it against the input's actual columns and turns each field into a

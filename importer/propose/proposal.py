@@ -327,7 +327,7 @@ def _from_columns(
         )
     raise MappingError(
         f"{path.name}: could not match any column to an Octolane field "
-        f"(columns: {', '.join(info.columns)}); write the mapping by hand (see the README)"
+        f"(columns: {', '.join(info.columns)}); write the mapping by hand (docs/mapping.md describes the format)"
     )
 
 

@@ -211,7 +211,7 @@ class Knobs(BaseModel):
 
 
 class Behaviour(BaseModel):
-    """How the sandbox answers the questions API.md §4 leaves open (the README's sandbox section lists them)."""
+    """How the sandbox answers the questions API.md §4 leaves open (docs/sandbox.md lists them and their settings)."""
 
     model_config = _frozen
     repeated_deal_contacts: Literal["add", "replace"] = "add"
