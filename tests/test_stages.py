@@ -49,9 +49,19 @@ def results_of(path: Path) -> dict[str, dict[str, str]]:
         return {row["row"]: row for row in csv.DictReader(handle)}
 
 
-def test_labels_compare_without_case_spaces_or_punctuation():
-    assert stage_key("Closed Won") == stage_key("closed-won") == stage_key(" CLOSED  won ")
+def test_labels_compare_without_case_or_extra_spaces_only():
+    assert stage_key("Closed Won") == stage_key(" closed  won ") == stage_key("CLOSED WON")
+    # punctuation and emoji carry meaning: "Closed won ❌" is not "Closed won"
+    assert stage_key("Closed won ❌") != stage_key("Closed won")
+    assert stage_key("Proposal -") != stage_key("Proposal +")
     assert stage_key("Closed Won") != stage_key("Closed Lost")
+
+
+def test_an_id_shaped_label_that_is_no_stage_of_the_pipeline_is_refused():
+    table = build_stage_table({}, "error", PIPELINE)
+    unknown = table.resolve("99999999-2222-4333-8444-555555555555")
+    assert unknown.stage_id is None and "is not a stage id of the pipeline" in (unknown.error or "")
+    assert table.resolve(PIPELINE[1].id.upper()).stage_id == PIPELINE[1].id
 
 
 def test_a_table_by_name_by_id_by_same_name_and_the_unmapped_policy():

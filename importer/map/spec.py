@@ -30,7 +30,7 @@ from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 from importer.map.transforms.currency import cell_currency
-from importer.map.transforms.money import ISO_CODES, decide_decimal_mark
+from importer.map.transforms.money import ISO_CODES, NUMBER_CELL, decide_decimal_mark
 
 __all__ = [
     "CELL_CURRENCY",
@@ -143,6 +143,9 @@ class OpportunitySpec(BaseModel):
     stage: FieldSpec | None = None
     stage_id: FieldSpec | None = None
     deal_size: FieldSpec | None = None
+    #: An amount already in ``options.currency`` (HubSpot "Amount in company currency"):
+    #: where a row has one it is sent, and ``deal_size`` and ``currency`` do not apply.
+    company_amount: FieldSpec | None = None
     #: The amount's currency (a column of ISO codes such as CurrencyIsoCode); not sent.
     currency: FieldSpec | None = None
     close_date: FieldSpec | None = None
@@ -179,7 +182,9 @@ class LinkSpec(BaseModel):
     by: str
     #: The linked file's column the keys are found in (an id, or a name).
     key: str
-    #: The linked file's columns brought in.
+    #: The linked file's columns brought in. The first is what the link is for (an
+    #: e-mail, a website): linked rows without it are left out, and it lists every linked
+    #: row's value; the others come from the first linked row that has it.
     columns: tuple[str, ...] = Field(min_length=1)
     #: A word the linked file's name holds ("Account", "companies"): picks among files.
     file: str | None = None
@@ -470,6 +475,8 @@ def _extended(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[
         if key in _MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
             section = {**merged[key], **value}
             merged[key] = {k: v for k, v in section.items() if v is not None}
+        elif key in _MERGED and value is None:
+            merged.pop(key, None)  # "links: null" drops the preset's links
         else:
             merged[key] = value
     return merged
@@ -516,6 +523,7 @@ def _with_defaults(
     *,
     date_order: str | None = None,
     decimal_mark: str | None = None,
+    number_cells: bool = False,
 ) -> Any:
     """Give money/date transforms the mapping-wide decimal mark, date order and timezone.
 
@@ -527,6 +535,8 @@ def _with_defaults(
         if decimal_mark is not None:
             params["decimal_mark"] = decimal_mark
         params.setdefault("decimal_mark", options.decimal_mark)
+        if number_cells:
+            params["number_cells"] = True
     elif name == "date" and isinstance(params, dict):
         if "format" not in params:
             params.setdefault("order", date_order or options.date_order)
@@ -614,8 +624,12 @@ def bind_mapping(
     *,
     input_name: str = "the input",
     stages: StageTable | None = None,
+    spreadsheet: bool = False,
 ) -> BoundMapping:
     """Check ``mapping`` against the input's columns and build a reader per field.
+
+    ``spreadsheet``: the input is XLSX/XLS, whose number cells read as ``12.125``: those
+    are numbers, left out of a column's decimal-mark decision and read as they are.
 
     ``stages``: the run's stage table (:func:`importer.map.stages.build_stage_table`);
     when the mapping reads stage labels and none is given, one is built from the
@@ -657,17 +671,24 @@ def bind_mapping(
             )
             if needs_column(key, spec):
                 raise MappingError(message)
+            if key == "opportunity.currency":  # normal in one-currency accounts: say what follows
+                warnings.append(
+                    f"{where}: no column {_names(missing)} in {input_name}: amounts whose cell names"
+                    f" no currency are read as {mapping.options.currency} (options.currency)"
+                )
+                continue
             warnings.append(message + "; the field is left empty")
             continue
         getter, label = _getter(spec, positions, nulls)
         spec = spec.model_copy(update={"transforms": natural_transforms(key, spec.transforms)})
         date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
         decimal_mark = _decide_decimal_mark(
-            where, spec, getter, sample_rows, label, mapping.options, warnings
+            where, spec, getter, sample_rows, label, mapping.options, warnings, spreadsheet
         )
+        defaults = {"date_order": date_order, "decimal_mark": decimal_mark}
         chain = compose(
             [
-                _with_defaults(t, mapping.options, date_order=date_order, decimal_mark=decimal_mark)
+                _with_defaults(t, mapping.options, **defaults, number_cells=spreadsheet)
                 for t in spec.transforms
             ]
         )
@@ -704,6 +725,7 @@ _NATURAL: dict[str, tuple[frozenset[str], Any]] = {
     "opportunity.owner_email": (frozenset({"email"}), "email"),
     "opportunity.additional_contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
     "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
+    "opportunity.company_amount": (frozenset({"money", "integer"}), "money"),
     "opportunity.currency": (frozenset({"currency"}), "currency"),
     "opportunity.close_date": (frozenset({"date"}), "date"),
     "opportunity.next_action_date": (frozenset({"date"}), "date"),
@@ -812,8 +834,11 @@ def _decide_decimal_mark(
     label: str,
     options: Options,
     warnings: list[str],
+    spreadsheet: bool = False,
 ) -> str | None:
     """The decimal mark of a money column, decided from its sampled values.
+
+    A spreadsheet's number cells (``12.125``) say nothing about it: they are left out.
 
     The mapping's mark (the transform's ``decimal_mark``, else ``options.decimal_mark``)
     is checked against the values; ``auto`` takes theirs, and says so when it is
@@ -824,13 +849,18 @@ def _decide_decimal_mark(
         if name != "money":
             continue
         given = (params or {}).get("decimal_mark", options.decimal_mark)
-        sample = (v for v in (getter(row) for row in sample_rows) if isinstance(v, str))
+        sample = (
+            v
+            for v in (getter(row) for row in sample_rows)
+            if isinstance(v, str) and not (spreadsheet and NUMBER_CELL.fullmatch(v))
+        )
         try:
             decided, cells = decide_decimal_mark(sample, given)
         except TransformError as exc:
             raise MappingError(f"{where}: {label} {exc}") from exc
         if decided is None:
-            return "." if given == "auto" else given
+            # Nothing in the sample tells: a later "29.000" is ambiguous, refused per row.
+            return given
         if given == "auto" and decided == ",":
             warnings.append(
                 f"{where}: {label} is read with ',' as the decimal mark (as in {cells})"

@@ -47,12 +47,12 @@ class PipelineStage:
 
 
 def stage_key(label: str) -> str:
-    """A label compared without case, spaces or punctuation.
+    """A label compared without case or extra spaces (punctuation and emoji count).
 
-    >>> stage_key("Closed Won") == stage_key(" closed-won ")
-    True
+    >>> stage_key("Closed Won") == stage_key(" closed  won "), stage_key("Won 🎉") == stage_key("Won")
+    (True, False)
     """
-    return " ".join(re.sub(r"[\W_]+", " ", label).split()).casefold()
+    return " ".join(label.split()).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,7 @@ class StageTable:
     names_known: bool
     _met: dict[str, StageOutcome] = field(default_factory=dict)
     by_key: dict[str, PipelineStage] = field(default_factory=dict)
+    by_id: dict[str, PipelineStage] = field(default_factory=dict)
 
     def resolve(self, label: str) -> StageOutcome:
         """The outcome for ``label`` (memoised: a column repeats a handful of labels)."""
@@ -91,7 +92,10 @@ class StageTable:
         if stage is not None:
             return StageOutcome(stage.id, stage.label)
         if _UUID.fullmatch(label.strip()):
-            return StageOutcome(label.strip().lower(), label.strip())
+            known = self.by_id.get(label.strip().lower())
+            if known is not None or not self.names_known:
+                return StageOutcome(label.strip().lower(), known.label if known else label.strip())
+            return StageOutcome(None, "—", error=f"{label!r} is not a stage id of the pipeline")
         if self.unmapped is None:
             why = "" if self.names_known else " (the stages of the pipeline were not read)"
             return StageOutcome(
@@ -163,7 +167,7 @@ def build_stage_table(
         fallback = StageOutcome(None, "(first stage)")
     else:
         fallback = target("options.unmapped_stages", unmapped)
-    return StageTable(table, fallback, pipeline is not None, by_key=by_key)
+    return StageTable(table, fallback, pipeline is not None, by_key=by_key, by_id=by_id)
 
 
 def _listed(pipeline: Sequence[PipelineStage]) -> str:

@@ -119,9 +119,19 @@ def _matches(name: str, wanted: str) -> bool:
 
 
 def _find(names: list[str], wanted: str) -> str | None:
-    found = [n for n in names if _matches(Path(n).name, wanted)]
+    """The one file that is ``wanted``; two candidates are refused, never guessed between."""
+    usable = [
+        n for n in names if not Path(n).name.startswith("._") and "__MACOSX" not in Path(n).parts
+    ]
+    found = [n for n in usable if _matches(Path(n).name, wanted)]
     exact = [n for n in found if Path(n).name.casefold() == wanted.casefold()]
-    return (exact or found)[0] if found else None
+    chosen = exact or found
+    if len(chosen) > 1:
+        raise UsageError(
+            f"{len(chosen)} files could be the export's {wanted}: {', '.join(chosen)};"
+            " give a folder that holds one export"
+        )
+    return chosen[0] if chosen else None
 
 
 @contextmanager

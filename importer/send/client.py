@@ -54,6 +54,7 @@ from importer.settings import DEFAULT_BASE_URL
 __all__ = [
     "InboundClient",
     "OctolaneClient",
+    "check_api_key",
     "check_base_url",
     "parse_retry_after",
 ]
@@ -115,7 +116,7 @@ class InboundClient:
         max_connections: int = 10,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._api_key = _check_key(api_key)
+        self._api_key = check_api_key(api_key)
         self.base_url = check_base_url(base_url)
         if not timeout_s > 0:
             raise UsageError(f"the timeout must be a positive number of seconds, not {timeout_s}")
@@ -327,7 +328,7 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _check_key(api_key: str | SecretStr) -> SecretStr:
+def check_api_key(api_key: str | SecretStr) -> SecretStr:
     raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     key = raw.strip()
     if not key:

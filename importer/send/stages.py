@@ -13,6 +13,7 @@ import httpx
 
 from importer.errors import UsageError
 from importer.map.stages import PipelineStage
+from importer.send.client import check_api_key, check_base_url
 from importer.settings import Settings
 
 __all__ = ["StagesUnavailable", "fetch_stages"]
@@ -34,9 +35,11 @@ def fetch_stages(
     """
     if settings.api_key is None:
         raise StagesUnavailable("no API key")
-    url = f"{settings.public_api_url}/v1/pipelines/{pipeline_id}/stages"
+    key = check_api_key(settings.api_key)  # the same checks as sending: the key travels here too
+    root = check_base_url(settings.public_api_url)
+    url = f"{root}/v1/pipelines/{pipeline_id}/stages"
     host = httpx.URL(url).host
-    headers = {"x-api-key": settings.api_key.get_secret_value(), "accept": "application/json"}
+    headers = {"x-api-key": key.get_secret_value(), "accept": "application/json"}
     try:
         with httpx.Client(timeout=settings.timeout_s, transport=transport) as client:
             response = client.get(url, headers=headers)

@@ -106,7 +106,9 @@ class Linker:
         width = len(link.columns)
         if table.path is None or not text.strip():
             return [""] * width, None
-        keys = [k for k in (_key(part, link.match) for part in text.split(link.separator)) if k]
+        # A name is a name, whatever it holds ("Smith; Jones LLP"); ids may be a list.
+        parts = [text] if link.match == "name" else text.split(link.separator)
+        keys = [k for k in (_key(part, link.match) for part in parts) if k]
         if link.key_prefix is not None:
             keys = [k for k in keys if k.startswith(link.key_prefix)]
         found: list[tuple[str, ...]] = []
@@ -119,10 +121,12 @@ class Linker:
                 ambiguous.append((key, len(matches)))
             else:
                 found.extend(matches if link.many else matches[:1])
-        cells = []
-        for i in range(width):
-            values = dict.fromkeys(v[i] for v in found if v[i])
-            cells.append(link.separator.join(values))
+        # The first column brings every linked row's value (all the e-mails); the others
+        # come from the first row that has one, so a name always belongs to the first
+        # e-mail, never to another linked person.
+        found = [v for v in dict.fromkeys(found) if v[0]]
+        cells = [link.separator.join(dict.fromkeys(v[0] for v in found))]
+        cells += [found[0][i] if found else "" for i in range(1, width)]
         problem = None
         if missing and not link.many:  # a row no contact role names is no broken key
             shown = ", ".join(repr(k) for k in missing[:3]) + (" ..." if len(missing) > 3 else "")

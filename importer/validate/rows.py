@@ -116,6 +116,7 @@ _FIELD_ORDER = (
     "opportunity.stage_id",
     "opportunity.next_step",
     "opportunity.deal_size",
+    "opportunity.company_amount",
     CELL_CURRENCY,
     "opportunity.currency",
     "opportunity.close_date",
@@ -297,6 +298,7 @@ class _DealColumns:
             if (column := get(f"opportunity.{name}")) is not None
         ]
         self.deal_size = get("opportunity.deal_size")
+        self.company_amount = get("opportunity.company_amount")
         self.dates = [
             (name, column)
             for name in ("close_date", "next_action_date")
@@ -310,6 +312,29 @@ class _DealColumns:
         self.currency = get("opportunity.currency")
         self.default_currency = mapping.options.currency
         self.rates = mapping.currency_rates
+
+    def _company_amount(self, amount: Any, body: dict[str, Any], verdict: RowVerdict) -> None:
+        """An amount the export already gives in the company's currency (options.currency)."""
+        _number(body, "deal_size", amount, float, verdict)
+        code = self.default_currency
+        if "deal_size" not in body or code == TARGET_CURRENCY:
+            return
+        value = body.pop("deal_size")
+        rate = self.rates.get(code)
+        verdict.amount = "withheld" if rate is None else "converted"
+        if rate is None:
+            verdict.warnings.append(
+                f"opportunity.deal_size: {_money(value)} {code} (the company amount) was left"
+                f" out: Octolane takes US dollars and no rate for {code} was given"
+                f" (currency_rates: {{{code}: <US dollars per {code}>}} in the mapping, or"
+                " --rates FILE)"
+            )
+            return
+        body["deal_size"] = dollars = to_dollars(Decimal(repr(value)) * Decimal(repr(rate)))
+        verdict.warnings.append(
+            f"opportunity.deal_size: {_money(value)} {code} sent as {_money(dollars)} USD"
+            f" (rate {rate:g} from currency_rates)"
+        )
 
     def _deal_size(self, i: int, body: dict[str, Any], verdict: RowVerdict) -> None:
         """The amount in US dollars: converted at the user's rate, or withheld with a warning."""
@@ -370,7 +395,10 @@ class _DealColumns:
                 body["stage_id"] = outcome.stage_id
             if outcome.warning is not None:
                 verdict.warnings.append(outcome.warning)
-        if self.deal_size is not None and self.deal_size[i] is not None:
+        company = self.company_amount[i] if self.company_amount is not None else None
+        if company is not None:
+            self._company_amount(company, body, verdict)
+        elif self.deal_size is not None and self.deal_size[i] is not None:
             self._deal_size(i, body, verdict)
         for name, column in self.dates:
             if column[i] is not None:

@@ -132,6 +132,7 @@ def _sequential(work: _Work) -> ValidatedSource:
             first[1],
             input_name=source.info.path.name,
             stages=work.stages,
+            spreadsheet=source.info.format in ("xlsx", "xls"),
         )
     except BaseException:
         source.close()

@@ -59,7 +59,7 @@ from importer.map.transforms.currency import currency_code
 from importer.map.transforms.dates import date_parser, infer_date_order, time_zone
 from importer.map.transforms.domains import domain_parser, email_domain, is_personal_domain
 from importer.map.transforms.emails import all_emails, first_email
-from importer.map.transforms.money import parse_amount, parse_dollars, to_dollars
+from importer.map.transforms.money import NUMBER_CELL, parse_amount, parse_dollars, to_dollars
 from importer.map.transforms.names import split_full_name
 
 __all__ = [
@@ -158,9 +158,11 @@ def _make_domain(params: DomainParams) -> Transform:
 
 
 def _make_money(params: MoneyParams) -> Transform:
-    mark, cents = params.decimal_mark, params.cents
+    mark, cents, number_cells = params.decimal_mark, params.cents, params.number_cells
 
     def parse(text: str) -> float | None:
+        if number_cells and NUMBER_CELL.fullmatch(text):
+            return parse_dollars(text, ".", cents=cents)  # a spreadsheet's number
         return parse_dollars(text, mark, cents=cents, strict=True)
 
     cached = memoise(parse, _CACHE_SIZE)

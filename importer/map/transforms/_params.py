@@ -59,10 +59,14 @@ class DomainParams(Params):
 
 
 class MoneyParams(Params):
-    """decimal_mark: "." | "," | "auto"; cents: the export counts cents (divide by 100)."""
+    """decimal_mark: "." | "," | "auto"; cents: the export counts cents (divide by 100);
+    number_cells: the file is a spreadsheet, whose number cells read as plain ``12.125``:
+    such a cell is that number, whatever the column's decimal mark (set by the importer
+    for XLSX and XLS files)."""
 
     decimal_mark: DecimalMark = "."
     cents: bool = False
+    number_cells: bool = False
 
 
 class IntegerParams(Params):

@@ -75,6 +75,13 @@ _ONE: dict[str, str] = {
     "£": "GBP",
     "₹": "INR",
     "r$": "BRL",
+    "j$": "JMD",
+    "rd$": "DOP",
+    "tt$": "TTD",
+    "bz$": "BZD",
+    "ec$": "XCD",
+    "fj$": "FJD",
+    "bds$": "BBD",
     "us$": "USD",
     "c$": "CAD",
     "ca$": "CAD",
@@ -111,23 +118,36 @@ def _token(text: str) -> str:
     return clean_text(text).rstrip(".").casefold()
 
 
-def cell_currency(text: str) -> str | None:
-    """The currency an amount cell writes, as written (a code upper-cased), or None.
-
-    >>> cell_currency("€ 3.000"), cell_currency("1,200 usd"), cell_currency("$5"), cell_currency("12")
-    ('EUR', 'USD', '$', None)
-    """
-    tokens = amount_parts(text)
-    if not tokens:
-        return None
-    token = _token(tokens[0])
+def _written(raw: str) -> str:
+    token = _token(raw)
     if token in _ONE:
         return _ONE[token]
     if token in _SYMBOLS:
         return token
     if token.upper() in ISO_CODES:
         return token.upper()
-    return "¤"  # a currency sign that names none: settled by the stated currency
+    return "¤"  # a currency sign the importer does not know (J$, RD$ ...)
+
+
+def cell_currency(text: str) -> str | None:
+    """The currency an amount cell writes: a code, a shared symbol (``$``, ``¥``), ``¤``
+    for a sign the importer does not know, ``!`` for two that disagree, or None.
+
+    >>> cell_currency("€ 3.000"), cell_currency("1,200 usd"), cell_currency("$5"), cell_currency("12")
+    ('EUR', 'USD', '$', None)
+    >>> cell_currency("$5,000 CAD"), cell_currency("€ 5 USD"), cell_currency("XY$ 500")
+    ('CAD', '!', '¤')
+    """
+    tokens = [_written(t) for t in amount_parts(text)]
+    if not tokens:
+        return None
+    if len(tokens) == 1 or tokens[0] == tokens[1]:
+        return tokens[0]
+    first, second = tokens
+    for symbol, code in ((first, second), (second, first)):
+        if symbol in _SYMBOLS and code in _SYMBOLS[symbol][1]:
+            return code  # "$5,000 CAD": the code says which dollar
+    return "!"
 
 
 def currency_code(text: str) -> str:
@@ -182,10 +202,16 @@ def settle_currency(
     """
     if written is None:
         return stated or default, None
-    if written in _SYMBOLS or written == "¤":
-        usual, family = _SYMBOLS.get(written, (None, frozenset()))
+    if written == "!":
+        return None, "the cell names two different currencies"
+    if written == "¤":
+        if stated is not None:
+            return stated, None
+        return None, "the cell's currency sign names no currency the importer knows"
+    if written in _SYMBOLS:
+        usual, family = _SYMBOLS[written]
         for candidate in (stated, None if stated else default):
-            if candidate is not None and (candidate in family or written == "¤"):
+            if candidate is not None and candidate in family:
                 return candidate, None
         if stated is not None:
             return None, f"the cell writes {written!r} and the currency column says {stated}"

@@ -49,6 +49,7 @@ from importer.map.transforms.cells import TransformError, clean_text, quote
 
 __all__ = [
     "ISO_CODES",
+    "NUMBER_CELL",
     "ColumnMark",
     "DecimalMark",
     "amount_parts",
@@ -258,6 +259,9 @@ def parse_dollars(
     return None if amount is None else to_dollars(amount, cents=cents)
 
 
+#: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader).
+NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
+
 # ---- a column's decimal mark ---------------------------------------------------------
 
 ColumnMark = Literal[".", ","]
@@ -339,6 +343,19 @@ def decide_decimal_mark(
     if not tally:
         return None, ""
     decided = max(tally, key=lambda mark: tally[mark])
+    if decisive:
+        # "29.000" cells in a column whose decisive cells say ".": read with "." they would
+        # lose three zeros. A few may be decimals; many mean the column is not one thing.
+        other = _OTHER[decided]
+        weak = counts.get((other, False), 0)
+        if weak > _STRAY_SHARE * (sum(tally.values()) + weak):
+            cell = seen[other, False][0]
+            raise TransformError(
+                f"cannot be read one way: {tally[decided]} cells such as"
+                f" {quote(seen[decided, True][0])} write {decided!r} as the decimal mark, but"
+                f" {weak} such as {quote(cell)} read as thousands with it; make the column"
+                " consistent or set decimal_mark"
+            )
     examples = seen.get((decided, True), []) + seen.get((decided, False), [])
     shown = ", ".join(quote(cell) for cell in examples[:2])
     if given in ".," and given != decided:
