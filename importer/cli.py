@@ -306,6 +306,7 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
             "preset": export.preset,
             "parts": [{"file": name, **report_as_dict(r)} for name, r in export.parts],
             "absent": export.absent,
+            "failed": [{"file": name, "error": error} for name, error in export.failed],
             "counts": export.counts,
             "exit_code": export.exit_code,
         }
@@ -319,6 +320,8 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
     click.echo(f"export {export.source.name}: {len(export.parts)} files; rows: {counts or 'none'}")
     if export.absent:
         click.echo(f"  not in the export (skipped): {', '.join(export.absent)}")
+    for name, error in export.failed:
+        click.echo(f"  NOT IMPORTED {name}: {error}")
 
 
 class _SandboxTarget:

@@ -163,3 +163,30 @@ def test_extends_can_drop_a_presets_links(tmp_path):
 
     mapping = load_mapping(write(tmp_path / "m.yaml", "extends: hubspot-deals\nlinks: null\n"))
     assert mapping.links == {}
+
+
+def test_an_unreadable_file_of_an_export_is_reported_and_the_others_still_run(tmp_path):
+    from importer.run.export import run_export
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "exports" / "salesforce"
+    (folder / "Contact.csv").write_bytes((fixtures / "Contact.csv").read_bytes())
+    (folder / "Lead.csv").write_bytes(b"\x00\x01\x02binary\x00" * 50)
+    report = run_export(folder, "salesforce-data-export", out_dir=tmp_path / "out", dry_run=True)
+    assert [name for name, _ in report.parts] == ["Contact.csv"]
+    assert [name for name, _ in report.failed] == ["Lead.csv"]
+    assert report.exit_code == 2
+
+
+def test_a_row_naming_two_companies_says_which_is_its_account(tmp_path):
+    data = write(tmp_path / "d.csv", 'Deal,Website\nA,"a.com;b.io"\n')
+    mapping = write(
+        tmp_path / "m.yaml",
+        "opportunity:\n  name: Deal\naccount:\n  domain:\n    column: Website\n"
+        "    transforms: [{split: {separators: [';']}}, domain]\n",
+    )
+    run_import(data, mapping, dry_run=True, pipeline_id=PID, results_path=tmp_path / "r.csv")
+    line = results_of(tmp_path / "r.csv")["2"]
+    assert line["domain"] == "a.com"
+    assert "the row names 2 companies (a.com, b.io); the first is its account" in line["warnings"]

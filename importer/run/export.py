@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from importer.errors import MappingError, UsageError
+from importer.errors import MappingError, SourceError, UsageError
 from importer.map.presets import resolve_mapping_path
 from importer.report.progress import Progress, ProgressCallback
 from importer.report.summary import ImportReport
@@ -98,6 +98,8 @@ class ExportReport:
     preset: str
     parts: list[tuple[str, ImportReport]] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
+    #: Files that could not be imported at all (file, the error): the others still were.
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -108,7 +110,8 @@ class ExportReport:
 
     @property
     def exit_code(self) -> int:
-        return max((report.exit_code for _, report in self.parts), default=0)
+        worst = max((report.exit_code for _, report in self.parts), default=0)
+        return max(worst, 2) if self.failed and worst != 3 else worst
 
 
 def _matches(name: str, wanted: str) -> bool:
@@ -201,7 +204,12 @@ def run_export(
                 links=[files[w] for w in part.with_files if w in files],
                 **options,
             )
-            report.parts.append((path.name, run_import(job, progress=progress)))
+            try:
+                report.parts.append((path.name, run_import(job, progress=progress)))
+            except (SourceError, MappingError) as exc:
+                # One unreadable file does not undo or hide the others: it is reported.
+                report.failed.append((path.name, str(exc)))
+                continue
             if report.parts[-1][1].aborted:
                 break  # an aborted part stops the export: later parts link to it
     return report

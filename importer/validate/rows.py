@@ -220,6 +220,11 @@ def _assemble(
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
         if type(domain) is list:
+            if len(domain) > 1 and not verdict.errors:
+                verdict.warnings.append(
+                    f"account.domain: the row names {len(domain)} companies"
+                    f" ({', '.join(map(str, domain[:4]))}); the first is its account"
+                )
             domain = domain[0] if domain else None
         if domain is None and email and fallback:
             domain = email_domain(email)
