@@ -414,18 +414,12 @@ def stages_command(
     octolane-import stages --pipeline-id <uuid>
     octolane-import stages --sandbox
     """
-    from importer.run import OctolaneTarget
     from importer.send.stages import StagesUnavailable
     from importer.settings import Settings
 
     try:
         settings = Settings.from_env(api_key=api_key, api_url=api_url)
-        target: Target
-        if sandbox:
-            target = _SandboxTarget(ExitStack(), settings)
-            pipeline_id = pipeline_id or target.default_pipeline_id
-        else:
-            target = OctolaneTarget(settings)
+        target, pipeline_id = _stages_target(settings, pipeline_id, sandbox)
         if not pipeline_id:
             raise UsageError("which pipeline? pass --pipeline-id or set OCTOLANE_PIPELINE_ID")
         try:
@@ -529,21 +523,26 @@ def map_command(
     )
 
 
+def _stages_target(
+    settings: Settings, pipeline_id: str | None, sandbox: bool
+) -> tuple[Target, str | None]:
+    """Where a pipeline's stages are read (the sandbox's are known without starting it)."""
+    from importer.run import OctolaneTarget
+
+    if sandbox:
+        box = _SandboxTarget(ExitStack(), settings)
+        return box, pipeline_id or box.default_pipeline_id
+    return OctolaneTarget(settings), pipeline_id
+
+
 def _pipeline_stages(
     pipeline_id: str | None, sandbox: bool
 ) -> tuple[list[PipelineStage] | None, str]:
     """The stages ``map`` matches labels to, or None and why not."""
-    from importer.run import OctolaneTarget
     from importer.send.stages import StagesUnavailable
     from importer.settings import Settings
 
-    settings = Settings.from_env()
-    target: Target
-    if sandbox:
-        target = _SandboxTarget(ExitStack(), settings)
-        pipeline_id = pipeline_id or target.default_pipeline_id
-    else:
-        target = OctolaneTarget(settings)
+    target, pipeline_id = _stages_target(Settings.from_env(), pipeline_id, sandbox)
     if not pipeline_id:
         return None, "no pipeline given"
     try:

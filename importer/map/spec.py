@@ -346,13 +346,16 @@ def load_mapping(path: str | Path) -> MappingFile:
             format; the message names the file and the YAML key path.
     """
     path = Path(path)
+    return parse_mapping(_read_text(path, "mapping file"), source=str(path))
+
+
+def _read_text(path: Path, what: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
-        raise MappingError(f"{path}: no such mapping file") from exc
+        raise MappingError(f"{path}: no such {what}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot read the mapping file: {exc}") from exc
-    return parse_mapping(text, source=str(path))
+        raise MappingError(f"{path}: cannot read the {what}: {exc}") from exc
 
 
 def load_rates(path: str | Path) -> dict[str, float]:
@@ -368,12 +371,7 @@ def load_rates(path: str | Path) -> dict[str, float]:
     import io
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise MappingError(f"{path}: no such rates file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{path}: cannot read the rates file: {exc}") from exc
+    text = _read_text(path, "rates file")
     table: dict[Any, Any]
     if path.suffix.lower() in (".csv", ".tsv", ".txt"):
         table = {}

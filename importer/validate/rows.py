@@ -321,33 +321,12 @@ class _DealColumns:
     def _company_amount(self, amount: Any, body: dict[str, Any], verdict: RowVerdict) -> None:
         """An amount the export already gives in the company's currency (options.currency)."""
         _number(body, "deal_size", amount, float, verdict)
-        code = self.default_currency
-        if "deal_size" not in body or code == TARGET_CURRENCY:
-            return
-        value = body.pop("deal_size")
-        rate = self.rates.get(code)
-        verdict.amount = "withheld" if rate is None else "converted"
-        if rate is None:
-            verdict.warnings.append(
-                f"opportunity.deal_size: {_money(value)} {code} (the company amount) was left"
-                f" out: Octolane takes US dollars and no rate for {code} was given"
-                f" (currency_rates: {{{code}: <US dollars per {code}>}} in the mapping, or"
-                " --rates FILE)"
-            )
-            return
-        body["deal_size"] = dollars = to_dollars(Decimal(repr(value)) * Decimal(repr(rate)))
-        verdict.warnings.append(
-            f"opportunity.deal_size: {_money(value)} {code} sent as {_money(dollars)} USD"
-            f" (rate {rate:g} from currency_rates)"
-        )
+        self._in_dollars(body, verdict, self.default_currency, None)
 
     def _deal_size(self, i: int, body: dict[str, Any], verdict: RowVerdict) -> None:
-        """The amount in US dollars: converted at the user's rate, or withheld with a warning."""
+        """The row's amount in the currency its cell, its currency column or the options say."""
         assert self.deal_size is not None
         _number(body, "deal_size", self.deal_size[i], float, verdict)
-        amount = body.get("deal_size")
-        if amount is None:
-            return
         written = self.written_currency[i] if self.written_currency is not None else None
         stated = self.currency[i] if self.currency is not None else None
         code: str | None
@@ -356,7 +335,15 @@ class _DealColumns:
             code, why = None, "its currency column is not a currency code"
         else:
             code, why = settle_currency(written, stated, self.default_currency)
-        if code == TARGET_CURRENCY:
+        self._in_dollars(body, verdict, code, why)
+
+    def _in_dollars(
+        self, body: dict[str, Any], verdict: RowVerdict, code: str | None, why: str | None
+    ) -> None:
+        """``body``'s deal_size in US dollars: converted at the user's rate, or withheld
+        with a warning that names the amount and its currency (or why it has none)."""
+        amount = body.get("deal_size")
+        if amount is None or code == TARGET_CURRENCY:
             return
         del body["deal_size"]
         verdict.amount = "withheld"
