@@ -140,17 +140,17 @@ class Linker:
         return cells, problem
 
 
-def build_linker(
-    mapping: MappingFile, files: Sequence[LinkFile], read: Mapping[str, object] | None = None
-) -> Linker | None:
+def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | None:
     """Read the linked files the mapping's links need; None when the mapping has no links.
+
+    Linked files are read with detection (encoding, delimiter, header): the input's
+    read options are the input's own.
 
     Raises:
         UsageError: a ``--with NAME=FILE`` names no link, two files fit one link, or a
             file fits no link.
         SourceError: a linked file cannot be read.
     """
-    del read  # linked files are read with detection; the input's options are its own
     if not mapping.links:
         if files:
             raise UsageError(

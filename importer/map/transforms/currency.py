@@ -138,6 +138,8 @@ def cell_currency(text: str) -> str | None:
     >>> cell_currency("$5,000 CAD"), cell_currency("€ 5 USD"), cell_currency("XY$ 500")
     ('CAD', '!', '¤')
     """
+    if text[:1].isdigit() and text[-1:].isdigit():
+        return None  # "45362.12", "1.234,50": the common cell writes no currency
     tokens = [_written(t) for t in amount_parts(text)]
     if not tokens:
         return None
