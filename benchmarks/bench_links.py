@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import random
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_dry_run import measure  # noqa: E402  (each run in its own subprocess)
+from gen_data import DATA_DIR  # noqa: E402
 
 MAPPING = """
 version: 1
@@ -87,16 +88,6 @@ def write_files(deals: Path, companies: Path, n_deals: int, n_companies: int) ->
             out.writerow([str(100000000 + i), f"Deal {i}", f"{rng.uniform(100, 90000):.2f}", ids])
 
 
-def measure(*args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(RUN), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deals", type=int, default=1_000_000)
@@ -110,8 +101,8 @@ def main() -> None:
     mapping = DATA_DIR / "bench-links.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     results = DATA_DIR / "bench-links-results.csv"
-    base = measure(str(deals), str(mapping), str(results))
-    linked = measure(str(deals), str(mapping), str(results), str(companies))
+    base = measure(RUN, str(deals), str(mapping), str(results))
+    linked = measure(RUN, str(deals), str(mapping), str(results), str(companies))
     print(f"{'':<34} {'rows':>9}  {'wall s':>7} {'rows/s':>9} {'peak RSS':>9}  ratio")
     for name, m in (("deals alone (no --with)", base), ("deals --with companies", linked)):
         print(

@@ -808,19 +808,25 @@ def _decide_date_order(
     options: Options,
 ) -> str | None:
     """Pick day-first/month-first for an automatic date transform from sample values."""
+    params = _transform_params(spec, "date")
+    if params is None:
+        return None
+    order = params.get("order", options.date_order)
+    if "format" in params or order != "auto":
+        return None
+    sample = [v for v in (getter(row) for row in sample_rows) if isinstance(v, str)]
+    try:
+        return infer_date_order(sample)
+    except TransformError as exc:
+        raise MappingError(f"{where}: {label}: {exc}") from exc
+
+
+def _transform_params(spec: FieldSpec, wanted: str) -> dict[str, Any] | None:
+    """The parameters of the field's first ``wanted`` transform, or None if it has none."""
     for item in spec.transforms:
         name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
-        if name != "date":
-            continue
-        params = params or {}
-        order = params.get("order", options.date_order)
-        if "format" in params or order != "auto":
-            return None
-        sample = [v for v in (getter(row) for row in sample_rows) if isinstance(v, str)]
-        try:
-            return infer_date_order(sample)
-        except TransformError as exc:
-            raise MappingError(f"{where}: {label}: {exc}") from exc
+        if name == wanted:
+            return dict(params or {})
     return None
 
 
@@ -842,26 +848,22 @@ def _decide_decimal_mark(
     is checked against the values; ``auto`` takes theirs, and says so when it is
     not the plain ``.``.
     """
-    for item in spec.transforms:
-        name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
-        if name != "money":
-            continue
-        given = (params or {}).get("decimal_mark", options.decimal_mark)
-        sample = (
-            v
-            for v in (getter(row) for row in sample_rows)
-            if isinstance(v, str) and not (spreadsheet and NUMBER_CELL.fullmatch(v))
-        )
-        try:
-            decided, cells = decide_decimal_mark(sample, given)
-        except TransformError as exc:
-            raise MappingError(f"{where}: {label} {exc}") from exc
-        if decided is None:
-            # Nothing in the sample tells: a later "29.000" is ambiguous, refused per row.
-            return given
-        if given == "auto" and decided == ",":
-            warnings.append(
-                f"{where}: {label} is read with ',' as the decimal mark (as in {cells})"
-            )
-        return decided
-    return None
+    params = _transform_params(spec, "money")
+    if params is None:
+        return None
+    given = params.get("decimal_mark", options.decimal_mark)
+    sample = (
+        v
+        for v in (getter(row) for row in sample_rows)
+        if isinstance(v, str) and not (spreadsheet and NUMBER_CELL.fullmatch(v))
+    )
+    try:
+        decided, cells = decide_decimal_mark(sample, given)
+    except TransformError as exc:
+        raise MappingError(f"{where}: {label} {exc}") from exc
+    if decided is None:
+        # Nothing in the sample tells: a later "29.000" is ambiguous, refused per row.
+        return str(given)
+    if given == "auto" and decided == ",":
+        warnings.append(f"{where}: {label} is read with ',' as the decimal mark (as in {cells})")
+    return decided
