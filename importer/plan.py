@@ -15,15 +15,17 @@ names the requests it depends on. This module does no I/O.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from importer.api.endpoints import ENDPOINTS, Endpoint
 
-__all__ = ["ImportPlan", "PlannedRequest", "Planner", "RowPlan"]
+__all__ = ["ImportPlan", "Mismatch", "PlannedRequest", "Planner", "RowPlan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +50,46 @@ class PlannedRequest:
     depends_on: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
 class ImportPlan:
-    """All requests of an import, in dependency order (accounts → contacts → opportunities → notes)."""
+    """All requests of an import, in dependency order (accounts → contacts → opportunities → notes).
 
-    requests: list[PlannedRequest] = field(default_factory=list)
+    Given its requests, or a way to build them when they are first read: a dry
+    run that only counts them (``by_endpoint``) builds none, so a million-row
+    plan costs no request objects.
+    """
+
+    __slots__ = ("_build", "_counts", "_requests")
+
+    def __init__(
+        self,
+        requests: Iterable[PlannedRequest] | None = None,
+        *,
+        build: Callable[[], list[PlannedRequest]] | None = None,
+        counts: Mapping[str, int] | None = None,
+    ) -> None:
+        if requests is None and build is None:
+            requests = ()
+        self._requests = list(requests) if requests is not None else None
+        self._build = build
+        self._counts = dict(counts) if counts is not None else None
+
+    @property
+    def requests(self) -> list[PlannedRequest]:
+        if self._requests is None:
+            assert self._build is not None
+            self._requests, self._build = self._build(), None
+        return self._requests
 
     def by_endpoint(self) -> dict[str, int]:
+        if self._requests is None and self._counts is not None:
+            return {endpoint: n for endpoint, n in self._counts.items() if n}
         counts: dict[str, int] = {}
         for request in self.requests:
             counts[request.endpoint] = counts.get(request.endpoint, 0) + 1
         return counts
+
+    def __repr__(self) -> str:
+        return f"ImportPlan({self.by_endpoint()})"
 
 
 # ---- the planner --------------------------------------------------------------
@@ -82,7 +113,8 @@ class RowPlan:
     requests: tuple[str, ...] = ()
     duplicate_of: int | None = None
     message: str = ""
-    warnings: list[str] | None = None
+    #: Texts, and :class:`Mismatch` records (formatted with ``str`` when written).
+    warnings: list[str | Mismatch] | None = None
     errors: list[Any] | None = None  # validation.FieldError
 
 
@@ -94,6 +126,8 @@ class _Entity:
     first_row: int
     request: str | None = None  # key of the request that ensures it, set by finish()
     first_plan: RowPlan | None = None  # notes: the row whose links they carry
+    #: A deal's contact emails, once it has several: membership without a list scan.
+    emails: set[str] | None = None
 
 
 class Planner:
@@ -104,12 +138,16 @@ class Planner:
     a million-row file costs a few hundred bytes per row and per distinct entity.
     """
 
-    def __init__(self, *, pipeline_id: str | None = None) -> None:
+    def __init__(self, *, pipeline_id: str | None = None, keep_rows: bool = True) -> None:
         self.pipeline_id = pipeline_id
+        #: Every row's plan, in input order; empty unless ``keep_rows`` (a dry run that
+        #: writes each batch's results as it goes keeps none: the file holds them).
         self.rows: list[RowPlan] = []
+        self.keep_rows = keep_rows
         self.entities: dict[str, _Entity] = {}
-        self._identities: dict[tuple[str, ...], RowPlan] = {}  # -> the first row with them
+        self._identities: dict[tuple[str, ...], int] = {}  # -> the first row with them
         self._ones: dict[str, tuple[str]] = {}
+        self._deals: dict[tuple[str, str, str], _Entity] = {}  # (pipeline, anchor, name) ->
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
 
@@ -120,15 +158,16 @@ class Planner:
         if entity.first_row not in self.amendments:
             self.amendments[entity.first_row] = _SAME_NAME.format(name=name, row=plan.row)
 
-    def add(self, verdicts: Iterable[Any]) -> None:
-        """Plan a batch of validated rows (in input order)."""
-        entities, identities, rows = self.entities, self._identities, self.rows
+    def add(self, verdicts: Iterable[Any]) -> list[RowPlan]:
+        """Plan a batch of validated rows (in input order); returns the batch's row plans."""
+        entities, identities, deals = self.entities, self._identities, self._deals
+        rows: list[RowPlan] = []
         for verdict in verdicts:
             row = verdict.row
             plan = RowPlan(row, "would_import", verdict.domain, verdict.email)
             rows.append(plan)
             if verdict.warnings:
-                plan.warnings = list(verdict.warnings)
+                plan.warnings = verdict.warnings  # the verdict is dropped: its list is the row's
             if verdict.errors:
                 plan.status, plan.errors = "invalid", list(verdict.errors)
                 plan.message = "; ".join(str(e) for e in verdict.errors)
@@ -153,14 +192,20 @@ class Planner:
                     _merge_fields(entity, verdict.contact, _NAMES, plan, "contact")
                 keys.append(entity.key)  # the stored string: rows share it, not copies
                 plan.email = entity.payload["email"]  # likewise
-            if verdict.opportunity is not None:
-                key = _deal_key(verdict.opportunity)
-                entity = entities.get(key)
+            deal = verdict.opportunity
+            if deal is not None:
+                # Found by (pipeline, anchor, name) tuple: its key text is built once per deal.
+                name = deal["opportunity"].get("name")
+                anchor = deal["related_objects"].get("account_domain")
+                identity_of_deal = (deal["pipeline_id"], anchor or "", _squeezed(name))
+                entity = deals.get(identity_of_deal)
                 if entity is None:
-                    entities[key] = entity = _Entity(key, "opportunities", verdict.opportunity, row)
+                    key = _deal_key(*identity_of_deal)
+                    entities[key] = entity = _Entity(key, "opportunities", deal, row)
+                    deals[identity_of_deal] = entity
                 else:
-                    _merge_deal(entity, verdict.opportunity, plan)
-                    if not verdict.opportunity["related_objects"].get("account_domain"):
+                    _merge_deal(entity, deal, plan)
+                    if not anchor:
                         self._same_name(entity, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
             if verdict.note is not None:
@@ -169,11 +214,13 @@ class Planner:
                 if entity is None:
                     entities[key] = entity = _Entity(key, "notes", verdict.note, row, None, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
-            identity = tuple(keys)
-            first = identities.setdefault(identity, plan)
-            plan.entities = first.entities if first is not plan else identity
-            if first is not plan:
-                plan.status, plan.duplicate_of = "duplicate", first.row
+            plan.entities = identity = tuple(keys)
+            first = identities.setdefault(identity, row)
+            if first != row:
+                plan.status, plan.duplicate_of = "duplicate", first
+        if self.keep_rows:
+            self.rows.extend(rows)
+        return rows
 
     def finish(self, *, resolve_rows: bool = True) -> ImportPlan:
         """Choose the requests: each entity once, none whose effect another request covers.
@@ -218,9 +265,21 @@ class Planner:
             entity.request = contact_domains.get(domain) or deal_domains.get(domain) or entity.key
         for entity in by_endpoint["notes"]:
             entity.request = entity.key
-        ensured = {key: e.request or key for key, e in self.entities.items()}
-        rows_of = self._resolve_rows(ensured) if resolve_rows else {}
+        counts = {
+            endpoint: sum(1 for e in entities if e.request == e.key)
+            for endpoint, entities in by_endpoint.items()
+        }
+        if not resolve_rows:  # the requests are built only if somebody reads them
+            return ImportPlan(
+                build=lambda: self._requests(by_endpoint, self._ensured(), {}), counts=counts
+            )
+        ensured = self._ensured()
+        rows_of = self._resolve_rows(ensured)
         return ImportPlan(self._requests(by_endpoint, ensured, rows_of))
+
+    def _ensured(self) -> dict[str, str]:
+        """Each entity's key → the key of the request that ensures it."""
+        return {key: e.request or key for key, e in self.entities.items()}
 
     def _resolve_rows(self, ensured: dict[str, str]) -> dict[str, list[int]]:
         """Each row's requests, and each request's rows (both exact, both in input order)."""
@@ -304,14 +363,15 @@ _SAME_NAME = (
 )
 
 
-def _deal_key(opportunity: dict[str, Any]) -> str:
-    name = opportunity["opportunity"].get("name")
-    name = " ".join(name.split()) if name else ""
+def _squeezed(name: str | None) -> str:
+    return " ".join(name.split()) if name else ""
+
+
+def _deal_key(pipeline_id: str, anchor: str, name: str) -> str:
     # Octolane merges deals by (account domain, pipeline, name) (API.md §4). Without a
     # domain its rule is undocumented; the sandbox merges by pipeline and name, and so does
     # the plan: one deal, every row told (see Planner.add), never two that land as one.
-    anchor = opportunity["related_objects"].get("account_domain") or ""
-    return f"opportunity:{opportunity['pipeline_id']}:{anchor}:{name}"
+    return f"opportunity:{pipeline_id}:{anchor}:{name}"
 
 
 def _depends(planner: Planner, entity: _Entity, ensured: dict[str, str]) -> tuple[str, ...]:
@@ -341,17 +401,57 @@ def _deal_emails(related: Mapping[str, Any]) -> list[str]:
     return emails + list(related.get("additional_contact_emails", ()))
 
 
+class Mismatch(NamedTuple):
+    """A later row's value that differs from the one sent: a row warning kept as data.
+
+    A deal-heavy file has one on most rows; kept as a small tuple (whose
+    ``sent`` is the record's own value, not a copy), it is formatted (``str``)
+    only when the results file is written, and a date reads as a date there.
+    """
+
+    field: str  # contact.first_name, opportunity.deal_size, ...
+    value: Any  # this row's value
+    first_row: int  # the row whose value is sent
+    sent: Any
+
+    def __str__(self) -> str:
+        field, first = self.field, self.first_row
+        return (
+            f"{field} {_shown(field, self.value)} differs from row {first}'s"
+            f" {_shown(field, self.sent)}; row {first}'s value is sent"
+        )
+
+
+_DATE_FIELDS = frozenset({"opportunity.close_date", "opportunity.next_action_date"})
+
+
+def _shown(field: str, value: Any) -> str:
+    return _day(value) if type(value) is int and field in _DATE_FIELDS else repr(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(unix_ms: int) -> str:
+    """A deal date (Unix milliseconds) as the user wrote it: '2024-03-08'."""
+    try:
+        moment = datetime.datetime.fromtimestamp(unix_ms / 1000, datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        return repr(unix_ms)
+    midnight = moment.time() == datetime.time()
+    return repr(moment.date().isoformat() if midnight else moment.isoformat())
+
+
+#: "opportunity.<name>" for each field of a deal's body, built once.
+_DEAL_FIELDS = {
+    name: f"opportunity.{name}"
+    for name in ("name", "stage_id", "deal_size", "close_date", "next_action_date", "next_step")
+}
+
+
 def _merge_fields(
     entity: _Entity, payload: dict, names: Iterable[str], plan: RowPlan, what: str
 ) -> None:
-    """Fill fields the first row left empty; warn where a later row disagrees."""
-    _merge_into(entity.payload, payload, names, plan, what, entity.first_row)
-
-
-def _merge_into(
-    target: dict, payload: dict, names: Iterable[str], plan: RowPlan, what: str, first: int
-) -> None:
-    """:func:`_merge_fields` on any dict: a deal's body is merged in place, no wrapper built."""
+    """Fill fields the first row left empty; note where a later row disagrees."""
+    target = entity.payload
     for name in names:
         new = payload.get(name)
         if new is None:
@@ -360,10 +460,7 @@ def _merge_into(
         if old is None:
             target[name] = new
         elif old != new:
-            _warn(
-                plan,
-                f"{what}.{name} {new!r} differs from row {first}'s {old!r}; row {first}'s value is sent",
-            )
+            _warn(plan, Mismatch(f"{what}.{name}", new, entity.first_row, old))
 
 
 def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
@@ -377,20 +474,34 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
     body = payload["opportunity"]
     target = entity.payload["opportunity"]
     if body != target:
-        _merge_into(target, body, body, plan, "opportunity", entity.first_row)
+        for name, new in body.items():
+            old = target.get(name)
+            if old is None:
+                target[name] = new
+            elif old != new:
+                label = _DEAL_FIELDS.get(name) or f"opportunity.{name}"
+                _warn(plan, Mismatch(label, new, entity.first_row, old))
     related = entity.payload["related_objects"]
-    new = payload["related_objects"]
-    primary = new.get("primary_contact_email")
-    extra = new.get("additional_contact_emails")
-    if primary == related.get("primary_contact_email") and not extra:
+    new_related = payload["related_objects"]
+    if new_related == related:
         return
-    known = related.get("primary_contact_email"), related.get("additional_contact_emails") or ()
-    fresh = [e for e in _deal_emails(new) if e != known[0] and e not in known[1]]
-    if fresh:
-        related.setdefault("additional_contact_emails", []).extend(fresh)
+    primary = new_related.get("primary_contact_email")
+    extra = new_related.get("additional_contact_emails")
+    if not extra and (primary is None or primary == related.get("primary_contact_email")):
+        return
+    known = entity.emails
+    if known is None:
+        known = entity.emails = set(_deal_emails(related))
+    listed = None
+    for email in (primary, *extra) if extra else (primary,):
+        if email is not None and email not in known:
+            known.add(email)
+            if listed is None:
+                listed = related.setdefault("additional_contact_emails", [])
+            listed.append(email)
 
 
-def _warn(plan: RowPlan, message: str) -> None:
+def _warn(plan: RowPlan, message: str | Mismatch) -> None:
     if plan.warnings is None:
         plan.warnings = []
     plan.warnings.append(message)

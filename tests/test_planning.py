@@ -79,7 +79,8 @@ def test_conflicting_names_warn_and_the_first_value_is_sent():
     planner, plan = plan_of(
         [contact_row(2, "jo@acme.com", "Jo"), contact_row(5, "jo@acme.com", "Joanna")]
     )
-    assert planner.rows[1].warnings == [
+    # Kept as a record, formatted when written.
+    assert list(map(str, planner.rows[1].warnings or ())) == [
         "contact.first_name 'Joanna' differs from row 2's 'Jo'; row 2's value is sent"
     ]
     assert plan.requests[0].payload == {"email": "jo@acme.com", "first_name": "Jo"}
@@ -215,3 +216,24 @@ def test_a_row_depends_on_its_own_contact_not_on_another_rows():
     assert planner.rows[0].requests == ("contact:jo@acme.com",)
     assert planner.rows[1].requests == ("contact:al@acme.com",)
     assert [r.rows for r in plan.requests] == [(2,), (3,)]
+
+
+def test_a_deal_conflict_is_kept_as_data_and_shows_dates_as_dates() -> None:
+    """Most rows of a deal-heavy file carry one: a small record, formatted when written."""
+    from importer.plan import Mismatch
+
+    day = 1_699_920_000_000  # 2023-11-14, midnight UTC
+    first, later = (
+        deal_row(2, "acme.com", None, "Renewal"),
+        deal_row(3, "acme.com", None, "Renewal"),
+    )
+    first.opportunity["opportunity"].update(close_date=day, deal_size=10.0)
+    later.opportunity["opportunity"].update(close_date=day + 86_400_000, deal_size=5.0)
+    planner = Planner(pipeline_id=PIPE)
+    planner.add([first, later])
+    warnings = planner.rows[1].warnings or []
+    assert [type(w) for w in warnings] == [Mismatch, Mismatch]
+    assert [str(w) for w in warnings] == [
+        "opportunity.close_date '2023-11-15' differs from row 2's '2023-11-14'; row 2's value is sent",
+        "opportunity.deal_size 5.0 differs from row 2's 10.0; row 2's value is sent",
+    ]

@@ -99,3 +99,40 @@ def test_a_guarded_cell_reads_back_as_it_was(cell):
     written = neutralise(cell)
     assert written == "'" + cell
     assert clean(written) == clean(cell) == cell.strip()
+
+
+def test_a_dry_run_keeps_no_rows_and_reads_its_results_back(tmp_path) -> None:
+    """A dry run that writes its results keeps no row plans (memory does not grow with the
+    file); ``report.results`` then reads the file back, and equals the kept rows' results."""
+    from pathlib import Path
+
+    from importer import run_import
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "hubspot-contacts.csv"
+    kept = run_import(
+        sample, "hubspot", dry_run=True, results_path=tmp_path / "a.csv", keep_rows=True
+    )
+    lean = run_import(sample, "hubspot", dry_run=True, results_path=tmp_path / "b.csv")
+    assert len(kept.rows) == kept.rows_read > 0 and lean.rows == []
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    from_memory, from_file = list(kept.results), list(lean.results)
+    assert len(from_file) == lean.rows_read
+    assert any(r.warnings for r in from_file) and any(r.error_fields for r in from_file)
+    assert any(r.duplicate_of for r in from_file)
+    assert from_file == from_memory
+
+
+def test_read_results_restores_neutralised_cells(tmp_path) -> None:
+    from importer.report.results import read_results
+
+    path = tmp_path / "r.csv"
+    row = RowResult(
+        7,
+        "would_import",
+        "acme.com",
+        "=jo@acme.com",
+        warnings=("-1 is odd", "second"),
+        records=("account:acme.com",),
+    )
+    write_results(path, [row])
+    assert list(read_results(path)) == [row]

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from importer.api.endpoints import ID_FIELDS
 from importer.plan import RowPlan
-from importer.report.results import ResultsSink, RowResult, generic_reason
+from importer.report.results import ResultsSink, RowResult, generic_reason, plain_cells
 from importer.send.runner import RequestOutcome, SendReport
 
 __all__ = ["row_results", "tally_rows"]
@@ -40,7 +40,7 @@ def _row_result(
         plan.domain,
         plan.email,
         message=message,
-        warnings=plan.warnings or (),
+        warnings=tuple(map(str, plan.warnings)) if plan.warnings else (),
         duplicate_of=plan.duplicate_of,
         records=plan.entities,
     )
@@ -87,21 +87,28 @@ def _apply_outcomes(
 def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | None) -> None:
     """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
     outcomes = _outcomes(send)
-    add_plain = sink.add_plain
+    plain: list[list[str]] = []
     for plan in plans:
         # A dry run's open rows carry no ids or errors: their cells need no RowResult,
-        # warnings or not (a deal-heavy file warns on most rows).
+        # warnings or not (a deal-heavy file warns on most rows). They go in one write.
         if send is None and not plan.errors and plan.status in _OPEN:
-            add_plain(
-                plan.row,
-                plan.status,
-                plan.domain,
-                plan.email,
-                plan.entities,
-                plan.duplicate_of,
-                plan.warnings,
+            plain.append(
+                plain_cells(
+                    plan.row,
+                    plan.status,
+                    plan.domain,
+                    plan.email,
+                    plan.entities,
+                    plan.duplicate_of,
+                    plan.warnings,
+                )
             )
             continue
+        if plain:
+            sink.add_plain(plain)
+            plain = []
         result = _row_result(plan, send, outcomes)
         reasons = [f"{e.field}: {generic_reason(e.message)}" for e in plan.errors or ()]
         sink.add(result, reasons)
+    if plain:
+        sink.add_plain(plain)

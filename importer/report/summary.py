@@ -9,7 +9,7 @@ from pathlib import Path
 from importer.plan import ImportPlan, RowPlan
 from importer.read.source import SourceInfo
 from importer.report.outcomes import row_results
-from importer.report.results import RowResult
+from importer.report.results import RowResult, read_results
 from importer.send.runner import SendReport
 
 __all__ = ["ImportReport"]
@@ -42,6 +42,8 @@ class ImportReport:
     amounts_converted: int = 0
     amounts_withheld: int = 0
     plan: ImportPlan = field(default_factory=ImportPlan)
+    #: Each row's plan, in input order: kept in a real run, and in a dry run that
+    #: writes no results file or is asked to (``keep_rows``).
     rows: list[RowPlan] = field(default_factory=list)
     results_path: Path | None = None
     failures_path: Path | None = None
@@ -65,7 +67,14 @@ class ImportReport:
 
     @property
     def results(self) -> Iterator[RowResult]:
-        """Each row's line of the results file, computed on demand (a million rows fit)."""
+        """Each row's line of the results file, in input order.
+
+        Computed from :attr:`rows` when the run kept them; a dry run that wrote a
+        results file keeps none by default (``keep_rows``), and its lines are read
+        back from that file.
+        """
+        if not self.rows and self.rows_read and self.results_path is not None:
+            return read_results(self.results_path)
         return row_results(self.rows, self.send)
 
     @property

@@ -62,6 +62,10 @@ class ImportJob:
         parallel: read and validate in a forked worker (``None``: for big files).
         stages: the pipeline's stages, when the caller knows them (an offline dry run);
             ``None``: read from the target when the mapping reads stage labels.
+        keep_rows: keep every row's plan in the report (``ImportReport.rows``) in a dry
+            run that writes a results file too; by default such a run keeps none (the
+            file holds them, and ``ImportReport.results`` reads it back), so memory does
+            not grow with the file.
         links: the other exports the mapping's ``links:`` read (``--with``): paths, or
             (link name, path) pairs.
     """
@@ -78,6 +82,7 @@ class ImportJob:
     parallel: bool | None = None
     stages: tuple[PipelineStage, ...] | None = None
     links: tuple[tuple[str | None, Path], ...] = ()
+    keep_rows: bool = False
 
     @classmethod
     def create(

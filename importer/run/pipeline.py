@@ -172,18 +172,21 @@ def _plan(
     stage_counts: Counter[tuple[str, str]] = Counter()
     amounts: Counter[str] = Counter()
     report.validated_in_worker = source.parallel
-    planner = Planner(pipeline_id=pipeline_id)
+    # A real run, a requests file (its requests name their rows) or a report with no
+    # results file needs every row's plan at the end; a dry run's results file holds them.
+    resolve = not job.dry_run or job.outputs.requests is not None
+    keep_rows = resolve or sink is None or sink.path is None or job.keep_rows
+    planner = Planner(pipeline_id=pipeline_id, keep_rows=keep_rows)
     try:
         for verdicts in source.batches:
-            first = len(planner.rows)
             for verdict in verdicts:
                 if verdict.stage is not None:
                     stage_counts[verdict.stage] += 1
                 if verdict.amount is not None:
                     amounts[verdict.amount] += 1
-            planner.add(verdicts)
+            plans = planner.add(verdicts)
             if sink is not None:
-                tally_rows(sink, planner.rows[first:], None)
+                tally_rows(sink, plans, None)
             report.rows_read += len(verdicts)
             progress("read", report.rows_read, 0)
     finally:
@@ -192,7 +195,7 @@ def _plan(
     report.stages = dict(stage_counts.most_common())
     report.amounts_converted, report.amounts_withheld = amounts["converted"], amounts["withheld"]
     # A dry run's results need no request per row; a requests file or a real run does.
-    report.plan = planner.finish(resolve_rows=not job.dry_run or job.outputs.requests is not None)
+    report.plan = planner.finish(resolve_rows=resolve)
     if sink is not None:
         sink.amend(planner.amendments)  # its lines were written before a later row spoke
     report.rows = planner.rows
