@@ -148,6 +148,7 @@ class Planner:
         self._identities: dict[tuple[str, ...], int] = {}  # -> the first row with them
         self._ones: dict[str, tuple[str]] = {}
         self._deals: dict[tuple[str, str, str], _Entity] = {}  # (pipeline, anchor, name) ->
+        self._names: dict[str, str] = {}  # a deal name as written -> as compared
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
 
@@ -161,6 +162,7 @@ class Planner:
     def add(self, verdicts: Iterable[Any]) -> list[RowPlan]:
         """Plan a batch of validated rows (in input order); returns the batch's row plans."""
         entities, identities, deals = self.entities, self._identities, self._deals
+        names = self._names
         rows: list[RowPlan] = []
         for verdict in verdicts:
             row = verdict.row
@@ -197,7 +199,12 @@ class Planner:
                 # Found by (pipeline, anchor, name) tuple: its key text is built once per deal.
                 name = deal["opportunity"].get("name")
                 anchor = deal["related_objects"].get("account_domain")
-                identity_of_deal = (deal["pipeline_id"], anchor or "", _squeezed(name))
+                squeezed = names.get(name) if name else ""
+                if squeezed is None:  # the name with its runs of whitespace made one space
+                    if len(names) > 100_000:  # names that never repeat: keep it bounded
+                        names.clear()
+                    squeezed = names[name] = " ".join(name.split())
+                identity_of_deal = (deal["pipeline_id"], anchor or "", squeezed)
                 entity = deals.get(identity_of_deal)
                 if entity is None:
                     key = _deal_key(*identity_of_deal)
@@ -363,10 +370,6 @@ _SAME_NAME = (
 )
 
 
-def _squeezed(name: str | None) -> str:
-    return " ".join(name.split()) if name else ""
-
-
 def _deal_key(pipeline_id: str, anchor: str, name: str) -> str:
     # Octolane merges deals by (account domain, pipeline, name) (API.md §4). Without a
     # domain its rule is undocumented; the sandbox merges by pipeline and name, and so does
@@ -423,6 +426,8 @@ class Mismatch(NamedTuple):
 
 
 _DATE_FIELDS = frozenset({"opportunity.close_date", "opportunity.next_action_date"})
+#: A Mismatch from a 4-tuple, in C (the generated ``__new__`` is Python code).
+_mismatch = functools.partial(tuple.__new__, Mismatch)
 
 
 def _shown(field: str, value: Any) -> str:
@@ -474,13 +479,18 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
     body = payload["opportunity"]
     target = entity.payload["opportunity"]
     if body != target:
+        warnings = plan.warnings
         for name, new in body.items():
             old = target.get(name)
             if old is None:
                 target[name] = new
             elif old != new:
                 label = _DEAL_FIELDS.get(name) or f"opportunity.{name}"
-                _warn(plan, Mismatch(label, new, entity.first_row, old))
+                mismatch = _mismatch((label, new, entity.first_row, old))
+                if warnings is None:
+                    plan.warnings = warnings = [mismatch]
+                else:
+                    warnings.append(mismatch)
     related = entity.payload["related_objects"]
     new_related = payload["related_objects"]
     if new_related == related:

@@ -136,3 +136,26 @@ def test_read_results_restores_neutralised_cells(tmp_path) -> None:
     )
     write_results(path, [row])
     assert list(read_results(path)) == [row]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["1", "would_import", "acme.com", "", ""],
+        ["2", "a,b", "x"],
+        ["3", 'say "hi"', ""],
+        ["4", "line\nbreak", "cr\rhere"],
+        ["5", "", "", ""],
+        ["6", "Zoë – Münch ✓", "'=SUM(A1)"],
+        [""],
+        ["7", " padded ", "tab\there"],
+    ],
+)
+def test_fast_csv_text_is_what_csv_writer_writes(cells) -> None:
+    import io
+
+    from importer.report.results import _csv_text, _LineWriter
+
+    expected = io.StringIO()
+    csv.writer(expected).writerows([cells, cells])
+    assert _csv_text([cells, cells], _LineWriter()) == expected.getvalue()

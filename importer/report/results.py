@@ -14,6 +14,7 @@ both files (OWASP's advice for CSV injection).
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from collections import Counter
@@ -170,6 +171,7 @@ class ResultsSink:
         self._handle: Any = None
         self._writer: Any = None
         self._amendments: dict[int, str] = {}
+        self._spare = _LineWriter()
 
     def add(self, result: RowResult, reasons: Iterable[str] = ()) -> None:
         """One row's result; ``reasons`` group a rejected row in the summary."""
@@ -192,7 +194,8 @@ class ResultsSink:
             if cells[warnings]:
                 self.warned += 1
         if self.path is not None:
-            self._writer_for().writerows(lines)
+            self._writer_for()
+            self._handle.write(_csv_text(lines, self._spare))
             self.written += len(lines)
 
     def _writer_for(self) -> Any:
@@ -255,6 +258,44 @@ class ResultsSink:
             self._handle.close()
             self._handle = None
             self._partial.unlink(missing_ok=True)
+
+
+class _LineWriter:
+    """csv.writer's text for one line at a time (the rare line that needs quoting)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def line(self, cells: list[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue()
+
+
+def _csv_text(lines: Sequence[list[str]], spare: _LineWriter) -> str:
+    """The CSV text of ``lines``, exactly as ``csv.writer`` writes it, several times faster.
+
+    A line none of whose cells holds a quote, a line break or a comma is its
+    cells joined by commas (what the writer does, character by character, in
+    C); that is checked on the joined line at C speed. Any other line is left
+    to ``csv.writer``.
+    """
+    parts: list[str] = []
+    for cells in lines:
+        line = ",".join(cells)
+        if (
+            line  # csv.writer writes a lone empty cell as ""
+            and line.count(",") == len(cells) - 1
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+        ):
+            parts.append(line + "\r\n")
+        else:
+            parts.append(spare.line(cells))
+    return "".join(parts)
 
 
 def check_writable(path: Path) -> None:

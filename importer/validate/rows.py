@@ -471,20 +471,19 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
     nearly always new, so they are checked without remembering. (The deal's
     pipeline id is one value for the whole run, checked up front.)
     """
-    owners: dict[str, list[RowVerdict]] = {
-        o: [] for o in ("account", "contact", "opportunity", "note")
-    }
+    accounts, contacts, deals, notes = [], [], [], []
     for verdict in verdicts:
         if verdict.errors:
             continue
         if verdict.account is not None:
-            owners["account"].append(verdict)
+            accounts.append(verdict)
         if verdict.contact is not None:
-            owners["contact"].append(verdict)
+            contacts.append(verdict)
         if verdict.opportunity is not None:
-            owners["opportunity"].append(verdict)
+            deals.append(verdict)
         if verdict.note is not None:
-            owners["note"].append(verdict)
+            notes.append(verdict)
+    owners = {"account": accounts, "contact": contacts, "opportunity": deals, "note": notes}
     for part, adapter in _CHECKS.items():
         obj, _, sub = part.partition(".")
         rows = owners[obj]
@@ -492,11 +491,14 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
             continue
         items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
         key_of = _KEYS.get(part)
+        if key_of is None:  # nearly always new: checked all at once, grouped only on failure
+            try:
+                adapter.validate_python(items)
+            except ValidationError as exc:
+                _apply_errors(exc, [[i] for i in range(len(items))], rows, obj, sub, bound)
+            continue
         checked = bound.checked.setdefault(part, set())
-        if key_of is None:
-            groups, keys = [[i] for i in range(len(items))], None
-        else:
-            groups, keys = _distinct_unchecked(checked, key_of, items)
+        groups, keys = _distinct_unchecked(checked, key_of(items))
         if not groups:
             continue
         try:
@@ -505,10 +507,9 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
             failed = _apply_errors(exc, groups, rows, obj, sub, bound)
         else:
             failed = set()
-        if keys is not None:
-            if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
-                checked.clear()
-            checked.update(k for n, k in enumerate(keys) if n not in failed)
+        if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
+            checked.clear()
+        checked.update(k for n, k in enumerate(keys) if n not in failed)
 
 
 _CHECKED_MAX = 50_000
@@ -516,29 +517,28 @@ _CHECKED_MAX = 50_000
 
 def _related_key(related: dict[str, Any]) -> Any:
     extra = related.get("additional_contact_emails")
-    return (
-        related.get("account_domain"),
-        related.get("primary_contact_email"),
-        tuple(extra) if extra else None,
-        related.get("owner_email"),
-    )
+    if extra is None:
+        return tuple(related.items())  # names and values: a domain is not an email
+    return tuple((k, tuple(v) if type(v) is list else v) for k, v in related.items())
 
 
-# How a payload part is remembered as checked; parts not listed are always checked.
-_KEYS: dict[str, Callable[[Any], Any]] = {
-    "account": lambda p: p["domain"],
-    "contact": lambda p: (p["email"], p.get("first_name"), p.get("last_name")),
-    "opportunity.related_objects": _related_key,
+# How a payload part is remembered as checked (keys of a batch's items, in one
+# comprehension each); parts not listed are always checked.
+_KEYS: dict[str, Callable[[list[Any]], list[Any]]] = {
+    "account": lambda items: [p["domain"] for p in items],
+    "contact": lambda items: [(p["email"], p.get("first_name"), p.get("last_name")) for p in items],
+    "opportunity.related_objects": lambda items: [
+        tuple(r.items()) if "additional_contact_emails" not in r else _related_key(r) for r in items
+    ],
 }
 
 
-def _distinct_unchecked(
-    checked: set, key_of: Callable[[Any], Any], items: list[Any]
-) -> tuple[list[list[int]], list[Any]]:
+def _distinct_unchecked(checked: set, keys: list[Any]) -> tuple[list[list[int]], list[Any]]:
     """Positions of the items not yet known valid, grouped by identical item."""
+    if checked.issuperset(keys):  # a batch of known companies, people, links: the usual case
+        return [], []
     groups: dict[Any, list[int]] = {}
-    for i, item in enumerate(items):
-        key = key_of(item)
+    for i, key in enumerate(keys):
         if key not in checked:
             group = groups.get(key)
             if group is None:
