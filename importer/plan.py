@@ -145,9 +145,9 @@ class Planner:
         self.rows: list[RowPlan] = []
         self.keep_rows = keep_rows
         self.entities: dict[str, _Entity] = {}
-        self._identities: dict[tuple[str, ...], int] = {}  # -> the first row with them
+        #: A row's records (a key, or a tuple of several) -> the first row with them.
+        self._identities: dict[str | tuple[str, ...], int] = {}
         self._ones: dict[str, tuple[str]] = {}
-        self._deals: dict[tuple[str, str, str], _Entity] = {}  # (pipeline, anchor, name) ->
         self._names: dict[str, str] = {}  # a deal name as written -> as compared
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
@@ -161,7 +161,7 @@ class Planner:
 
     def add(self, verdicts: Iterable[Any]) -> list[RowPlan]:
         """Plan a batch of validated rows (in input order); returns the batch's row plans."""
-        entities, identities, deals = self.entities, self._identities, self._deals
+        entities, identities = self.entities, self._identities
         names = self._names
         rows: list[RowPlan] = []
         for verdict in verdicts:
@@ -196,20 +196,18 @@ class Planner:
                 plan.email = entity.payload["email"]  # likewise
             deal = verdict.opportunity
             if deal is not None:
-                # Found by (pipeline, anchor, name) tuple: its key text is built once per deal.
                 name = deal["opportunity"].get("name")
                 anchor = deal["related_objects"].get("account_domain")
                 squeezed = names.get(name) if name else ""
                 if squeezed is None:  # the name with its runs of whitespace made one space
                     if len(names) > 100_000:  # names that never repeat: keep it bounded
                         names.clear()
-                    squeezed = names[name] = " ".join(name.split())
-                identity_of_deal = (deal["pipeline_id"], anchor or "", squeezed)
-                entity = deals.get(identity_of_deal)
+                    squeezed = " ".join(name.split())
+                    names[name] = squeezed = name if squeezed == name else squeezed
+                key = _deal_key(deal["pipeline_id"], anchor or "", squeezed)
+                entity = entities.get(key)
                 if entity is None:
-                    key = _deal_key(*identity_of_deal)
                     entities[key] = entity = _Entity(key, "opportunities", deal, row)
-                    deals[identity_of_deal] = entity
                 else:
                     _merge_deal(entity, deal, plan)
                     if not anchor:
@@ -221,8 +219,9 @@ class Planner:
                 if entity is None:
                     entities[key] = entity = _Entity(key, "notes", verdict.note, row, None, plan)
                 keys.append(entity.key)  # the stored string: rows share it, not copies
-            plan.entities = identity = tuple(keys)
-            first = identities.setdefault(identity, row)
+            plan.entities = tuple(keys)
+            # A row of one record is known by its key text, not a tuple of it (memory).
+            first = identities.setdefault(keys[0] if len(keys) == 1 else plan.entities, row)
             if first != row:
                 plan.status, plan.duplicate_of = "duplicate", first
         if self.keep_rows:

@@ -89,10 +89,13 @@ from importer.read._sniff import (
     split_sep_line,
 )
 
-__all__ = ["DELIMITER_NAMES", "RowBatch", "Source", "SourceInfo", "open_source"]
+__all__ = ["BATCH_ROWS", "DELIMITER_NAMES", "RowBatch", "Source", "SourceInfo", "open_source"]
 
 _PREVIEW_ROWS = 30
 #: The delimiters a person names in words, and the one character each stands for.
+#: Rows read at a time: what a batch of cells (and, linked, their joined columns) holds.
+BATCH_ROWS = 20_000
+
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 _DELIMITER_ALIASES = {**DELIMITER_NAMES, "\\t": "\t"}
 
@@ -207,7 +210,7 @@ def open_source(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
-    batch_rows: int = 50_000,
+    batch_rows: int = BATCH_ROWS,
 ) -> Source:
     """Open a CSV/TSV/XLSX/XLS export for reading; see the module docstring for the rules.
 

@@ -10,6 +10,7 @@ from typing import Any
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.map.stages import PipelineStage
+from importer.read.source import BATCH_ROWS
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
 from importer.settings import Settings
@@ -78,7 +79,7 @@ class ImportJob:
     limit: int | None = None
     outputs: Outputs = field(default_factory=Outputs)
     target: Target | None = None
-    batch_rows: int = 50_000
+    batch_rows: int = BATCH_ROWS
     parallel: bool | None = None
     stages: tuple[PipelineStage, ...] | None = None
     links: tuple[tuple[str | None, Path], ...] = ()
