@@ -101,6 +101,27 @@ def test_a_guarded_cell_reads_back_as_it_was(cell):
     assert clean(written) == clean(cell) == cell.strip()
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("  N/A ", None),
+        ("[NOT PROVIDED]", None),
+        ("Undefined", None),
+        ("'", "'"),
+        ("'=", "="),
+        ("none of them", "none of them"),
+        ("Nora", "Nora"),
+        ("111285.43", "111285.43"),
+        ("  jo@acme.com ", "jo@acme.com"),
+    ],
+)
+def test_the_cleaner_empties_placeholders_in_any_case_and_keeps_the_rest(cell, expected):
+    from importer.map.spec import _cleaner
+    from importer.map.transforms.cells import NULL_VALUES
+
+    assert _cleaner(frozenset(NULL_VALUES))(cell) == expected
+
+
 def test_a_dry_run_keeps_no_rows_and_reads_its_results_back(tmp_path) -> None:
     """A dry run that writes its results keeps no row plans (memory does not grow with the
     file); ``report.results`` then reads the file back, and equals the kept rows' results."""

@@ -567,6 +567,7 @@ class FieldReader:
     position: int | None = None  # a single column's index: the fast path
     clean: Callable[[str], str | None] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
+    _bad: set[Any] = field(default_factory=set)  # the cached inputs that failed
 
     def read(self, rows: Sequence[Sequence[str]]) -> tuple[list[Any], dict[int, str]]:
         if self.position is not None:
@@ -580,19 +581,22 @@ class FieldReader:
     def _evaluate(
         self, raw: list[Any], compute: Callable[[Any], Any]
     ) -> tuple[list[Any], dict[int, str]]:
-        cache = self._cache
-        for value in raw:
-            if value not in cache:
-                try:
-                    cache[value] = compute(value)
-                except TransformError as exc:
-                    cache[value] = exc
-        values = [cache[value] for value in raw]
-        errors = {i: str(v) for i, v in enumerate(values) if type(v) is TransformError}
-        for i in errors:
-            values[i] = None
+        cache, bad = self._cache, self._bad
+        for value in set(raw).difference(cache):  # each new value once, found at C speed
+            try:
+                cache[value] = compute(value)
+            except TransformError as exc:
+                cache[value] = exc
+                bad.add(value)
+        values = list(map(cache.__getitem__, raw))
+        errors: dict[int, str] = {}
+        if bad and not bad.isdisjoint(raw):  # only a batch with a failing value is scanned
+            errors = {i: str(v) for i, v in enumerate(values) if type(v) is TransformError}
+            for i in errors:
+                values[i] = None
         if len(cache) > 50_000:  # a column of unique values: keep memory bounded
             cache.clear()
+            bad.clear()
         return values, errors
 
 
@@ -753,13 +757,22 @@ def _names(names: Iterable[str]) -> str:
 
 def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
     """Trim a cell; empty or a placeholder such as ``[not provided]`` is no value."""
+    # A placeholder's first character, either case: other cells skip the lower() copy.
+    starts = frozenset(c for n in nulls if n for c in (n[0].lower(), n[0].upper()))
+    longest = max((len(n) for n in nulls), default=0)
 
     def clean(text: str) -> str | None:
         text = text.strip()
-        if text[:1] == "'" and text[1:2] in FORMULA_START:
+        if not text:
+            return None
+        if text[0] == "'" and text[1:2] in FORMULA_START:
             # undo a results/failures file's formula guard: re-imports round-trip
             text = text[1:].strip()
-        return None if not text or text.lower() in nulls else text
+            if not text:
+                return None
+        if text[0] in starts and len(text) <= longest and text.lower() in nulls:
+            return None
+        return text
 
     return clean
 
