@@ -217,6 +217,7 @@ def _assemble(
     last_names = values.get("contact.last_name", nothing)
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
+    accounts: dict[str, dict[str, Any]] = {}
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
         if type(domain) is list:
@@ -237,7 +238,11 @@ def _assemble(
                 f"{domain} is a personal email domain: no account is created for it"
             )
         if has_account and verdict.domain:
-            verdict.account = {"domain": verdict.domain}
+            # One body per company in a batch: rows share it (and the pipe sends it once).
+            account = accounts.get(verdict.domain)
+            if account is None:
+                account = accounts[verdict.domain] = {"domain": verdict.domain}
+            verdict.account = account
         if has_contact and email:
             contact = {"email": email}
             # A linked file may give several people's names: the first is the first contact's.
@@ -490,6 +495,10 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
         if not rows:
             continue
         items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
+        if part == "opportunity.related_objects":
+            rows, items = _not_covered(rows, items)
+            if not rows:
+                continue
         key_of = _KEYS.get(part)
         if key_of is None:  # nearly always new: checked all at once, grouped only on failure
             try:
@@ -513,6 +522,33 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
 
 
 _CHECKED_MAX = 50_000
+
+
+def _not_covered(
+    rows: list[RowVerdict], items: list[dict[str, Any]]
+) -> tuple[list[RowVerdict], list[dict[str, Any]]]:
+    """The deals' related objects that the row's account and contact checks do not cover.
+
+    A deal's ``account_domain`` is its row's account domain and its
+    ``primary_contact_email`` its row's contact email, checked by the same rules a
+    moment before: where the row came through those checks with no error and names
+    nothing else, its related objects are valid already.
+    """
+    kept_rows, kept = [], []
+    for verdict, related in zip(rows, items, strict=True):
+        if not verdict.errors and len(related) <= 2:
+            account, contact = verdict.account, verdict.contact
+            domain = related.get("account_domain")
+            email = related.get("primary_contact_email")
+            if (
+                len(related) == (domain is not None) + (email is not None)
+                and (domain is None or (account is not None and account["domain"] == domain))
+                and (email is None or (contact is not None and contact["email"] == email))
+            ):
+                continue
+        kept_rows.append(verdict)
+        kept.append(related)
+    return kept_rows, kept
 
 
 def _related_key(related: dict[str, Any]) -> Any:
