@@ -341,3 +341,50 @@ def test_real_deal_amounts_are_read_without_a_misread_cell(name, preset, tmp_pat
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
         lines = list(_csv.DictReader(handle))
     assert lines and not [r for r in lines if "decimal mark" in r["warnings"] + r["message"]]
+
+
+@given(st.from_regex(r"[0-9]{1,16}(\.[0-9]{1,2})?", fullmatch=True))
+def test_a_plain_amount_cell_is_read_as_float_by_every_path(cell: str) -> None:
+    """The field reader reads a plain amount cell as float(cell), without the money chain:
+    what the chain gives, with '.' or an undecided mark, and it names no currency."""
+    from importer.map.transforms.currency import cell_currency
+    from importer.map.transforms.money import PLAIN_AMOUNT
+
+    assert PLAIN_AMOUNT.fullmatch(cell)
+    assert parse_dollars(cell, ".") == parse_dollars(cell, "auto") == float(cell)
+    assert cell_currency(cell) is None
+
+
+def test_the_reader_takes_the_plain_shortcut_only_where_it_gives_the_chains_value() -> None:
+    from importer.map.spec import bind_mapping, parse_mapping
+
+    rows = [["A", "1200.50"], ["B", "12"], ["C", "€ 3"], ["D", "0"]]
+
+    def reader(extra: str = "", transforms: str = "[money]", cells=rows):
+        mapping = parse_mapping(
+            "version: 1\noptions: {pipeline_id: 00000000-0000-4000-8000-000000000001"
+            f"{extra}}}\nopportunity:\n  name: Name\n  deal_size: {{column: Amount, "
+            f"transforms: {transforms}}}\n"
+        )
+        return bind_mapping(mapping, ["Name", "Amount"], cells).readers["opportunity.deal_size"]
+
+    plain = reader()
+    assert plain.plain is not None
+    values, errors = plain.read(rows)
+    assert values == [1200.5, 12.0, 3.0, 0.0] and not errors
+    assert bound_currency(rows) == [None, None, "EUR", None]
+    # A "0" that the mapping calls empty, cents, or a comma column: the chain reads them.
+    empty_zero = reader(", null_values: ['0']")
+    assert empty_zero.plain is None and empty_zero.read(rows)[0][3] is None
+    assert reader(transforms="[{money: {cents: true}}]").plain is None
+    assert reader(", decimal_mark: ','", cells=[["A", "12,50"]]).plain is None
+
+
+def bound_currency(rows):
+    from importer.map.spec import CELL_CURRENCY, bind_mapping, parse_mapping
+
+    mapping = parse_mapping(
+        "version: 1\noptions: {pipeline_id: 00000000-0000-4000-8000-000000000001}\n"
+        "opportunity:\n  name: Name\n  deal_size: Amount\n"
+    )
+    return bind_mapping(mapping, ["Name", "Amount"], rows).readers[CELL_CURRENCY].read(rows)[0]

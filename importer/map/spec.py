@@ -30,7 +30,12 @@ from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 from importer.map.transforms.currency import cell_currency
-from importer.map.transforms.money import ISO_CODES, NUMBER_CELL, decide_decimal_mark
+from importer.map.transforms.money import (
+    ISO_CODES,
+    NUMBER_CELL,
+    PLAIN_AMOUNT,
+    decide_decimal_mark,
+)
 
 __all__ = [
     "CELL_CURRENCY",
@@ -566,6 +571,9 @@ class FieldReader:
     required: bool
     position: int | None = None  # a single column's index: the fast path
     clean: Callable[[str], str | None] | None = None
+    #: Cells read without the chain: (does the raw cell match, its value). An amount
+    #: column's plain cells ("45362.12"): most of a deal file's distinct values.
+    plain: tuple[Callable[[str], Any], Callable[[str], Any]] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
     _bad: set[Any] = field(default_factory=set)  # the cached inputs that failed
 
@@ -582,7 +590,13 @@ class FieldReader:
         self, raw: list[Any], compute: Callable[[Any], Any]
     ) -> tuple[list[Any], dict[int, str]]:
         cache, bad = self._cache, self._bad
-        for value in set(raw).difference(cache):  # each new value once, found at C speed
+        fresh = set(raw).difference(cache)  # each new value once, found at C speed
+        if self.plain is not None and fresh:
+            matches, value_of = self.plain
+            for value in [v for v in fresh if matches(v)]:
+                cache[value] = value_of(value)
+                fresh.discard(value)
+        for value in fresh:
             try:
                 cache[value] = compute(value)
             except TransformError as exc:
@@ -695,13 +709,22 @@ def bind_mapping(
             ]
         )
         position = positions[spec.column] if spec.column is not None else None
+        plain = _plain_amounts(spec, decimal_mark, nulls) if position is not None else None
         readers[key] = FieldReader(
-            key, spec, label, getter, chain, required, position, _cleaner(nulls)
+            key, spec, label, getter, chain, required, position, _cleaner(nulls), plain
         )
         if key == "opportunity.deal_size":
             # The currency the amount cell itself writes (€, R$, EUR): read beside it.
             readers[CELL_CURRENCY] = FieldReader(
-                CELL_CURRENCY, spec, label, getter, _cell_currency, False, position, _cleaner(nulls)
+                CELL_CURRENCY,
+                spec,
+                label,
+                getter,
+                _cell_currency,
+                False,
+                position,
+                _cleaner(nulls),
+                (PLAIN_AMOUNT.fullmatch, _no_currency),  # "45362.12" writes none
             )
     if stages is None and "opportunity.stage" in readers:
         stages = build_stage_table(
@@ -712,6 +735,32 @@ def bind_mapping(
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).
 CELL_CURRENCY = "opportunity.deal_size.currency"
+
+
+def _no_currency(text: str) -> None:
+    return None
+
+
+def _plain_amounts(
+    spec: FieldSpec, decimal_mark: str | None, nulls: frozenset[str]
+) -> tuple[Callable[[str], Any], Callable[[str], Any]] | None:
+    """The shortcut for an amount column's plain cells, where it gives what the chain gives.
+
+    A cell of digits with up to two decimals after a ``.`` is ``float(cell)`` for the
+    one ``money`` transform (no cents) of a column read with ``.`` (or undecided):
+    :func:`~importer.map.transforms.money.parse_dollars` reads it so, and no such cell
+    is a placeholder unless the mapping's ``null_values`` make it one.
+    """
+    params = _transform_params(spec, "money")
+    if (
+        params is None
+        or len(spec.transforms) != 1
+        or params.get("cents")
+        or decimal_mark not in (".", "auto")
+        or any(PLAIN_AMOUNT.fullmatch(n) for n in nulls)
+    ):
+        return None
+    return PLAIN_AMOUNT.fullmatch, float
 
 
 def _cell_currency(value: Any) -> str | None:

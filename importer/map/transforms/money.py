@@ -50,6 +50,7 @@ from importer.map.transforms.cells import TransformError, clean_text, quote
 __all__ = [
     "ISO_CODES",
     "NUMBER_CELL",
+    "PLAIN_AMOUNT",
     "ColumnMark",
     "DecimalMark",
     "amount_parts",
@@ -261,6 +262,9 @@ def parse_dollars(
 
 #: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader).
 NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
+#: The plain amount cell, "45362.12": :func:`parse_dollars` reads it as ``float(cell)``
+#: with "." (or an undecided mark), and it writes no currency.
+PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 
 # ---- a column's decimal mark ---------------------------------------------------------
 
