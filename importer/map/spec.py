@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import operator
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -582,7 +583,7 @@ class FieldReader:
             # One column: memoise on the raw cell, so a repeated value costs one lookup.
             pos, clean, chain = self.position, self.clean, self.chain
             assert clean is not None  # bind_mapping gives every reader its cleaner
-            raw = [row[pos] for row in rows]
+            raw = list(map(operator.itemgetter(pos), rows))
             return self._evaluate(raw, lambda text: chain(clean(text)))
         return self._evaluate([self.getter(row) for row in rows], self.chain)
 

@@ -331,9 +331,15 @@ class _DealColumns:
     def _deal_size(self, i: int, body: dict[str, Any], verdict: RowVerdict) -> None:
         """The row's amount in the currency its cell, its currency column or the options say."""
         assert self.deal_size is not None
-        _number(body, "deal_size", self.deal_size[i], float, verdict)
+        amount = self.deal_size[i]
+        if type(amount) is float:  # what the money transform gives: kept as it is
+            body["deal_size"] = amount
+        else:
+            _number(body, "deal_size", amount, float, verdict)
         written = self.written_currency[i] if self.written_currency is not None else None
         stated = self.currency[i] if self.currency is not None else None
+        if written is None and stated is None and self.default_currency == TARGET_CURRENCY:
+            return  # the common cell: dollars already
         code: str | None
         why: str | None
         if stated == _UNREADABLE:
@@ -377,8 +383,9 @@ class _DealColumns:
     def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
         body: dict[str, Any] = {}
         for name, column in self.text:
-            if column[i] is not None:
-                body[name] = str(column[i])
+            text = column[i]
+            if text is not None:
+                body[name] = text if type(text) is str else str(text)
         if self.stage is not None and self.stage[i] is not None and self.stages is not None:
             label = str(self.stage[i])
             outcome = self.stages.resolve(label)
@@ -398,8 +405,11 @@ class _DealColumns:
         elif self.deal_size is not None and self.deal_size[i] is not None:
             self._deal_size(i, body, verdict)
         for name, column in self.dates:
-            if column[i] is not None:
-                _number(body, name, column[i], int, verdict)
+            day = column[i]
+            if type(day) is int:  # what the date transform gives
+                body[name] = day
+            elif day is not None:
+                _number(body, name, day, int, verdict)
         related: dict[str, Any] = {}
         if verdict.domain:
             related["account_domain"] = verdict.domain
