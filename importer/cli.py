@@ -51,13 +51,16 @@ def _read_options(command: _F) -> _F:
     """The options that say how to read the input, shared by ``import`` and ``map``."""
     for option in reversed(
         [
-            click.option("--encoding", help="Input encoding (default: detected)."),
+            click.option("--encoding", help="CSV encoding (default: detected)."),
             click.option("--delimiter", help="CSV delimiter (default: sniffed among , ; tab |)."),
-            click.option("--sheet", help="XLSX sheet name or index (default: the first)."),
+            click.option(
+                "--sheet",
+                help="XLSX/XLS sheet: a name or a number from 1 (default: the first visible one).",
+            ),
             click.option(
                 "--header-row",
                 type=click.IntRange(min=1),
-                help="Row number of the header, CSV or XLSX (default: found).",
+                help="Row number of the header, CSV, XLSX or XLS (default: found).",
             ),
         ]
     ):
@@ -93,7 +96,7 @@ class _DefaultImportGroup(click.Group):
 @click.group(cls=_DefaultImportGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="octolane-import")
 def cli() -> None:
-    """Import a CRM export (CSV, TSV, XLSX) into Octolane.
+    """Import a CRM export (CSV, TSV, XLSX, XLS, or a Salesforce export folder or .zip) into Octolane.
 
     \b
     octolane-import leads.csv --mapping hubspot --dry-run
@@ -163,15 +166,19 @@ def cli() -> None:
     help="Results CSV (default: FILE.results.csv in the current folder).",
 )
 @click.option(
-    "--failures", type=click.Path(path_type=Path), help="Failures CSV (default: FILE.failures.csv)."
+    "--failures",
+    type=click.Path(path_type=Path),
+    help="Failures CSV (default: FILE.failures.csv in the current folder).",
 )
 @click.option(
     "--requests",
     type=click.Path(path_type=Path),
     help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (the summary is still printed).")
 def import_command(
     file: Path,
     mapping: str,
@@ -181,7 +188,7 @@ def import_command(
     quiet: bool,
     **options: Any,
 ) -> None:
-    """Import FILE into Octolane through a mapping."""
+    """Import FILE (CSV, TSV, XLSX, XLS; or an export folder or .zip) into Octolane through a mapping."""
     from importer.report.render import progress_bar
     from importer.run import ImportJob, OctolaneTarget, ReadOptions, run_import
     from importer.settings import Settings
