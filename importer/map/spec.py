@@ -223,6 +223,9 @@ class MappingFile(BaseModel):
     stages: dict[str, str] = Field(default_factory=dict)
     #: US dollars per unit of each currency: how amounts in them are converted.
     currency_rates: dict[str, float] = Field(default_factory=dict)
+    #: What would work when no row of a file gives anything to import (a preset
+    #: knows its CRM: which export or column carries the domains or e-mails).
+    when_nothing_imports: str | None = None
     source: str = Field(default="<mapping>", exclude=True)
 
     @field_validator("currency_rates", mode="before")
@@ -230,7 +233,7 @@ class MappingFile(BaseModel):
     def _rates(cls, value: Any) -> Any:
         return parse_rates(value) if isinstance(value, Mapping) else value
 
-    @field_validator("description", mode="before")
+    @field_validator("description", "when_nothing_imports", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value

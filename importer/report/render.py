@@ -97,6 +97,8 @@ def render_summary(report: ImportReport) -> str:
         lines.append(
             f"failures: {report.failures_path} ({report.failures_written:,} rows to fix and run again)"
         )
+    if report.nothing_imported:  # last, where it is read: the exit code is 1
+        lines.append(f"NOTHING IMPORTED: {report.nothing_imported}")
     return "\n".join(lines)
 
 
@@ -148,6 +150,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "results_path": str(report.results_path) if report.results_path else None,
         "failures_path": str(report.failures_path) if report.failures_path else None,
         "aborted": report.aborted,
+        "nothing_imported": report.nothing_imported,
         "sandbox_records": report.landed,
         "exit_code": report.exit_code,
     }

@@ -165,6 +165,7 @@ class ResultsSink:
             check_writable(self.path)
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()  # why rows were skipped
         self.failures: dict[int, str] = {}
         self.warned = 0
         self.written = 0
@@ -183,6 +184,8 @@ class ResultsSink:
             self.failures[result.row] = result.message or status
             for reason in reasons or (_generic(result.message or status),):
                 self.reasons[reason] += 1
+        elif status == "skipped":
+            self.skipped[_generic(result.message or status)] += 1
         self._write(result.cells())
 
     def add_plain(self, lines: Sequence[list[str]]) -> None:

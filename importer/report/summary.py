@@ -55,15 +55,17 @@ class ImportReport:
     #: (the CLI fills it in for ``--sandbox`` from the sandbox's own handle).
     landed: dict[str, int] | None = None
     aborted: str | None = None
+    #: Why no row gave anything to import, and what would work (then the exit code is 1).
+    nothing_imported: str | None = None
     elapsed_s: float = 0.0
 
     @property
     def exit_code(self) -> int:
-        """0 all rows fine, 1 some rows rejected or failed, 3 the run was aborted."""
+        """0 all rows fine, 1 some rows rejected or failed or none to import, 3 aborted."""
         if self.aborted:
             return 3
         bad = sum(self.counts.get(s, 0) for s in ("invalid", "failed", "not_sent"))
-        return 1 if bad else 0
+        return 1 if bad or self.nothing_imported else 0
 
     @property
     def results(self) -> Iterator[RowResult]:

@@ -228,12 +228,33 @@ def _conclude(report: ImportReport, sink: ResultsSink, job: ImportJob) -> None:
     report.counts = dict(sink.counts)
     report.rejected_by_reason = dict(sink.reasons.most_common())
     report.rows_with_warnings = sink.warned
+    report.nothing_imported = _nothing_imported(report, sink, job.mapping)
     report.results_path = sink.path if sink.written else None
     if job.outputs.failures is not None:
         report.failures_path = job.outputs.failures
         report.failures_written = write_failures(
             report.failures_path, report.source.columns, _reread(job), sink.failures
         )
+
+
+_GOING = ("would_import", "imported", "duplicate")
+
+
+def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingFile) -> str | None:
+    """Why no row of the file gives anything to import, and what would, or None."""
+    if not report.rows_read or report.aborted or any(report.counts.get(s) for s in _GOING):
+        return None
+    reasons = sink.skipped + sink.reasons
+    reason, rows = reasons.most_common(1)[0] if reasons else ("", 0)
+    said = (
+        f"none of the {report.rows_read:,} rows gives Octolane a record to"
+        f" create (most often: {reason}, {rows:,} rows)."
+    )
+    advice = mapping.when_nothing_imports or (
+        "Check that this is the export the mapping is for; `octolane-import map FILE`"
+        " proposes a mapping from the file's own columns."
+    )
+    return f"{said} {advice}"
 
 
 def _reread(job: ImportJob) -> Iterator[tuple[int, list[str]]]:
