@@ -31,15 +31,18 @@ from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 from importer.map.transforms.currency import cell_currency
+from importer.map.transforms.emails import display_name
 from importer.map.transforms.money import (
     ISO_CODES,
     NUMBER_CELL,
     PLAIN_AMOUNT,
     decide_decimal_mark,
 )
+from importer.map.transforms.names import split_full_name
 
 __all__ = [
     "CELL_CURRENCY",
+    "EMAIL_NAME",
     "BoundMapping",
     "FieldReader",
     "FieldSpec",
@@ -597,7 +600,7 @@ class FieldReader:
         fresh = set(raw).difference(cache)  # each new value once, found at C speed
         if self.plain is not None and fresh:
             matches, value_of = self.plain
-            for value in [v for v in fresh if matches(v)]:
+            for value in [v for v in fresh if type(v) is str and matches(v)]:
                 cache[value] = value_of(value)
                 fresh.discard(value)
         for value in fresh:
@@ -717,6 +720,19 @@ def bind_mapping(
         readers[key] = FieldReader(
             key, spec, label, getter, chain, required, position, _cleaner(nulls), plain
         )
+        if key == "contact.email":
+            # The name an e-mail cell writes beside the address ("Jo Smith <jo@x.com>").
+            readers[EMAIL_NAME] = FieldReader(
+                EMAIL_NAME,
+                spec,
+                label,
+                getter,
+                _email_name,
+                False,
+                position,
+                _cleaner(nulls),
+                (_NO_BRACKET.fullmatch, _no_name),  # a bare address names nobody
+            )
         if key == "opportunity.deal_size":
             # The currency the amount cell itself writes (€, R$, EUR): read beside it.
             readers[CELL_CURRENCY] = FieldReader(
@@ -743,6 +759,20 @@ CELL_CURRENCY = "opportunity.deal_size.currency"
 
 def _no_currency(text: str) -> None:
     return None
+
+
+#: The reader of the (first name, last name) an e-mail cell writes beside its address.
+EMAIL_NAME = "contact.email.name"
+_NO_BRACKET = re.compile(r"[^<(]*")
+
+
+def _no_name(text: str) -> None:
+    return None
+
+
+def _email_name(value: Any) -> tuple[str | None, str | None] | None:
+    name = display_name(value) if type(value) is str else None
+    return split_full_name(name) if name else None
 
 
 def _plain_amounts(

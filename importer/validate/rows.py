@@ -27,7 +27,7 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import CELL_CURRENCY, BoundMapping
+from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
 from importer.map.transforms.money import to_dollars
@@ -111,6 +111,7 @@ _FIELD_ORDER = (
     "account.domain",
     "contact.first_name",
     "contact.last_name",
+    EMAIL_NAME,
     "opportunity.name",
     "opportunity.stage",
     "opportunity.stage_id",
@@ -215,6 +216,7 @@ def _assemble(
     has_account, has_contact = "account" in objects, "contact" in objects
     first_names = values.get("contact.first_name", nothing)
     last_names = values.get("contact.last_name", nothing)
+    email_names = values.get(EMAIL_NAME, nothing)
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
     accounts: dict[str, dict[str, Any]] = {}
@@ -247,6 +249,8 @@ def _assemble(
             contact = {"email": email}
             # A linked file may give several people's names: the first is the first contact's.
             first, last = _first(first_names[i]), _first(last_names[i])
+            if first is None and last is None and email_names[i] is not None:
+                first, last = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
             if first is not None:
                 contact["first_name"] = str(first)
             if last is not None:

@@ -14,7 +14,7 @@ import re
 
 from importer.map.transforms.cells import TransformError, clean_text, quote
 
-__all__ = ["all_emails", "first_email"]
+__all__ = ["all_emails", "display_name", "first_email"]
 
 # Local part: dot-atom (no leading, trailing or double dot). Domain: two or more labels,
 # each letters/digits with inner hyphens; the last is alphabetic (2+) or punycode.
@@ -89,3 +89,43 @@ def all_emails(text: str) -> list[str]:
     if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
         return [plain]
     return _parse(text)
+
+
+# The cell's first item with a name beside its address: ``Jo Smith <jo@x.com>``,
+# ``"Smith, Jo" <jo@x.com>``, ``Jo Smith (jo@x.com)``, or ``jo@x.com (Jo Smith)``.
+_NAME_FIRST = re.compile(
+    r'\s*(?:"(?P<quoted>[^"]*)"|(?P<plain>[^"<>()@;,]*?))\s*[<(]\s*(?:mailto:)?'
+    r"(?P<address>[^\s<>()@;,]+@[^\s<>();,]+?)\s*[>)]"
+)
+_NAME_AFTER = re.compile(
+    r'\s*(?:mailto:)?(?P<address>[^\s<>()@;,"]+@[^\s<>();,"]+?)\s*\((?P<plain>[^()@]*)\)'
+)
+
+
+def display_name(text: str) -> str | None:
+    """The name written beside a cell's first address, or None.
+
+    Only the first address's own name counts: in ``a@x.com; Bo (bo@x.com)`` the
+    first address has none.
+
+    >>> display_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@x.com)")
+    'Carmen Maddox'
+    >>> display_name('"Smith, Jo" <JO@x.com>'), display_name("jo@x.com (Jo Smith)")
+    ('Smith, Jo', 'Jo Smith')
+    >>> display_name("jo@x.com; Bo Li <bo@x.com>") is None
+    True
+    """
+    if "<" not in text and "(" not in text:
+        return None
+    try:
+        first = first_email(text)
+    except TransformError:
+        return None
+    cleaned = clean_text(text)
+    for pattern in (_NAME_FIRST, _NAME_AFTER):
+        match = pattern.match(cleaned)
+        if match is None or _address(match["address"].lower()) != first:
+            continue
+        name = " ".join((match.groupdict().get("quoted") or match["plain"] or "").split())
+        return name if name and "@" not in name else None
+    return None
