@@ -581,6 +581,8 @@ class FieldReader:
     #: Cells read without the chain: (does the raw cell match, its value). An amount
     #: column's plain cells ("45362.12"): most of a deal file's distinct values.
     plain: tuple[Callable[[str], Any], Callable[[str], Any]] | None = None
+    #: A batch none of whose cells holds one of these characters reads as all None.
+    needs: str | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
     _bad: set[Any] = field(default_factory=set)  # the cached inputs that failed
 
@@ -590,6 +592,10 @@ class FieldReader:
             pos, clean, chain = self.position, self.clean, self.chain
             assert clean is not None  # bind_mapping gives every reader its cleaner
             raw = list(map(operator.itemgetter(pos), rows))
+            if self.needs is not None:
+                cells = "\x1f".join(raw)  # one scan of the whole batch, at C speed
+                if not any(c in cells for c in self.needs):
+                    return [None] * len(raw), {}
             return self._evaluate(raw, lambda text: chain(clean(text)))
         return self._evaluate([self.getter(row) for row in rows], self.chain)
 
@@ -732,6 +738,7 @@ def bind_mapping(
                 position,
                 _cleaner(nulls),
                 (_NO_BRACKET.fullmatch, _no_name),  # a bare address names nobody
+                "<(",
             )
         if key == "opportunity.deal_size":
             # The currency the amount cell itself writes (€, R$, EUR): read beside it.
