@@ -244,3 +244,13 @@ def test_a_page_on_a_platform_is_not_a_company_domain(text):
 @pytest.mark.parametrize("text", ["jo@linkedin.com", "https://www.linkedin.com/", "google.com"])
 def test_the_platforms_own_domain_still_is(text):
     assert registered_domain(text) in {"linkedin.com", "google.com"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["aol.co.uk", "jo@aol.co.uk", "btopenworld.com", "prodigy.net.mx", "yahoo.co.in",
+     "btinternet.com", "web.de", "gmx.net", "gmx.us", "mail.ru", "qq.com", "mail.yahoo.co.in"],
+)  # fmt: skip
+def test_regional_free_mail_is_personal(value):
+    """The issue's list, and what the packages' lists miss (real UK exports use them)."""
+    assert is_personal_domain(value) is True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from importer.map.transforms import build_transform
@@ -132,6 +132,9 @@ host = st.from_regex(r"[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}\.(com|co\.uk|de|io)
 
 @given(local, host, st.sampled_from(["{}", " {} ", "Name <{}>", "mailto:{}", "{}, x@y.com"]))
 def test_found_addresses_are_lower_case_with_one_at(user, domain, template):
+    # (a placeholder such as na@acme.com or x@x.com is refused: see the test below)
+    assume(user.lower() not in {"na", "none", "null", "unknown", "noone", "nobody", "nomail"})
+    assume(user.lower() != domain.partition(".")[0])
     address = f"{user}@{domain}"
     result = email(template.format(address))
     assert result == address.lower()
@@ -145,3 +148,18 @@ def test_any_text_gives_an_address_or_a_transform_error(text):
     except TransformError:
         return
     assert result is None or (result.count("@") == 1 and result == result.lower())
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["noemail@acme.com", "NONE@acme.com", "x@x.com", "test@test.com", "jo@example.com",
+     "Jo <unknown@acme.com>", "jo@acme.com, nobody@acme.com"],
+)  # fmt: skip
+def test_a_placeholder_address_is_refused_as_one(cell):
+    with pytest.raises(TransformError, match="placeholder address"):
+        email(cell, all="," in cell)
+
+
+@pytest.mark.parametrize("cell", ["x@xerox.com", "test@acme.com", "n@acme.com", "info@acme.com"])
+def test_real_addresses_that_look_short_are_kept(cell):
+    assert email(cell) == cell

