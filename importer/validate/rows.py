@@ -220,6 +220,7 @@ def _assemble(
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
     accounts: dict[str, dict[str, Any]] = {}
+    filed_under: dict[str, str] = {}  # email host -> the account Octolane files it under
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
         if type(domain) is list:
@@ -239,6 +240,13 @@ def _assemble(
             verdict.warnings.append(
                 f"{domain} is a personal email domain: no account is created for it"
             )
+        if has_account and has_contact and email and verdict.domain:
+            host = email.rpartition("@")[2]
+            filed = filed_under.get(host)
+            if filed is None:
+                filed = filed_under[host] = _filed_under(host)
+            if filed != verdict.domain:
+                verdict.warnings.append(_elsewhere(email, filed, verdict.domain))
         if has_account and verdict.domain:
             # One body per company in a batch: rows share it (and the pipe sends it once).
             account = accounts.get(verdict.domain)
@@ -268,6 +276,25 @@ def _assemble(
                 if personal
                 else "the row has no email address or company domain to import"
             )
+
+
+def _filed_under(host: str) -> str:
+    """The account Octolane files a contact of this e-mail host under: the host without
+    ``www.`` (the sandbox's reading of API.md §1.3), or "" for a personal domain (none)."""
+    host = host[4:] if host.startswith("www.") else host
+    return "" if is_personal_domain(host) else host
+
+
+def _elsewhere(email: str, filed: str, domain: str) -> str:
+    where = (
+        f"the account of its e-mail's domain, {filed}"
+        if filed
+        else f"no account ({email.rpartition('@')[2]} is a personal e-mail domain)"
+    )
+    return (
+        f"contact: Octolane files {email} under {where}, not under the row's company"
+        f" {domain}; {domain} is created as an account of its own"
+    )
 
 
 def _first(value: Any) -> Any:

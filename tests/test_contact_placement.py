@@ -1,0 +1,72 @@
+"""The results file tells the truth about where a contact goes (issue 10, point 4): Octolane
+files a contact under its e-mail's domain; where the row's company differs, the row says so."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from test_import_e2e import inspect, run, write
+
+from importer import run_import
+from importer.sandbox import running_sandbox
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+
+MAPPING = """
+contact:
+  email: Email
+account:
+  domain: {column: Website, required: false}
+"""
+
+
+def warnings_by_email(results: Path) -> dict[str, str]:
+    with results.open(encoding="utf-8-sig", newline="") as handle:
+        return {r["email"]: r["warnings"] for r in csv.DictReader(handle)}
+
+
+def test_a_contact_filed_elsewhere_warns_and_lands_where_it_says(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "people.csv",
+        """
+Email,Website
+ann@mail.acme.com,acme.com
+bo@acme.com,https://www.acme.com/
+sam@gmail.com,globex.com
+""",
+    )
+    with running_sandbox() as box:
+        report = run(box, data, write(tmp_path / "m.yaml", MAPPING))
+        assert report.counts == {"imported": 3}
+        filed = {c["email"]: (c["account"] or {}).get("domain") for c in inspect(box, "contacts")}
+        accounts = {a["domain"] for a in inspect(box, "accounts")}
+    # What the sandbox did ...
+    assert filed == {"ann@mail.acme.com": "mail.acme.com", "bo@acme.com": "acme.com",
+                     "sam@gmail.com": None}  # fmt: skip
+    assert accounts == {"acme.com", "mail.acme.com", "globex.com"}
+    # ... is what each row said it would do.
+    said = warnings_by_email(tmp_path / "results.csv")
+    assert said["ann@mail.acme.com"] == (
+        "contact: Octolane files ann@mail.acme.com under the account of its e-mail's domain,"
+        " mail.acme.com, not under the row's company acme.com; acme.com is created as an"
+        " account of its own"
+    )
+    assert said["bo@acme.com"] == ""
+    assert said["sam@gmail.com"].startswith(
+        "contact: Octolane files sam@gmail.com under no account (gmail.com is a personal"
+    )
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are not beside the repo")
+def test_the_issues_apollo_row_says_where_its_contact_lands(tmp_path: Path) -> None:
+    source = REAL / "apollo" / "contacts-export-2025-format-philanthropy.csv"
+    run_import(source, "apollo-people", dry_run=True, results_path=tmp_path / "r.csv")
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+        row3 = next(r for r in csv.DictReader(handle) if r["row"] == "3")
+    assert row3["domain"] == "strayer.edu"
+    assert (
+        "files buvoey.buwu@jwmi.com under the account of its e-mail's domain, jwmi.com"
+        in (row3["warnings"])
+    )
