@@ -97,3 +97,25 @@ def test_hubspot_associated_contacts_get_their_names(tmp_path: Path) -> None:
             contacts[body["email"]] = (body.get("first_name"), body.get("last_name"))
     assert contacts["cmaddox@mtnskyumc.org"] == ("Carmen", "Maddox")
     assert contacts["fiona@innovative-business.net"] == ("Fiona", "Shah")
+
+
+def test_an_international_address_is_sent_in_idna_form_and_the_row_shows_both(
+    tmp_path: Path,
+) -> None:
+    """Issue 10, point 7: the server stores the IDNA form; the results file shows both."""
+    import csv
+
+    data = write(tmp_path / "people.csv", "Email\nZoë Krämer <zoe@bücher.de>\nbo@acme.com\n")
+    with running_sandbox() as box:
+        report = run(box, data, write(tmp_path / "m.yaml", MAPPING))
+        assert report.counts == {"imported": 2}
+        people = {c["email"]: c for c in inspect(box, "contacts")}
+    assert set(people) == {"zoe@xn--bcher-kva.de", "bo@acme.com"}
+    assert (
+        people["zoe@xn--bcher-kva.de"]["first_name"],
+        people["zoe@xn--bcher-kva.de"]["last_name"],
+    ) == ("Zoë", "Krämer")
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        line = next(r for r in csv.DictReader(handle) if r["row"] == "2")
+    assert line["email"] == "zoe@xn--bcher-kva.de"
+    assert "contact.email: zoe@bücher.de is sent as zoe@xn--bcher-kva.de" in line["warnings"]

@@ -30,6 +30,7 @@ from importer.api.models import (
 from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
+from importer.map.transforms.emails import unicode_form
 from importer.map.transforms.money import to_dollars
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
@@ -240,6 +241,12 @@ def _assemble(
             verdict.warnings.append(
                 f"{domain} is a personal email domain: no account is created for it"
             )
+        if email and "xn--" in email:  # the results file shows both forms
+            written = unicode_form(email)
+            if written is not None:
+                verdict.warnings.append(
+                    f"contact.email: {written} is sent as {email}, its domain's IDNA form"
+                )
         if has_account and has_contact and email and verdict.domain:
             host = email.rpartition("@")[2]
             filed = filed_under.get(host)

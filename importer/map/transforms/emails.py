@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 
+import idna
+
 from importer.map.transforms.cells import TransformError, clean_text, quote
 
-__all__ = ["all_emails", "display_name", "first_email"]
+__all__ = ["all_emails", "display_name", "first_email", "unicode_form"]
 
 # Local part: dot-atom (no leading, trailing or double dot). Domain: two or more labels,
 # each letters/digits with inner hyphens; the last is alphabetic (2+) or punycode.
@@ -79,8 +81,24 @@ _PLACEHOLDER_LOCAL = frozenset(
 _PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com"})
 
 
+def _stored(address: str, text: str) -> str:
+    """The address with an international domain in its IDNA form (what Octolane stores)."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as exc:
+        raise TransformError(
+            f"{quote(text)} is not an email address: its domain has no IDNA form ({exc})"
+        ) from None
+
+
 def _real(address: str, text: str) -> str:
-    """``address``, unless it is a placeholder (TransformError says so)."""
+    """``address`` as Octolane stores it (an international domain in its IDNA form),
+    unless it is a placeholder (TransformError says so)."""
+    if not address.isascii():
+        address = _stored(address, text)
     local, _, domain = address.partition("@")
     if (
         local in _PLACEHOLDER_LOCAL
@@ -157,8 +175,25 @@ def display_name(text: str) -> str | None:
     cleaned = clean_text(text)
     for pattern in (_NAME_FIRST, _NAME_AFTER):
         match = pattern.match(cleaned)
-        if match is None or _address(match["address"].lower()) != first:
+        found = _address(match["address"].lower()) if match is not None else None
+        if match is None or found is None or _stored(found, text) != first:
             continue
         name = " ".join((match.groupdict().get("quoted") or match["plain"] or "").split())
         return name if name and "@" not in name else None
     return None
+
+
+def unicode_form(address: str) -> str | None:
+    """The address with its domain as people write it, where the IDNA form differs.
+
+    >>> unicode_form("jo@xn--bcher-kva.de"), unicode_form("jo@acme.com")
+    ('jo@bücher.de', None)
+    """
+    local, _, domain = address.rpartition("@")
+    if "xn--" not in domain:
+        return None
+    try:
+        shown = idna.decode(domain)
+    except idna.IDNAError:
+        return None
+    return f"{local}@{shown}" if shown != domain else None
