@@ -19,6 +19,7 @@ from functools import cache
 
 from rapidfuzz import fuzz, process
 
+from importer.map.transforms import build_transform
 from importer.map.transforms.cells import NULLIFY_VALUES, TransformError, clean_text
 from importer.map.transforms.dates import date_parser, infer_date_order
 from importer.map.transforms.emails import first_email
@@ -28,6 +29,7 @@ from importer.propose._aliases import FIELD_ALIASES, normalise_header
 __all__ = ["ColumnGuess", "ColumnProfile", "guess_columns", "normalise", "profile_values"]
 
 normalise = normalise_header
+_to_domain = build_transform("domain")
 
 # What the nullify transform empties, plus German exports' "k.a." (keine Angabe).
 _NULLS = frozenset((*NULLIFY_VALUES, "k.a."))
@@ -51,6 +53,15 @@ _NEEDS = {
     "opportunity.next_action_date": "date",
 }
 _PRIORITY = tuple(FIELD_ALIASES)
+# Headers that name the CRM's own people (the user's team), never a customer's.
+_INTERNAL = re.compile(
+    r"\b(?:owner|owners|user|users|partner|created by|creator|modified by|updated by"
+    r"|assigned to|assignee)\b"
+)
+_INTERNAL_NOTE = (
+    "names the CRM's own people (owner, user, creator): never proposed as a customer's"
+    " contact or company"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +191,10 @@ def guess_columns(
         profile = profile_values([row[index] for row in rows if index < len(row)])
         profiles.append(profile)
         candidate = header_candidate(column)
+        internal = bool(_INTERNAL.search(normalise(column)))
+        if candidate is not None and internal and candidate[0].startswith(("contact.", "account.")):
+            notes[index] = _INTERNAL_NOTE
+            continue
         if candidate is not None:
             key, confidence, reason = candidate
             ok, why = _supported(key, profile)
@@ -195,7 +210,9 @@ def guess_columns(
                 continue
             notes[index] = f"header suggests {key} but {why}"
         by_value = _by_value(column, profile)
-        if by_value is not None:
+        if by_value is not None and internal:
+            notes.setdefault(index, _INTERNAL_NOTE)
+        elif by_value is not None:
             claims.append((by_value[0], index, by_value[1], by_value[2]))
     chosen: dict[str, ColumnGuess] = {}
     used: set[int] = set()
@@ -206,6 +223,14 @@ def guess_columns(
             if index not in used:
                 notes.setdefault(index, f"also fits {key}; {chosen[key].column!r} was used")
             continue
+        if key == "account.domain":
+            one = _one_domain([row[index] for row in rows if index < len(row)])
+            if one is not None:
+                notes[index] = (
+                    f"every row of the sample has the company domain {one}: most likely your"
+                    " own company, not your customers'; not proposed"
+                )
+                continue
         chosen[key] = ColumnGuess(
             guess.column, round(confidence, 2), guess.reason, guess.decimal_mark, guess.date_order
         )
@@ -214,6 +239,21 @@ def guess_columns(
         (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
     ]
     return chosen, leftover
+
+
+def _one_domain(values: Sequence[str]) -> str | None:
+    """The domain every filled value of a sample shares (3 or more values), or None."""
+    found = set()
+    for value in values:
+        value = clean_text(value)
+        if not value or value.casefold() in _NULLS:
+            continue
+        try:
+            found.add(_to_domain(value))
+        except TransformError:
+            return None
+    filled = sum(1 for v in values if clean_text(v) and clean_text(v).casefold() not in _NULLS)
+    return next(iter(found)) if len(found) == 1 and filled >= 3 else None
 
 
 def _guess(column: str, confidence: float, reason: str, profile: ColumnProfile) -> ColumnGuess:

@@ -383,7 +383,15 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
         "owner_email",
     )
     deal = {k: guesses.get(f"opportunity.{k}") for k in deal_keys}
-    if deal["name"] and (email or website):
+    if not (email or website):
+        left.append(
+            (
+                "(no identity column)",
+                "no column holds e-mail addresses or web sites, so Octolane cannot tell who"
+                " or which company a row is; deals with a name still import, without an account",
+            )
+        )
+    if deal["name"]:
         for key, guess in deal.items():
             if guess is None:
                 continue

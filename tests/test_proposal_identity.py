@@ -1,0 +1,74 @@
+"""`map` never proposes the user's own people or company as a customer's (issue 10, point 8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from preset_cases import PIPELINE_ID
+
+from importer.propose.proposal import propose_mapping
+from importer.run import run_import
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text.lstrip(), encoding="utf-8")
+    return path
+
+
+def keys(proposal) -> dict[str, str]:
+    return {f.key: f.spec.get("column") for f in proposal.fields}
+
+
+def test_owner_and_creator_columns_are_not_proposed_as_customers(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "contacts.csv",
+        """
+Email,Contact Owner Email,Created By,Website
+ann@acme.com,rep@mycrm.io,rep@mycrm.io,acme.com
+bo@globex.com,rep@mycrm.io,lee@mycrm.io,globex.com
+cy@initech.com,lee@mycrm.io,rep@mycrm.io,initech.com
+""",
+    )
+    proposal = propose_mapping(data, use_presets=False)
+    assert keys(proposal)["contact.email"] == "Email"
+    assert "Contact Owner Email" not in str(proposal.fields)
+    notes = dict(proposal.unplaced)
+    assert "CRM's own people" in notes["Created By"]
+    assert "CRM's own people" in notes["Contact Owner Email"]
+
+
+def test_one_company_domain_on_every_row_is_refused_as_the_users_own(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "team.csv",
+        """
+Name,Company Website,Deal Name,Amount
+Ann,https://mycompany.com,Renewal A,100
+Bo,mycompany.com,Renewal B,200
+Cy,www.mycompany.com,Renewal C,300
+""",
+    )
+    proposal = propose_mapping(data, use_presets=False)
+    assert "account.domain" not in keys(proposal)
+    assert "own company" in dict(proposal.unplaced)["Company Website"]
+
+
+def test_without_an_identity_column_map_says_so_and_still_proposes_the_deals(
+    tmp_path: Path,
+) -> None:
+    data = write(
+        tmp_path / "deals.csv",
+        """
+Deal Name,Amount,Close Date,Deal Owner
+Renewal A,"1,200.00",2025-01-31,Ann Rep
+Pilot B,950.50,2025-02-28,Bo Rep
+""",
+    )
+    proposal = propose_mapping(data, use_presets=False)
+    found = keys(proposal)
+    assert found["opportunity.name"] == "Deal Name" and found["opportunity.deal_size"] == "Amount"
+    assert not any(k.startswith(("contact.", "account.")) for k in found)
+    assert "no column holds e-mail addresses or web sites" in proposal.yaml_text
+    # and the proposal runs: the deals import as deals without an account
+    mapping = write(tmp_path / "m.yaml", proposal.yaml_text)
+    report = run_import(data, mapping, dry_run=True, pipeline_id=PIPELINE_ID)
+    assert report.counts == {"would_import": 2} and report.planned == {"opportunities": 2}
