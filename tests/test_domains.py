@@ -254,3 +254,24 @@ def test_the_platforms_own_domain_still_is(text):
 def test_regional_free_mail_is_personal(value):
     """The issue's list, and what the packages' lists miss (real UK exports use them)."""
     assert is_personal_domain(value) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "account"),
+    [
+        ("sf.k12.sd.us", "sf.k12.sd.us"),
+        ("https://www.mobridge-pollock.k12.sd.us/about", "mobridge-pollock.k12.sd.us"),
+        ("k12.wv.us", "k12.wv.us"),
+        ("acme.sharpschool.com", "acme.sharpschool.com"),
+        ("news.acme.weebly.com", "acme.weebly.com"),
+        ("www.weebly.com", "weebly.com"),
+        ("dr-li.business.site", "dr-li.business.site"),
+        ("lib.state.tx.us", "lib.state.tx.us"),
+        ("shop.acme.com", "acme.com"),  # one company's own subdomain: cut back
+        ("acme.github.io", "acme.github.io"),  # the public suffix list's private section
+    ],
+)
+def test_a_host_on_a_shared_zone_is_its_own_account(value, account):
+    """Issue 10, point 1 (in part): hosting platforms, site builders and US school and state
+    zones are shared by many organisations; cutting a host back to them would merge them."""
+    assert build_transform("domain")(value) == account

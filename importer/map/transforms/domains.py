@@ -86,9 +86,14 @@ def _parse(text: str, keep_subdomain: bool) -> str:
         raise TransformError(
             f"{quote(text)} is a page on {registered}, not the company's own web site"
         )
-    if not keep_subdomain or not parts.subdomain:
-        return registered
-    return _WWW.sub("", parts.subdomain + ".") + registered
+    below = _WWW.sub("", parts.subdomain + ".").rstrip(".") if parts.subdomain else ""
+    if keep_subdomain and below:
+        return f"{below}.{registered}"
+    if below and registered in _SHARED_ZONES:
+        # school.k12.wv.us, acme.weebly.com: the site under a zone shared by many
+        # organisations is the organisation; cut back to the zone it would merge them all.
+        return f"{below.rpartition('.')[2]}.{registered}"
+    return registered
 
 
 # Sites whose pages and subdomains belong to many companies (not private suffixes in the PSL).
@@ -111,6 +116,31 @@ _PLATFORMS = frozenset(
         "yelp.com",
         "pinterest.com",
     ]
+)
+
+
+# Zones whose subdomains are different organisations, that the public suffix list's
+# private section (read above) does not list: site builders and hosts, and the US
+# school, library and state zones of RFC 1480 (k12.wv.us, lib.ca.us, state.tx.us).
+# A host under one keeps its own label: sf.k12.sd.us is one school, not k12.sd.us.
+_SITE_BUILDERS = (
+    "weebly.com", "weeblysite.com", "wordpress.com", "business.site", "squarespace.com",
+    "godaddysites.com", "jimdo.com", "jimdosite.com", "wix.com", "strikingly.com",
+    "mystrikingly.com", "ueniweb.com", "site123.me", "webnode.com", "webnode.page",
+    "tumblr.com", "typepad.com", "livejournal.com", "edublogs.org",
+    "sharpschool.com", "sharpschool.net", "schoolwires.net", "finalsite.net",
+    "schoolinsites.com", "kyschools.us",
+)  # fmt: skip
+_US_STATES = (
+    "ak", "al", "ar", "az", "ca", "co", "ct", "dc", "de", "fl", "ga", "hi", "ia", "id", "il",
+    "in", "ks", "ky", "la", "ma", "md", "me", "mi", "mn", "mo", "ms", "mt", "nc", "nd", "ne",
+    "nh", "nj", "nm", "nv", "ny", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut",
+    "va", "vt", "wa", "wi", "wv", "wy",
+)  # fmt: skip
+_SHARED_ZONES = frozenset(_SITE_BUILDERS) | frozenset(
+    f"{zone}.{state}.us"
+    for zone in ("k12", "cc", "tec", "lib", "state", "gen", "mus", "dst", "cog")
+    for state in _US_STATES
 )
 
 
