@@ -737,7 +737,7 @@ def bind_mapping(
                 False,
                 position,
                 _cleaner(nulls),
-                (_NO_BRACKET.fullmatch, _no_name),  # a bare address names nobody
+                (_NO_BRACKET.fullmatch, _nothing),  # a bare address names nobody
                 "<(",
             )
         if key == "opportunity.deal_size":
@@ -751,7 +751,7 @@ def bind_mapping(
                 False,
                 position,
                 _cleaner(nulls),
-                (PLAIN_AMOUNT.fullmatch, _no_currency),  # "45362.12" writes none
+                (PLAIN_AMOUNT.fullmatch, _nothing),  # "45362.12" writes none
             )
     if stages is None and "opportunity.stage" in readers:
         stages = build_stage_table(
@@ -764,17 +764,14 @@ def bind_mapping(
 CELL_CURRENCY = "opportunity.deal_size.currency"
 
 
-def _no_currency(text: str) -> None:
+def _nothing(text: str) -> None:
+    """A plain cell's value for a reader that reads nothing from plain cells."""
     return None
 
 
 #: The reader of the (first name, last name) an e-mail cell writes beside its address.
 EMAIL_NAME = "contact.email.name"
 _NO_BRACKET = re.compile(r"[^<(]*")
-
-
-def _no_name(text: str) -> None:
-    return None
 
 
 def _email_name(value: Any) -> tuple[str | None, str | None] | None:
