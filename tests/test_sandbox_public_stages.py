@@ -118,18 +118,23 @@ def test_pipelines_lists_the_demo_pipeline_with_its_stages(box):
     assert pipelines[0]["stages"] == one
 
 
+def write_account(box):
+    """One Inbound write (an account create), as the importer sends it."""
+    return httpx.post(
+        f"{box.base_url}/inbound/accounts",
+        headers={"x-api-key": box.api_key},
+        json={"domain": "acme.com"},
+        timeout=10,
+    )
+
+
 def test_a_key_the_public_api_refuses_gets_401_there_but_may_still_write():
     with running_sandbox(public_api=False) as box:
         for path in (stages_path(box.pipeline_id), "/v1/pipelines"):
             response = get(box, path, box.api_key)
             assert response.status_code == 401, response.text
             assert response.json()["statusCode"] == 401
-        write = httpx.post(
-            f"{box.base_url}/inbound/accounts",
-            headers={"x-api-key": box.api_key},
-            json={"domain": "acme.com"},
-            timeout=10,
-        )
+        write = write_account(box)
         assert write.status_code == 200, write.text
         box.configure(public_api=True)
         assert get(box, "/v1/pipelines", box.api_key).status_code == 200
@@ -165,12 +170,7 @@ def test_reads_meet_the_rate_limit_but_not_injected_failures():
         assert limited.status_code == 429, limited.text
         assert int(limited.headers["retry-after"]) >= 1
         box.configure(rate_limit_per_min=None)
-        write = httpx.post(
-            f"{box.base_url}/inbound/accounts",
-            headers={"x-api-key": box.api_key},
-            json={"domain": "acme.com"},
-            timeout=10,
-        )
+        write = write_account(box)
         assert write.status_code == 503, write.text
         tally = stats(box, box.api_key)
     assert tally["rejected"] == {"rate_limited": 1, "injected_fault": 1}

@@ -30,6 +30,7 @@ from importer.api.models import (
 from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
+from importer.map.transforms.domains import web_host
 from importer.map.transforms.emails import unicode_form
 from importer.map.transforms.money import to_dollars
 
@@ -288,7 +289,7 @@ def _assemble(
 def _filed_under(host: str) -> str:
     """The account Octolane files a contact of this e-mail host under: the host without
     ``www.`` (the sandbox's reading of API.md §1.3), or "" for a personal domain (none)."""
-    host = host[4:] if host.startswith("www.") else host
+    host = web_host(host) or host
     return "" if is_personal_domain(host) else host
 
 
