@@ -171,9 +171,12 @@ class Planner:
             if verdict.warnings:
                 plan.warnings = verdict.warnings  # the verdict is dropped: its list is the row's
             if verdict.errors:
-                plan.status, plan.errors = "invalid", list(verdict.errors)
-                plan.message = "; ".join(str(e) for e in verdict.errors)
-                continue
+                plan.errors = list(verdict.errors)
+                if not (verdict.account or verdict.contact or verdict.opportunity or verdict.note):
+                    plan.status = "invalid"
+                    plan.message = "; ".join(str(e) for e in verdict.errors)
+                    continue
+                plan.status, plan.message = "partial", _partial_message(verdict)
             if verdict.skipped:
                 plan.status, plan.message = "skipped", verdict.skipped
                 continue
@@ -223,7 +226,9 @@ class Planner:
             # A row of one record is known by its key text, not a tuple of it (memory).
             first = identities.setdefault(keys[0] if len(keys) == 1 else plan.entities, row)
             if first != row:
-                plan.status, plan.duplicate_of = "duplicate", first
+                plan.duplicate_of = first
+                if plan.status == "would_import":  # a partial row stays partial: it needs fixing
+                    plan.status = "duplicate"
         if self.keep_rows:
             self.rows.extend(rows)
         return rows
@@ -359,6 +364,20 @@ class Planner:
                 depends = _depends(self, entity, ensured)
                 requests.append(PlannedRequest(entity.key, endpoint, entity.payload, rows, depends))
         return requests
+
+
+_RECORD_NAMES = {"account": "company", "contact": "contact", "opportunity": "deal", "note": "note"}
+
+
+def _partial_message(verdict: Any) -> str:
+    """What of a partial row goes and what is left out, and why."""
+    going = [name for kind, name in _RECORD_NAMES.items() if getattr(verdict, kind) is not None]
+    left: dict[str, list[str]] = {}
+    for error in verdict.errors:
+        kind = error.field.partition(".")[0]
+        left.setdefault(_RECORD_NAMES.get(kind, kind), []).append(str(error))
+    said = "; ".join(f"the {name} is left out: {'; '.join(why)}" for name, why in left.items())
+    return f"{said}; the {' and the '.join(going)} {'go' if len(going) > 1 else 'goes'} ahead"
 
 
 _NAMES = ("first_name", "last_name")

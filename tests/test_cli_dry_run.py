@@ -57,15 +57,20 @@ def test_dry_run_writes_every_row_and_exits_1_on_rejected_rows(files, tmp_path):
     assert [(r["row"], r["status"]) for r in rows] == [
         ("2", "would_import"),
         ("3", "would_import"),
-        ("4", "invalid"),
-        ("5", "invalid"),
+        ("4", "partial"),  # the person is rejected, the company goes
+        ("5", "partial"),
         ("6", "duplicate"),
         ("7", "would_import"),
     ]
     assert rows[2]["error_fields"] == "contact.email"
     assert "'bad-address'" in rows[2]["message"]
+    assert rows[2]["records"] == "account:globex.com"
     assert rows[3]["message"] == (
-        "contact.email (column 'Email'): is empty: Octolane identifies people by email address"
+        "the contact is left out: contact.email (column 'Email'): is empty: Octolane"
+        " identifies people by email address; the company goes ahead"
+    )
+    assert rows[4]["message"] == (
+        "duplicate of row 2: the same account:acme.com and contact:jo@acme.com"
     )
     assert rows[4]["duplicate_of"] == "2"
     assert rows[5]["domain"] == "" and rows[5]["email"] == "sam@gmail.com"
@@ -73,7 +78,7 @@ def test_dry_run_writes_every_row_and_exits_1_on_rejected_rows(files, tmp_path):
     fixed = results_of(failures)
     assert [f["Email"] for f in fixed] == ["bad-address", ""]
     assert (
-        "rows read" in result.output and "planned requests: accounts 0, contacts 3" in result.output
+        "rows read" in result.output and "planned requests: accounts 2, contacts 3" in result.output
     )
 
 
@@ -81,8 +86,8 @@ def test_json_summary(files, tmp_path):
     leads, mapping = files
     result = run(leads, "-m", mapping, "--dry-run", "--json", "--out", tmp_path / "r.csv")
     data = json.loads(result.output)
-    assert data["counts"] == {"would_import": 3, "invalid": 2, "duplicate": 1}
-    assert data["planned_requests"] == {"contacts": 3}
+    assert data["counts"] == {"would_import": 3, "partial": 2, "duplicate": 1}
+    assert data["planned_requests"] == {"accounts": 2, "contacts": 3}
     assert data["rows_read"] == 6
     assert data["exit_code"] == 1
 

@@ -37,14 +37,16 @@ def test_dry_run_and_real_run_write_the_same_requests_and_the_sandbox_gets_them(
 
     assert (tmp_path / "dry.jsonl").read_bytes() == (tmp_path / "real.jsonl").read_bytes()
     requests = lines_of(tmp_path / "dry.jsonl")
-    assert len(requests) == sum(dry.planned.values()) == sum(real.planned.values()) == 8
+    assert len(requests) == sum(dry.planned.values()) == sum(real.planned.values()) == 9
     # send order: accounts, then contacts, then deals, then notes
     order = [ENDPOINTS.index(r["endpoint"]) for r in requests]
     assert order == sorted(order)
     assert [r["key"] for r in requests] == [r.key for r in real.plan.requests]
-    # every valid row is named by a request; the invalid row (5) by none
+    # every row is named by a request: the partial row (5, its e-mail is not one) by its
+    # deal's, which also creates its company; its note waits for the fixed row
     rows = {row for r in requests for row in r["rows"]}
-    assert rows == {2, 3, 4} and dry.counts["invalid"] == 1
+    assert rows == {2, 3, 4, 5} and dry.counts["partial"] == real.counts["partial"] == 1
+    assert [r["rows"] for r in requests if r["endpoint"] == "notes"] == [[2], [3], [4]]
     deals = {
         r["body"]["opportunity"]["name"]: r for r in requests if r["endpoint"] == "opportunities"
     }
@@ -56,6 +58,8 @@ def test_dry_run_and_real_run_write_the_same_requests_and_the_sandbox_gets_them(
         assert landed[name]["amount"] == request["body"]["opportunity"].get("deal_size")
         assert landed[name]["stage_id"] == request["body"]["opportunity"]["stage_id"]
     assert real.counts["imported"] == 3
+    assert landed["Third deal"]["account_domain"] == "initech.com"
+    assert landed["Third deal"]["contact_emails"] in ([], None)
 
 
 def test_cli_writes_the_requests_file_on_a_dry_run(tmp_path):

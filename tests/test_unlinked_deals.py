@@ -40,8 +40,8 @@ def test_unlinked_deals_land_and_a_shared_name_is_said_on_both_rows(tmp_path):
         real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
         landed = {d["name"]: d for d in inspect(box, "opportunities")}
 
-    assert dry.counts == {"would_import": 2, "duplicate": 1, "invalid": 1}
-    assert real.counts == {"imported": 2, "duplicate": 1, "invalid": 1}
+    assert dry.counts == {"would_import": 2, "duplicate": 1, "partial": 1}
+    assert real.counts == {"imported": 2, "duplicate": 1, "partial": 1}
     assert set(landed) == {"Solar 12 Pine St", "Roof 3 Oak Ave"}
     assert landed["Solar 12 Pine St"]["account_domain"] in (None, "")
     assert landed["Solar 12 Pine St"]["amount"] == 1000  # the first row's; row 4 warns
@@ -52,10 +52,13 @@ def test_unlinked_deals_land_and_a_shared_name_is_said_on_both_rows(tmp_path):
         assert "imported as a deal without an account" in rows["3"]["warnings"]
         assert "same name" not in rows["3"]["warnings"]
         assert rows["4"]["duplicate_of"] == "2"
-        # no name and no company: refused before sending, as Octolane would
-        assert rows["5"]["status"] == "invalid"
+        # no name and no company: the deal is refused before sending, as Octolane would;
+        # the row's contact still goes
+        assert rows["5"]["status"] == "partial"
         assert rows["5"]["error_fields"] == "opportunity.name"
+        assert rows["5"]["records"] == "contact:jo@gmail.com"
     real_rows = results_of(tmp_path / "real.csv")
     assert real_rows["2"]["opportunity_id"] == real_rows["4"]["opportunity_id"]
     assert real_rows["2"]["opportunity_id"] == landed["Solar 12 Pine St"]["opportunity_id"]
+    assert real_rows["5"]["people_id"] and not real_rows["5"]["opportunity_id"]
     assert dry.rows_with_warnings == real.rows_with_warnings == 3

@@ -63,7 +63,7 @@ def test_parallel_and_sequential_runs_agree(tmp_path, write_mapping):
     par, par_out, par_fail = run_fresh(leads, mapping, tmp_path, parallel=True)
     assert (seq["worker"], par["worker"]) == (False, True)  # the worker really ran
     assert seq_out == par_out and seq_fail == par_fail
-    assert seq["counts"] == par["counts"] and seq["counts"]["invalid"] == 31
+    assert seq["counts"] == par["counts"] and seq["counts"]["partial"] == 31
     assert seq["read"] == par["read"] == [3_000, 1]
     assert seq["keys"] == par["keys"]
 
@@ -80,7 +80,7 @@ def test_the_worker_is_refused_while_another_thread_runs(tmp_path, write_mapping
         gate.set()
         other.join()
     assert report.validated_in_worker is False
-    assert report.counts == {"would_import": 296, "invalid": 4}
+    assert report.counts == {"would_import": 296, "partial": 4}
 
 
 SANDBOX_RUN = """
@@ -109,7 +109,7 @@ def test_the_worker_runs_under_sandbox_because_the_sandbox_starts_after_reading(
     )
     result = json.loads(done.stdout)
     assert result["worker"] is True
-    assert result["counts"] == {"imported": 296, "invalid": 4}
+    assert result["counts"] == {"imported": 296, "partial": 4}
     assert result["landed"]["contacts"] == 296
 
 

@@ -3,7 +3,8 @@
 A row's status is the worst of its requests': ``failed`` if any failed (with
 that request's HTTP status, message and field errors), ``not_sent`` if any was
 not sent, else ``imported``; a duplicate row keeps its status and shares the
-ids. Ids come from the requests the row depends on. This module does no I/O:
+ids; a ``partial`` row (some of its records rejected before sending) stays
+``partial`` with the ids of the records that went. Ids come from the requests the row depends on. This module does no I/O:
 :func:`tally_rows` hands the results to a :class:`~importer.report.results.ResultsSink`.
 """
 
@@ -13,7 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from importer.api.endpoints import ID_FIELDS
 from importer.plan import RowPlan
-from importer.report.results import ResultsSink, RowResult, generic_reason, plain_cells
+from importer.report.results import (
+    ResultsSink,
+    RowResult,
+    duplicate_message,
+    generic_reason,
+    plain_cells,
+)
 from importer.send.runner import RequestOutcome, SendReport
 
 __all__ = ["row_results", "tally_rows"]
@@ -33,7 +40,9 @@ def _outcomes(send: SendReport | None) -> Mapping[str, RequestOutcome]:
 def _row_result(
     plan: RowPlan, send: SendReport | None, outcomes: Mapping[str, RequestOutcome]
 ) -> RowResult:
-    message = plan.message or (f"duplicate of row {plan.duplicate_of}" if plan.duplicate_of else "")
+    message = plan.message or (
+        duplicate_message(plan.duplicate_of, plan.entities) if plan.duplicate_of else ""
+    )
     result = RowResult(
         plan.row,
         plan.status,
@@ -51,7 +60,7 @@ def _row_result(
     return result
 
 
-_OPEN = ("would_import", "duplicate")
+_OPEN = ("would_import", "duplicate", "partial")
 
 
 def _apply_outcomes(
@@ -72,14 +81,15 @@ def _apply_outcomes(
             if result.ids is None:
                 result.ids = {}
             result.ids[id_name] = outcome.ids[id_name]
+    left_out = f" (and {plan.message})" if plan.status == "partial" else ""
     if failed is not None:
         result.status, result.http_status = "failed", failed.http_status
-        result.error_fields = tuple(failed.field_errors)
-        result.message = failed.describe()
+        result.error_fields = tuple(dict.fromkeys((*failed.field_errors, *result.error_fields)))
+        result.message = failed.describe() + left_out
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
         said = not_sent.message if not_sent is not None else ""
-        result.message = said or "not sent: the run stopped first"
+        result.message = (said or "not sent: the run stopped first") + left_out
     elif result.status == "would_import":
         result.status = "imported"
 

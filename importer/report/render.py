@@ -30,6 +30,7 @@ _STATUS_ORDER = (
     "imported",
     "duplicate",
     "skipped",
+    "partial",
     "invalid",
     "failed",
     "not_sent",
@@ -52,8 +53,12 @@ def render_summary(report: ImportReport) -> str:
         f"mapping: {report.mapping}" + ("  [dry run: nothing sent]" if report.dry_run else ""),
     ]
     lines += [f"  warning: {w}" for w in report.mapping_warnings]
-    invalid = report.counts.get("invalid", 0)
-    lines.append(f"rows: {report.rows_read - invalid:,} valid, {invalid:,} invalid")
+    invalid, partial = report.counts.get("invalid", 0), report.counts.get("partial", 0)
+    lines.append(
+        f"rows: {report.rows_read - invalid - partial:,} valid, "
+        + (f"{partial:,} partial (some records left out), " if partial else "")
+        + f"{invalid:,} invalid"
+    )
     for status in _STATUS_ORDER:
         if report.counts.get(status):
             lines.append(f"  {status:<13}{report.counts[status]:>9,}")

@@ -32,6 +32,7 @@ __all__ = [
     "ResultsSink",
     "RowResult",
     "check_writable",
+    "duplicate_message",
     "generic_reason",
     "neutralise",
     "plain_cells",
@@ -312,7 +313,17 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"{path}: cannot write there (no permission on {parent})")
 
 
-_BAD = frozenset({"invalid", "failed", "not_sent"})
+# The rows of the failures file: each has something to fix and run again.
+_BAD = frozenset({"invalid", "partial", "failed", "not_sent"})
+
+
+def duplicate_message(row: int, records: Sequence[str]) -> str:
+    """Why a row is a duplicate: the earlier row, and the records both rows name."""
+    return (
+        f"duplicate of row {row}: the same {' and '.join(records)}"
+        if records
+        else (f"duplicate of row {row}")
+    )
 
 
 def generic_reason(message: str) -> str:
@@ -347,7 +358,7 @@ def plain_cells(
         "",
         "",
         "",
-        f"duplicate of row {dup}" if dup else "",
+        duplicate_message(dup, records) if dup else "",
         # A warning may be a record (importer.plan.Mismatch): formatted here, when written.
         neutralise(" | ".join(map(str, warnings))) if warnings else "",
         str(dup) if dup else "",

@@ -61,10 +61,11 @@ class ImportReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all rows fine, 1 some rows rejected or failed or none to import, 3 aborted."""
+        """0 all rows fine, 1 some rows (or records of rows) rejected or failed, or none to
+        import, 3 aborted."""
         if self.aborted:
             return 3
-        bad = sum(self.counts.get(s, 0) for s in ("invalid", "failed", "not_sent"))
+        bad = sum(self.counts.get(s, 0) for s in ("invalid", "partial", "failed", "not_sent"))
         return 1 if bad or self.nothing_imported else 0
 
     @property

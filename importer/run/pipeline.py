@@ -237,7 +237,7 @@ def _conclude(report: ImportReport, sink: ResultsSink, job: ImportJob) -> None:
         )
 
 
-_GOING = ("would_import", "imported", "duplicate")
+_GOING = ("would_import", "imported", "duplicate", "partial")
 
 
 def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingFile) -> str | None:

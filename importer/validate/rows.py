@@ -1,9 +1,15 @@
 """Rows of text → the Inbound API payloads of each row, or a rejection.
 
-A row with any invalid required field is rejected whole, with every bad field
-named; nothing of it is sent. An invalid optional value (an amount that is not
-a number, an owner email that is not an address) drops that field and becomes
-a warning on the row. Every payload is checked against the pydantic models of
+Each record of a row stands on its own. A record (the row's account, contact,
+deal or note) with an invalid required field is rejected, with every bad field
+named, and the row's other records still go: the row is *partial*. A row none
+of whose records is valid is rejected whole. Two records wait for the rest of
+their row: a deal whose company was rejected (Octolane knows a deal by its
+company's domain, so sending it without would make a second deal when the fixed
+row is run again), and a note on any row with a rejected record (Octolane keeps
+every copy of a note). An invalid optional value (an amount that is not a
+number, an owner email that is not an address) drops that field and becomes a
+warning on the row. Every payload is checked against the pydantic models of
 :mod:`importer.api.models`, a batch at a time, so what would earn a 400 is caught
 here.
 
@@ -53,9 +59,11 @@ class FieldError:
 class RowVerdict:
     """What validation made of one input row.
 
-    ``errors`` non-empty means the row is rejected. Otherwise the payload
-    fragments say what the row feeds: ``account`` / ``contact`` / ``note`` are
-    full request bodies; ``opportunity`` is the full body too.
+    The payload fragments say what the row feeds: ``account`` / ``contact`` /
+    ``note`` are full request bodies; ``opportunity`` is the full body too.
+    ``errors`` name the records rejected (a field's first part says which:
+    ``contact.email`` is the contact's); with no payload left the row is
+    rejected, with some it is partial.
     ``skipped`` gives the reason a valid row feeds nothing (e.g. a company row
     whose only domain is gmail.com).
     """
@@ -76,6 +84,66 @@ class RowVerdict:
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def partial(self) -> bool:
+        """Some of the row's records are rejected and some go."""
+        return bool(self.errors) and _has_payload(self)
+
+
+def _has_payload(verdict: RowVerdict) -> bool:
+    return bool(verdict.account or verdict.contact or verdict.opportunity or verdict.note)
+
+
+def _rejected(verdict: RowVerdict) -> set[str]:
+    """The records of the row that are rejected: ``account``, ``contact``, ..."""
+    return {e.field.partition(".")[0] for e in verdict.errors}
+
+
+_HELD_DEAL = (
+    "held back until the row's company is fixed: Octolane knows a deal by its company's"
+    " domain, so the deal sent now would be a second deal when the fixed row is run again"
+)
+_HELD_DEAL_CONTACT = (
+    "held back until the row's contact is fixed: the deal has no company, and its contact"
+    " was rejected"
+)
+_HELD_NOTE = (
+    "held back until the row is fixed: Octolane keeps every copy of a note, so the note"
+    " goes once, with its whole row"
+)
+
+
+def _hold_back(verdict: RowVerdict) -> None:
+    """Withhold the deal and note of a row with a rejected record (see the module's doc)."""
+    rejected = _rejected(verdict)
+    deal = verdict.opportunity
+    if deal is not None and "opportunity" not in rejected:
+        related = deal["related_objects"]
+        if "contact" in rejected and related.get("primary_contact_email") == verdict.email:
+            related.pop("primary_contact_email", None)  # the rejected contact is not linked
+        if "account" in rejected or ("contact" in rejected and not related.get("account_domain")):
+            verdict.errors.append(_held_deal(rejected))
+            verdict.opportunity = None
+    if verdict.note is not None:
+        verdict.errors.append(FieldError("note", "row", _HELD_NOTE))
+        verdict.note = None
+
+
+def _held_deal(rejected: set[str] | frozenset[str]) -> FieldError:
+    return FieldError(
+        "opportunity", "row", _HELD_DEAL if "account" in rejected else _HELD_DEAL_CONTACT
+    )
+
+
+_HELD = frozenset({_HELD_DEAL, _HELD_DEAL_CONTACT, _HELD_NOTE})
+
+
+def _settle(verdict: RowVerdict) -> None:
+    """A row none of whose records goes is rejected for its own errors: what it holds
+    back for the others is not said."""
+    if not _has_payload(verdict):
+        verdict.errors = [e for e in verdict.errors if e.message not in _HELD]
 
 
 # Fields whose bad value sinks the row; any other bad value is dropped with a warning.
@@ -225,19 +293,20 @@ def _assemble(
     filed_under: dict[str, str] = {}  # email host -> the account Octolane files it under
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
+        rejected = _rejected(verdict) if verdict.errors else _NONE
+        if "account" in rejected:
+            domain = None  # nor the e-mail's: the row's company was given, and is wrong
         if type(domain) is list:
-            if len(domain) > 1 and not verdict.errors:
+            if len(domain) > 1:
                 verdict.warnings.append(
                     f"account.domain: the row names {len(domain)} companies"
                     f" ({', '.join(map(str, domain[:4]))}); the first is its account"
                 )
             domain = domain[0] if domain else None
-        if domain is None and email and fallback:
+        if domain is None and email and fallback and "account" not in rejected:
             domain = email_domain(email)
         personal = domain is not None and skip_personal and is_personal_domain(domain)
         verdict.email, verdict.domain = email, (None if personal else domain)
-        if verdict.errors:
-            continue
         if personal and has_account:
             verdict.warnings.append(
                 f"{domain} is a personal email domain: no account is created for it"
@@ -248,7 +317,7 @@ def _assemble(
                 verdict.warnings.append(
                     f"contact.email: {written} is sent as {email}, its domain's IDNA form"
                 )
-        if has_account and has_contact and email and verdict.domain:
+        if has_account and has_contact and email and verdict.domain and not rejected:
             host = email.rpartition("@")[2]
             filed = filed_under.get(host)
             if filed is None:
@@ -261,7 +330,7 @@ def _assemble(
             if account is None:
                 account = accounts[verdict.domain] = {"domain": verdict.domain}
             verdict.account = account
-        if has_contact and email:
+        if has_contact and email and "contact" not in rejected:
             contact = {"email": email}
             # A linked file may give several people's names: the first is the first contact's.
             first, last = _first(first_names[i]), _first(last_names[i])
@@ -272,18 +341,25 @@ def _assemble(
             if last is not None:
                 contact["last_name"] = str(last)
             verdict.contact = contact
-        if deal is not None:
-            verdict.opportunity = deal.payload(i, verdict)
-        if note is not None and not verdict.errors:
-            verdict.note = note.payload(i, verdict)
-        if not verdict.errors and not (
-            verdict.account or verdict.contact or verdict.opportunity or verdict.note
-        ):
+        if deal is not None and "opportunity" not in rejected:
+            if "account" in rejected or ("contact" in rejected and not verdict.domain):
+                verdict.errors.append(_held_deal(rejected))
+            else:
+                verdict.opportunity = deal.payload(i, verdict)
+        if note is not None and "note" not in rejected:
+            if not rejected:
+                verdict.note = note.payload(i, verdict)
+            elif note.titles[i] is not None:
+                verdict.errors.append(FieldError("note", "row", _HELD_NOTE))
+        if not verdict.errors and not _has_payload(verdict):
             verdict.skipped = (
                 f"{domain} is a personal email domain and the row has nothing else to import"
                 if personal
                 else "the row has no email address or company domain to import"
             )
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _filed_under(host: str) -> str:
@@ -524,23 +600,18 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
     errors must land on every row that has them. Deal bodies and notes are
     nearly always new, so they are checked without remembering. (The deal's
     pipeline id is one value for the whole run, checked up front.)
+
+    Companies and people are checked first: a deal or note of a row whose
+    company or person was rejected is held back (:func:`_hold_back`) before
+    the deals and notes are checked.
     """
-    accounts, contacts, deals, notes = [], [], [], []
-    for verdict in verdicts:
-        if verdict.errors:
-            continue
-        if verdict.account is not None:
-            accounts.append(verdict)
-        if verdict.contact is not None:
-            contacts.append(verdict)
-        if verdict.opportunity is not None:
-            deals.append(verdict)
-        if verdict.note is not None:
-            notes.append(verdict)
-    owners = {"account": accounts, "contact": contacts, "opportunity": deals, "note": notes}
     for part, adapter in _CHECKS.items():
+        if part == "opportunity.opportunity":
+            for verdict in verdicts:
+                if verdict.errors:
+                    _hold_back(verdict)
         obj, _, sub = part.partition(".")
-        rows = owners[obj]
+        rows = [v for v in verdicts if getattr(v, obj) is not None]
         if not rows:
             continue
         items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
@@ -568,6 +639,11 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
         if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
             checked.clear()
         checked.update(k for n, k in enumerate(keys) if n not in failed)
+    for verdict in verdicts:
+        if verdict.errors:
+            if verdict.note is not None:  # a deal the models rejected holds the note back
+                _hold_back(verdict)
+            _settle(verdict)
 
 
 _CHECKED_MAX = 50_000
@@ -670,10 +746,14 @@ def _apply_model_error(
         message = _PATTERN_MESSAGES.get(path[-1] if path else "", message)
     text = f"{shown!r} {message}" if isinstance(shown, str | int | float) else message
     required = tuple(path) in _REQUIRED_LOCS[obj]
+    payload = getattr(verdict, obj)
     if required:
         verdict.errors.append(FieldError(field, source, text))
+        setattr(verdict, obj, None)  # the record is rejected; the row's others stand
         return
-    _drop(getattr(verdict, obj), loc)
+    if payload is None:  # rejected by an earlier error of the same record
+        return
+    _drop(payload, loc)
     verdict.warnings.append(f"{field} ({source}): {text}; the field was left out")
 
 
