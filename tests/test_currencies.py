@@ -29,13 +29,13 @@ account:
 """
 DEALS = """
 Deal,Website,Amount,Currency
-Dollars,a.com,1000,USD
-Euros by column,b.com,1000,EUR
-Euros by sign,c.com,€ 2.000,
-Pesos,d.com,69660000,COP
-Sign and column disagree,e.com,€ 500,USD
-Canadian dollars,f.com,$300,CAD
-Bad code,g.com,700,XXQ
+Dollars,aa.com,1000,USD
+Euros by column,bb.com,1000,EUR
+Euros by sign,cc.com,€ 2.000,
+Pesos,dd.com,69660000,COP
+Sign and column disagree,ee.com,€ 500,USD
+Canadian dollars,ff.com,$300,CAD
+Bad code,gg.com,700,XXQ
 """
 
 

@@ -296,6 +296,6 @@ def test_the_real_salesforce_export_folder_dry_runs_from_the_cli(tmp_path):
 def test_a_folder_needs_an_export_preset(tmp_path):
     result = CliRunner().invoke(cli, [str(tmp_path), "--mapping", "hubspot", "--dry-run"])
     assert result.exit_code == 2 and "give an export preset" in result.output
-    single = write(tmp_path / "a.csv", "Email\na@b.com\n")
+    single = write(tmp_path / "a.csv", "Email\na@bc.com\n")
     result = CliRunner().invoke(cli, [str(single), "--mapping", "salesforce-data-export"])
     assert result.exit_code == 2 and "give its folder or .zip" in result.output

@@ -295,7 +295,7 @@ def test_binding_refuses_a_column_that_contradicts_the_mapping():
 
     text = "options: {decimal_mark: '.'}\naccount: {domain: Website}\nopportunity:\n  name: Deal\n  deal_size: Amount\n"
     mapping = parse_mapping(text, source="deals.yaml")
-    rows = [["a.com", "A", "29.000"], ["b.com", "B", "16.750"]]
+    rows = [["aa.com", "A", "29.000"], ["bb.com", "B", "16.750"]]
     with pytest.raises(MappingError) as caught:
         bind_mapping(mapping, ["Website", "Deal", "Amount"], rows)
     message = str(caught.value)
@@ -310,10 +310,10 @@ def test_binding_decides_auto_per_column_and_says_so():
     bound = bind_mapping(
         parse_mapping(text, source="deals.yaml"),
         ["Website", "Deal", "Amount"],
-        [["a.com", "A", "29.000,50"], ["b.com", "B", "16.750"]],
+        [["aa.com", "A", "29.000,50"], ["bb.com", "B", "16.750"]],
     )
     values, errors = bound.readers["opportunity.deal_size"].read(
-        [["a.com", "A", "29.000,50"], ["b.com", "B", "16.750"], ["c.com", "C", "1,5"]]
+        [["aa.com", "A", "29.000,50"], ["bb.com", "B", "16.750"], ["cc.com", "C", "1,5"]]
     )
     assert values == [29000.5, 16750.0, 1.5] and not errors
     assert any("read with ',' as the decimal mark" in w for w in bound.warnings)

@@ -54,7 +54,7 @@ MAPPING = "account: {domain: Website}\nopportunity:\n  name: Deal\n  deal_size: 
     ],
 )
 def test_a_cell_naming_another_currency_is_never_sent_as_dollars(cell, said, tmp_path):
-    data = write(tmp_path / "d.csv", f'Deal,Website,Amount\nA,a.com,"{cell}"\n')
+    data = write(tmp_path / "d.csv", f'Deal,Website,Amount\nA,aa.com,"{cell}"\n')
     run_import(
         data, write(tmp_path / "m.yaml", MAPPING), dry_run=True, pipeline_id=PID,
         results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
@@ -91,7 +91,7 @@ def test_spreadsheet_number_cells_are_numbers_whatever_the_columns_mark(tmp_path
     sheet = book.active
     sheet.append(["Deal", "Website", "Amount"])
     for name, amount in (("A", 12.125), ("B", 2000), ("C", 99.875), ("D", "1.234,50")):
-        sheet.append([name, f"{name.lower()}.com", amount])
+        sheet.append([name, f"{name.lower()}corp.com", amount])
     path = tmp_path / "deals.xlsx"
     book.save(path)
     run_import(
@@ -108,14 +108,14 @@ def test_spreadsheet_number_cells_are_numbers_whatever_the_columns_mark(tmp_path
 
 
 def test_many_thousands_cells_and_one_decimal_cell_cannot_decide_a_column(tmp_path):
-    rows = "".join(f"D{i},d{i}.com,29.000\n" for i in range(20)) + "E,e.com,12.5\n"
+    rows = "".join(f"D{i},d{i}.com,29.000\n" for i in range(20)) + "E,ee.com,12.5\n"
     data = write(tmp_path / "d.csv", "Deal,Website,Amount\n" + rows)
     with pytest.raises(MappingError, match=r"20 such as '29.000' read as thousands"):
         run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True, pipeline_id=PID)
 
 
 def test_a_later_batch_cannot_be_misread_when_the_first_decided_nothing(tmp_path):
-    rows = "".join(f"D{i},d{i}.com,1000\n" for i in range(30)) + "X,x.com,29.000\n"
+    rows = "".join(f"D{i},d{i}.com,1000\n" for i in range(30)) + "X,xy.com,29.000\n"
     data = write(tmp_path / "d.csv", "Deal,Website,Amount\n" + rows)
     run_import(
         data, write(tmp_path / "m.yaml", MAPPING), dry_run=True, pipeline_id=PID,
@@ -180,7 +180,7 @@ def test_an_unreadable_file_of_an_export_is_reported_and_the_others_still_run(tm
 
 
 def test_a_row_naming_two_companies_says_which_is_its_account(tmp_path):
-    data = write(tmp_path / "d.csv", 'Deal,Website\nA,"a.com;b.io"\n')
+    data = write(tmp_path / "d.csv", 'Deal,Website\nA,"aa.com;bb.io"\n')
     mapping = write(
         tmp_path / "m.yaml",
         "opportunity:\n  name: Deal\naccount:\n  domain:\n    column: Website\n"
@@ -188,5 +188,5 @@ def test_a_row_naming_two_companies_says_which_is_its_account(tmp_path):
     )
     run_import(data, mapping, dry_run=True, pipeline_id=PID, results_path=tmp_path / "r.csv")
     line = results_of(tmp_path / "r.csv")["2"]
-    assert line["domain"] == "a.com"
-    assert "the row names 2 companies (a.com, b.io); the first is its account" in line["warnings"]
+    assert line["domain"] == "aa.com"
+    assert "the row names 2 companies (aa.com, bb.io); the first is its account" in line["warnings"]

@@ -530,8 +530,8 @@ def test_every_request_gets_exactly_one_outcome(clock: FakeClock, seed: int) -> 
 @pytest.mark.parametrize(
     ("requests", "message"),
     [
-        ([account("a.com"), account("a.com")], "the plan lists 'account:a.com' twice"),
-        ([contact("jo@a.com", "account:a.com"), account("a.com")], "not listed before it"),
+        ([account("aa.com"), account("aa.com")], "the plan lists 'account:aa.com' twice"),
+        ([contact("jo@ab.com", "account:a.com"), account("aa.com")], "not listed before it"),
     ],
 )
 def test_a_malformed_plan_is_refused(requests: list[PlannedRequest], message: str) -> None:

@@ -36,11 +36,11 @@ stages:
 """
 DEALS = """
 Deal,Website,Stage
-Won one,a.com,Closed Won
-Demo,b.com,Demo Booked
-Fresh,c.com,lead
-Odd,d.com,Waiting on legal
-No stage,e.com,
+Won one,aa.com,Closed Won
+Demo,bb.com,Demo Booked
+Fresh,cc.com,lead
+Odd,dd.com,Waiting on legal
+No stage,ee.com,
 """
 
 
@@ -215,8 +215,8 @@ def test_a_mapping_may_not_map_stage_and_stage_id(tmp_path):
 def test_map_proposes_the_stages_table_from_the_files_labels(tmp_path):
     from importer.map.spec import parse_mapping
 
-    data = write(tmp_path / "deals.csv", "Deal Name,Website,Deal Stage\nA,a.com,Closed Won\n"
-                 "B,b.com,Demo\nC,c.com,qualified\n")  # fmt: skip
+    data = write(tmp_path / "deals.csv", "Deal Name,Website,Deal Stage\nA,aa.com,Closed Won\n"
+                 "B,bb.com,Demo\nC,cc.com,qualified\n")  # fmt: skip
     result = CliRunner().invoke(cli, ["map", str(data), "--sandbox"])
     assert result.exit_code == 0, result.output
     text = result.output

@@ -37,7 +37,7 @@ from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
 from importer.map.transforms.domains import web_host
-from importer.map.transforms.emails import unicode_form
+from importer.map.transforms.emails import is_placeholder_domain, unicode_form
 from importer.map.transforms.money import to_dollars
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
@@ -289,7 +289,8 @@ def _assemble(
     email_names = values.get(EMAIL_NAME, nothing)
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
-    accounts: dict[str, dict[str, Any]] = {}
+    accounts: dict[str, dict[str, Any] | None] = {}
+    domain_reader = bound.readers.get("account.domain")
     filed_under: dict[str, str] = {}  # email host -> the account Octolane files it under
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
@@ -326,10 +327,15 @@ def _assemble(
                 verdict.warnings.append(_elsewhere(email, filed, verdict.domain))
         if has_account and verdict.domain:
             # One body per company in a batch: rows share it (and the pipe sends it once).
-            account = accounts.get(verdict.domain)
-            if account is None:
-                account = accounts[verdict.domain] = {"domain": verdict.domain}
-            verdict.account = account
+            account = accounts.get(verdict.domain, _UNSEEN)
+            if account is _UNSEEN:
+                account = accounts[verdict.domain] = (
+                    None if is_placeholder_domain(verdict.domain) else {"domain": verdict.domain}
+                )
+            if account is None:  # a.com, xx.com: no company's (nor, with it, its e-mail)
+                rejected = _placeholder_account(verdict, rejected, domain_reader)
+            else:
+                verdict.account = account
         if has_contact and email and "contact" not in rejected:
             contact = {"email": email}
             # A linked file may give several people's names: the first is the first contact's.
@@ -360,6 +366,22 @@ def _assemble(
 
 
 _NONE: frozenset[str] = frozenset()
+_UNSEEN: Any = object()
+
+
+def _placeholder_account(
+    verdict: RowVerdict, rejected: frozenset[str] | set[str], reader: Any
+) -> set[str] | frozenset[str]:
+    """A row whose company domain is a placeholder (``a.com`` of ``i@a.com``): no account.
+    Refused where the mapping requires the domain, else left out with a warning."""
+    domain, verdict.domain = verdict.domain, None
+    why = f"{domain!r} is a placeholder domain, not a company's"
+    if reader is not None and reader.required:
+        verdict.errors.append(FieldError("account.domain", reader.label, why))
+        return {*rejected, "account"}
+    source = reader.label if reader is not None else "the e-mail's domain"
+    verdict.warnings.append(f"account.domain ({source}): {why}; no account is created for it")
+    return rejected
 
 
 def _filed_under(host: str) -> str:

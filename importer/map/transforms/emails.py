@@ -2,7 +2,7 @@
 
 Handles what CRM exports put in e-mail columns: ``mailto:`` links, display
 names (``Jo Smith <jo@acme.com>``, HubSpot's ``Jo Smith (jo@acme.com)``),
-Pipedrive's ``a@x.com, b@x.com`` and HubSpot's ``a@x.com;b@x.com`` cells,
+Pipedrive's ``a@xy.com, b@xy.com`` and HubSpot's ``a@xy.com;b@xy.com`` cells,
 stray trailing dots and quotes. The check is syntactic and cheap (a few string
 operations and one regex on the common path): it refuses what is obviously not
 an address, it does not ask DNS whether the domain takes mail.
@@ -10,13 +10,15 @@ an address, it does not ask DNS whether the domain takes mail.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
 
 from importer.map.transforms.cells import TransformError, clean_text, quote
+from importer.map.transforms.domains import email_domain
 
-__all__ = ["all_emails", "display_name", "first_email", "unicode_form"]
+__all__ = ["all_emails", "display_name", "first_email", "is_placeholder_domain", "unicode_form"]
 
 # Local part: dot-atom (no leading, trailing or double dot). Domain: two or more labels,
 # each letters/digits with inner hyphens; the last is alphabetic (2+) or punycode.
@@ -43,7 +45,7 @@ def _address(token: str) -> str | None:
 def _parse(text: str) -> list[str]:
     cleaned = clean_text(text).lower()
     # Words beside an address are a display name only inside a bracketed form
-    # ("Jo <jo@x.com>", "Jo (jo@x.com)"); "john smith@x.com" is a broken address.
+    # ("Jo <jo@xy.com>", "Jo (jo@xy.com)"); "john smith@xy.com" is a broken address.
     named = any(bracket in cleaned for bracket in '<(["')
     addresses: list[str] = []
     for token in _SEPARATORS.split(cleaned):
@@ -63,7 +65,8 @@ def _parse(text: str) -> list[str]:
     return addresses
 
 
-# Addresses that stand in for a missing one: "noemail@acme.com", "x@x.com", "a@example.com".
+# Addresses that stand in for a missing one: "noemail@acme.com", "x@x.com", "a@example.com",
+# and any address at a one-letter or all-x domain name ("i@a.com", "hr@xx.com").
 _PLACEHOLDER_LOCAL = frozenset(
     {
         "noemail",
@@ -94,16 +97,37 @@ def _stored(address: str, text: str) -> str:
         ) from None
 
 
+def _placeholder_label(label: str) -> bool:
+    return len(label) == 1 or not label.strip("x")  # a.com, x.com; xx.com, xxx.com
+
+
+@functools.lru_cache(maxsize=4096)
+def is_placeholder_domain(domain: str) -> bool:
+    """True for a domain that stands in for a missing one: ``example.com``, ``test.com``,
+    a one-letter or all-x name (``a.com``, ``xx.com``); it is never a company's.
+
+    >>> is_placeholder_domain("a.com"), is_placeholder_domain("mail.xx.co.uk")
+    (True, True)
+    >>> is_placeholder_domain("acme.com"), is_placeholder_domain("x.acme.com")
+    (False, False)
+    """
+    registered = email_domain("@" + domain) or domain
+    return registered in _PLACEHOLDER_DOMAINS or _placeholder_label(registered.partition(".")[0])
+
+
 def _real(address: str, text: str) -> str:
     """``address`` as Octolane stores it (an international domain in its IDNA form),
     unless it is a placeholder (TransformError says so)."""
     if not address.isascii():
         address = _stored(address, text)
     local, _, domain = address.partition("@")
+    # The name the domain was registered under: "a" of mail.a.com, "realtor" of e.mail.realtor.com.
+    label = (email_domain(address) or domain).partition(".")[0]
     if (
         local in _PLACEHOLDER_LOCAL
         or domain in _PLACEHOLDER_DOMAINS
-        or local == domain.partition(".")[0]  # x@x.com, test@test.com
+        or local == label  # x@x.com, test@test.com
+        or _placeholder_label(label)  # i@a.com, k@x.com, hr@xx.com
     ):
         raise TransformError(
             f"{quote(text)} is a placeholder address, not a person's: leave the cell empty"
@@ -133,8 +157,8 @@ def first_email(text: str) -> str:
 def all_emails(text: str) -> list[str]:
     """Every address in a cell, lower-cased, without repeats, in cell order.
 
-    >>> all_emails("a@x.com, B@x.com, a@x.com")
-    ['a@x.com', 'b@x.com']
+    >>> all_emails("a@xy.com, B@xy.com, a@xy.com")
+    ['a@xy.com', 'b@xy.com']
     """
     plain = text.strip().lower()
     if len(plain) <= _MAX_LENGTH and _ADDRESS.fullmatch(plain):
@@ -142,8 +166,8 @@ def all_emails(text: str) -> list[str]:
     return [_real(address, text) for address in _parse(text)]
 
 
-# The cell's first item with a name beside its address: ``Jo Smith <jo@x.com>``,
-# ``"Smith, Jo" <jo@x.com>``, ``Jo Smith (jo@x.com)``, or ``jo@x.com (Jo Smith)``.
+# The cell's first item with a name beside its address: ``Jo Smith <jo@xy.com>``,
+# ``"Smith, Jo" <jo@xy.com>``, ``Jo Smith (jo@xy.com)``, or ``jo@xy.com (Jo Smith)``.
 _NAME_FIRST = re.compile(
     r'\s*(?:"(?P<quoted>[^"]*)"|(?P<plain>[^"<>()@;,]*?))\s*[<(]\s*(?:mailto:)?'
     r"(?P<address>[^\s<>()@;,]+@[^\s<>();,]+?)\s*[>)]"
@@ -156,14 +180,14 @@ _NAME_AFTER = re.compile(
 def display_name(text: str) -> str | None:
     """The name written beside a cell's first address, or None.
 
-    Only the first address's own name counts: in ``a@x.com; Bo (bo@x.com)`` the
+    Only the first address's own name counts: in ``a@xy.com; Bo (bo@xy.com)`` the
     first address has none.
 
-    >>> display_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@x.com)")
+    >>> display_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@xy.com)")
     'Carmen Maddox'
-    >>> display_name('"Smith, Jo" <JO@x.com>'), display_name("jo@x.com (Jo Smith)")
+    >>> display_name('"Smith, Jo" <JO@xy.com>'), display_name("jo@xy.com (Jo Smith)")
     ('Smith, Jo', 'Jo Smith')
-    >>> display_name("jo@x.com; Bo Li <bo@x.com>") is None
+    >>> display_name("jo@xy.com; Bo Li <bo@xy.com>") is None
     True
     """
     if "<" not in text and "(" not in text:

@@ -110,7 +110,7 @@ def split_full_name(text: str) -> tuple[str | None, str | None]:
     ('Jane', 'van der Berg')
     >>> split_full_name("Smith, John")
     ('John', 'Smith')
-    >>> split_full_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@x.com)")
+    >>> split_full_name("Carmen Maddox (cmaddox@mtnskyumc.org);Teresa Jones (t@xy.com)")
     ('Carmen', 'Maddox')
     """
     text = clean_text(text).partition(";")[0]
