@@ -46,7 +46,11 @@ sam@gmail.com,globex.com
     assert filed == {"ann@mail.acme.com": "mail.acme.com", "bo@acme.com": "acme.com",
                      "sam@gmail.com": None}  # fmt: skip
     assert accounts == {"acme.com", "mail.acme.com", "globex.com"}
-    # ... is what each row said it would do.
+    # ... is what each row said it would do: its contact_account column ...
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        placed = {r["email"]: r["contact_account"] or None for r in csv.DictReader(handle)}
+    assert placed == filed
+    # ... and its warning, where the row's company differs.
     said = warnings_by_email(tmp_path / "results.csv")
     assert said["ann@mail.acme.com"] == (
         "contact: Octolane files ann@mail.acme.com under the account of its e-mail's domain,"
@@ -66,6 +70,7 @@ def test_the_issues_apollo_row_says_where_its_contact_lands(tmp_path: Path) -> N
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
         row3 = next(r for r in csv.DictReader(handle) if r["row"] == "3")
     assert row3["domain"] == "strayer.edu"
+    assert row3["contact_account"] == "jwmi.com"  # where Octolane puts the person
     assert (
         "files buvoey.buwu@jwmi.com under the account of its e-mail's domain, jwmi.com"
         in (row3["warnings"])

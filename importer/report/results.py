@@ -1,7 +1,7 @@
 """The results CSV (one line per input row) and the failures CSV.
 
 The results file accounts for every input row, in input order: its status,
-the normalised domain and email, the ids a real run got back, and the exact
+the normalised domain and email, the account the contact goes under, the ids a real run got back, and the exact
 error. The failures file holds the rejected and failed rows in their original
 columns plus an ``import_error`` column, so a user can fix them and run the
 same mapping on it again.
@@ -25,6 +25,7 @@ from typing import Any
 
 from importer.errors import UsageError
 from importer.map.transforms.cells import FORMULA_START
+from importer.map.transforms.emails import filed_under
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -46,6 +47,7 @@ RESULT_COLUMNS = (
     "status",
     "domain",
     "email",
+    "contact_account",
     "company_id",
     "people_id",
     "opportunity_id",
@@ -86,6 +88,7 @@ class RowResult:
             self.status,
             neutralise(self.domain) if self.domain else "",
             neutralise(self.email) if self.email else "",
+            _contact_account(self.email, self.records),
             neutralise(ids.get("company_id", "")) if ids else "",
             neutralise(ids.get("people_id", "")) if ids else "",
             neutralise(ids.get("opportunity_id", "")) if ids else "",
@@ -352,6 +355,7 @@ def plain_cells(
         status,
         neutralise(domain) if domain else "",
         neutralise(email) if email else "",
+        _contact_account(email, records),
         "",
         "",
         "",
@@ -364,6 +368,13 @@ def plain_cells(
         str(dup) if dup else "",
         neutralise(" ".join(records)) if records else "",
     ]
+
+
+def _contact_account(email: str | None, records: Sequence[str]) -> str:
+    """The account Octolane files the row's contact under (its e-mail's host), if it has one."""
+    if not email or "contact:" + email not in records:
+        return ""
+    return neutralise(filed_under(email.rpartition("@")[2]))
 
 
 def write_failures(

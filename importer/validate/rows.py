@@ -36,7 +36,7 @@ from importer.api.models import (
 from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
 from importer.map.transforms import email_domain, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
-from importer.map.transforms.domains import web_host
+from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.emails import is_placeholder_domain, unicode_form
 from importer.map.transforms.money import to_dollars
 
@@ -291,7 +291,9 @@ def _assemble(
     note = _NoteColumns(values, nothing) if "note" in objects else None
     accounts: dict[str, dict[str, Any] | None] = {}
     domain_reader = bound.readers.get("account.domain")
-    filed_under: dict[str, str] = {}  # email host -> the account Octolane files it under
+    filed_under: dict[
+        str, str
+    ] = {}  # email host -> the account Octolane files it under (a batch's)
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
         rejected = _rejected(verdict) if verdict.errors else _NONE
@@ -322,7 +324,7 @@ def _assemble(
             host = email.rpartition("@")[2]
             filed = filed_under.get(host)
             if filed is None:
-                filed = filed_under[host] = _filed_under(host)
+                filed = filed_under[host] = filed_host(host)
             if filed != verdict.domain:
                 verdict.warnings.append(_elsewhere(email, filed, verdict.domain))
         if has_account and verdict.domain:
@@ -382,13 +384,6 @@ def _placeholder_account(
     source = reader.label if reader is not None else "the e-mail's domain"
     verdict.warnings.append(f"account.domain ({source}): {why}; no account is created for it")
     return rejected
-
-
-def _filed_under(host: str) -> str:
-    """The account Octolane files a contact of this e-mail host under: the host without
-    ``www.`` (the sandbox's reading of API.md §1.3), or "" for a personal domain (none)."""
-    host = web_host(host) or host
-    return "" if is_personal_domain(host) else host
 
 
 def _elsewhere(email: str, filed: str, domain: str) -> str:

@@ -16,9 +16,16 @@ import re
 import idna
 
 from importer.map.transforms.cells import TransformError, clean_text, quote
-from importer.map.transforms.domains import email_domain
+from importer.map.transforms.domains import email_domain, is_personal_domain, web_host
 
-__all__ = ["all_emails", "display_name", "first_email", "is_placeholder_domain", "unicode_form"]
+__all__ = [
+    "all_emails",
+    "display_name",
+    "filed_under",
+    "first_email",
+    "is_placeholder_domain",
+    "unicode_form",
+]
 
 # Local part: dot-atom (no leading, trailing or double dot). Domain: two or more labels,
 # each letters/digits with inner hyphens; the last is alphabetic (2+) or punycode.
@@ -221,3 +228,16 @@ def unicode_form(address: str) -> str | None:
     except idna.IDNAError:
         return None
     return f"{local}@{shown}" if shown != domain else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def filed_under(host: str) -> str:
+    """The account Octolane files a contact of this e-mail host under: the host without
+    ``www.`` (API.md §1.3: the account of the e-mail's domain; the sandbox's reading), or
+    "" for a personal domain (none).
+
+    >>> filed_under("mail.acme.com"), filed_under("www.acme.com"), filed_under("gmail.com")
+    ('mail.acme.com', 'acme.com', '')
+    """
+    host = web_host(host) or host
+    return "" if is_personal_domain(host) else host
