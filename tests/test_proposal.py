@@ -286,7 +286,7 @@ def test_scores_tell_similar_exports_apart() -> None:
 def test_a_preset_missing_a_required_column_scores_zero() -> None:
     scores = {m.name: m for m in score_presets(["First Name", "Last Name"], list_presets())}
     assert scores["hubspot"].score == 0.0
-    assert scores["hubspot"].missing == ("Email",)
+    assert scores["hubspot"].missing == ("Website URL / Email", "Email")
 
 
 def test_a_preset_that_fits_but_cannot_bind_is_named(write_csv, tmp_path: Path) -> None:

@@ -690,9 +690,11 @@ def bind_mapping(
         present = [name for name, pos in positions.items() if pos is not None]
         where = f"{mapping.source}: {key}"
         if missing and spec.columns is not None and present:
-            warnings.append(
-                f"{where}: column(s) {_names(missing)} not in {input_name}; using {_names(present)}"
-            )
+            if not spec.optional_column:  # (with it, the mapping expects some to be absent)
+                warnings.append(
+                    f"{where}: column(s) {_names(missing)} not in {input_name};"
+                    f" using {_names(present)}"
+                )
         elif missing:
             message = (
                 f"{where}: column {_names(missing)} is not in {input_name} "
