@@ -215,7 +215,7 @@ REAL_CASES = [
         687,
         {"would_import": 687},
         687,
-        459,
+        458,  # no on.net of internode.on.net (free mail, issue 10)
         0,
     ),
     (

@@ -291,9 +291,8 @@ def _assemble(
     note = _NoteColumns(values, nothing) if "note" in objects else None
     accounts: dict[str, dict[str, Any] | None] = {}
     domain_reader = bound.readers.get("account.domain")
-    filed_under: dict[
-        str, str
-    ] = {}  # email host -> the account Octolane files it under (a batch's)
+    # A batch's e-mail hosts -> the account Octolane files their contacts under.
+    filed_under: dict[str, str] = {}
     for i, verdict in enumerate(verdicts):
         email, domain = emails[i], domains[i]
         rejected = _rejected(verdict) if verdict.errors else _NONE
@@ -308,11 +307,14 @@ def _assemble(
             domain = domain[0] if domain else None
         if domain is None and email and fallback and "account" not in rejected:
             domain = email_domain(email)
-        personal = domain is not None and skip_personal and is_personal_domain(domain)
+        personal: str | bool = domain is not None and skip_personal and is_personal_domain(domain)
+        if not personal and domain is not None and email and skip_personal:
+            personal = _cut_from_personal(email, domain)
         verdict.email, verdict.domain = email, (None if personal else domain)
         if personal and has_account:
+            shown = domain if personal is True else personal
             verdict.warnings.append(
-                f"{domain} is a personal email domain: no account is created for it"
+                f"{shown} is a personal email domain: no account is created for it"
             )
         if email and "xn--" in email:  # the results file shows both forms
             written = unicode_form(email)
@@ -384,6 +386,15 @@ def _placeholder_account(
     source = reader.label if reader is not None else "the e-mail's domain"
     verdict.warnings.append(f"account.domain ({source}): {why}; no account is created for it")
     return rejected
+
+
+def _cut_from_personal(email: str, domain: str) -> str | bool:
+    """The e-mail's host, where ``domain`` was cut from a personal one (``on.net`` of
+    ``jo@internode.on.net``: the host is the free-mail provider, not its registry)."""
+    host = email.rpartition("@")[2]
+    if host != domain and host.endswith("." + domain) and is_personal_domain(host):
+        return host
+    return False
 
 
 def _elsewhere(email: str, filed: str, domain: str) -> str:
