@@ -31,6 +31,7 @@ from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
 from importer.map.transforms.currency import cell_currency
+from importer.map.transforms.domains import FileZones
 from importer.map.transforms.emails import display_name
 from importer.map.transforms.money import (
     ISO_CODES,
@@ -638,6 +639,9 @@ class BoundMapping:
     checked: dict[str, set[Any]] = field(default_factory=dict)  # payload parts known valid
     #: Stage labels → stage ids, when the mapping reads a stage column.
     stages: StageTable | None = None
+    #: The file's zones that ``account.domain``'s ``domain`` transform cuts by, when the
+    #: whole file is validated (:func:`importer.validate.validated_source`).
+    zones: FileZones | None = None
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -654,8 +658,13 @@ def bind_mapping(
     input_name: str = "the input",
     stages: StageTable | None = None,
     spreadsheet: bool = False,
+    zones: FileZones | None = None,
 ) -> BoundMapping:
     """Check ``mapping`` against the input's columns and build a reader per field.
+
+    ``zones``: the file's zones (:class:`~importer.map.transforms.domains.FileZones`),
+    which the ``domain`` transform of ``account.domain`` cuts by; without them it cuts
+    each value on its own.
 
     ``spreadsheet``: the input is XLSX/XLS, whose number cells read as ``12.125``: those
     are numbers, left out of a column's decimal-mark decision and read as they are.
@@ -721,7 +730,8 @@ def bind_mapping(
             [
                 _with_defaults(t, mapping.options, **defaults, number_cells=spreadsheet)
                 for t in spec.transforms
-            ]
+            ],
+            zones=zones if key == "account.domain" else None,
         )
         position = positions[spec.column] if spec.column is not None else None
         plain = _plain_amounts(spec, decimal_mark, nulls) if position is not None else None
@@ -759,7 +769,9 @@ def bind_mapping(
         stages = build_stage_table(
             mapping.stages, mapping.options.unmapped_stages, None, source=mapping.source
         )
-    return BoundMapping(mapping, readers, warnings, columns, stages=stages)
+    if "account.domain" not in readers:
+        zones = None
+    return BoundMapping(mapping, readers, warnings, columns, stages=stages, zones=zones)
 
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).

@@ -9,11 +9,17 @@ flight, so memory stays bounded.
 The sequential path does the same work in one process and is what small
 files, Windows and processes with threads (fork is unsafe there) use. Both
 give identical reports: the tests run the same file both ways.
+
+A file's account domains are cut by its zones (the sites it lists two or more of under
+one domain: :class:`~importer.map.transforms.domains.FileZones`), which need every row:
+the process that validates reads the file's account domains once more (``_scan_domains``)
+when it first meets a site below its domain, and a file with none is read once.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import multiprocessing
 import operator
 import os
@@ -26,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ImporterError
-from importer.map.spec import BoundMapping, MappingFile, bind_mapping
+from importer.map.spec import BoundMapping, FieldReader, MappingFile, bind_mapping
 from importer.map.stages import StageTable
+from importer.map.transforms.domains import FileZones
 from importer.read.source import RowBatch, SourceInfo, open_source
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import RowVerdict, validate_batch
@@ -133,7 +140,12 @@ def _sequential(work: _Work) -> ValidatedSource:
             input_name=source.info.path.name,
             stages=work.stages,
             spreadsheet=source.info.format in ("xlsx", "xls"),
+            zones=FileZones(),
         )
+        if bound.zones is not None:
+            bound.zones.scan = functools.partial(
+                _scan_domains, work, linker, bound.readers["account.domain"]
+            )
     except BaseException:
         source.close()
         raise
@@ -157,6 +169,22 @@ def _sequential(work: _Work) -> ValidatedSource:
 
     result.batches = verdicts()
     return result
+
+
+def _scan_domains(work: _Work, linker: Linker | None, reader: FieldReader) -> None:
+    """The pre-pass of the file's zones: every row's account domain, read once more.
+
+    The reader's ``domain`` transform collects the hosts below their keys as it goes
+    (:class:`~importer.map.transforms.domains.FileZones`). The whole file counts, however
+    many rows ``--limit`` validates: a trial run names the accounts the full run does.
+    """
+    scanner = dataclasses.replace(reader, _cache={}, _bad=set())
+    with open_source(work.path, batch_rows=work.batch_rows, **work.read) as source:
+        for batch in source.batches():
+            rows = batch.rows
+            if linker is not None:
+                rows = linker.extend(batch.row_numbers, rows)[0]
+            scanner.read(rows)
 
 
 def _linked(batches: Iterator[_Rows], linker: Linker) -> Iterator[_Rows]:
@@ -187,6 +215,11 @@ def _validated(
         for verdict in verdicts:
             if verdict.row in problems:
                 verdict.warnings.insert(0, problems[verdict.row])
+    kept = bound.zones.kept if bound.zones is not None else None
+    if kept:  # the accounts this file's zones keep whole, that would have been cut
+        for verdict in verdicts:
+            if verdict.domain in kept:
+                verdict.warnings.append(kept[verdict.domain])
     for verdict, cells in zip(verdicts, rows, strict=True):
         if verdict.errors and _is_report_footer(cells):
             verdict.errors, verdict.skipped = [], "a report's footer line, not a record"

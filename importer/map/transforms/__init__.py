@@ -57,7 +57,12 @@ from importer.map.transforms.cells import (
 )
 from importer.map.transforms.currency import currency_code
 from importer.map.transforms.dates import date_parser, infer_date_order, time_zone
-from importer.map.transforms.domains import domain_parser, email_domain, is_personal_domain
+from importer.map.transforms.domains import (
+    FileZones,
+    domain_parser,
+    email_domain,
+    is_personal_domain,
+)
 from importer.map.transforms.emails import all_emails, first_email
 from importer.map.transforms.money import NUMBER_CELL, parse_amount, parse_dollars, to_dollars
 from importer.map.transforms.names import split_full_name
@@ -148,8 +153,10 @@ def _make_email(params: EmailParams) -> Transform:
     return email
 
 
-def _make_domain(params: DomainParams) -> Transform:
-    parse = domain_parser(keep_subdomain=params.keep_subdomain)
+def _make_domain(params: DomainParams, zones: FileZones | None = None) -> Transform:
+    parse: Callable[[str], str] = domain_parser(keep_subdomain=params.keep_subdomain)
+    if zones is not None and not params.keep_subdomain:
+        parse = zones.cut  # the account's domain, by the file's zones
 
     def domain(value: Any) -> Any:
         return parse(_text(value)) if value else None
@@ -360,7 +367,9 @@ def _suggestion(name: str) -> str:
     return f" (did you mean {best!r}?)" if best else ""
 
 
-def _build(name: Any, params: Mapping[str, Any] | None) -> Transform:
+def _build(
+    name: Any, params: Mapping[str, Any] | None, zones: FileZones | None = None
+) -> Transform:
     """Raises _UnknownTransform, or ValueError with the message after "<name>: "."""
     entry = _REGISTRY.get(name) if isinstance(name, str) else None
     if entry is None:
@@ -374,6 +383,8 @@ def _build(name: Any, params: Mapping[str, Any] | None) -> Transform:
         validated = entry.params.model_validate(dict(params or {}))
     except ValidationError as exc:
         raise ValueError(_describe(entry.params, exc)) from exc
+    if zones is not None and isinstance(validated, DomainParams):
+        return _make_domain(validated, zones)
     return entry.make(validated)
 
 
@@ -436,8 +447,12 @@ def _spec_parts(spec: Any, index: int) -> tuple[str, Any]:
     )
 
 
-def compose(specs: Sequence[str | Mapping[str, Any]]) -> Transform:
+def compose(
+    specs: Sequence[str | Mapping[str, Any]], *, zones: FileZones | None = None
+) -> Transform:
     """The chain described by a mapping file's ``transforms:`` list.
+
+    ``zones``: a ``domain`` transform cuts by this file's zones (the account's domain).
 
     Raises:
         ValueError: naming the position and transform, e.g.
@@ -449,7 +464,7 @@ def compose(specs: Sequence[str | Mapping[str, Any]]) -> Transform:
     for index, spec in enumerate(specs):
         name, params = _spec_parts(spec, index)
         try:
-            funcs.append(_build(name, params))
+            funcs.append(_build(name, params, zones))
         except _UnknownTransform as exc:
             raise ValueError(f"transforms[{index}]: {exc}") from exc
         except ValueError as exc:

