@@ -24,7 +24,7 @@ from importer import run_import
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import load_mapping
 from importer.map.transforms import build_transform
-from importer.map.transforms.domains import FileZones, file_zones, registered_domain, web_host
+from importer.map.transforms.domains import FileZones, file_zones, web_host
 from importer.read.source import open_source
 from importer.validate.source import validated_source
 
@@ -55,16 +55,27 @@ def test_two_sites_under_one_domain_are_two_accounts() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "hosts", [["shop.acme.com"], ["shop.acme.com", "acme.com"], ["www.shop.acme.com", "acme.com"]]
-)
+@pytest.mark.parametrize("hosts", [["shop.acme.com"], ["https://www.shop.acme.com/"]])
 def test_one_site_under_a_domain_is_cut_back(hosts) -> None:
     assert file_zones(map(web_host, hosts)) == frozenset()
     assert set(accounts(hosts).values()) == {"acme.com"}
 
 
+@pytest.mark.parametrize(
+    "hosts", [["shop.acme.com", "acme.com"], ["www.shop.acme.com", "https://acme.com/"]]
+)
+def test_a_site_beside_its_own_domain_is_an_account_of_its_own(hosts) -> None:
+    """A district (qcsd.org) and its one school (hs.qcsd.org) that the file lists apart."""
+    assert file_zones(map(web_host, hosts)) == {"acme.com"}
+    assert accounts(hosts) == dict(zip(hosts, ["shop.acme.com", "acme.com"], strict=True))
+    assert FileZones.decided(hosts).kept == {
+        "shop.acme.com": "account.domain: shop.acme.com is kept whole (not cut to acme.com):"
+        " this file has acme.com itself"
+    }
+
+
 def test_the_same_site_written_twice_is_one_site() -> None:
-    hosts = ["https://www.shop.acme.com/", "shop.acme.com", "SHOP.acme.com/about", "acme.com"]
+    hosts = ["https://www.shop.acme.com/", "shop.acme.com", "SHOP.acme.com/about"]
     assert set(accounts(hosts).values()) == {"acme.com"}
 
 
@@ -89,7 +100,10 @@ def test_the_rule_is_applied_until_no_key_has_two_sites() -> None:
         "a.x.acme.com": "x.acme.com",
         "y.acme.com": "y.acme.com",
     }
-    assert set(accounts(["a.x.acme.com", "x.acme.com"]).values()) == {"x.acme.com"}
+    assert accounts(["a.x.acme.com", "x.acme.com"]) == {
+        "a.x.acme.com": "a.x.acme.com",
+        "x.acme.com": "x.acme.com",
+    }
 
 
 def test_an_email_address_is_cut_as_before() -> None:
@@ -194,19 +208,23 @@ def test_a_dry_run_keeps_the_schools_of_one_district_apart(tmp_path, write_csv, 
         2: "hs.qcsd.org",
         3: "ms.qcsd.org",
         4: "qcsd.org",
-        5: "acme.com",
+        5: "shop.acme.com",  # beside acme.com itself: the shop is a record of its own
         6: "acme.com",
         7: "hs.qcsd.org",
         8: "qcsd.org",  # an e-mail address: its registered domain, as before
     }
-    assert report.planned["accounts"] == 4
+    assert report.planned["accounts"] == 5
     warning = (
         "account.domain: hs.qcsd.org is kept whole (not cut to qcsd.org): this file has"
         " 1 other site under qcsd.org"
     )
     assert rows[2]["warnings"] == rows[7]["warnings"] == warning
     assert "ms.qcsd.org is kept whole" in rows[3]["warnings"]
-    assert not any(rows[n]["warnings"] for n in (4, 5, 6, 8))
+    assert rows[5]["warnings"] == (
+        "account.domain: shop.acme.com is kept whole (not cut to acme.com): this file has"
+        " acme.com itself"
+    )
+    assert not any(rows[n]["warnings"] for n in (4, 6, 8))
 
 
 def test_a_limited_run_names_the_accounts_the_full_run_does(tmp_path, write_csv, write_mapping):
@@ -269,12 +287,13 @@ _ROWS = st.lists(st.tuples(_HOSTS, _NAMES), min_size=1, max_size=30)
 
 def shared_account_violations(rows: list[tuple[str, str, str]]) -> list[str]:
     """Pairs of rows (host, name, account) with different hosts and different names in one
-    account, where a host cut to that account is not the only host below it in the file."""
+    account, where a host cut to that account is not the only host of the file at or
+    below it."""
     hosts = {host for host, _, _ in rows}
     below = defaultdict(set)
     for host in hosts:
         for account in {a for _, _, a in rows}:
-            if host.endswith("." + account):
+            if host == account or host.endswith("." + account):
                 below[account].add(host)
     found = []
     for i, (host1, name1, account1) in enumerate(rows):
@@ -282,7 +301,7 @@ def shared_account_violations(rows: list[tuple[str, str, str]]) -> list[str]:
             if account1 != account2 or host1 == host2 or name1 == name2:
                 continue
             for host in {host1, host2} - {account1}:
-                if below[account1] != {host}:
+                if below[account1] != {host}:  # the account's own host counts too
                     found.append(f"{host1} ({name1}) and {host2} ({name2}) in {account1}")
     return found
 
@@ -363,17 +382,15 @@ def account_rows(path: Path, preset: str, name: str, site: str) -> dict[str, dic
 @pytest.mark.skipif(not SCHOOLS.exists(), reason="the shared real exports are not here")
 def test_the_schools_export_holds_one_school_per_account() -> None:
     """Every account holds rows of one school, except where the export gives several schools
-    the very same domain (brevardschools.org for 93 of them: no domain rule can part them),
-    and where a district's own domain has one school site below it in the file (cut to
-    the district's by rule 1). 2866 accounts before the file's zones, 5406 with them."""
+    the very same domain (brevardschools.org for 93 of them: no domain rule can part them;
+    those rows warn, naming both names). 2866 accounts before the file's zones, 5406 with
+    them, 5464 (one per host) when a district's own domain beside one school's site keeps
+    them apart too."""
     found = account_rows(SCHOOLS, "hubspot-companies", "Company name", "Company Domain Name")
-    assert len(found) == 5406
+    assert len(found) == 5464
     several = {a: hosts for a, hosts in found.items() if len(set().union(*hosts.values())) > 1}
-    merged = {a: hosts for a, hosts in several.items() if len(hosts) > 1}
-    assert len(several) == 1885 and len(merged) == 58
-    for account, hosts in merged.items():  # the district, and its one school's site
-        assert account in hosts and len(hosts) == 2, account
-        assert registered_domain(account) == registered_domain(next(iter(set(hosts) - {account})))
+    assert len(several) == 1882
+    assert all(len(hosts) == 1 for hosts in found.values())  # one host each
     for district, schools in [
         ("qcsd.org", ("hs.qcsd.org", "sms.qcsd.org", "tes.qcsd.org")),
         ("davis.k12.ut.us", ("adelaide.davis.k12.ut.us", "antelope.davis.k12.ut.us")),

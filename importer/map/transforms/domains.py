@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 import disposable_email_domains
@@ -222,13 +223,15 @@ def file_zones(hosts: Iterable[str]) -> frozenset[str]:
     """The keys under which these hosts (as :func:`web_host` gives them) make zones.
 
     A host's key is what the static rule cuts it to: its registered domain, or one
-    label below a shared zone. A key with two or more different hosts strictly below it
-    is a zone: each of those hosts keeps its own label below it, and the rule is applied
-    again until no key has two (``a.x.acme.com`` and ``b.x.acme.com`` make both
-    ``acme.com`` and ``x.acme.com`` zones). A lone ``shop.acme.com``, alone or beside
-    ``acme.com`` itself, makes none.
+    label below a shared zone. A key that two or more different hosts of the file would be
+    cut to (the key itself counts: ``qcsd.org`` beside ``hs.qcsd.org``) is a zone: each
+    host keeps its own label below it, and the rule is applied again until no key has two
+    (``a.x.acme.com`` and ``b.x.acme.com`` make both ``acme.com`` and ``x.acme.com``
+    zones). A lone ``shop.acme.com`` makes none.
 
     >>> sorted(file_zones(["hs.qcsd.org", "ms.qcsd.org", "shop.acme.com"]))
+    ['qcsd.org']
+    >>> sorted(file_zones(["hs.qcsd.org", "qcsd.org"]))
     ['qcsd.org']
     """
     keyed = [(host, _registered(host)) for host in set(hosts)]
@@ -239,7 +242,7 @@ def file_zones(hosts: Iterable[str]) -> frozenset[str]:
         new: set[str] = set()
         for host, key in keyed:
             account = _below_zones(host, key, is_zone)
-            if account != host and first.setdefault(account, host) != host:
+            if first.setdefault(account, host) != host:
                 new.add(account)
         if not new:
             return frozenset(zones)
@@ -253,7 +256,10 @@ class FileZones:
     companies. The decision needs every host of the file: ``scan`` (set by whoever reads
     the file) runs the file's account-domain values through :meth:`cut` while it
     collects them. It runs the first time :meth:`cut` meets a host below its key, so a
-    file with none is read once, as before, and only such hosts are held in memory.
+    file with none is read once, as before, and only such hosts are held in memory. Where
+    a key has one host below it, a second scan looks for the key itself among the file's
+    hosts (``qcsd.org`` beside ``hs.qcsd.org``: a district and its school), collecting
+    only those keys.
 
     An e-mail address (``jo@mail.acme.com``: a ``columns: [Website, Email]`` mapping) is
     cut as before: its subdomains are the company's mail servers and departments.
@@ -269,13 +275,15 @@ class FileZones:
         #: that the static rule would cut (``hs.qcsd.org``, not ``qcsd.org``).
         self.kept: dict[str, str] = {}
         self._zones: frozenset[str] | None = None
-        self._collected: set[str] | None = None
+        self._collected: set[str] | None = None  # the first scan's: hosts below their key
+        self._wanted: set[str] = set()  # the second scan's: the keys it looks for...
+        self._bare: set[str] | None = None  # ... and those it found
 
     @classmethod
     def decided(cls, hosts: Iterable[str]) -> FileZones:
         """The zones of a file whose account hosts are ``hosts`` (no scan needed)."""
         zones = cls()
-        zones._decide_from({h for h in map(_host, hosts) if h != _registered(h)})
+        zones._decide_from(set(map(_host, hosts)))
         return zones
 
     @property
@@ -288,7 +296,15 @@ class FileZones:
                     self.scan()
             finally:
                 self._collected = None
-            self._decide_from(collected)
+            below = Counter(map(_registered, collected))
+            self._wanted = {key for key, count in below.items() if count == 1}
+            bare = self._bare = set()
+            try:
+                if self.scan is not None and self._wanted:
+                    self.scan()
+            finally:
+                self._bare, self._wanted = None, set()
+            self._decide_from(collected | bare)
         assert self._zones is not None
         return self._zones
 
@@ -303,9 +319,13 @@ class FileZones:
             return key
         host = _host(text)
         if host == key:
+            if key in self._wanted and self._bare is not None:  # the second pre-pass
+                self._bare.add(key)
             return key
         if self._collected is not None:  # the pre-pass
             self._collected.add(host)
+            return key
+        if self._bare is not None:
             return key
         zones = self._zones if self._zones is not None else self.zones
         return _below_zones(host, key, zones.__contains__) if key in zones else key
@@ -320,9 +340,13 @@ class FileZones:
         for key, below in by_key.items():
             if key not in zones:
                 continue
-            others = len(below) - 1
+            others = len(below) - 1 - (key in below)
             sites = f"{others} other site{'' if others == 1 else 's'} under {key}"
+            if key in below:
+                sites = f"{key} itself" + (f" and {sites}" if others else "")
             for host in below:
+                if host == key:
+                    continue
                 account = _below_zones(host, key, zones.__contains__)
                 kept = "is kept whole" if account in hosts else "is an account of its own"
                 self.kept.setdefault(
