@@ -63,6 +63,45 @@ sam@gmail.com,globex.com
     )
 
 
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        MAPPING,  # no company: the e-mail's (account_domain_from_email)
+        "contact:\n  email: Email\naccount:\n  domain:\n    columns: [Website, Email]\n"
+        "    transforms: [domain]\n",  # the hubspot preset's: Website, else the e-mail
+    ],
+)
+def test_an_account_taken_from_an_e_mail_is_the_one_its_contact_lands_in(
+    tmp_path: Path, mapping: str
+) -> None:
+    """jo@messages.spurams.com gives messages.spurams.com, where Octolane files jo: no
+    spurams.com account with nobody in it (the appraisal export's rows 271, 279, ...)."""
+    data = write(
+        tmp_path / "people.csv",
+        """
+Email,Website
+jo@messages.spurams.com,
+ann@www.acme.com,
+""",
+    )
+    with running_sandbox() as box:
+        report = run(box, data, write(tmp_path / "m.yaml", mapping))
+        assert report.counts == {"imported": 2}
+        filed = {c["email"]: (c["account"] or {}).get("domain") for c in inspect(box, "contacts")}
+        accounts = {a["domain"] for a in inspect(box, "accounts")}
+    assert filed == {
+        "jo@messages.spurams.com": "messages.spurams.com",
+        "ann@www.acme.com": "acme.com",
+    }
+    assert accounts == {"messages.spurams.com", "acme.com"}
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["domain"], r["contact_account"], r["warnings"]) for r in rows] == [
+        ("messages.spurams.com", "messages.spurams.com", ""),
+        ("acme.com", "acme.com", ""),
+    ]
+
+
 @pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are not beside the repo")
 def test_the_issues_apollo_row_says_where_its_contact_lands(tmp_path: Path) -> None:
     source = REAL / "apollo" / "contacts-export-2025-format-philanthropy.csv"

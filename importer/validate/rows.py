@@ -34,10 +34,10 @@ from importer.api.models import (
     RelatedObjects,
 )
 from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
-from importer.map.transforms import email_domain, is_personal_domain
+from importer.map.transforms import is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
+from importer.map.transforms.emails import email_account, is_placeholder_domain, unicode_form
 from importer.map.transforms.emails import filed_under as filed_host
-from importer.map.transforms.emails import is_placeholder_domain, unicode_form
 from importer.map.transforms.money import to_dollars
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
@@ -306,7 +306,7 @@ def _assemble(
                 )
             domain = domain[0] if domain else None
         if domain is None and email and fallback and "account" not in rejected:
-            domain = email_domain(email)
+            domain = email_account(email)  # the contact's own: mail.acme.com, not acme.com
         personal: str | bool = domain is not None and skip_personal and is_personal_domain(domain)
         if not personal and domain is not None and email and skip_personal:
             personal = _cut_from_personal(email, domain)

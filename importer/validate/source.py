@@ -218,8 +218,10 @@ def _validated(
     kept = bound.zones.kept if bound.zones is not None else None
     if kept:  # the accounts this file's zones keep whole, that would have been cut
         for verdict in verdicts:
-            if verdict.domain in kept:
-                verdict.warnings.append(kept[verdict.domain])
+            # (an e-mail's own host is its contact's account, whatever the zones)
+            domain, email = verdict.domain, verdict.email
+            if domain in kept and not (email and email.endswith("@" + domain)):
+                verdict.warnings.append(kept[domain])
     for verdict, cells in zip(verdicts, rows, strict=True):
         if verdict.errors and _is_report_footer(cells):
             verdict.errors, verdict.skipped = [], "a report's footer line, not a record"

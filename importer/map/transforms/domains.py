@@ -261,8 +261,10 @@ class FileZones:
     hosts (``qcsd.org`` beside ``hs.qcsd.org``: a district and its school), collecting
     only those keys.
 
-    An e-mail address (``jo@mail.acme.com``: a ``columns: [Website, Email]`` mapping) is
-    cut as before: its subdomains are the company's mail servers and departments.
+    An e-mail address (``jo@mail.acme.com``: a ``columns: [Website, Email]`` mapping)
+    gives its host without ``www.`` (``mail.acme.com``): the account Octolane files the
+    address's contact under, so the account created is the contact's and no empty
+    ``acme.com`` is made beside it.
 
     >>> zones = FileZones.decided(["hs.qcsd.org", "ms.qcsd.org"])
     >>> zones.cut("https://www.hs.qcsd.org/about"), zones.cut("shop.acme.com")
@@ -314,9 +316,9 @@ class FileZones:
         Raises:
             TransformError: as :func:`registered_domain`.
         """
+        if "@" in text:  # the account Octolane files the address's contact under
+            return _host(text)
         key = _registered(text)
-        if "@" in text:
-            return key
         host = _host(text)
         if host == key:
             if key in self._wanted and self._bare is not None:  # the second pre-pass

@@ -231,6 +231,17 @@ def unicode_form(address: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def email_account(email: str) -> str | None:
+    """The account an e-mail address's contact is filed under, personal or not: its host
+    without ``www.`` (:func:`filed_under`), or None when it has none.
+
+    >>> email_account("jo@www.Acme.com"), email_account("jo@mail.acme.com")
+    ('acme.com', 'mail.acme.com')
+    """
+    host = email.rpartition("@")[2]
+    return web_host(host) if host else None
+
+
 def filed_under(host: str) -> str:
     """The account Octolane files a contact of this e-mail host under: the host without
     ``www.`` (API.md §1.3: the account of the e-mail's domain; the sandbox's reading), or
