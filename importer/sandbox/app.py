@@ -8,7 +8,8 @@ Every API request goes through the same gauntlet, in this order:
    is false)
 3. per-key rate limit, then per-key concurrency limit → 429 + ``Retry-After``
 4. added latency; then, for the writes only, injected failure (``fail_next``,
-   ``failure_rate``) → 500 (or as set)
+   ``failure_rate``) → 500 (or as set), or no answer at all: the connection is
+   closed (``drop_connection_after_write``, ``fail_next(drop_connection=True)``)
 5. writes: wrong Content-Type, malformed JSON, a non-object body, bad fields → 400
 6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
 7. the write, or the read → 200 with the documented envelope
@@ -22,8 +23,9 @@ same whether or not it read stages first. A pipeline id that is not one of the k
 organisation (or not a UUID at all) is a 404 naming it.
 
 Each response is tallied per org by endpoint (``accounts`` ... ``notes``, ``pipelines``,
-``stages``) and status; each rejection by reason. A 401 for a known key the public API
-refuses is counted for that key's org.
+``stages``) and status (``dropped`` for a connection closed without an answer); each
+rejection by reason. A 401 for a known key the public API refuses is counted for that
+key's org.
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from importer.sandbox.config import Behaviour
 from importer.sandbox.directory import Directory, OrgInfo, PipelineInfo
-from importer.sandbox.faults import Faults, Rejection
+from importer.sandbox.faults import Faults, Injected, Rejection
 from importer.sandbox.store import DealWrite, LinkedContact, Store
 from importer.sandbox.validation import (
     InvalidBody,
@@ -62,6 +65,10 @@ INSPECTABLE = frozenset(ENDPOINTS)
 _MAX_LIST = 10_000
 Payload = dict[str, Any]
 Handler = Callable[[OrgInfo, Any], Payload]
+#: What the tally counts instead of a status when the connection was closed unanswered.
+DROPPED = "dropped"
+#: The private ASGI message a :class:`_Dropped` response sends to :class:`_DropConnections`.
+_DROP_MESSAGE = "octolane.sandbox.drop_connection"
 
 
 def _json(status: int, body: Payload, headers: Mapping[str, str] | None = None) -> Response:
@@ -123,25 +130,30 @@ class _Unresolved(Exception):
 
 
 class Tally:
-    """Request counts per org: by endpoint and status, and rejections by reason."""
+    """Request counts per org: by endpoint and status, and rejections by reason.
+
+    ``status`` is the HTTP status sent, or :data:`DROPPED` when none was.
+    """
 
     def __init__(self) -> None:
-        self._responses: dict[str | None, Counter[tuple[str, int]]] = {}
+        self._responses: dict[str | None, Counter[tuple[str, str]]] = {}
         self._rejections: dict[str | None, Counter[str]] = {}
 
-    def count(self, org_id: str | None, endpoint: str, status: int, reason: str | None) -> None:
+    def count(
+        self, org_id: str | None, endpoint: str, status: int | str, reason: str | None
+    ) -> None:
         responses = self._responses.get(org_id)
         if responses is None:
             responses = self._responses[org_id] = Counter()
             self._rejections[org_id] = Counter()
-        responses[endpoint, status] += 1
+        responses[endpoint, str(status)] += 1
         if reason:
             self._rejections[org_id][reason] += 1
 
     def snapshot(self, org_id: str | None) -> Payload:
         by_endpoint: dict[str, dict[str, int]] = {}
         for (endpoint, status), n in sorted(self._responses.get(org_id, Counter()).items()):
-            by_endpoint.setdefault(endpoint, {})[str(status)] = n
+            by_endpoint.setdefault(endpoint, {})[status] = n
         rejected = dict(self._rejections.get(org_id, Counter()))
         return {
             "requests": by_endpoint,
@@ -154,7 +166,8 @@ class Tally:
 class SandboxApp:
     """Builds the ASGI app over a store, an org directory and the fault knobs.
 
-    ``app.asgi`` is what uvicorn serves; ``behaviour`` may be replaced while running.
+    ``app.asgi`` is what uvicorn serves (Starlette's app inside :class:`_DropConnections`);
+    ``behaviour`` may be replaced while running.
     """
 
     def __init__(
@@ -187,9 +200,11 @@ class SandboxApp:
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
         ]
-        self.asgi = Starlette(
-            routes=routes,
-            exception_handlers={HTTPException: self._http_error, Exception: self._crash},
+        self.asgi = _DropConnections(
+            Starlette(
+                routes=routes,
+                exception_handlers={HTTPException: self._http_error, Exception: self._crash},
+            )
         )
 
     def set_behaviour(self, behaviour: Behaviour) -> None:
@@ -206,7 +221,8 @@ class SandboxApp:
 
         async def endpoint(request: Request) -> Response:
             org_id, response, reason = await self._serve(request, name, handle, read=read)
-            self.tally.count(org_id, name, response.status_code, reason)
+            status = DROPPED if isinstance(response, _Dropped) else response.status_code
+            self.tally.count(org_id, name, status, reason)
             return response
 
         return endpoint
@@ -242,10 +258,10 @@ class SandboxApp:
                 return (org_id, *_answer(handle, org, dict(request.path_params)))
             fault = self.faults.injected(name)
             if fault is not None and not fault.after_write:
-                return org_id, _fault(fault.status), "injected_fault"
+                return org_id, _fault(fault), "injected_fault"
             response, reason = self._process(org, headers.get("content-type"), body, handle)
             if fault is not None:
-                return org_id, _fault(fault.status), "injected_fault"
+                return org_id, _fault(fault), "injected_fault"
             return org_id, response, reason
         finally:
             if admitted:
@@ -428,7 +444,63 @@ class SandboxApp:
         return _error(500, f"Sandbox bug: {type(exc).__name__}: {exc}")
 
 
-def _fault(status: int) -> Response:
+class _Dropped(Response):
+    """No answer at all: the connection is closed without a response (a lost answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=500)  # never sent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": _DROP_MESSAGE})
+
+
+class _DropConnections:
+    """What uvicorn serves: the Starlette app, plus closing a connection unanswered.
+
+    ASGI gives an app no way to abort a connection, and uvicorn answers 500 to an app
+    that raises or returns before ``http.response.start``. So a :class:`_Dropped`
+    response sends the private message ``_DROP_MESSAGE``, which Starlette's middleware
+    passes through unchanged, and this outermost layer closes the connection's
+    transport (held by the ``send`` uvicorn gives the app: a bound method of its
+    request-response cycle, in both its httptools and h11 protocols). It then waits
+    until uvicorn has seen the connection lost, so uvicorn sends nothing, logs nothing
+    and the client reads end-of-file where the response should be.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_or_drop(message: Message) -> None:
+            if message["type"] == _DROP_MESSAGE:
+                await _drop_connection(receive, send)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, send_or_drop)
+
+
+async def _drop_connection(receive: Receive, send: Send) -> None:
+    """Close the request's connection without a response; return once it is gone."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not callable(getattr(transport, "close", None)):
+        raise RuntimeError(
+            "the sandbox cannot drop a connection under this server: "
+            "its ASGI send() does not hold the connection's transport"
+        )
+    transport.close()
+    while (await receive())["type"] != "http.disconnect":
+        pass  # a request body not read yet; uvicorn reports the disconnect next
+
+
+def _fault(fault: Injected) -> Response:
+    if fault.drop_connection:
+        return _Dropped()
+    status = fault.status
     headers = {"Retry-After": "1"} if status in (429, 503) else None
     try:
         message = HTTPStatus(status).phrase

@@ -30,6 +30,8 @@ _PASS_THROUGH = {
     "jitter_ms": "jitter_ms",
     "failure_rate": "failure_rate",
     "failure_status": "failure_status",
+    "fault_after_write": "fault_after_write",
+    "drop_connection_after_write": "drop_connection_after_write",
     "seed": "seed",
     "max_body_bytes": "max_body_bytes",
     "freemail_accounts": "freemail_accounts",
@@ -146,6 +148,18 @@ def _is_loopback(host: str) -> bool:
     type=click.IntRange(400, 599),
     default=None,
     help="Status of injected failures.  [default: 500]",
+)
+@click.option(
+    "--fault-after-write/--no-fault-after-write",
+    default=None,
+    help="Injected failures come after the write: the record is stored, its answer "
+    "is the failure status.  [default: no]",
+)
+@click.option(
+    "--drop-connection-after-write/--no-drop-connection-after-write",
+    default=None,
+    help="Injected failures come after the write and close the connection with no "
+    "answer at all.  [default: no]",
 )
 @click.option("--seed", type=int, default=None, help="Seed for failures and jitter.")
 @click.option(

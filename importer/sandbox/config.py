@@ -195,6 +195,10 @@ class Knobs(BaseModel):
         failure_rate: share of API requests answered with ``failure_status`` (seeded).
         failure_status: status of injected failures (default 500).
         fault_after_write: injected failures happen after the write (a lost response).
+        drop_connection_after_write: injected failures happen after the write and send
+            no response at all: the connection is closed, so the client sees it reset or
+            closed without an answer (a lost answer); this wins over ``fault_after_write``
+            and ``failure_status``.
         seed: seeds the failure and jitter draws; same seed + same request order = same run.
     """
 
@@ -207,6 +211,7 @@ class Knobs(BaseModel):
     failure_rate: float = Field(default=0, ge=0, le=1)
     failure_status: int = Field(default=500, ge=400, le=599)
     fault_after_write: bool = False
+    drop_connection_after_write: bool = False
     seed: int | None = None
 
 

@@ -1,5 +1,6 @@
 """Knobs for the bad days: per-key rate limit and concurrency limit, latency with
-jitter, a seeded failure rate and "fail the next N requests".
+jitter, a seeded failure rate and "fail the next N requests" (each failure answered
+with a status, or with no answer at all: a dropped connection).
 
 :class:`Faults` is the only stateful piece. The server's event loop calls it
 per request while tests change it from their own thread, so every method takes
@@ -65,10 +66,15 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Injected:
-    """An injected failure; with ``after_write`` the request is processed first."""
+    """An injected failure; with ``after_write`` the request is processed first.
+
+    With ``drop_connection`` there is no answer: the connection is closed instead of
+    sending ``status``.
+    """
 
     status: int
     after_write: bool
+    drop_connection: bool = False
 
 
 @dataclass(slots=True)
@@ -77,6 +83,7 @@ class _FailNext:
     status: int
     endpoint: str | None
     after_write: bool
+    drop_connection: bool
 
 
 class Faults:
@@ -125,16 +132,19 @@ class Faults:
         status: int = 500,
         endpoint: str | None = None,
         after_write: bool = False,
+        drop_connection: bool = False,
     ) -> None:
         """Make the next ``count`` API requests (to ``endpoint``, if given) fail with ``status``.
 
         ``endpoint`` is ``"accounts"``, ``"contacts"``, ``"opportunities"`` or ``"notes"``.
-        With ``after_write`` the request is stored before the failure is returned.
+        With ``after_write`` the request is stored before the failure is returned. With
+        ``drop_connection`` the failure is no answer at all: the connection is closed
+        (after the write with ``after_write``, else before it).
         """
         if count < 1 or not 400 <= status <= 599:
             raise SandboxConfigError("fail_next needs count >= 1 and a 4xx/5xx status")
         with self._lock:
-            self._pending.append(_FailNext(count, status, endpoint, after_write))
+            self._pending.append(_FailNext(count, status, endpoint, after_write, drop_connection))
 
     def reset(self) -> None:
         """Back to no knobs at all; pending ``fail_next`` rules are dropped."""
@@ -196,8 +206,10 @@ class Faults:
                     rule.remaining -= 1
                     if not rule.remaining:
                         self._pending.remove(rule)
-                    return Injected(rule.status, rule.after_write)
+                    return Injected(rule.status, rule.after_write, rule.drop_connection)
             knobs = self.knobs
             if knobs.failure_rate and self._rng.random() < knobs.failure_rate:
+                if knobs.drop_connection_after_write:
+                    return Injected(knobs.failure_status, after_write=True, drop_connection=True)
                 return Injected(knobs.failure_status, knobs.fault_after_write)
         return None

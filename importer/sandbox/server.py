@@ -145,9 +145,23 @@ class Sandbox:
         status: int = 500,
         endpoint: str | None = None,
         after_write: bool = False,
+        drop_connection: bool = False,
     ) -> None:
-        """Make the next ``count`` API requests (to ``endpoint`` if given) answer ``status``."""
-        self.faults.fail_next(count, status=status, endpoint=endpoint, after_write=after_write)
+        """Make the next ``count`` API requests (to ``endpoint`` if given) answer ``status``.
+
+        With ``after_write`` the record is stored first (the answer is lost); with
+        ``drop_connection`` there is no answer at all, the connection is closed instead.
+
+        Example:
+            >>> sandbox.fail_next(2, endpoint="notes", after_write=True, drop_connection=True)
+        """
+        self.faults.fail_next(
+            count,
+            status=status,
+            endpoint=endpoint,
+            after_write=after_write,
+            drop_connection=drop_connection,
+        )
 
     def reset_knobs(self) -> None:
         """All knobs off and pending ``fail_next`` rules dropped; data is kept."""
