@@ -168,12 +168,42 @@ def cli() -> None:
 @click.option(
     "--failures",
     type=click.Path(path_type=Path),
-    help="Failures CSV (default: FILE.failures.csv in the current folder).",
+    help="Failures CSV (default: beside the results file: FILE.failures.csv).",
 )
 @click.option(
     "--requests",
     type=click.Path(path_type=Path),
     help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
+)
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    help="Run journal (SQLite): each request's outcome, recorded as it comes, so that the same"
+    " command continues a stopped run (default: FILE.journal.sqlite beside the results file).",
+)
+@click.option(
+    "--no-journal",
+    is_flag=True,
+    help="Keep no journal: a stopped run cannot be continued (not-sent rows go to the failures file).",
+)
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Begin a new journal (the old one is kept under another name) instead of continuing.",
+)
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Send again the requests an earlier run recorded as failed.",
+)
+@click.option(
+    "--retry-unknown",
+    is_flag=True,
+    help="Send again the notes and keyless deals whose answers an earlier run lost (they may"
+    " exist already: a repeat can create a second one).",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace a results file that holds the ids of another real run."
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar)."
@@ -226,24 +256,85 @@ def import_command(
                 read=read,
                 limit=options.pop("limit"),
                 pipeline_id=options.pop("pipeline_id"),
-                results_path=options.pop("out") or Path.cwd() / f"{file.stem}.results.csv",
-                failures_path=options.pop("failures") or Path.cwd() / f"{file.stem}.failures.csv",
+                results_path=(results := options.pop("out") or _beside(file, "results")),
+                failures_path=options.pop("failures") or _failures_beside(results, file),
                 requests_path=options.pop("requests"),
                 rates=options.pop("rates"),
                 links=options.pop("with_files"),
                 target=target,
+                **_journal_options(options),
             )
             with progress_bar(enabled=not (quiet or as_json)) as progress:
                 report = run_import(job, progress=progress)
             if box is not None and box.running is not None:
                 report.landed = box.running.record_counts()
+            if report.journal_path is not None:
+                report.continue_with = _same_command()
     except ImporterError as exc:
         _fail(exc)
     except KeyboardInterrupt:
-        # Ctrl-C before sending began (while reading): nothing was sent, nothing half-written.
-        _fail(AbortedError("interrupted before any request was sent; no results file was written"))
+        # A second Ctrl-C (or one while the file was read): the journal has every answer
+        # that came; the results file is written only when a run ends.
+        _fail(AbortedError(_interrupted(locals().get("job"))))
     _render(report, as_json)
     sys.exit(report.exit_code)
+
+
+def _beside(file: Path, what: str) -> Path:
+    return Path.cwd() / f"{file.stem}.{what}.csv"
+
+
+def _failures_beside(results: Path, file: Path) -> Path:
+    """The failures file that goes with a results file: ``x.results.csv`` →
+    ``x.failures.csv``, ``x.csv`` → ``x.failures.csv`` (so that --out alone keeps an
+    earlier run's failures file)."""
+    if results == _beside(file, "results"):
+        return _beside(file, "failures")
+    name = results.name.removesuffix(".csv").removesuffix(".results")
+    return results.with_name(f"{name}.failures.csv")
+
+
+_JOURNAL_FLAGS = ("journal", "no_journal", "fresh", "retry_failed", "retry_unknown", "force")
+
+
+def _journal_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {name: options.pop(name) for name in _JOURNAL_FLAGS}
+
+
+def _same_command() -> str:
+    """The command line of this run, to print as the one that continues it (quoted for a
+    shell; an --api-key given on it is left out: the key comes from the environment)."""
+    import shlex
+
+    words, skip = [], False
+    for word in sys.argv[1:]:
+        if skip:
+            skip = False
+            continue
+        if word == "--api-key":
+            skip = True
+            continue
+        if word.startswith("--api-key="):
+            continue
+        words.append(word)
+    return shlex.join(["octolane-import", *words])
+
+
+def _interrupted(job: Any) -> str:
+    """What a second Ctrl-C (or one while the file is read) leaves behind, truthfully."""
+    if job is None or job.dry_run:
+        return "interrupted: nothing was sent, and the results file was not written"
+    if job.no_journal:
+        return (
+            "interrupted: requests on the wire may have reached Octolane, and with --no-journal"
+            " nothing recorded what was sent: running again sends every row again (Octolane"
+            " finds accounts, contacts and deals again; notes would be created twice)"
+        )
+    return (
+        "interrupted: the results file was not written. Every answer that came is in the"
+        " run journal; requests on the wire may have reached Octolane. Run the same command"
+        " again to continue: it sends only what has no answer yet"
+    )
 
 
 def _is_export(file: Path, mapping: str) -> bool:
@@ -282,6 +373,7 @@ def _import_export(
         ("--failures", "failures"),
         ("--requests", "requests"),
         ("--with", "with_files"),
+        ("--journal", "journal"),
     ):
         if options.get(key):
             raise UsageError(f"{flag} is for one file; an export writes each file's own in --out")
@@ -299,6 +391,7 @@ def _import_export(
             pipeline_id=options.pop("pipeline_id"),
             rates=options.pop("rates"),
             target=target,
+            **{k: v for k, v in _journal_options(options).items() if k != "journal"},
         )
 
 
@@ -342,6 +435,9 @@ class _SandboxTarget:
         self.settings = settings
         self.default_pipeline_id = demo_access().pipeline_id
         self.running: RunningSandbox | None = None
+
+    #: Gone when the run ends: a journal of it is not continued (:mod:`importer.run.journal`).
+    ephemeral = True
 
     def check(self) -> None:
         pass  # the sandbox brings its own key

@@ -41,6 +41,7 @@ __all__ = [
     "SourceError",
     "TransportError",
     "UsageError",
+    "refused_for_its_data",
 ]
 
 
@@ -85,6 +86,8 @@ class ApiError(ImporterError):
         self.message = message
         self.field_errors: dict[str, str] = dict(field_errors or {})
         self.endpoint = endpoint
+        #: The answer is not in Octolane's error format (an HTML page, a proxy's text).
+        self.foreign = False
         super().__init__(self.describe())
 
     def describe(self) -> str:
@@ -129,13 +132,36 @@ class ServerError(ApiError):
 
 
 class TransportError(ImporterError):
-    """The request did not get an HTTP answer: timeout, refused or reset connection."""
+    """The request did not get an HTTP answer: timeout, refused or reset connection.
+
+    ``delivered`` says whether the request may have reached the server: ``False`` when
+    no connection was made (refused, DNS, TLS, connect or pool timeout: nothing was
+    sent), ``True`` when the answer was lost after sending began (read timeout, reset
+    or closed connection): the server may have acted on it.
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, endpoint: str | None = None, delivered: bool = True
+    ) -> None:
         self.endpoint = endpoint
+        self.delivered = delivered
         super().__init__(f"{endpoint}: {message}" if endpoint else message)
+
+
+def refused_for_its_data(http_status: int | None, field_errors: object = ()) -> bool:
+    """Whether an answer refused a request for what it holds (a 400 or 422, or any answer
+    naming a field): the same request would be refused again, so the row needs fixing.
+
+    Anything else that failed (a 5xx after every try, 401/403, a 404 or redirect on the
+    route, no connection) says nothing about the row: running again may get it in.
+    """
+    if field_errors:
+        return True
+    if http_status is None or not 400 <= http_status < 500:
+        return False
+    return http_status not in (401, 403, 404, 405, 408, 410, 429)
 
 
 class AbortedError(ImporterError):

@@ -116,6 +116,8 @@ class RowPlan:
     #: Texts, and :class:`Mismatch` records (formatted with ``str`` when written).
     warnings: list[str | Mismatch] | None = None
     errors: list[Any] | None = None  # validation.FieldError
+    #: The row's id in the source CRM (``source_id`` of the mapping), or "".
+    source_id: str = ""
 
 
 @dataclass(slots=True)
@@ -166,7 +168,9 @@ class Planner:
         rows: list[RowPlan] = []
         for verdict in verdicts:
             row = verdict.row
-            plan = RowPlan(row, "would_import", verdict.domain, verdict.email)
+            plan = RowPlan(
+                row, "would_import", verdict.domain, verdict.email, source_id=verdict.source_id
+            )
             rows.append(plan)
             if verdict.warnings:
                 plan.warnings = verdict.warnings  # the verdict is dropped: its list is the row's

@@ -353,7 +353,8 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
         (httpx.ConnectError("[Errno 111] Connection refused"), "accounts: could not reach "
          "https://enrich.octolane.com/v1: [Errno 111] Connection refused"),
         (httpx.RemoteProtocolError("Server disconnected"), "Server disconnected"),
-        (httpx.ReadError(""), "could not reach https://enrich.octolane.com/v1: ReadError"),
+        (httpx.ReadError(""), "the connection to https://enrich.octolane.com/v1 was lost before"
+         " the answer: ReadError"),
     ],
 )  # fmt: skip
 def test_transport_failures_become_transport_error(exc: Exception, message: str) -> None:

@@ -313,8 +313,22 @@ def test_bad_key_aborts_after_exactly_one_request(sandbox, tmp_path):
     # The one request sent is refused (failed, HTTP 401); the rest were never sent.
     assert [(r["status"], r["http_status"]) for r in rows[:1]] == [("failed", "401")]
     assert {r["status"] for r in rows[1:]} == {"not_sent"}
-    assert len(results_of(failures)) == 12  # all of them to run again with the right key
+    # Nothing is the rows' fault: none is a failure to fix; the same command continues.
+    assert results_of(failures) == []
+    assert "to continue (11 rows not sent; 1 rows that failed for no fault of theirs)" in (
+        result.stdout
+    )
     assert wrong not in result.output
+
+    # With the right key (another target: the journal recorded nothing that reached
+    # Octolane, so it is begun anew) every row goes in.
+    again = invoke(
+        data, "-m", mapping, "--base-url", sandbox.base_url, "--out", out, "--failures", failures,
+        "-q", env={"OCTOLANE_API_KEY": sandbox.api_key},
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert {r["status"] for r in results_of(out)} == {"imported"}
+    assert inspect(sandbox, "stats")["records"]["contacts"] == 12
 
 
 def test_a_rejected_row_fails_alone_and_its_dependants_name_it(tmp_path):
@@ -451,14 +465,18 @@ def test_timeouts_are_retried_then_the_rows_fail(tmp_path, no_backoff):
     with running_sandbox(latency_ms=2000) as box:
         report = run(box, data, mapping, settings=settings(box, timeout_s=0.25))
 
-        assert report.exit_code == 1 and report.counts == {"failed": 3}
+        # Each try reached the server (which wrote the contact after the client gave up):
+        # the rows say the outcome is unknown, not failed, and are no failures to fix.
+        assert report.exit_code == 1 and report.counts == {"unknown": 3}
         assert report.send.transport_errors == 15 and report.send.retries == 12  # 5 tries each
         for row in results_of(tmp_path / "results.csv"):
             assert row["http_status"] == ""
-            assert row["message"] == (
-                f"no answer from {box.base_url} within 0.25 s (read timeout) (after 5 attempts)"
+            assert row["message"].startswith(
+                f"no answer known: no answer from {box.base_url} within 0.25 s (read timeout)"
+                " (after 5 attempts); Octolane may have created it; running the same command"
+                " again sends it again"
             )
-        assert len(results_of(tmp_path / "failures.csv")) == 3
+        assert not (tmp_path / "failures.csv").exists() or not results_of(tmp_path / "failures.csv")
 
 
 def test_a_sick_server_aborts_the_run_and_leaves_the_rest_not_sent(tmp_path, no_backoff):
@@ -474,9 +492,16 @@ def test_a_sick_server_aborts_the_run_and_leaves_the_rest_not_sent(tmp_path, no_
         assert len(rows) == 30
         by_status = Counter(r["status"] for r in rows)
         assert set(by_status) == {"failed", "not_sent"} and by_status["failed"] >= 10
-        assert len(results_of(tmp_path / "failures.csv")) == 30
+        # A sick server is no row's fault: nothing to fix, the same command sends them.
+        assert results_of(tmp_path / "failures.csv") == []
+        assert report.rows_to_resend == by_status["failed"]
         assert inspect(box, "stats")["records"]["contacts"] == 0
         assert_accounted(report, box)
+
+        box.configure(failure_rate=0.0)
+        again = run(box, data, mapping, settings=settings(box, concurrency=2))
+        assert again.counts == {"imported": 30} and again.run_number == 2
+        assert inspect(box, "stats")["records"]["contacts"] == 30
 
 
 # ---- the CLI --------------------------------------------------------------------------

@@ -59,7 +59,9 @@ def wait_for_rows(box: RunningSandbox, process: subprocess.Popen, count: int) ->
         time.sleep(0.02)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
     data, mapping = tmp_path / "leads.csv", tmp_path / "m.yaml"
     lines = ["Email,First Name,Last Name"]
@@ -92,28 +94,52 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
         final = stats(box)
         emails_landed = landed(box)
 
-    assert process.returncode == 3, stderr
-    assert "Traceback" not in stderr
-    assert "stopping: no new requests; waiting for those in flight" in stderr
-    assert "ABORTED: the run was stopped (Ctrl-C or SIGTERM)" in stdout
-    # Nothing new after the stop: at most the requests in flight were answered since.
-    assert final["total"] - answered_at_stop <= CONCURRENCY
-    assert f"sent: {final['total']:,} HTTP requests" in stdout
+        assert process.returncode == 3, stderr
+        assert "Traceback" not in stderr
+        assert "stopping: no new requests; waiting for those in flight" in stderr
+        assert "ABORTED: the run was stopped (Ctrl-C or SIGTERM)" in stdout
+        # Nothing new after the stop: at most the requests in flight were answered since.
+        assert final["total"] - answered_at_stop <= CONCURRENCY
+        assert f"sent: {final['total']:,} HTTP requests" in stdout
 
-    rows = rows_of(out)
-    assert [int(r["row"]) for r in rows] == list(range(2, ROWS + 2))  # every row, in order
-    imported = [r for r in rows if r["status"] == "imported"]
-    not_sent = [r for r in rows if r["status"] == "not_sent"]
-    assert len(imported) + len(not_sent) == ROWS
-    assert 10 <= len(imported) < ROWS
-    assert {r["email"] for r in imported} == emails_landed  # each answered request reported
-    assert all(r["people_id"] for r in imported)
-    assert final["total"] == final["records"]["contacts"] == len(imported)
-    assert {r["message"] for r in not_sent} == {"not sent: the run was stopped (Ctrl-C or SIGTERM)"}
+        rows = rows_of(out)
+        assert [int(r["row"]) for r in rows] == list(range(2, ROWS + 2))  # every row, in order
+        imported = [r for r in rows if r["status"] == "imported"]
+        not_sent = [r for r in rows if r["status"] == "not_sent"]
+        assert len(imported) + len(not_sent) == ROWS
+        assert 10 <= len(imported) < ROWS
+        assert {r["email"] for r in imported} == emails_landed  # each answered request reported
+        assert all(r["people_id"] for r in imported)
+        assert final["total"] == final["records"]["contacts"] == len(imported)
+        assert {r["message"] for r in not_sent} == {
+            "not sent: the run was stopped (Ctrl-C or SIGTERM)"
+        }
+        # Not sent is not "to fix": the failures file is empty, and the summary prints the
+        # command that continues the run.
+        assert rows_of(failures) == []
+        assert f"to continue ({len(not_sent)} rows not sent), run the same command again:" in (
+            stdout
+        )
+        said = stdout.rpartition("run the same command again:")[2]
+        assert f"--out {out}" in said and f"--failures {failures}" in said
 
-    again = rows_of(failures)  # the rows to run again, in their original columns
-    assert [r["Email"] for r in again] == [r["email"] for r in not_sent]
-    assert [r["import_row"] for r in again] == [r["row"] for r in not_sent]
-    assert {r["import_error"] for r in again} == {
-        "not sent: the run was stopped (Ctrl-C or SIGTERM)"
-    }
+        # The same command again sends only the rows not sent, and says so.
+        box.configure(latency_ms=0)
+        again = subprocess.run(command, env=env, cwd=tmp_path, text=True, capture_output=True)
+        assert again.returncode == 0, again.stderr
+        assert (
+            f"resuming: {len(imported)} of {ROWS} rows already done by earlier runs;"
+            f" {len(not_sent)} requests to send"
+        ) in again.stdout
+        after = stats(box)
+        assert after["total"] - final["total"] == len(not_sent)  # nothing sent twice
+        assert after["records"]["contacts"] == ROWS
+
+        rows = rows_of(out)
+        assert [int(r["row"]) for r in rows] == list(range(2, ROWS + 2))
+        status = {r["email"]: r["status"] for r in rows}
+        assert {e for e, s in status.items() if s == "already_imported"} == emails_landed
+        assert {e for e, s in status.items() if s == "imported"} == {
+            r["email"] for r in not_sent
+        }
+        assert all(r["people_id"] for r in rows)

@@ -53,7 +53,7 @@ def test_results_file_has_one_line_per_row(tmp_path):
     assert write_results(path, results) == 3
     lines = read(path)
     assert lines[0] == list(RESULT_COLUMNS)
-    assert [line[:2] for line in lines[1:]] == [
+    assert [[line[0], line[RESULT_COLUMNS.index("status")]] for line in lines[1:]] == [
         ["2", "would_import"],
         ["3", "invalid"],
         ["4", "duplicate"],

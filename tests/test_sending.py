@@ -193,9 +193,9 @@ def test_clean_import(clock: FakeClock) -> None:
     plan = crm_plan(3)
     report, _ = run(clock, api, plan, limiter=RateLimiter(clock=clock))  # adaptive default
 
-    assert report.counts == {"ok": 12, "failed": 0, "not_sent": 0}
+    assert report.counts == {"ok": 12, "failed": 0, "unknown": 0, "not_sent": 0}
     assert report.by_endpoint == {
-        e: {"ok": 3, "failed": 0, "not_sent": 0}
+        e: {"ok": 3, "failed": 0, "unknown": 0, "not_sent": 0}
         for e in ("accounts", "contacts", "opportunities", "notes")
     }
     assert (report.requests_sent, report.retries, report.rate_limited) == (12, 0, 0)
@@ -263,8 +263,8 @@ def test_400_fails_the_request_and_its_dependants_naming_it(clock: FakeClock) ->
         )
         assert blocked.attempts == 0
     assert api.sent("jo@d1.com") == api.sent("note1") == 0
-    assert report.counts == {"ok": 8, "failed": 4, "not_sent": 0}
-    assert report.by_endpoint["accounts"] == {"ok": 2, "failed": 1, "not_sent": 0}
+    assert report.counts == {"ok": 8, "failed": 4, "unknown": 0, "not_sent": 0}
+    assert report.by_endpoint["accounts"] == {"ok": 2, "failed": 1, "unknown": 0, "not_sent": 0}
     assert report.aborted is None
 
 
@@ -289,7 +289,7 @@ def test_401_aborts_after_exactly_one_request(clock: FakeClock) -> None:
     )
     assert report.outcomes["account:d0.com"].status == "failed"
     assert report.outcomes["account:d0.com"].http_status == 401
-    assert report.counts == {"ok": 0, "failed": 1, "not_sent": 11}
+    assert report.counts == {"ok": 0, "failed": 1, "unknown": 0, "not_sent": 11}
     not_sent = report.outcomes["note:note2"]
     assert not_sent.message == f"not sent: {report.aborted}"
     assert len(seen) == 12
@@ -381,29 +381,33 @@ def test_transient_failure_is_retried_then_succeeds(
 
 
 @pytest.mark.parametrize(
-    ("failure", "http_status", "message"),
+    ("failure", "status", "http_status", "message"),
     [
-        (500, 500, "Internal server error (after 5 attempts)"),
+        (500, "failed", 500, "Internal server error (after 5 attempts)"),
         (
             httpx.ReadTimeout("timed out"),
+            "unknown",  # each try may have reached the server: the account may exist
             None,
-            "no answer from https://enrich.octolane.com/v1 within 30 s (read timeout) "
-            "(after 5 attempts)",
+            "no answer known: no answer from https://enrich.octolane.com/v1 within 30 s (read"
+            " timeout) (after 5 attempts); Octolane may have created it; running the same"
+            " command again sends it again, which finds the same record rather than making a"
+            " second",
         ),
     ],
 )
 def test_persistent_failure_fails_after_bounded_attempts(
-    clock: FakeClock, failure: Reply, http_status: int | None, message: str
+    clock: FakeClock, failure: Reply, status: str, http_status: int | None, message: str
 ) -> None:
     api = FakeApi(clock)
     api.forever["d0.com"] = failure
     report, _ = run(clock, api, crm_plan(2))
     outcome = report.outcomes["account:d0.com"]
-    assert (outcome.status, outcome.http_status, outcome.attempts) == ("failed", http_status, 5)
+    assert (outcome.status, outcome.http_status, outcome.attempts) == (status, http_status, 5)
     assert outcome.message == message
     assert api.sent("d0.com") == 5
     assert report.outcomes["note:note0"].blocked_by == "account:d0.com"
-    assert report.counts == {"ok": 4, "failed": 4, "not_sent": 0}
+    assert report.counts["ok"] == 4 and report.counts[status] >= 1
+    assert report.counts["failed"] + report.counts["unknown"] == 4
     assert report.aborted is None
 
 
@@ -430,7 +434,7 @@ def test_scattered_server_failures_do_not_abort(clock: FakeClock) -> None:
     retry = RetryPolicy(attempts=2, max_failures_in_a_row=2)
     report, _ = run(clock, api, plan, limiter=limiter, retry=retry)
     assert report.aborted is None
-    assert report.counts == {"ok": 20, "failed": 20, "not_sent": 0}
+    assert report.counts == {"ok": 20, "failed": 20, "unknown": 0, "not_sent": 0}
 
 
 # ---- stopping -----------------------------------------------------------------
@@ -452,7 +456,7 @@ def test_stop_lets_in_flight_requests_finish_and_sends_nothing_new(clock: FakeCl
     assert report.aborted == "the run was stopped (Ctrl-C or SIGTERM)"
     sent = len(api.calls)
     assert 5 < sent <= 5 + 3  # those on the wire when it was set still finished
-    assert report.counts == {"ok": sent, "failed": 0, "not_sent": 30 - sent}
+    assert report.counts == {"ok": sent, "failed": 0, "unknown": 0, "not_sent": 30 - sent}
     assert (
         report.outcomes["account:d29.com"].message
         == "not sent: the run was stopped (Ctrl-C or SIGTERM)"
@@ -465,7 +469,7 @@ def test_stop_already_set_sends_nothing(clock: FakeClock) -> None:
     stop.set()
     report, _ = run(clock, api, crm_plan(2), stop=stop)
     assert api.calls == []
-    assert report.counts == {"ok": 0, "failed": 0, "not_sent": 8}
+    assert report.counts == {"ok": 0, "failed": 0, "unknown": 0, "not_sent": 8}
 
 
 def test_stop_does_not_wait_out_a_retry_after_pause(clock: FakeClock) -> None:
@@ -545,7 +549,7 @@ def test_a_malformed_plan_is_refused(requests: list[PlannedRequest], message: st
 
 def test_an_empty_plan(clock: FakeClock) -> None:
     report, _ = run(clock, FakeApi(clock), ImportPlan([]))
-    assert report.counts == {"ok": 0, "failed": 0, "not_sent": 0}
+    assert report.counts == {"ok": 0, "failed": 0, "unknown": 0, "not_sent": 0}
     assert report.by_endpoint == {} and report.requests_sent == 0
 
 
@@ -583,7 +587,7 @@ def test_adaptive_import_against_a_rate_limited_server(clock: FakeClock) -> None
     plan = ImportPlan([contact(f"p{i}@d{i % 1000}.com") for i in range(5000)])
     report = clock.run(send_plan(plan, client, limiter=RateLimiter(clock=clock)))  # type: ignore[arg-type]
 
-    assert report.counts == {"ok": 5000, "failed": 0, "not_sent": 0}
+    assert report.counts == {"ok": 5000, "failed": 0, "unknown": 0, "not_sent": 0}
     assert report.requests_sent == 5000 + report.retries
     assert report.retries == report.rate_limited == client.limited
     assert client.accepted / report.elapsed_s * 60 / 3000 >= 0.85

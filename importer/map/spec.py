@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
@@ -230,7 +238,14 @@ class MappingFile(BaseModel):
     #: What would work when no row of a file gives anything to import (a preset
     #: knows its CRM: which export or column carries the domains or e-mails).
     when_nothing_imports: str | None = None
+    #: The column holding each row's id in the source CRM (HubSpot "Record ID"), or
+    #: candidate columns of which the first the file has is used: the results file
+    #: carries each row's id beside the Octolane ids (see :meth:`source_id_columns`).
+    source_id: str | tuple[str, ...] | None = None
     source: str = Field(default="<mapping>", exclude=True)
+    #: The source_id came from a preset (the file itself, or one it extends): a file
+    #: without its column warns, where the user's own single column stops the run.
+    _source_id_from_preset: bool = PrivateAttr(default=False)
 
     @field_validator("currency_rates", mode="before")
     @classmethod
@@ -241,6 +256,26 @@ class MappingFile(BaseModel):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("source_id")
+    @classmethod
+    def _source_id(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        names = (value,) if isinstance(value, str) else value
+        if names is not None and (not names or not all(n.strip() for n in names)):
+            raise ValueError("give the id column's name, or a list of candidate column names")
+        return value
+
+    def source_id_columns(self) -> tuple[str, ...]:
+        """The columns ``source_id`` names, in order (none when it is not set)."""
+        if self.source_id is None:
+            return ()
+        return (self.source_id,) if isinstance(self.source_id, str) else self.source_id
+
+    @property
+    def source_id_required(self) -> bool:
+        """Whether a file without the ``source_id`` column is refused: the user's own
+        mapping names one column. A list of candidates, or a preset's, only warns."""
+        return isinstance(self.source_id, str) and not self._source_id_from_preset
 
     @model_validator(mode="after")
     def _links_in_order(self) -> MappingFile:
@@ -426,18 +461,37 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
             f"{source}: a mapping file is a YAML mapping with keys such as contact:, account:"
             f" (got {type(data).__name__})"
         )
+    own_source_id = "source_id" in data  # (before a preset it extends fills it in)
     data = _extended(data, source, ())
     try:
         mapping = MappingFile.model_validate(data)
     except ValidationError as exc:
         raise MappingError(f"{source}: " + _describe_errors(exc)) from exc
     mapping = mapping.model_copy(update={"source": source})
+    if mapping.source_id is not None and (not own_source_id or _is_preset(source)):
+        mapping._source_id_from_preset = True
     for key, spec in mapping.fields():
         try:
             compose([_with_defaults(item, mapping.options) for item in spec.transforms])
         except ValueError as exc:  # the message starts "transforms[i] (name): ..."
             raise MappingError(f"{source}: {key}.{exc}") from exc
     return mapping
+
+
+def _is_preset(source: str) -> bool:
+    """Whether ``source`` is the file of a bundled preset."""
+    from importer.map.presets import preset_dir
+
+    directory = preset_dir()
+    path = Path(source)
+    try:
+        return (
+            directory is not None
+            and path.is_file()
+            and path.resolve().parent == directory.resolve()
+        )
+    except OSError:
+        return False
 
 
 # Sections an ``extends:`` mapping merges key by key (a key set to null removes it).
@@ -642,6 +696,9 @@ class BoundMapping:
     #: The file's zones that ``account.domain``'s ``domain`` transform cuts by, when the
     #: whole file is validated (:func:`importer.validate.validated_source`).
     zones: FileZones | None = None
+    #: Where each row's ``source_id`` is: the position of the mapping's id column in
+    #: the rows, or None when it names none or the file has none of its columns.
+    source_id: int | None = None
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -771,7 +828,39 @@ def bind_mapping(
         )
     if "account.domain" not in readers:
         zones = None
-    return BoundMapping(mapping, readers, warnings, columns, stages=stages, zones=zones)
+    source_id = _source_id_position(mapping, columns, index, loose, input_name, warnings)
+    return BoundMapping(
+        mapping, readers, warnings, columns, stages=stages, zones=zones, source_id=source_id
+    )
+
+
+def _source_id_position(
+    mapping: MappingFile,
+    columns: tuple[str, ...],
+    index: Mapping[str, int],
+    loose: Mapping[str, int],
+    input_name: str,
+    warnings: list[str],
+) -> int | None:
+    """The position of the first ``source_id`` column the file has (names match as a
+    field's do). None found: an error for the user's own single column, else a warning."""
+    names = mapping.source_id_columns()
+    for name in names:
+        position = index.get(name, loose.get(_loose(name)))
+        if position is not None:
+            return position
+    if not names:
+        return None
+    where = f"{mapping.source}: source_id"
+    if mapping.source_id_required:
+        raise MappingError(
+            f"{where}: column {_names(names)} is not in {input_name} (columns: {', '.join(columns)})"
+        )
+    which = f"column {_names(names)} is" if len(names) == 1 else f"none of {_names(names)} is"
+    warnings.append(
+        f"{where}: {which} in {input_name}: the results file's source_id column is left empty"
+    )
+    return None
 
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).

@@ -1,8 +1,10 @@
 """Each row's outcome: from its plan alone (a dry run) or with its requests' outcomes.
 
 A row's status is the worst of its requests': ``failed`` if any failed (with
-that request's HTTP status, message and field errors), ``not_sent`` if any was
-not sent, else ``imported``; a duplicate row keeps its status and shares the
+that request's HTTP status, message and field errors), ``unknown`` if one was
+sent and its answer lost (the record may exist: not a failure to fix),
+``not_sent`` if any was not sent, else ``imported`` (``already_imported`` when an
+earlier run of the journal got every answer: its message names that run); a duplicate row keeps its status and shares the
 ids; a ``partial`` row (some of its records rejected before sending) stays
 ``partial`` with the ids of the records that went. Ids come from the requests the row depends on. This module does no I/O:
 :func:`tally_rows` hands the results to a :class:`~importer.report.results.ResultsSink`.
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from importer.api.endpoints import ID_FIELDS
+from importer.errors import refused_for_its_data
 from importer.plan import RowPlan
 from importer.report.results import (
     ResultsSink,
@@ -52,6 +55,7 @@ def _row_result(
         warnings=tuple(map(str, plan.warnings)) if plan.warnings else (),
         duplicate_of=plan.duplicate_of,
         records=plan.entities,
+        source_id=plan.source_id,
     )
     if plan.errors:
         result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
@@ -68,6 +72,9 @@ def _apply_outcomes(
 ) -> None:
     failed: RequestOutcome | None = None
     not_sent: RequestOutcome | None = None
+    unknown: RequestOutcome | None = None
+    earlier: RequestOutcome | None = None  # an ok outcome of an earlier run (a journal's)
+    fresh = False  # an ok outcome of this run
     for key in plan.requests:
         outcome = outcomes.get(key)
         if outcome is None or outcome.status == "not_sent":
@@ -76,6 +83,13 @@ def _apply_outcomes(
         if outcome.status == "failed":
             failed = failed or outcome
             continue
+        if outcome.status == "unknown":
+            unknown = unknown or outcome
+            continue
+        if outcome.run is None:
+            fresh = True
+        elif earlier is None or outcome.run > (earlier.run or 0):
+            earlier = outcome
         id_name = ID_FIELDS[outcome.endpoint]
         if outcome.ids.get(id_name):
             if result.ids is None:
@@ -84,14 +98,25 @@ def _apply_outcomes(
     left_out = f" (and {plan.message})" if plan.status == "partial" else ""
     if failed is not None:
         result.status, result.http_status = "failed", failed.http_status
+        root = failed
+        while root.blocked_by is not None and root.blocked_by in outcomes:
+            root = outcomes[root.blocked_by]  # the request whose failure kept it back
+        result.refused = refused_for_its_data(root.http_status, root.field_errors)
         result.error_fields = tuple(dict.fromkeys((*failed.field_errors, *result.error_fields)))
         result.message = failed.describe() + left_out
+    elif unknown is not None:  # sent, its answer lost: never in the failures file
+        result.status, result.http_status = "unknown", unknown.http_status
+        result.message = unknown.describe() + left_out
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
         said = not_sent.message if not_sent is not None else ""
         result.message = (said or "not sent: the run stopped first") + left_out
     elif result.status == "would_import":
-        result.status = "imported"
+        if earlier is not None and not fresh:
+            result.status = "already_imported"
+            result.message = f"already imported by {earlier.message}"
+        else:
+            result.status = "imported"
 
 
 def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | None) -> None:
@@ -111,6 +136,7 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | N
                     plan.entities,
                     plan.duplicate_of,
                     plan.warnings,
+                    plan.source_id,
                 )
             )
             continue

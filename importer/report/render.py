@@ -28,11 +28,13 @@ _DELIMITER_WORDS = {character: name for name, character in DELIMITER_NAMES.items
 _STATUS_ORDER = (
     "would_import",
     "imported",
+    "already_imported",
     "duplicate",
     "skipped",
     "partial",
     "invalid",
     "failed",
+    "unknown",
     "not_sent",
 )
 
@@ -53,6 +55,11 @@ def render_summary(report: ImportReport) -> str:
         f"mapping: {report.mapping}" + ("  [dry run: nothing sent]" if report.dry_run else ""),
     ]
     lines += [f"  warning: {w}" for w in report.mapping_warnings]
+    if report.journal_path is not None:
+        lines.append(
+            f"journal: {report.journal_path} (run {report.run_number})"
+            + (f": {report.journal_note}" if report.journal_note else "")
+        )
     invalid, partial = report.counts.get("invalid", 0), report.counts.get("partial", 0)
     lines.append(
         f"rows: {report.rows_read - invalid - partial:,} valid, "
@@ -61,7 +68,7 @@ def render_summary(report: ImportReport) -> str:
     )
     for status in _STATUS_ORDER:
         if report.counts.get(status):
-            lines.append(f"  {status:<13}{report.counts[status]:>9,}")
+            lines.append(f"  {status:<17}{report.counts[status]:>9,}")
     if report.rejected_by_reason:
         lines.append("rejected or failed rows by reason:")
         for reason, count in list(report.rejected_by_reason.items())[:12]:
@@ -102,9 +109,28 @@ def render_summary(report: ImportReport) -> str:
         lines.append(
             f"failures: {report.failures_path} ({report.failures_written:,} rows to fix and run again)"
         )
+    waiting = report.counts.get("not_sent", 0) + report.counts.get("unknown", 0)
+    if report.continue_with and (waiting or report.rows_to_resend or report.aborted):
+        lines.append(_continue_line(report))
     if report.nothing_imported:  # last, where it is read: the exit code is 1
         lines.append(f"NOTHING IMPORTED: {report.nothing_imported}")
     return "\n".join(lines)
+
+
+def _continue_line(report: ImportReport) -> str:
+    not_sent, unknown = report.counts.get("not_sent", 0), report.counts.get("unknown", 0)
+    said = []
+    if not_sent:
+        said.append(f"{not_sent:,} rows not sent")
+    if report.rows_to_resend:
+        said.append(f"{report.rows_to_resend:,} rows that failed for no fault of theirs")
+    if unknown:
+        said.append(
+            f"{unknown:,} rows whose answer was lost (accounts, contacts and deals are sent"
+            " again; notes and deals with no company domain only with --retry-unknown)"
+        )
+    what = f" ({'; '.join(said)})" if said else ""
+    return f"to continue{what}, run the same command again:\n  {report.continue_with}"
 
 
 def _send_line(report: ImportReport, send: SendReport) -> str:
@@ -158,6 +184,11 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "nothing_imported": report.nothing_imported,
         "sandbox_records": report.landed,
         "exit_code": report.exit_code,
+        "journal_path": str(report.journal_path) if report.journal_path else None,
+        "run_number": report.run_number,
+        "journal_note": report.journal_note,
+        "rows_to_resend": report.rows_to_resend,
+        "continue_with": report.continue_with,
     }
     if report.send is not None:
         send = report.send

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from importer.errors import UsageError
+from importer.errors import UsageError, refused_for_its_data
 from importer.map.transforms.cells import FORMULA_START
 from importer.map.transforms.emails import filed_under
 
@@ -38,12 +38,14 @@ __all__ = [
     "neutralise",
     "plain_cells",
     "read_results",
+    "results_with_ids",
     "write_failures",
     "write_results",
 ]
 
 RESULT_COLUMNS = (
     "row",
+    "source_id",
     "status",
     "domain",
     "email",
@@ -79,12 +81,18 @@ class RowResult:
     warnings: Sequence[str] = ()
     duplicate_of: int | None = None
     records: Sequence[str] = ()
+    #: The row's id in the source CRM (the mapping's ``source_id`` column), or "".
+    source_id: str = ""
+    #: A failed row: whether Octolane refused it (or what it waits for) for its data,
+    #: so that it needs fixing; None: judge by ``http_status`` and ``error_fields``.
+    refused: bool | None = None
 
     def cells(self) -> list[str]:
         """The line's cells, neutralised: every text that came from the input or the API."""
         ids = self.ids or _NO_IDS
         return [
             str(self.row),
+            neutralise(self.source_id),
             self.status,
             neutralise(self.domain) if self.domain else "",
             neutralise(self.email) if self.email else "",
@@ -119,7 +127,7 @@ def read_results(path: str | Path) -> Iterator[RowResult]:
             found = {name: cells[index[name]] for name in ids if get(name)}
             yield RowResult(
                 int(cells[0]),
-                cells[1],
+                get("status") or "",
                 get("domain") or None,
                 get("email") or None,
                 found or None,
@@ -129,7 +137,34 @@ def read_results(path: str | Path) -> Iterator[RowResult]:
                 tuple(filter(None, (get("warnings") or "").split(" | "))),
                 int(get("duplicate_of") or 0) or None,
                 tuple((get("records") or "").split()),
+                get("source_id") or "",
             )
+
+
+def _refused(result: RowResult) -> bool:
+    if result.refused is not None:
+        return result.refused or bool(result.error_fields)
+    return refused_for_its_data(result.http_status, result.error_fields)
+
+
+def results_with_ids(path: str | Path) -> tuple[int, str] | None:
+    """(row, id column) of the first line of the results file at ``path`` that holds an
+    Octolane id: a real run's. None when it holds none, or is not a results file."""
+    ids = ("company_id", "people_id", "opportunity_id", "note_id")
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            lines = csv.reader(handle)
+            header = next(lines, [])
+            where = [(header.index(name), name) for name in ids if name in header]
+            if not where:
+                return None
+            for line in lines:
+                for position, name in where:
+                    if position < len(line) and line[position]:
+                        return (int(line[0]) if line[0].isdigit() else 0), name
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def _restored(cell: str) -> str:
@@ -160,11 +195,17 @@ class ResultsSink:
     It writes each line of the results file (when given a path; the file is
     created at the first line, so a run that fails before any row leaves
     none), counts the rows by status and by reason, and notes the rows for the
-    failures file.
+    failures file: the rows that need fixing (``invalid``, ``partial``, ``failed``),
+    and with ``not_sent_to_fix`` the rows not sent too (a run with no journal to
+    continue from: sending the failures file is how the rest gets in).
     """
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, not_sent_to_fix: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self._journal = not not_sent_to_fix
+        #: Rows that failed for no fault of their own (a 5xx, no connection): the same
+        #: command sends them again, so they are not in the failures file.
+        self.to_resend = 0
         if self.path is not None:
             check_writable(self.path)
         self.counts: Counter[str] = Counter()
@@ -184,7 +225,10 @@ class ResultsSink:
         self.counts[status] += 1
         if result.warnings:
             self.warned += 1
-        if status in _BAD:
+        if status == "failed" and self._journal and not _refused(result):
+            self.to_resend += 1
+            self.reasons[_generic(result.message or status)] += 1
+        elif status in _BAD or (status == "not_sent" and not self._journal):
             self.failures[result.row] = result.message or status
             for reason in reasons or (_generic(result.message or status),):
                 self.reasons[reason] += 1
@@ -317,7 +361,9 @@ def check_writable(path: Path) -> None:
 
 
 # The rows of the failures file: each has something to fix and run again.
-_BAD = frozenset({"invalid", "partial", "failed", "not_sent"})
+#: Rows that need fixing: the failures file's. A row not sent, or whose answer was lost,
+#: needs none: the same command continues it (the journal knows what was done).
+_BAD = frozenset({"invalid", "partial", "failed"})
 
 
 def duplicate_message(row: int, records: Sequence[str]) -> str:
@@ -348,10 +394,12 @@ def plain_cells(
     records: Sequence[str],
     dup: int | None,
     warnings: Sequence[object] | None = None,
+    source_id: str = "",
 ) -> list[str]:
     """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast."""
     return [
         str(row),
+        neutralise(source_id),
         status,
         neutralise(domain) if domain else "",
         neutralise(email) if email else "",

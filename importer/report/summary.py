@@ -58,6 +58,16 @@ class ImportReport:
     #: Why no row gave anything to import, and what would work (then the exit code is 1).
     nothing_imported: str | None = None
     elapsed_s: float = 0.0
+    #: A real run's journal (:mod:`importer.run.journal`), this run's number in it, and
+    #: what it says of earlier runs ("resuming: 31,204 of 50,000 rows already done").
+    journal_path: Path | None = None
+    run_number: int | None = None
+    journal_note: str | None = None
+    #: Rows that failed for no fault of their own (a 5xx, no connection, a refused key):
+    #: with a journal they are not in the failures file, the same command sends them again.
+    rows_to_resend: int = 0
+    #: How to carry on after a stop: the command that continues the run (the CLI's).
+    continue_with: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -65,7 +75,9 @@ class ImportReport:
         import, 3 aborted."""
         if self.aborted:
             return 3
-        bad = sum(self.counts.get(s, 0) for s in ("invalid", "partial", "failed", "not_sent"))
+        bad = sum(
+            self.counts.get(s, 0) for s in ("invalid", "partial", "failed", "unknown", "not_sent")
+        )
         return 1 if bad or self.nothing_imported else 0
 
     @property

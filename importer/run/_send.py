@@ -6,9 +6,11 @@ import asyncio
 import signal
 import threading
 from collections import Counter
+from collections.abc import Callable, Mapping
 
 from importer.plan import ImportPlan
 from importer.report.progress import NO_PROGRESS, Progress
+from importer.run.journal import Journal
 from importer.run.target import Target
 from importer.send.limiter import RateLimiter
 from importer.send.runner import RequestOutcome, SendReport, send_plan
@@ -19,26 +21,49 @@ STOPPING = "stopping: no new requests; waiting for those in flight (Ctrl-C again
 
 
 def send_import(
-    plan: ImportPlan, target: Target, *, progress: Progress = NO_PROGRESS
+    plan: ImportPlan,
+    target: Target,
+    *,
+    progress: Progress = NO_PROGRESS,
+    done: Mapping[str, RequestOutcome] | None = None,
+    journal: Journal | None = None,
 ) -> SendReport:
-    """Send every request of ``plan`` to ``target``.
+    """Send every request of ``plan`` to ``target``, except those ``done`` by earlier runs.
 
-    The first Ctrl-C (SIGINT, or SIGTERM) stops sending; requests on the wire
-    finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
+    Each outcome is recorded in ``journal`` the moment it is known. The first Ctrl-C
+    (SIGINT, or SIGTERM, or SIGHUP: the terminal closed) stops sending; requests on
+    the wire finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
     """
-    return asyncio.run(_send(plan, target, progress))
+    return asyncio.run(_send(plan, target, progress, done or {}, journal))
 
 
-async def _send(plan: ImportPlan, target: Target, progress: Progress) -> SendReport:
+async def _send(
+    plan: ImportPlan,
+    target: Target,
+    progress: Progress,
+    done: Mapping[str, RequestOutcome],
+    journal: Journal | None,
+) -> SendReport:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = _on_interrupt(loop, stop, progress)
     settings = target.settings
     limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
     tracker = _SendProgress(plan, progress)
+    on_outcome: Callable[[RequestOutcome], None] = tracker
+    if journal is not None:
+        record = journal.record
+
+        def on_outcome(outcome: RequestOutcome) -> None:
+            record(outcome)  # on disk before anything else hears of it
+            tracker(outcome)
+
     try:
         async with target.connect() as client:
-            return await send_plan(plan, client, limiter=limiter, on_outcome=tracker, stop=stop)
+            return await send_plan(
+                plan, client, limiter=limiter, on_outcome=on_outcome, stop=stop, done=done,
+                on_send=journal.sending if journal is not None else None,
+            )  # fmt: skip
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -58,7 +83,7 @@ def _on_interrupt(
         installed.remove(sig)
         progress.notice(STOPPING)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, first, sig)
         installed.append(sig)
     return installed

@@ -69,6 +69,14 @@ class ImportJob:
             not grow with the file.
         links: the other exports the mapping's ``links:`` read (``--with``): paths, or
             (link name, path) pairs.
+        journal: where a real run records each request's outcome
+            (:mod:`importer.run.journal`); ``None``: beside the results file.
+        no_journal: record nothing: a run that stops cannot be continued.
+        fresh: begin a new journal (the old one is set aside) instead of continuing it.
+        retry_failed: send again the requests an earlier run recorded as failed.
+        retry_unknown: send again the notes and keyless deals whose answers an earlier
+            run lost (they may exist already: a repeat can create a second one).
+        force: replace a results file that holds the ids of another real run.
     """
 
     input: Path
@@ -84,6 +92,12 @@ class ImportJob:
     stages: tuple[PipelineStage, ...] | None = None
     links: tuple[tuple[str | None, Path], ...] = ()
     keep_rows: bool = False
+    journal: Path | None = None
+    no_journal: bool = False
+    fresh: bool = False
+    retry_failed: bool = False
+    retry_unknown: bool = False
+    force: bool = False
 
     @classmethod
     def create(
@@ -117,6 +131,8 @@ class ImportJob:
             options["stages"] = tuple(options["stages"])
         if options.get("links"):
             options["links"] = tuple(_link(item) for item in options["links"])
+        if options.get("journal") is not None:
+            options["journal"] = Path(options["journal"])
         loaded = _load(mapping)
         if rates is not None:
             given = parse_rates(rates) if isinstance(rates, Mapping) else load_rates(rates)

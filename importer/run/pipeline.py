@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import Counter
@@ -30,11 +31,25 @@ from importer.read.source import open_source
 from importer.report.outcomes import tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.requests import write_requests
-from importer.report.results import ResultsSink, check_writable, write_failures
+from importer.report.results import (
+    ResultsSink,
+    check_writable,
+    results_with_ids,
+    write_failures,
+)
 from importer.report.summary import ImportReport
 from importer.run._send import send_import
 from importer.run.job import ImportJob
+from importer.run.journal import (
+    Fingerprint,
+    Journal,
+    default_journal_path,
+    file_digest,
+    mismatch_message,
+    target_identity,
+)
 from importer.run.target import Target, choose_target
+from importer.send.runner import RequestOutcome
 from importer.send.stages import StagesUnavailable
 from importer.validate.source import validated_source
 
@@ -66,28 +81,140 @@ def run_import(
     target = job.target or choose_target()
     if not job.dry_run:
         target.check()  # before the file is read, not after
-    sink = _open_outputs(job)
+    identity = _journal_identity(job, target)
+    _guard_results(job, identity)
+    journal = None
+    if identity is not None and not job.dry_run:
+        journal = Journal.open(identity[0], identity[1], fresh=job.fresh)
     try:
-        # Planning builds millions of long-lived small containers without cycles:
-        # the cyclic collector would rescan them again and again (2x the time).
-        with gc_paused():
-            # A dry run's rows are final once planned: their lines are written as the
-            # file is read. A real run's wait for their requests' outcomes.
-            pipeline_id = _pipeline_id(job, target)
-            report = _plan(job, pipeline_id, sink if job.dry_run else None, shown, target=target)
-        if job.outputs.requests is not None:
-            write_requests(job.outputs.requests, report.plan)
-        if not job.dry_run:
-            if report.rows_read:
-                report.send = send_import(report.plan, target, progress=shown)
-                report.aborted = report.send.aborted
-            tally_rows(sink, report.rows, report.send)
-        sink.commit()
+        sink = _open_outputs(job, journal)
+        try:
+            # Planning builds millions of long-lived small containers without cycles:
+            # the cyclic collector would rescan them again and again (2x the time).
+            with gc_paused():
+                # A dry run's rows are final once planned: their lines are written as the
+                # file is read. A real run's wait for their requests' outcomes.
+                pipeline_id = _pipeline_id(job, target)
+                report = _plan(
+                    job, pipeline_id, sink if job.dry_run else None, shown, target=target
+                )
+            if job.outputs.requests is not None:
+                write_requests(job.outputs.requests, report.plan)
+            if not job.dry_run:
+                done = _earlier(job, journal, report)
+                if report.rows_read:
+                    report.send = send_import(
+                        report.plan, target, progress=shown, done=done, journal=journal
+                    )
+                    report.aborted = report.send.aborted
+                tally_rows(sink, report.rows, report.send)
+            sink.commit()
+        finally:
+            sink.close()
+        if journal is not None:
+            stopped = report.aborted or (report.send and report.send.counts.get("not_sent"))
+            journal.finish("stopped" if stopped else "complete")
     finally:
-        sink.close()
+        if journal is not None:
+            journal.close()
     _conclude(report, sink, job)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint] | None:
+    """Where the run's journal is and the import it belongs to (:mod:`importer.run.journal`),
+    or None when the job keeps none (``no_journal``, or no results file to sit beside)."""
+    path = job.journal
+    if path is None and job.outputs.results is not None:
+        path = default_journal_path(job.outputs.results)
+    if job.no_journal or path is None:
+        return None
+    where, ephemeral = target_identity(target)
+    try:
+        digest = file_digest([job.input, *(p for _, p in job.links)])
+    except OSError:
+        return None  # the reader says what is wrong with the file, in its words
+    mapping = job.mapping.model_dump_json(exclude={"source"}) + f"\0{job.pipeline_id}"
+    fingerprint = Fingerprint(
+        input=digest,
+        input_name=job.input.name,
+        mapping=hashlib.sha256(mapping.encode()).hexdigest(),
+        mapping_name=Path(str(job.mapping.source)).name,
+        target=where,
+        ephemeral=ephemeral,
+    )
+    return path, fingerprint
+
+
+def _guard_results(job: ImportJob, identity: tuple[Path, Fingerprint] | None) -> None:
+    """Refuse to replace a results file holding a real run's ids (unless ``force``).
+
+    The run that continues the same import (its journal's fingerprint is this one's)
+    may: it writes the same rows with their final state. So may any run where the
+    file came from the embedded sandbox (its ids are of records gone with it).
+    """
+    path = job.outputs.results
+    if job.force or path is None or not path.exists():
+        return
+    if identity is not None:
+        recorded = Journal.recorded(identity[0])
+        if recorded is not None and recorded.ephemeral:
+            return
+        if recorded is not None and not job.dry_run and not job.fresh:
+            differences = identity[1].differences(recorded)
+            if differences and Journal.reached(identity[0]):
+                raise UsageError(mismatch_message(identity[0], differences))
+            if not differences:
+                return  # the same import, continued
+    found = results_with_ids(path)
+    if found is None:
+        return
+    row, column = found
+    what = "a dry run" if job.dry_run else "this run"
+    raise UsageError(
+        f"{path} holds the Octolane ids of a real import (row {row} has a {column}), and"
+        f" {what} would replace it: give another results file with --out, or pass --force"
+        " to replace it"
+    )
+
+
+def _earlier(
+    job: ImportJob, journal: Journal | None, report: ImportReport
+) -> dict[str, RequestOutcome]:
+    """The outcomes earlier runs got that this run keeps, and what the report says of them."""
+    if journal is None:
+        return {}
+    report.journal_path = journal.path
+    report.run_number = journal.run
+    if not journal.previous:
+        if journal.set_aside is not None:
+            report.journal_note = f"begun anew; the earlier journal is now {journal.set_aside}"
+        return {}
+    done = journal.earlier_outcomes(
+        report.plan.requests, retry_failed=job.retry_failed, retry_unknown=job.retry_unknown
+    )
+    rows = [r for r in report.rows if r.requests]
+    finished = sum(1 for r in rows if all(k in done and done[k].status == "ok" for k in r.requests))
+    left = sum(1 for request in report.plan.requests if request.key not in done)
+    if left:
+        report.journal_note = (
+            f"resuming: {finished:,} of {len(rows):,} rows already done by earlier runs;"
+            f" {left:,} requests to send"
+        )
+    else:
+        failed = sum(1 for o in done.values() if o.status == "failed")
+        unknown = sum(1 for o in done.values() if o.status == "unknown")
+        extra = (f"; {failed:,} failed (--retry-failed sends them again)" if failed else "") + (
+            f"; {unknown:,} with no known outcome (--retry-unknown sends them again)"
+            if unknown
+            else ""
+        )
+        report.journal_note = (
+            f"nothing to send: every request has its outcome from an earlier run"
+            f" ({finished:,} of {len(rows):,} rows imported){extra}"
+        )
+    return done
 
 
 def _given(mapping: str | Path | MappingFile | None) -> str | Path | MappingFile:
@@ -96,9 +223,9 @@ def _given(mapping: str | Path | MappingFile | None) -> str | Path | MappingFile
     return mapping
 
 
-def _open_outputs(job: ImportJob) -> ResultsSink:
+def _open_outputs(job: ImportJob, journal: Journal | None) -> ResultsSink:
     """The results sink, once both output files are known to be writable."""
-    sink = ResultsSink(job.outputs.results)
+    sink = ResultsSink(job.outputs.results, not_sent_to_fix=journal is None)
     for path in (job.outputs.failures, job.outputs.requests):
         if path is not None:
             check_writable(path)
@@ -228,6 +355,7 @@ def _conclude(report: ImportReport, sink: ResultsSink, job: ImportJob) -> None:
     report.counts = dict(sink.counts)
     report.rejected_by_reason = dict(sink.reasons.most_common())
     report.rows_with_warnings = sink.warned
+    report.rows_to_resend = sink.to_resend
     report.nothing_imported = _nothing_imported(report, sink, job.mapping)
     report.results_path = sink.path if sink.written else None
     if job.outputs.failures is not None:

@@ -188,11 +188,16 @@ class InboundClient:
             raise TransportError(
                 f"no answer from {self.base_url} within {self.timeout_s:g} s ({kind} timeout)",
                 endpoint=endpoint,
+                delivered=not isinstance(exc, _NOT_SENT),
             ) from exc
         except httpx.TransportError as exc:
             detail = self._scrub(str(exc)) or type(exc).__name__
+            if isinstance(exc, _NOT_SENT):
+                message = f"could not reach {self.base_url}: {detail}"
+            else:
+                message = f"the connection to {self.base_url} was lost before the answer: {detail}"
             raise TransportError(
-                f"could not reach {self.base_url}: {detail}", endpoint=endpoint
+                message, endpoint=endpoint, delivered=not isinstance(exc, _NOT_SENT)
             ) from exc
         if not response.is_success:
             raise self._error(endpoint, response)
@@ -243,7 +248,11 @@ class InboundClient:
                 status, message, field_errors, endpoint=endpoint, retry_after_s=retry_after_s
             )
         cls = _error_class(status)
-        return cls(status, message, field_errors, endpoint=endpoint)
+        error = cls(status, message, field_errors, endpoint=endpoint)
+        # Not Octolane's error envelope ({"success": false, ...}): an HTML page, a proxy's
+        # text, another server's JSON. Answered by something else than the API.
+        error.foreign = not (isinstance(body, dict) and body.get("success") is False)
+        return error
 
     def _message(self, body: dict[str, Any], response: httpx.Response) -> str:
         message = body.get("message")
@@ -270,6 +279,10 @@ class InboundClient:
         # A server (or a proxy) may echo the key back; it must not reach our messages.
         key = self._api_key.get_secret_value()
         return text.replace(key, "**********") if key else text
+
+
+#: Transport errors that happen before a request is sent: the server cannot have seen it.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def parse_retry_after(value: str | None, *, date: str | None = None) -> float | None:

@@ -12,7 +12,15 @@ as soon as it is final; nothing raises for a row.
 * 429, 5xx, timeouts, connection errors: retried with exponential backoff and
   jitter, bounded by :class:`RetryPolicy`. After a 429 the limiter's shared
   ``Retry-After`` pause is the wait; no backoff is added on top.
-* 401/403, or too many server failures in a row: the run aborts; ``stop`` set
+* A lost answer (a read timeout or a connection closed after the request went
+  out, or a 5xx, which may come after the write): the server may have acted on
+  it. A request Octolane deduplicates (an account, a contact, a deal with a
+  company domain and a name) is retried, since a repeat finds the same record;
+  a note, or a deal without that key, is not: a repeat could create a second
+  one. Either ends ``unknown`` (not ``failed``) if no answer says what happened.
+* 401/403, too many server failures in a row, or the same answer that no row
+  explains (a redirect, a 404 or 410 on the route, a page that is not the API's,
+  no connection) on several requests in a row: the run aborts; ``stop`` set
   (Ctrl-C): it stops. Nothing new is sent, requests on the wire finish, the
   rest are ``not_sent``.
 
@@ -23,15 +31,16 @@ The first request is sent alone, the others once it has an answer other than
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import stamina
 from pydantic import BaseModel
 
-from importer.api.endpoints import Endpoint
+from importer.api.endpoints import PATHS, Endpoint
 from importer.errors import (
     ApiError,
     AuthenticationError,
@@ -43,10 +52,10 @@ from importer.plan import ImportPlan, PlannedRequest
 from importer.send.client import OctolaneClient
 from importer.send.limiter import RateLimiter
 
-__all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "send_plan"]
+__all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "repeatable", "send_plan"]
 
-Status = Literal["ok", "failed", "not_sent"]
-STATUSES: tuple[Status, ...] = ("ok", "failed", "not_sent")
+Status = Literal["ok", "failed", "unknown", "not_sent"]
+STATUSES: tuple[Status, ...] = ("ok", "failed", "unknown", "not_sent")
 STOPPED = "the run was stopped (Ctrl-C or SIGTERM)"
 REFUSED = "the API key was refused (HTTP {status}): check --api-key / OCTOLANE_API_KEY"
 
@@ -70,6 +79,10 @@ class RetryPolicy:
             after all their retries. Any request answered with something else
             than a 5xx (a success, a 400, a 404) resets the count; 429s neither
             count nor reset.
+        systematic_in_a_row: abort the run when this many attempts in a row got
+            the same answer that no row explains: a redirect, a 404/405/410 naming
+            no field, an answer not in Octolane's format (an HTML page), or no
+            connection at all. While such answers come, one request is sent at a time.
     """
 
     attempts: int = 5
@@ -80,6 +93,7 @@ class RetryPolicy:
     wait_jitter_s: float = 1.0
     wait_exp_base: float = 2.0
     max_failures_in_a_row: int = 10
+    systematic_in_a_row: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +101,13 @@ class RequestOutcome:
     """The final result of one planned request.
 
     ``status`` is ``ok``, ``failed`` (also when a failed dependency kept it
-    from being sent: ``blocked_by`` names that request) or ``not_sent`` (the run
+    from being sent: ``blocked_by`` names that request), ``unknown`` (sent, and its
+    answer lost: the record may or may not exist) or ``not_sent`` (the run
     stopped first). ``ids`` come from the response (``{"people_id": ...}``);
     ``http_status`` is the last status (``None``: no answer); ``message`` is the
     API's message, the error, or why it was not sent; ``attempts`` counts its
-    HTTP requests; ``rows`` are the plan's rows for it.
+    HTTP requests; ``rows`` are the plan's rows for it. ``run`` is the earlier run
+    (of a journal) whose outcome this is, ``None`` for this run's.
     """
 
     key: str
@@ -104,6 +120,7 @@ class RequestOutcome:
     attempts: int = 0
     blocked_by: str | None = None
     rows: tuple[int, ...] = ()
+    run: int | None = None
 
     def describe(self) -> str:
         """``HTTP 400: Validation error (domain: ...)`` or the message alone."""
@@ -147,6 +164,8 @@ async def send_plan(
     retry: RetryPolicy = RetryPolicy(),
     on_outcome: Callable[[RequestOutcome], None] | None = None,
     stop: asyncio.Event | None = None,
+    done: Mapping[str, RequestOutcome] | None = None,
+    on_send: Callable[[PlannedRequest], None] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -159,6 +178,11 @@ async def send_plan(
             An exception it raises ends the run and propagates.
         stop: set it (e.g. on Ctrl-C) to stop sending; requests on the wire
             finish, the rest become ``not_sent``.
+        done: outcomes an earlier run got (a journal's), by key: those requests are
+            not sent; an ``ok`` one releases its dependants, any other blocks them.
+        on_send: called before the first attempt of a request that :func:`repeatable`
+            says a repeat could duplicate (a journal marks it, so that a crash while it
+            is on the wire leaves it ``unknown``, not unsent).
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -170,7 +194,25 @@ async def send_plan(
         print(report.counts, report.aborted)
     """
     run = _Run(plan, client, limiter, retry, on_outcome, stop)
+    run.on_send = on_send
+    if done:
+        run.preload(done)
     return await run.execute()
+
+
+def repeatable(request: PlannedRequest) -> bool:
+    """Whether sending ``request`` again cannot create a second record: Octolane finds
+    accounts by domain, contacts by e-mail and deals by company domain, pipeline and
+    name (API.md §1.7); notes, and deals without a domain or a name, have no such key."""
+    endpoint = request.endpoint
+    if endpoint in ("accounts", "contacts"):
+        return True
+    if endpoint == "opportunities":
+        payload = request.payload
+        related = payload.get("related_objects") or {}
+        body = payload.get("opportunity") or {}
+        return bool(related.get("account_domain") and body.get("name"))
+    return False
 
 
 class _Halted(Exception):
@@ -185,6 +227,7 @@ class _Progress:
     on_wire: bool = False
     last_error: ApiError | TransportError | None = None
     task: asyncio.Task[BaseModel] | None = None
+    repeatable: bool = True
 
 
 class _Run:
@@ -222,8 +265,26 @@ class _Run:
         self.first_answered = False
         self.halt_reason: str | None = None
         self.failures_in_a_row = 0
+        #: The answer no row explains that the last attempts got, and how many in a row.
+        self.systematic: tuple[str, str] | None = None
+        self.systematic_count = 0
+        self.on_send: Callable[[PlannedRequest], None] | None = None
         self.sent = self.retries = self.rate_limited = self.server_errors = 0
         self.transport_errors = 0
+
+    def preload(self, done: Mapping[str, RequestOutcome]) -> None:
+        """Outcomes an earlier run got: not sent again; they release or block dependants."""
+        for i, request in enumerate(self.requests):
+            outcome = done.get(request.key)
+            if outcome is None or i in self.outcomes:
+                continue
+            self._record(i, outcome)
+            if outcome.status == "ok":
+                self._release_dependants(i)
+            else:
+                self._block_dependants(i, outcome)
+        self.ready = [i for i in self.ready if i not in self.outcomes]
+        heapq.heapify(self.ready)
 
     async def execute(self) -> SendReport:
         started = self.limiter.clock.now()
@@ -274,7 +335,10 @@ class _Run:
             while True:
                 if self._halting():
                     return None
-                if self.ready and (self.first_answered or not self.active):
+                # One at a time until the key is known good, and while answers no row
+                # explains come (a wrong base URL): it costs a few requests, not a file's.
+                alone = not self.first_answered or self.systematic_count > 0
+                if self.ready and not (alone and self.active):
                     return heapq.heappop(self.ready)
                 if not self.active:
                     return None  # nothing ready, nothing running: all done
@@ -300,6 +364,9 @@ class _Run:
 
     async def _send(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
         policy = self.policy
+        progress.repeatable = repeatable(request)
+        if not progress.repeatable and self.on_send is not None:
+            self.on_send(request)
 
         def retry_on(exc: Exception) -> bool | float:
             if self._halting():
@@ -308,6 +375,8 @@ class _Run:
                 # The limiter already holds every worker until Retry-After.
                 return 0.0 if progress.rate_limited < policy.rate_limited_attempts else False
             if isinstance(exc, ServerError | TransportError):
+                if not progress.repeatable and _maybe_written(exc):
+                    return False  # a second note (or keyless deal) is worse than none
                 return progress.failures < policy.attempts  # True: stamina's backoff
             return False
 
@@ -349,6 +418,7 @@ class _Run:
                 progress.failures += 1
                 progress.last_error = exc
                 self.limiter.on_failure(sent_at=slot.sent_at)
+                self._count_systematic(request, exc)
                 if isinstance(exc, ServerError):
                     await self._key_accepted()
                 raise
@@ -359,13 +429,34 @@ class _Run:
                     # Halt before this slot frees up: no waiter may take it and send.
                     self._halt_now(REFUSED.format(status=exc.status_code))
                 else:
+                    self._count_systematic(request, exc)
                     await self._key_accepted()
                 raise
             finally:
                 progress.on_wire = False
             self.limiter.on_success(sent_at=slot.sent_at)
+            self.systematic, self.systematic_count = None, 0
             await self._key_accepted()
             return data
+
+    def _count_systematic(self, request: PlannedRequest, error: ApiError | TransportError) -> None:
+        """Count an answer no row explains; after ``systematic_in_a_row`` of the same, halt."""
+        what = _systematic(error)
+        if what is None:
+            self.systematic, self.systematic_count = None, 0
+            return
+        if what != self.systematic:
+            self.systematic, self.systematic_count = what, 0
+        self.systematic_count += 1
+        if self.systematic_count >= self.policy.systematic_in_a_row:
+            base = str(getattr(self.client, "base_url", "")).rstrip("/")
+            url = f"{base}/{PATHS.get(request.endpoint, request.endpoint).lstrip('/')}"
+            self._halt_now(
+                f"{self.systematic_count} requests in a row got {what[0]} from {url}"
+                f" ({what[1]}): no row explains that; check --base-url (Octolane's Inbound"
+                " API is https://enrich.octolane.com/v1) and the network, then run the same"
+                " command again"
+            )
 
     async def _key_accepted(self) -> None:
         """An answer other than 401/403: the key works, so the other workers may start.
@@ -392,8 +483,12 @@ class _Run:
         elif halted:
             assert last is not None  # the first branch took the None case
             outcome = _failure(request, last, progress.attempts, note="not retried: run stopped")
+            if _lost(last, progress.repeatable):
+                outcome = _unknown(outcome, progress.repeatable)
         elif isinstance(error, ApiError | TransportError):
             outcome = _failure(request, error, progress.attempts)
+            if _lost(error, progress.repeatable):
+                outcome = _unknown(outcome, progress.repeatable)
         elif error is not None:
             raise error  # a bug in the client, not a row's problem: let it show
         else:
@@ -431,7 +526,8 @@ class _Run:
                 heapq.heappush(self.ready, j)
 
     def _block_dependants(self, i: int, failed: RequestOutcome) -> None:
-        message = f"not sent: {failed.endpoint} request {failed.key} failed ({failed.describe()})"
+        what = "has no known outcome" if failed.status == "unknown" else "failed"
+        message = f"not sent: {failed.endpoint} request {failed.key} {what} ({failed.describe()})"
         stack = list(self.dependants[i])
         while stack:
             j = stack.pop()
@@ -485,6 +581,59 @@ def _failure(
         request, "failed", http_status=status, message=message,
         field_errors=dict(fields), attempts=attempts,
     )  # fmt: skip
+
+
+def _maybe_written(error: BaseException) -> bool:
+    """Whether the server may have acted on the request: its answer was lost after it went
+    out, or it answered 5xx (which may come after the write)."""
+    if isinstance(error, TransportError):
+        return error.delivered
+    return isinstance(error, ServerError)
+
+
+def _lost(error: BaseException, repeatable: bool) -> bool:
+    """Whether a request that ended with ``error`` may exist all the same: its answer was
+    lost after it went out; or a 5xx answered a request a repeat could not have fixed up
+    (a note: the 5xx may come after the write). A repeatable request's 5xx after all its
+    tries is ``failed``: no tried repeat found a record."""
+    if isinstance(error, TransportError):
+        return error.delivered
+    return isinstance(error, ServerError) and not repeatable
+
+
+def _unknown(outcome: RequestOutcome, repeatable: bool) -> RequestOutcome:
+    """A failure that may have created the record, said as such."""
+    if repeatable:
+        advice = (
+            "Octolane may have created it; running the same command again sends it again,"
+            " which finds the same record rather than making a second"
+        )
+    else:
+        advice = (
+            f"Octolane may have created the {_RECORD[outcome.endpoint]}; it is not sent again,"
+            " since a repeat could create a second one: check in Octolane, then run the same"
+            " command with --retry-unknown to send it"
+        )
+    return dataclasses.replace(
+        outcome, status="unknown", message=f"no answer known: {outcome.message}; {advice}"
+    )
+
+
+_RECORD = {"accounts": "account", "contacts": "contact", "opportunities": "deal", "notes": "note"}
+
+
+def _systematic(error: ApiError | TransportError) -> tuple[str, str] | None:
+    """(what, detail) of an answer that no row explains, or None for a row's own failure."""
+    if isinstance(error, TransportError):
+        return None if error.delivered else ("no connection", str(error).partition(": ")[2])
+    status = error.status_code
+    if isinstance(error, RateLimitedError):
+        return None
+    if 300 <= status < 400 or error.foreign:
+        return (f"HTTP {status}", error.message[:200])
+    if status in (404, 405, 410) and not error.field_errors:
+        return (f"HTTP {status}", error.message[:200])
+    return None
 
 
 def _ids(data: BaseModel) -> dict[str, str]:

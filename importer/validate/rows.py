@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -80,6 +81,8 @@ class RowVerdict:
     skipped: str | None = None
     stage: tuple[str, str] | None = None  # (the source's stage label, the stage it goes to)
     amount: str | None = None  # "converted" or "withheld": what became of a foreign amount
+    #: The row's id in the source CRM (the mapping's ``source_id`` cell, trimmed).
+    source_id: str = ""
 
     @property
     def valid(self) -> bool:
@@ -234,6 +237,9 @@ def validate_batch(
             ``opportunity`` section (checked by the caller up front).
     """
     verdicts = [RowVerdict(row) for row in row_numbers]
+    if bound.source_id is not None:
+        for verdict, cell in zip(verdicts, map(itemgetter(bound.source_id), rows), strict=True):
+            verdict.source_id = cell.strip()
     values = _read_fields(bound, rows, verdicts)
     _assemble(bound, values, verdicts, pipeline_id)
     _check_models(verdicts, bound)
