@@ -139,7 +139,5 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
         assert [int(r["row"]) for r in rows] == list(range(2, ROWS + 2))
         status = {r["email"]: r["status"] for r in rows}
         assert {e for e, s in status.items() if s == "already_imported"} == emails_landed
-        assert {e for e, s in status.items() if s == "imported"} == {
-            r["email"] for r in not_sent
-        }
+        assert {e for e, s in status.items() if s == "imported"} == {r["email"] for r in not_sent}
         assert all(r["people_id"] for r in rows)
