@@ -142,7 +142,9 @@ def _send_line(report: ImportReport, send: SendReport) -> str:
     return (
         f"outcomes by endpoint: {by_endpoint or 'none'}\n"
         f"sent: {send.requests_sent:,} HTTP requests, {send.retries:,} retries, "
-        f"{send.rate_limited:,} answered 429; {report.elapsed_s:.1f} s, "
+        f"{send.rate_limited:,} answered 429"
+        + (f", {send.lookups:,} lookups of lost answers" if send.lookups else "")
+        + f"; {report.elapsed_s:.1f} s, "
         f"{report.rows_per_s:,.0f} rows/s"
     )
 
@@ -196,6 +198,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
             "requests_sent": send.requests_sent,
             "retries": send.retries,
             "rate_limited": send.rate_limited,
+            "lookups": send.lookups,
             "by_endpoint": send.by_endpoint,
             "by_status": send.counts,
         }

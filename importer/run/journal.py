@@ -313,10 +313,13 @@ class Journal:
             elif repeatable(request) or retry_unknown:
                 continue
             else:
+                said = entry.message.removeprefix("no answer known: ").partition("; Octolane may")[
+                    0
+                ]
                 what = (
                     f"run {entry.run} ({when}) ended while it was on the wire"
                     if state == "sending"
-                    else f"in run {entry.run} ({when}): {entry.message}"
+                    else f"in run {entry.run} ({when}): {said}"
                 )
                 outcome = _earlier(
                     request, entry, "unknown",

@@ -206,7 +206,8 @@ def _earlier(
         failed = sum(1 for o in done.values() if o.status == "failed")
         unknown = sum(1 for o in done.values() if o.status == "unknown")
         extra = (f"; {failed:,} failed (--retry-failed sends them again)" if failed else "") + (
-            f"; {unknown:,} with no known outcome (--retry-unknown sends them again)"
+            f"; {unknown:,} whose answer was lost (looked up in Octolane where the API"
+            " allows, else sent again only with --retry-unknown)"
             if unknown
             else ""
         )

@@ -83,6 +83,7 @@ class OctolaneTarget:
             base_url=self.settings.base_url,
             timeout_s=self.settings.timeout_s,
             max_connections=self.settings.concurrency,
+            public_url=self.settings.public_api_url,
         ) as client:
             yield client
 

@@ -88,6 +88,9 @@ def _error(
     return _json(status, body, headers)
 
 
+_MAX_NOTES_PAGE = 100
+
+
 def _ok(message: str, data: Payload) -> Payload:
     return {"success": True, "message": message, "data": data}
 
@@ -197,6 +200,9 @@ class SandboxApp:
                 self._endpoint("stages", self._stages_of, read=True),
                 methods=["GET"],
             ),
+            Route(
+                "/v1/notes", self._endpoint("notes_read", self._notes, read=True), methods=["GET"]
+            ),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
         ]
@@ -255,7 +261,8 @@ class SandboxApp:
             if delay_s:
                 await asyncio.sleep(delay_s)
             if read:
-                return (org_id, *_answer(handle, org, dict(request.path_params)))
+                params = {**request.query_params, **request.path_params}
+                return (org_id, *_answer(handle, org, params))
             fault = self.faults.injected(name)
             if fault is not None and not fault.after_write:
                 return org_id, _fault(fault), "injected_fault"
@@ -394,6 +401,26 @@ class SandboxApp:
         if pipeline is None:
             raise _Unresolved(404, f"Pipeline {pipeline_id} not found", {})
         return _ok("Pipeline stages were returned", {"stages": _stages(pipeline)})
+
+    def _notes(self, org: OrgInfo, params: Mapping[str, str]) -> Payload:
+        """``GET /v1/notes?q=&page=&limit=`` (API.md §2.4: the docs leave ``data``
+        unspecified; the sandbox answers ``{notes, page, limit, has_more}``, each note
+        with ``note_id``, ``title``, ``content``, ``account_domains``, ``contact_emails``)."""
+        errors = {}
+        numbers = {}
+        for name, default in (("page", 1), ("limit", 20)):
+            text = params.get(name, str(default))
+            numbers[name] = int(text) if text.isdigit() else 0
+            if numbers[name] < 1:
+                errors[name] = f"{name} must be an integer of at least 1"
+        if errors:
+            raise InvalidBody(errors)
+        page, limit = numbers["page"], min(numbers["limit"], _MAX_NOTES_PAGE)
+        rows = self.store.list_notes(org.id, limit + 1, (page - 1) * limit, q=params.get("q"))
+        for row in rows:
+            row.pop("links", None)
+        data = {"notes": rows[:limit], "page": page, "limit": limit, "has_more": len(rows) > limit}
+        return _ok("Notes were returned", data)
 
     # ---- inspection (sandbox-only, read-only) ------------------------------------
 

@@ -348,11 +348,20 @@ class Store:
             row["contact_emails"] = [email for (email,) in emails]
         return rows
 
-    def list_notes(self, org_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+    def list_notes(
+        self, org_id: str, limit: int, offset: int, *, q: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The org's notes in the order they were made, with their links; ``q``: only
+        those whose title or content holds it (case-insensitive)."""
+        where, params = "org_id = ?", [org_id]
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where += " AND (title LIKE ? ESCAPE '\\' OR content LIKE ? ESCAPE '\\')"
+            params += [pattern, pattern]
         rows = self._rows(
-            """SELECT id AS note_id, title, content, created_at FROM notes
-               WHERE org_id = ? ORDER BY rowid LIMIT ? OFFSET ?""",
-            (org_id, limit, offset),
+            f"""SELECT id AS note_id, title, content, created_at FROM notes
+               WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?""",
+            (*params, limit, offset),
         )
         for row in rows:
             links = self._db.execute(

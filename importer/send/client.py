@@ -53,6 +53,7 @@ from importer.settings import DEFAULT_BASE_URL
 
 __all__ = [
     "InboundClient",
+    "LookupUnavailable",
     "OctolaneClient",
     "check_api_key",
     "check_base_url",
@@ -60,6 +61,13 @@ __all__ = [
 ]
 
 _LOOPBACK_NAMES = {"localhost"}
+_LOOKUP_PAGES = 10
+
+
+class LookupUnavailable(Exception):
+    """A record cannot be looked up here (no such read, or it could not be read)."""
+
+
 _M = TypeVar("_M", bound=BaseModel)
 _SNIPPET_CHARS = 120
 
@@ -102,6 +110,8 @@ class InboundClient:
         max_connections: keep-alive pool size; match the sending concurrency.
         transport: an httpx transport to use instead of the network
             (``httpx.MockTransport`` in tests, an ASGI transport for the sandbox).
+        public_url: the public API's root, where :meth:`find` looks a note up
+            (``GET /v1/notes``, API.md §2.4); None: no lookups.
 
     Raises:
         UsageError: the key is empty or unsendable, or the URL is not acceptable.
@@ -115,9 +125,13 @@ class InboundClient:
         timeout_s: float = 30.0,
         max_connections: int = 10,
         transport: httpx.AsyncBaseTransport | None = None,
+        public_url: str | None = None,
     ) -> None:
         self._api_key = check_api_key(api_key)
         self.base_url = check_base_url(base_url)
+        #: The public API's root (``https://api.octolane.com``), for :meth:`find`; None: no
+        #: lookups.
+        self.public_url = check_base_url(public_url).rstrip("/") if public_url else None
         if not timeout_s > 0:
             raise UsageError(f"the timeout must be a positive number of seconds, not {timeout_s}")
         if max_connections < 1:
@@ -178,6 +192,58 @@ class InboundClient:
         if endpoint not in PATHS:
             raise ValueError(f"unknown endpoint {endpoint!r} (expected one of {', '.join(PATHS)})")
         return await self._post(endpoint, payload, RESPONSE_MODELS[endpoint])
+
+    async def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel | None:
+        """Look up the record a create with ``payload`` would have made, where a repeat of
+        the create could make a second one (its answer was lost): the note with the same
+        title and content, linked to at least the same domains and e-mails, through the
+        public API's ``GET /v1/notes?q=`` (API.md §2.4). None: there is none.
+
+        Raises:
+            LookupUnavailable: no lookup for this endpoint, no public API URL, or the
+                public API refused or answered in a shape this version cannot read.
+        """
+        if endpoint != "notes" or self.public_url is None:
+            raise LookupUnavailable(f"no lookup for {endpoint} here")
+        note = payload.get("note") or {}
+        title, content = str(note.get("title") or ""), note.get("content")
+        want_domains = {str(d).lower() for d in payload.get("account_domains") or ()}
+        want_emails = {str(e).lower() for e in payload.get("contact_emails") or ()}
+        query = (content or title)[:100]
+        headers = {"X-API-Key": self._api_key.get_secret_value()}
+        for page in range(1, _LOOKUP_PAGES + 1):
+            params = {"q": query, "page": str(page), "limit": "100"}
+            try:
+                response = await self._http.get(
+                    f"{self.public_url}/v1/notes", params=params, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise LookupUnavailable(
+                    f"the public API could not be reached: {type(exc).__name__}"
+                ) from None
+            body = _json_or_none(response)
+            data = body.get("data") if isinstance(body, dict) else None
+            notes = data.get("notes") if isinstance(data, dict) else None
+            if response.status_code != 200 or not isinstance(notes, list):
+                raise LookupUnavailable(
+                    f"the public API answered {response.status_code} to GET /v1/notes"
+                )
+            for item in notes:
+                if not isinstance(item, dict):
+                    continue
+                if str(item.get("title") or "") != title or (item.get("content") or None) != (
+                    content or None
+                ):
+                    continue
+                domains = {str(d).lower() for d in item.get("account_domains") or ()}
+                emails = {str(e).lower() for e in item.get("contact_emails") or ()}
+                if want_domains <= domains and want_emails <= emails:
+                    found = item.get("note_id") or item.get("id")
+                    if found:
+                        return NoteCreated(note_id=str(found), title=title, content=content)
+            if not (isinstance(data, dict) and data.get("has_more")):
+                return None
+        raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
         headers = {"X-API-Key": self._api_key.get_secret_value()}

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,7 +49,7 @@ from importer.errors import (
     TransportError,
 )
 from importer.plan import ImportPlan, PlannedRequest
-from importer.send.client import OctolaneClient
+from importer.send.client import LookupUnavailable, OctolaneClient
 from importer.send.limiter import RateLimiter
 
 __all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "repeatable", "send_plan"]
@@ -150,6 +150,8 @@ class SendReport:
     elapsed_s: float
     aborted: str | None
     rate_per_min: float
+    #: Lookups of records whose create's answer was lost (:meth:`InboundClient.find`).
+    lookups: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -215,6 +217,14 @@ def repeatable(request: PlannedRequest) -> bool:
     return False
 
 
+class _StillUnknown(Exception):
+    """An earlier run's lost answer that no lookup can settle: its outcome stays."""
+
+    def __init__(self, outcome: RequestOutcome, why: str) -> None:
+        super().__init__(why)
+        self.outcome, self.why = outcome, why
+
+
 class _Halted(Exception):
     """Raised inside an attempt that must not start: the run is stopping."""
 
@@ -228,6 +238,8 @@ class _Progress:
     last_error: ApiError | TransportError | None = None
     task: asyncio.Task[BaseModel] | None = None
     repeatable: bool = True
+    lookups: int = 0  # lookups of a record whose create's answer was lost
+    found: str | None = None  # how a lookup found the record (the outcome's message)
 
 
 class _Run:
@@ -269,14 +281,24 @@ class _Run:
         self.systematic: tuple[str, str] | None = None
         self.systematic_count = 0
         self.on_send: Callable[[PlannedRequest], None] | None = None
+        #: Looks a record up (:meth:`InboundClient.find`), where the client can.
+        self.finder: Callable[[str, Any], Awaitable[BaseModel | None]] | None = getattr(
+            client, "find", None
+        )
+        #: Requests an earlier run lost the answer of: looked up before they are sent.
+        self.verify: dict[str, RequestOutcome] = {}
         self.sent = self.retries = self.rate_limited = self.server_errors = 0
         self.transport_errors = 0
+        self.lookups = 0
 
     def preload(self, done: Mapping[str, RequestOutcome]) -> None:
         """Outcomes an earlier run got: not sent again; they release or block dependants."""
         for i, request in enumerate(self.requests):
             outcome = done.get(request.key)
             if outcome is None or i in self.outcomes:
+                continue
+            if outcome.status == "unknown" and self.finder is not None:
+                self.verify[request.key] = outcome  # looked up first, then sent if absent
                 continue
             self._record(i, outcome)
             if outcome.status == "ok":
@@ -363,10 +385,53 @@ class _Run:
                 self.changed.notify_all()
 
     async def _send(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
-        policy = self.policy
         progress.repeatable = repeatable(request)
+        earlier = self.verify.get(request.key)
+        if earlier is not None:
+            # An earlier run lost its answer: is the record there? Sent only if not.
+            try:
+                found = await self._look(request, progress)
+            except LookupUnavailable as exc:
+                raise _StillUnknown(earlier, str(exc)) from None
+            if found is not None:
+                progress.found = (
+                    f"found in Octolane by a lookup (the answer was lost in run {earlier.run})"
+                )
+                return found
         if not progress.repeatable and self.on_send is not None:
             self.on_send(request)
+        while True:
+            try:
+                return await self._tries(request, progress)
+            except (ServerError, TransportError) as exc:
+                if (
+                    progress.repeatable
+                    or not _maybe_written(exc)
+                    or self.finder is None
+                    or progress.failures >= self.policy.attempts
+                    or self._halting()
+                ):
+                    raise
+                try:
+                    found = await self._look(request, progress)
+                except LookupUnavailable:
+                    raise exc from None
+                if found is not None:
+                    progress.found = f"its answer was lost ({exc}); found in Octolane by a lookup"
+                    return found
+                # Not there: sending it again cannot make a second one.
+
+    async def _look(self, request: PlannedRequest, progress: _Progress) -> BaseModel | None:
+        assert self.finder is not None
+        if self._halting():
+            raise _Halted
+        progress.lookups += 1
+        async with self.limiter.slot():
+            self.lookups += 1
+            return await self.finder(request.endpoint, request.payload)
+
+    async def _tries(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
+        policy = self.policy
 
         def retry_on(exc: Exception) -> bool | float:
             if self._halting():
@@ -376,7 +441,8 @@ class _Run:
                 return 0.0 if progress.rate_limited < policy.rate_limited_attempts else False
             if isinstance(exc, ServerError | TransportError):
                 if not progress.repeatable and _maybe_written(exc):
-                    return False  # a second note (or keyless deal) is worse than none
+                    return False  # a second note (or keyless deal) is worse than none:
+                    # _send looks it up first, where it can
                 return progress.failures < policy.attempts  # True: stamina's backoff
             return False
 
@@ -475,7 +541,11 @@ class _Run:
         error = None if task.cancelled() else task.exception()
         halted = task.cancelled() or isinstance(error, _Halted)
         last = progress.last_error
-        if halted and (last is None or isinstance(last, RateLimitedError)):
+        if isinstance(error, _StillUnknown):
+            outcome = dataclasses.replace(
+                error.outcome, message=f"{error.outcome.message} (no lookup: {error.why})"
+            )
+        elif halted and (last is None or isinstance(last, RateLimitedError)):
             outcome = _outcome(
                 request, "not_sent", message=f"not sent: {self.halt_reason}",
                 attempts=progress.attempts,
@@ -495,7 +565,7 @@ class _Run:
             # The Inbound API answers every success with 200 (API.md §1.2).
             outcome = _outcome(
                 request, "ok", ids=_ids(task.result()), http_status=200,
-                attempts=progress.attempts,
+                attempts=progress.attempts, message=progress.found or "",
             )  # fmt: skip
         self._record(i, outcome)
         await self._after(i, outcome, None if halted else error)
@@ -534,7 +604,9 @@ class _Run:
             if j in self.outcomes:
                 continue
             request = self.requests[j]
-            self._record(j, _outcome(request, "failed", message=message, blocked_by=failed.key))
+            # Waiting on a lost answer is not a failure: it is sent once that is settled.
+            status: Status = "not_sent" if failed.status == "unknown" else "failed"
+            self._record(j, _outcome(request, status, message=message, blocked_by=failed.key))
             stack.extend(self.dependants[j])
 
     def _record(self, i: int, outcome: RequestOutcome) -> None:
@@ -555,7 +627,7 @@ class _Run:
             retries=self.retries, rate_limited=self.rate_limited,
             server_errors=self.server_errors, transport_errors=self.transport_errors,
             elapsed_s=elapsed_s, aborted=self.halt_reason,
-            rate_per_min=self.limiter.current_rate_per_min,
+            rate_per_min=self.limiter.current_rate_per_min, lookups=self.lookups,
         )  # fmt: skip
 
 
