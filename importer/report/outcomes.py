@@ -12,7 +12,7 @@ ids; a ``partial`` row (some of its records rejected before sending) stays
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from importer.api.endpoints import ID_FIELDS
 from importer.errors import refused_for_its_data
@@ -26,7 +26,7 @@ from importer.report.results import (
 )
 from importer.send.runner import RequestOutcome, SendReport
 
-__all__ = ["row_results", "tally_rows"]
+__all__ = ["RowsAsTheyComplete", "row_results", "tally_rows"]
 
 
 def row_results(rows: Sequence[RowPlan], send: SendReport | None = None) -> Iterator[RowResult]:
@@ -41,7 +41,11 @@ def _outcomes(send: SendReport | None) -> Mapping[str, RequestOutcome]:
 
 
 def _row_result(
-    plan: RowPlan, send: SendReport | None, outcomes: Mapping[str, RequestOutcome]
+    plan: RowPlan,
+    send: SendReport | None,
+    outcomes: Mapping[str, RequestOutcome],
+    *,
+    applied: bool = False,
 ) -> RowResult:
     message = plan.message or (
         duplicate_message(plan.duplicate_of, plan.entities) if plan.duplicate_of else ""
@@ -59,7 +63,7 @@ def _row_result(
     )
     if plan.errors:
         result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))
-    if send is not None and plan.status in _OPEN:
+    if (send is not None or applied) and plan.status in _OPEN:
         _apply_outcomes(result, plan, outcomes)
     return result
 
@@ -117,6 +121,41 @@ def _apply_outcomes(
             result.message = f"already imported by {earlier.message}"
         else:
             result.status = "imported"
+
+
+class RowsAsTheyComplete:
+    """Each row's result the moment its last request has an outcome, during a real run.
+
+    ``write`` gets each row once: at :meth:`start` the rows with no request (invalid,
+    skipped), then each other row when the outcome of every request it depends on is
+    known (an earlier run's too). The results file written this way holds every row
+    that is done should the process die; the run's end rewrites it in input order.
+    """
+
+    def __init__(self, rows: Sequence[RowPlan], write: Callable[[RowResult], None]) -> None:
+        self._rows = rows
+        self._write = write
+        self._outcomes: dict[str, RequestOutcome] = {}
+        self._waiting: dict[str, list[int]] = {}
+        self._left: list[int] = [0] * len(rows)
+
+    def start(self) -> None:
+        for index, plan in enumerate(self._rows):
+            keys = set(plan.requests) if plan.status in _OPEN else set()
+            if not keys:
+                self._write(_row_result(plan, None, {}, applied=True))
+                continue
+            self._left[index] = len(keys)
+            for key in keys:
+                self._waiting.setdefault(key, []).append(index)
+
+    def __call__(self, outcome: RequestOutcome) -> None:
+        self._outcomes[outcome.key] = outcome
+        for index in self._waiting.pop(outcome.key, ()):
+            self._left[index] -= 1
+            if not self._left[index]:
+                plan = self._rows[index]
+                self._write(_row_result(plan, None, self._outcomes, applied=True))
 
 
 def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | None) -> None:

@@ -30,6 +30,7 @@ from importer.map.transforms.emails import filed_under
 __all__ = [
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "LiveResultsFile",
     "ResultsSink",
     "RowResult",
     "check_writable",
@@ -187,6 +188,27 @@ def write_results(path: str | Path, results: Iterable[RowResult]) -> int:
     finally:
         sink.close()
     return sink.written
+
+
+class LiveResultsFile:
+    """The results file as rows complete during a real run (in the order they do),
+    each line flushed: a process that dies leaves a valid file of every row done.
+    The run's end replaces it with the whole file in input order (:class:`ResultsSink`).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle = _open_for_writing(path)
+        self._writer = csv.writer(self._handle)
+        self._writer.writerow(RESULT_COLUMNS)
+        self._handle.flush()
+
+    def __call__(self, result: RowResult) -> None:
+        self._writer.writerow(result.cells())
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 class ResultsSink:

@@ -27,14 +27,16 @@ def send_import(
     progress: Progress = NO_PROGRESS,
     done: Mapping[str, RequestOutcome] | None = None,
     journal: Journal | None = None,
+    on_row: Callable[[RequestOutcome], None] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` to ``target``, except those ``done`` by earlier runs.
 
     Each outcome is recorded in ``journal`` the moment it is known. The first Ctrl-C
     (SIGINT, or SIGTERM, or SIGHUP: the terminal closed) stops sending; requests on
     the wire finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
+    ``on_row`` hears each outcome after the journal (it writes the rows that are done).
     """
-    return asyncio.run(_send(plan, target, progress, done or {}, journal))
+    return asyncio.run(_send(plan, target, progress, done or {}, journal, on_row))
 
 
 async def _send(
@@ -43,6 +45,7 @@ async def _send(
     progress: Progress,
     done: Mapping[str, RequestOutcome],
     journal: Journal | None,
+    on_row: Callable[[RequestOutcome], None] | None = None,
 ) -> SendReport:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -50,20 +53,20 @@ async def _send(
     settings = target.settings
     limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
     tracker = _SendProgress(plan, progress)
-    on_outcome: Callable[[RequestOutcome], None] = tracker
-    if journal is not None:
-        record = journal.record
+    hearers = [h for h in (journal.record if journal else None, on_row, tracker) if h]
 
-        def on_outcome(outcome: RequestOutcome) -> None:
-            record(outcome)  # on disk before anything else hears of it
-            tracker(outcome)
+    def on_outcome(outcome: RequestOutcome) -> None:
+        for hear in hearers:  # the journal first: on disk before anything else hears of it
+            hear(outcome)
 
     try:
         async with target.connect() as client:
-            return await send_plan(
+            report = await send_plan(
                 plan, client, limiter=limiter, on_outcome=on_outcome, stop=stop, done=done,
                 on_send=journal.sending if journal is not None else None,
             )  # fmt: skip
+        tracker.finish()
+        return report
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -97,13 +100,24 @@ class _SendProgress:
         self.pending: Counter[int] = Counter(r for request in plan.requests for r in request.rows)
         self.done = 0
         self.failed_rows: set[int] = set()
+        self.not_sent_rows: set[int] = set()
         progress.set_total("send", len(self.pending))
 
     def __call__(self, outcome: RequestOutcome) -> None:
         for row in outcome.rows:
             if outcome.status == "failed":
                 self.failed_rows.add(row)
+            elif outcome.status == "not_sent":
+                self.not_sent_rows.add(row)  # not done: the bar does not count it
             self.pending[row] -= 1
-            if not self.pending[row]:
+            if not self.pending[row] and row not in self.not_sent_rows:
                 self.done += 1
         self.progress("send", self.done, len(self.failed_rows))
+
+    def finish(self) -> None:
+        """After a stop: what was sent and what was not, in rows."""
+        if self.not_sent_rows:
+            self.progress.notice(
+                f"stopped: {self.done:,} rows sent ({len(self.failed_rows):,} of them failed),"
+                f" {len(self.not_sent_rows - self.failed_rows):,} not sent"
+            )

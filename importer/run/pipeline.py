@@ -28,10 +28,11 @@ from importer.map.spec import MappingFile
 from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.plan import Planner
 from importer.read.source import open_source
-from importer.report.outcomes import tally_rows
+from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.requests import write_requests
 from importer.report.results import (
+    LiveResultsFile,
     ResultsSink,
     check_writable,
     results_with_ids,
@@ -49,7 +50,7 @@ from importer.run.journal import (
     target_identity,
 )
 from importer.run.target import Target, choose_target
-from importer.send.runner import RequestOutcome
+from importer.send.runner import RequestOutcome, SendReport
 from importer.send.stages import StagesUnavailable
 from importer.validate.source import validated_source
 
@@ -103,9 +104,7 @@ def run_import(
             if not job.dry_run:
                 done = _earlier(job, journal, report)
                 if report.rows_read:
-                    report.send = send_import(
-                        report.plan, target, progress=shown, done=done, journal=journal
-                    )
+                    report.send = _send_writing_rows(job, report, target, shown, done, journal)
                     report.aborted = report.send.aborted
                 tally_rows(sink, report.rows, report.send)
             sink.commit()
@@ -120,6 +119,30 @@ def run_import(
     _conclude(report, sink, job)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+def _send_writing_rows(
+    job: ImportJob,
+    report: ImportReport,
+    target: Target,
+    progress: Progress,
+    done: dict[str, RequestOutcome],
+    journal: Journal | None,
+) -> SendReport:
+    """Send the plan; each row's line goes to the results file the moment it is done
+    (flushed), so that a process that dies leaves every finished row on disk."""
+    path = job.outputs.results
+    live = LiveResultsFile(path) if path is not None else None
+    try:
+        rows = RowsAsTheyComplete(report.rows, live) if live is not None else None
+        if rows is not None:
+            rows.start()
+        return send_import(
+            report.plan, target, progress=progress, done=done, journal=journal, on_row=rows
+        )
+    finally:
+        if live is not None:
+            live.close()
 
 
 def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint] | None:
@@ -366,7 +389,7 @@ def _conclude(report: ImportReport, sink: ResultsSink, job: ImportJob) -> None:
         )
 
 
-_GOING = ("would_import", "imported", "duplicate", "partial")
+_GOING = ("would_import", "imported", "already_imported", "duplicate", "partial")
 
 
 def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingFile) -> str | None:
