@@ -17,8 +17,9 @@ import csv
 import io
 import os
 import re
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,14 @@ from importer.map.transforms.emails import filed_under
 __all__ = [
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "LiveFailuresFile",
     "LiveResultsFile",
     "ResultsSink",
     "RowResult",
     "check_writable",
     "duplicate_message",
     "generic_reason",
+    "needs_fixing",
     "neutralise",
     "plain_cells",
     "read_results",
@@ -142,6 +145,18 @@ def read_results(path: str | Path) -> Iterator[RowResult]:
             )
 
 
+def needs_fixing(result: RowResult, *, journal: bool) -> bool:
+    """Whether the row goes in the failures file: ``invalid``, ``partial``, ``failed``
+    because Octolane refused its data. With no ``journal`` to continue from, also every
+    ``failed`` and ``not_sent`` row (sending the failures file is how the rest gets in)."""
+    status = result.status
+    if status in ("invalid", "partial"):
+        return True
+    if status == "failed":
+        return not journal or _refused(result)
+    return status == "not_sent" and not journal
+
+
 def _refused(result: RowResult) -> bool:
     if result.refused is not None:
         return result.refused or bool(result.error_fields)
@@ -211,6 +226,63 @@ class LiveResultsFile:
         self._handle.close()
 
 
+class LiveFailuresFile:
+    """The failures file as rows complete during a real run: the rows that need fixing
+    (:func:`needs_fixing`), in their original cells, appended (flushed) in batches.
+
+    A batch's cells come from one streaming pass over the input (``reread``), taken as
+    a row completes while rows are waiting and the last pass is long enough ago (ten
+    times as long as it took, and at least ``every_s``: re-reading costs at most a tenth
+    of the run), and at :meth:`close`. The run's end rewrites the
+    file whole, in input order (:func:`write_failures`).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        reread: Callable[[], Iterable[tuple[int, Sequence[str]]]],
+        *,
+        journal: bool,
+        every_s: float = 0.05,
+    ) -> None:
+        self._reread, self._journal, self._every_s = reread, journal, every_s
+        self._keep = [i for i, name in enumerate(columns) if name not in FAILURE_COLUMNS]
+        self._pending: dict[int, str] = {}
+        self._handle = _open_for_writing(path)
+        self._writer = csv.writer(self._handle)
+        header = [columns[i] for i in self._keep]
+        self._writer.writerow([neutralise(c) for c in (*header, *FAILURE_COLUMNS)])
+        self._handle.flush()
+        self._due = 0.0
+
+    def __call__(self, result: RowResult) -> None:
+        if needs_fixing(result, journal=self._journal):
+            self._pending[result.row] = result.message or result.status
+        if self._pending and time.monotonic() >= self._due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Append the waiting rows (one pass over the input)."""
+        if not self._pending:
+            return
+        started = time.monotonic()
+        keep = self._keep
+        for row, cells in _selected(self._reread(), self._pending):
+            kept = [cells[i] if i < len(cells) else "" for i in keep]
+            self._writer.writerow([neutralise(c) for c in (*kept, str(row), self._pending[row])])
+        self._pending.clear()
+        self._handle.flush()
+        took = time.monotonic() - started
+        self._due = time.monotonic() + max(self._every_s, 10 * took)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._handle.close()
+
+
 class ResultsSink:
     """Takes the rows' results as the run goes, in input order.
 
@@ -247,10 +319,11 @@ class ResultsSink:
         self.counts[status] += 1
         if result.warnings:
             self.warned += 1
-        if status == "failed" and self._journal and not _refused(result):
+        fix = needs_fixing(result, journal=self._journal)
+        if status == "failed" and not fix:
             self.to_resend += 1
             self.reasons[_generic(result.message or status)] += 1
-        elif status in _BAD or (status == "not_sent" and not self._journal):
+        elif fix:
             self.failures[result.row] = result.message or status
             for reason in reasons or (_generic(result.message or status),):
                 self.reasons[reason] += 1

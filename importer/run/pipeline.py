@@ -17,7 +17,8 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.requests import write_requests
 from importer.report.results import (
+    LiveFailuresFile,
     LiveResultsFile,
     ResultsSink,
+    RowResult,
     check_writable,
     results_with_ids,
     write_failures,
@@ -131,18 +134,30 @@ def _send_writing_rows(
 ) -> SendReport:
     """Send the plan; each row's line goes to the results file the moment it is done
     (flushed), so that a process that dies leaves every finished row on disk."""
-    path = job.outputs.results
-    live = LiveResultsFile(path) if path is not None else None
-    try:
-        rows = RowsAsTheyComplete(report.rows, live) if live is not None else None
+    with ExitStack() as files:
+        writers: list[Callable[[RowResult], None]] = []
+        if job.outputs.results is not None:
+            writers.append(files.enter_context(closing(LiveResultsFile(job.outputs.results))))
+        if job.outputs.failures is not None:
+            failures = LiveFailuresFile(
+                job.outputs.failures, report.source.columns, lambda: _reread(job),
+                journal=journal is not None,
+            )  # fmt: skip
+            writers.append(files.enter_context(closing(failures)))
+
+        def write(result: RowResult) -> None:
+            for writer in writers:
+                writer(result)
+
+        rows = RowsAsTheyComplete(report.rows, write) if writers else None
         if rows is not None:
             rows.start()
+            for writer in writers:
+                if isinstance(writer, LiveFailuresFile):
+                    writer.flush()  # the rows rejected before sending, in one pass
         return send_import(
             report.plan, target, progress=progress, done=done, journal=journal, on_row=rows
         )
-    finally:
-        if live is not None:
-            live.close()
 
 
 def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint] | None:
