@@ -79,6 +79,7 @@ def _apply_outcomes(
     unknown: RequestOutcome | None = None
     earlier: RequestOutcome | None = None  # an ok outcome of an earlier run (a journal's)
     fresh = False  # an ok outcome of this run
+    said: list[str] = []
     for key in plan.requests:
         outcome = outcomes.get(key)
         if outcome is None or outcome.status == "not_sent":
@@ -92,6 +93,8 @@ def _apply_outcomes(
             continue
         if outcome.run is None:
             fresh = True
+            if outcome.message:  # e.g. found by a lookup after its answer was lost
+                said.append(f"{outcome.endpoint}: {outcome.message}")
         elif earlier is None or outcome.run > (earlier.run or 0):
             earlier = outcome
         id_name = ID_FIELDS[outcome.endpoint]
@@ -113,14 +116,16 @@ def _apply_outcomes(
         result.message = unknown.describe() + left_out
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
-        said = not_sent.message if not_sent is not None else ""
-        result.message = (said or "not sent: the run stopped first") + left_out
+        why = not_sent.message if not_sent is not None else ""
+        result.message = (why or "not sent: the run stopped first") + left_out
     elif result.status == "would_import":
         if earlier is not None and not fresh:
             result.status = "already_imported"
             result.message = f"already imported by {earlier.message}"
         else:
             result.status = "imported"
+            if said and not result.message:
+                result.message = "; ".join(said)
 
 
 class RowsAsTheyComplete:

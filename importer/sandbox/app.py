@@ -1,5 +1,5 @@
-"""The sandbox's Starlette app: the four inbound endpoints, two reads of the public API
-and ``/_sandbox/`` inspection.
+"""The sandbox's Starlette app: the four inbound endpoints, four reads of the public API
+(pipelines, stages, notes, a deal search) and ``/_sandbox/`` inspection.
 
 Every API request goes through the same gauntlet, in this order:
 
@@ -14,8 +14,9 @@ Every API request goes through the same gauntlet, in this order:
 6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
 7. the write, or the read → 200 with the documented envelope
 
-The two reads of the public API (``GET /v1/pipelines`` and
-``GET /v1/pipelines/{id}/stages``) answer in its envelope ``{success, message, data}``.
+The reads of the public API (``GET /v1/pipelines``, ``GET /v1/pipelines/{id}/stages``,
+``GET /v1/notes?q=`` and ``POST /v1/opportunities/search``) answer in its envelope
+``{success, message, data}``.
 Their (empty) body is read like any other, so steps 1-3 and the latency apply, but
 injected failures do not: those model lost writes, and a read neither draws from the
 seeded failure sequence nor uses up a ``fail_next`` rule, so a run's failures stay the
@@ -89,6 +90,50 @@ def _error(
 
 
 _MAX_NOTES_PAGE = 100
+_SEARCH_KEYS = frozenset(
+    {"query", "q", "filters", "sort", "cursor", "limit", "fields", "pipeline_id", "stage_id"}
+)
+_SEARCH_FIELDS = frozenset({"name", "id", "stage_id", "account_id"})
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda have, want: have == want,
+    "neq": lambda have, want: have != want,
+    "contains": lambda have, want: str(want).lower() in str(have or "").lower(),
+    "starts_with": lambda have, want: str(have or "").lower().startswith(str(want).lower()),
+    "in": lambda have, want: have in want,
+    "empty": lambda have, want: have in (None, ""),
+    "not_empty": lambda have, want: have not in (None, ""),
+}
+_ALIASES = {"is": "eq", "is_not": "neq", "contain": "contains", "is_any_of": "in"}
+
+
+def _test(field: str, compare: Callable[[Any, Any], bool], value: Any) -> Callable[[Payload], bool]:
+    return lambda record: compare(record.get(field), value)
+
+
+def _search_filters(filters: Any, errors: dict[str, str]) -> list[Callable[[Payload], bool]]:
+    """Each filter of a search as a test of a record; what cannot be applied, in ``errors``."""
+    if not isinstance(filters, list) or len(filters) > 50:
+        errors["filters"] = "filters must be a list of at most 50 filters"
+        return []
+    tests: list[Callable[[Payload], bool]] = []
+    for n, item in enumerate(filters):
+        where = f"filters[{n}]"
+        if not isinstance(item, dict) or not isinstance(item.get("field"), str):
+            errors[where] = "a filter is an object with a field"
+            continue
+        field, operator = item["field"], str(item.get("operator") or "eq")
+        operator = _ALIASES.get(operator, operator)
+        if field not in _SEARCH_FIELDS or operator not in _OPERATORS:
+            errors[where] = (
+                f"the sandbox filters on {', '.join(sorted(_SEARCH_FIELDS))} with"
+                f" {', '.join(_OPERATORS)}"
+            )
+            continue
+        if operator == "in" and not isinstance(item.get("value"), list):
+            errors[where] = "value must be a list for in"
+            continue
+        tests.append(_test(field, _OPERATORS[operator], item.get("value")))
+    return tests
 
 
 def _ok(message: str, data: Payload) -> Payload:
@@ -203,6 +248,11 @@ class SandboxApp:
             Route(
                 "/v1/notes", self._endpoint("notes_read", self._notes, read=True), methods=["GET"]
             ),
+            Route(
+                "/v1/opportunities/search",
+                self._endpoint("opportunities_search", self._search_opportunities, read=True),
+                methods=["POST"],
+            ),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
         ]
@@ -261,7 +311,14 @@ class SandboxApp:
             if delay_s:
                 await asyncio.sleep(delay_s)
             if read:
-                params = {**request.query_params, **request.path_params}
+                params: dict[str, Any] = {**request.query_params, **request.path_params}
+                if request.method == "POST":  # a search: its request is the JSON body
+                    try:
+                        found = json.loads(body or b"{}", parse_constant=_no_constants)
+                    except (ValueError, RecursionError) as exc:
+                        errors = {"body": f"Malformed JSON: {exc}"}
+                        return org_id, _error(400, "Validation error", errors), "invalid"
+                    params = found if isinstance(found, dict) else {"": found}
                 return (org_id, *_answer(handle, org, params))
             fault = self.faults.injected(name)
             if fault is not None and not fault.after_write:
@@ -421,6 +478,58 @@ class SandboxApp:
             row.pop("links", None)
         data = {"notes": rows[:limit], "page": page, "limit": limit, "has_more": len(rows) > limit}
         return _ok("Notes were returned", data)
+
+    def _search_opportunities(self, org: OrgInfo, body: Mapping[str, Any]) -> Payload:
+        """``POST /v1/opportunities/search`` (API.md §2.4), the subset an importer needs to
+        find a deal again: ``pipeline_id`` (optional: all pipelines), ``filters`` on
+        ``name``, ``id``, ``stage_id``, ``account_id`` with ``eq``, ``neq``, ``contains``,
+        ``starts_with``, ``in``, ``empty``, ``not_empty``; ``q`` (name contains), ``limit``
+        (1-500, default 100) and ``cursor``. Other documented keys are accepted and
+        ignored; a key the docs do not allow, or a filter the sandbox cannot apply, is a 400."""
+        errors: dict[str, str] = {}
+        unknown = sorted(set(body) - _SEARCH_KEYS)
+        if unknown:
+            errors[unknown[0] or "body"] = "not allowed here (SearchRequest)"
+        limit = body.get("limit", 100)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
+            errors["limit"] = "limit must be an integer from 1 to 500"
+        cursor = body.get("cursor")
+        if cursor is not None and not (isinstance(cursor, str) and cursor.isdigit()):
+            errors["cursor"] = "unknown cursor"
+        tests = _search_filters(body.get("filters") or [], errors)
+        if errors:
+            raise InvalidBody(errors)
+        pipeline_id = body.get("pipeline_id")
+        if pipeline_id is not None and str(pipeline_id).lower() not in org.pipelines:
+            raise _Unresolved(404, f"Pipeline {pipeline_id} not found", {})
+        query = str(body.get("query") or body.get("q") or "").lower()
+        found = []
+        for row in self.store.list_opportunities(org.id, 1_000_000, 0):
+            record = {
+                "id": row["opportunity_id"],
+                "name": row["name"],
+                "pipeline_id": row["pipeline_id"],
+                "stage_id": row["stage_id"],
+                "account_id": row["company_id"],
+                "account_domain": row["account_domain"],
+                "amount": row["amount"],
+            }
+            if pipeline_id is not None and row["pipeline_id"] != str(pipeline_id).lower():
+                continue
+            if query and query not in str(row["name"]).lower():
+                continue
+            if all(test(record) for test in tests):
+                found.append(record)
+        start = int(cursor or 0)
+        more = start + limit < len(found)
+        data = {
+            "opportunities": found[start : start + limit],
+            "custom_field_definitions": {},
+            "has_more": more,
+            "next_cursor": str(start + limit) if more else None,
+            "limit": limit,
+        }
+        return _ok("Opportunities were returned", data)
 
     # ---- inspection (sandbox-only, read-only) ------------------------------------
 

@@ -197,14 +197,18 @@ class InboundClient:
         """Look up the record a create with ``payload`` would have made, where a repeat of
         the create could make a second one (its answer was lost): the note with the same
         title and content, linked to at least the same domains and e-mails, through the
-        public API's ``GET /v1/notes?q=`` (API.md §2.4). None: there is none.
+        public API's ``GET /v1/notes?q=``; a deal with no company domain, by its name in
+        its pipeline through ``POST /v1/opportunities/search`` (API.md §2.4). None: there
+        is none.
 
         Raises:
             LookupUnavailable: no lookup for this endpoint, no public API URL, or the
                 public API refused or answered in a shape this version cannot read.
         """
-        if endpoint != "notes" or self.public_url is None:
+        if self.public_url is None or endpoint not in ("notes", "opportunities"):
             raise LookupUnavailable(f"no lookup for {endpoint} here")
+        if endpoint == "opportunities":
+            return await self._find_deal(payload)
         note = payload.get("note") or {}
         title, content = str(note.get("title") or ""), note.get("content")
         want_domains = {str(d).lower() for d in payload.get("account_domains") or ()}
@@ -244,6 +248,48 @@ class InboundClient:
             if not (isinstance(data, dict) and data.get("has_more")):
                 return None
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
+
+    async def _find_deal(self, payload: Mapping[str, Any]) -> OpportunityCreated | None:
+        """The deal of the same name with no company in the same pipeline, through
+        ``POST /v1/opportunities/search`` (a deal with a company domain needs no lookup:
+        Octolane finds it again by domain, pipeline and name)."""
+        name = str((payload.get("opportunity") or {}).get("name") or "")
+        pipeline_id = payload.get("pipeline_id")
+        if not name or (payload.get("related_objects") or {}).get("account_domain"):
+            raise LookupUnavailable("no name to look the deal up by")
+        body: dict[str, Any] = {
+            "pipeline_id": pipeline_id,
+            "filters": [{"field": "name", "operator": "eq", "value": name}],
+            "limit": 100,
+        }
+        headers = {"X-API-Key": self._api_key.get_secret_value()}
+        for _ in range(_LOOKUP_PAGES):
+            try:
+                response = await self._http.post(
+                    f"{self.public_url}/v1/opportunities/search", json=body, headers=headers
+                )
+            except httpx.HTTPError as exc:
+                raise LookupUnavailable(
+                    f"the public API could not be reached: {type(exc).__name__}"
+                ) from None
+            found = _json_or_none(response)
+            data = found.get("data") if isinstance(found, dict) else None
+            deals = data.get("opportunities") if isinstance(data, dict) else None
+            if response.status_code != 200 or not isinstance(deals, list):
+                raise LookupUnavailable(
+                    f"the public API answered {response.status_code} to POST /v1/opportunities/search"
+                )
+            for item in deals:
+                if not isinstance(item, dict) or item.get("name") != name:
+                    continue
+                deal_id = item.get("id") or item.get("opportunity_id")
+                if deal_id and not item.get("account_id"):
+                    return OpportunityCreated(opportunity_id=str(deal_id), name=name)
+            cursor = data.get("next_cursor") if isinstance(data, dict) else None
+            if not (isinstance(data, dict) and data.get("has_more") and cursor):
+                return None
+            body["cursor"] = cursor
+        raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} deals match; cannot tell")
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
         headers = {"X-API-Key": self._api_key.get_secret_value()}

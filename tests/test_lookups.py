@@ -1,0 +1,217 @@
+"""Lost answers of records a repeat could duplicate are looked up before a resend.
+
+The sandbox serves the public API's reads an importer needs for that
+(``GET /v1/notes?q=``, ``POST /v1/opportunities/search``, API.md §2.4); the
+client's :meth:`InboundClient.find` uses them, and the runner asks it after a
+note's or a keyless deal's answer is lost, within a run and for an earlier run's
+lost answer in the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from importer.run import run_import
+from importer.sandbox import RunningSandbox, running_sandbox
+from importer.send.client import InboundClient, LookupUnavailable
+
+NOTE_MAPPING = """
+contact:
+  email: {column: Email, transforms: [email]}
+note:
+  title: {value: Imported}
+  content: {template: "Status: {Status}"}
+"""
+DEAL_MAPPING = """
+opportunity:
+  name: Deal
+  deal_size: {column: Amount, transforms: [money]}
+"""
+
+
+def post(box: RunningSandbox, path: str, body: Any) -> httpx.Response:
+    return httpx.post(f"{box.url}{path}", json=body, headers={"X-API-Key": box.api_key})
+
+
+def get(box: RunningSandbox, path: str, **params: Any) -> httpx.Response:
+    return httpx.get(f"{box.url}{path}", params=params, headers={"X-API-Key": box.api_key})
+
+
+def stats(box: RunningSandbox) -> dict[str, Any]:
+    return get(box, "/_sandbox/stats").json()["data"]
+
+
+def listed(box: RunningSandbox, kind: str) -> list[dict[str, Any]]:
+    return get(box, f"/_sandbox/{kind}", limit=10_000).json()["data"][kind]
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def note(title: str, content: str, **links: list[str]) -> dict[str, Any]:
+    return {"note": {"title": title, "content": content}, **links}
+
+
+# ---- the sandbox's reads ----------------------------------------------------------------
+
+
+def test_notes_read_finds_by_text_and_pages():
+    with running_sandbox() as box:
+        for n in range(5):
+            body = note("Call", f"Spoke to 50% of team {n}", contact_emails=[f"p{n}@acme.com"])
+            assert post(box, "/v1/inbound/notes", body).status_code == 200
+        post(box, "/v1/inbound/notes", note("Other", "nothing alike"))
+
+        page = get(box, "/v1/notes", q="50% of TEAM", limit=2).json()
+        assert page["success"] and page["message"] == "Notes were returned"
+        data = page["data"]
+        assert [n["content"] for n in data["notes"]] == [
+            "Spoke to 50% of team 0",
+            "Spoke to 50% of team 1",
+        ]
+        assert data["has_more"] and data["page"] == 1 and data["limit"] == 2
+        assert data["notes"][0]["contact_emails"] == ["p0@acme.com"]
+        last = get(box, "/v1/notes", q="50% of team", limit=2, page=3).json()["data"]
+        assert [n["content"] for n in last["notes"]] == ["Spoke to 50% of team 4"]
+        assert not last["has_more"]
+        assert get(box, "/v1/notes", q="%").json()["data"]["notes"] == [
+            n for n in get(box, "/v1/notes", q="50%").json()["data"]["notes"]
+        ]  # % is a character, not a wildcard
+        bad = get(box, "/v1/notes", page=0)
+        assert bad.status_code == 400 and "page" in bad.json()["errors"]
+
+
+def test_opportunity_search_by_name_in_a_pipeline():
+    with running_sandbox() as box:
+        for name, domain in (("Renewal", None), ("Renewal", "acme.com"), ("New", None)):
+            body: dict[str, Any] = {"pipeline_id": box.pipeline_id, "opportunity": {"name": name}}
+            body["related_objects"] = {"account_domain": domain} if domain else {}
+            assert post(box, "/v1/inbound/opportunities", body).status_code == 200
+        query = {
+            "pipeline_id": box.pipeline_id,
+            "filters": [{"field": "name", "operator": "eq", "value": "Renewal"}],
+        }
+        found = post(box, "/v1/opportunities/search", query).json()["data"]
+        assert sorted(bool(d["account_id"]) for d in found["opportunities"]) == [False, True]
+        assert found["has_more"] is False and found["next_cursor"] is None
+        paged = post(box, "/v1/opportunities/search", {**query, "limit": 1}).json()["data"]
+        assert paged["has_more"] and paged["next_cursor"] == "1"
+        rest = post(box, "/v1/opportunities/search", {**query, "limit": 1, "cursor": "1"})
+        assert len(rest.json()["data"]["opportunities"]) == 1
+
+        wrong = post(box, "/v1/opportunities/search", {"filter": []})
+        assert wrong.status_code == 400 and "filter" in wrong.json()["errors"]
+        unknown = {**query, "pipeline_id": "11111111-1111-4111-8111-111111111111"}
+        assert post(box, "/v1/opportunities/search", unknown).status_code == 404
+
+
+# ---- the client's lookups ---------------------------------------------------------------
+
+
+def find(box: RunningSandbox, endpoint: str, payload: dict[str, Any]) -> Any:
+    async def go() -> Any:
+        async with InboundClient(box.api_key, base_url=box.base_url, public_url=box.url) as client:
+            return await client.find(endpoint, payload)  # type: ignore[arg-type]
+
+    return asyncio.run(go())
+
+
+def test_find_a_note_by_title_content_and_links():
+    with running_sandbox() as box:
+        body = note(
+            "Call", "Spoke to Jo", contact_emails=["jo@acme.com"], account_domains=["acme.com"]
+        )
+        created = post(box, "/v1/inbound/notes", body).json()["data"]
+        assert find(box, "notes", body).note_id == created["note_id"]
+        # Another contact, or other text: not the same note.
+        assert find(box, "notes", {**body, "contact_emails": ["al@acme.com"]}) is None
+        assert find(box, "notes", note("Call", "Spoke to Jo again")) is None
+        # Accounts, contacts and deals with a domain need no lookup: a repeat finds them.
+        with pytest.raises(LookupUnavailable):
+            find(box, "contacts", {"email": "jo@acme.com"})
+
+
+def test_find_a_keyless_deal_by_name():
+    with running_sandbox() as box:
+        body = {
+            "pipeline_id": box.pipeline_id,
+            "opportunity": {"name": "Big"},
+            "related_objects": {},
+        }
+        created = post(box, "/v1/inbound/opportunities", body).json()["data"]
+        assert find(box, "opportunities", body).opportunity_id == created["opportunity_id"]
+        assert find(box, "opportunities", {**body, "opportunity": {"name": "Small"}}) is None
+
+
+def test_no_lookup_where_the_key_may_not_read_the_public_api():
+    with running_sandbox(public_api=False) as box, pytest.raises(LookupUnavailable, match="401"):
+        find(box, "notes", note("Call", "x"))
+
+
+# ---- through a real import ------------------------------------------------------------
+
+
+def import_notes(box: RunningSandbox, folder: Path, **options: Any):
+    data = folder / "leads.csv"
+    data.write_text(
+        "Email,Status\n" + "".join(f"p{i}@co{i}.com,status {i}\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    mapping = folder / "m.yaml"
+    mapping.write_text(NOTE_MAPPING, encoding="utf-8")
+    from importer.settings import Settings
+
+    settings = Settings(
+        api_key=box.api_key, base_url=box.base_url, concurrency=2, rate_per_min=60_000
+    )
+    return run_import(
+        data, mapping, results_path=folder / "results.csv", failures_path=folder / "failures.csv",
+        settings=settings, **options,
+    )  # fmt: skip
+
+
+def test_a_lost_note_answer_is_looked_up_not_sent_twice(tmp_path):
+    with running_sandbox() as box:
+        # The next two notes are stored and their connections closed unanswered.
+        box.fail_next(2, endpoint="notes", after_write=True, drop_connection=True)
+        report = import_notes(box, tmp_path)
+
+        assert report.counts == {"imported": 6}
+        assert report.send.lookups == 2  # the path ran: one lookup per lost answer
+        assert stats(box)["requests"]["notes_read"]["200"] == 2
+        contents = [n["content"] for n in listed(box, "notes")]
+        assert sorted(contents) == [f"Status: status {i}" for i in range(6)]  # one each
+        rows = rows_of(tmp_path / "results.csv")
+        looked = [r for r in rows if "found in Octolane by a lookup" in r["message"]]
+        assert len(looked) == 2 and all(r["note_id"] for r in looked)
+        ids = {n["note_id"] for n in listed(box, "notes")}
+        assert {r["note_id"] for r in rows} == ids
+
+
+def test_without_a_lookup_a_lost_note_is_unknown_then_retry_unknown_sends_it(tmp_path):
+    with running_sandbox(public_api=False) as box:
+        # Dropped before the write: the note does not exist, and nobody can tell.
+        box.fail_next(1, endpoint="notes", drop_connection=True)
+        report = import_notes(box, tmp_path)
+        assert report.counts == {"imported": 5, "unknown": 1}
+        assert report.exit_code == 1
+        assert rows_of(tmp_path / "failures.csv") == []  # nothing to fix
+        unknown = [r for r in rows_of(tmp_path / "results.csv") if r["status"] == "unknown"]
+        assert "--retry-unknown" in unknown[0]["message"]
+        assert len(listed(box, "notes")) == 5
+
+        again = import_notes(box, tmp_path)  # the same command: not sent blindly
+        assert again.counts == {"already_imported": 5, "unknown": 1}
+        assert again.send.requests_sent == 0 and len(listed(box, "notes")) == 5
+
+        last = import_notes(box, tmp_path, retry_unknown=True)
+        assert last.counts == {"already_imported": 5, "imported": 1}
+        assert last.send.requests_sent == 1 and len(listed(box, "notes")) == 6
