@@ -1,0 +1,175 @@
+"""Migration-ready results: each row's id in the source CRM beside the Octolane ids.
+
+The mapping's ``source_id:`` names the id column (or candidates, the first the file
+has); every preset names its CRM's. The results file's ``source_id`` column then
+makes the results file the old → new id table of a migration.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from preset_cases import PIPELINE_ID, fixture_stages
+from test_import_e2e import inspect, run, settings, write
+
+from importer.errors import MappingError
+from importer.map.presets import resolve_mapping_path
+from importer.map.spec import load_mapping
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+SF = "salesforce/data-export-"
+
+MAPPING = """
+{source_id}
+contact:
+  email: {{column: Email, transforms: [email]}}
+"""
+DATA = """Id,CRM Key,Email
+001A,=HYPERLINK("x"),jo@acme.com
+001B,K2,al@globex.com
+001C,K3,not-an-email
+"""
+
+
+def rows_of(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def dry(tmp_path: Path, source_id: str, data: str = DATA) -> list[dict[str, str]]:
+    csv_path = write(tmp_path / "leads.csv", data)
+    mapping = write(tmp_path / "m.yaml", MAPPING.format(source_id=source_id))
+    report = run_import(csv_path, mapping, dry_run=True, results_path=tmp_path / "r.csv")
+    assert report.rows_read == 3
+    return rows_of(tmp_path / "r.csv")
+
+
+def test_the_results_carry_the_source_id_after_the_row(tmp_path):
+    rows = dry(tmp_path, "source_id: Id")
+    assert list(rows[0])[:3] == ["row", "source_id", "status"]
+    assert [(r["source_id"], r["status"]) for r in rows] == [
+        ("001A", "would_import"), ("001B", "would_import"), ("001C", "invalid"),
+    ]  # fmt: skip
+
+
+def test_candidates_take_the_first_column_the_file_has_and_ids_are_neutralised(tmp_path):
+    rows = dry(tmp_path, "source_id: [Record ID, CRM Key, Id]")
+    assert [r["source_id"] for r in rows] == ['\'=HYPERLINK("x")', "K2", "K3"]
+
+
+def test_a_users_own_missing_column_is_an_error_naming_it(tmp_path):
+    with pytest.raises(MappingError, match=r"source_id: column 'Record ID' is not in leads.csv"):
+        dry(tmp_path, "source_id: Record ID")
+
+
+def test_a_missing_candidate_list_warns_and_leaves_the_column_empty(tmp_path):
+    csv_path = write(tmp_path / "leads.csv", DATA)
+    mapping = write(tmp_path / "m.yaml", MAPPING.format(source_id="source_id: [A, B]"))
+    report = run_import(csv_path, mapping, dry_run=True, results_path=tmp_path / "r.csv")
+    assert any("none of" in w and "source_id" in w for w in report.mapping_warnings)
+    assert {r["source_id"] for r in rows_of(tmp_path / "r.csv")} == {""}
+
+
+def test_a_mapping_that_extends_a_preset_inherits_its_source_id(tmp_path):
+    preset = load_mapping(resolve_mapping_path("hubspot"))
+    assert preset.source_id_columns() == ("Record ID", "Record ID - Contact")
+    child = write(tmp_path / "m.yaml", "extends: hubspot\n")
+    assert load_mapping(child).source_id_columns() == preset.source_id_columns()
+    none = write(tmp_path / "n.yaml", "extends: hubspot\nsource_id: null\n")
+    assert load_mapping(none).source_id_columns() == ()
+
+
+def test_a_real_import_gives_the_old_to_new_id_table(tmp_path):
+    csv_path = write(tmp_path / "leads.csv", DATA)
+    mapping = write(tmp_path / "m.yaml", MAPPING.format(source_id="source_id: Id"))
+    with running_sandbox() as box:
+        report = run(box, csv_path, mapping, settings=settings(box))
+        assert report.counts == {"imported": 2, "invalid": 1}
+        table = {
+            r["source_id"]: r["people_id"]
+            for r in rows_of(tmp_path / "results.csv")
+            if r["people_id"]
+        }
+        landed = {c["email"]: c["people_id"] for c in inspect(box, "contacts")}
+        assert table == {"001A": landed["jo@acme.com"], "001B": landed["al@globex.com"]}
+
+
+# ---- every preset on the real exports ---------------------------------------------------
+
+CASES = [
+    ("apollo/accounts-export-benelux-tech.csv", "apollo-accounts", "Apollo Account Id", ()),
+    (
+        "apollo/contacts-export-2025-format-philanthropy.csv",
+        "apollo-people",
+        "Apollo Contact Id",
+        (),
+    ),
+    ("apollo/contacts-export-anz-logistics.csv", "apollo-people", "Apollo Contact Id", ()),
+    ("apollo/contacts-export-india-finance.csv", "apollo-people", "Apollo Contact Id", ()),
+    ("hubspot/companies-appraisal.csv", "hubspot-companies", "Record ID", ()),
+    ("hubspot/companies-export-view-schools.csv", "hubspot-companies", "Record ID", ()),
+    ("hubspot/contacts-export-all-contacts-au-textiles.csv", "hubspot", "Record ID", ()),
+    ("hubspot/contacts-export-all-properties.csv", "hubspot", "Record ID", ()),
+    ("hubspot/contacts-export-doctors-it.xlsx", "hubspot-companies", "Record ID", ()),
+    ("hubspot/contacts-with-company-assoc-appraisal.csv", "hubspot", "Record ID - Contact", ()),
+    ("hubspot/deals-export-all-deals-solar.csv", "hubspot-deals", "Record ID", ()),
+    ("hubspot/deals-export-all-properties-with-associations.csv", "hubspot-deals", "Record ID", ()),
+    ("pipedrive/deals-export-custom-fields-nyc-offices.csv", "pipedrive-deals", "Deal - ID", ()),
+    (f"{SF}Account.csv", "salesforce-accounts", "Id", ()),
+    (f"{SF}Contact.csv", "salesforce-contacts", "Id", ()),
+    (f"{SF}Lead.csv", "salesforce-leads", "Id", ()),
+    (f"{SF}Opportunity.csv", "salesforce-opportunities", "Id", (f"{SF}Account.csv",)),
+    (f"{SF}Task.csv", "salesforce-tasks", "Id", (f"{SF}Contact.csv", f"{SF}Account.csv")),
+    ("salesforce/dataloader-extract-Account.csv", "salesforce-accounts", "ID", ()),
+    ("zoho/accounts-export-br-industrial.csv", "zoho-accounts", "Record Id", ()),
+    ("zoho/leads-export-br-industrial.csv", "zoho-leads", "Record Id", ()),
+]
+
+
+def source_ids(path: Path, column: str) -> list[str]:
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            rows = book.active.iter_rows(values_only=True)
+            lines = [["" if c is None else str(c) for c in r] for r in rows]
+        finally:
+            book.close()
+    else:  # (the Salesforce Data Export is Windows-1252; its ids are ASCII either way)
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+            lines = list(csv.reader(handle))
+    at = [h.strip() for h in lines[0]].index(column)
+    return [line[at].strip() for line in lines[1:] if any(c.strip() for c in line)]
+
+
+@pytest.mark.parametrize(("name", "preset", "column", "links"), CASES, ids=[c[0] for c in CASES])
+def test_every_preset_fills_source_id_on_the_real_exports(tmp_path, name, preset, column, links):
+    path = REAL / name
+    if not path.exists():
+        pytest.skip("the real exports are not beside this checkout")
+    report = run_import(
+        path, preset, dry_run=True, results_path=tmp_path / "r.csv",
+        links=[REAL / link for link in links], pipeline_id=PIPELINE_ID, stages=fixture_stages(),
+    )  # fmt: skip
+    rows = rows_of(tmp_path / "r.csv")
+    assert len(rows) == report.rows_read
+    assert [r["source_id"] for r in rows] == source_ids(path, column)
+    assert all(r["source_id"] for r in rows)
+    assert not [w for w in report.mapping_warnings if "source_id" in w]
+
+
+@pytest.mark.parametrize(
+    "name", ["organisations-export-uk-print.csv", "people-export-uk-print.csv"]
+)
+def test_pipedrive_exports_without_an_id_column_say_so(tmp_path, name):
+    path = REAL / "pipedrive" / name
+    if not path.exists():
+        pytest.skip("the real exports are not beside this checkout")
+    preset = "pipedrive-organizations" if name.startswith("org") else "pipedrive-people"
+    report = run_import(path, preset, dry_run=True, results_path=tmp_path / "r.csv")
+    assert any("source_id" in w and "left empty" in w for w in report.mapping_warnings)
