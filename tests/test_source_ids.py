@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from preset_cases import PIPELINE_ID, fixture_stages
-from test_import_e2e import inspect, run, settings, write
+from test_import_e2e import inspect, invoke, run, settings, write
 
 from importer.errors import MappingError
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import load_mapping
+from importer.report.results import RESULT_COLUMNS
 from importer.run import run_import
 from importer.sandbox import running_sandbox
 
@@ -83,6 +84,54 @@ def test_a_mapping_that_extends_a_preset_inherits_its_source_id(tmp_path):
     assert load_mapping(none).source_id_columns() == ()
 
 
+def test_a_mapping_that_extends_a_preset_can_name_its_own_column(tmp_path):
+    csv_path = write(tmp_path / "leads.csv", DATA)
+    own = write(tmp_path / "m.yaml", MAPPING.format(source_id="extends: hubspot\nsource_id: Id"))
+    report = run_import(csv_path, own, dry_run=True, results_path=tmp_path / "r.csv")
+    assert [r["source_id"] for r in rows_of(tmp_path / "r.csv")] == ["001A", "001B", "001C"]
+    assert not [w for w in report.mapping_warnings if "source_id" in w]
+    missing = write(tmp_path / "x.yaml", "extends: hubspot\nsource_id: Contact Key\n")
+    with pytest.raises(MappingError, match=r"source_id: column 'Contact Key' is not in leads.csv"):
+        run_import(csv_path, missing, dry_run=True, results_path=tmp_path / "r.csv")
+
+
+def test_a_presets_id_column_only_warns_when_the_file_lacks_it(tmp_path):
+    # salesforce-leads names one column, Id; a hand-made Lead.csv without it still imports
+    csv_path = write(tmp_path / "Lead.csv", "Email,FirstName,LastName\njo@acme.com,Jo,Ng\n")
+    report = run_import(csv_path, "salesforce-leads", dry_run=True, results_path=tmp_path / "r.csv")
+    assert report.counts == {"would_import": 1}
+    [warning] = [w for w in report.mapping_warnings if "source_id" in w]
+    assert (
+        "column 'Id' is in Lead.csv: the results file's source_id column is left empty" in warning
+    )
+    assert [r["source_id"] for r in rows_of(tmp_path / "r.csv")] == [""]
+    # inherited through extends: still the preset's column, still a warning
+    child = write(tmp_path / "m.yaml", "extends: salesforce-leads\n")
+    report = run_import(csv_path, child, dry_run=True, results_path=tmp_path / "r.csv")
+    assert [w for w in report.mapping_warnings if "source_id" in w] == [
+        warning.replace(str(resolve_mapping_path("salesforce-leads")), str(child))
+    ]
+
+
+def test_an_id_column_inherited_from_the_users_own_file_is_required(tmp_path):
+    csv_path = write(tmp_path / "leads.csv", DATA)
+    write(tmp_path / "base.yaml", MAPPING.format(source_id="source_id: Lead Key"))
+    child = write(tmp_path / "child.yaml", "extends: base.yaml\n")
+    with pytest.raises(MappingError, match=r"source_id: column 'Lead Key' is not in leads.csv"):
+        run_import(csv_path, child, dry_run=True, results_path=tmp_path / "r.csv")
+    # the same base over a preset that names its own: the user's column still wins
+    write(tmp_path / "base.yaml", "extends: hubspot\nsource_id: Id\n")
+    grandchild = write(tmp_path / "g.yaml", "extends: child.yaml\n")
+    run_import(csv_path, grandchild, dry_run=True, results_path=tmp_path / "r.csv")
+    assert [r["source_id"] for r in rows_of(tmp_path / "r.csv")][:2] == ["001A", "001B"]
+
+
+@pytest.mark.parametrize("value", ['""', "[]", '[Id, " "]'])
+def test_source_id_must_name_a_column(tmp_path, value):
+    with pytest.raises(MappingError, match=r"source_id: give the id column's name"):
+        load_mapping(write(tmp_path / "m.yaml", MAPPING.format(source_id=f"source_id: {value}")))
+
+
 def test_a_real_import_gives_the_old_to_new_id_table(tmp_path):
     csv_path = write(tmp_path / "leads.csv", DATA)
     mapping = write(tmp_path / "m.yaml", MAPPING.format(source_id="source_id: Id"))
@@ -96,6 +145,64 @@ def test_a_real_import_gives_the_old_to_new_id_table(tmp_path):
         }
         landed = {c["email"]: c["people_id"] for c in inspect(box, "contacts")}
         assert table == {"001A": landed["jo@acme.com"], "001B": landed["al@globex.com"]}
+
+
+COMPANY_MAPPING = """
+source_id: Id
+account:
+  domain: {column: Website, transforms: [domain]}
+contact:
+  email: {column: Email, transforms: [email], required: false}
+"""
+
+
+def test_the_cli_writes_source_id_beside_company_and_people_ids(tmp_path):
+    csv_path = write(
+        tmp_path / "accounts.csv",
+        "Id,Company,Website,Email\n"
+        "A-1,Acme,https://acme.com,jo@acme.com\n"
+        "A-2,Globex,globex.com,\n"
+        "A-3,Nowhere,,\n",
+    )
+    mapping = write(tmp_path / "m.yaml", COMPANY_MAPPING)
+    out = tmp_path / "r.csv"
+    with running_sandbox() as box:
+        result = invoke(
+            csv_path, "-m", mapping, "--api-key", box.api_key, "--base-url", box.base_url,
+            "--rate", 60_000, "-q", "--out", out, "--failures", tmp_path / "f.csv",
+        )  # fmt: skip
+        assert result.exit_code == 1, result.output  # the row without a domain is invalid
+        accounts = {a["domain"]: a["company_id"] for a in inspect(box, "accounts")}
+        contacts = {c["email"]: c["people_id"] for c in inspect(box, "contacts")}
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == list(RESULT_COLUMNS) and header[:2] == ["row", "source_id"]
+    table = [(r["source_id"], r["status"], r["company_id"], r["people_id"]) for r in rows_of(out)]
+    # (a contact create ensures its account, and Octolane does not return that id)
+    assert table == [
+        ("A-1", "imported", "", contacts["jo@acme.com"]),
+        ("A-2", "imported", accounts["globex.com"], ""),
+        ("A-3", "invalid", "", ""),
+    ]
+    assert set(accounts) == {"acme.com", "globex.com"} and all(accounts.values())
+
+
+def test_a_real_export_imported_into_the_sandbox_maps_each_crm_id_to_its_account(tmp_path):
+    path = REAL / "apollo" / "accounts-export-benelux-tech.csv"
+    if not path.exists():
+        pytest.skip("the real exports are not beside this checkout")
+    with running_sandbox() as box:
+        report = run_import(
+            path, "apollo-accounts", settings=settings(box),
+            results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+        )  # fmt: skip
+        landed = {a["domain"]: a["company_id"] for a in inspect(box, "accounts")}
+    rows = rows_of(tmp_path / "r.csv")
+    assert len(rows) == report.rows_read == 12
+    assert [r["source_id"] for r in rows] == source_ids(path, "Apollo Account Id")
+    imported = [r for r in rows if r["status"] == "imported"]
+    assert imported and all(r["company_id"] == landed[r["domain"]] for r in imported)
+    assert len({r["source_id"] for r in imported}) == len(imported)
 
 
 # ---- every preset on the real exports ---------------------------------------------------

@@ -461,14 +461,15 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
             f"{source}: a mapping file is a YAML mapping with keys such as contact:, account:"
             f" (got {type(data).__name__})"
         )
-    own_source_id = "source_id" in data  # (before a preset it extends fills it in)
+    own_source_id = "source_id" in data  # (before a mapping it extends fills it in)
     data = _extended(data, source, ())
+    inherited_from = data.pop(_SOURCE_ID_FROM, None)  # the file an inherited one is from
     try:
         mapping = MappingFile.model_validate(data)
     except ValidationError as exc:
         raise MappingError(f"{source}: " + _describe_errors(exc)) from exc
     mapping = mapping.model_copy(update={"source": source})
-    if mapping.source_id is not None and (not own_source_id or _is_preset(source)):
+    if mapping.source_id is not None and _is_preset(source if own_source_id else inherited_from):
         mapping._source_id_from_preset = True
     for key, spec in mapping.fields():
         try:
@@ -478,10 +479,12 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
     return mapping
 
 
-def _is_preset(source: str) -> bool:
+def _is_preset(source: str | None) -> bool:
     """Whether ``source`` is the file of a bundled preset."""
     from importer.map.presets import preset_dir
 
+    if source is None:
+        return False
     directory = preset_dir()
     path = Path(source)
     try:
@@ -493,6 +496,10 @@ def _is_preset(source: str) -> bool:
     except OSError:
         return False
 
+
+#: The key under which :func:`_extended` says which file an inherited ``source_id:``
+#: comes from (no YAML mapping has it): a preset's id column only warns when missing.
+_SOURCE_ID_FROM = "\0source_id from"
 
 # Sections an ``extends:`` mapping merges key by key (a key set to null removes it).
 _MERGED = (
@@ -535,7 +542,12 @@ def _extended(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[
         raise MappingError(f"{source}: extends: cannot read {base_name}: {exc}") from exc
     if not isinstance(base, dict):
         raise MappingError(f"{source}: extends: {base_name} is not a mapping file")
+    base_source_id = "source_id" in base
     merged = _extended(base, str(path), (*seen, str(path)))
+    if base_source_id:
+        merged[_SOURCE_ID_FROM] = str(path)
+    if "source_id" in data:
+        merged.pop(_SOURCE_ID_FROM, None)
     for key, value in data.items():
         if key in _MERGED and isinstance(value, dict) and isinstance(merged.get(key), dict):
             section = {**merged[key], **value}
