@@ -3,6 +3,7 @@ no preset knows, and the pieces (header aliases, value profiles, scoring)."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,31 @@ def test_a_preset_that_fits_but_cannot_bind_is_named(write_csv, tmp_path: Path) 
     assert "every date fits both day-first and month-first" in proposal.yaml_text.splitlines()[1]
     report = dry_run_text(path, proposal.yaml_text, tmp_path)
     assert report.counts == {"would_import": 2}
+
+
+@pytest.mark.parametrize(
+    ("header", "chosen"),
+    [
+        ("Record ID,First Name,Email,Associated Company ID", "Record ID"),
+        ("Deal - ID,Deal - Title,Person - ID,Organization - ID,Deal - Value", "Deal - ID"),
+        ("Account ID,Contact ID,Email", "Contact ID"),  # the row's own id, not its account's
+        ("Email,First Name", None),
+    ],
+)
+def test_a_proposal_names_the_source_id_column(tmp_path: Path, header: str, chosen: str | None):
+    path = tmp_path / "export.csv"
+    values = ",".join("jo@acme.com" if c == "Email" else "Jo" if "Name" in c else "17"
+                      for c in header.split(","))  # fmt: skip
+    path.write_text(f"{header}\n{values}\n", encoding="utf-8")
+    proposal = propose_mapping(path)
+    mapping = parse_mapping(proposal.yaml_text)
+    assert mapping.source_id == chosen
+    if chosen is not None:
+        assert chosen not in dict(proposal.unplaced)
+        report = run_import(
+            path, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+            pipeline_id=PIPELINE_ID, stages=fixture_stages(),
+        )  # fmt: skip
+        assert report.rows_read == 1
+        with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+            assert [r["source_id"] for r in csv.DictReader(handle)] == ["17"]

@@ -303,7 +303,8 @@ def _from_columns(
 ) -> Proposal:
     guesses, unplaced = guess_columns(info.columns, rows)
     fields, left = _fields(guesses)
-    unplaced = [*unplaced, *left]
+    id_column = source_id_column(info.columns)  # not unplaced: the mapping's source_id
+    unplaced = [(c, note) for c, note in (*unplaced, *left) if c != id_column]
     # Check the whole mapping binds; a field that does not (say, dates in an
     # order no sample settles) is dropped to the comments rather than failing.
     while fields:
@@ -425,6 +426,37 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
     return out, left
 
 
+#: Headers that name a record's own id in a CRM export (normalised: lower-case words).
+_ID_HEADERS = (
+    "record id",
+    "id",
+    "record id deal",
+    "record id contact",
+    "record id company",
+    "opportunity id",
+    "deal id",
+    "lead id",
+    "contact id",
+    "person id",
+    "apollo contact id",
+    "apollo account id",
+    "account id",
+    "organization id",
+    "organisation id",
+)
+
+
+def source_id_column(columns: Sequence[str]) -> str | None:
+    """The column that holds each row's id in the source CRM, by its header, if any:
+    ``Record ID`` (HubSpot), ``Id`` (Salesforce), ``Deal - ID`` (Pipedrive), ... The
+    first of :data:`_ID_HEADERS` in that order that the file has (a deal's own id before
+    the ids of its contact and account)."""
+    from importer.propose._aliases import normalise_header
+
+    by_name = {normalise_header(c): c for c in reversed(columns)}
+    return next((by_name[name] for name in _ID_HEADERS if name in by_name), None)
+
+
 def _render(
     path: Path,
     info: SourceInfo,
@@ -462,6 +494,13 @@ def _render(
     lines += [
         "version: 1",
         f"description: {flow(f'Proposed mapping for {path.name}')}",
+    ]
+    id_column = source_id_column(info.columns)
+    if id_column is not None:
+        lines.append(
+            f"source_id: {flow(id_column)}  # each row's id in the source CRM (results: source_id)"
+        )
+    lines += [
         "options:",
         "  personal_domains: skip",
         "  account_domain_from_email: true",
