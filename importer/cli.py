@@ -331,9 +331,9 @@ def _interrupted(job: Any) -> str:
             " finds accounts, contacts and deals again; notes would be created twice)"
         )
     return (
-        "interrupted: the results file was not written. Every answer that came is in the"
-        " run journal; requests on the wire may have reached Octolane. Run the same command"
-        " again to continue: it sends only what has no answer yet"
+        "interrupted: the results file holds the rows finished so far, and every answer"
+        " that came is in the run journal; requests on the wire may have reached Octolane."
+        " Run the same command again to continue: it sends only what has no answer yet"
     )
 
 

@@ -97,6 +97,13 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
         assert process.returncode == 3, stderr
         assert "Traceback" not in stderr
         assert "stopping: no new requests; waiting for those in flight" in stderr
+        # The progress line after the stop counts sent, failed and not-sent rows apart.
+        stopped = [line for line in stderr.splitlines() if line.startswith("stopped: ")]
+        assert (
+            stopped
+            and stopped[-1].endswith(" not sent")
+            and "rows sent (0 of them failed)" in (stopped[-1])
+        )
         assert "ABORTED: the run was stopped (Ctrl-C or SIGTERM)" in stdout
         # Nothing new after the stop: at most the requests in flight were answered since.
         assert final["total"] - answered_at_stop <= CONCURRENCY
@@ -141,3 +148,43 @@ def test_interrupt_stops_sending_and_leaves_complete_results(tmp_path, sig):
         assert {e for e, s in status.items() if s == "already_imported"} == emails_landed
         assert {e for e, s in status.items() if s == "imported"} == {r["email"] for r in not_sent}
         assert all(r["people_id"] for r in rows)
+
+
+def test_a_second_ctrl_c_says_what_is_true(tmp_path):
+    data, mapping = tmp_path / "leads.csv", tmp_path / "m.yaml"
+    lines = ["Email,First Name,Last Name"]
+    lines += [f"p{i}@company{i}.com,First{i},Last{i}" for i in range(ROWS)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping.write_text(MAPPING, encoding="utf-8")
+    with running_sandbox(latency_ms=1000) as box:  # slow answers: still on the wire
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCTOLANE_")}
+        env["OCTOLANE_API_KEY"] = box.api_key
+        command = [
+            sys.executable, "-m", "importer", str(data), "--mapping", str(mapping),
+            "--base-url", box.base_url, "--concurrency", str(CONCURRENCY), "--rate", "6000",
+            "--out", str(tmp_path / "r.csv"),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_for_rows(box, process, 4)
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            assert process.poll() is None  # waiting for the requests on the wire
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 3, stderr
+    assert "interrupted before any request was sent" not in stderr
+    assert "Traceback" not in stderr
+    assert (
+        "interrupted: the results file holds the rows finished so far, and every answer that"
+        " came is in the run journal; requests on the wire may have reached Octolane. Run the"
+        " same command again to continue" in stderr
+    )
+    assert (tmp_path / "r.journal.sqlite").exists()
