@@ -214,38 +214,20 @@ class InboundClient:
         want_domains = {str(d).lower() for d in payload.get("account_domains") or ()}
         want_emails = {str(e).lower() for e in payload.get("contact_emails") or ()}
         query = (content or title)[:100]
-        headers = {"X-API-Key": self._api_key.get_secret_value()}
         for page in range(1, _LOOKUP_PAGES + 1):
             params = {"q": query, "page": str(page), "limit": "100"}
-            try:
-                response = await self._http.get(
-                    f"{self.public_url}/v1/notes", params=params, headers=headers
-                )
-            except httpx.HTTPError as exc:
-                raise LookupUnavailable(
-                    f"the public API could not be reached: {type(exc).__name__}"
-                ) from None
-            body = _json_or_none(response)
-            data = body.get("data") if isinstance(body, dict) else None
-            notes = data.get("notes") if isinstance(data, dict) else None
-            if response.status_code != 200 or not isinstance(notes, list):
-                raise LookupUnavailable(
-                    f"the public API answered {response.status_code} to GET /v1/notes"
-                )
+            data, notes = await self._read("GET", "/v1/notes", "notes", params=params)
             for item in notes:
-                if not isinstance(item, dict):
+                if str(item.get("title") or "") != title:
                     continue
-                if str(item.get("title") or "") != title or (item.get("content") or None) != (
-                    content or None
-                ):
+                if (item.get("content") or None) != (content or None):
                     continue
                 domains = {str(d).lower() for d in item.get("account_domains") or ()}
                 emails = {str(e).lower() for e in item.get("contact_emails") or ()}
-                if want_domains <= domains and want_emails <= emails:
-                    found = item.get("note_id") or item.get("id")
-                    if found:
-                        return NoteCreated(note_id=str(found), title=title, content=content)
-            if not (isinstance(data, dict) and data.get("has_more")):
+                found = item.get("note_id") or item.get("id")
+                if found and want_domains <= domains and want_emails <= emails:
+                    return NoteCreated(note_id=str(found), title=title, content=content)
+            if not data.get("has_more"):
                 return None
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
@@ -254,42 +236,55 @@ class InboundClient:
         ``POST /v1/opportunities/search`` (a deal with a company domain needs no lookup:
         Octolane finds it again by domain, pipeline and name)."""
         name = str((payload.get("opportunity") or {}).get("name") or "")
-        pipeline_id = payload.get("pipeline_id")
         if not name or (payload.get("related_objects") or {}).get("account_domain"):
             raise LookupUnavailable("no name to look the deal up by")
         body: dict[str, Any] = {
-            "pipeline_id": pipeline_id,
+            "pipeline_id": payload.get("pipeline_id"),
             "filters": [{"field": "name", "operator": "eq", "value": name}],
             "limit": 100,
         }
-        headers = {"X-API-Key": self._api_key.get_secret_value()}
         for _ in range(_LOOKUP_PAGES):
-            try:
-                response = await self._http.post(
-                    f"{self.public_url}/v1/opportunities/search", json=body, headers=headers
-                )
-            except httpx.HTTPError as exc:
-                raise LookupUnavailable(
-                    f"the public API could not be reached: {type(exc).__name__}"
-                ) from None
-            found = _json_or_none(response)
-            data = found.get("data") if isinstance(found, dict) else None
-            deals = data.get("opportunities") if isinstance(data, dict) else None
-            if response.status_code != 200 or not isinstance(deals, list):
-                raise LookupUnavailable(
-                    f"the public API answered {response.status_code} to POST /v1/opportunities/search"
-                )
+            data, deals = await self._read(
+                "POST", "/v1/opportunities/search", "opportunities", json=body
+            )
             for item in deals:
-                if not isinstance(item, dict) or item.get("name") != name:
-                    continue
                 deal_id = item.get("id") or item.get("opportunity_id")
-                if deal_id and not item.get("account_id"):
+                if item.get("name") == name and deal_id and not item.get("account_id"):
                     return OpportunityCreated(opportunity_id=str(deal_id), name=name)
-            cursor = data.get("next_cursor") if isinstance(data, dict) else None
-            if not (isinstance(data, dict) and data.get("has_more") and cursor):
+            if not (data.get("has_more") and data.get("next_cursor")):
                 return None
-            body["cursor"] = cursor
+            body["cursor"] = data["next_cursor"]
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} deals match; cannot tell")
+
+    async def _read(
+        self, method: str, path: str, kind: str, **request: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One page of a public API read: (``data``, its list of ``kind`` records).
+
+        Raises:
+            LookupUnavailable: no answer, or not a 200 with such a list.
+        """
+        headers = {"X-API-Key": self._api_key.get_secret_value()}
+        try:
+            response = await self._http.request(
+                method, f"{self.public_url}{path}", headers=headers, **request
+            )
+        except httpx.HTTPError as exc:
+            raise LookupUnavailable(
+                f"the public API could not be reached: {type(exc).__name__}"
+            ) from None
+        body = _json_or_none(response)
+        data = body.get("data") if isinstance(body, dict) else None
+        records = data.get(kind) if isinstance(data, dict) else None
+        if (
+            response.status_code != 200
+            or not isinstance(data, dict)
+            or not isinstance(records, list)
+        ):
+            raise LookupUnavailable(
+                f"the public API answered {response.status_code} to {method} {path}"
+            )
+        return data, [item for item in records if isinstance(item, dict)]
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
         headers = {"X-API-Key": self._api_key.get_secret_value()}
