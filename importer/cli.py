@@ -655,7 +655,71 @@ def _pipeline_stages(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Exit codes mean one thing each: 0 every row fine, 1 some rows rejected or failed,
+    2 a usage or input error before anything was sent, 3 aborted (a refused key, a sick
+    server, Ctrl-C), 4 an internal error: a bug, told in one line, its traceback written
+    to a file the message names.
+    """
     # stamina reports each retry through logging; the progress bar and summary say it better.
     logging.getLogger("stamina").setLevel(logging.ERROR)
-    cli()
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        sys.exit(AbortedError.exit_code)
+    except Exception as exc:  # the one place a bug becomes exit 4
+        where = _write_traceback(exc)
+        what = _scrubbed(f"{type(exc).__name__}: {exc}")[:300]
+        click.echo(
+            f"error: internal error ({what}). This is a bug in octolane-import, not a problem"
+            f" with your data; the traceback is in {where}: please report it with that file",
+            err=True,
+        )
+        sys.exit(INTERNAL_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+#: The exit code of a bug (an exception that is not an :class:`ImporterError`).
+INTERNAL_ERROR = 4
+
+
+def _write_traceback(exc: BaseException) -> str:
+    """Write the traceback, with the key scrubbed, to a file only the user can read."""
+    import os
+    import tempfile
+    import time
+    import traceback
+
+    text = _scrubbed("".join(traceback.format_exception(exc)))
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    try:
+        handle, path = tempfile.mkstemp(
+            prefix=f"octolane-import-crash-{stamp}-", suffix=".txt", text=True
+        )  # created 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError:
+        return "(it could not be written; run again with python -X dev to see it)"
+    return path
+
+
+def _scrubbed(text: str) -> str:
+    """``text`` without the API key (any letter case), from the environment or argv."""
+    import os
+    import re
+
+    keys = [os.environ.get("OCTOLANE_API_KEY", "")]
+    argv = sys.argv[1:]
+    for i, word in enumerate(argv):
+        if word == "--api-key" and i + 1 < len(argv):
+            keys.append(argv[i + 1])
+        elif word.startswith("--api-key="):
+            keys.append(word.partition("=")[2])
+    for key in filter(None, (k.strip() for k in keys)):
+        text = re.sub(re.escape(key), "[API key]", text, flags=re.IGNORECASE)
+    return text
