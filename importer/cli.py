@@ -119,7 +119,15 @@ def cli() -> None:
     "--sandbox", is_flag=True, help="Start the local Octolane sandbox and import into it."
 )
 @click.option(
-    "--api-key", envvar="OCTOLANE_API_KEY", help="Octolane API key [env OCTOLANE_API_KEY]."
+    "--api-key",
+    envvar="OCTOLANE_API_KEY",
+    help="Octolane API key [env OCTOLANE_API_KEY]. On the command line other users of this"
+    " machine can see it: prefer the environment variable or --api-key-file.",
+)
+@click.option(
+    "--api-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the API key from this file (its first line).",
 )
 @click.option(
     "--base-url", envvar="OCTOLANE_BASE_URL", help="API base URL [env OCTOLANE_BASE_URL]."
@@ -225,7 +233,7 @@ def import_command(
 
     try:
         settings = Settings.from_env(
-            api_key=options.pop("api_key"),
+            api_key=_api_key(options.pop("api_key"), options.pop("api_key_file")),
             base_url=options.pop("base_url"),
             concurrency=options.pop("concurrency"),
             rate_per_min=options.pop("rate"),
@@ -278,6 +286,33 @@ def import_command(
         _fail(AbortedError(_interrupted(locals().get("job"))))
     _render(report, as_json)
     sys.exit(report.exit_code)
+
+
+def _api_key(given: str | None, key_file: Path | None) -> str | None:
+    """The key from ``--api-key-file``, the environment or ``--api-key`` (which warns:
+    other users of the machine can read a command line)."""
+    from click.core import ParameterSource
+
+    context = click.get_current_context()
+    on_command_line = context.get_parameter_source("api_key") == ParameterSource.COMMANDLINE
+    if key_file is not None:
+        if on_command_line:
+            raise UsageError("give the API key once: --api-key or --api-key-file, not both")
+        try:
+            lines = key_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{key_file}: cannot read the API key ({exc})") from None
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise UsageError(f"{key_file}: the file holds no API key on its first line")
+        return key
+    if on_command_line:
+        click.echo(
+            "warning: --api-key on the command line can be seen by other users of this"
+            " machine (ps); set OCTOLANE_API_KEY or use --api-key-file instead",
+            err=True,
+        )
+    return given
 
 
 def _beside(file: Path, what: str) -> Path:
@@ -496,7 +531,15 @@ def _fail(exc: ImporterError) -> NoReturn:
 )
 @click.option("--sandbox", is_flag=True, help="List the local sandbox's demo pipeline.")
 @click.option(
-    "--api-key", envvar="OCTOLANE_API_KEY", help="Octolane API key [env OCTOLANE_API_KEY]."
+    "--api-key",
+    envvar="OCTOLANE_API_KEY",
+    help="Octolane API key [env OCTOLANE_API_KEY]. On the command line other users of this"
+    " machine can see it: prefer the environment variable or --api-key-file.",
+)
+@click.option(
+    "--api-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the API key from this file (its first line).",
 )
 @click.option(
     "--api-url",
@@ -508,6 +551,7 @@ def stages_command(
     pipeline_id: str | None,
     sandbox: bool,
     api_key: str | None,
+    api_key_file: Path | None,
     api_url: str | None,
     as_json: bool,
 ) -> None:
@@ -521,7 +565,7 @@ def stages_command(
     from importer.settings import Settings
 
     try:
-        settings = Settings.from_env(api_key=api_key, api_url=api_url)
+        settings = Settings.from_env(api_key=_api_key(api_key, api_key_file), api_url=api_url)
         target, pipeline_id = _stages_target(settings, pipeline_id, sandbox)
         if not pipeline_id:
             raise UsageError("which pipeline? pass --pipeline-id or set OCTOLANE_PIPELINE_ID")

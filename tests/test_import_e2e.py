@@ -568,9 +568,10 @@ def test_retries_print_no_log_noise_on_stderr(sandbox, tmp_path):
     mapping = write(tmp_path / "m.yaml", CONTACT_MAPPING)
     sandbox.fail_next(1, status=503)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCTOLANE_")}
+    env["OCTOLANE_API_KEY"] = sandbox.api_key
     command = [
         sys.executable, "-m", "importer", str(data), "-m", str(mapping), "-q",
-        "--api-key", sandbox.api_key, "--base-url", sandbox.base_url, "--rate", "60000",
+        "--base-url", sandbox.base_url, "--rate", "60000",
     ]  # fmt: skip
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

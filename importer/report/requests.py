@@ -29,7 +29,8 @@ def write_requests(path: Path, plan: ImportPlan) -> int:
     partial = path.with_name(path.name + ".partial")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with partial.open("w", encoding="utf-8", newline="\n") as out:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the user's alone
+        with open(fd, "w", encoding="utf-8", newline="\n") as out:
             for request in plan.requests:
                 line = {
                     "key": request.key,

@@ -567,7 +567,10 @@ def _open_for_writing(path: str | Path) -> Any:
         path.parent.mkdir(parents=True, exist_ok=True)
         # The BOM by hand, then plain UTF-8: the "utf-8-sig" codec would encode every
         # write through Python code, the plain one in C (a third of a big run's writing).
-        handle = path.open("w", encoding="utf-8", newline="")
+        # Customer data: readable by the user only (a new file; an existing one keeps
+        # its mode, it is the user's).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned)
         handle.write("\ufeff")
         return handle
     except OSError as exc:

@@ -29,6 +29,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,10 +187,15 @@ class Journal:
                 _remove(path)  # nothing in it reached Octolane: nothing to continue
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # the user's alone
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable against a crash of ours
             db.executescript(_SCHEMA_SQL)
+            for suffix in ("-wal", "-shm"):  # SQLite made them with the umask's mode
+                extra = path.with_name(path.name + suffix)
+                if extra.exists():
+                    extra.chmod(0o600)
             meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
             if not meta:
                 values = {**_as_meta(fingerprint), "schema": str(SCHEMA), "created": _now()}

@@ -29,6 +29,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
@@ -62,6 +63,8 @@ __all__ = [
 
 _LOOPBACK_NAMES = {"localhost"}
 _LOOKUP_PAGES = 10
+#: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
+_CREDENTIALS = re.compile(r"^[^/?#]*//[^/?#]*@")
 
 
 class LookupUnavailable(Exception):
@@ -385,7 +388,7 @@ class InboundClient:
     def _scrub(self, text: str) -> str:
         # A server (or a proxy) may echo the key back; it must not reach our messages.
         key = self._api_key.get_secret_value()
-        return text.replace(key, "**********") if key else text
+        return re.sub(re.escape(key), "**********", text, flags=re.IGNORECASE) if key else text
 
 
 #: Transport errors that happen before a request is sent: the server cannot have seen it.
@@ -470,6 +473,11 @@ def check_base_url(base_url: str) -> str:
         UsageError: not an http(s) URL, or http to another host.
     """
     hint = "e.g. https://enrich.octolane.com/v1"
+    if _CREDENTIALS.search(base_url):  # said without the URL: it would print the password
+        raise UsageError(
+            "the base URL holds a user name or password (user:password@host): give the URL"
+            " without them, and the API key in OCTOLANE_API_KEY or --api-key-file"
+        )
     try:
         url = httpx.URL(base_url.strip())
     except (httpx.InvalidURL, TypeError) as exc:
