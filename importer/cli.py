@@ -245,6 +245,12 @@ def import_command(
             sheet=options.pop("sheet"),
             header_row=options.pop("header_row"),
         )
+        if settings.api_key is None and not (dry_run or sandbox) and _interactive():
+            # No key anywhere, and a person at the keyboard: ask, without echoing it.
+            from pydantic import SecretStr
+
+            typed = click.prompt("Octolane API key", hide_input=True, err=True).strip()
+            settings = settings.model_copy(update={"api_key": SecretStr(typed) if typed else None})
         with ExitStack() as stack:
             box = _SandboxTarget(stack, settings) if sandbox else None
             target: Target = box or OctolaneTarget(settings)
@@ -286,6 +292,11 @@ def import_command(
         _fail(AbortedError(_interrupted(locals().get("job"))))
     _render(report, as_json)
     sys.exit(report.exit_code)
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a prompt (standard input is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def _api_key(given: str | None, key_file: Path | None) -> str | None:

@@ -115,7 +115,7 @@ def test_no_key_and_no_sandbox_is_a_one_line_usage_error(files, tmp_path, monkey
     result = run(leads, "-m", mapping, "--out", tmp_path / "r.csv")
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "error: no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
+        "error: no API key: set OCTOLANE_API_KEY or pass --api-key-file; or try --sandbox or --dry-run"
     )
 
 

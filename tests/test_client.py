@@ -177,7 +177,7 @@ def test_bad_base_url_is_refused(base_url: str, message: str) -> None:
 
 @pytest.mark.parametrize("key", ["", "   ", SecretStr("")])
 def test_missing_key_is_a_usage_error(key: str | SecretStr) -> None:
-    with pytest.raises(UsageError, match="no API key: pass --api-key or set OCTOLANE_API_KEY"):
+    with pytest.raises(UsageError, match="no API key: set OCTOLANE_API_KEY or pass --api-key-file"):
         InboundClient(key)
 
 

@@ -97,3 +97,20 @@ def test_the_key_is_scrubbed_from_echoed_text_in_any_letter_case():
 
     message = asyncio.run(go())
     assert message and key.lower() not in message.lower()
+
+
+def test_with_no_key_anywhere_a_person_is_asked_without_echo(tmp_path, monkeypatch):
+    data, mapping = files(tmp_path)
+    monkeypatch.setattr("importer.cli._interactive", lambda: True)
+    with running_sandbox() as box:
+        result = CliRunner().invoke(
+            cli,
+            [str(data), "-m", str(mapping), "--base-url", box.base_url, "-q",
+             "--out", str(tmp_path / "r.csv")],
+            env={"OCTOLANE_API_KEY": ""}, input=box.api_key + "\n",
+        )  # fmt: skip
+        assert result.exit_code == 1, result.output  # imported, one row rejected
+        assert "Octolane API key:" in result.stderr
+        assert box.api_key not in result.output
+        stats = httpx.get(f"{box.url}/_sandbox/stats", headers={"X-API-Key": box.api_key})
+        assert stats.json()["data"]["records"]["contacts"] == 1

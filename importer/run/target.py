@@ -67,7 +67,7 @@ class OctolaneTarget:
     def check(self) -> None:
         if self.settings.api_key is None:
             raise UsageError(
-                "no API key: pass --api-key or set OCTOLANE_API_KEY; or try --sandbox or --dry-run"
+                "no API key: set OCTOLANE_API_KEY or pass --api-key-file; or try --sandbox or --dry-run"
             )
         check_base_url(self.settings.base_url)
 

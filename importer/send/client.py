@@ -455,7 +455,7 @@ def check_api_key(api_key: str | SecretStr) -> SecretStr:
     raw = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
     key = raw.strip()
     if not key:
-        raise UsageError("no API key: pass --api-key or set OCTOLANE_API_KEY")
+        raise UsageError("no API key: set OCTOLANE_API_KEY or pass --api-key-file")
     # httpx would reject such a header value with an error that quotes it.
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
         raise UsageError(
