@@ -11,6 +11,7 @@ from importer.report.results import (
     RESULT_COLUMNS,
     RowResult,
     neutralise,
+    read_results,
     write_failures,
     write_results,
 )
@@ -180,3 +181,14 @@ def test_fast_csv_text_is_what_csv_writer_writes(cells) -> None:
     expected = io.StringIO()
     csv.writer(expected).writerows([cells, cells])
     assert _csv_text([cells, cells], _LineWriter()) == expected.getvalue()
+
+
+@pytest.mark.parametrize("hider", ["\u00a0", "\ufeff", "\u200b", "\u2060", "\u00a0\u200b"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_a_formula_behind_invisible_characters_is_neutralised_and_restored(hider, start, tmp_path):
+    payload = f'{hider}{start}HYPERLINK("http://x.test")'
+    assert neutralise(payload) == "'" + payload
+    path = tmp_path / "r.csv"
+    write_results(path, [RowResult(2, "would_import", message=payload)])
+    assert [r.message for r in read_results(path)] == [payload]  # round trip
+    assert neutralise("\u00a0plain") == "\u00a0plain"

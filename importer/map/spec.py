@@ -37,7 +37,7 @@ from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
 from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
-from importer.map.transforms.cells import FORMULA_START, NULL_VALUES
+from importer.map.transforms.cells import NULL_VALUES, formula_like
 from importer.map.transforms.currency import cell_currency
 from importer.map.transforms.domains import FileZones
 from importer.map.transforms.emails import display_name
@@ -967,7 +967,7 @@ def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
         text = text.strip()
         if not text:
             return None
-        if text[0] == "'" and text[1:2] in FORMULA_START:
+        if text[0] == "'" and formula_like(text[1:]):
             # undo a results/failures file's formula guard: re-imports round-trip
             text = text[1:].strip()
             if not text:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import UsageError, refused_for_its_data
-from importer.map.transforms.cells import FORMULA_START
+from importer.map.transforms.cells import FORMULA_HIDERS, FORMULA_START, formula_like
 from importer.map.transforms.emails import filed_under
 
 __all__ = [
@@ -185,12 +185,18 @@ def results_with_ids(path: str | Path) -> tuple[int, str] | None:
 
 def _restored(cell: str) -> str:
     """A cell as it was before :func:`neutralise`."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START and cell[1:2] else cell
+    return cell[1:] if cell[:1] == "'" and formula_like(cell[1:]) else cell
 
 
 def neutralise(cell: str) -> str:
-    """Defuse a cell a spreadsheet would run as a formula: ``=SUM(A1)`` → ``'=SUM(A1)``."""
-    return "'" + cell if cell and cell[0] in FORMULA_START else cell
+    """Defuse a cell a spreadsheet would run as a formula: ``=SUM(A1)`` → ``'=SUM(A1)``,
+    also behind invisible characters (``\u00a0=SUM(A1)``, a BOM, a zero-width space)."""
+    if not cell:
+        return cell
+    first = cell[0]
+    if first in FORMULA_START or (first in FORMULA_HIDERS and formula_like(cell)):
+        return "'" + cell
+    return cell
 
 
 def write_results(path: str | Path, results: Iterable[RowResult]) -> int:

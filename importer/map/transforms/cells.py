@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "FORMULA_HIDERS",
     "FORMULA_START",
     "NULLIFY_VALUES",
     "NULL_VALUES",
     "TransformError",
     "clean_text",
+    "formula_like",
     "memoise",
     "quote",
 ]
@@ -31,6 +33,19 @@ NULLIFY_VALUES = (*NULL_VALUES, "na", "-", "—")
 #: failures files prefix such cells with an apostrophe; reading a failures file back
 #: takes the apostrophe off again, so a re-import round-trips.
 FORMULA_START = frozenset("=+-@\t\r")
+#: Invisible characters a spreadsheet may skip before a formula's first character.
+FORMULA_HIDERS = "\u00a0\ufeff\u200b\u200c\u200d\u2060\u202f\u2007"
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula: it starts with one of
+    :data:`FORMULA_START`, or does after invisible characters (NBSP, BOM, zero-width)."""
+    if not text:
+        return False
+    if text[0] in FORMULA_START:
+        return True
+    return text[0] in FORMULA_HIDERS and text.lstrip(FORMULA_HIDERS)[:1] in FORMULA_START
+
 
 # Every character Python's str.isspace() accepts (NBSP, narrow NBSP, ideographic space, ...)
 # plus invisible format characters that spreadsheets and web copy-paste leave behind.
