@@ -105,7 +105,7 @@ def test_a_missing_optional_column_only_warns():
 def test_columns_match_ignoring_case_and_spacing():
     mapping = parse_mapping("contact:\n  email: email address\n", source="m.yaml")
     bound = bind_mapping(mapping, ["Email  Address"])
-    values, errors = bound.readers["contact.email"].read([["a@bc.co"]])
+    values, errors, _ = bound.readers["contact.email"].read([["a@bc.co"]])
     assert values == ["a@bc.co"] and errors == {}
 
 
@@ -117,8 +117,8 @@ def test_template_and_first_non_empty_column():
     )
     bound = bind_mapping(mapping, ["Company", "Deal", "Website", "Email"])
     rows = [["Acme", "Renewal", "", "jo@acme.co.uk"], ["", "", "https://www.globex.com/x", ""]]
-    names, _ = bound.readers["opportunity.name"].read(rows)
-    domains, _ = bound.readers["account.domain"].read(rows)
+    names, _, _ = bound.readers["opportunity.name"].read(rows)
+    domains, _, _ = bound.readers["account.domain"].read(rows)
     assert names == ["Acme - Renewal", None]
     assert domains == ["acme.co.uk", "globex.com"]
 
@@ -126,7 +126,7 @@ def test_template_and_first_non_empty_column():
 def test_null_placeholders_are_empty():
     mapping = parse_mapping("contact:\n  email: E\n  first_name: F\n", source="m.yaml")
     bound = bind_mapping(mapping, ["E", "F"])
-    values, _ = bound.readers["contact.first_name"].read(
+    values, _, _ = bound.readers["contact.first_name"].read(
         [["a@b.co", "[not provided]"], ["a@b.co", "null"]]
     )
     assert values == [None, None]
@@ -149,7 +149,7 @@ def test_date_order_is_inferred_from_the_sample():
     )
     sample = [["acme.com", "03/04/2024"], ["acme.com", "25/06/2024"]]
     bound = bind_mapping(mapping, ["D", "Close"], sample)
-    values, errors = bound.readers["opportunity.close_date"].read(sample)
+    values, errors, _ = bound.readers["opportunity.close_date"].read(sample)
     assert errors == {}
     assert values == [1712102400000, 1719273600000]  # 3 April 2024, 25 June 2024, UTC
 
@@ -162,7 +162,7 @@ def test_the_mapping_wide_date_order_settles_an_ambiguous_column():
     )
     sample = [["acme.com", "03/04/2024"], ["acme.com", "05/06/2024"]]
     bound = bind_mapping(mapping, ["D", "Close"], sample)
-    values, errors = bound.readers["opportunity.close_date"].read(sample)
+    values, errors, _ = bound.readers["opportunity.close_date"].read(sample)
     assert errors == {} and values == [1712102400000, 1717545600000]  # 3 April, 5 June 2024
 
 
@@ -180,7 +180,7 @@ def test_fields_get_their_natural_transform_when_none_is_named():
     )
     bound = bind_mapping(mapping, ["Email", "Web", "Amount", "Close"])
     row = [[" Jo@Acme.COM ", "https://www.Acme.com/x", "$12,500.00", "2026-02-11"]]
-    assert bound.readers["contact.email"].read(row) == (["jo@acme.com"], {})
-    assert bound.readers["account.domain"].read(row) == (["acme.com"], {})
-    assert bound.readers["opportunity.deal_size"].read(row) == ([12500.0], {})
-    assert bound.readers["opportunity.close_date"].read(row) == ([1770768000000], {})
+    assert bound.readers["contact.email"].read(row)[:2] == (["jo@acme.com"], {})
+    assert bound.readers["account.domain"].read(row)[:2] == (["acme.com"], {})
+    assert bound.readers["opportunity.deal_size"].read(row)[:2] == ([12500.0], {})
+    assert bound.readers["opportunity.close_date"].read(row)[:2] == ([1770768000000], {})

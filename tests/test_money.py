@@ -312,7 +312,7 @@ def test_binding_decides_auto_per_column_and_says_so():
         ["Website", "Deal", "Amount"],
         [["aa.com", "A", "29.000,50"], ["bb.com", "B", "16.750"]],
     )
-    values, errors = bound.readers["opportunity.deal_size"].read(
+    values, errors, _ = bound.readers["opportunity.deal_size"].read(
         [["aa.com", "A", "29.000,50"], ["bb.com", "B", "16.750"], ["cc.com", "C", "1,5"]]
     )
     assert values == [29000.5, 16750.0, 1.5] and not errors
@@ -370,7 +370,7 @@ def test_the_reader_takes_the_plain_shortcut_only_where_it_gives_the_chains_valu
 
     plain = reader()
     assert plain.plain is not None
-    values, errors = plain.read(rows)
+    values, errors, _ = plain.read(rows)
     assert values == [1200.5, 12.0, 3.0, 0.0] and not errors
     assert bound_currency(rows) == [None, None, "EUR", None]
     # A "0" that the mapping calls empty, cents, or a comma column: the chain reads them.

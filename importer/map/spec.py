@@ -37,7 +37,7 @@ from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
 from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
-from importer.map.transforms.cells import NULL_VALUES, formula_like
+from importer.map.transforms.cells import NULL_VALUES, formula_like, hidden_characters, quote
 from importer.map.transforms.currency import cell_currency
 from importer.map.transforms.domains import FileZones
 from importer.map.transforms.emails import display_name
@@ -653,7 +653,10 @@ class FieldReader:
     _cache: dict[Any, Any] = field(default_factory=dict)
     _bad: set[Any] = field(default_factory=set)  # the cached inputs that failed
 
-    def read(self, rows: Sequence[Sequence[str]]) -> tuple[list[Any], dict[int, str]]:
+    def read(
+        self, rows: Sequence[Sequence[str]]
+    ) -> tuple[list[Any], dict[int, str], dict[int, str]]:
+        """The batch's values, the errors and the warnings (row index -> message)."""
         if self.position is not None:
             # One column: memoise on the raw cell, so a repeated value costs one lookup.
             pos, clean, chain = self.position, self.clean, self.chain
@@ -662,9 +665,40 @@ class FieldReader:
             if self.needs is not None:
                 cells = "\x1f".join(raw)  # one scan of the whole batch, at C speed
                 if not any(c in cells for c in self.needs):
-                    return [None] * len(raw), {}
-            return self._evaluate(raw, lambda text: chain(clean(text)))
-        return self._evaluate([self.getter(row) for row in rows], self.chain)
+                    return [None] * len(raw), {}, {}
+            refused, removed = self._unhide(raw, "")
+            values, errors = self._evaluate(raw, lambda text: chain(clean(text)))
+        else:
+            raw = [self.getter(row) for row in rows]
+            refused, removed = self._unhide(raw, None)
+            values, errors = self._evaluate(raw, self.chain)
+        errors.update(refused)
+        return values, errors, removed
+
+    def _unhide(self, raw: list[Any], empty: str | None) -> tuple[dict[int, str], dict[int, str]]:
+        """Takes control characters and direction overrides out of ``raw`` in place.
+
+        In an e-mail address or a domain the value is refused (``empty`` takes its
+        place): without them it would name another person or company. Elsewhere they
+        are removed, and the row says so.
+        """
+        hidden = hidden_characters(raw)
+        if not hidden:
+            return {}, {}
+        refused: dict[int, str] = {}
+        removed: dict[int, str] = {}
+        identity = self.key in IDENTITY_FIELDS
+        for i, (text, found) in hidden.items():
+            if identity:
+                refused[i] = (
+                    f"{quote(raw[i])} holds hidden characters, {found}: the address would "
+                    "change without them; correct the cell in the file"
+                )
+                raw[i] = empty
+            else:
+                raw[i] = text
+                removed[i] = f"hidden characters removed from the value: {found}"
+        return refused, removed
 
     def _evaluate(
         self, raw: list[Any], compute: Callable[[Any], Any]
@@ -877,6 +911,16 @@ def _source_id_position(
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).
 CELL_CURRENCY = "opportunity.deal_size.currency"
+#: Fields that name a person or a company: a hidden character in them refuses the value
+#: rather than being removed, which would silently point at someone else.
+IDENTITY_FIELDS = frozenset(
+    {
+        "contact.email",
+        "account.domain",
+        "opportunity.additional_contact_emails",
+        "opportunity.owner_email",
+    }
+)
 
 
 def _nothing(text: str) -> None:

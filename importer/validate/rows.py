@@ -255,8 +255,10 @@ def _read_fields(
         reader = bound.readers.get(key)
         if reader is None:
             continue
-        column, failures = reader.read(rows)
+        column, failures, removed = reader.read(rows)
         values[key] = column
+        for i, text in removed.items():
+            verdicts[i].warnings.append(f"{key} ({reader.label}): {text}")
         if key == "opportunity.currency":
             for i in failures:
                 column[i] = _UNREADABLE  # the amount's currency is unknown: withhold it
