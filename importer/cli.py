@@ -719,6 +719,7 @@ def main() -> None:
     """
     # stamina reports each retry through logging; the progress bar and summary say it better.
     logging.getLogger("stamina").setLevel(logging.ERROR)
+    _terminate_like_ctrl_c()
     try:
         code = cli.main(standalone_mode=False)
     except click.ClickException as exc:
@@ -737,6 +738,24 @@ def main() -> None:
         )
         sys.exit(INTERNAL_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM and SIGHUP (the terminal closed) stop the process as Ctrl-C does.
+
+    Their default ends the process on the spot, leaving a ``.partial`` file and a
+    reading worker behind; as a KeyboardInterrupt they unwind through the code that
+    removes the one and stops the other. While requests are sent, the sending loop
+    handles all three itself (stop sending, let those in flight finish).
+    """
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, interrupt)
 
 
 #: The exit code of a bug (an exception that is not an :class:`ImporterError`).

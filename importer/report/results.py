@@ -236,7 +236,8 @@ class LiveFailuresFile:
     """The failures file as rows complete during a real run: the rows that need fixing
     (:func:`needs_fixing`), in their original cells, appended (flushed) in batches.
 
-    A batch's cells come from one streaming pass over the input (``reread``), taken as
+    A batch's cells come from one pass over the rows kept as they were read (``reread``: a
+    :class:`~importer.read.spool.RowSpool`, never the input again), taken as
     a row completes while rows are waiting and the last pass is long enough ago (ten
     times as long as it took, and at least ``every_s``: re-reading costs at most a tenth
     of the run), and at :meth:`close`. The run's end rewrites the

@@ -7,6 +7,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from importer.plan import ImportPlan
 from importer.report.progress import NO_PROGRESS, Progress
@@ -49,6 +50,7 @@ async def _send(
 ) -> SendReport:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {sig: signal.getsignal(sig) for sig in _STOPPING_SIGNALS}
     installed = _on_interrupt(loop, stop, progress)
     settings = target.settings
     limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
@@ -70,6 +72,11 @@ async def _send(
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+            # (asyncio leaves the default behind)
+            signal.signal(sig, previous[sig] if previous[sig] is not None else signal.SIG_DFL)
+
+
+_STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _on_interrupt(
@@ -86,7 +93,7 @@ def _on_interrupt(
         installed.remove(sig)
         progress.notice(STOPPING)
 
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for sig in _STOPPING_SIGNALS:
         loop.add_signal_handler(sig, first, sig)
         installed.append(sig)
     return installed

@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
 from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
-from importer.errors import ImporterError, UsageError
+from importer.errors import UsageError
 from importer.map.spec import MappingFile
 from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.plan import Planner
-from importer.read.source import open_source
+from importer.read.spool import RowSpool
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.requests import write_requests
@@ -52,6 +53,7 @@ from importer.run.journal import (
     mismatch_message,
     target_identity,
 )
+from importer.run.lock import outputs_locked
 from importer.run.target import Target, choose_target
 from importer.send.runner import RequestOutcome, SendReport
 from importer.send.stages import StagesUnavailable
@@ -86,6 +88,27 @@ def run_import(
     if not job.dry_run:
         target.check()  # before the file is read, not after
     identity = _journal_identity(job, target)
+    outputs = (job.outputs.results, job.outputs.failures, job.outputs.requests)
+    with ExitStack() as run:
+        run.enter_context(outputs_locked([*outputs, identity[0] if identity else None]))
+        spool = None
+        if job.outputs.failures is not None:  # the failed rows' cells, as they were read
+            folder = run.enter_context(tempfile.TemporaryDirectory(prefix="octolane-import-"))
+            spool = RowSpool(Path(folder))
+        report, sink = _run_locked(job, target, identity, shown, spool)
+        _conclude(report, sink, job, spool)
+    report.elapsed_s = time.perf_counter() - started
+    return report
+
+
+def _run_locked(
+    job: ImportJob,
+    target: Target,
+    identity: tuple[Path, Fingerprint] | None,
+    shown: Progress,
+    spool: RowSpool | None,
+) -> tuple[ImportReport, ResultsSink]:
+    """The run, while no other run may write its files."""
     _guard_results(job, identity)
     journal = None
     if identity is not None and not job.dry_run:
@@ -100,14 +123,21 @@ def run_import(
                 # file is read. A real run's wait for their requests' outcomes.
                 pipeline_id = _pipeline_id(job, target)
                 report = _plan(
-                    job, pipeline_id, sink if job.dry_run else None, shown, target=target
+                    job,
+                    pipeline_id,
+                    sink if job.dry_run else None,
+                    shown,
+                    target=target,
+                    spool=spool,
                 )
             if job.outputs.requests is not None:
                 write_requests(job.outputs.requests, report.plan)
             if not job.dry_run:
                 done = _earlier(job, journal, report)
                 if report.rows_read:
-                    report.send = _send_writing_rows(job, report, target, shown, done, journal)
+                    report.send = _send_writing_rows(
+                        job, report, target, shown, done, journal, spool
+                    )
                     report.aborted = report.send.aborted
                 tally_rows(sink, report.rows, report.send)
             sink.commit()
@@ -119,9 +149,7 @@ def run_import(
     finally:
         if journal is not None:
             journal.close()
-    _conclude(report, sink, job)
-    report.elapsed_s = time.perf_counter() - started
-    return report
+    return report, sink
 
 
 def _send_writing_rows(
@@ -131,6 +159,7 @@ def _send_writing_rows(
     progress: Progress,
     done: dict[str, RequestOutcome],
     journal: Journal | None,
+    spool: RowSpool | None,
 ) -> SendReport:
     """Send the plan; each row's line goes to the results file the moment it is done
     (flushed), so that a process that dies leaves every finished row on disk."""
@@ -138,9 +167,9 @@ def _send_writing_rows(
         writers: list[Callable[[RowResult], None]] = []
         if job.outputs.results is not None:
             writers.append(files.enter_context(closing(LiveResultsFile(job.outputs.results))))
-        if job.outputs.failures is not None:
+        if job.outputs.failures is not None and spool is not None:
             failures = LiveFailuresFile(
-                job.outputs.failures, report.source.columns, lambda: _reread(job),
+                job.outputs.failures, report.source.columns, spool.rows,
                 journal=journal is not None,
             )  # fmt: skip
             writers.append(files.enter_context(closing(failures)))
@@ -317,6 +346,7 @@ def _plan(
     progress: Progress,
     *,
     target: Target | None = None,
+    spool: RowSpool | None = None,
 ) -> ImportReport:
     """Read, map, validate and plan: the core; the only read is the pipeline's stages."""
     _check_pipeline(job.mapping, pipeline_id)
@@ -332,6 +362,7 @@ def _plan(
         parallel=job.parallel,
         stages=stages,
         links=job.links,
+        spool=spool,
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
     report.mapping_warnings = stage_warnings + source.mapping_warnings
@@ -390,17 +421,19 @@ def _distinct(planner: Planner) -> dict[str, int]:
 # ---- the end of a run --------------------------------------------------------------
 
 
-def _conclude(report: ImportReport, sink: ResultsSink, job: ImportJob) -> None:
+def _conclude(
+    report: ImportReport, sink: ResultsSink, job: ImportJob, spool: RowSpool | None
+) -> None:
     report.counts = dict(sink.counts)
     report.rejected_by_reason = dict(sink.reasons.most_common())
     report.rows_with_warnings = sink.warned
     report.rows_to_resend = sink.to_resend
     report.nothing_imported = _nothing_imported(report, sink, job.mapping)
     report.results_path = sink.path if sink.written else None
-    if job.outputs.failures is not None:
+    if job.outputs.failures is not None and spool is not None:
         report.failures_path = job.outputs.failures
         report.failures_written = write_failures(
-            report.failures_path, report.source.columns, _reread(job), sink.failures
+            report.failures_path, report.source.columns, spool.rows(), sink.failures
         )
 
 
@@ -422,13 +455,3 @@ def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingF
         " proposes a mapping from the file's own columns."
     )
     return f"{said} {advice}"
-
-
-def _reread(job: ImportJob) -> Iterator[tuple[int, list[str]]]:
-    """A second streaming pass over the input, for the failures file's original cells."""
-    try:
-        with open_source(job.input, **job.read.given()) as source:
-            for batch in source.batches():
-                yield from zip(batch.row_numbers, batch.rows, strict=True)
-    except ImporterError:  # the file changed under us: the results file still holds every row
-        return

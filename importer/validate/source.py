@@ -18,14 +18,18 @@ when it first meets a site below its domain, and a file with none is read once.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
 import multiprocessing
 import operator
 import os
 import re
+import signal
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,6 +40,7 @@ from importer.map.spec import BoundMapping, FieldReader, MappingFile, bind_mappi
 from importer.map.stages import StageTable
 from importer.map.transforms.domains import FileZones
 from importer.read.source import RowBatch, SourceInfo, open_source
+from importer.read.spool import RowSpool
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import RowVerdict, validate_batch
 
@@ -76,17 +81,19 @@ def validated_source(
     parallel: bool | None = None,
     stages: StageTable | None = None,
     links: Sequence[LinkFile] = (),
+    spool: RowSpool | None = None,
 ) -> ValidatedSource:
     """Open ``path`` and validate its rows through ``mapping``, in a worker when it pays.
 
     ``parallel``: ``None`` decides by file size and platform; ``True``/``False`` force it.
+    ``spool``: every row read is kept there too (complete once the batches are drained).
 
     Raises:
         ImporterError: the file or the mapping cannot be used (before any batch).
     """
     if parallel is None:
         parallel = _worth_a_worker(Path(path))
-    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages, tuple(links))
+    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages, tuple(links), spool)
     return _parallel(work) if parallel and _can_fork() else _sequential(work)
 
 
@@ -102,6 +109,7 @@ class _Work:
     batch_rows: int
     stages: StageTable | None = None
     links: tuple[LinkFile, ...] = ()
+    spool: RowSpool | None = None
 
 
 def _worth_a_worker(path: Path) -> bool:
@@ -124,9 +132,13 @@ def _can_fork() -> bool:
 def _sequential(work: _Work) -> ValidatedSource:
     linker = build_linker(work.mapping, work.links)
     source = open_source(work.path, batch_rows=work.batch_rows, **work.read)
+    closing = ExitStack()
+    closing.callback(source.close)
     try:
         columns = list(source.info.columns)
         batches = _limited(source.batches(), work.limit)
+        if work.spool is not None:
+            batches = _kept(batches, closing.enter_context(work.spool.writer()))
         if linker is not None:
             columns = linker.bind(columns)
             batches = _linked(batches, linker)
@@ -147,10 +159,10 @@ def _sequential(work: _Work) -> ValidatedSource:
                 _scan_domains, work, linker, bound.readers["account.domain"]
             )
     except BaseException:
-        source.close()
+        closing.close()
         raise
     warnings = (linker.warnings if linker else []) + list(bound.warnings)
-    result = ValidatedSource(source.info, warnings, iter(()), _closer=source.close)
+    result = ValidatedSource(source.info, warnings, iter(()), _closer=closing.close)
 
     def verdicts() -> Iterator[list[RowVerdict]]:
         try:
@@ -165,7 +177,7 @@ def _sequential(work: _Work) -> ValidatedSource:
                     )
             result.blank_rows = source.blank_rows
         finally:
-            source.close()
+            closing.close()
 
     result.batches = verdicts()
     return result
@@ -185,6 +197,15 @@ def _scan_domains(work: _Work, linker: Linker | None, reader: FieldReader) -> No
             if linker is not None:
                 rows = linker.extend(batch.row_numbers, rows)[0]
             scanner.read(rows)
+
+
+def _kept(
+    batches: Iterator[_Rows], write: Callable[[Sequence[int], Sequence[Sequence[str]]], None]
+) -> Iterator[_Rows]:
+    """The batches, each written to the row spool as it passes."""
+    for numbers, rows, problems in batches:
+        write(numbers, rows)
+        yield numbers, rows, problems
 
 
 def _linked(batches: Iterator[_Rows], linker: Linker) -> Iterator[_Rows]:
@@ -276,20 +297,48 @@ def _unpack(packed: list[tuple[Any, ...]]) -> list[RowVerdict]:
     return [RowVerdict(*values) for values in packed]
 
 
-def _work_in_worker(connection: Connection, work: _Work) -> None:
-    """The worker: everything _sequential does, sent down the pipe."""
+def _work_in_worker(
+    connection: Connection, parent_end: Connection, parent: int, work: _Work
+) -> None:
+    """The worker: everything _sequential does, sent down the pipe.
+
+    It dies with its parent: the parent's end of the pipe is closed here (held open
+    by the fork, it would keep a dead parent's pipe alive and the worker blocked on
+    it), Linux kills it when the parent dies, and elsewhere its next batch finds the
+    pipe broken. Ctrl-C is the parent's to handle: it stops the worker.
+    """
+    parent_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
     try:
-        source = _sequential(work)
-        connection.send(("info", source.info, source.mapping_warnings))
-        for verdicts in source.batches:
-            connection.send(("batch", _pack(verdicts)))
-        connection.send(("end", source.blank_rows))
-    except ImporterError as exc:
-        connection.send(("error", exc))
-    except BaseException as exc:
-        connection.send(("crash", f"{type(exc).__name__}: {exc}"))
-    finally:
-        connection.close()
+        try:
+            source = _sequential(work)
+            connection.send(("info", source.info, source.mapping_warnings))
+            for verdicts in source.batches:
+                connection.send(("batch", _pack(verdicts)))
+            connection.send(("end", source.blank_rows))
+        except ImporterError as exc:
+            connection.send(("error", exc))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except BaseException as exc:
+            connection.send(("crash", f"{type(exc).__name__}: {exc}"))
+        finally:
+            connection.close()
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(0)  # the parent is gone or has stopped listening: nobody to tell
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass  # the broken pipe still ends the worker at its next batch
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(0)
 
 
 def _parallel(work: _Work) -> ValidatedSource:
@@ -297,7 +346,7 @@ def _parallel(work: _Work) -> ValidatedSource:
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
         target=_work_in_worker,
-        args=(sender, work),
+        args=(sender, receiver, os.getpid(), work),
         name="octolane-import-validate",
         daemon=True,
     )
