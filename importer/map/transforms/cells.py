@@ -65,8 +65,14 @@ def hidden_characters(values: Sequence[str | None]) -> dict[int, tuple[str, str]
     >>> hidden_characters(["Ann", "A\\x00nn", None])
     {1: ('Ann', 'U+0000 (a control character)')}
     """
-    joined = "".join(v for v in values if v)
-    if joined.isprintable() or not _HIDDEN.search(joined):
+    try:
+        joined = "".join(values)  # type: ignore[arg-type]
+    except TypeError:  # some are None
+        joined = "".join(filter(None, values))
+    if joined.isascii():
+        if not joined.encode("ascii").translate(None, _PLAIN_ASCII):
+            return {}
+    elif not _HIDDEN.search(joined):
         return {}
     found: dict[int, tuple[str, str]] = {}
     for i, value in enumerate(values):
@@ -74,6 +80,9 @@ def hidden_characters(values: Sequence[str | None]) -> dict[int, tuple[str, str]
             names = [_character(c) for c in dict.fromkeys(chars)]
             found[i] = (_HIDDEN.sub("", value), ", ".join(names))
     return found
+
+
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n\r"  # what is left of ASCII is hidden
 
 
 def _character(char: str) -> str:
