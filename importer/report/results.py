@@ -36,6 +36,7 @@ __all__ = [
     "ResultsSink",
     "RowResult",
     "check_writable",
+    "contact_account",
     "duplicate_message",
     "generic_reason",
     "needs_fixing",
@@ -520,11 +521,15 @@ def plain_cells(
     ]
 
 
-def _contact_account(email: str | None, records: Sequence[str]) -> str:
+def contact_account(email: str | None, records: Sequence[str]) -> str:
     """The account Octolane files the row's contact under (its e-mail's host), if it has one."""
     if not email or "contact:" + email not in records:
         return ""
-    return neutralise(filed_under(email.rpartition("@")[2]))
+    return filed_under(email.rpartition("@")[2])
+
+
+def _contact_account(email: str | None, records: Sequence[str]) -> str:
+    return neutralise(contact_account(email, records))
 
 
 def write_failures(

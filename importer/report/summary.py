@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from importer.plan import ImportPlan, RowPlan
 from importer.read.source import SourceInfo
 from importer.report.outcomes import row_results
-from importer.report.results import RowResult, read_results
+from importer.report.results import RESULT_COLUMNS, RowResult, contact_account, read_results
 from importer.send.runner import SendReport
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["ImportReport"]
+
+
+def _result_record(result: RowResult) -> list[Any]:
+    """A results line as a DataFrame row: the file's columns, empty cells None."""
+    ids = result.ids or {}
+    values = [
+        result.row,
+        result.source_id,
+        result.status,
+        result.domain,
+        result.email,
+        contact_account(result.email, result.records),
+        ids.get("company_id"),
+        ids.get("people_id"),
+        ids.get("opportunity_id"),
+        ids.get("note_id"),
+        result.http_status,
+        ";".join(result.error_fields),
+        result.message,
+        " | ".join(result.warnings),
+        result.duplicate_of,
+        " ".join(result.records),
+    ]
+    return [None if v == "" else v for v in values]
 
 
 @dataclass(slots=True)
@@ -68,6 +96,10 @@ class ImportReport:
     rows_to_resend: int = 0
     #: How to carry on after a stop: the command that continues the run (the CLI's).
     continue_with: str | None = None
+    #: The input columns the mapping reads, in the input's order (for :meth:`to_pandas`).
+    mapped_columns: tuple[str, ...] = ()
+    #: The rows given in memory (a DataFrame or mappings), when the input was not a file.
+    input_rows: Any = None
 
     @property
     def exit_code(self) -> int:
@@ -91,6 +123,82 @@ class ImportReport:
         if not self.rows and self.rows_read and self.results_path is not None:
             return read_results(self.results_path)
         return row_results(self.rows, self.send)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The results as a pandas DataFrame: one row per input row, in input order.
+
+        The input's columns that the mapping reads come first (from the DataFrame or
+        mappings given, or read again from the file), then the results file's columns
+        (``status``, ids, ``message``, ``warnings``...; a name the input uses too gets
+        `` (result)`` after it). Empty cells are ``None``; ``row`` is the input's row
+        number (the header is row 1), ``http_status`` and ``duplicate_of`` are integers.
+        Needs pandas (``pip install 'octolane-import[pandas]'``).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - the dev install has pandas
+            raise ImportError(
+                "ImportReport.to_pandas() needs pandas: pip install 'octolane-import[pandas]'"
+            ) from exc
+        lines = [_result_record(r) for r in self.results]
+        results = pd.DataFrame.from_records(lines, columns=list(RESULT_COLUMNS))
+        results["row"] = results["row"].astype("int64")
+        for name in ("http_status", "duplicate_of"):
+            results[name] = results[name].astype("Int64")
+        source = self._mapped_input(pd, {int(r) for r in results["row"]})
+        if source is None:
+            return results
+        results = results.rename(
+            columns={c: f"{c} (result)" for c in RESULT_COLUMNS if c in source.columns}
+        )
+        joined = source.join(results.set_index("row"), how="right")
+        return joined.reset_index(names="row")
+
+    def _mapped_input(self, pd: Any, wanted: set[int]) -> Any:
+        """The mapped input columns of the rows ``wanted``, indexed by row number."""
+        columns = list(self.mapped_columns)
+        if not columns:
+            return None
+        cells: dict[int, list[Any]] = {}
+        if self.input_rows is not None and hasattr(self.input_rows, "columns"):
+            frame = self.input_rows
+            names = [str(c) for c in frame.columns]
+            positions = [names.index(c) for c in columns if c in names]
+            columns = [names[p] for p in positions]
+            for number in wanted:  # the header is row 1: the first data row is row 2
+                if 0 <= number - 2 < len(frame):
+                    row = frame.iloc[number - 2]
+                    cells[number] = [row.iloc[p] for p in positions]
+        elif isinstance(self.input_rows, Sequence):  # mappings, kept in a list
+            for number in wanted:
+                if 0 <= number - 2 < len(self.input_rows):
+                    given = {str(k): v for k, v in self.input_rows[number - 2].items()}
+                    cells[number] = [given.get(c) for c in columns]
+        elif self.input_rows is None and self.source.path.exists():
+            cells = self._read_back(columns, wanted)
+        else:
+            return None  # mappings given once (an iterator): nothing to read again
+        frame = pd.DataFrame.from_dict(cells, orient="index", columns=columns)
+        frame.index.name = "row"
+        return frame
+
+    def _read_back(self, columns: list[str], wanted: set[int]) -> dict[int, list[str]]:
+        from importer.read.source import open_source  # the report reads only when asked
+
+        info = self.source
+        options: dict[str, Any] = {"header_row": info.header_row}
+        if info.format == "csv":
+            options.update(encoding=info.encoding, delimiter=info.delimiter)
+        else:
+            options["sheet"] = info.sheet
+        cells: dict[int, list[str]] = {}
+        with open_source(info.path, **options) as source:
+            positions = [source.info.columns.index(c) for c in columns]
+            for batch in source.batches():
+                for number, row in zip(batch.row_numbers, batch.rows, strict=True):
+                    if number in wanted:
+                        cells[number] = [row[p] for p in positions]
+        return cells
 
     @property
     def rows_per_s(self) -> float:

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tempfile
 import time
@@ -29,6 +30,7 @@ from importer.errors import UsageError
 from importer.map.spec import MappingFile
 from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.plan import Planner
+from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
@@ -63,7 +65,7 @@ __all__ = ["run_import"]
 
 
 def run_import(
-    job: ImportJob | str | Path,
+    job: ImportJob | str | Path | Any,
     mapping: str | Path | MappingFile | None = None,
     /,
     *,
@@ -75,11 +77,19 @@ def run_import(
     Call it with an :class:`~importer.run.job.ImportJob`, or with the input, the
     mapping (a path, a preset name or a loaded mapping) and the job's options as
     keywords (:meth:`ImportJob.create`: ``dry_run``, ``results_path``, ``settings``, ...).
+    The input is a file, or rows in memory: a pandas DataFrame or an iterable of
+    mappings (:mod:`importer.read.frames`); ``report.to_pandas()`` gives the results.
 
     Returns:
         An :class:`ImportReport`. Bad rows never raise; a file, mapping or
         usage problem raises an :class:`~importer.errors.ImporterError`.
     """
+    if not isinstance(job, (ImportJob, str, os.PathLike)) and is_rows_in_memory(job):
+        with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
+            path = write_rows_in_memory(job, Path(folder))
+            report = run_import(path, mapping, progress=progress, **options)
+        report.input_rows = job
+        return report
     started = time.perf_counter()
     if not isinstance(job, ImportJob):
         job = ImportJob.create(job, _given(mapping), **options)
@@ -365,6 +375,9 @@ def _plan(
         spool=spool,
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
+    named = {c for _, spec in job.mapping.fields() for c in spec.referenced_columns()}
+    named.update(job.mapping.source_id_columns())
+    report.mapped_columns = tuple(c for c in source.info.columns if c in named)
     report.mapping_warnings = stage_warnings + source.mapping_warnings
     stage_counts: Counter[tuple[str, str]] = Counter()
     amounts: Counter[str] = Counter()
