@@ -106,13 +106,24 @@ def cli() -> None:
     """
 
 
-@cli.command("import")
+_IMPORT_ENVIRONMENT = """\b
+Environment variables (a flag on the command line wins):
+  OCTOLANE_API_KEY, OCTOLANE_API_KEY_FILE, OCTOLANE_BASE_URL, OCTOLANE_PIPELINE_ID,
+  OCTOLANE_MAPPING, OCTOLANE_RATES, OCTOLANE_CONCURRENCY, OCTOLANE_RATE,
+  OCTOLANE_TIMEOUT, OCTOLANE_QUIET (1 or true).
+Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)"
+(zsh_source, fish_source for zsh and fish; see docs/cli.md)."""
+
+
+@cli.command("import", epilog=_IMPORT_ENVIRONMENT)
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option(
     "-m",
     "--mapping",
     required=True,
-    help="Mapping YAML file, or a preset name (hubspot, salesforce-contacts, ...; see `map --list`).",
+    envvar="OCTOLANE_MAPPING",
+    help="Mapping YAML file, or a preset name (hubspot, salesforce-contacts, ...; see `map --list`)"
+    " [env OCTOLANE_MAPPING].",
 )
 @click.option("--dry-run", is_flag=True, help="Validate and plan; send nothing.")
 @click.option(
@@ -127,7 +138,8 @@ def cli() -> None:
 @click.option(
     "--api-key-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the API key from this file (its first line).",
+    envvar="OCTOLANE_API_KEY_FILE",
+    help="Read the API key from this file (its first line) [env OCTOLANE_API_KEY_FILE].",
 )
 @click.option(
     "--base-url", envvar="OCTOLANE_BASE_URL", help="API base URL [env OCTOLANE_BASE_URL]."
@@ -146,8 +158,9 @@ def cli() -> None:
 @click.option(
     "--rates",
     type=click.Path(path_type=Path),
+    envvar="OCTOLANE_RATES",
     help="Currency rates file, US dollars per unit (YAML/JSON 'EUR: 1.08' or CSV currency,rate);"
-    " overrides the mapping's currency_rates.",
+    " overrides the mapping's currency_rates [env OCTOLANE_RATES].",
 )
 @_read_options
 @click.option("--limit", type=click.IntRange(min=1), help="Import only the first N rows.")
@@ -156,17 +169,22 @@ def cli() -> None:
     type=click.IntRange(1, 256),
     default=10,
     show_default=True,
-    help="Requests in flight.",
+    envvar="OCTOLANE_CONCURRENCY",
+    help="Requests in flight [env OCTOLANE_CONCURRENCY].",
 )
 @click.option(
-    "--rate", type=click.FloatRange(min=0.1), help="Fixed requests per minute (default: adaptive)."
+    "--rate",
+    type=click.FloatRange(min=0.1),
+    envvar="OCTOLANE_RATE",
+    help="Fixed requests per minute (default: adaptive) [env OCTOLANE_RATE].",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=30.0,
     show_default=True,
-    help="Per-request timeout, seconds.",
+    envvar="OCTOLANE_TIMEOUT",
+    help="Per-request timeout, seconds [env OCTOLANE_TIMEOUT].",
 )
 @click.option(
     "--out",
@@ -216,7 +234,13 @@ def cli() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout (no progress bar)."
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar (the summary is still printed).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    envvar="OCTOLANE_QUIET",
+    help="No progress bar (the summary is still printed) [env OCTOLANE_QUIET].",
+)
 def import_command(
     file: Path,
     mapping: str,
