@@ -28,6 +28,8 @@ SAMPLE_BYTES = 1 << 20  # read once at open: format, encoding and delimiter are 
 _SNIFF_CHARS = 256 * 1024  # text the delimiter and header are sniffed on
 _SNIFF_RECORDS = 50
 _SCAN_CHUNK_BYTES = 1 << 20
+#: The longest line (bytes) a file may hold: a row of a million short cells fits.
+MAX_LINE_BYTES = 16 << 20
 _MAX_TITLE_ROWS = 10
 DELIMITERS = ("\t", "|", ";", ",")  # on a tie, the one least likely inside a value wins
 
@@ -129,7 +131,7 @@ def resolve_encoding(path: Path, head: bytes, name: str, forced: str | None) -> 
     encoding = _forced_encoding(forced, head)
     if not encoding.startswith(("utf-16", "utf-32")) and looks_binary(head):
         raise binary_file_error(name)
-    failure = first_decode_failure(path, encoding)
+    failure = first_decode_failure(path, encoding, name)
     if failure is not None:
         raise undecodable_error(path, head, name, encoding, failure)
     return encoding
@@ -158,7 +160,7 @@ def _detect_encoding(path: Path, head: bytes, name: str) -> str:
         raise binary_file_error(name)
     if head.isascii() and len(head) < SAMPLE_BYTES:
         return "utf-8"  # the whole file is ASCII
-    failure = first_decode_failure(path, "utf-8")
+    failure = first_decode_failure(path, "utf-8", name)
     if failure is None:
         return "utf-8"
     if failure.non_ascii_before:
@@ -173,7 +175,7 @@ def _detect_encoding(path: Path, head: bytes, name: str) -> str:
 
 
 def _checked(path: Path, head: bytes, name: str, encoding: str) -> str:
-    failure = first_decode_failure(path, encoding)
+    failure = first_decode_failure(path, encoding, name)
     if failure is not None:
         raise undecodable_error(path, head, name, encoding, failure)
     return encoding
@@ -198,13 +200,31 @@ def looks_binary(sample: bytes) -> bool:
     return controls * 100 > len(sample)
 
 
-def first_decode_failure(path: Path, encoding: str) -> DecodeFailure | None:
-    """Stream the file through a strict decoder; where it first fails, if anywhere."""
+def first_decode_failure(path: Path, encoding: str, name: str) -> DecodeFailure | None:
+    """Stream the file through a strict decoder; where it first fails, if anywhere.
+
+    Raises:
+        SourceError: a line longer than :data:`MAX_LINE_BYTES` (no line break in it):
+            reading it would cost its size in memory, and no export writes one.
+    """
     decoder = codecs.getincrementaldecoder(encoding)(decode_errors(encoding))
     consumed, non_ascii = 0, False
+    since_break, lines = 0, 1  # bytes since the last line break; the line they are in
     with path.open("rb") as f:
         while True:
             chunk = f.read(_SCAN_CHUNK_BYTES)
+            breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+            if since_break + (min(breaks) if breaks else len(chunk)) > MAX_LINE_BYTES:
+                raise SourceError(
+                    f"{name}: line {lines:,} is longer than {MAX_LINE_BYTES // 2**20} MiB with no"
+                    " line break: this is not a CSV export, or its line breaks were lost;"
+                    " open it in a text editor to check"
+                )
+            if breaks:
+                lines += chunk.count(b"\n") or chunk.count(b"\r")
+                since_break = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            else:
+                since_break += len(chunk)
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
@@ -423,11 +443,15 @@ def column_names(cells: Sequence[str]) -> tuple[str, ...]:
     taken = set(bases)  # a repeat's new name must not take a real header's name
     names: list[str] = []
     seen: set[str] = set()
+    last: dict[str, int] = {}  # the number a base's latest repeat got: linear in repeats
     for base in bases:
         name, n = base, 1
-        while name in seen or (n > 1 and name in taken):
-            n += 1
-            name = f"{base} ({n})"
+        if name in seen:
+            n = last.get(base, 1)
+            while name in seen or name in taken:
+                n += 1
+                name = f"{base} ({n})"
+            last[base] = n
         seen.add(name)
         names.append(name)
     return tuple(names)
