@@ -62,10 +62,42 @@ def _read_options(command: _F) -> _F:
                 type=click.IntRange(min=1),
                 help="Row number of the header, CSV, XLSX or XLS (default: found).",
             ),
+            click.option(
+                "--max-cells",
+                type=click.IntRange(min=1),
+                help="Largest workbook sheet to load: its rows times its columns"
+                " (default: 20,000,000).",
+            ),
+            click.option(
+                "--max-unzipped-mib",
+                type=click.IntRange(min=1),
+                help="Largest part of a workbook, uncompressed, in MiB (default: 2,048).",
+            ),
+            click.option(
+                "--max-shared-strings-mib",
+                type=click.IntRange(min=1),
+                help="Largest text table of an XLSX workbook, in MiB (default: 512).",
+            ),
         ]
     ):
         command = option(command)
     return command
+
+
+def _workbook_limits(
+    max_cells: int | None, max_unzipped_mib: int | None, max_shared_strings_mib: int | None
+) -> Any:
+    """The workbook limits the flags raise (None: the defaults)."""
+    given = {
+        "max_cells": max_cells,
+        "max_unzipped_mib": max_unzipped_mib,
+        "max_shared_strings_mib": max_shared_strings_mib,
+    }
+    if all(v is None for v in given.values()):
+        return None
+    from importer.read.source import WorkbookLimits
+
+    return WorkbookLimits(**{k: v for k, v in given.items() if v is not None})
 
 
 class _DefaultImportGroup(click.Group):
@@ -268,6 +300,11 @@ def import_command(
             delimiter=options.pop("delimiter"),
             sheet=options.pop("sheet"),
             header_row=options.pop("header_row"),
+            limits=_workbook_limits(
+                options.pop("max_cells"),
+                options.pop("max_unzipped_mib"),
+                options.pop("max_shared_strings_mib"),
+            ),
         )
         if settings.api_key is None and not (dry_run or sandbox) and _interactive():
             # No key anywhere, and a person at the keyboard: ask, without echoing it.
@@ -655,6 +692,9 @@ def map_command(
     delimiter: str | None,
     sheet: str | None,
     header_row: int | None,
+    max_cells: int | None,
+    max_unzipped_mib: int | None,
+    max_shared_strings_mib: int | None,
 ) -> None:
     """Propose a mapping for FILE (or list the presets with --list).
 
@@ -683,6 +723,7 @@ def map_command(
             delimiter=delimiter,
             sheet=sheet,
             header_row=header_row,
+            limits=_workbook_limits(max_cells, max_unzipped_mib, max_shared_strings_mib),
             use_presets=not no_presets,
             stages=stages,
             stages_note=note,

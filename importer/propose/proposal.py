@@ -39,7 +39,7 @@ from importer.map.spec import (
 )
 from importer.map.stages import PipelineStage, propose_stages
 from importer.propose._columns import ColumnGuess, guess_columns, normalise
-from importer.read.source import SourceInfo, open_source
+from importer.read.source import SourceInfo, WorkbookLimits, open_source
 
 __all__ = ["FieldProposal", "PresetMatch", "Proposal", "propose_mapping"]
 
@@ -100,6 +100,7 @@ def propose_mapping(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    limits: WorkbookLimits | None = None,
     presets: Sequence[PresetInfo] | None = None,
     use_presets: bool = True,
     stages: Sequence[PipelineStage] | None = None,
@@ -128,6 +129,7 @@ def propose_mapping(
         delimiter=delimiter,
         sheet=sheet,
         header_row=header_row,
+        limits=limits,
     ) as source:
         info = source.info
         batch = next(iter(source.batches()), None)

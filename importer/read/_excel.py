@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +19,17 @@ from importer.errors import SourceError
 
 
 def load_sheet(
-    path: Path, name: str, sheet: str | int | None
+    path: Path,
+    name: str,
+    sheet: str | int | None,
+    check: Callable[[str], None] | None = None,
 ) -> tuple[python_calamine.CalamineSheet, str]:
+    """The chosen sheet, loaded, and its name; ``check(name)`` may refuse it before."""
     try:
         with python_calamine.CalamineWorkbook.from_path(path) as workbook:
             sheet_name = pick_sheet(workbook, sheet, name)
+            if check is not None:
+                check(sheet_name)
             return workbook.get_sheet_by_name(sheet_name), sheet_name
     except python_calamine.PasswordError as exc:
         raise SourceError(

@@ -76,7 +76,7 @@ def binary_file_error(name: str) -> SourceError:
 # ---- format ---------------------------------------------------------------------
 
 
-def detect_format(path: Path, head: bytes, name: str) -> Literal["csv", "xlsx", "xls"]:
+def detect_format(path: Path, head: bytes, name: str) -> Literal["csv", "xlsx", "xls", "ods"]:
     """The file's format from its first bytes; text files are ``csv`` (any delimiter)."""
     if head.startswith(b"PK\x03\x04"):
         return _zip_format(path, name)
@@ -87,14 +87,17 @@ def detect_format(path: Path, head: bytes, name: str) -> Literal["csv", "xlsx", 
     return "csv"
 
 
-def _zip_format(path: Path, name: str) -> Literal["xlsx"]:
+def _zip_format(path: Path, name: str) -> Literal["xlsx", "ods"]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = set(archive.namelist())
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in members else b""
     except (zipfile.BadZipFile, OSError) as exc:
         raise SourceError(f"{name}: is not a valid Excel workbook (damaged zip: {exc})") from exc
     if "xl/workbook.xml" in members:
         return "xlsx"
+    if mimetype.strip() == b"application/vnd.oasis.opendocument.spreadsheet":
+        return "ods"
     if "xl/workbook.bin" in members:
         raise SourceError(f"{name}: is an Excel binary workbook (.xlsb); save it as .xlsx or CSV")
     raise SourceError(

@@ -1,4 +1,4 @@
-"""Read a CRM export (CSV, TSV, XLSX, XLS) as rows of text, in batches.
+"""Read a CRM export (CSV, TSV, XLSX, XLS, ODS) as rows of text, in batches.
 
 ``open_source`` looks at the file's bytes, decides how to read it and checks
 that it has a header and at least one data row; ``Source.batches()`` then
@@ -16,7 +16,7 @@ Example::
 How a file is read:
 
 * **Format** from the content, not the name: a zip holding ``xl/workbook.xml``
-  is XLSX, an OLE2 compound file is XLS, other recognisable binaries (or more
+  is XLSX, a zip whose ``mimetype`` says so is ODS, an OLE2 compound file is XLS, other recognisable binaries (or more
   than 1% control bytes) are refused, and the rest is delimited text. A
   ``.csv`` that is really a workbook is read as one, and the other way round.
 * **Encoding** (CSV): a BOM decides (UTF-8, UTF-16, UTF-32); UTF-16 without a
@@ -43,7 +43,9 @@ How a file is read:
 * **Excel**: ``sheet=`` is a sheet name or a 1-based number in workbook order
   (a string of digits names a sheet first, then a number); the default is the
   first visible worksheet. Values are read with python-calamine, which loads
-  the whole sheet into memory (fine for Excel's 1,048,576-row limit); dates
+  the whole sheet into memory as a dense grid; the sheet is measured first
+  (:mod:`importer.read._workbook_limits`: extent, cells, unpacked sizes) and
+  refused with one line when it passes a limit; dates
   become ``YYYY-MM-DD``, datetimes ``YYYY-MM-DD HH:MM:SS``, times ``HH:MM:SS``,
   durations ``H:MM:SS``, whole numbers ``12345`` (no ``.0``), other numbers
   their shortest decimal form (never scientific), booleans ``TRUE``/``FALSE``.
@@ -88,8 +90,22 @@ from importer.read._sniff import (
     sniff_delimiter,
     split_sep_line,
 )
+from importer.read._workbook_limits import (
+    WorkbookLimits,
+    check_ods,
+    check_xlsx_parts,
+    check_xlsx_sheet,
+)
 
-__all__ = ["BATCH_ROWS", "DELIMITER_NAMES", "RowBatch", "Source", "SourceInfo", "open_source"]
+__all__ = [
+    "BATCH_ROWS",
+    "DELIMITER_NAMES",
+    "RowBatch",
+    "Source",
+    "SourceInfo",
+    "WorkbookLimits",
+    "open_source",
+]
 
 _PREVIEW_ROWS = 30
 #: The delimiters a person names in words, and the one character each stands for.
@@ -105,7 +121,7 @@ class SourceInfo:
     """How the file is read. ``size_bytes`` is an addition to the design contract."""
 
     path: Path
-    format: Literal["csv", "xlsx", "xls"]  # tsv/psv are csv with another delimiter
+    format: Literal["csv", "xlsx", "xls", "ods"]  # tsv/psv are csv with another delimiter
     encoding: str | None  # e.g. "utf-8", "utf-8-sig", "cp1252", "utf-16"; None for Excel
     delimiter: str | None  # None for Excel
     sheet: str | None  # Excel sheet name
@@ -211,8 +227,9 @@ def open_source(
     sheet: str | int | None = None,
     header_row: int | None = None,
     batch_rows: int = BATCH_ROWS,
+    limits: WorkbookLimits | None = None,
 ) -> Source:
-    """Open a CSV/TSV/XLSX/XLS export for reading; see the module docstring for the rules.
+    """Open a CSV/TSV/XLSX/XLS/ODS export for reading; see the module docstring for the rules.
 
     Args:
         path: the file.
@@ -221,6 +238,7 @@ def open_source(
         sheet: Excel sheet name, or 1-based number in workbook order.
         header_row: spreadsheet row number of the header; found if ``None``.
         batch_rows: records read per batch (the memory bound for CSV).
+        limits: how big a workbook may be before it is loaded (defaults: ``WorkbookLimits()``).
 
     Raises:
         SourceError: the file is missing, empty, binary, undecodable, has no data
@@ -235,6 +253,7 @@ def open_source(
     """
     name = os.fspath(path)
     file = Path(path)
+    limits = limits or WorkbookLimits()
     delimiter = _check_options(delimiter, header_row, batch_rows, sheet)
     head = _read_head(file, name)
     file_format = detect_format(file, head, name)
@@ -246,7 +265,7 @@ def open_source(
         raise UsageError(
             f"{name}: --encoding and --delimiter apply to CSV files; this is an Excel workbook"
         )
-    return _open_excel(file, name, file_format, sheet, header_row, batch_rows)
+    return _open_excel(file, name, file_format, sheet, header_row, batch_rows, limits)
 
 
 def _check_options(
@@ -419,12 +438,24 @@ class _ExcelSource(Source):
 def _open_excel(
     path: Path,
     name: str,
-    file_format: Literal["xlsx", "xls"],
+    file_format: Literal["xlsx", "xls", "ods"],
     sheet: str | int | None,
     header_row: int | None,
     batch_rows: int,
+    limits: WorkbookLimits,
 ) -> Source:
-    data, sheet_name = load_sheet(path, name, sheet)
+    if file_format == "xlsx":
+        check_xlsx_parts(path, name, limits)  # before calamine reads the shared strings
+    elif file_format == "ods":
+        check_ods(path, name, limits)
+    data, sheet_name = load_sheet(
+        path,
+        name,
+        sheet,
+        check=(lambda chosen: check_xlsx_sheet(path, name, chosen, limits))
+        if file_format == "xlsx"
+        else None,
+    )
     rows = data.iter_rows()
     preview = list(islice(rows, (header_row or 0) + _PREVIEW_ROWS))
     index = _header_index(preview, 0, header_row, name, sheet=sheet_name)

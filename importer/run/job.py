@@ -10,7 +10,7 @@ from typing import Any
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.map.stages import PipelineStage
-from importer.read.source import BATCH_ROWS
+from importer.read.source import BATCH_ROWS, WorkbookLimits
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
 from importer.settings import Settings
@@ -26,6 +26,8 @@ class ReadOptions:
     delimiter: str | None = None
     sheet: str | int | None = None
     header_row: int | None = None
+    #: How big a workbook may be before it is loaded (None: the defaults).
+    limits: WorkbookLimits | None = None
 
     def given(self) -> dict[str, Any]:
         """The options set, as keyword arguments of :func:`importer.read.open_source`."""

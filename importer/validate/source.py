@@ -151,7 +151,7 @@ def _sequential(work: _Work) -> ValidatedSource:
             first[1],
             input_name=source.info.path.name,
             stages=work.stages,
-            spreadsheet=source.info.format in ("xlsx", "xls"),
+            spreadsheet=source.info.format in ("xlsx", "xls", "ods"),
             zones=FileZones(),
         )
         if bound.zones is not None:
