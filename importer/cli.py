@@ -388,7 +388,8 @@ def _api_key(given: str | None, key_file: Path | None) -> str | None:
 
 
 def _beside(file: Path, what: str) -> Path:
-    return Path.cwd() / f"{file.stem}.{what}.csv"
+    stem = "stdin" if str(file) == "-" else file.stem
+    return Path.cwd() / f"{stem}.{what}.csv"
 
 
 def _failures_beside(results: Path, file: Path) -> Path:
@@ -703,8 +704,11 @@ def map_command(
     octolane-import map leads.csv -o leads-mapping.yaml
     octolane-import leads.csv --mapping leads-mapping.yaml --dry-run
     """
+    import tempfile
+
     from importer.map.presets import list_presets
     from importer.propose.proposal import propose_mapping
+    from importer.read.streams import copy_stream, is_stream
 
     if list_presets_:
         presets = list_presets(exports=True)
@@ -717,17 +721,21 @@ def map_command(
         raise click.UsageError("give the export to map, or --list")
     try:
         stages, note = _pipeline_stages(pipeline_id, sandbox)
-        proposal = propose_mapping(
-            file,
-            encoding=encoding,
-            delimiter=delimiter,
-            sheet=sheet,
-            header_row=header_row,
-            limits=_workbook_limits(max_cells, max_unzipped_mib, max_shared_strings_mib),
-            use_presets=not no_presets,
-            stages=stages,
-            stages_note=note,
-        )
+        with ExitStack() as temporary:
+            if is_stream(file):  # standard input or a pipe: read once, into a private copy
+                folder = temporary.enter_context(tempfile.TemporaryDirectory())
+                file = copy_stream(file, Path(folder))
+            proposal = propose_mapping(
+                file,
+                encoding=encoding,
+                delimiter=delimiter,
+                sheet=sheet,
+                header_row=header_row,
+                limits=_workbook_limits(max_cells, max_unzipped_mib, max_shared_strings_mib),
+                use_presets=not no_presets,
+                stages=stages,
+                stages_note=note,
+            )
         text = (
             proposal.yaml_text if proposal.yaml_text.endswith("\n") else proposal.yaml_text + "\n"
         )

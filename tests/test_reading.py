@@ -257,7 +257,8 @@ def test_ragged_rows_are_padded_or_cut_with_a_problem(write):
         ["1", "2", "3"]
     ] * 3
     assert batches[0].problems == {
-        3: "row has 4 cells but the header has 3; the extra cells were ignored"
+        3: "row has 4 cells but the header has 3; the cells beyond the header were left out:"
+        " '4' (a delimiter inside a value that is not quoted?)"
     }
 
 
@@ -351,7 +352,11 @@ def test_title_rows_above_a_csv_header_are_skipped(write):
         ([["Email"], ["a@xy.com"], ["b@yz.com"]], 0),  # one column: no title rows
         ([["", "Email"], ["0", "a@xy.com"]], 0),  # unnamed index column
         ([["Name", ""], ["Jo", "jo@xy.com", "555"]], 0),  # the row below is data, not a header
-        ([["Report"], ["Name", "Email"], ["Jo", "jo@x"]], 0),  # 2 columns: too close to tell
+        # a title narrower than the data: skipped, however few the columns (it used to be
+        # "too close to tell" with two columns, and the title was taken for the header)
+        ([["Report"], ["Name", "Email"], ["Jo", "jo@x"]], 1),
+        ([["Exported by:", "Jo"], ["Name", "Email"], ["Jo", "jo@x"]], 1),  # its words
+        ([["Name", "Email"], ["Jo", "jo@x", "extra"], ["Al", "al@x"]], 0),  # a ragged row
         ([["", ""], ["  "]], None),
     ],
 )
@@ -488,10 +493,11 @@ def test_cell_text_table(value, text):
         ("leads.csv", b"", "the file is empty"),
         ("leads.csv", b"\n\r\n  \n", "the file is empty"),
         ("leads.csv", codecs.BOM_UTF8, "the file is empty"),
-        ("leads.csv", b"Email,Name\n", "the file has a header row but no data rows"),
-        ("leads.csv", b"Email,Name\n\n,\n", "the file has a header row but no data rows"),
+        ("leads.csv", b"Email,Name\n", "the file has a header row but no data rows (read as comma-delimited, the header on row 1): if that is not how the file is laid out, pass --delimiter or --header-row"),
+        ("leads.csv", b"Email,Name\n\n,\n", "the file has a header row but no data rows (read as comma-delimited, the header on row 1): if that is not how the file is laid out, pass --delimiter or --header-row"),
         ("leads.csv", bytes(range(256)) * 8, "looks like a binary file, not CSV or Excel"),
-        ("leads.csv", b"Email,Name\n\x00\x00\x00,x\n", "looks like a binary file, not CSV or Excel"),
+        # (a stray control byte or three in a small text file no longer makes it binary)
+        ("leads.csv", b"Email,Name\n\x00\x00\x00\x00\x00,x\n", "looks like a binary file, not CSV or Excel"),
         ("logo.csv", b"\x89PNG\r\n\x1a\n" + b"a" * 100, "looks like a binary file, not CSV or Excel"),
         ("report.xls", b"<html><body><table><tr><td>a</td></tr></table>",
          "is an HTML or XML document, not CSV or Excel; open it in Excel and save it as CSV or .xlsx"),

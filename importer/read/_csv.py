@@ -22,6 +22,7 @@ from importer.errors import SourceError
 from importer.read._sniff import (
     MAX_CELL_CHARS,
     DecodeFailure,
+    PrefixReader,
     allow_long_cells,
     decode_errors,
     undecodable_error,
@@ -38,16 +39,22 @@ class CsvFile:
     name: str
     encoding: str
     delimiter: str
+    #: Where the text ends, when DOS's end-of-file mark (^Z) follows it; None: the file's end.
+    end: int | None = None
 
     @contextmanager
     def records(self) -> Iterator[tuple[Iterator[list[str]], io.BufferedReader]]:
         """The file's records (blank ones included), then ``[_EOF]``; and the byte stream."""
         allow_long_cells()
         errors = decode_errors(self.encoding)
-        with (
-            self.path.open("rb") as raw,
-            io.TextIOWrapper(raw, self.encoding, errors=errors, newline="") as text,
-        ):
+        with self.path.open("rb") as raw:
+            yield from self._records(raw, errors)
+
+    def _records(
+        self, raw: io.BufferedReader, errors: str
+    ) -> Iterator[tuple[Iterator[list[str]], io.BufferedReader]]:
+        stream = raw if self.end is None else io.BufferedReader(PrefixReader(raw, self.end))
+        with io.TextIOWrapper(stream, self.encoding, errors=errors, newline="") as text:
             text._CHUNK_SIZE = 64 * 1024  # type: ignore[attr-defined]  # ~10% faster than 8 KiB
             lines = chain(text, (_EOF,))
             yield csv.reader(lines, delimiter=self.delimiter, quotechar='"', strict=False), raw

@@ -67,6 +67,12 @@ _LEGACY_CANDIDATES = [*(f"cp{n}" for n in range(1250, 1259)), "cp874", "iso8859_
                       "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "mac_roman", "cp932", "euc_jp",
                       "gb18030", "big5", "cp949"]  # fmt: skip
 _NUMBER = re.compile(r"[+-]?[\d.,\s]+(?:[eE][+-]?\d+)?%?")
+#: How a report's title line starts, or ends (a label and its colon).
+_TITLE_WORDS = re.compile(
+    r"(generated|report|exported|printed|run (on|by|date)|as of|filtered|created by|"
+    r"prepared|downloaded|date range|period)\b|.*:\Z",
+    re.IGNORECASE,
+)
 
 
 def binary_file_error(name: str) -> SourceError:
@@ -198,9 +204,11 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 
 def looks_binary(sample: bytes) -> bool:
-    """More than 1% control bytes (NUL, ...): not text, whatever its encoding."""
+    """More than 1% control bytes (NUL, ...), and more than a few: not text, whatever its
+    encoding. DOS's end-of-file mark (^Z) at the end does not count."""
+    sample = sample.rstrip(b"\x1a")
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    return controls * 100 > len(sample)
+    return controls * 100 > len(sample) and controls > 3
 
 
 def first_decode_failure(path: Path, encoding: str, name: str) -> DecodeFailure | None:
@@ -306,7 +314,7 @@ def row_at_offset(
     with (
         path.open("rb") as f,
         io.TextIOWrapper(
-            io.BufferedReader(_PrefixReader(f, offset)), encoding, errors="replace", newline=""
+            io.BufferedReader(PrefixReader(f, offset)), encoding, errors="replace", newline=""
         ) as prefix,
     ):
         # A marker glued to the prefix's end joins the record that holds the offset,
@@ -314,7 +322,9 @@ def row_at_offset(
         return sum(1 for _ in csv.reader(_with_marker(prefix), delimiter=delimiter))
 
 
-class _PrefixReader(io.RawIOBase):
+class PrefixReader(io.RawIOBase):
+    """The first ``limit`` bytes of a file, as a raw stream."""
+
     def __init__(self, f: io.BufferedReader, limit: int) -> None:
         self._f, self._left = f, limit
 
@@ -390,10 +400,14 @@ def sniff_delimiter(text: str, *, truncated: bool, prefer_tab: bool = False) -> 
             records.pop()  # may be cut short
         if not records:
             continue
-        width, hits = max(Counter(map(len, records)).items(), key=lambda item: (item[1], item[0]))
-        steady = hits / len(records)
-        if width >= 2:
-            scores[delimiter] = (steady >= 0.9, len(records[0]) >= 2, width, steady, rank)
+        split = [n for n in map(len, records) if n >= 2]
+        if not split:
+            continue
+        # the width most split records share (ragged rows and titles do not count against
+        # a delimiter: they are rows, not the file), and how many records it splits at all
+        width, hits = max(Counter(split).items(), key=lambda item: (item[1], item[0]))
+        steady, covered = hits / len(records), len(split) / len(records)
+        scores[delimiter] = (steady >= 0.9, covered >= 0.5, steady + covered, width, rank)
     if not scores:
         return "\t" if prefer_tab else ","
     return max(scores, key=scores.__getitem__)
@@ -410,32 +424,53 @@ def is_filled(cell: object) -> bool:
 def find_header_index(rows: Sequence[Sequence[object]]) -> int | None:
     """Index of the header among the first rows: after blank rows and title rows.
 
-    Title rows (a report name, "Generated: <date>") have one or two filled cells,
-    the first in the first column. They are skipped only when the row after
-    them looks like a header (mostly distinct text cells) with at least
-    ``max(3, k + 1)`` filled cells, k the most any title row has. Otherwise
-    the first filled row is the header. ``None`` if every row is blank.
+    The header is the first filled row that is not a title. A title row (a report
+    name, "Generated: <date>", "Exported by: Jo") has one or two filled cells, the
+    first in the first column, and is narrower than the rows below it: fewer cells,
+    or fewer filled cells, than most of them have (the rows below are the whole
+    sample, so a ragged row here and there changes nothing). Where the widths agree
+    (a two-column file), a title is told by its words: it ends with a colon, or
+    starts like a report's line (Generated, Report, Exported, Printed, As of, ...).
+    At most ``_MAX_TITLE_ROWS`` rows are skipped. ``None`` if every row is blank.
     """
     filled = [i for i, row in enumerate(rows) if any(map(is_filled, row))]
     if not filled:
         return None
-    widest_title = 0
-    for index in filled[: _MAX_TITLE_ROWS + 1]:
-        row = rows[index]
-        width = sum(map(is_filled, row))
-        if width <= 2 and is_filled(row[0]):
-            widest_title = max(widest_title, width)
-            continue
-        if index != filled[0] and width >= max(3, widest_title + 1) and _looks_like_header(row):
-            return index
-        break
+    for k, index in enumerate(filled[: _MAX_TITLE_ROWS + 1]):
+        below = [rows[i] for i in filled[k + 1 :]]
+        if not below or not _is_title(rows[index], below):
+            # titles are skipped only for a row that reads as a header (mostly distinct
+            # text, not numbers or e-mail addresses): else the first row is the header
+            return index if k == 0 or _looks_like_header(rows[index]) else filled[0]
     return filled[0]
+
+
+def _is_title(row: Sequence[object], below: Sequence[Sequence[object]]) -> bool:
+    cells = sum(map(is_filled, row))
+    if cells > 2 or not is_filled(row[0]):
+        return False
+    width = _most_common([len(r) for r in below], len(row))
+    fill = _most_common([sum(map(is_filled, r)) for r in below], cells)
+    if len(row) < width or cells * 2 <= fill:
+        return True
+    return any(isinstance(c, str) and _TITLE_WORDS.match(c.strip()) for c in row if is_filled(c))
 
 
 def _looks_like_header(row: Sequence[object]) -> bool:
     cells = [c for c in row if is_filled(c)]
-    texts = [c.strip() for c in cells if isinstance(c, str) and not _NUMBER.fullmatch(c.strip())]
+    texts = [
+        c.strip()
+        for c in cells
+        if isinstance(c, str) and not _NUMBER.fullmatch(c.strip()) and "@" not in c
+    ]
     return len(texts) >= 0.8 * len(cells) and len(set(texts)) >= 0.8 * len(cells)
+
+
+def _most_common(values: list[int], prefer: int) -> int:
+    """The most frequent value; ``prefer`` where it ties for first."""
+    counts = Counter(values)
+    top = max(counts.values())
+    return prefer if counts.get(prefer) == top else max(v for v, n in counts.items() if n == top)
 
 
 def column_names(cells: Sequence[str]) -> tuple[str, ...]:

@@ -114,6 +114,7 @@ BATCH_ROWS = 20_000
 
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 _DELIMITER_ALIASES = {**DELIMITER_NAMES, "\\t": "\t"}
+_DELIMITER_WORDS = {char: word for word, char in DELIMITER_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,13 @@ class Source:
                 row.extend([""] * (width - len(row)))
             elif len(row) > width:
                 if "".join(row[width:]).strip():
+                    extra = [c for c in row[width:] if c.strip()]
+                    shown = ", ".join(_quoted(c) for c in extra[:3])
+                    more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
                     problems[number] = (
-                        f"row has {len(row)} cells but the header has {width}; "
-                        "the extra cells were ignored"
+                        f"row has {len(row)} cells but the header has {width}; the cells"
+                        f" beyond the header were left out: {shown}{more} (a delimiter inside"
+                        " a value that is not quoted?)"
                     )
                 del row[width:]
             numbers.append(number)
@@ -348,19 +353,40 @@ def _open_csv(
     if delimiter is None:
         tsv = path.suffix.lower() in (".tsv", ".tab")
         delimiter = sep or sniff_delimiter(body, truncated=not whole, prefer_tab=tsv)
-    file = CsvFile(path, name, encoding, delimiter)
+    file = CsvFile(path, name, encoding, delimiter, _text_end(path, encoding))
     first = 1 if sep else 0  # records before the header's earliest place
     with file.records() as (records, raw):
         preview = file.take(records, raw, max(header_row or 0, first + _PREVIEW_ROWS))
         ended = file.drop_eof(preview, 1)
         index = _header_index(preview, first, header_row, name, sheet=None)
         if not _has_data(preview, index, records, raw, file, ended):
-            raise SourceError(f"{name}: the file has a header row but no data rows")
+            raise SourceError(
+                f"{name}: the file has a header row but no data rows (read as"
+                f" {_DELIMITER_WORDS.get(delimiter, repr(delimiter))}-delimited, the header on"
+                f" row {index + 1}): if that is not how the file is laid out, pass"
+                " --delimiter or --header-row"
+            )
     columns = column_names(preview[index])
     info = SourceInfo(
         path, "csv", encoding, delimiter, None, index + 1, columns, path.stat().st_size
     )
     return _CsvSource(info, batch_rows, file)
+
+
+def _quoted(cell: str) -> str:
+    return repr(cell) if len(cell) <= 40 else repr(cell[:37] + "...")
+
+
+def _text_end(path: Path, encoding: str) -> int | None:
+    """Where the text ends when DOS's end-of-file mark (^Z, 0x1A) closes the file."""
+    if encoding.startswith(("utf-16", "utf-32")):
+        return None
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - 64))
+        tail = f.read()
+    marks = len(tail) - len(tail.rstrip(b"\x1a"))
+    return size - marks if marks else None
 
 
 def _has_data(

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -32,6 +33,7 @@ from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.plan import Planner
 from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
+from importer.read.streams import copy_stream, is_stream
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.requests import write_requests
@@ -84,6 +86,13 @@ def run_import(
         An :class:`ImportReport`. Bad rows never raise; a file, mapping or
         usage problem raises an :class:`~importer.errors.ImporterError`.
     """
+    if isinstance(job, ImportJob) and is_stream(job.input):  # standard input, a pipe
+        with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
+            copied = dataclasses.replace(job, input=copy_stream(job.input, Path(folder)))
+            return run_import(copied, progress=progress)
+    if isinstance(job, (str, os.PathLike)) and is_stream(job):
+        with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
+            return run_import(copy_stream(job, Path(folder)), mapping, progress=progress, **options)
     if not isinstance(job, (ImportJob, str, os.PathLike)) and is_rows_in_memory(job):
         with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
             path = write_rows_in_memory(job, Path(folder))

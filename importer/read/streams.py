@@ -1,0 +1,60 @@
+"""Inputs that can be read only once — standard input (``-``), a named pipe — as a file.
+
+The reader opens its input several times (its bytes to decide the format, a scan
+of the encoding, the rows), and the run reads it again for the journal's digest:
+a pipe would hang on the second open. So such an input is copied once, as it
+comes, into a private temporary folder (readable by the user only, removed when
+the run ends) and read from there like any file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+from importer.errors import SourceError
+
+__all__ = ["STDIN", "copy_stream", "is_stream"]
+
+#: The name that stands for standard input.
+STDIN = "-"
+
+
+def is_stream(path: str | os.PathLike[str]) -> bool:
+    """``-`` (standard input), or a path that is a pipe or a character device."""
+    if os.fspath(path) == STDIN:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False  # the reader says what is wrong with it
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def copy_stream(path: str | os.PathLike[str], folder: Path) -> Path:
+    """Copy the stream into ``folder``; the copy's path (named after the input).
+
+    Raises:
+        SourceError: the stream cannot be read.
+    """
+    given = os.fspath(path)
+    target = folder / ("stdin" if given == STDIN else Path(given).name or "input")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    try:
+        with open(os.open(target, flags, 0o600), "wb") as out:
+            if given == STDIN:
+                if sys.stdin.isatty():
+                    raise SourceError(
+                        "-: standard input is the terminal; pipe a file in"
+                        " (`cat leads.csv | octolane-import - ...`) or name the file"
+                    )
+                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+            else:
+                with open(given, "rb") as stream:
+                    shutil.copyfileobj(stream, out, 1 << 20)
+    except OSError as exc:
+        raise SourceError(f"{given}: cannot be read ({exc.strerror or exc})") from exc
+    return target
