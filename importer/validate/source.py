@@ -309,6 +309,8 @@ def _work_in_worker(
     """
     parent_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # the parent's way to stop it: at once
+        signal.signal(sig, signal.SIG_DFL)
     _die_with(parent)
     try:
         try:
