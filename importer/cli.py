@@ -142,7 +142,7 @@ _IMPORT_ENVIRONMENT = """\b
 Environment variables (a flag on the command line wins):
   OCTOLANE_API_KEY, OCTOLANE_API_KEY_FILE, OCTOLANE_BASE_URL, OCTOLANE_PIPELINE_ID,
   OCTOLANE_MAPPING, OCTOLANE_RATES, OCTOLANE_CONCURRENCY, OCTOLANE_RATE,
-  OCTOLANE_TIMEOUT, OCTOLANE_QUIET (1 or true).
+  OCTOLANE_MIN_RATE, OCTOLANE_TIMEOUT, OCTOLANE_QUIET (1 or true).
 Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)"
 (zsh_source, fish_source for zsh and fish; see docs/cli.md)."""
 
@@ -209,6 +209,16 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
     type=click.FloatRange(min=0.1),
     envvar="OCTOLANE_RATE",
     help="Fixed requests per minute (default: adaptive) [env OCTOLANE_RATE].",
+)
+@click.option(
+    "--min-rate",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    envvar="OCTOLANE_MIN_RATE",
+    help="The adaptive rate's floor, requests per minute: however many 429s come, it"
+    " never sends slower; the summary says when it held at the floor"
+    " [env OCTOLANE_MIN_RATE].",
 )
 @click.option(
     "--timeout",
@@ -293,6 +303,7 @@ def import_command(
             base_url=options.pop("base_url"),
             concurrency=options.pop("concurrency"),
             rate_per_min=options.pop("rate"),
+            min_rate_per_min=options.pop("min_rate"),
             timeout_s=options.pop("timeout"),
         )
         read = ReadOptions(

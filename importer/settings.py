@@ -49,6 +49,8 @@ class Settings(BaseModel):
     pipeline_id: str | None = None  # checked when a mapping with deals needs it
     concurrency: int = Field(default=10, ge=1, le=256)
     rate_per_min: float | None = Field(default=None, gt=0)
+    #: The adaptive rate's floor: it never goes lower, whatever the server answers.
+    min_rate_per_min: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
 
     @property

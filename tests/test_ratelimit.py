@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import random
 from typing import Any, TypeVar
 
 import pytest
@@ -100,7 +101,8 @@ def test_retry_after_holds_every_worker(clock: FakeClock) -> None:
 
 @pytest.mark.parametrize(
     ("retry_after_s", "expected_pause_s"),
-    [(None, 1.0), (0.0, 0.0), (2.5, 2.5), (-4.0, 0.0), (10_000.0, 300.0)],
+    # a lone 429 without Retry-After pauses nobody: the rate answers it (see below)
+    [(None, 0.0), (0.0, 0.0), (2.5, 2.5), (-4.0, 0.0), (10_000.0, 300.0)],
 )
 def test_pause_length(
     clock: FakeClock, retry_after_s: float | None, expected_pause_s: float
@@ -110,15 +112,17 @@ def test_pause_length(
     assert limiter.paused_until == pytest.approx(expected_pause_s)
 
 
-def test_missing_retry_after_doubles_until_a_success(clock: FakeClock) -> None:
+def test_missing_retry_after_pauses_a_streak_doubling_until_a_success(clock: FakeClock) -> None:
     limiter = RateLimiter(rate_per_min=60, clock=clock)
     pauses = []
-    for _ in range(4):
+    for _ in range(8):
         limiter.on_rate_limited(None)
         pauses.append(limiter.paused_until)
-    assert pauses == [1.0, 2.0, 4.0, 8.0]
+    # four in a row may be bad luck; the fifth means the server turns everything away
+    assert pauses == [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 4.0, 8.0]
     limiter.on_success()
-    limiter.on_rate_limited(None)
+    for _ in range(5):
+        limiter.on_rate_limited(None)
     assert limiter.paused_until == 8.0  # a fresh 1 s pause ends before the old one
 
 
@@ -305,3 +309,145 @@ def test_fixed_rate_at_the_limit_gets_no_429(clock: FakeClock) -> None:
     elapsed_s = simulate(limiter, server, 1000)
     assert server.limited == 0
     assert elapsed_s == pytest.approx(1000 / 50, rel=0.01)
+
+
+# ---- 429s without Retry-After: load shed at random, or a limit that says nothing --------
+
+
+class SheddingServer(TokenBucketServer):
+    """A token bucket (or none) that also turns away ``shed`` of all requests at random,
+    with 429s that carry no Retry-After; ``says_when``: whether the bucket's 429s do."""
+
+    def __init__(
+        self, clock: FakeClock, *, shed: float, limit_per_min: float = 0.0, says_when: bool = True
+    ) -> None:
+        super().__init__(clock, limit_per_min=limit_per_min or 1.0, burst=5, latency_s=0.05)
+        self.limit, self.shed, self.says_when = limit_per_min, shed, says_when
+        self.rng = random.Random(7)
+
+    async def handle_any(self) -> tuple[bool, float | None]:
+        """(turned away, Retry-After)."""
+        if self.limit:
+            retry_after_s = await self.handle()
+            if retry_after_s is not None:
+                return True, retry_after_s if self.says_when else None
+        else:
+            await self.clock.sleep(self.latency_s)
+        if self.rng.random() < self.shed:
+            self.limited += 1
+            self.accepted -= bool(self.limit)  # the bucket's token was spent for nothing
+            return True, None
+        self.accepted += not self.limit
+        return False, None
+
+
+def shed_simulation(limiter: RateLimiter, server: SheddingServer, n: int) -> tuple[float, float]:
+    """Send n requests, each retried until accepted: (elapsed seconds, lowest rate/min)."""
+    todo, lowest = n, limiter.current_rate_per_min
+
+    async def worker() -> None:
+        nonlocal todo, lowest
+        while todo > 0:
+            todo -= 1
+            while True:
+                async with limiter.slot() as slot:
+                    limited, retry_after_s = await server.handle_any()
+                if not limited:
+                    limiter.on_success(sent_at=slot.sent_at)
+                    break
+                limiter.on_rate_limited(retry_after_s, sent_at=slot.sent_at)
+                lowest = min(lowest, limiter.current_rate_per_min)
+
+    async def main() -> None:
+        await asyncio.gather(*(worker() for _ in range(limiter.concurrency)))
+
+    limiter.clock.run(main())  # type: ignore[attr-defined]
+    return limiter.clock.now(), lowest
+
+
+def test_random_429s_without_retry_after_keep_half_the_throughput() -> None:
+    healthy_s, _ = shed_simulation(
+        RateLimiter(clock=(c := FakeClock())), SheddingServer(c, shed=0.0), 3000
+    )
+    shedding = SheddingServer(c2 := FakeClock(), shed=0.2)
+    limiter = RateLimiter(clock=c2)
+    shed_s, lowest = shed_simulation(limiter, shedding, 3000)
+    print(f"healthy {healthy_s:.1f} s, 20% shed {shed_s:.1f} s: {healthy_s / shed_s:.0%}")
+    assert shedding.limited > 500  # the path ran: about one answer in five was a 429
+    assert healthy_s / shed_s >= 0.5  # it used to fall to 6/min: 3% of the throughput
+    assert lowest >= 100  # the rate was never cut for them
+    assert limiter.background_429_share == 0.0 or limiter.background_429_share < 0.3
+
+
+def test_a_limit_without_retry_after_is_still_found() -> None:
+    server = SheddingServer(clock := FakeClock(), shed=0.0, limit_per_min=3000, says_when=False)
+    limiter = RateLimiter(clock=clock)
+    elapsed_s, _ = shed_simulation(limiter, server, 3000)
+    achieved = server.accepted / elapsed_s * 60 / 3000
+    limited_share = server.limited / (server.accepted + server.limited)
+    print(f"{achieved:.0%} of the limit, {limited_share:.0%} answered 429")
+    assert achieved >= 0.85
+    assert limited_share < 0.35
+    assert limiter.ceiling_rate_per_min is not None  # the cuts were taken as a limit's
+
+
+def test_a_limit_and_random_429s_together() -> None:
+    server = SheddingServer(clock := FakeClock(), shed=0.2, limit_per_min=3000, says_when=False)
+    elapsed_s, _ = shed_simulation(RateLimiter(clock=clock), server, 3000)
+    assert server.accepted / elapsed_s * 60 / 3000 >= 0.5
+
+
+def test_cuts_that_do_not_help_are_taken_back(clock: FakeClock) -> None:
+    limiter = RateLimiter(rate_per_min=None, initial_rate_per_min=600, clock=clock)
+    for i in range(150):  # a steady 40% of 429s: above the share taken for shed load
+        clock.now_s += 0.1
+        if i % 5 < 2:
+            limiter.on_rate_limited(None, sent_at=clock.now_s)
+        else:
+            limiter.on_success(sent_at=clock.now_s)
+    cut_to = limiter.current_rate_per_min
+    assert cut_to < 600
+    for i in range(400):  # the same 40% after the cuts: they are not about the rate
+        clock.now_s += 0.1
+        if i % 5 < 2:
+            limiter.on_rate_limited(None, sent_at=clock.now_s)
+        else:
+            limiter.on_success(sent_at=clock.now_s)
+    assert limiter.background_429_share == pytest.approx(0.4, abs=0.05)
+    assert limiter.current_rate_per_min >= 600 * 0.9
+
+
+@pytest.mark.parametrize("floor", [30, 120])
+def test_the_floor_is_never_crossed_and_is_reported(floor: int) -> None:
+    # a server limited to 10/min: the limiter would go lower, the floor holds it
+    server = SheddingServer(clock := FakeClock(), shed=0.0, limit_per_min=10)
+    limiter = RateLimiter(min_rate_per_min=floor, clock=clock)
+    _, lowest = shed_simulation(limiter, server, 60)
+    assert lowest >= floor
+    assert limiter.lowest_rate_per_min == floor
+    assert limiter.floor_rate_per_min == floor
+    assert limiter.floor_time_s() > 0  # it sat at the floor, and says how long
+
+
+def test_an_import_through_a_sandbox_that_sheds_a_fifth_of_its_requests(tmp_path) -> None:
+    from test_import_e2e import contacts_csv, inspect, run, settings, write
+
+    from importer.sandbox import running_sandbox
+
+    data = contacts_csv(tmp_path / "leads.csv", 150)
+    mapping = write(
+        tmp_path / "m.yaml", "contact:\n  email: {column: Email, transforms: [email]}\n"
+    )
+    with running_sandbox(
+        failure_rate=0.2, failure_status=429, failure_retry_after=None, seed=3
+    ) as box:
+        report = run(box, data, mapping, settings=settings(box, rate_per_min=None))
+        stats = inspect(box, "stats")
+        landed = len(inspect(box, "contacts"))
+    assert report.send is not None
+    assert report.counts == {"imported": 150}
+    assert landed == 150
+    assert report.send.rate_limited >= 15  # the path ran: the sandbox shed about 1 in 5
+    assert stats["rejected"]["injected_fault"] == report.send.rate_limited
+    assert report.send.lowest_rate_per_min >= 100  # never cut for them
+    assert report.send.at_floor_s == 0

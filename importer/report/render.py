@@ -146,6 +146,12 @@ def _send_line(report: ImportReport, send: SendReport) -> str:
         + (f", {send.lookups:,} lookups of lost answers" if send.lookups else "")
         + f"; {report.elapsed_s:.1f} s, "
         f"{report.rows_per_s:,.0f} rows/s"
+        + (
+            f"\nrate: held at its floor of {send.floor_rate_per_min:,.0f}/min for"
+            f" {send.at_floor_s:,.0f} s while Octolane answered 429 (--min-rate sets the floor)"
+            if send.at_floor_s >= 1
+            else ""
+        )
     )
 
 
@@ -199,6 +205,9 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
             "retries": send.retries,
             "rate_limited": send.rate_limited,
             "lookups": send.lookups,
+            "rate_floor_per_min": send.floor_rate_per_min,
+            "lowest_rate_per_min": send.lowest_rate_per_min,
+            "seconds_at_rate_floor": round(send.at_floor_s, 1),
             "by_endpoint": send.by_endpoint,
             "by_status": send.counts,
         }

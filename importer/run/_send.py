@@ -53,7 +53,11 @@ async def _send(
     previous: dict[int, Any] = {sig: signal.getsignal(sig) for sig in _STOPPING_SIGNALS}
     installed = _on_interrupt(loop, stop, progress)
     settings = target.settings
-    limiter = RateLimiter(concurrency=settings.concurrency, rate_per_min=settings.rate_per_min)
+    limiter = RateLimiter(
+        concurrency=settings.concurrency,
+        rate_per_min=settings.rate_per_min,
+        min_rate_per_min=settings.min_rate_per_min,
+    )
     tracker = _SendProgress(plan, progress)
     hearers = [h for h in (journal.record if journal else None, on_row, tracker) if h]
 

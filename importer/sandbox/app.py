@@ -637,7 +637,11 @@ def _fault(fault: Injected) -> Response:
     if fault.drop_connection:
         return _Dropped()
     status = fault.status
-    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    headers = (
+        {"Retry-After": str(fault.retry_after_s)}
+        if status in (429, 503) and fault.retry_after_s is not None
+        else None
+    )
     try:
         message = HTTPStatus(status).phrase
     except ValueError:

@@ -30,6 +30,7 @@ _PASS_THROUGH = {
     "jitter_ms": "jitter_ms",
     "failure_rate": "failure_rate",
     "failure_status": "failure_status",
+    "failure_retry_after": "failure_retry_after",
     "fault_after_write": "fault_after_write",
     "drop_connection_after_write": "drop_connection_after_write",
     "seed": "seed",
@@ -150,6 +151,13 @@ def _is_loopback(host: str) -> bool:
     help="Status of injected failures.  [default: 500]",
 )
 @click.option(
+    "--failure-retry-after",
+    metavar="SECONDS|none",
+    default=None,
+    help="Retry-After of injected 429 and 503 answers, or 'none' for no header (a server"
+    " shedding load).  [default: 1]",
+)
+@click.option(
     "--fault-after-write/--no-fault-after-write",
     default=None,
     help="Injected failures come after the write: the record is stored, its answer "
@@ -229,6 +237,8 @@ def sandbox_command(
       octolane-import sandbox --port 8787 --db sandbox.db --rate-limit 600
     """
     overrides = {_PASS_THROUGH[k]: v for k, v in flags.items() if v is not None}
+    if "failure_retry_after" in overrides:
+        overrides["failure_retry_after"] = _retry_after(overrides["failure_retry_after"])
     for name in ("unknown_owner_status", "unknown_stage_status"):
         if name in overrides:
             overrides[name] = int(overrides[name])
@@ -253,3 +263,13 @@ def sandbox_command(
     except KeyboardInterrupt:
         pass  # uvicorn has already shut down cleanly; Ctrl+C is the normal way out
     click.echo("Sandbox stopped.", err=True)
+
+
+def _retry_after(text: str) -> int | None:
+    if text.strip().lower() == "none":
+        return None
+    if not text.strip().isdigit():
+        raise click.BadParameter(
+            f"{text!r} is not a number of seconds or 'none'", param_hint="--failure-retry-after"
+        )
+    return int(text)

@@ -194,6 +194,8 @@ class Knobs(BaseModel):
         latency_ms / jitter_ms: each API request waits latency + uniform(0, jitter).
         failure_rate: share of API requests answered with ``failure_status`` (seeded).
         failure_status: status of injected failures (default 500).
+        failure_retry_after: the ``Retry-After`` (seconds) of an injected 429 or 503;
+            None: no header (a server that sheds load without saying when to come back).
         fault_after_write: injected failures happen after the write (a lost response).
         drop_connection_after_write: injected failures happen after the write and send
             no response at all: the connection is closed, so the client sees it reset or
@@ -210,6 +212,7 @@ class Knobs(BaseModel):
     jitter_ms: float = Field(default=0, ge=0)
     failure_rate: float = Field(default=0, ge=0, le=1)
     failure_status: int = Field(default=500, ge=400, le=599)
+    failure_retry_after: int | None = Field(default=1, ge=0)
     fault_after_write: bool = False
     drop_connection_after_write: bool = False
     seed: int | None = None

@@ -75,6 +75,7 @@ class Injected:
     status: int
     after_write: bool
     drop_connection: bool = False
+    retry_after_s: int | None = 1  # a 429's or 503's Retry-After; None: no header
 
 
 @dataclass(slots=True)
@@ -211,5 +212,8 @@ class Faults:
             if knobs.failure_rate and self._rng.random() < knobs.failure_rate:
                 if knobs.drop_connection_after_write:
                     return Injected(knobs.failure_status, after_write=True, drop_connection=True)
-                return Injected(knobs.failure_status, knobs.fault_after_write)
+                return Injected(
+                    knobs.failure_status, knobs.fault_after_write,
+                    retry_after_s=knobs.failure_retry_after,
+                )  # fmt: skip
         return None

@@ -22,6 +22,23 @@ The adaptive rate is AIMD with a remembered ceiling:
 * a rate 25% past the ceiling without a 429 forgets the ceiling (the server's
   limit went up) and slow start resumes.
 
+A 429 *without* ``Retry-After`` may be a limit that says nothing, or load shed at
+random (a gateway turning away a fifth of all requests whatever the rate): cutting
+the rate for those only slows the import, and they used to drive it to its floor.
+So such a 429 is retried and, alone, changes nothing: no pause for every worker
+(only a streak of five in a row, no success between, pauses them, 1 s doubling),
+and no cut while the share of 429s over the last 100 answers stays at or under 35%
+(or 1.5 times the background share plus 5 points, once one is known). Above that,
+the rate is cut, held still, and the cut judged on the next 60 answers to requests
+sent after it: if the share halved, it was a limit, and pacing goes on as under
+one; if not, the rate is cut again, down to a quarter of where it was; if the share
+still has not moved, the 429s are not about the rate: the cuts are taken back and
+their share becomes the *background*, which later 429s must exceed to count.
+
+The adaptive rate never goes below its floor (``min_rate_per_min``, 30/min by
+default, ``--min-rate``); ``lowest_rate_per_min`` and :meth:`floor_time_s` say how
+low it went and how long it sat at the floor, and the run's summary says so.
+
 Time comes from a :class:`Clock`, so tests drive the limiter on a fake clock
 and never sleep for real.
 
@@ -42,6 +59,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,8 +134,23 @@ class RateLimiter:
     #: The rate only rises if some worker waited for pacing this recently:
     #: a sender that does not use its rate gets no evidence it may go faster.
     BUSY_WINDOW_S = 2.0
-    #: Pause after a 429 without Retry-After; doubles per consecutive such 429.
+    #: Pause after a streak of 429s without Retry-After; doubles per further 429 in a row.
     DEFAULT_PAUSE_S = 1.0
+    #: 429s without Retry-After in a row (no success between) before every worker pauses:
+    #: a lone one is answered by the rate, a streak means the server turns everything away.
+    PAUSE_AFTER_IN_A_ROW = 5
+    #: The answers the share of 429s is measured over, and the fewest it is judged on.
+    WINDOW = 100
+    MIN_SAMPLE = 100
+    #: Up to this share, 429s without Retry-After are taken for load shed at random (retried,
+    #: no cut): a rate limit that says no Retry-After turns away more as the rate overshoots.
+    SHED_SHARE = 0.35
+    #: Answers to requests sent after a cut before the cut is judged.
+    VERIFY_AFTER = 60
+    #: A cut that left at least this share of its 429s did not help: the rate is cut again,
+    #: down to this fraction of where it was; if still no help, the 429s are background.
+    UNHELPED = 0.5
+    JUDGE_DOWN_TO = 0.25
 
     def __init__(
         self,
@@ -125,7 +158,7 @@ class RateLimiter:
         concurrency: int = 10,
         rate_per_min: float | None = None,
         initial_rate_per_min: float = 100.0,
-        min_rate_per_min: float = 6.0,
+        min_rate_per_min: float = 30.0,
         max_rate_per_min: float = 120_000.0,
         max_pause_s: float = 300.0,
         clock: Clock | None = None,
@@ -140,7 +173,9 @@ class RateLimiter:
         self._min_rate = min_rate_per_min / 60
         self._max_rate = max_rate_per_min / 60
         self._max_pause_s = max_pause_s
-        start = initial_rate_per_min if rate_per_min is None else rate_per_min
+        start = (
+            max(initial_rate_per_min, min_rate_per_min) if rate_per_min is None else rate_per_min
+        )
         self._rate = start / 60  # requests per second
         self._ceiling: float | None = None
         self._semaphore = asyncio.Semaphore(concurrency)
@@ -152,6 +187,19 @@ class RateLimiter:
         self._last_paced_at = -math.inf
         self._pauses_in_a_row = 0
         self.in_flight = 0
+        # 429s without Retry-After: the share of recent answers, the share that cutting
+        # the rate did not remove (background: a server that sheds load at random), and
+        # the cut being judged (the rate before it, the share that caused it, what came
+        # back for requests sent after it).
+        self._recent: deque[bool] = deque(maxlen=self.WINDOW)
+        self._recent_429s = 0
+        self.background_429_share = 0.0
+        self._judging: tuple[float, float | None, float] | None = None
+        self._since_cut = [0, 0]  # answers, 429s (to requests sent after the last cut)
+        #: The lowest rate the limiter set, and how long it sat at its floor (seconds).
+        self.lowest_rate_per_min = self._rate * 60
+        self.at_floor_s = 0.0
+        self._at_floor_since: float | None = None
 
     def __repr__(self) -> str:
         mode = "adaptive" if self.adaptive else "fixed"
@@ -169,6 +217,11 @@ class RateLimiter:
     def ceiling_rate_per_min(self) -> float | None:
         """The rate at which the last 429 happened (adaptive mode), per minute."""
         return None if self._ceiling is None else self._ceiling * 60
+
+    @property
+    def floor_rate_per_min(self) -> float:
+        """The adaptive rate never goes below this (``--min-rate``), per minute."""
+        return self._min_rate * 60
 
     @property
     def paused_until(self) -> float:
@@ -213,10 +266,14 @@ class RateLimiter:
 
     def on_success(self, *, sent_at: float | None = None) -> None:
         """A request got a non-429 answer from the server: the rate may rise."""
-        del sent_at  # part of the feedback signature; a success is a success
         self._pauses_in_a_row = 0
         now = self.clock.now()
-        if not self.adaptive or now - self._last_paced_at > self.BUSY_WINDOW_S:
+        self._answered(False, sent_at, now)
+        if (
+            not self.adaptive
+            or now - self._last_paced_at > self.BUSY_WINDOW_S
+            or self._judging is not None  # a cut being judged: the rate holds still
+        ):
             return
         rate, ceiling = self._rate, self._ceiling
         if ceiling is None:
@@ -236,7 +293,60 @@ class RateLimiter:
             rate += max(growth_per_s, self.PROBE_PER_S * ceiling) / rate
             if rate > self.FORGET_CEILING * ceiling:
                 self._ceiling = None
-        self._rate = min(rate, self._max_rate)
+        self._set_rate(min(rate, self._max_rate), now)
+
+    def _set_rate(self, rate: float, now: float) -> None:
+        self._rate = rate
+        self.lowest_rate_per_min = min(self.lowest_rate_per_min, rate * 60)
+        at_floor = self.adaptive and rate <= self._min_rate
+        if at_floor and self._at_floor_since is None:
+            self._at_floor_since = now
+        elif not at_floor and self._at_floor_since is not None:
+            self.at_floor_s += now - self._at_floor_since
+            self._at_floor_since = None
+
+    def floor_time_s(self) -> float:
+        """How long the rate has sat at its floor so far (seconds)."""
+        running = 0.0 if self._at_floor_since is None else self.clock.now() - self._at_floor_since
+        return self.at_floor_s + running
+
+    def _answered(self, limited: bool, sent_at: float | None, now: float) -> None:
+        """Count an answer; judge the last cut once enough answers to later requests came."""
+        if len(self._recent) == self.WINDOW:
+            self._recent_429s -= self._recent[0]
+        self._recent.append(limited)
+        self._recent_429s += limited
+        share = self.recent_429_share
+        if len(self._recent) == self.WINDOW and share < self.background_429_share / 2:
+            self.background_429_share = share  # the server sheds much less now
+        if self._judging is None or (sent_at is not None and sent_at < self._last_cut_at):
+            return
+        self._since_cut[0] += 1
+        self._since_cut[1] += limited
+        answers, limited_after = self._since_cut
+        if answers < self.VERIFY_AFTER:
+            return
+        rate_before, ceiling_before, share_at_cut = self._judging
+        share_after = limited_after / answers
+        if share_after < self.UNHELPED * share_at_cut:
+            self._judging = None  # the cut helped: a rate limit, paced as one from now on
+        elif self._rate > rate_before * self.JUDGE_DOWN_TO and self._rate > self._min_rate:
+            # Not yet: perhaps the rate is still above the limit. Cut again, judge again.
+            self._set_rate(max(self._min_rate, self._rate * self.FIRST_CUT), now)
+            self._last_cut_at = now
+            self._since_cut = [0, 0]
+        else:
+            # A quarter of the rate and as many 429s: they are not about the rate. Take the
+            # cuts back, and from now on count only 429s above this share.
+            self._judging = None
+            self.background_429_share = max(self.background_429_share, share_after)
+            self._ceiling = ceiling_before
+            self._set_rate(max(self._rate, rate_before), now)
+
+    @property
+    def recent_429_share(self) -> float:
+        """The share of the last answers (up to ``WINDOW``) that were 429s."""
+        return self._recent_429s / len(self._recent) if self._recent else 0.0
 
     def on_rate_limited(
         self, retry_after_s: float | None = None, *, sent_at: float | None = None
@@ -251,15 +361,29 @@ class RateLimiter:
                 again: one overshoot, one cut.
         """
         now = self.clock.now()
+        self._answered(True, sent_at, now)
+        self._pauses_in_a_row += 1
         if retry_after_s is None:
-            pause_s = self.DEFAULT_PAUSE_S * 2 ** min(self._pauses_in_a_row, 6)
+            streak = self._pauses_in_a_row - self.PAUSE_AFTER_IN_A_ROW
+            pause_s = self.DEFAULT_PAUSE_S * 2 ** min(streak, 6) if streak >= 0 else 0.0
         else:
             pause_s = retry_after_s
         pause_s = min(max(pause_s, 0.0), self._max_pause_s)
-        self._pauses_in_a_row += 1
         self._not_before = max(self._not_before, now + pause_s)
         if not self.adaptive or (sent_at is not None and sent_at < self._last_cut_at):
             return
+        if retry_after_s is None:
+            # Without Retry-After a 429 may be load shed at random: it cuts only when 429s
+            # are more common than the background, and not while a cut is being judged.
+            share, background = self.recent_429_share, self.background_429_share
+            if (
+                self._judging is not None
+                or len(self._recent) < self.MIN_SAMPLE
+                or share <= max(self.SHED_SHARE, background * 1.5 + 0.05)
+            ):
+                return
+            self._judging = (self._rate, self._ceiling, self.recent_429_share)
+            self._since_cut = [0, 0]
         if self._ceiling is None:
             factor = self.FIRST_CUT
         elif now - self._last_cut_at < self.REPEAT_WINDOW_S:
@@ -267,7 +391,7 @@ class RateLimiter:
         else:
             factor = self.CUT
         self._ceiling = self._rate
-        self._rate = max(self._min_rate, self._rate * factor)
+        self._set_rate(max(self._min_rate, self._rate * factor), now)
         self._last_cut_at = now
         self._above_plateau_since = None
 

@@ -152,6 +152,11 @@ class SendReport:
     rate_per_min: float
     #: Lookups of records whose create's answer was lost (:meth:`InboundClient.find`).
     lookups: int = 0
+    #: The adaptive rate's floor (``--min-rate``), the lowest rate it set, and how long
+    #: it sat at the floor (seconds): the summary says so when it did.
+    floor_rate_per_min: float = 0.0
+    lowest_rate_per_min: float = 0.0
+    at_floor_s: float = 0.0
 
     @property
     def requests_per_s(self) -> float:
@@ -628,6 +633,9 @@ class _Run:
             server_errors=self.server_errors, transport_errors=self.transport_errors,
             elapsed_s=elapsed_s, aborted=self.halt_reason,
             rate_per_min=self.limiter.current_rate_per_min, lookups=self.lookups,
+            floor_rate_per_min=self.limiter.floor_rate_per_min,
+            lowest_rate_per_min=self.limiter.lowest_rate_per_min,
+            at_floor_s=self.limiter.floor_time_s() if self.limiter.adaptive else 0.0,
         )  # fmt: skip
 
 
