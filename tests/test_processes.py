@@ -125,9 +125,9 @@ def test_a_signal_while_reading_leaves_no_child_and_no_partial_file(tmp_path, si
     process = subprocess.Popen(command, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         partial = out.with_name(out.name + ".partial")
-        assert wait_until(partial.exists, 60), "the dry run never started writing"
+        assert wait_until(lambda: children(process.pid), 60), "no forked worker"
         workers = children(process.pid)
-        assert workers, "the file was not read in a forked worker"
+        time.sleep(1.0)  # the dry run is writing results by now
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=60)
     finally:
@@ -239,3 +239,36 @@ def test_no_row_spool_is_left_behind(tmp_path, monkeypatch):
     assert report.rows_read == 50
     assert any(names and names[0].startswith("octolane-import-") for names in seen)
     assert os.listdir(tmp_path / "tmp") == []
+
+
+@linux_only
+def test_a_dry_run_killed_with_kill_9_leaves_no_file(tmp_path):
+    data = big_csv(tmp_path / "big.csv", 200_000)
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    out = tmp_path / "out" / "r.csv"
+    command = [
+        sys.executable, "-m", "importer", str(data), "--mapping", str(mapping), "--dry-run",
+        "--out", str(out), "--no-journal", "-q",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: children(process.pid), 60)
+        workers = children(process.pid)
+        # results are being written: an unnamed file open in the process
+        assert wait_until(
+            lambda: any("(deleted)" in os.readlink(f) or "O_TMPFILE" in os.readlink(f)
+                        or os.readlink(f).startswith(str(out.parent))
+                        for f in Path(f"/proc/{process.pid}/fd").iterdir()
+                        if os.path.islink(f)), 30
+        )  # fmt: skip
+        process.kill()
+        process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert wait_until(lambda: not any(alive(w) for w in workers), 10)
+    # no .partial: the results never had a name (an empty lock file may stay: the lock is
+    # the operating system's, held by no one once the process is gone)
+    left = [p.name for p in (tmp_path / "out").iterdir()]
+    assert [n for n in left if not n.endswith(".lock")] == [], left

@@ -354,7 +354,11 @@ class ResultsSink:
 
     def _writer_for(self) -> Any:
         if self._writer is None:
-            self._handle = _open_for_writing(self._partial)
+            assert self.path is not None  # a writer is made only for a path
+            # A file with no name until it is whole (Linux): a process killed, even with
+            # kill -9, leaves nothing behind. Elsewhere, NAME.partial, which the next run
+            # on the same files removes (importer.run.lock).
+            self._handle = _open_unnamed(self.path.parent) or _open_for_writing(self._partial)
             self._writer = csv.writer(self._handle)
             self._writer.writerow(RESULT_COLUMNS)
         return self._writer
@@ -381,6 +385,10 @@ class ResultsSink:
     def commit(self) -> None:
         """The run accounted for every row: the file takes its name (a partial one never does)."""
         if self._handle is not None:
+            if getattr(self._handle, "unnamed", False):
+                self._handle.flush()
+                self._partial.unlink(missing_ok=True)
+                _name_it(self._handle.fileno(), self._partial)
             self._handle.close()
             self._handle = None
             if self._amendments:
@@ -571,6 +579,31 @@ def _selected(
             remaining -= 1
             if not remaining:
                 return
+
+
+def _open_unnamed(folder: Path) -> Any:
+    """A results file with no name yet in ``folder`` (Linux's O_TMPFILE), or None."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not Path("/proc/self/fd").is_dir():
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, flag | os.O_RDWR, 0o600)
+    except OSError:
+        return None  # a file system without unnamed files: NAME.partial
+    handle = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned)
+    handle.write("\ufeff")
+    handle.unnamed = True  # type: ignore[attr-defined]
+    return handle
+
+
+def _name_it(fd: int, path: Path) -> None:
+    """Give the unnamed file ``fd`` the name ``path`` (linkat, following /proc's link)."""
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:  # (a dir fd makes os.link call linkat, which follows /proc/self/fd/N to the file)
+        os.link(f"/proc/self/fd/{fd}", path.name, dst_dir_fd=folder, follow_symlinks=True)
+    finally:
+        os.close(folder)
 
 
 def _open_for_writing(path: str | Path) -> Any:
