@@ -81,6 +81,29 @@ def test_a_ragged_row_is_a_row_finding_not_the_header(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        # one-cell titles over a two-column table whose rows are mostly one cell: the
+        # widest reading wins over a one-column one that would cut the rows
+        (
+            'Accounts (filtered)\r\nContacts report\r\nLinkedIn URL;Deal Name\r\n'
+            'https://acme.com;"Müller; Chris"\r\nhttps://acme.com\r\n', ";",
+        ),
+        (
+            'Salesforce export\nExport of all deals\nNotes,Contact ID\nok\nok\n'
+            '"Met at the fair;\nfollow up"\n"line one\nline two",3.5\nok,675230807,x@y.com\n', ",",
+        ),
+    ],
+)  # fmt: skip
+def test_titles_over_a_table_of_short_rows(tmp_path, text, delimiter):
+    data = tmp_path / "short.csv"
+    data.write_text(text, encoding="utf-8")
+    with open_source(data) as source:
+        assert (source.info.delimiter, source.info.header_row) == (delimiter, 3)
+        assert len(source.info.columns) == 2
+
+
+@pytest.mark.parametrize(
     "text",
     [
         b"Email,Name\r\nann@acme.com,Ann\r\nbo@acme.com,Bo\r\n\x1a",

@@ -441,8 +441,26 @@ def find_header_index(rows: Sequence[Sequence[object]]) -> int | None:
         if not below or not _is_title(rows[index], below):
             # titles are skipped only for a row that reads as a header (mostly distinct
             # text, not numbers or e-mail addresses): else the first row is the header
-            return index if k == 0 or _looks_like_header(rows[index]) else filled[0]
+            found = index if k == 0 or _looks_like_header(rows[index]) else filled[0]
+            return _wider_header(rows, filled, found)
     return filled[0]
+
+
+def _wider_header(rows: Sequence[Sequence[object]], filled: list[int], found: int) -> int:
+    """A one-cell header over rows with more filled cells would cut them: where one-cell
+    title lines are followed by a row that reads as a header of two or more cells, that
+    row is the header (a file of mostly short rows can hide the table's width)."""
+    if sum(map(is_filled, rows[found])) != 1 or not any(
+        sum(map(is_filled, rows[i])) >= 2 for i in filled if i > found
+    ):
+        return found
+    for index in filled[filled.index(found) + 1 : _MAX_TITLE_ROWS + 1]:
+        row = rows[index]
+        if sum(map(is_filled, row)) >= 2:
+            return index if _looks_like_header(row) else found
+        if not is_filled(row[0]):
+            return found
+    return found
 
 
 def _is_title(row: Sequence[object], below: Sequence[Sequence[object]]) -> bool:
