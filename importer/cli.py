@@ -244,6 +244,19 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
     help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
 )
 @click.option(
+    "--log",
+    "request_log",
+    type=click.Path(path_type=Path),
+    help="Append every HTTP attempt here as it is answered, one JSON line each: time, endpoint,"
+    " rows, attempt, status, milliseconds, the request and the response (the key removed).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print a short line per HTTP attempt on stderr: path, rows, status, milliseconds.",
+)
+@click.option(
     "--journal",
     type=click.Path(path_type=Path),
     help="Run journal (SQLite): each request's outcome, recorded as it comes, so that the same"
@@ -345,6 +358,8 @@ def import_command(
                 results_path=(results := options.pop("out") or _beside(file, "results")),
                 failures_path=options.pop("failures") or _failures_beside(results, file),
                 requests_path=options.pop("requests"),
+                request_log=options.pop("request_log"),
+                on_attempt=_print_attempt if options.pop("verbose") else None,
                 rates=options.pop("rates"),
                 links=options.pop("with_files"),
                 target=target,
@@ -396,6 +411,15 @@ def _api_key(given: str | None, key_file: Path | None) -> str | None:
             err=True,
         )
     return given
+
+
+def _print_attempt(attempt: Any) -> None:
+    """``-v``: one line per HTTP attempt, above the progress bar."""
+    from tqdm import tqdm
+
+    from importer.report.request_log import describe_attempt
+
+    tqdm.write(describe_attempt(attempt), file=sys.stderr)
 
 
 def _beside(file: Path, what: str) -> Path:

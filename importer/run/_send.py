@@ -14,7 +14,7 @@ from importer.report.progress import NO_PROGRESS, Progress
 from importer.run.journal import Journal
 from importer.run.target import Target
 from importer.send.limiter import RateLimiter
-from importer.send.runner import RequestOutcome, SendReport, send_plan
+from importer.send.runner import Attempt, RequestOutcome, SendReport, send_plan
 
 __all__ = ["send_import"]
 
@@ -29,6 +29,7 @@ def send_import(
     done: Mapping[str, RequestOutcome] | None = None,
     journal: Journal | None = None,
     on_row: Callable[[RequestOutcome], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` to ``target``, except those ``done`` by earlier runs.
 
@@ -37,7 +38,7 @@ def send_import(
     the wire finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
     ``on_row`` hears each outcome after the journal (it writes the rows that are done).
     """
-    return asyncio.run(_send(plan, target, progress, done or {}, journal, on_row))
+    return asyncio.run(_send(plan, target, progress, done or {}, journal, on_row, on_attempt))
 
 
 async def _send(
@@ -47,6 +48,7 @@ async def _send(
     done: Mapping[str, RequestOutcome],
     journal: Journal | None,
     on_row: Callable[[RequestOutcome], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
 ) -> SendReport:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -70,6 +72,7 @@ async def _send(
             report = await send_plan(
                 plan, client, limiter=limiter, on_outcome=on_outcome, stop=stop, done=done,
                 on_send=journal.sending if journal is not None else None,
+                on_attempt=on_attempt,
             )  # fmt: skip
         tracker.finish()
         return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from importer.map.stages import PipelineStage
 from importer.read.source import BATCH_ROWS, WorkbookLimits
 from importer.run.target import Target, choose_target
 from importer.send.client import OctolaneClient
+from importer.send.runner import Attempt
 from importer.settings import Settings
 
 __all__ = ["ImportJob", "Outputs", "ReadOptions"]
@@ -100,6 +101,10 @@ class ImportJob:
     retry_failed: bool = False
     retry_unknown: bool = False
     force: bool = False
+    #: ``--log``: every HTTP attempt as a JSON line (:mod:`importer.report.request_log`).
+    request_log: Path | None = None
+    #: Hears every HTTP attempt as it is answered (the CLI's ``-v``).
+    on_attempt: Callable[[Attempt], None] | None = None
 
     @classmethod
     def create(
@@ -135,6 +140,8 @@ class ImportJob:
             options["links"] = tuple(_link(item) for item in options["links"])
         if options.get("journal") is not None:
             options["journal"] = Path(options["journal"])
+        if options.get("request_log") is not None:
+            options["request_log"] = Path(options["request_log"])
         loaded = _load(mapping)
         if rates is not None:
             given = parse_rates(rates) if isinstance(rates, Mapping) else load_rates(rates)

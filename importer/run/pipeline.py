@@ -36,6 +36,7 @@ from importer.read.spool import RowSpool
 from importer.read.streams import copy_stream, is_stream
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
+from importer.report.request_log import RequestLog
 from importer.report.requests import write_requests
 from importer.report.results import (
     LiveFailuresFile,
@@ -59,7 +60,7 @@ from importer.run.journal import (
 )
 from importer.run.lock import outputs_locked
 from importer.run.target import Target, choose_target
-from importer.send.runner import RequestOutcome, SendReport
+from importer.send.runner import Attempt, RequestOutcome, SendReport
 from importer.send.stages import StagesUnavailable
 from importer.validate.source import validated_source
 
@@ -107,7 +108,7 @@ def run_import(
     if not job.dry_run:
         target.check()  # before the file is read, not after
     identity = _journal_identity(job, target)
-    outputs = (job.outputs.results, job.outputs.failures, job.outputs.requests)
+    outputs = (job.outputs.results, job.outputs.failures, job.outputs.requests, job.request_log)
     with ExitStack() as run:
         run.enter_context(outputs_locked([*outputs, identity[0] if identity else None]))
         spool = None
@@ -203,9 +204,20 @@ def _send_writing_rows(
             for writer in writers:
                 if isinstance(writer, LiveFailuresFile):
                     writer.flush()  # the rows rejected before sending, in one pass
+        hearers = [h for h in (job.on_attempt,) if h is not None]
+        if job.request_log is not None:
+            key = target.settings.api_key
+            secrets = [key.get_secret_value()] if key is not None else []
+            hearers.append(files.enter_context(closing(RequestLog(job.request_log, secrets))))
+
+        def on_attempt(attempt: Attempt) -> None:
+            for hear in hearers:
+                hear(attempt)
+
         return send_import(
-            report.plan, target, progress=progress, done=done, journal=journal, on_row=rows
-        )
+            report.plan, target, progress=progress, done=done, journal=journal, on_row=rows,
+            on_attempt=on_attempt if hearers else None,
+        )  # fmt: skip
 
 
 def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint] | None:

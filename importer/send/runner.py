@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import heapq
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,7 +54,15 @@ from importer.plan import ImportPlan, PlannedRequest
 from importer.send.client import LookupUnavailable, OctolaneClient
 from importer.send.limiter import RateLimiter
 
-__all__ = ["STATUSES", "RequestOutcome", "RetryPolicy", "SendReport", "repeatable", "send_plan"]
+__all__ = [
+    "STATUSES",
+    "Attempt",
+    "RequestOutcome",
+    "RetryPolicy",
+    "SendReport",
+    "repeatable",
+    "send_plan",
+]
 
 Status = Literal["ok", "failed", "unknown", "not_sent"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "unknown", "not_sent")
@@ -163,6 +173,19 @@ class SendReport:
         return self.requests_sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One HTTP attempt: when, which request, which try, the status (None: no answer),
+    how long it took, and the answer (Octolane's envelope, or the transport error)."""
+
+    at: datetime.datetime
+    request: PlannedRequest
+    attempt: int
+    status: int | None
+    seconds: float
+    answer: dict[str, Any]
+
+
 async def send_plan(
     plan: ImportPlan,
     client: OctolaneClient,
@@ -173,6 +196,7 @@ async def send_plan(
     stop: asyncio.Event | None = None,
     done: Mapping[str, RequestOutcome] | None = None,
     on_send: Callable[[PlannedRequest], None] | None = None,
+    on_attempt: Callable[[Attempt], None] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -190,6 +214,8 @@ async def send_plan(
         on_send: called before the first attempt of a request that :func:`repeatable`
             says a repeat could duplicate (a journal marks it, so that a crash while it
             is on the wire leaves it ``unknown``, not unsent).
+        on_attempt: called after each HTTP attempt with what was sent and answered
+            (:class:`Attempt`: the ``--log`` file and ``-v``).
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -202,6 +228,7 @@ async def send_plan(
     """
     run = _Run(plan, client, limiter, retry, on_outcome, stop)
     run.on_send = on_send
+    run.on_attempt = on_attempt
     if done:
         run.preload(done)
     return await run.execute()
@@ -286,6 +313,7 @@ class _Run:
         self.systematic: tuple[str, str] | None = None
         self.systematic_count = 0
         self.on_send: Callable[[PlannedRequest], None] | None = None
+        self.on_attempt: Callable[[Attempt], None] | None = None
         #: Looks a record up (:meth:`InboundClient.find`), where the client can.
         self.finder: Callable[[str, Any], Awaitable[BaseModel | None]] | None = getattr(
             client, "find", None
@@ -474,8 +502,9 @@ class _Run:
             progress.attempts += 1
             self.sent += 1
             self.retries += int(progress.attempts > 1)
+            started = time.monotonic()
             try:
-                data = await self.client.send(request.endpoint, request.payload)
+                data = await self._sent(request, progress.attempts, started)
             except RateLimitedError as exc:
                 self.rate_limited += 1
                 progress.rate_limited += 1
@@ -509,6 +538,28 @@ class _Run:
             self.systematic, self.systematic_count = None, 0
             await self._key_accepted()
             return data
+
+    async def _sent(self, request: PlannedRequest, attempt: int, started: float) -> BaseModel:
+        """The client's send, told to ``on_attempt`` (status, time, both bodies)."""
+        if self.on_attempt is None:
+            return await self.client.send(request.endpoint, request.payload)
+        at = datetime.datetime.now(datetime.UTC)
+        try:
+            data = await self.client.send(request.endpoint, request.payload)
+        except ApiError as exc:
+            answer: dict[str, Any] = {"success": False, "message": exc.message}
+            if exc.field_errors:
+                answer["errors"] = exc.field_errors
+            self.on_attempt(Attempt(at, request, attempt, exc.status_code,
+                                    time.monotonic() - started, answer))  # fmt: skip
+            raise
+        except TransportError as exc:
+            self.on_attempt(Attempt(at, request, attempt, None, time.monotonic() - started,
+                                    {"error": str(exc)}))  # fmt: skip
+            raise
+        answer = {"success": True, "data": data.model_dump(mode="json", exclude_none=True)}
+        self.on_attempt(Attempt(at, request, attempt, 200, time.monotonic() - started, answer))
+        return data
 
     def _count_systematic(self, request: PlannedRequest, error: ApiError | TransportError) -> None:
         """Count an answer no row explains; after ``systematic_in_a_row`` of the same, halt."""
