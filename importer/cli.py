@@ -244,6 +244,14 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
     help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
 )
 @click.option(
+    "--results-format",
+    type=click.Choice(["auto", "csv", "xlsx"]),
+    default="auto",
+    show_default=True,
+    help="auto: the results and failures come back as XLSX workbooks too when the input is"
+    " a workbook (XLSX, XLS, ODS); xlsx: always; csv: never.",
+)
+@click.option(
     "--log",
     "request_log",
     type=click.Path(path_type=Path),
@@ -359,6 +367,7 @@ def import_command(
                 failures_path=options.pop("failures") or _failures_beside(results, file),
                 requests_path=options.pop("requests"),
                 request_log=options.pop("request_log"),
+                results_format=options.pop("results_format"),
                 on_attempt=_print_attempt if options.pop("verbose") else None,
                 rates=options.pop("rates"),
                 links=options.pop("with_files"),

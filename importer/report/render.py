@@ -105,10 +105,17 @@ def render_summary(report: ImportReport) -> str:
         lines.append(f"ABORTED: {report.aborted}")
     if report.results_path:
         lines.append(f"results:  {report.results_path}")
+        if report.results_workbook is not None:
+            lines.append(f"          {report.results_workbook} (the same, as a workbook)")
     if report.failures_path and report.failures_written:
         lines.append(
             f"failures: {report.failures_path} ({report.failures_written:,} rows to fix and run again)"
         )
+        if report.failures_workbook is not None:
+            lines.append(
+                f"          {report.failures_workbook} (the failed cells marked; it imports again"
+                " as it is)"
+            )
     waiting = report.counts.get("not_sent", 0) + report.counts.get("unknown", 0)
     if report.continue_with and (waiting or report.rows_to_resend or report.aborted):
         lines.append(_continue_line(report))

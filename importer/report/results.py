@@ -43,6 +43,7 @@ __all__ = [
     "neutralise",
     "plain_cells",
     "read_results",
+    "restored",
     "results_with_ids",
     "write_failures",
     "write_results",
@@ -182,6 +183,11 @@ def results_with_ids(path: str | Path) -> tuple[int, str] | None:
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
     return None
+
+
+def restored(cell: str) -> str:
+    """A cell as it was before :func:`neutralise` (the formula guard taken off)."""
+    return _restored(cell)
 
 
 def _restored(cell: str) -> str:

@@ -96,6 +96,9 @@ class ImportReport:
     rows_to_resend: int = 0
     #: How to carry on after a stop: the command that continues the run (the CLI's).
     continue_with: str | None = None
+    #: The results and failures as workbooks (:mod:`importer.report.workbooks`), if written.
+    results_workbook: Path | None = None
+    failures_workbook: Path | None = None
     #: The input columns the mapping reads, in the input's order (for :meth:`to_pandas`).
     mapped_columns: tuple[str, ...] = ()
     #: The rows given in memory (a DataFrame or mappings), when the input was not a file.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
@@ -101,6 +101,8 @@ class ImportJob:
     retry_failed: bool = False
     retry_unknown: bool = False
     force: bool = False
+    #: ``--results-format``: "auto" (XLSX too when the input is a workbook), "csv", "xlsx".
+    results_format: Literal["auto", "csv", "xlsx"] = "auto"
     #: ``--log``: every HTTP attempt as a JSON line (:mod:`importer.report.request_log`).
     request_log: Path | None = None
     #: Hears every HTTP attempt as it is answered (the CLI's ``-v``).

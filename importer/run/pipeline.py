@@ -44,6 +44,7 @@ from importer.report.results import (
     ResultsSink,
     RowResult,
     check_writable,
+    read_results,
     results_with_ids,
     write_failures,
 )
@@ -469,6 +470,39 @@ def _conclude(
         report.failures_written = write_failures(
             report.failures_path, report.source.columns, spool.rows(), sink.failures
         )
+    if _as_workbooks(job, report):
+        _write_workbooks(report, job, spool, set(sink.failures))
+
+
+def _as_workbooks(job: ImportJob, report: ImportReport) -> bool:
+    """Whether the results go back as workbooks too (a workbook came in, or asked for)."""
+    if job.results_format == "csv" or report.results_path is None:
+        return False
+    return job.results_format == "xlsx" or report.source.format in ("xlsx", "xls", "ods")
+
+
+def _write_workbooks(
+    report: ImportReport, job: ImportJob, spool: RowSpool | None, failed: set[int]
+) -> None:
+    """``NAME.results.xlsx`` (and ``NAME.failures.xlsx``) beside the CSV files."""
+    from importer.report.workbooks import write_failures_workbook, write_results_workbook
+
+    assert report.results_path is not None
+    fields = {k: s.referenced_columns() for k, s in job.mapping.fields()}
+    columns = report.source.columns if spool is not None else ()
+    target = report.results_path.with_suffix(".xlsx")
+    rows = spool.rows() if spool is not None else iter(())
+    write_results_workbook(target, columns, rows, report.results_path, fields)
+    report.results_workbook = target
+    if report.failures_path is not None and report.failures_path.exists():
+        errors = {
+            r.row: (tuple(r.error_fields), r.message)
+            for r in read_results(report.results_path)
+            if r.row in failed
+        }
+        failures = report.failures_path.with_suffix(".xlsx")
+        write_failures_workbook(failures, report.failures_path, columns, errors, fields)
+        report.failures_workbook = failures
 
 
 _GOING = ("would_import", "imported", "already_imported", "duplicate", "partial")

@@ -1,0 +1,113 @@
+"""Spreadsheets back as spreadsheets: a workbook's results and failures come back as XLSX
+(frozen header, filters, the failed cells marked with the error as a comment, the input's
+columns first, every value as text), and the failures workbook imports again as it is."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from test_import_e2e import inspect, run, settings, write
+
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+MAPPING = """
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: First Name
+"""
+ROWS = [
+    ["Email", "First Name", "Zip"],
+    ["ann@acme.com", "Ann", "00501"],
+    ["not-an-email", "Al", "02134"],
+    ["bo@beta.io", "Bo", "10001"],
+]
+
+
+def workbook(path, rows=ROWS):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Leads"
+    for row in rows:
+        sheet.append(row)
+    for cell in sheet["C"]:
+        cell.number_format = "@"  # the zip codes are text, as an export writes them
+    book.save(path)
+    return path
+
+
+def red(cell) -> bool:
+    return cell.fill is not None and cell.fill.fgColor.rgb == "00FFC7CE"
+
+
+def test_a_workbook_dry_run_comes_back_as_workbooks(tmp_path):
+    data = workbook(tmp_path / "leads.xlsx")
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    report = run_import(data, mapping, dry_run=True, results_path=tmp_path / "leads.results.csv",
+                        failures_path=tmp_path / "leads.failures.csv")  # fmt: skip
+    assert report.results_workbook == tmp_path / "leads.results.xlsx"
+    assert report.failures_workbook == tmp_path / "leads.failures.xlsx"
+
+    sheet = load_workbook(report.results_workbook)["Results"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:S4"
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["Email", "First Name", "Zip", "row", "source_id"]
+    assert all(c.font.bold for c in sheet[1])
+    assert [c.value for c in sheet["C"]] == ["Zip", "00501", "02134", "10001"]  # text, exact
+    bad = sheet["A3"]
+    assert bad.value == "not-an-email" and red(bad)
+    assert "is not an email address" in bad.comment.text
+    assert not any(red(c) for c in sheet[2]) and not any(red(c) for c in sheet[4])
+    assert sheet.cell(3, header.index("status") + 1).value == "invalid"
+
+    failures = load_workbook(report.failures_workbook)["Failures"]
+    assert [c.value for c in failures[1]] == ["Email", "First Name", "Zip", "import_row",
+                                              "import_error"]  # fmt: skip
+    assert [c.value for c in failures[2]][:4] == ["not-an-email", "Al", "02134", "3"]
+    assert red(failures["A2"]) and "is not an email" in failures["A2"].comment.text
+    assert failures.max_row == 2
+
+
+def test_the_failures_workbook_imports_again_as_it_is(tmp_path):
+    data = workbook(tmp_path / "leads.xlsx")
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    with running_sandbox() as box:
+        box.fail_next(1, status=400, endpoint="contacts")  # refused for no field: status marked
+        first = run(box, data, mapping)
+        assert first.failures_workbook is not None
+        book = load_workbook(first.failures_workbook)
+        sheet = book["Failures"]
+        rows = {sheet.cell(r, 4).value: r for r in range(2, sheet.max_row + 1)}
+        assert set(rows) == {"2", "3"}  # Ann refused by the server, Al's e-mail invalid
+        assert red(sheet.cell(rows["2"], 5))  # no input column to blame: the error is marked
+        sheet.cell(rows["3"], 1).value = "al@acme.com"  # the user fixes the cell
+        book.save(tmp_path / "fixed.xlsx")
+        again = run_import(tmp_path / "fixed.xlsx", mapping, settings=settings(box),
+                           results_path=tmp_path / "again.csv",
+                           failures_path=tmp_path / "again.failures.csv")  # fmt: skip
+        landed = {c["email"] for c in inspect(box, "contacts")}
+    assert again.counts == {"imported": 2}
+    assert landed == {"ann@acme.com", "al@acme.com", "bo@beta.io"}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "fmt", "workbooks"),
+    [(".csv", "auto", False), (".csv", "xlsx", True), (".xlsx", "csv", False)],
+)
+def test_the_results_format(tmp_path, suffix, fmt, workbooks):
+    rows = [*ROWS, ['=HYPERLINK("http://x")@acme.com', "=cmd|' /C calc'!A0", "1"]]
+    if suffix == ".csv":
+        data = tmp_path / "leads.csv"
+        data.write_text("\n".join(",".join(f'"{c}"' for c in r) for r in rows), encoding="utf-8")
+    else:
+        data = workbook(tmp_path / "leads.xlsx")
+    report = run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
+                        results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+                        results_format=fmt)  # fmt: skip
+    assert (report.results_workbook is not None) is workbooks
+    assert (tmp_path / "r.xlsx").exists() is workbooks
+    if workbooks:
+        sheet = load_workbook(tmp_path / "r.xlsx")["Results"]
+        formula = sheet["B5"]
+        assert formula.value == "=cmd|' /C calc'!A0" and formula.data_type == "s"  # text
