@@ -244,6 +244,13 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
     help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
 )
 @click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path),
+    help="Write the run report here: one self-contained HTML page (outcomes, reasons with"
+    " examples, the mapping's fill rates, the records planned, warnings, request rate).",
+)
+@click.option(
     "--results-format",
     type=click.Choice(["auto", "csv", "xlsx"]),
     default="auto",
@@ -368,6 +375,7 @@ def import_command(
                 requests_path=options.pop("requests"),
                 request_log=options.pop("request_log"),
                 results_format=options.pop("results_format"),
+                report_path=options.pop("report_path"),
                 on_attempt=_print_attempt if options.pop("verbose") else None,
                 rates=options.pop("rates"),
                 links=options.pop("with_files"),

@@ -116,6 +116,8 @@ def render_summary(report: ImportReport) -> str:
                 f"          {report.failures_workbook} (the failed cells marked; it imports again"
                 " as it is)"
             )
+    if report.report_path is not None:
+        lines.append(f"report:   {report.report_path} (open it in a browser)")
     waiting = report.counts.get("not_sent", 0) + report.counts.get("unknown", 0)
     if report.continue_with and (waiting or report.rows_to_resend or report.aborted):
         lines.append(_continue_line(report))

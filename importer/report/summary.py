@@ -96,6 +96,9 @@ class ImportReport:
     rows_to_resend: int = 0
     #: How to carry on after a stop: the command that continues the run (the CLI's).
     continue_with: str | None = None
+    #: The run report (``--report``), and the attempts it charts (a real run's).
+    report_path: Path | None = None
+    timeline: Any = None
     #: The results and failures as workbooks (:mod:`importer.report.workbooks`), if written.
     results_workbook: Path | None = None
     failures_workbook: Path | None = None

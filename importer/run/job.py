@@ -103,6 +103,8 @@ class ImportJob:
     force: bool = False
     #: ``--results-format``: "auto" (XLSX too when the input is a workbook), "csv", "xlsx".
     results_format: Literal["auto", "csv", "xlsx"] = "auto"
+    #: ``--report``: the run report, one self-contained HTML page (importer.report.html).
+    report_path: Path | None = None
     #: ``--log``: every HTTP attempt as a JSON line (:mod:`importer.report.request_log`).
     request_log: Path | None = None
     #: Hears every HTTP attempt as it is answered (the CLI's ``-v``).
@@ -142,6 +144,8 @@ class ImportJob:
             options["links"] = tuple(_link(item) for item in options["links"])
         if options.get("journal") is not None:
             options["journal"] = Path(options["journal"])
+        if options.get("report_path") is not None:
+            options["report_path"] = Path(options["report_path"])
         if options.get("request_log") is not None:
             options["request_log"] = Path(options["request_log"])
         loaded = _load(mapping)

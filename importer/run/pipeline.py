@@ -34,6 +34,7 @@ from importer.plan import Planner
 from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
 from importer.read.streams import copy_stream, is_stream
+from importer.report.html import Timeline
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
 from importer.report.request_log import RequestLog
@@ -109,16 +110,21 @@ def run_import(
     if not job.dry_run:
         target.check()  # before the file is read, not after
     identity = _journal_identity(job, target)
-    outputs = (job.outputs.results, job.outputs.failures, job.outputs.requests, job.request_log)
+    outputs = (
+        job.outputs.results, job.outputs.failures, job.outputs.requests, job.request_log,
+        job.report_path,
+    )  # fmt: skip
     with ExitStack() as run:
         run.enter_context(outputs_locked([*outputs, identity[0] if identity else None]))
         spool = None
-        if job.outputs.failures is not None:  # the failed rows' cells, as they were read
+        if job.outputs.failures is not None or job.report_path is not None:  # rows as read
             folder = run.enter_context(tempfile.TemporaryDirectory(prefix="octolane-import-"))
             spool = RowSpool(Path(folder))
         report, sink = _run_locked(job, target, identity, shown, spool)
         _conclude(report, sink, job, spool)
-    report.elapsed_s = time.perf_counter() - started
+        report.elapsed_s = time.perf_counter() - started
+        if job.report_path is not None:
+            _write_report(report, job, spool)
     return report
 
 
@@ -205,7 +211,7 @@ def _send_writing_rows(
             for writer in writers:
                 if isinstance(writer, LiveFailuresFile):
                     writer.flush()  # the rows rejected before sending, in one pass
-        hearers = [h for h in (job.on_attempt,) if h is not None]
+        hearers = [h for h in (job.on_attempt, report.timeline) if h is not None]
         if job.request_log is not None:
             key = target.settings.api_key
             secrets = [key.get_secret_value()] if key is not None else []
@@ -397,6 +403,8 @@ def _plan(
         spool=spool,
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
+    if job.report_path is not None and not job.dry_run:
+        report.timeline = Timeline()  # hears every attempt: the report's requests per second
     named = {c for _, spec in job.mapping.fields() for c in spec.referenced_columns()}
     named.update(job.mapping.source_id_columns())
     report.mapped_columns = tuple(c for c in source.info.columns if c in named)
@@ -472,6 +480,24 @@ def _conclude(
         )
     if _as_workbooks(job, report):
         _write_workbooks(report, job, spool, set(sink.failures))
+
+
+def _write_report(report: ImportReport, job: ImportJob, spool: RowSpool | None) -> None:
+    """The run report (``--report``): one HTML page, from the results and the rows read."""
+    from importer.report.html import write_html_report
+
+    fields = {
+        key: (spec.referenced_columns(), tuple(_transform_name(t) for t in spec.transforms))
+        for key, spec in job.mapping.fields()
+    }
+    rows = spool.rows() if spool is not None else iter(())
+    assert job.report_path is not None
+    write_html_report(job.report_path, report, rows=rows, fields=fields, timeline=report.timeline)
+    report.report_path = job.report_path
+
+
+def _transform_name(transform: str | dict[str, Any]) -> str:
+    return transform if isinstance(transform, str) else ", ".join(map(str, transform))
 
 
 def _as_workbooks(job: ImportJob, report: ImportReport) -> bool:
