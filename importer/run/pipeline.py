@@ -401,6 +401,11 @@ def _plan(
         stages=stages,
         links=job.links,
         spool=spool,
+        # a dry run's failures are the rows validation rejects (a real run's may be any
+        # row), and unless a report or a workbook shows every row, only they are kept
+        spool_rejected_only=lambda info: (
+            job.dry_run and job.report_path is None and not _as_workbooks(job, info.format)
+        ),
     )
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
     if job.report_path is not None and not job.dry_run:
@@ -478,7 +483,7 @@ def _conclude(
         report.failures_written = write_failures(
             report.failures_path, report.source.columns, spool.rows(), sink.failures
         )
-    if _as_workbooks(job, report):
+    if report.results_path is not None and _as_workbooks(job, report.source.format):
         _write_workbooks(report, job, spool, set(sink.failures))
 
 
@@ -500,11 +505,11 @@ def _transform_name(transform: str | dict[str, Any]) -> str:
     return transform if isinstance(transform, str) else ", ".join(map(str, transform))
 
 
-def _as_workbooks(job: ImportJob, report: ImportReport) -> bool:
+def _as_workbooks(job: ImportJob, input_format: str) -> bool:
     """Whether the results go back as workbooks too (a workbook came in, or asked for)."""
-    if job.results_format == "csv" or report.results_path is None:
+    if job.results_format == "csv" or job.outputs.results is None:
         return False
-    return job.results_format == "xlsx" or report.source.format in ("xlsx", "xls", "ods")
+    return job.results_format == "xlsx" or input_format in ("xlsx", "xls", "ods")
 
 
 def _write_workbooks(

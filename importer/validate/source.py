@@ -82,18 +82,24 @@ def validated_source(
     stages: StageTable | None = None,
     links: Sequence[LinkFile] = (),
     spool: RowSpool | None = None,
+    spool_rejected_only: Callable[[SourceInfo], bool] | None = None,
 ) -> ValidatedSource:
     """Open ``path`` and validate its rows through ``mapping``, in a worker when it pays.
 
     ``parallel``: ``None`` decides by file size and platform; ``True``/``False`` force it.
-    ``spool``: every row read is kept there too (complete once the batches are drained).
+    ``spool``: every row read is kept there too (complete once the batches are drained);
+    where ``spool_rejected_only(info)`` says so, only the rows validation rejects in whole
+    or in part (a dry run's failures are those rows: no server can refuse another).
 
     Raises:
         ImporterError: the file or the mapping cannot be used (before any batch).
     """
     if parallel is None:
         parallel = _worth_a_worker(Path(path))
-    work = _Work(path, mapping, pipeline_id, read, limit, batch_rows, stages, tuple(links), spool)
+    work = _Work(
+        path, mapping, pipeline_id, read, limit, batch_rows, stages, tuple(links), spool,
+        spool_rejected_only,
+    )  # fmt: skip
     return _parallel(work) if parallel and _can_fork() else _sequential(work)
 
 
@@ -110,6 +116,7 @@ class _Work:
     stages: StageTable | None = None
     links: tuple[LinkFile, ...] = ()
     spool: RowSpool | None = None
+    spool_rejected_only: Callable[[SourceInfo], bool] | None = None
 
 
 def _worth_a_worker(path: Path) -> bool:
@@ -136,9 +143,14 @@ def _sequential(work: _Work) -> ValidatedSource:
     closing.callback(source.close)
     try:
         columns = list(source.info.columns)
+        width = len(columns)  # (linked columns come after the input's own)
         batches = _limited(source.batches(), work.limit)
+        keep = None
         if work.spool is not None:
-            batches = _kept(batches, closing.enter_context(work.spool.writer()))
+            keep = closing.enter_context(work.spool.writer())
+            only = work.spool_rejected_only
+            if only is None or not only(source.info):
+                batches, keep = _kept(batches, keep), None
         if linker is not None:
             columns = linker.bind(columns)
             batches = _linked(batches, linker)
@@ -172,9 +184,12 @@ def _sequential(work: _Work) -> ValidatedSource:
                 # parent) shrinks with the slice, and the verdicts are the same.
                 for start in range(0, len(rows), VALIDATE_ROWS):
                     end = start + VALIDATE_ROWS
-                    yield _validated(
+                    verdicts = _validated(
                         bound, numbers[start:end], rows[start:end], problems, work.pipeline_id
                     )
+                    if keep is not None:
+                        _keep_rejected(keep, verdicts, rows[start:end], width)
+                    yield verdicts
             result.blank_rows = source.blank_rows
         finally:
             closing.close()
@@ -206,6 +221,18 @@ def _kept(
     for numbers, rows, problems in batches:
         write(numbers, rows)
         yield numbers, rows, problems
+
+
+def _keep_rejected(
+    write: Callable[[Sequence[int], Sequence[Sequence[str]]], None],
+    verdicts: list[RowVerdict],
+    rows: list[list[str]],
+    width: int,
+) -> None:
+    """Spool the rows with errors (invalid or partial), cut to the input's own columns."""
+    rejected = [i for i, verdict in enumerate(verdicts) if verdict.errors]
+    if rejected:
+        write([verdicts[i].row for i in rejected], [rows[i][:width] for i in rejected])
 
 
 def _linked(batches: Iterator[_Rows], linker: Linker) -> Iterator[_Rows]:
