@@ -100,6 +100,29 @@ def _workbook_limits(
     return WorkbookLimits(**{k: v for k, v in given.items() if v is not None})
 
 
+def _key_options(command: _F) -> _F:
+    """Where the API key comes from, shared by ``import`` and ``stages``."""
+    for option in reversed(
+        [
+            click.option(
+                "--api-key",
+                envvar="OCTOLANE_API_KEY",
+                help="Octolane API key [env OCTOLANE_API_KEY]. On the command line other users"
+                " of this machine can see it: prefer the environment variable or --api-key-file.",
+            ),
+            click.option(
+                "--api-key-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                envvar="OCTOLANE_API_KEY_FILE",
+                help="Read the API key from this file (its first line)"
+                " [env OCTOLANE_API_KEY_FILE].",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 class _DefaultImportGroup(click.Group):
     """Route ``octolane-import FILE ...`` to ``import``; load the sandbox command only when used."""
 
@@ -161,18 +184,7 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
 @click.option(
     "--sandbox", is_flag=True, help="Start the local Octolane sandbox and import into it."
 )
-@click.option(
-    "--api-key",
-    envvar="OCTOLANE_API_KEY",
-    help="Octolane API key [env OCTOLANE_API_KEY]. On the command line other users of this"
-    " machine can see it: prefer the environment variable or --api-key-file.",
-)
-@click.option(
-    "--api-key-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar="OCTOLANE_API_KEY_FILE",
-    help="Read the API key from this file (its first line) [env OCTOLANE_API_KEY_FILE].",
-)
+@_key_options
 @click.option(
     "--base-url", envvar="OCTOLANE_BASE_URL", help="API base URL [env OCTOLANE_BASE_URL]."
 )
@@ -655,17 +667,7 @@ def _fail(exc: ImporterError) -> NoReturn:
     help="The pipeline [env OCTOLANE_PIPELINE_ID] (with --sandbox: the demo pipeline).",
 )
 @click.option("--sandbox", is_flag=True, help="List the local sandbox's demo pipeline.")
-@click.option(
-    "--api-key",
-    envvar="OCTOLANE_API_KEY",
-    help="Octolane API key [env OCTOLANE_API_KEY]. On the command line other users of this"
-    " machine can see it: prefer the environment variable or --api-key-file.",
-)
-@click.option(
-    "--api-key-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read the API key from this file (its first line).",
-)
+@_key_options
 @click.option(
     "--api-url",
     envvar="OCTOLANE_API_URL",

@@ -93,6 +93,29 @@ class RowResult:
     #: so that it needs fixing; None: judge by ``http_status`` and ``error_fields``.
     refused: bool | None = None
 
+    def values(self) -> list[str]:
+        """The line's cells as text, without the formula guard (``RESULT_COLUMNS`` order):
+        for a workbook or a DataFrame, where a value is never run as a formula."""
+        ids = self.ids or _NO_IDS
+        return [
+            str(self.row),
+            self.source_id,
+            self.status,
+            self.domain or "",
+            self.email or "",
+            contact_account(self.email, self.records),
+            ids.get("company_id", ""),
+            ids.get("people_id", ""),
+            ids.get("opportunity_id", ""),
+            ids.get("note_id", ""),
+            "" if self.http_status is None else str(self.http_status),
+            ";".join(self.error_fields),
+            self.message,
+            " | ".join(self.warnings),
+            "" if self.duplicate_of is None else str(self.duplicate_of),
+            " ".join(self.records),
+        ]
+
     def cells(self) -> list[str]:
         """The line's cells, neutralised: every text that came from the input or the API."""
         ids = self.ids or _NO_IDS

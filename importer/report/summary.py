@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from importer.plan import ImportPlan, RowPlan
 from importer.read.source import SourceInfo
 from importer.report.outcomes import row_results
-from importer.report.results import RESULT_COLUMNS, RowResult, contact_account, read_results
+from importer.report.results import RESULT_COLUMNS, RowResult, read_results
 from importer.send.runner import SendReport
 
 if TYPE_CHECKING:
@@ -21,26 +21,11 @@ __all__ = ["ImportReport"]
 
 def _result_record(result: RowResult) -> list[Any]:
     """A results line as a DataFrame row: the file's columns, empty cells None."""
-    ids = result.ids or {}
-    values = [
-        result.row,
-        result.source_id,
-        result.status,
-        result.domain,
-        result.email,
-        contact_account(result.email, result.records),
-        ids.get("company_id"),
-        ids.get("people_id"),
-        ids.get("opportunity_id"),
-        ids.get("note_id"),
-        result.http_status,
-        ";".join(result.error_fields),
-        result.message,
-        " | ".join(result.warnings),
-        result.duplicate_of,
-        " ".join(result.records),
-    ]
-    return [None if v == "" else v for v in values]
+    values: list[Any] = [None if v == "" else v for v in result.values()]
+    values[0] = result.row
+    values[RESULT_COLUMNS.index("http_status")] = result.http_status
+    values[RESULT_COLUMNS.index("duplicate_of")] = result.duplicate_of
+    return values
 
 
 @dataclass(slots=True)

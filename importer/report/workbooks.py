@@ -35,8 +35,6 @@ from openpyxl.utils import get_column_letter
 from importer.report.results import (
     FAILURE_COLUMNS,
     RESULT_COLUMNS,
-    RowResult,
-    contact_account,
     read_results,
     restored,
 )
@@ -74,7 +72,7 @@ def write_results_workbook(
     status_at = width + RESULT_COLUMNS.index("status")
     for result in read_results(results_csv):
         cells = source.get(result.row)
-        values = [*(cells or [""] * width), *_result_values(result)]
+        values = [*(cells or [""] * width), *result.values()]
         blamed: dict[int, str] = {}
         if result.status in _FAILING:
             message = result.message or result.status
@@ -181,26 +179,3 @@ class _Rows:
         if self._next is not None and self._next[0] == number:
             return self._next[1]
         return None
-
-
-def _result_values(result: RowResult) -> list[str]:
-    """The results line's cells, as the CSV holds them but without the formula guard."""
-    ids = result.ids or {}
-    return [
-        str(result.row),
-        result.source_id,
-        result.status,
-        result.domain or "",
-        result.email or "",
-        contact_account(result.email, result.records),
-        ids.get("company_id", ""),
-        ids.get("people_id", ""),
-        ids.get("opportunity_id", ""),
-        ids.get("note_id", ""),
-        str(result.http_status or ""),
-        ";".join(result.error_fields),
-        result.message,
-        " | ".join(result.warnings),
-        str(result.duplicate_of or ""),
-        " ".join(result.records),
-    ]
