@@ -241,6 +241,24 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
     help="Per-request timeout, seconds [env OCTOLANE_TIMEOUT].",
 )
 @click.option(
+    "--api",
+    type=click.Choice(["inbound", "public"]),
+    default="inbound",
+    show_default=True,
+    envvar="OCTOLANE_API",
+    help="Octolane's Inbound API (one record a request), or its public API (bulk requests"
+    " of up to --batch-size records, with job titles, phones, LinkedIn URLs and custom"
+    " attributes) [env OCTOLANE_API].",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100),
+    default=100,
+    show_default=True,
+    envvar="OCTOLANE_BATCH_SIZE",
+    help="Records per bulk request with --api public [env OCTOLANE_BATCH_SIZE].",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     help="Results CSV (default: FILE.results.csv in the current folder).",
@@ -345,6 +363,8 @@ def import_command(
             rate_per_min=options.pop("rate"),
             min_rate_per_min=options.pop("min_rate"),
             timeout_s=options.pop("timeout"),
+            api=options.pop("api"),
+            batch_size=options.pop("batch_size"),
         )
         read = ReadOptions(
             encoding=options.pop("encoding"),

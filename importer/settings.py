@@ -2,7 +2,7 @@
 
 Values come from keyword arguments (the CLI's flags) and fall back to the
 environment: ``OCTOLANE_API_KEY``, ``OCTOLANE_BASE_URL``,
-``OCTOLANE_PIPELINE_ID``. The key is a :class:`~pydantic.SecretStr`: it
+``OCTOLANE_PIPELINE_ID``, ``OCTOLANE_API``. The key is a :class:`~pydantic.SecretStr`: it
 prints as ``**********`` and is only unwrapped by the client, for the
 ``X-API-Key`` header.
 """
@@ -10,7 +10,7 @@ prints as ``**********`` and is only unwrapped by the client, for the
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -29,6 +29,7 @@ ENV = {
     "base_url": "OCTOLANE_BASE_URL",
     "api_url": "OCTOLANE_API_URL",
     "pipeline_id": "OCTOLANE_PIPELINE_ID",
+    "api": "OCTOLANE_API",
 }
 
 
@@ -52,6 +53,14 @@ class Settings(BaseModel):
     #: The adaptive rate's floor: it never goes lower, whatever the server answers.
     min_rate_per_min: float = Field(default=30.0, gt=0)
     timeout_s: float = Field(default=30.0, gt=0)
+    #: Where records go: ``inbound`` (one record a request, API.md §1) or ``public``
+    #: (``https://api.octolane.com/v1``: bulk requests of up to ``batch_size`` records).
+    api: Literal["inbound", "public"] = "inbound"
+    #: Records per bulk request on the public API (its limit is 100).
+    batch_size: int = Field(default=100, ge=1, le=100)
+    #: The public API's reads (lookups of what a batch did) per minute: its documented
+    #: quota is 300 a minute, shared by every read endpoint (API.md §2.7).
+    read_rate_per_min: float = Field(default=300.0, gt=0)
 
     @property
     def public_api_url(self) -> str:

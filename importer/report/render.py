@@ -150,9 +150,25 @@ def _send_line(report: ImportReport, send: SendReport) -> str:
     )
     return (
         f"outcomes by endpoint: {by_endpoint or 'none'}\n"
-        f"sent: {send.requests_sent:,} HTTP requests, {send.retries:,} retries, "
-        f"{send.rate_limited:,} answered 429"
-        + (f", {send.lookups:,} lookups of lost answers" if send.lookups else "")
+        f"sent: {send.requests_sent:,} HTTP requests"
+        + (
+            " (bulk requests"
+            + (
+                f"; {send.split_requests:,} of them to isolate records a batch was refused for"
+                if send.split_requests
+                else ""
+            )
+            + ")"
+            if send.bulk_requests
+            else ""
+        )
+        + f", {send.retries:,} retries, {send.rate_limited:,} answered 429"
+        + (
+            f", {send.lookups:,} lookups"
+            + (" of what batches did" if send.bulk_requests else " of lost answers")
+            if send.lookups
+            else ""
+        )
         + f"; {report.elapsed_s:.1f} s, "
         f"{report.rows_per_s:,.0f} rows/s"
         + (
@@ -214,6 +230,8 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
             "retries": send.retries,
             "rate_limited": send.rate_limited,
             "lookups": send.lookups,
+            "bulk_requests": send.bulk_requests,
+            "split_requests": send.split_requests,
             "rate_floor_per_min": send.floor_rate_per_min,
             "lowest_rate_per_min": send.lowest_rate_per_min,
             "seconds_at_rate_floor": round(send.at_floor_s, 1),

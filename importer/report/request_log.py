@@ -46,12 +46,12 @@ class RequestLog:
             {
                 "time": attempt.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "endpoint": request.endpoint,
-                "path": PATHS[request.endpoint],
+                "path": attempt.path or PATHS[request.endpoint],
                 "rows": list(request.rows),
                 "attempt": attempt.attempt,
                 "status": attempt.status,
                 "ms": round(attempt.seconds * 1000, 1),
-                "request": request.payload,
+                "request": attempt.body if attempt.body is not None else request.payload,
                 "response": attempt.answer,
             },
             ensure_ascii=False,
@@ -83,6 +83,6 @@ def describe_attempt(attempt: Attempt) -> str:
         message = attempt.answer.get("message") or attempt.answer.get("error") or ""
         why = f": {str(message)[:120]}" if message else ""
     return (
-        f"POST {PATHS[attempt.request.endpoint]} {span}: {status} in"
+        f"POST {attempt.path or PATHS[attempt.request.endpoint]} {span}: {status} in"
         f" {attempt.seconds * 1000:.0f} ms{again}{why}"
     )

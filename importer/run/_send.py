@@ -13,8 +13,9 @@ from importer.plan import ImportPlan
 from importer.report.progress import NO_PROGRESS, Progress
 from importer.run.journal import Journal
 from importer.run.target import Target
+from importer.send.dispatch import send_plan
 from importer.send.limiter import RateLimiter
-from importer.send.runner import Attempt, RequestOutcome, SendReport, send_plan
+from importer.send.runner import Attempt, RequestOutcome, SendReport
 
 __all__ = ["send_import"]
 

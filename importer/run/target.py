@@ -20,6 +20,7 @@ from typing import Protocol
 from importer.errors import UsageError
 from importer.map.stages import PipelineStage
 from importer.send.client import InboundClient, OctolaneClient, check_base_url
+from importer.send.public import PublicClient
 from importer.send.stages import fetch_stages
 from importer.settings import Settings
 
@@ -59,7 +60,8 @@ class Target(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class OctolaneTarget:
-    """Octolane's Inbound API at ``settings.base_url`` with ``settings.api_key``."""
+    """Octolane at ``settings.base_url`` with ``settings.api_key``: its Inbound API, or
+    with ``settings.api == "public"`` its public API at ``settings.public_api_url``."""
 
     settings: Settings
     default_pipeline_id: str | None = None
@@ -78,6 +80,17 @@ class OctolaneTarget:
     async def connect(self) -> AsyncIterator[OctolaneClient]:
         self.check()
         assert self.settings.api_key is not None  # check() said so
+        settings = self.settings
+        if settings.api == "public":
+            async with PublicClient(
+                self.settings.api_key,
+                base_url=settings.public_api_url,
+                batch_size=settings.batch_size,
+                timeout_s=settings.timeout_s,
+                max_connections=settings.concurrency,
+            ) as public:
+                yield public
+            return
         async with InboundClient(
             self.settings.api_key,
             base_url=self.settings.base_url,

@@ -1,12 +1,15 @@
-"""Send: the client for a target, the rate limiter, and the concurrent runner with retries."""
+"""Send: the clients for the two targets (Inbound, public with bulk requests), the rate limiter, and the concurrent runner with retries."""
 
 from importer.send.client import InboundClient, OctolaneClient, check_base_url
+from importer.send.dispatch import send_plan
 from importer.send.limiter import RateLimiter
-from importer.send.runner import RequestOutcome, RetryPolicy, SendReport, send_plan
+from importer.send.public import PublicClient
+from importer.send.runner import RequestOutcome, RetryPolicy, SendReport
 
 __all__ = [
     "InboundClient",
     "OctolaneClient",
+    "PublicClient",
     "RateLimiter",
     "RequestOutcome",
     "RetryPolicy",

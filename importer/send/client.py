@@ -290,9 +290,19 @@ class InboundClient:
         return data, [item for item in records if isinstance(item, dict)]
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
+        response = await self._post_json(endpoint, PATHS[endpoint], dict(payload))
+        return self._parse_success(endpoint, response, model)
+
+    async def _post_json(self, endpoint: str, path: str, body: Any) -> httpx.Response:
+        """POST ``body`` to ``path``; the 2xx response, or the error it is.
+
+        Raises:
+            ApiError: (a subclass for each status family) not a 2xx.
+            TransportError: no HTTP answer (timeout, refused or reset connection).
+        """
         headers = {"X-API-Key": self._api_key.get_secret_value()}
         try:
-            response = await self._http.post(PATHS[endpoint], json=dict(payload), headers=headers)
+            response = await self._http.post(path, json=body, headers=headers)
         except httpx.TimeoutException as exc:
             kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
             raise TransportError(
@@ -311,7 +321,7 @@ class InboundClient:
             ) from exc
         if not response.is_success:
             raise self._error(endpoint, response)
-        return self._parse_success(endpoint, response, model)
+        return response
 
     def _parse_success(self, endpoint: Endpoint, response: httpx.Response, model: type[_M]) -> _M:
         status = response.status_code

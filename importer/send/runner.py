@@ -167,6 +167,10 @@ class SendReport:
     floor_rate_per_min: float = 0.0
     lowest_rate_per_min: float = 0.0
     at_floor_s: float = 0.0
+    #: Bulk requests sent (the public API), and how many of them were halves of a batch
+    #: refused whole, sent to isolate the records it refused.
+    bulk_requests: int = 0
+    split_requests: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -184,6 +188,10 @@ class Attempt:
     status: int | None
     seconds: float
     answer: dict[str, Any]
+    #: The route (below the base URL) and the body sent, where they are not the
+    #: request's own (a batch: ``request`` stands for its records).
+    path: str = ""
+    body: Any = None
 
 
 async def send_plan(
@@ -197,6 +205,7 @@ async def send_plan(
     done: Mapping[str, RequestOutcome] | None = None,
     on_send: Callable[[PlannedRequest], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    run_type: type[_Run] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -216,6 +225,8 @@ async def send_plan(
             is on the wire leaves it ``unknown``, not unsent).
         on_attempt: called after each HTTP attempt with what was sent and answered
             (:class:`Attempt`: the ``--log`` file and ``-v``).
+        run_type: the worker pool (:class:`~importer.send.bulk.BulkRun` sends batches;
+            :func:`importer.send.send_plan` picks it for a bulk client).
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -226,7 +237,7 @@ async def send_plan(
             report = await send_plan(plan, client, limiter=RateLimiter())
         print(report.counts, report.aborted)
     """
-    run = _Run(plan, client, limiter, retry, on_outcome, stop)
+    run = (run_type or _Run)(plan, client, limiter, retry, on_outcome, stop)
     run.on_send = on_send
     run.on_attempt = on_attempt
     if done:

@@ -1,0 +1,547 @@
+"""Send a plan in batches through a bulk client (the public API: up to 100 records a request).
+
+:class:`BulkRun` is :func:`~importer.send.runner.send_plan`'s worker pool for a client
+with ``send_batch`` and ``find_many`` (:class:`~importer.send.public.PublicClient`). It
+keeps the dependency order, the limiter, the journal hooks, the stop and the abort rules
+of the one-record sender, and adds what batches need:
+
+* **Batches** of one endpoint, up to ``batch_size`` ready requests, taken whole: a
+  worker waits for a full batch while requests that could fill it are still waiting on
+  others in flight.
+* **Refusals isolated.** A batch refused as a whole (400, 422) is split in halves, and
+  the halves again, until each refused record stands alone: one bad record costs its
+  own row, not its 99 neighbours. A 413 (too large) splits it the same way. The extra
+  requests are counted (``SendReport.split_requests``).
+* **Outcomes per record, whatever the answer's shape.** Per-record results give each row
+  its outcome (and id); an answer of counts only, or of nothing, is followed by lookups
+  (``find_many``, paced by their own limiter, counted in ``lookups``) of the batch's
+  records: a row is never ``ok`` because its batch got a 2xx while the items can differ.
+  Only counts that prove every record is there (none failed) spare the lookup of notes,
+  which have no id to find them by in batches: they are ``ok`` with no id.
+* **No blind repeats.** A batch of notes or deals whose answer was lost (a 5xx, a timeout,
+  a closed connection) is not sent again as it is: its records are looked up first and
+  only the missing ones are sent. Accounts and contacts, which Octolane finds again by
+  domain and e-mail, are simply sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import heapq
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import stamina
+from pydantic import BaseModel
+
+from importer.api.endpoints import ID_FIELDS, Endpoint
+from importer.errors import (
+    ApiError,
+    AuthenticationError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from importer.plan import ImportPlan, PlannedRequest
+from importer.send.client import LookupUnavailable
+from importer.send.limiter import RateLimiter
+from importer.send.runner import (
+    REFUSED,
+    Attempt,
+    RequestOutcome,
+    RetryPolicy,
+    _failure,
+    _ids,
+    _maybe_written,
+    _outcome,
+    _Progress,
+    _Run,
+    _unknown,
+)
+
+__all__ = ["BatchClient", "BulkRun"]
+
+#: Endpoints a repeat cannot duplicate: Octolane finds the record again (API.md §2.2).
+_REPEATABLE: frozenset[str] = frozenset({"accounts", "contacts"})
+
+
+class BatchClient(Protocol):
+    """What :class:`BulkRun` needs besides :class:`~importer.send.client.OctolaneClient`."""
+
+    batch_size: int
+    reads: int
+
+    async def send_batch(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> Any: ...
+
+    async def find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[BaseModel | None]: ...
+
+
+@dataclass(slots=True)
+class _Batch:
+    """One worker's batch: its requests, and what is known of each so far."""
+
+    endpoint: Endpoint
+    indices: list[int]
+    outcomes: dict[int, RequestOutcome] = field(default_factory=dict)
+    #: The error behind an outcome (the abort counters read it).
+    errors: dict[int, BaseException] = field(default_factory=dict)
+    #: Sent, and the answer lost: if the run stops now, their outcome is ``unknown``.
+    on_wire: set[int] = field(default_factory=set)
+    attempts: Counter[int] = field(default_factory=Counter)
+    waiting: bool = False  # waiting for a place or a pace: may be cancelled on a stop
+    task: asyncio.Task[None] | None = None
+
+
+class _Halted(Exception):
+    """The run is stopping: what is left of the batch is not sent."""
+
+
+class BulkRun(_Run):
+    """:func:`~importer.send.runner.send_plan` for a bulk client (see the module's doc)."""
+
+    def __init__(
+        self,
+        plan: ImportPlan,
+        client: Any,
+        limiter: RateLimiter,
+        policy: RetryPolicy,
+        on_outcome: Callable[[RequestOutcome], None] | None,
+        stop: asyncio.Event | None,
+        *,
+        read_limiter: RateLimiter | None = None,
+    ) -> None:
+        super().__init__(plan, client, limiter, policy, on_outcome, stop)
+        self.bulk: BatchClient = client
+        self.batch_size = max(1, int(getattr(client, "batch_size", 100)))
+        self.read_limiter = read_limiter or RateLimiter(
+            concurrency=limiter.concurrency, rate_per_min=300
+        )
+        self.batches: list[_Batch] = []
+        self.taken: set[int] = set()
+        self.left: Counter[str] = Counter()
+        self.ready_by: Counter[str] = Counter()
+        self.bulk_requests = 0
+        self.split_requests = 0
+
+    # ---- choosing batches -------------------------------------------------------
+
+    async def execute(self) -> Any:
+        self.left = Counter(
+            r.endpoint for i, r in enumerate(self.requests) if i not in self.outcomes
+        )
+        self.ready_by = Counter(self.requests[i].endpoint for i in self.ready)
+        report = await super().execute()
+        report.bulk_requests = self.bulk_requests
+        report.split_requests = self.split_requests
+        report.lookups = self.bulk.reads
+        return report
+
+    def _record(self, i: int, outcome: RequestOutcome) -> None:
+        if i not in self.taken and i not in self.outcomes and self.left:
+            self.left[self.requests[i].endpoint] -= 1
+        super()._record(i, outcome)
+
+    def _release_dependants(self, i: int) -> None:
+        for j in self.dependants[i]:
+            self.waiting_on[j] -= 1
+            if self.waiting_on[j] == 0 and j not in self.outcomes:
+                heapq.heappush(self.ready, j)
+                self.ready_by[self.requests[j].endpoint] += 1
+
+    def _halt_now(self, reason: str) -> None:
+        super()._halt_now(reason)
+        for batch in self.batches:
+            if batch.waiting and batch.task is not None:
+                batch.task.cancel()
+
+    async def _next_batch(self) -> list[int] | None:
+        async with self.changed:
+            while True:
+                if self._halting():
+                    return None
+                alone = not self.first_answered or self.systematic_count > 0
+                if self.ready and not (alone and self.active):
+                    endpoint = self.requests[self.ready[0]].endpoint
+                    ready = self.ready_by[endpoint]
+                    # A short batch only when nothing in flight can fill it.
+                    if ready >= self.batch_size or ready >= self.left[endpoint] or not self.active:
+                        take = min(ready, self.batch_size)
+                        batch = [heapq.heappop(self.ready) for _ in range(take)]
+                        self.ready_by[endpoint] -= take
+                        self.left[endpoint] -= take
+                        self.taken.update(batch)
+                        return batch
+                if not self.active:
+                    return None
+                await self.changed.wait()
+
+    async def _work(self) -> None:
+        while (indices := await self._next_batch()) is not None:
+            batch = _Batch(self.requests[indices[0]].endpoint, indices)
+            for i in indices:
+                self.active[i] = _Progress()
+            self.batches.append(batch)
+            batch.task = asyncio.create_task(self._send_batch(batch))
+            try:
+                await asyncio.wait([batch.task])
+            except asyncio.CancelledError:
+                batch.task.cancel()
+                await asyncio.gather(batch.task, return_exceptions=True)
+                raise
+            self.batches.remove(batch)
+            error = None if batch.task.cancelled() else batch.task.exception()
+            if error is not None and not isinstance(error, _Halted):
+                raise error  # a bug, not a row's problem
+            await self._settle_batch(batch)
+            for i in indices:
+                del self.active[i]
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def _settle_batch(self, batch: _Batch) -> None:
+        for i in batch.indices:
+            outcome = batch.outcomes.get(i)
+            request = self.requests[i]
+            if outcome is None:
+                if i in batch.on_wire:
+                    error = TransportError("the run stopped before the answer came")
+                    outcome = _failure(request, error, batch.attempts[i], note="run stopped")
+                    outcome = _unknown(outcome, request.endpoint in _REPEATABLE)
+                else:
+                    why = self.halt_reason or "the run stopped"
+                    outcome = _outcome(
+                        request, "not_sent", message=f"not sent: {why}",
+                        attempts=batch.attempts[i],
+                    )  # fmt: skip
+            self._record(i, outcome)
+            await self._after(i, outcome, batch.errors.get(i))
+
+    # ---- sending one batch ------------------------------------------------------
+
+    async def _send_batch(self, batch: _Batch) -> None:
+        endpoint = batch.endpoint
+        todo = list(batch.indices)
+        earlier = [i for i in todo if self.requests[i].key in self.verify]
+        if earlier:
+            todo = [i for i in todo if i not in set(earlier)]
+            todo += await self._verify(batch, earlier)
+            todo.sort()
+        if endpoint not in _REPEATABLE and self.on_send is not None:
+            for i in todo:  # no deal is found again on this API's bulk route
+                self.on_send(self.requests[i])
+        queue: deque[tuple[list[int], bool]] = deque([(todo, False)] if todo else [])
+        while queue:
+            sub, split = queue.popleft()
+            if self._halting():
+                raise _Halted
+            try:
+                answer = await self._post(batch, sub, split)
+            except (ServerError, TransportError) as exc:
+                if endpoint in _REPEATABLE or not _maybe_written(exc):
+                    self._fail(batch, sub, exc)
+                    continue
+                missing = await self._look_after_loss(batch, sub, exc)
+                if missing and max(batch.attempts[i] for i in missing) < self.policy.attempts:
+                    queue.appendleft((missing, split))  # only what is not there
+                elif missing:
+                    self._fail(batch, missing, exc)
+                continue
+            except ApiError as exc:
+                if exc.status_code in (400, 413, 422) and len(sub) > 1:
+                    half = len(sub) // 2
+                    queue.appendleft((sub[half:], True))
+                    queue.appendleft((sub[:half], True))
+                    continue
+                self._fail(batch, sub, exc)
+                continue
+            await self._read_answer(batch, sub, answer)
+
+    async def _post(self, batch: _Batch, sub: list[int], split: bool) -> Any:
+        """One bulk request of ``sub``, retried on 429 (after the pause) and, for accounts
+        and contacts, on 5xx and transport errors (with backoff)."""
+        policy = self.policy
+        state = _Progress()
+        payloads = [self.requests[i].payload for i in sub]
+        endpoint = batch.endpoint
+
+        def retry_on(exc: Exception) -> bool | float:
+            if self._halting():
+                return False
+            if isinstance(exc, RateLimitedError):
+                return 0.0 if state.rate_limited < policy.rate_limited_attempts else False
+            if isinstance(exc, ServerError | TransportError):
+                if endpoint not in _REPEATABLE and _maybe_written(exc):
+                    return False  # looked up first: a repeat could duplicate it
+                return state.failures < policy.attempts
+            return False
+
+        async for attempt in stamina.retry_context(
+            on=retry_on,
+            attempts=policy.attempts + policy.rate_limited_attempts,
+            timeout=policy.timeout_s,
+            wait_initial=policy.wait_initial_s,
+            wait_max=policy.wait_max_s,
+            wait_jitter=policy.wait_jitter_s,
+            wait_exp_base=policy.wait_exp_base,
+        ):
+            with attempt:
+                return await self._attempt_batch(batch, sub, payloads, state, split)
+        raise AssertionError("unreachable: stamina re-raises the last error")
+
+    async def _attempt_batch(
+        self,
+        batch: _Batch,
+        sub: list[int],
+        payloads: list[Mapping[str, Any]],
+        state: _Progress,
+        split: bool,
+    ) -> Any:
+        batch.waiting = True
+        try:
+            slot_cm = self.limiter.slot()
+            slot = await slot_cm.__aenter__()
+        except asyncio.CancelledError:
+            raise _Halted from None
+        finally:
+            batch.waiting = False
+        try:
+            if self._halting():
+                raise _Halted
+            state.attempts += 1
+            self.sent += 1
+            self.bulk_requests += 1
+            self.split_requests += int(split)
+            self.retries += int(state.attempts > 1)
+            for i in sub:
+                batch.attempts[i] += 1
+            batch.on_wire.update(sub)
+            started = time.monotonic()
+            try:
+                answer = await self._sent_batch(batch, sub, payloads, state.attempts, started)
+            except RateLimitedError as exc:
+                batch.on_wire.difference_update(sub)
+                self.rate_limited += 1
+                state.rate_limited += 1
+                self.limiter.on_rate_limited(exc.retry_after_s, sent_at=slot.sent_at)
+                await self._key_accepted()
+                raise
+            except (ServerError, TransportError) as exc:
+                if not _maybe_written(exc):
+                    batch.on_wire.difference_update(sub)
+                self.server_errors += int(isinstance(exc, ServerError))
+                self.transport_errors += int(isinstance(exc, TransportError))
+                state.failures += 1
+                self.limiter.on_failure(sent_at=slot.sent_at)
+                self._count_systematic(self._stand_in(batch, sub), exc)
+                if isinstance(exc, ServerError):
+                    await self._key_accepted()
+                raise
+            except ApiError as exc:
+                batch.on_wire.difference_update(sub)
+                self.limiter.on_success(sent_at=slot.sent_at)
+                if isinstance(exc, AuthenticationError):
+                    self._halt_now(REFUSED.format(status=exc.status_code))
+                else:
+                    self._count_systematic(self._stand_in(batch, sub), exc)
+                    await self._key_accepted()
+                raise
+            self.limiter.on_success(sent_at=slot.sent_at)
+            self.systematic, self.systematic_count = None, 0
+            await self._key_accepted()
+            return answer
+        finally:
+            await slot_cm.__aexit__(None, None, None)
+
+    def _stand_in(self, batch: _Batch, sub: list[int]) -> PlannedRequest:
+        """A request standing for a batch (the request log, -v, the abort message)."""
+        first = self.requests[sub[0]]
+        rows = tuple(r for i in sub for r in self.requests[i].rows)
+        return PlannedRequest(
+            key=f"batch:{first.key}+{len(sub) - 1}", endpoint=batch.endpoint,
+            payload={"records": [self.requests[i].payload for i in sub]}, rows=rows,
+        )  # fmt: skip
+
+    async def _sent_batch(
+        self,
+        batch: _Batch,
+        sub: list[int],
+        payloads: list[Mapping[str, Any]],
+        attempt: int,
+        started: float,
+    ) -> Any:
+        if self.on_attempt is None:
+            return await self.bulk.send_batch(batch.endpoint, payloads)
+        at = datetime.datetime.now(datetime.UTC)
+        body = getattr(self.client, "sent_body", lambda e, p: list(p))(batch.endpoint, payloads)
+        path = getattr(self.client, "path", lambda e: e)(batch.endpoint)
+        stand_in = self._stand_in(batch, sub)
+
+        def tell(status: int | None, answer: dict[str, Any]) -> None:
+            assert self.on_attempt is not None
+            self.on_attempt(
+                Attempt(at, stand_in, attempt, status, time.monotonic() - started, answer,
+                        path=path, body=body)
+            )  # fmt: skip
+
+        try:
+            answer = await self.bulk.send_batch(batch.endpoint, payloads)
+        except ApiError as exc:
+            said: dict[str, Any] = {"success": False, "message": exc.message}
+            if exc.field_errors:
+                said["errors"] = exc.field_errors
+            tell(exc.status_code, said)
+            raise
+        except TransportError as exc:
+            tell(None, {"error": str(exc)})
+            raise
+        items = answer.items
+        summary: dict[str, Any] = {"success": True, "counts": answer.counts}
+        if items is not None:
+            summary["results"] = [dataclasses.asdict(item) for item in items]
+        tell(answer.status, summary)
+        return answer
+
+    # ---- what the answer says ---------------------------------------------------
+
+    async def _read_answer(self, batch: _Batch, sub: list[int], answer: Any) -> None:
+        endpoint = batch.endpoint
+        batch.on_wire.difference_update(sub)
+        status = answer.status
+        if answer.items is not None:
+            need_ids: list[int] = []
+            for i, item in zip(sub, answer.items, strict=True):
+                if not item.ok:
+                    message = f"refused in a batch of {len(sub)}: {item.message}"
+                    batch.outcomes[i] = _outcome(
+                        self.requests[i], "failed", http_status=400, message=message,
+                        field_errors=item.field_errors, attempts=batch.attempts[i],
+                    )  # fmt: skip
+                elif item.id:
+                    self._ok(batch, i, {ID_FIELDS[endpoint]: item.id}, status, item.status)
+                else:
+                    need_ids.append(i)
+            if need_ids:
+                await self._resolve(batch, need_ids, status, certain=True)
+            return
+        if answer.all_done and endpoint == "notes":
+            for i in sub:
+                self._ok(batch, i, {}, status, "created (the answer gives no note ids)")
+            return
+        await self._resolve(batch, sub, status, certain=answer.all_done)
+
+    async def _resolve(self, batch: _Batch, sub: list[int], status: int, *, certain: bool) -> None:
+        """Ids (and, unless ``certain``, the outcome) of records the answer did not give
+        one by one: looked up; one not found failed, since the batch was answered."""
+        try:
+            found = await self._lookup(batch, sub)
+        except LookupUnavailable as exc:
+            for i in sub:
+                if certain:
+                    self._ok(batch, i, {}, status, f"created (no id: {exc})")
+                else:
+                    outcome = _outcome(
+                        self.requests[i], "unknown", http_status=status,
+                        attempts=batch.attempts[i],
+                        message=f"the batch was accepted, but its answer gives no result per"
+                        f" record and the lookup failed ({exc}): check in Octolane",
+                    )  # fmt: skip
+                    batch.outcomes[i] = outcome
+            return
+        for i, model in zip(sub, found, strict=True):
+            if model is not None:
+                how = "created" if certain else "found by a lookup after the batch"
+                self._ok(batch, i, _ids(model), status, how)
+            elif certain:
+                self._ok(batch, i, {}, status, "created (not found by the lookup of its id)")
+            else:
+                batch.outcomes[i] = _outcome(
+                    self.requests[i], "failed", http_status=status, attempts=batch.attempts[i],
+                    message="the batch was accepted, but this record is not in Octolane"
+                    " (the answer gives no result per record)",
+                )  # fmt: skip
+
+    def _ok(self, batch: _Batch, i: int, ids: dict[str, str], status: int, how: str) -> None:
+        message = "" if how in ("created", "resolved", "") else how
+        batch.outcomes[i] = _outcome(
+            self.requests[i], "ok", ids=ids, http_status=status, attempts=batch.attempts[i],
+            message=message,
+        )  # fmt: skip
+
+    def _fail(self, batch: _Batch, sub: list[int], error: ApiError | TransportError) -> None:
+        repeat = batch.endpoint in _REPEATABLE
+        for i in sub:
+            request = self.requests[i]
+            outcome = _failure(request, error, batch.attempts[i])
+            written = isinstance(error, TransportError) and error.delivered
+            if written or (isinstance(error, ServerError) and not repeat):
+                outcome = _unknown(outcome, repeat)
+            else:
+                batch.on_wire.discard(i)
+            batch.outcomes[i] = outcome
+            batch.errors[i] = error
+        batch.on_wire.difference_update(sub)
+
+    async def _lookup(self, batch: _Batch, sub: list[int]) -> list[BaseModel | None]:
+        payloads = [self.requests[i].payload for i in sub]
+        batch.waiting = True
+        try:
+            async with self.read_limiter.slot():
+                batch.waiting = False
+                if self._halting():
+                    raise _Halted
+                return await self.bulk.find_many(batch.endpoint, payloads)
+        except asyncio.CancelledError:
+            raise _Halted from None
+        finally:
+            batch.waiting = False
+
+    async def _look_after_loss(
+        self, batch: _Batch, sub: list[int], error: ServerError | TransportError
+    ) -> list[int]:
+        """The records of a batch whose answer was lost that are not in Octolane (sent
+        again); those that are get their outcome. No lookup: all stay ``unknown``."""
+        try:
+            found = await self._lookup(batch, sub)
+        except LookupUnavailable:
+            self._fail(batch, sub, error)
+            return []
+        missing = []
+        for i, model in zip(sub, found, strict=True):
+            if model is not None:
+                self._ok(batch, i, _ids(model), 200,
+                         f"its answer was lost ({error}); found in Octolane by a lookup")  # fmt: skip
+            else:
+                missing.append(i)
+        batch.on_wire.difference_update(sub)
+        return missing
+
+    async def _verify(self, batch: _Batch, earlier: list[int]) -> list[int]:
+        """Requests an earlier run lost the answer of: those found are done, the others
+        are sent; without a lookup they keep their outcome."""
+        try:
+            found = await self._lookup(batch, earlier)
+        except LookupUnavailable as exc:
+            for i in earlier:
+                was = self.verify[self.requests[i].key]
+                batch.outcomes[i] = dataclasses.replace(
+                    was, message=f"{was.message} (no lookup: {exc})"
+                )
+            return []
+        missing = []
+        for i, model in zip(earlier, found, strict=True):
+            if model is None:
+                missing.append(i)
+                continue
+            run = self.verify[self.requests[i].key].run
+            self._ok(batch, i, _ids(model), 200,
+                     f"found in Octolane by a lookup (the answer was lost in run {run})")  # fmt: skip
+        return missing

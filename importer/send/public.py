@@ -1,0 +1,395 @@
+"""A client for Octolane's public API (``https://api.octolane.com/v1``, API.md §2-3):
+bulk creates of up to 100 records, and the reads that tell what a batch did.
+
+It takes the same payloads as :class:`~importer.send.client.InboundClient` (the plan
+is built once, for either target) and translates them where the APIs differ:
+``opportunity.next_step`` is ``next_steps`` here, and deal dates are Unix *seconds*
+(milliseconds on Inbound). :meth:`PublicClient.send_batch` posts a batch to
+``/v1/{endpoint}/bulk`` and reads the answer whatever its shape, since the spec leaves
+a bulk answer's ``data`` open (API.md §4, question 12):
+
+* per-record results (a list, or a list under ``results``/``items``/...): each record
+  gets its own outcome, by ``index`` where the items carry one, else by position;
+* counts only (``{created, skipped, failed}``), or nothing: :class:`BatchAnswer` says
+  so, and the sender asks :meth:`PublicClient.find_many` which records are there.
+
+:meth:`find_many` looks records up in batches: accounts by domain and contacts by
+e-mail through ``POST /v1/{accounts,contacts}/search`` with an ``in`` filter, deals by
+name (and company) through ``POST /v1/opportunities/search``; notes, which the API
+only lists by a text query, one by one through ``GET /v1/notes?q=``.
+
+Example::
+
+    async with PublicClient("sk_live_...") as client:
+        answer = await client.send_batch("contacts", [{"email": "jo@acme.com"}])
+        print(answer.items)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, SecretStr
+
+from importer.api.endpoints import ID_FIELDS, RESPONSE_MODELS, Endpoint
+from importer.errors import ApiError
+from importer.send.client import InboundClient, LookupUnavailable
+from importer.settings import DEFAULT_API_URL
+
+__all__ = [
+    "BULK_PATHS",
+    "PUBLIC_ONLY",
+    "BatchAnswer",
+    "ItemResult",
+    "PublicClient",
+    "to_inbound",
+    "to_public",
+]
+
+#: Each endpoint's bulk route below ``/v1``.
+BULK_PATHS: dict[Endpoint, str] = {
+    "accounts": "accounts/bulk",
+    "contacts": "contacts/bulk",
+    "opportunities": "opportunities/bulk",
+    "notes": "notes/bulk",
+}
+#: Fields only the public API has, per endpoint and place in the payload: the Inbound
+#: client leaves them out (the run says so once).
+PUBLIC_ONLY: dict[Endpoint, dict[str | None, frozenset[str]]] = {
+    "accounts": {None: frozenset({"name"})},
+    "contacts": {None: frozenset({"job_title", "phone", "linkedin"})},
+    "opportunities": {"opportunity": frozenset({"stage_name", "custom_attributes"})},
+    "notes": {},
+}
+#: Item statuses that mean the record is there (created, found again, or a duplicate
+#: of one that is).
+_DONE = frozenset({"created", "resolved", "skipped", "duplicate", "exists", "ok", "success"})
+_FAILED = frozenset({"failed", "error", "rejected", "invalid"})
+_ITEM_LISTS = ("results", "items", "records", "data")
+_COUNTS = ("created", "resolved", "skipped", "duplicates", "failed", "errors")
+_SEARCH_LIMIT = 500
+_SEARCH_PAGES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What the answer says of one record of a batch: ``ok`` (with its ``id`` if given)
+    or not, the item's own ``status`` word and, for a refused one, why."""
+
+    ok: bool
+    status: str = ""
+    id: str | None = None
+    message: str = ""
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnswer:
+    """A 2xx answer to a bulk create.
+
+    ``items`` holds one :class:`ItemResult` per record, in the batch's order, when the
+    answer gave per-record results; else ``None``, and ``counts`` holds the counts it
+    gave (``{"created": 98, "failed": 2}``), or is empty when it gave nothing.
+    """
+
+    status: int
+    items: list[ItemResult] | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def all_done(self) -> bool:
+        """The counts alone prove every record is there: none failed and they add up."""
+        return (
+            self.items is None
+            and self.counts.get("failed", 0) == 0
+            and (self.counts.get("errors", 0) == 0)
+            and sum(self.counts.get(k, 0) for k in _COUNTS[:4]) > 0
+        )
+
+
+def to_public(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The Inbound payload in the public API's names and units.
+
+    >>> to_public("opportunities", {"pipeline_id": "p", "related_objects": {},
+    ...     "opportunity": {"next_step": "Call", "close_date": 1717200000000}})["opportunity"]
+    {'next_steps': 'Call', 'close_date': 1717200000}
+    """
+    body = dict(payload)
+    if endpoint == "opportunities" and isinstance(body.get("opportunity"), Mapping):
+        deal = dict(body["opportunity"])
+        if "next_step" in deal:
+            deal["next_steps"] = deal.pop("next_step")
+        for name in ("close_date", "next_action_date"):
+            if isinstance(deal.get(name), int):
+                deal[name] = deal[name] // 1000  # milliseconds -> seconds
+        body["opportunity"] = deal
+    return body
+
+
+def to_inbound(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload without the fields only the public API has."""
+    places = PUBLIC_ONLY.get(endpoint) or {}
+    if not places:
+        return dict(payload)
+    body = dict(payload)
+    for place, names in places.items():
+        if place is None:
+            for name in names & body.keys():
+                del body[name]
+        elif isinstance(body.get(place), Mapping) and names & body[place].keys():
+            body[place] = {k: v for k, v in body[place].items() if k not in names}
+    return body
+
+
+class PublicClient(InboundClient):
+    """The public API v1 over one pooled ``httpx.AsyncClient``.
+
+    Args:
+        api_key: the organization's key (sent as ``x-api-key``).
+        base_url: the API's root, ``https://api.octolane.com`` by default (``/v1`` is
+            added); plain ``http://`` only to a loopback host (the sandbox).
+        batch_size: records per bulk request, 1-100.
+        timeout_s, max_connections, transport: as for :class:`InboundClient`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        batch_size: int = 100,
+        timeout_s: float = 30.0,
+        max_connections: int = 10,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        root = base_url.rstrip("/").removesuffix("/v1")
+        super().__init__(
+            api_key,
+            base_url=f"{root}/v1",
+            timeout_s=timeout_s,
+            max_connections=max_connections,
+            transport=transport,
+            public_url=root,
+        )
+        if not 1 <= batch_size <= 100:
+            raise ValueError(f"batch_size must be from 1 to 100, not {batch_size}")
+        self.batch_size = batch_size
+        #: HTTP reads made to look records up (counted in the run's summary).
+        self.reads = 0
+
+    def __repr__(self) -> str:
+        return f"<PublicClient base_url={self.base_url!r} api_key=SecretStr('**********')>"
+
+    def path(self, endpoint: Endpoint) -> str:
+        """The bulk route of ``endpoint``, for messages and the request log."""
+        return f"/v1/{BULK_PATHS[endpoint]}"
+
+    async def send(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel:
+        """One record, as a batch of one: its id, or the API's refusal as an ApiError."""
+        answer = await self.send_batch(endpoint, [payload])
+        item = answer.items[0] if answer.items else None
+        if item is not None and not item.ok:
+            raise ApiError(400, item.message or "refused", item.field_errors, endpoint=endpoint)
+        found = item.id if item is not None else None
+        if found is None:
+            [model] = await self.find_many(endpoint, [payload])
+            if model is None:
+                raise ApiError(
+                    answer.status, "accepted, but the record cannot be found", endpoint=endpoint
+                )
+            return model
+        return RESPONSE_MODELS[endpoint].model_validate({ID_FIELDS[endpoint]: found})
+
+    async def send_batch(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> BatchAnswer:
+        """POST the records to the bulk route; what the 2xx answer says of each.
+
+        Raises:
+            ApiError: not a 2xx (a 400 for the whole batch, a 413, a 429 ...).
+            TransportError: no HTTP answer.
+        """
+        body = [to_public(endpoint, payload) for payload in payloads]
+        response = await self._post_json(endpoint, BULK_PATHS[endpoint], body)
+        return read_batch_answer(response.status_code, _json_or_none(response), len(body))
+
+    def sent_body(self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]) -> Any:
+        """What :meth:`send_batch` puts on the wire for these payloads (the request log)."""
+        return [to_public(endpoint, payload) for payload in payloads]
+
+    async def find_many(
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+    ) -> list[BaseModel | None]:
+        """Each record as it is in Octolane (a model with its id), or None: not there.
+
+        Raises:
+            LookupUnavailable: the reads were refused or answered in an unreadable shape.
+        """
+        if endpoint == "accounts":
+            keys = [str(p.get("domain") or "").lower() for p in payloads]
+            found = await self._search_ids("accounts", "domain", keys)
+            return [self._model(endpoint, found.get(k)) for k in keys]
+        if endpoint == "contacts":
+            keys = [str(p.get("email") or "").lower() for p in payloads]
+            found = await self._search_ids("contacts", "email", keys)
+            return [self._model(endpoint, found.get(k)) for k in keys]
+        if endpoint == "opportunities":
+            return await self._find_deals(payloads)
+        results: list[BaseModel | None] = []
+        for payload in payloads:
+            self.reads += 1
+            results.append(await self.find("notes", payload))
+        return results
+
+    async def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel | None:
+        if endpoint == "notes":
+            return await super().find(endpoint, payload)
+        [found] = await self.find_many(endpoint, [payload])
+        return found
+
+    def _model(self, endpoint: Endpoint, found: str | None) -> BaseModel | None:
+        if found is None:
+            return None
+        return RESPONSE_MODELS[endpoint].model_validate({ID_FIELDS[endpoint]: found})
+
+    async def _search_ids(self, kind: str, field_name: str, keys: list[str]) -> dict[str, str]:
+        """``{key: id}`` of the records whose ``field_name`` is one of ``keys``."""
+        wanted = sorted({k for k in keys if k})
+        found: dict[str, str] = {}
+        if not wanted:
+            return found
+        body: dict[str, Any] = {
+            "filters": [{"field": field_name, "operator": "in", "value": wanted}],
+            "limit": _SEARCH_LIMIT,
+        }
+        for record in await self._search(kind, body):
+            key, record_id = str(record.get(field_name) or "").lower(), record.get("id")
+            if key in wanted and record_id and key not in found:
+                found[key] = str(record_id)
+        return found
+
+    async def _search(self, kind: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for _ in range(_SEARCH_PAGES):
+            self.reads += 1
+            data, page = await self._read("POST", f"/v1/{kind}/search", kind, json=body)
+            records += page
+            if not (data.get("has_more") and data.get("next_cursor")):
+                return records
+            body = {**body, "cursor": data["next_cursor"]}
+        raise LookupUnavailable(f"more than {_SEARCH_PAGES * _SEARCH_LIMIT} {kind} match")
+
+    async def _find_deals(self, payloads: Sequence[Mapping[str, Any]]) -> list[BaseModel | None]:
+        """Deals by pipeline, name and company: the deal of that name in that pipeline
+        whose company has the payload's domain (or that has no company, for a deal sent
+        without one)."""
+        by_pipeline: dict[str, list[int]] = {}
+        for i, payload in enumerate(payloads):
+            by_pipeline.setdefault(str(payload.get("pipeline_id") or ""), []).append(i)
+        results: list[BaseModel | None] = [None] * len(payloads)
+        for pipeline_id, indices in by_pipeline.items():
+            names = sorted({_deal_name(payloads[i]) for i in indices} - {""})
+            if not names:
+                continue
+            body: dict[str, Any] = {
+                "pipeline_id": pipeline_id or None,
+                "filters": [{"field": "name", "operator": "in", "value": names}],
+                "limit": _SEARCH_LIMIT,
+            }
+            records = await self._search("opportunities", body)
+            if any("account_domain" not in r and r.get("account_id") for r in records):
+                domains = [_deal_domain(payloads[i]) for i in indices]
+                account_ids = await self._search_ids("accounts", "domain", domains)
+                by_account = {v: k for k, v in account_ids.items()}
+            else:
+                by_account = {}
+            for i in indices:
+                name, domain = _deal_name(payloads[i]), _deal_domain(payloads[i])
+                for record in records:
+                    have = record.get("account_domain")
+                    if have is None and record.get("account_id"):
+                        have = by_account.get(str(record["account_id"]))
+                    if record.get("name") == name and str(have or "").lower() == domain:
+                        results[i] = self._model("opportunities", str(record.get("id")))
+                        break
+        return results
+
+
+def _deal_name(payload: Mapping[str, Any]) -> str:
+    return str((payload.get("opportunity") or {}).get("name") or "")
+
+
+def _deal_domain(payload: Mapping[str, Any]) -> str:
+    return str((payload.get("related_objects") or {}).get("account_domain") or "").lower()
+
+
+def read_batch_answer(status: int, body: object, size: int) -> BatchAnswer:
+    """What a 2xx answer to a bulk create of ``size`` records says of each.
+
+    >>> read_batch_answer(201, {"data": {"created": 2, "failed": 0}}, 2).all_done
+    True
+    >>> [i.ok for i in read_batch_answer(200, {"data": [{"id": "a"}, {"error": "x"}]}, 2).items]
+    [True, False]
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    listed: object = data
+    if isinstance(data, dict):
+        listed = next((data[k] for k in _ITEM_LISTS if isinstance(data.get(k), list)), None)
+    counts: dict[str, int] = {}
+    if isinstance(data, dict):
+        counts = {
+            k: v for k, v in data.items()
+            if k in _COUNTS and isinstance(v, int) and not isinstance(v, bool)
+        }  # fmt: skip
+    if isinstance(listed, list) and listed and all(isinstance(i, dict) for i in listed):
+        items = _items(listed, size)
+        if items is not None:
+            return BatchAnswer(status, items, counts)
+    return BatchAnswer(status, None, counts)
+
+
+def _items(listed: list[dict[str, Any]], size: int) -> list[ItemResult] | None:
+    """One result per record, or None when the list cannot be matched to the records
+    (a wrong length, or indexes that do not cover the batch once)."""
+    if all(isinstance(item.get("index"), int) for item in listed):
+        by_index = {item["index"]: item for item in listed}
+        if len(by_index) != len(listed) or set(by_index) != set(range(size)):
+            return None
+        ordered = [by_index[i] for i in range(size)]
+    elif len(listed) == size:
+        ordered = listed
+    else:
+        return None
+    return [_item(item) for item in ordered]
+
+
+def _item(item: dict[str, Any]) -> ItemResult:
+    status = str(item.get("status") or "").lower()
+    data = item.get("data")
+    nested: dict[str, Any] = data if isinstance(data, dict) else {}
+    found = item.get("id") or nested.get("id")
+    for name in ID_FIELDS.values():
+        found = found or item.get(name) or nested.get(name)
+    errors = item.get("errors")
+    message = item.get("message") or item.get("error") or ""
+    failed = (
+        status in _FAILED
+        or item.get("success") is False
+        or (bool(item.get("error") or errors) and status not in _DONE)
+    )
+    if failed:
+        field_errors = (
+            {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+        )
+        return ItemResult(False, status or "failed", None, str(message or "refused"), field_errors)
+    return ItemResult(True, status or "created", str(found) if found else None)
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None
