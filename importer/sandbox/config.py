@@ -48,6 +48,7 @@ __all__ = [
     "StageConfig",
     "demo_org",
     "load_settings",
+    "member_id",
     "setting_names",
 ]
 
@@ -172,6 +173,11 @@ class OrgConfig(BaseModel):
         return self
 
 
+def member_id(org: OrgConfig, email: str) -> str:
+    """A member's id (derived like the other ids: stable across restarts)."""
+    return _derived_id("member", org.name, email)
+
+
 def demo_org(
     *, extra_api_keys: tuple[str, ...] = (), extra_members: tuple[str, ...] = ()
 ) -> OrgConfig:
@@ -202,6 +208,13 @@ class Knobs(BaseModel):
             closed without an answer (a lost answer); this wins over ``fault_after_write``
             and ``failure_status``.
         seed: seeds the failure and jitter draws; same seed + same request order = same run.
+        fail_items_containing: on the public API's creates, an item (of a bulk body, or a
+            single create's body) whose JSON text contains this string fails with
+            "Injected item failure"; None = off.
+        item_failure_rate: share of those items that fail the same way (seeded like
+            ``failure_rate``, drawn once per item in order, from its own sequence).
+        rate_limit_scope: ``"key"``: one token bucket per key; ``"route"``: one per key
+            and route name (the public API's "route rate limit exceeded").
     """
 
     model_config = _frozen
@@ -216,6 +229,9 @@ class Knobs(BaseModel):
     fault_after_write: bool = False
     drop_connection_after_write: bool = False
     seed: int | None = None
+    fail_items_containing: str | None = Field(default=None, min_length=1)
+    item_failure_rate: float = Field(default=0, ge=0, le=1)
+    rate_limit_scope: Literal["key", "route"] = "key"
 
 
 class Behaviour(BaseModel):
@@ -239,6 +255,17 @@ class Behaviour(BaseModel):
     #: ``GET /v1/pipelines/{id}/stages``); false answers 401 there, like a key with the
     #: inbound scope only.
     public_api: bool = True
+    #: The public API's creates (single and bulk) answer 200 or 201 (the spec lists both).
+    public_success_status: Literal[200, 201] = 201
+    #: What a bulk create's ``data`` holds: a result per item, the counts only, or null.
+    bulk_response: Literal["per_item", "summary", "empty"] = "per_item"
+    #: A bulk create with a bad item: a 400 writing nothing, or the good items written.
+    bulk_mode: Literal["all_or_nothing", "partial"] = "all_or_nothing"
+    #: Deal dedup of ``POST /v1/opportunities``, ``/bulk`` and ``/fast-bulk``: ``none``
+    #: creates a new deal every time; ``domain_pipeline_name`` is the inbound rule.
+    deal_dedup_create: Literal["none", "domain_pipeline_name"] = "none"
+    deal_dedup_bulk: Literal["none", "domain_pipeline_name"] = "none"
+    deal_dedup_fast_bulk: Literal["none", "domain_pipeline_name"] = "domain_pipeline_name"
 
 
 class SandboxSettings(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from importer.sandbox.config import OrgConfig
+from importer.sandbox.config import OrgConfig, member_id
 
 __all__ = ["Directory", "OrgInfo", "PipelineInfo"]
 
@@ -40,6 +40,8 @@ class OrgInfo:
     name: str
     member_emails: frozenset[str]
     pipelines: dict[str, PipelineInfo]
+    #: member id → e-mail: what a public ``related_objects.owner_id`` names.
+    member_ids: dict[str, str]
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description for ``GET /_sandbox/org``."""
@@ -47,6 +49,7 @@ class OrgInfo:
             "org_id": self.id,
             "name": self.name,
             "members": sorted(self.member_emails),
+            "member_ids": {email: member for member, email in sorted(self.member_ids.items())},
             "pipelines": [
                 {
                     "pipeline_id": p.id,
@@ -75,7 +78,10 @@ def _org_info(org: OrgConfig) -> OrgInfo:
         if p.id
     }
     members = frozenset(m.email for m in org.members)
-    return OrgInfo(id=org.id or "", name=org.name, member_emails=members, pipelines=pipelines)
+    ids = {member_id(org, email): email for email in members}
+    return OrgInfo(
+        id=org.id or "", name=org.name, member_emails=members, pipelines=pipelines, member_ids=ids
+    )
 
 
 class Directory:

@@ -100,7 +100,10 @@ class Faults:
     def _apply(self, knobs: Knobs) -> None:
         self.knobs = knobs
         self._rng = random.Random(knobs.seed)
-        self._buckets: dict[str, TokenBucket] = {}  # new limits start from full buckets
+        # Items draw from their own sequence, so item failures never shift which requests fail.
+        seed = knobs.seed
+        self._item_rng = random.Random(None if seed is None else f"items/{seed}")
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}  # new limits start full
 
     @property
     def seed(self) -> int | None:
@@ -137,7 +140,9 @@ class Faults:
     ) -> None:
         """Make the next ``count`` API requests (to ``endpoint``, if given) fail with ``status``.
 
-        ``endpoint`` is ``"accounts"``, ``"contacts"``, ``"opportunities"`` or ``"notes"``.
+        ``endpoint`` is ``"accounts"``, ``"contacts"``, ``"opportunities"`` or ``"notes"``
+        (the inbound writes), or a public write such as ``"notes.bulk"`` or
+        ``"opportunities.create"``.
         With ``after_write`` the request is stored before the failure is returned. With
         ``drop_connection`` the failure is no answer at all: the connection is closed
         (after the write with ``after_write``, else before it).
@@ -153,8 +158,9 @@ class Faults:
             self._pending.clear()
             self._apply(Knobs())
 
-    def admit(self, api_key: str) -> Rejection | bool:
-        """Rate limit, then concurrency limit.
+    def admit(self, api_key: str, route: str = "") -> Rejection | bool:
+        """Rate limit (per key, or per key and ``route`` with ``rate_limit_scope="route"``),
+        then concurrency limit (per key).
 
         Returns a :class:`Rejection`, or whether a concurrency slot was taken (pass
         that to :meth:`release`).
@@ -164,7 +170,8 @@ class Faults:
             return False
         with self._lock:
             if knobs.rate_limit_per_min:
-                wait_s = self._bucket(api_key, knobs.rate_limit_per_min).take()
+                scope = route if knobs.rate_limit_scope == "route" else ""
+                wait_s = self._bucket((api_key, scope), knobs.rate_limit_per_min).take()
                 if wait_s:
                     return Rejection("rate_limited", max(1, math.ceil(wait_s)))
             if knobs.concurrency_limit is None:
@@ -175,12 +182,12 @@ class Faults:
             self._in_flight[api_key] = in_flight + 1
             return True
 
-    def _bucket(self, api_key: str, per_min: float) -> TokenBucket:
-        bucket = self._buckets.get(api_key)
+    def _bucket(self, scope: tuple[str, str], per_min: float) -> TokenBucket:
+        bucket = self._buckets.get(scope)
         if bucket is None:
             burst = self.knobs.rate_limit_burst or max(1, int(per_min))
             bucket = TokenBucket(rate_per_s=per_min / 60, capacity=burst, clock=self._clock)
-            self._buckets[api_key] = bucket
+            self._buckets[scope] = bucket
         return bucket
 
     def release(self, api_key: str) -> None:
@@ -196,6 +203,19 @@ class Faults:
         with self._lock:
             jitter = self._rng.uniform(0, knobs.jitter_ms) if knobs.jitter_ms else 0.0
         return (knobs.latency_ms + jitter) / 1000
+
+    def item_fails(self, item_json: str) -> bool:
+        """Whether a public create's item fails by injection: ``fail_items_containing``
+        is in its JSON text, or the ``item_failure_rate`` draw (one per item, in order)."""
+        knobs = self.knobs
+        if not knobs.item_failure_rate and knobs.fail_items_containing is None:
+            return False
+        with self._lock:
+            drawn = bool(knobs.item_failure_rate) and (
+                self._item_rng.random() < knobs.item_failure_rate
+            )
+        marker = knobs.fail_items_containing
+        return drawn or (marker is not None and marker in item_json)
 
     def injected(self, endpoint: str) -> Injected | None:
         """The failure to inject for this request, if any (``fail_next`` rules first)."""

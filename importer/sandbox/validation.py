@@ -58,11 +58,17 @@ NOTE_BODY_KEYS = frozenset({"title", "content"})
 
 
 class InvalidBody(Exception):
-    """The body breaks the documented rules; ``errors`` maps field path → message."""
+    """The body breaks the documented rules; ``errors`` maps field path → message.
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    ``message`` replaces the endpoint's usual 400 message; ``reason`` is what the
+    tally counts the rejection as.
+    """
+
+    def __init__(
+        self, errors: dict[str, str], message: str | None = None, reason: str = "invalid"
+    ) -> None:
         super().__init__(errors)
-        self.errors = errors
+        self.errors, self.message, self.reason = errors, message, reason
 
 
 @dataclass(frozen=True, slots=True)
