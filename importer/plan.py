@@ -190,6 +190,8 @@ class Planner:
                 entity = entities.get(key)
                 if entity is None:
                     entities[key] = entity = _Entity(key, "accounts", verdict.account, row)
+                elif verdict.account is not entity.payload and verdict.account != entity.payload:
+                    _merge_fields(entity, verdict.account, ("name",), plan, "account")
                 keys.append(entity.key)  # the stored string: rows share it, not copies
                 plan.domain = entity.payload["domain"]  # likewise (a worker's rows are copies)
             if verdict.contact is not None:
@@ -270,7 +272,7 @@ class Planner:
         for entity in by_endpoint["contacts"]:
             payload = entity.payload
             email = payload["email"]
-            named = "first_name" in payload or "last_name" in payload
+            named = len(payload) > 1  # a name, a job title, a phone ...
             # The deal endpoint takes only emails: a contact with a name needs its own create.
             entity.request = entity.key if named or email not in deal_emails else deal_emails[email]
             if entity.request == entity.key:
@@ -384,7 +386,7 @@ def _partial_message(verdict: Any) -> str:
     return f"{said}; the {' and the '.join(going)} {'go' if len(going) > 1 else 'goes'} ahead"
 
 
-_NAMES = ("first_name", "last_name")
+_NAMES = ("first_name", "last_name", "job_title", "phone", "linkedin")
 _SAME_NAME = (
     "opportunity: the deal {name!r} has no company domain, and neither has the deal of "
     "row {row} with the same name: they are planned as one deal, as the sandbox merges them "
@@ -470,7 +472,16 @@ def _day(unix_ms: int) -> str:
 #: "opportunity.<name>" for each field of a deal's body, built once.
 _DEAL_FIELDS = {
     name: f"opportunity.{name}"
-    for name in ("name", "stage_id", "deal_size", "close_date", "next_action_date", "next_step")
+    for name in (
+        "name",
+        "stage_id",
+        "deal_size",
+        "close_date",
+        "next_action_date",
+        "next_step",
+        "stage_name",
+        "custom_attributes",
+    )
 }
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from importer.api.endpoints import to_inbound
 from importer.plan import ImportPlan, PlannedRequest
 from importer.send import PublicClient, RateLimiter, send_plan
 from importer.send.bulk import BulkRun
-from importer.send.public import read_batch_answer, to_inbound, to_public
+from importer.send.public import read_batch_answer, to_public
 from importer.send.runner import RetryPolicy
 
 FAST = RetryPolicy(wait_initial_s=0.001, wait_max_s=0.001, wait_jitter_s=0)
@@ -123,7 +124,10 @@ def test_three_bad_records_among_a_hundred_cost_only_their_own_rows():
     # Bisection: the whole batch, then halves down to the three alone.
     assert report.bulk_requests == len(api.posts) and report.split_requests == len(api.posts) - 1
     assert report.split_requests <= 3 * 2 * 7  # three records, at most 7 levels each
-    assert report.outcomes["account:7"].field_errors == {"[0].domain": "invalid"}
+    assert report.outcomes["account:7"].field_errors == {"domain": "invalid"}
+    assert "sent alone after its batch of 100 was refused whole" in (
+        report.outcomes["account:7"].message
+    )
 
 
 def test_partial_batches_give_each_record_its_own_outcome_in_one_request():
@@ -191,8 +195,10 @@ def test_translation_between_the_two_apis():
     [
         ([{"id": "1"}, {"id": "2"}], [True, True]),
         ({"results": [{"index": 1, "status": "failed"}, {"index": 0, "id": "x"}]}, [True, False]),
-        ({"items": [{"success": False, "error": "bad"}, {"status": "skipped", "id": "y"}]},
-         [False, True]),
+        (
+            {"items": [{"success": False, "error": "bad"}, {"status": "skipped", "id": "y"}]},
+            [False, True],
+        ),
     ],
 )
 def test_per_item_answers_in_the_shapes_a_server_may_use(data, oks):

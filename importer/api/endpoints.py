@@ -7,13 +7,22 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from importer.api.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
 
-__all__ = ["ENDPOINTS", "ID_FIELDS", "PATHS", "RESPONSE_MODELS", "Endpoint"]
+__all__ = [
+    "ENDPOINTS",
+    "ID_FIELDS",
+    "PATHS",
+    "PUBLIC_ONLY",
+    "RESPONSE_MODELS",
+    "Endpoint",
+    "to_inbound",
+]
 
 Endpoint = Literal["accounts", "contacts", "opportunities", "notes"]
 #: Dependency order: a request only depends on requests of earlier endpoints.
@@ -40,3 +49,26 @@ ID_FIELDS: dict[Endpoint, str] = {
     "opportunities": "opportunity_id",
     "notes": "note_id",
 }
+#: Fields only the public API has, per endpoint and place in the payload: the Inbound
+#: client leaves them out (the run says so once).
+PUBLIC_ONLY: dict[Endpoint, dict[str | None, frozenset[str]]] = {
+    "accounts": {None: frozenset({"name"})},
+    "contacts": {None: frozenset({"job_title", "phone", "linkedin"})},
+    "opportunities": {"opportunity": frozenset({"stage_name", "custom_attributes"})},
+    "notes": {},
+}
+
+
+def to_inbound(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload without the fields only the public API has."""
+    places = PUBLIC_ONLY.get(endpoint) or {}
+    if not places:
+        return dict(payload)
+    body = dict(payload)
+    for place, names in places.items():
+        if place is None:
+            for name in names & body.keys():
+                del body[name]
+        elif isinstance(body.get(place), Mapping) and names & body[place].keys():
+            body[place] = {k: v for k, v in body[place].items() if k not in names}
+    return body

@@ -54,6 +54,8 @@ class AccountPayload(TypedDict):
     """Body of ``POST /v1/inbound/accounts``."""
 
     domain: Domain
+    #: Public API only (the Inbound client leaves it out).
+    name: NotRequired[ShortText | None]
 
 
 @with_config(_payload)
@@ -63,6 +65,10 @@ class ContactPayload(TypedDict):
     email: Email
     first_name: NotRequired[ShortText | None]
     last_name: NotRequired[ShortText | None]
+    #: Public API only (the Inbound client leaves them out).
+    job_title: NotRequired[ShortText | None]
+    phone: NotRequired[ShortText | None]
+    linkedin: NotRequired[ShortText | None]
 
 
 @with_config(_payload)
@@ -73,6 +79,9 @@ class OpportunityBody(TypedDict):
     close_date: NotRequired[UnixMs | None]
     next_action_date: NotRequired[UnixMs | None]
     next_step: NotRequired[Text | None]
+    #: Public API only (the Inbound client leaves them out).
+    stage_name: NotRequired[ShortText | None]
+    custom_attributes: NotRequired[dict[str, str | float | bool | None] | None]
 
 
 @with_config(_payload)

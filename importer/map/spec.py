@@ -142,9 +142,18 @@ class Options(BaseModel):
         return _iso_code(value)
 
 
+#: Fields of a mapping that only the public API takes (custom attributes too).
+PUBLIC_ONLY_FIELDS = frozenset({
+    "account.name", "contact.job_title", "contact.phone", "contact.linkedin",
+    "opportunity.stage_name",
+})  # fmt: skip
+
+
 class AccountSpec(BaseModel):
     model_config = _strict
     domain: FieldSpec
+    #: The company's name: sent by the public API only (``--api public``).
+    name: FieldSpec | None = None
 
 
 class ContactSpec(BaseModel):
@@ -152,6 +161,10 @@ class ContactSpec(BaseModel):
     email: FieldSpec
     first_name: FieldSpec | None = None
     last_name: FieldSpec | None = None
+    #: Sent by the public API only (``--api public``); the Inbound API has no such fields.
+    job_title: FieldSpec | None = None
+    phone: FieldSpec | None = None
+    linkedin: FieldSpec | None = None
 
 
 class OpportunitySpec(BaseModel):
@@ -171,6 +184,10 @@ class OpportunitySpec(BaseModel):
     next_step: FieldSpec | None = None
     owner_email: FieldSpec | None = None
     additional_contact_emails: FieldSpec | None = None
+    #: The stage's label, sent as it is for Octolane to resolve (public API only).
+    stage_name: FieldSpec | None = None
+    #: Custom attributes of the deal, by attribute name (public API only).
+    custom_attributes: dict[str, FieldSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_stage(self) -> OpportunitySpec:
@@ -306,8 +323,17 @@ class MappingFile(BaseModel):
                 continue
             for name in type(spec).model_fields:
                 value = getattr(spec, name)
-                if value is not None:
+                if isinstance(value, dict):  # custom attributes, each a field of its own
+                    for attribute, field_spec in value.items():
+                        yield f"{obj}.{name}.{attribute}", field_spec
+                elif value is not None:
                     yield f"{obj}.{name}", value
+
+    def public_only(self) -> list[str]:
+        """The mapped fields only the public API takes (``contact.job_title``, ...):
+        on the Inbound API they are not sent, and a run says so once."""
+        return [key for key, _ in self.fields() if key in PUBLIC_ONLY_FIELDS
+                or key.startswith("opportunity.custom_attributes.")]  # fmt: skip
 
 
 def _iso_code(value: Any) -> Any:

@@ -136,6 +136,8 @@ def target_identity(target: Any) -> tuple[str, bool]:
     settings = target.settings
     client = getattr(target, "client", None)
     base = str(getattr(client, "base_url", None) or settings.base_url).rstrip("/")
+    if client is None and getattr(settings, "api", "inbound") == "public":
+        base = f"{settings.public_api_url}/v1 (public API)"
     key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
     if not key:
         return base, False

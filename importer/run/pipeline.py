@@ -354,7 +354,8 @@ def _stage_table(
     """The run's stage table, when the mapping reads stage labels: the one network read
     before the file is read (the pipeline's stages), in dry runs too."""
     mapping = job.mapping
-    if mapping.opportunity is None or mapping.opportunity.stage is None or pipeline_id is None:
+    deal = mapping.opportunity
+    if deal is None or (deal.stage is None and deal.stage_name is None) or pipeline_id is None:
         return None
     pipeline: Sequence[PipelineStage] | None = job.stages
     why = "no target to ask"
@@ -414,6 +415,12 @@ def _plan(
     named.update(job.mapping.source_id_columns())
     report.mapped_columns = tuple(c for c in source.info.columns if c in named)
     report.mapping_warnings = stage_warnings + source.mapping_warnings
+    public_only = job.mapping.public_only()
+    if public_only and (target is None or target.settings.api != "public"):
+        report.mapping_warnings.append(
+            f"{', '.join(public_only)}: mapped, but not sent: the Inbound API has no such"
+            " field; import with --api public (Octolane's public API) to send them"
+        )
     stage_counts: Counter[tuple[str, str]] = Counter()
     amounts: Counter[str] = Counter()
     report.validated_in_worker = source.parallel

@@ -478,9 +478,22 @@ class BulkRun(_Run):
 
     def _fail(self, batch: _Batch, sub: list[int], error: ApiError | TransportError) -> None:
         repeat = batch.endpoint in _REPEATABLE
+        alone = len(sub) == 1 and isinstance(error, ApiError)
+        if isinstance(error, ApiError) and alone and error.field_errors:
+            # "[0].email": the item's place in a batch of one, not the row's
+            error = type(error)(
+                error.status_code, error.message, _own_fields(error.field_errors),
+                endpoint=error.endpoint,
+            )  # fmt: skip
         for i in sub:
             request = self.requests[i]
-            outcome = _failure(request, error, batch.attempts[i])
+            if alone and batch.attempts[i] > 1 and len(batch.indices) > 1:
+                note = f"sent alone after its batch of {len(batch.indices)} was refused whole"
+                outcome = dataclasses.replace(
+                    _failure(request, error, 1, note=note), attempts=batch.attempts[i]
+                )
+            else:
+                outcome = _failure(request, error, batch.attempts[i])
             written = isinstance(error, TransportError) and error.delivered
             if written or (isinstance(error, ServerError) and not repeat):
                 outcome = _unknown(outcome, repeat)
@@ -545,3 +558,12 @@ class BulkRun(_Run):
             self._ok(batch, i, _ids(model), 200,
                      f"found in Octolane by a lookup (the answer was lost in run {run})")  # fmt: skip
         return missing
+
+
+def _own_fields(errors: Mapping[str, str]) -> dict[str, str]:
+    """Field errors of a batch of one without the item's place (``[0].email`` -> ``email``)."""
+    own = {}
+    for key, text in errors.items():
+        _place, dot, rest = key.partition("].")
+        own[rest if key.startswith("[") and dot else key.strip("[]0123456789") or "record"] = text
+    return own

@@ -38,7 +38,7 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from importer.api.endpoints import ID_FIELDS, PATHS, RESPONSE_MODELS, Endpoint
+from importer.api.endpoints import ID_FIELDS, PATHS, RESPONSE_MODELS, Endpoint, to_inbound
 from importer.api.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
 from importer.errors import (
     ApiError,
@@ -290,8 +290,12 @@ class InboundClient:
         return data, [item for item in records if isinstance(item, dict)]
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:
-        response = await self._post_json(endpoint, PATHS[endpoint], dict(payload))
+        response = await self._post_json(endpoint, PATHS[endpoint], self._body(endpoint, payload))
         return self._parse_success(endpoint, response, model)
+
+    def _body(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON body for ``payload``: without the fields only the public API takes."""
+        return to_inbound(endpoint, payload)
 
     async def _post_json(self, endpoint: str, path: str, body: Any) -> httpx.Response:
         """POST ``body`` to ``path``; the 2xx response, or the error it is.

@@ -34,14 +34,13 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from importer.api.endpoints import ID_FIELDS, RESPONSE_MODELS, Endpoint
+from importer.api.endpoints import ID_FIELDS, RESPONSE_MODELS, Endpoint, to_inbound
 from importer.errors import ApiError
 from importer.send.client import InboundClient, LookupUnavailable
 from importer.settings import DEFAULT_API_URL
 
 __all__ = [
     "BULK_PATHS",
-    "PUBLIC_ONLY",
     "BatchAnswer",
     "ItemResult",
     "PublicClient",
@@ -55,14 +54,6 @@ BULK_PATHS: dict[Endpoint, str] = {
     "contacts": "contacts/bulk",
     "opportunities": "opportunities/bulk",
     "notes": "notes/bulk",
-}
-#: Fields only the public API has, per endpoint and place in the payload: the Inbound
-#: client leaves them out (the run says so once).
-PUBLIC_ONLY: dict[Endpoint, dict[str | None, frozenset[str]]] = {
-    "accounts": {None: frozenset({"name"})},
-    "contacts": {None: frozenset({"job_title", "phone", "linkedin"})},
-    "opportunities": {"opportunity": frozenset({"stage_name", "custom_attributes"})},
-    "notes": {},
 }
 #: Item statuses that mean the record is there (created, found again, or a duplicate
 #: of one that is).
@@ -126,21 +117,6 @@ def to_public(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(deal.get(name), int):
                 deal[name] = deal[name] // 1000  # milliseconds -> seconds
         body["opportunity"] = deal
-    return body
-
-
-def to_inbound(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload without the fields only the public API has."""
-    places = PUBLIC_ONLY.get(endpoint) or {}
-    if not places:
-        return dict(payload)
-    body = dict(payload)
-    for place, names in places.items():
-        if place is None:
-            for name in names & body.keys():
-                del body[name]
-        elif isinstance(body.get(place), Mapping) and names & body[place].keys():
-            body[place] = {k: v for k, v in body[place].items() if k not in names}
     return body
 
 

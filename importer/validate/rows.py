@@ -35,6 +35,7 @@ from importer.api.models import (
     RelatedObjects,
 )
 from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
+from importer.map.stages import stage_key
 from importer.map.transforms import is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
 from importer.map.transforms.emails import email_account, is_placeholder_domain, unicode_form
@@ -184,10 +185,15 @@ _FIELD_ORDER = (
     "account.domain",
     "contact.first_name",
     "contact.last_name",
+    "contact.job_title",
+    "contact.phone",
+    "contact.linkedin",
+    "account.name",
     EMAIL_NAME,
     "opportunity.name",
     "opportunity.stage",
     "opportunity.stage_id",
+    "opportunity.stage_name",
     "opportunity.next_step",
     "opportunity.deal_size",
     "opportunity.company_amount",
@@ -251,7 +257,8 @@ def _read_fields(
 ) -> dict[str, list[Any]]:
     """Every mapped field's values; failures and empty required fields land on their rows."""
     values: dict[str, list[Any]] = {}
-    for key in _FIELD_ORDER:
+    custom = [k for k in bound.readers if k.startswith(CUSTOM_ATTRIBUTE)]
+    for key in (*_FIELD_ORDER, *custom):
         reader = bound.readers.get(key)
         if reader is None:
             continue
@@ -295,6 +302,10 @@ def _assemble(
     first_names = values.get("contact.first_name", nothing)
     last_names = values.get("contact.last_name", nothing)
     email_names = values.get(EMAIL_NAME, nothing)
+    profile = [
+        (name, column) for name in _PROFILE if (column := values.get(f"contact.{name}")) is not None
+    ]
+    account_names = values.get("account.name")
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
     accounts: dict[str, dict[str, Any] | None] = {}
@@ -344,6 +355,10 @@ def _assemble(
                 account = accounts[verdict.domain] = (
                     None if is_placeholder_domain(verdict.domain) else {"domain": verdict.domain}
                 )
+                if account is not None and account_names is not None:
+                    company = _first(account_names[i])
+                    if company is not None:
+                        account["name"] = str(company)
             if account is None:  # a.com, xx.com: no company's (nor, with it, its e-mail)
                 rejected = _placeholder_account(verdict, rejected, domain_reader)
             else:
@@ -358,6 +373,10 @@ def _assemble(
                 contact["first_name"] = str(first)
             if last is not None:
                 contact["last_name"] = str(last)
+            for name, column in profile:
+                value = _first(column[i])
+                if value is not None:
+                    contact[name] = str(value)
             verdict.contact = contact
         if deal is not None and "opportunity" not in rejected:
             if "account" in rejected or ("contact" in rejected and not verdict.domain):
@@ -377,6 +396,10 @@ def _assemble(
             )
 
 
+#: Contact fields only the public API takes, read like the names.
+_PROFILE = ("job_title", "phone", "linkedin")
+#: ``opportunity.custom_attributes.<name>``: each custom attribute's field key.
+CUSTOM_ATTRIBUTE = "opportunity.custom_attributes."
 _NONE: frozenset[str] = frozenset()
 _UNSEEN: Any = object()
 
@@ -453,9 +476,11 @@ class _DealColumns:
         self.stages = bound.stages
         reader = bound.readers.get("opportunity.stage")
         self.stage_source = reader.label if reader else "row"
+        reader = bound.readers.get("opportunity.stage_name")
+        self.stage_name_source = reader.label if reader else "row"
         self.text = [
             (name, column)
-            for name in ("name", "stage_id", "next_step")
+            for name in ("name", "stage_id", "stage_name", "next_step")
             if (column := get(f"opportunity.{name}")) is not None
         ]
         self.deal_size = get("opportunity.deal_size")
@@ -466,6 +491,11 @@ class _DealColumns:
             if (column := get(f"opportunity.{name}")) is not None
         ]
         self.extra = get("opportunity.additional_contact_emails")
+        self.custom = [
+            (key.removeprefix(CUSTOM_ATTRIBUTE), column)
+            for key, column in values.items()
+            if key.startswith(CUSTOM_ATTRIBUTE)
+        ]
         self.owner = get("opportunity.owner_email")
         self.pipeline_id = pipeline_id
         self.reject_unlinked = mapping.options.unlinked_deals == "reject"
@@ -537,6 +567,20 @@ class _DealColumns:
             text = column[i]
             if text is not None:
                 body[name] = text if type(text) is str else str(text)
+        label = body.get("stage_name")
+        stages = self.stages
+        if (
+            label is not None
+            and stages is not None
+            and stages.names_known
+            and stage_key(label) not in stages.by_key  # the server refuses it too
+        ):
+            known = ", ".join(repr(s.label) for s in stages.by_key.values())
+            verdict.errors.append(
+                FieldError("opportunity.stage_name", self.stage_name_source,
+                           f"{label!r} is not a stage of the pipeline (its stages: {known})")
+            )  # fmt: skip
+            return None
         if self.stage is not None and self.stage[i] is not None and self.stages is not None:
             label = str(self.stage[i])
             outcome = self.stages.resolve(label)
@@ -555,6 +599,14 @@ class _DealColumns:
             self._company_amount(company, body, verdict)
         elif self.deal_size is not None and self.deal_size[i] is not None:
             self._deal_size(i, body, verdict)
+        if self.custom:
+            attributes = {
+                name: value if type(value) in (str, int, float, bool) else str(value)
+                for name, column in self.custom
+                if (value := column[i]) is not None
+            }
+            if attributes:
+                body["custom_attributes"] = attributes
         for name, column in self.dates:
             day = column[i]
             if type(day) is int:  # what the date transform gives
@@ -722,8 +774,13 @@ def _related_key(related: dict[str, Any]) -> Any:
 # How a payload part is remembered as checked (keys of a batch's items, in one
 # comprehension each); parts not listed are always checked.
 _KEYS: dict[str, Callable[[list[Any]], list[Any]]] = {
-    "account": lambda items: [p["domain"] for p in items],
-    "contact": lambda items: [(p["email"], p.get("first_name"), p.get("last_name")) for p in items],
+    "account": lambda items: [(p["domain"], p.get("name")) for p in items],
+    "contact": lambda items: [
+        (p["email"], p.get("first_name"), p.get("last_name"))
+        if len(p) < 4
+        else tuple(sorted(p.items()))
+        for p in items
+    ],
     "opportunity.related_objects": lambda items: [
         tuple(r.items()) if "additional_contact_emails" not in r else _related_key(r) for r in items
     ],

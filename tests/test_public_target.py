@@ -1,0 +1,232 @@
+"""The public API as a target (``--api public``), end to end through real HTTP to the sandbox.
+
+The same file and mapping go to the Inbound target and to the public target, each into
+a fresh sandbox, for every answer shape (per_item, summary, empty) and batch mode
+(all_or_nothing, partial): the sandboxes must end holding the same records. Then the
+paths the issue names: three bad records among a hundred, a notes batch whose answer
+is lost, per-route 429s, and the fields only the public API takes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_import_e2e import inspect, invoke, results_of, run, settings, write
+
+from importer.sandbox import RunningSandbox, running_sandbox
+
+MAPPING = """
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: First Name
+  last_name: Last Name
+account:
+  domain: {column: Website, transforms: [domain]}
+opportunity:
+  name: Deal
+  deal_size: {column: Amount, transforms: [money]}
+  close_date: {column: Close, transforms: [date]}
+  next_step: {column: Next, required: false}
+note:
+  title: {value: Imported from the CRM}
+  content: {template: "Status: {Status}"}
+"""
+
+
+def deals_csv(path: Path, count: int, *, bad: set[int] = frozenset()) -> Path:  # type: ignore[assignment]
+    """``count`` people at ``count // 3`` companies, each row with a deal and a note;
+    rows in ``bad`` carry the sandbox's item-failure marker in their last name."""
+    lines = ["Email,First Name,Last Name,Website,Deal,Amount,Close,Next,Status"]
+    for i in range(count):
+        company = f"co{i // 3}.com"
+        last = f"BADITEM{i}" if i in bad else f"Last{i}"
+        lines.append(
+            f"p{i}@{company},First{i},{last},https://{company},Deal {i},{1000 + i},"
+            f"2025-0{1 + i % 9}-1{i % 10},Call {i},S{i % 4}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def state(box: RunningSandbox) -> dict[str, Any]:
+    """What the sandbox holds, without ids and times: comparable across sandboxes."""
+    accounts = sorted(a["domain"] for a in inspect(box, "accounts"))
+    contacts = sorted(
+        (c["email"], c["first_name"], c["last_name"]) for c in inspect(box, "contacts")
+    )
+    deals = sorted(
+        (d["name"], d["account_domain"], d["amount"], d["close_date"], d["next_step"],
+         d["stage_id"])
+        for d in inspect(box, "opportunities")
+    )  # fmt: skip
+    notes = sorted((n["title"], n["content"]) for n in inspect(box, "notes"))
+    return {"accounts": accounts, "contacts": contacts, "deals": deals, "notes": notes}
+
+
+def public(box: RunningSandbox, **options: Any):
+    return settings(box, api="public", **options)
+
+
+@pytest.fixture(scope="module")
+def inbound_state(tmp_path_factory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("inbound")
+    data, mapping = deals_csv(folder / "deals.csv", 30), write(folder / "m.yaml", MAPPING)
+    with running_sandbox() as box:
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id)
+        assert report.counts == {"imported": 30}
+        assert report.send.bulk_requests == 0  # one record a request
+        return state(box)
+
+
+@pytest.mark.parametrize("mode", ["all_or_nothing", "partial"])
+@pytest.mark.parametrize("shape", ["per_item", "summary", "empty"])
+def test_both_targets_land_the_same_records(tmp_path, inbound_state, shape, mode):
+    data, mapping = deals_csv(tmp_path / "deals.csv", 30), write(tmp_path / "m.yaml", MAPPING)
+    with running_sandbox(bulk_response=shape, bulk_mode=mode) as box:
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        assert report.counts == {"imported": 30}
+        assert state(box) == inbound_state
+        stats = inspect(box, "stats")
+    send = report.send
+    # Batches, not records: 30 contacts (which ensure their 10 accounts), 30 deals and
+    # 30 notes -> 3 requests, where the Inbound target sends 90.
+    assert send.bulk_requests == send.requests_sent == 3
+    bulk = {k: v for k, v in stats["requests"].items() if k.endswith("bulk")}
+    assert sum(sum(v.values()) for v in bulk.values()) == 3
+    if shape == "per_item":
+        assert send.lookups == 0
+    else:  # ids (and, for "empty", outcomes) come from lookups, counted
+        assert send.lookups > 0
+        reads = sum(
+            sum(v.values()) for k, v in stats["requests"].items()
+            if k.endswith(("search", "list", "notes_read"))
+        )  # fmt: skip
+        assert reads == send.lookups
+    rows = results_of(tmp_path / "results.csv")
+    if shape != "empty":  # an empty answer gives no note ids, and notes cannot be searched
+        assert all(r["people_id"] and r["opportunity_id"] for r in rows)
+
+
+@pytest.mark.parametrize("mode", ["all_or_nothing", "partial"])
+def test_three_bad_records_among_a_hundred(tmp_path, mode):
+    mapping = write(tmp_path / "m.yaml", "contact:\n  email: Email\n  last_name: Last Name\n")
+    lines = ["Email,Last Name"] + [
+        f"p{i}@co{i}.com,{'BADITEM' if i in (5, 48, 91) else 'Ok'}{i}" for i in range(100)
+    ]
+    data = write(tmp_path / "c.csv", "\n".join(lines) + "\n")
+    with running_sandbox(bulk_mode=mode, fail_items_containing="BADITEM") as box:
+        report = run(box, data, mapping, settings=public(box))
+        landed = {c["email"] for c in inspect(box, "contacts")}
+    assert report.counts == {"imported": 97, "failed": 3}
+    assert landed == {f"p{i}@co{i}.com" for i in range(100) if i not in (5, 48, 91)}
+    failed = [r for r in results_of(tmp_path / "results.csv") if r["status"] == "failed"]
+    assert [r["row"] for r in failed] == ["7", "50", "93"]
+    assert all("Injected item failure" in r["message"] for r in failed)
+    if mode == "all_or_nothing":
+        assert all("batch of 100 was refused whole" in r["message"] for r in failed)
+    send = report.send
+    if mode == "partial":
+        assert send.requests_sent == 1 and send.split_requests == 0
+    else:  # halves until each bad record stands alone: extra requests, counted
+        assert send.split_requests > 0
+        assert send.requests_sent == 1 + send.split_requests
+        assert send.requests_sent <= 1 + 3 * 2 * 7
+
+
+@pytest.mark.parametrize(
+    ("fault", "written"),
+    [
+        ({"after_write": True}, True),  # written, then a 500
+        ({"after_write": True, "drop_connection": True}, True),  # written, then no answer
+        ({"drop_connection": True}, False),  # no answer, nothing written
+    ],
+)
+def test_a_lost_answer_on_a_notes_batch_is_looked_up_not_repeated(tmp_path, fault, written):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 12)
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes.bulk", **fault)
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        notes = inspect(box, "notes")
+        stats = inspect(box, "stats")
+    assert report.counts == {"imported": 12}
+    assert len(notes) == 12  # each note once, whatever happened to the first answer
+    assert report.send.lookups == 12  # one GET /v1/notes?q= per note, before any repeat
+    messages = [o.message for o in report.send.outcomes.values() if o.endpoint == "notes"]
+    sent = sum(stats["requests"]["notes.bulk"].values())
+    if written:  # found: not sent again
+        assert all("found in Octolane by a lookup" in m for m in messages)
+        assert sent == 1
+    else:  # not there: sent again, once
+        assert not any(messages)
+        assert sent == 2
+
+
+def test_the_limiter_under_per_route_429s(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 450)
+    with running_sandbox(
+        rate_limit_scope="route", rate_limit_per_min=120, rate_limit_burst=2
+    ) as box:
+        report = run(
+            box, data, mapping, pipeline_id=box.pipeline_id,
+            settings=public(box, rate_per_min=None, concurrency=4),
+        )  # fmt: skip
+        stats = inspect(box, "stats")
+        notes = inspect(box, "notes")
+    assert report.counts == {"imported": 450}
+    assert len(notes) == 450
+    assert report.send.rate_limited == stats["rejected"].get("rate_limited", 0) > 0
+
+
+def test_fields_only_the_public_api_takes(tmp_path):
+    mapping = write(tmp_path / "m.yaml", """
+contact:
+  email: Email
+  job_title: Title
+  phone: Phone
+  linkedin: LinkedIn
+opportunity:
+  name: Deal
+  stage_name: Stage
+  custom_attributes:
+    source_id: {column: Id}
+""")  # fmt: skip
+    with running_sandbox() as box:
+        stage = box.demo.stage_names[-1]
+        data = write(tmp_path / "c.csv", "Email,Title,Phone,LinkedIn,Deal,Stage,Id\n"
+                     f"jo@acme.com,CTO,+1 555 0100,https://linkedin.com/in/jo,Big,{stage},D-1\n"
+                     "al@acme.com,,,,Small,Nope,D-2\n")  # fmt: skip
+        # The dry run refuses the stage the pipeline does not have, as the server would.
+        dry = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                  dry_run=True)  # fmt: skip
+        assert dry.counts == {"would_import": 1, "partial": 1}
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        contact = next(c for c in inspect(box, "contacts") if c["email"] == "jo@acme.com")
+        [deal] = inspect(box, "opportunities")
+    assert report.counts == {"imported": 1, "partial": 1}
+    assert (contact["job_title"], contact["phone"]) == ("CTO", "+1 555 0100")
+    assert contact["linkedin"] == "https://linkedin.com/in/jo"
+    assert deal["stage_name"] == stage and deal["custom_attributes"] == {"source_id": "D-1"}
+    # The Inbound target sends none of them, and says so once.
+    (tmp_path / "inbound").mkdir()
+    data = data.rename(tmp_path / "inbound" / data.name)
+    with running_sandbox() as box:
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id)
+        contact = next(c for c in inspect(box, "contacts") if c["email"] == "jo@acme.com")
+    assert report.counts == {"imported": 1, "partial": 1}
+    assert contact.get("job_title") is None
+    said = [w for w in report.mapping_warnings if "not sent" in w]
+    assert len(said) == 1 and "contact.job_title" in said[0] and "--api public" in said[0]
+
+
+def test_the_command_line_with_api_public(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 9)
+    result = invoke(data, "--mapping", mapping, "--sandbox", "--api", "public",
+                    "--out", tmp_path / "r.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "bulk requests" in result.output
+    assert {r["status"] for r in results_of(tmp_path / "r.csv")} == {"imported"}
