@@ -41,6 +41,8 @@ _EMAIL_LOCAL = re.compile(r"[^\s@\"(),:;<>\[\]\\]{1,64}")
 # above 1e14 ms (year 5138) almost surely in microseconds.
 SECONDS_BELOW_MS = 100_000_000_000
 MICROSECONDS_FROM_MS = 100_000_000_000_000
+# The largest integer every JSON reader keeps exactly (and well inside SQLite's 64 bits).
+MAX_SAFE_INTEGER = 2**53 - 1
 # Second-level labels under which the company name is the third label (acme.co.uk).
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc", "or", "ne"})
 
@@ -276,6 +278,9 @@ class _Fields:
         if value < 0:
             self.fail(path, f"{_label(path)} must not be negative")
             return None
+        if value > MAX_SAFE_INTEGER:  # SQLite stores 64-bit integers; JSON readers 2^53
+            self.fail(path, f"{_label(path)} must be at most {MAX_SAFE_INTEGER}")
+            return None
         return int(value) if isinstance(value, float) and value.is_integer() else value
 
     def unix_ms(self, body: dict, key: str, path: str) -> int | None:
@@ -288,6 +293,9 @@ class _Fields:
             return None
         if not float(value).is_integer() or value < 0:
             self.fail(path, f"{label} must be a whole, non-negative number of milliseconds")
+            return None
+        if value > MAX_SAFE_INTEGER:
+            self.fail(path, f"{label} must be at most {MAX_SAFE_INTEGER}")
             return None
         value = int(value)
         if self.rules.seconds_dates == "reject":
