@@ -165,7 +165,8 @@ _IMPORT_ENVIRONMENT = """\b
 Environment variables (a flag on the command line wins):
   OCTOLANE_API_KEY, OCTOLANE_API_KEY_FILE, OCTOLANE_BASE_URL, OCTOLANE_PIPELINE_ID,
   OCTOLANE_MAPPING, OCTOLANE_RATES, OCTOLANE_CONCURRENCY, OCTOLANE_RATE,
-  OCTOLANE_MIN_RATE, OCTOLANE_TIMEOUT, OCTOLANE_QUIET (1 or true).
+  OCTOLANE_MIN_RATE, OCTOLANE_TIMEOUT, OCTOLANE_API, OCTOLANE_BATCH_SIZE,
+  OCTOLANE_QUIET (1 or true).
 Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)"
 (zsh_source, fish_source for zsh and fish; see docs/cli.md)."""
 
