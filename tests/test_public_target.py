@@ -230,3 +230,17 @@ def test_the_command_line_with_api_public(tmp_path):
     assert result.exit_code == 0, result.output
     assert "bulk requests" in result.output
     assert {r["status"] for r in results_of(tmp_path / "r.csv")} == {"imported"}
+
+
+def test_a_dry_run_plans_the_same_for_both_targets(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 9)
+    said = {}
+    for api in ("inbound", "public"):
+        result = invoke(data, "--mapping", mapping, "--dry-run", "--api", api, "--json",
+                        "--pipeline-id", "22222222-2222-4222-8222-222222222222",
+                        "--out", tmp_path / f"{api}.csv")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        said[api] = results_of(tmp_path / f"{api}.csv")
+    assert said["inbound"] == said["public"]
+    assert {r["status"] for r in said["public"]} == {"would_import"}
