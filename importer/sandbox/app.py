@@ -1,18 +1,21 @@
-"""The sandbox's Starlette app: the four inbound endpoints, four reads of the public API
-(pipelines, stages, notes, a deal search) and ``/_sandbox/`` inspection.
+"""The sandbox's Starlette app: the four inbound endpoints, the public API's creates, bulk
+creates, lists and searches (:mod:`importer.sandbox.public`), its reads of pipelines,
+stages and notes, and ``/_sandbox/`` inspection.
 
 Every API request goes through the same gauntlet, in this order:
 
 1. body over ``max_body_bytes`` (Content-Length, then the bytes read) → 413
-2. missing or unknown ``X-API-Key`` → 401 (a read also when ``behaviour.public_api``
-   is false)
-3. per-key rate limit, then per-key concurrency limit → 429 + ``Retry-After``
+2. missing or unknown ``X-API-Key`` → 401 (a public API route also when
+   ``behaviour.public_api`` is false)
+3. rate limit (per key, or per key and route), then per-key concurrency limit → 429 +
+   ``Retry-After``
 4. added latency; then, for the writes only, injected failure (``fail_next``,
    ``failure_rate``) → 500 (or as set), or no answer at all: the connection is
    closed (``drop_connection_after_write``, ``fail_next(drop_connection=True)``)
 5. writes: wrong Content-Type, malformed JSON, a non-object body, bad fields → 400
 6. unknown pipeline / stage / owner → 404 (stage and owner: 400 if so set)
-7. the write, or the read → 200 with the documented envelope
+7. the write, or the read → 200 with the documented envelope (a public create:
+   ``public_success_status``)
 
 The reads of the public API (``GET /v1/pipelines``, ``GET /v1/pipelines/{id}/stages``,
 ``GET /v1/notes?q=`` and ``POST /v1/opportunities/search``) answer in its envelope
@@ -24,7 +27,7 @@ same whether or not it read stages first. A pipeline id that is not one of the k
 organisation (or not a UUID at all) is a 404 naming it.
 
 Each response is tallied per org by endpoint (``accounts`` ... ``notes``, ``pipelines``,
-``stages``) and status (``dropped`` for a connection closed without an answer); each
+``stages``, and the public routes' names such as ``notes.bulk``) and status (``dropped`` for a connection closed without an answer); each
 rejection by reason. A 401 for a known key the public API refuses is counted for that
 key's org.
 """
