@@ -244,3 +244,32 @@ def test_a_dry_run_plans_the_same_for_both_targets(tmp_path):
         said[api] = results_of(tmp_path / f"{api}.csv")
     assert said["inbound"] == said["public"]
     assert {r["status"] for r in said["public"]} == {"would_import"}
+
+
+def test_a_lost_notes_batch_that_no_lookup_settles_is_settled_by_the_next_run(
+    tmp_path, monkeypatch
+):
+    from importer.send.client import LookupUnavailable
+    from importer.send.public import PublicClient
+
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 6)
+
+    async def unavailable(self, endpoint, payload):
+        raise LookupUnavailable("reads refused")
+
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes.bulk", after_write=True, drop_connection=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(PublicClient, "find", unavailable)
+            first = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        assert first.counts == {"unknown": 6}  # written, but nothing says so: not sent again
+        assert len(inspect(box, "notes")) == 6
+        # The same command again: the journal's unknown notes are looked up, found, done.
+        second = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        notes = inspect(box, "notes")
+    assert second.counts == {"imported": 6}
+    assert len(notes) == 6  # none twice
+    found = [o.message for o in second.send.outcomes.values() if o.endpoint == "notes"]
+    assert all("found in Octolane by a lookup (the answer was lost in run 1)" in m for m in found)
+    assert second.send.requests_sent == 0  # nothing else was sent: the rest was done

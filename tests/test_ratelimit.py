@@ -176,9 +176,34 @@ def test_adaptive_does_not_rise_when_the_rate_is_not_used(clock: FakeClock) -> N
         for _ in range(20):  # one request every 10 s: never waits for the pace
             await take_slots(limiter, 1)
             await clock.sleep(10)
+            rates.append(limiter.current_rate_per_min)
 
+    rates: list[float] = []
     clock.run(trickle())
-    assert limiter.current_rate_per_min == 100
+    # The first answer sets the pace (a run sends its first request alone); after it,
+    # a rate nobody waits for never rises.
+    assert rates[0] > 100
+    assert set(rates[1:]) == {rates[0]}
+
+
+def test_the_first_answers_set_the_pace(clock: FakeClock) -> None:
+    # 50 ms a round trip, ten in flight: each answer adds one request per round trip
+    # (20/s), up to what ten in flight can carry (200/s, and a quarter more).
+    limiter = RateLimiter(concurrency=10, clock=clock)
+    seen = []
+
+    async def run() -> None:
+        await take_slots(limiter, 1, hold_s=0.05)
+        seen.append(limiter.current_rate_per_min)
+        await take_slots(limiter, 8, hold_s=0.05)
+        seen.append(clock.now_s)
+        await take_slots(limiter, 200, hold_s=0.05)
+
+    clock.run(run())
+    assert seen[0] == pytest.approx(100 + 20 * 60)
+    assert seen[1] < 0.3  # nine requests in under a third of a second
+    assert limiter.current_rate_per_min == pytest.approx(1.25 * 10 / 0.05 * 60, rel=0.01)
+    assert limiter.latency_s == pytest.approx(0.05)
 
 
 def test_adaptive_cuts_on_429_once_per_overshoot(clock: FakeClock) -> None:

@@ -226,6 +226,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
     if report.send is not None:
         send = report.send
         data["sending"] = {
+            "elapsed_s": round(send.elapsed_s, 3),
             "requests_sent": send.requests_sent,
             "retries": send.retries,
             "rate_limited": send.rate_limited,

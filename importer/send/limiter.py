@@ -8,9 +8,18 @@ again.
 
 The adaptive rate is AIMD with a remembered ceiling:
 
-* *slow start* (no 429 seen yet): each success adds a fixed step, so the rate
-  grows exponentially in time (about ×2.7 per second: 100/min to 3,000/min in
-  3.4 s);
+* *fast start* (until the first 429): the first answers set the pace. Each success
+  adds one request per round trip (``1 / latency`` requests per second, from the
+  answer's own latency): one more request in flight per answer, as TCP's slow start
+  adds a segment per acknowledgement, so the rate grows ×2.7 per round trip: at 50 ms
+  a round trip it passes 3,000/min after three answers, and a small file against a
+  fast server goes out at once;
+* *slow start* (no 429 with a ``Retry-After`` yet, after the first 429 of any kind):
+  each success adds a fixed step, so the rate grows exponentially in time (about ×2.7
+  per second);
+* before any ceiling is known the rate stays within 1.25 times what the requests in
+  flight can carry (``concurrency / latency``): a rate no request can use says
+  nothing, and a cut from it would cut nothing;
 * on a 429 the rate at which it happened becomes the *ceiling*; the rate is cut
   to 90% of it (to 50% on the first 429, whose overshoot is unknown, and to
   75% when the last cut, under 10 s ago, was not enough); the other requests
@@ -114,6 +123,16 @@ class RateLimiter:
 
     #: Slow start: req/s added per success; exponential in time, ×e (2.7) per second.
     SLOW_START_STEP = 1.0
+    #: Fast start: at most this many req/s added per success (no latency is taken as
+    #: shorter than 5 ms: a clock's resolution, a server on the same machine).
+    FAST_START_MAX_STEP = 200.0
+    #: Before a ceiling is known, the rate stays within this many times what the
+    #: requests in flight can carry at the measured latency.
+    IN_FLIGHT_HEADROOM = 1.25
+    #: The longest a pacing waiter sleeps before it looks at the rate again.
+    PACE_STEP_S = 0.05
+    #: Weight of the newest answer in the latency's moving average.
+    LATENCY_WEIGHT = 0.2
     #: First 429 (from slow start): the overshoot is unknown, so halve.
     FIRST_CUT = 0.5
     #: Later 429s: cut to this fraction of the rate at which the 429 happened.
@@ -186,6 +205,12 @@ class RateLimiter:
         self._above_plateau_since: float | None = None
         self._last_paced_at = -math.inf
         self._pauses_in_a_row = 0
+        #: Fast start: on until the first 429 (adaptive only); the first answer raises
+        #: the rate though nobody waited (a run sends its first request alone).
+        self._fast = self.adaptive
+        self._first_answer = True
+        #: The answers' latency, a moving average (seconds; None: none measured yet).
+        self.latency_s: float | None = None
         self.in_flight = 0
         # 429s without Retry-After: the share of recent answers, the share that cutting
         # the rate did not remove (background: a server that sheds load at random), and
@@ -257,7 +282,9 @@ class RateLimiter:
                     break
                 slept = True
                 self._last_paced_at = now
-                await self.clock.sleep(due - now)
+                # In steps of at most PACE_STEP_S: a rate that rises meanwhile (the first
+                # answers of a run) applies to this waiter too, not after a slow start's wait.
+                await self.clock.sleep(min(due - now, self.PACE_STEP_S))
             # After a sleep, count from the due time, not the (slightly late)
             # wake-up, so loop latency does not erode the rate; an idle limiter
             # banks nothing: the next start is a full interval away.
@@ -269,15 +296,27 @@ class RateLimiter:
         self._pauses_in_a_row = 0
         now = self.clock.now()
         self._answered(False, sent_at, now)
+        latency = now - sent_at if sent_at is not None else None
+        if latency is not None:
+            weight = self.LATENCY_WEIGHT if self.latency_s is not None else 1.0
+            self.latency_s = (1 - weight) * (self.latency_s or 0.0) + weight * latency
+        first, self._first_answer = self._first_answer, False
         if (
             not self.adaptive
-            or now - self._last_paced_at > self.BUSY_WINDOW_S
+            or (now - self._last_paced_at > self.BUSY_WINDOW_S and not first)
             or self._judging is not None  # a cut being judged: the rate holds still
         ):
             return
         rate, ceiling = self._rate, self._ceiling
         if ceiling is None:
-            rate += self.SLOW_START_STEP
+            if self._fast and latency is not None:
+                per_trip = 1 / latency if latency > 0 else math.inf
+                rate += min(self.FAST_START_MAX_STEP, max(self.SLOW_START_STEP, per_trip))
+            else:
+                rate += self.SLOW_START_STEP
+            if self.latency_s:  # what the requests in flight can carry, and some room
+                carried = self.concurrency / max(self.latency_s, 1 / self.FAST_START_MAX_STEP)
+                rate = max(self._rate, min(rate, self.IN_FLIGHT_HEADROOM * carried))
         else:
             # Per-second growth divided by the rate gives a per-success step,
             # since successes arrive at about the rate.
@@ -362,6 +401,7 @@ class RateLimiter:
         """
         now = self.clock.now()
         self._answered(True, sent_at, now)
+        self._fast = False
         self._pauses_in_a_row += 1
         if retry_after_s is None:
             streak = self._pauses_in_a_row - self.PAUSE_AFTER_IN_A_ROW
