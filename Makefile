@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dry_run.py
 	$(BIN)/python benchmarks/bench_limiter.py
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_client.py
+	$(BIN)/python benchmarks/bench_public.py
 	$(BIN)/python benchmarks/bench_journal.py
 
 clean:

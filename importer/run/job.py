@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from importer.map.presets import resolve_mapping_path
 from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.map.stages import PipelineStage
 from importer.read.source import BATCH_ROWS, WorkbookLimits
 from importer.run.target import Target, choose_target
-from importer.send.client import OctolaneClient
 from importer.send.runner import Attempt
 from importer.settings import Settings
+
+if TYPE_CHECKING:  # httpx: loaded when a run connects
+    from importer.send.client import OctolaneClient
 
 __all__ = ["ImportJob", "Outputs", "ReadOptions"]
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from importer.errors import UsageError
 from importer.map.stages import PipelineStage
-from importer.send.client import InboundClient, OctolaneClient, check_base_url
-from importer.send.public import PublicClient
 from importer.send.stages import fetch_stages
 from importer.settings import Settings
+
+if TYPE_CHECKING:  # the clients load httpx: imported when a run connects
+    from importer.send.client import OctolaneClient
 
 __all__ = ["ClientTarget", "OctolaneTarget", "Target", "choose_target"]
 
@@ -67,6 +68,8 @@ class OctolaneTarget:
     default_pipeline_id: str | None = None
 
     def check(self) -> None:
+        from importer.send.client import check_base_url
+
         if self.settings.api_key is None:
             raise UsageError(
                 "no API key: set OCTOLANE_API_KEY or pass --api-key-file; or try --sandbox or --dry-run"
@@ -78,6 +81,9 @@ class OctolaneTarget:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[OctolaneClient]:
+        from importer.send.client import InboundClient
+        from importer.send.public import PublicClient
+
         self.check()
         assert self.settings.api_key is not None  # check() said so
         settings = self.settings

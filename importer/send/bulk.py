@@ -48,8 +48,8 @@ from importer.errors import (
     TransportError,
 )
 from importer.plan import ImportPlan, PlannedRequest
-from importer.send.client import LookupUnavailable
 from importer.send.limiter import RateLimiter
+from importer.send.lookup import LookupUnavailable
 from importer.send.runner import (
     REFUSED,
     Attempt,

@@ -51,6 +51,7 @@ from importer.errors import (
     TransportError,
     UsageError,
 )
+from importer.send.lookup import LookupUnavailable
 from importer.settings import DEFAULT_BASE_URL
 
 __all__ = [
@@ -66,10 +67,6 @@ _LOOPBACK_NAMES = {"localhost"}
 _LOOKUP_PAGES = 10
 #: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
 _CREDENTIALS = re.compile(r"^[^/?#]*//[^/?#]*@")
-
-
-class LookupUnavailable(Exception):
-    """A record cannot be looked up here (no such read, or it could not be read)."""
 
 
 _M = TypeVar("_M", bound=BaseModel)

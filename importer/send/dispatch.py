@@ -8,13 +8,15 @@ request with the same ordering, pacing, retries and outcomes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.plan import ImportPlan
 from importer.send import runner
 from importer.send.bulk import BulkRun
-from importer.send.client import OctolaneClient
 from importer.send.runner import SendReport
+
+if TYPE_CHECKING:
+    from importer.send.client import OctolaneClient
 
 __all__ = ["send_plan"]
 

@@ -37,7 +37,7 @@ import heapq
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import stamina
 from pydantic import BaseModel
@@ -51,8 +51,11 @@ from importer.errors import (
     TransportError,
 )
 from importer.plan import ImportPlan, PlannedRequest
-from importer.send.client import LookupUnavailable, OctolaneClient
 from importer.send.limiter import RateLimiter
+from importer.send.lookup import LookupUnavailable
+
+if TYPE_CHECKING:  # the clients load httpx: a dry run needs none of it
+    from importer.send.client import OctolaneClient
 
 __all__ = [
     "STATUSES",

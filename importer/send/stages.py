@@ -7,14 +7,14 @@ here holds it.
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from importer.errors import UsageError
 from importer.map.stages import PipelineStage
-from importer.send.client import check_api_key, check_base_url
 from importer.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["StagesUnavailable", "fetch_stages"]
 
@@ -33,6 +33,10 @@ def fetch_stages(
             cannot be reached or answers oddly.
         UsageError: the pipeline is not one of the key's organisation (404).
     """
+    import httpx  # here: a run that reads no stages never loads it
+
+    from importer.send.client import check_api_key, check_base_url
+
     if settings.api_key is None:
         raise StagesUnavailable("no API key")
     key = check_api_key(settings.api_key)  # the same checks as sending: the key travels here too
