@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tqdm import tqdm
-
 from importer.api.endpoints import ENDPOINTS
 from importer.read.source import DELIMITER_NAMES
 from importer.report.progress import Phase
@@ -272,6 +270,8 @@ class _Progress:
                 done_bar.close()
             unit = "rows"
             desc = {"read": "reading", "send": "importing"}.get(phase, phase)
+            from tqdm import tqdm  # here: a run with no bar (-q, a pipe) never loads it
+
             # delay: a bar only on work long enough to wait for.
             bar = tqdm(
                 total=self.totals.get(phase),

@@ -36,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import stamina
 from pydantic import BaseModel
 
 from importer.api.endpoints import ID_FIELDS, Endpoint
@@ -268,31 +267,9 @@ class BulkRun(_Run):
     async def _post(self, batch: _Batch, sub: list[int], split: bool) -> Any:
         """One bulk request of ``sub``, retried on 429 (after the pause) and, for accounts
         and contacts, on 5xx and transport errors (with backoff)."""
-        policy = self.policy
-        state = _Progress()
+        state = _Progress(repeatable=batch.endpoint in _REPEATABLE)
         payloads = [self.requests[i].payload for i in sub]
-        endpoint = batch.endpoint
-
-        def retry_on(exc: Exception) -> bool | float:
-            if self._halting():
-                return False
-            if isinstance(exc, RateLimitedError):
-                return 0.0 if state.rate_limited < policy.rate_limited_attempts else False
-            if isinstance(exc, ServerError | TransportError):
-                if endpoint not in _REPEATABLE and _maybe_written(exc):
-                    return False  # looked up first: a repeat could duplicate it
-                return state.failures < policy.attempts
-            return False
-
-        async for attempt in stamina.retry_context(
-            on=retry_on,
-            attempts=policy.attempts + policy.rate_limited_attempts,
-            timeout=policy.timeout_s,
-            wait_initial=policy.wait_initial_s,
-            wait_max=policy.wait_max_s,
-            wait_jitter=policy.wait_jitter_s,
-            wait_exp_base=policy.wait_exp_base,
-        ):
+        async for attempt in self._retrying(state):
             with attempt:
                 return await self._attempt_batch(batch, sub, payloads, state, split)
         raise AssertionError("unreachable: stamina re-raises the last error")

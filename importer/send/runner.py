@@ -477,7 +477,10 @@ class _Run:
             self.lookups += 1
             return await self.finder(request.endpoint, request.payload)
 
-    async def _tries(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
+    def _retrying(self, progress: _Progress) -> Any:  # stamina's _RetryContextIterator
+        """stamina's retry loop for one request (or batch) with ``progress``'s counters:
+        429s after the limiter's pause, 5xx and transport errors with backoff, unless the
+        request is not repeatable and may have been written (it is looked up first)."""
         policy = self.policy
 
         def retry_on(exc: Exception) -> bool | float:
@@ -489,11 +492,11 @@ class _Run:
             if isinstance(exc, ServerError | TransportError):
                 if not progress.repeatable and _maybe_written(exc):
                     return False  # a second note (or keyless deal) is worse than none:
-                    # _send looks it up first, where it can
+                    # it is looked up first, where it can be
                 return progress.failures < policy.attempts  # True: stamina's backoff
             return False
 
-        async for attempt in stamina.retry_context(
+        return stamina.retry_context(
             on=retry_on,
             attempts=policy.attempts + policy.rate_limited_attempts,
             timeout=policy.timeout_s,
@@ -501,7 +504,10 @@ class _Run:
             wait_max=policy.wait_max_s,
             wait_jitter=policy.wait_jitter_s,
             wait_exp_base=policy.wait_exp_base,
-        ):
+        )
+
+    async def _tries(self, request: PlannedRequest, progress: _Progress) -> BaseModel:
+        async for attempt in self._retrying(progress):
             with attempt:
                 return await self._attempt(request, progress)
         raise AssertionError("unreachable: stamina re-raises the last error")
