@@ -43,6 +43,9 @@ _PASS_THROUGH = {
     "notes_require_link": "notes_require_link",
     "unknown_owner_status": "unknown_owner_status",
     "unknown_stage_status": "unknown_stage_status",
+    "bulk_response": "bulk_response",
+    "bulk_mode": "bulk_mode",
+    "rate_limit_scope": "rate_limit_scope",
     "access_log": "access_log",
 }
 
@@ -222,15 +225,38 @@ def _is_loopback(host: str) -> bool:
     default=None,
     help="Status for a stage_id not in the pipeline.  [default: 404]",
 )
+@click.option(
+    "--bulk-response",
+    type=click.Choice(["per_item", "summary", "empty"]),
+    default=None,
+    help="What a public bulk create answers: a result per record, counts, or no data."
+    "  [default: per_item]",
+)
+@click.option(
+    "--bulk-mode",
+    type=click.Choice(["all_or_nothing", "partial"]),
+    default=None,
+    help="A public bulk create with a bad record: refused whole (400), or the others"
+    " written.  [default: all_or_nothing]",
+)
+@click.option(
+    "--rate-limit-scope",
+    type=click.Choice(["key", "route"]),
+    default=None,
+    help="One --rate-limit bucket per key, or per key and route (the public API's"
+    " per-route 429s).  [default: key]",
+)
 @click.option("--access-log/--no-access-log", default=None, help="Log every request.")
 def sandbox_command(
     config_path: str | None, api_keys: tuple[str, ...], members: tuple[str, ...], **flags: Any
 ) -> None:
-    """Serve a local emulator of the Octolane Inbound API (for demos and tests).
+    """Serve a local emulator of the Octolane API (for demos and tests).
 
-    It answers POST /v1/inbound/{accounts,contacts,opportunities,notes} like
-    Octolane does, stores what it gets in SQLite, and lists it under
-    /_sandbox/ (sandbox-only endpoints, not part of Octolane's API).
+    It answers the Inbound API's POST /v1/inbound/{accounts,contacts,opportunities,notes}
+    and the public API's creates, bulk creates, lists and searches (/v1/accounts/bulk,
+    ...) like Octolane does, stores what it gets in SQLite, and lists it under
+    /_sandbox/ (sandbox-only endpoints, not part of Octolane's API). Settings without a
+    flag here go in a --config file (docs/sandbox.md).
 
     \b
     Example:

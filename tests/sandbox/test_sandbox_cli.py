@@ -151,3 +151,26 @@ def test_bad_config_file_exits_2_naming_it(tmp_path: Path):
     assert f"Error: {path}: knobs.latency_ms: Input should be greater than or equal to 0" in (
         result.output
     )
+
+
+def test_the_public_api_flags(tmp_path: Path):
+    process, banner = start_cli(
+        "--bulk-response", "summary", "--bulk-mode", "partial", cwd=tmp_path
+    )
+    try:
+        base_url = re.search(r"base URL\s+(\S+)", banner).group(1)
+        root = base_url.removesuffix("/v1")
+        with httpx.Client(headers={"X-API-Key": "sandbox-demo-key"}, verify=False) as api:
+            answer = api.post(
+                f"{root}/v1/contacts/bulk",
+                json=[{"email": "jo@acme.com"}, {"email": "not an address"}],
+            )
+            behaviour = api.get(f"{root}/_sandbox/stats").json()["data"]["behaviour"]
+    finally:
+        returncode, _ = stop_cli(process)
+    assert returncode == 0
+    assert (behaviour["bulk_response"], behaviour["bulk_mode"]) == ("summary", "partial")
+    # partial: the good record written, the bad one counted; summary: counts only
+    assert answer.status_code in (200, 201)
+    data = answer.json()["data"]
+    assert "results" not in data and data["created"] == 1 and data["failed"] == 1
