@@ -476,3 +476,15 @@ def test_an_import_through_a_sandbox_that_sheds_a_fifth_of_its_requests(tmp_path
     assert stats["rejected"]["injected_fault"] == report.send.rate_limited
     assert report.send.lowest_rate_per_min >= 100  # never cut for them
     assert report.send.at_floor_s == 0
+
+
+@pytest.mark.parametrize(("rate_per_min", "peak"), [(600, 1), (6_000, 6), (600_000, 32)])
+def test_in_flight_follows_the_rate_up_to_the_cap(
+    clock: FakeClock, rate_per_min: int, peak: int
+) -> None:
+    # 50 ms a request: by Little's law rate x latency are in flight (10/s -> 0.5,
+    # 100/s -> 5, and one more at the instant one ends as the next starts); the cap (32)
+    # binds only where the rate needs more.
+    limiter = RateLimiter(concurrency=32, rate_per_min=rate_per_min, clock=clock)
+    clock.run(take_slots(limiter, 200, hold_s=0.05))
+    assert limiter.peak_in_flight == peak

@@ -225,6 +225,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         send = report.send
         data["sending"] = {
             "elapsed_s": round(send.elapsed_s, 3),
+            "peak_in_flight": send.peak_in_flight,
             "requests_sent": send.requests_sent,
             "retries": send.retries,
             "rate_limited": send.rate_limited,

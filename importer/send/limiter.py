@@ -212,6 +212,9 @@ class RateLimiter:
         #: The answers' latency, a moving average (seconds; None: none measured yet).
         self.latency_s: float | None = None
         self.in_flight = 0
+        #: The most requests in flight at once: pacing keeps it near rate x latency
+        #: (Little's law), so ``concurrency`` is a cap, reached only when the rate needs it.
+        self.peak_in_flight = 0
         # 429s without Retry-After: the share of recent answers, the share that cutting
         # the rate did not remove (background: a server that sheds load at random), and
         # the cut being judged (the rate before it, the share that caused it, what came
@@ -263,6 +266,7 @@ class RateLimiter:
         async with self._semaphore:
             sent_at = await self._wait_turn()
             self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 yield Slot(sent_at)
             finally:

@@ -174,6 +174,8 @@ class SendReport:
     #: refused whole, sent to isolate the records it refused.
     bulk_requests: int = 0
     split_requests: int = 0
+    #: The most requests in flight at once (the cap is ``--concurrency``).
+    peak_in_flight: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -707,6 +709,7 @@ class _Run:
             floor_rate_per_min=self.limiter.floor_rate_per_min,
             lowest_rate_per_min=self.limiter.lowest_rate_per_min,
             at_floor_s=self.limiter.floor_time_s() if self.limiter.adaptive else 0.0,
+            peak_in_flight=self.limiter.peak_in_flight,
         )  # fmt: skip
 
 
