@@ -42,7 +42,7 @@ _LAZY_COMMANDS = {
     "sandbox": (
         "importer.sandbox.cli",
         "sandbox_command",
-        "Serve a local emulator of the Octolane Inbound API (for demos and tests).",
+        "Serve a local emulator of the Octolane API (for demos and tests).",
     ),
 }
 
