@@ -209,3 +209,30 @@ def test_per_item_answers_in_the_shapes_a_server_may_use(data, oks):
 def test_a_list_that_does_not_match_the_batch_is_not_trusted():
     assert read_batch_answer(200, {"data": [{"id": "1"}]}, 2).items is None
     assert not read_batch_answer(200, {"data": {"created": 1, "failed": 1}}, 2).all_done
+
+
+def test_a_stop_lets_the_batch_on_the_wire_finish_and_sends_no_other():
+    api = FakePublicApi()
+    stop: asyncio.Event | None = None
+    handler = api.handler
+
+    def stopping(request: httpx.Request) -> httpx.Response:
+        assert stop is not None
+        stop.set()  # Ctrl-C while the first batch is on the wire
+        return handler(request)
+
+    async def go():
+        nonlocal stop
+        stop = asyncio.Event()
+        transport = httpx.MockTransport(stopping)
+        async with PublicClient("key", base_url="https://api.example.com",
+                                transport=transport) as client:  # fmt: skip
+            limiter = RateLimiter(concurrency=1, rate_per_min=1_000_000)
+            return await send_plan(accounts_plan(250), client, limiter=limiter, retry=FAST,
+                                   stop=stop)  # fmt: skip
+
+    report = asyncio.run(go())
+    assert api.posts == [("/v1/accounts/bulk", 100)]  # the one on the wire, no other
+    assert report.counts["ok"] == 100 and report.counts["not_sent"] == 150
+    assert report.aborted is not None and "stopped" in report.aborted
+    assert all("not sent" in o.message for o in report.outcomes.values() if o.status == "not_sent")
