@@ -209,6 +209,39 @@ def test_per_item_answers_in_the_shapes_a_server_may_use(data, oks):
 def test_a_list_that_does_not_match_the_batch_is_not_trusted():
     assert read_batch_answer(200, {"data": [{"id": "1"}]}, 2).items is None
     assert not read_batch_answer(200, {"data": {"created": 1, "failed": 1}}, 2).all_done
+    # Counts that do not add up to the batch prove nothing of the records left over.
+    assert not read_batch_answer(200, {"data": {"created": 98, "failed": 0}}, 100).all_done
+    assert read_batch_answer(200, {"data": {"created": 97, "resolved": 3}}, 100).all_done
+
+
+def test_counts_that_leave_records_out_send_the_run_looking_for_them():
+    api = FakePublicApi(shape="summary")
+    handler = api.handler
+
+    def short(request: httpx.Request) -> httpx.Response:
+        response = handler(request)
+        if request.url.path.endswith("/bulk"):  # claims one record fewer than it got
+            body = json.loads(response.content)
+            body["data"]["created"] -= 1
+            return httpx.Response(response.status_code, json=body)
+        return response
+
+    async def go():
+        transport = httpx.MockTransport(short)
+        async with PublicClient("key", base_url="https://api.example.com",
+                                transport=transport) as client:  # fmt: skip
+            limiter = RateLimiter(concurrency=2, rate_per_min=1_000_000)
+            reads = RateLimiter(concurrency=2, rate_per_min=1_000_000)
+            return await send_plan(
+                notes_plan(3), client, limiter=limiter, retry=FAST,
+                run_type=lambda *a: BulkRun(*a, read_limiter=reads),
+            )  # fmt: skip
+
+    report = asyncio.run(go())
+    # Not "ok with no id" on the counts' word: each note was looked up, and found.
+    assert api.reads == 3
+    assert report.counts["ok"] == 3
+    assert all(o.ids.get("note_id") for o in report.outcomes.values())
 
 
 def test_a_stop_lets_the_batch_on_the_wire_finish_and_sends_no_other():
