@@ -230,10 +230,8 @@ class BulkRun(_Run):
         endpoint = batch.endpoint
         todo = list(batch.indices)
         earlier = [i for i in todo if self.requests[i].key in self.verify]
-        if earlier:
-            todo = [i for i in todo if i not in set(earlier)]
-            todo += await self._verify(batch, earlier)
-            todo.sort()
+        if earlier:  # looked up first; those not found are sent with the rest
+            todo = sorted({*todo} - {*earlier} | {*await self._verify(batch, earlier)})
         if endpoint not in _REPEATABLE and self.on_send is not None:
             for i in todo:  # no deal is found again on this API's bulk route
                 self.on_send(self.requests[i])
