@@ -14,9 +14,9 @@ batch is written whole or not at all.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,10 +65,12 @@ _ADDED_COLUMNS = (
 _DEAL_KEY_INDEX = """CREATE INDEX IF NOT EXISTS opportunities_by_key
 ON opportunities (org_id, pipeline_id, account_domain, name_key)"""
 
-_UPSERT_ACCOUNT = """
-INSERT INTO accounts (id, org_id, domain, name, created_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (org_id, domain) DO UPDATE SET domain = excluded.domain
-RETURNING id, domain, name"""
+# An account is looked up first: most writes name one already stored, and a lookup costs
+# a fraction of an upsert (which rewrites the row it finds). The write transaction around
+# it means no other write comes between the lookup and the insert.
+_FIND_ACCOUNT = "SELECT id, domain, name FROM accounts WHERE org_id = ? AND domain = ?"
+_INSERT_ACCOUNT = """
+INSERT INTO accounts (id, org_id, domain, name, created_at) VALUES (?, ?, ?, ?, ?)"""
 
 
 def _on_repeat(column: str) -> str:
@@ -80,6 +82,13 @@ def _on_repeat(column: str) -> str:
 
 
 _PROFILE = ("first_name", "last_name", "job_title", "phone", "linkedin")
+# A contact is first inserted if new (most are): that insert returns nothing and stores
+# what it was given, so the answer is the values sent. One sent again takes the upsert.
+_INSERT_NEW_CONTACT = """
+INSERT INTO contacts (id, org_id, email, first_name, last_name, job_title, phone, linkedin,
+    account_id, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (org_id, email) DO NOTHING"""
 _UPSERT_CONTACT = f"""
 INSERT INTO contacts (id, org_id, email, first_name, last_name, job_title, phone, linkedin,
     account_id, created_at)
@@ -130,8 +139,16 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text: what ``str(uuid.uuid4())`` gives, at a third
+    of its cost (no UUID object)."""
+    n = int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +267,18 @@ class Store:
     def _account(
         self, db: sqlite3.Connection, org_id: str, domain: str, name: str | None = None
     ) -> tuple[str, str, str]:
-        new = (_new_id(), org_id, domain, name or name_from_domain(domain), _now_ms())
-        return db.execute(_UPSERT_ACCOUNT, new).fetchone()
+        return self._put_account(db, org_id, domain, name)[0]
+
+    def _put_account(
+        self, db: sqlite3.Connection, org_id: str, domain: str, name: str | None = None
+    ) -> tuple[tuple[str, str, str], bool]:
+        """The account's ``(id, domain, name)``, stored if new, and whether it is new."""
+        found = db.execute(_FIND_ACCOUNT, (org_id, domain)).fetchone()
+        if found is not None:
+            return found, False
+        account_id, stored = _new_id(), name or name_from_domain(domain)
+        db.execute(_INSERT_ACCOUNT, (account_id, org_id, domain, stored, _now_ms()))
+        return (account_id, domain, stored), True
 
     def _contact(
         self,
@@ -267,13 +294,20 @@ class Store:
         if contact.account_domain:
             account_id = self._account(db, org_id, contact.account_domain)[0]
         fields = profile or ContactProfile(first_name, last_name)
+        new_id, email, created_at = _new_id(), contact.email, _now_ms()
+        first, last = fields.first_name, fields.last_name
+        new = (new_id, org_id, email, first, last, fields.job_title, fields.phone)
+        if db.execute(
+            _INSERT_NEW_CONTACT, (*new, fields.linkedin, account_id, created_at)
+        ).rowcount:
+            return new_id, email, first, last
         values = {name: getattr(fields, name) for name in _PROFILE}
         values.update(
-            id=_new_id(),
+            id=new_id,
             org_id=org_id,
-            email=contact.email,
+            email=email,
             account_id=account_id,
-            created_at=_now_ms(),
+            created_at=created_at,
             repeat=names_on_repeat,
         )
         return db.execute(_UPSERT_CONTACT, values).fetchone()
@@ -305,10 +339,8 @@ class Store:
         """The account for ``domain`` (``{"id", "domain", "name"}``) and whether it is new;
         ``name`` is stored on a new account (else derived from the domain)."""
         with self._transaction() as db:
-            new_id = _new_id()
-            row = (new_id, org_id, domain, name or name_from_domain(domain), _now_ms())
-            account_id, domain, stored = db.execute(_UPSERT_ACCOUNT, row).fetchone()
-        return {"id": account_id, "domain": domain, "name": stored}, account_id == new_id
+            (account_id, domain, stored), new = self._put_account(db, org_id, domain, name)
+        return {"id": account_id, "domain": domain, "name": stored}, new
 
     def put_contact(
         self,
