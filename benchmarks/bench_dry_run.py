@@ -1,9 +1,18 @@
 """Dry-run throughput and peak memory on a 1,000,000-row, 12-column CSV.
 
-The issue's bar: at least 50,000 rows/s end to end with peak RSS under 1 GiB.
-Each measurement runs in its own subprocess, so its peak RSS is its own, and
-is reported next to a baseline measured in the same run: a bare
-``csv.reader`` pass over the same file (the floor any CSV importer pays).
+The bars: at least 50,000 rows/s end to end with peak memory under 1 GiB; the
+contacts (leads) mapping under 300 MiB, its peak growing by less than 100 bytes
+per row between 100,000 and 1,000,000 rows (flat memory: the planner keeps each
+distinct record once, compactly, and the results are written as they are decided).
+Each measurement runs in its own subprocess, so its peak is its own, and is
+reported next to a baseline measured in the same run: a bare ``csv.reader`` pass
+over the same file (the floor any CSV importer pays).
+
+Memory is the peak of the process tree's proportional set size (PSS: shared pages
+split between the processes that share them), sampled every 20 ms from /proc: a big
+file is validated in a forked worker, which shares the interpreter's pages with
+the importer, so adding the two RSS peaks would count them twice (that sum is
+printed too). Where /proc is missing, the peak is the processes' RSS peaks added.
 
 Usage::
 
@@ -18,6 +27,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,23 +89,59 @@ print(json.dumps({"rows": report.rows_read, "elapsed_s": elapsed, "cpu_s": cpu, 
 
 
 def measure(script: str, *args: str) -> dict:
-    out = subprocess.run(
+    """Run ``script`` in its own process; its JSON line, with ``peak`` (bytes) added."""
+    process = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script), *args],
-        check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, _tree_pss(process.pid))
+        time.sleep(0.02)
+    out, err = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, out, err)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak"] = peak or result["peak_rss"]
+    return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    args = parser.parse_args()
-    path = DATA_DIR / ("crm-1m.csv" if args.rows == 1_000_000 else f"crm-{args.rows}.csv")
+def _tree_pss(pid: int) -> int:
+    """The PSS of ``pid`` and its children, in bytes; 0 where /proc does not tell."""
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    for each in (pid, *map(int, children)):
+        try:
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except OSError:
+            continue
+    return total
+
+
+def _data(rows: int) -> Path:
+    path = DATA_DIR / ("crm-1m.csv" if rows == 1_000_000 else f"crm-{rows}.csv")
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        write_csv(path, args.rows)
+        write_csv(path, rows)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--small", type=int, default=100_000, help="rows of the growth measurement's small file"
+    )
+    args = parser.parse_args()
+    path = _data(args.rows)
     results = DATA_DIR / "bench-results.csv"
     base = measure(BASELINE, str(path))
     runs = [("csv.reader baseline", base)]
@@ -105,23 +151,40 @@ def main() -> None:
         runs.append(
             (f"dry-run, {name} mapping", measure(DRY_RUN, str(path), str(mapping), str(results)))
         )
+    small = measure(
+        DRY_RUN, str(_data(args.small)), str(DATA_DIR / "bench-leads.yaml"), str(results)
+    )
     print(
-        f"{'':<28} {'rows':>9}  {'wall s':>7} {'cpu s':>7} {'rows/s (wall)':>14} {'peak RSS':>9}  ratio"
+        f"{'':<28} {'rows':>9}  {'wall s':>7} {'cpu s':>7} {'rows/s (wall)':>14}"
+        f" {'peak PSS':>9} {'RSS sum':>8}  ratio"
     )
     for name, m in runs:
         print(
             f"{name:<28} {m['rows']:>9,}  {m['elapsed_s']:7.2f} {m['cpu_s']:7.2f} "
-            f"{m['rows'] / m['elapsed_s']:>14,.0f} {m['peak_rss'] / 2**20:>6.0f} MiB"
-            f"  {m['cpu_s'] / base['cpu_s']:5.1f}x"
+            f"{m['rows'] / m['elapsed_s']:>14,.0f} {m['peak'] / 2**20:>5.0f} MiB"
+            f" {m['peak_rss'] / 2**20:>4.0f} MiB  {m['cpu_s'] / base['cpu_s']:5.1f}x"
         )
     print("ratio: the run's CPU time over the csv.reader baseline's, measured in the same run")
+    failed = False
     for name, m in runs[1:]:
         rate = m["rows"] / m["elapsed_s"]
-        verdict = "PASS" if rate >= 50_000 and m["peak_rss"] < 2**30 else "FAIL"
+        ok = rate >= 50_000 and m["peak"] < 2**30
+        failed |= not ok
         print(
-            f"{verdict} {name}: {rate:,.0f} rows/s (>= 50,000), {m['peak_rss'] / 2**20:,.0f} MiB (< 1 GiB); {m['counts']}"
+            f"{'PASS' if ok else 'FAIL'} {name}: {rate:,.0f} rows/s (>= 50,000),"
+            f" {m['peak'] / 2**20:,.0f} MiB (< 1 GiB); {m['counts']}"
         )
+    leads = runs[1][1]
+    grown = (leads["peak"] - small["peak"]) / max(1, leads["rows"] - small["rows"])
+    ok = leads["peak"] < 300 * 2**20 and grown < 100
+    failed |= not ok
+    print(
+        f"{'PASS' if ok else 'FAIL'} flat memory, leads mapping: {small['peak'] / 2**20:,.0f} MiB"
+        f" at {small['rows']:,} rows, {leads['peak'] / 2**20:,.0f} MiB (< 300) at"
+        f" {leads['rows']:,}: {grown:,.0f} bytes per extra row (< 100)"
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -237,3 +237,43 @@ def test_a_deal_conflict_is_kept_as_data_and_shows_dates_as_dates() -> None:
         "opportunity.close_date '2023-11-15' differs from row 2's '2023-11-14'; row 2's value is sent",
         "opportunity.deal_size 5.0 differs from row 2's 10.0; row 2's value is sent",
     ]
+
+
+def test_a_row_is_a_duplicate_only_of_a_row_with_the_same_records():
+    # Rows remember their identity on their last record; the other combinations of the
+    # same records are told apart all the same.
+    rows = [
+        contact_row(2, "jo@acme.com", domain="acme.com"),
+        contact_row(3, "jo@acme.com", domain="beta.com"),
+        contact_row(4, "jo@acme.com", domain="acme.com"),
+        contact_row(5, "jo@acme.com", account=False),
+        contact_row(6, "jo@acme.com", domain="beta.com"),
+        contact_row(7, "jo@acme.com", account=False),
+        deal_row(8, "acme.com", "jo@acme.com", "Renewal"),
+        deal_row(9, "acme.com", "jo@acme.com", "Renewal"),
+    ]
+    planner = Planner(pipeline_id=PIPE)
+    plans = planner.add(rows)
+    assert [(p.row, p.duplicate_of) for p in plans] == [
+        (2, None), (3, None), (4, 2), (5, None), (6, 3), (7, 5), (8, None), (9, 8),
+    ]  # fmt: skip
+    assert [p.status for p in plans].count("duplicate") == 4
+    assert planner.distinct() == {"accounts": 2, "contacts": 1, "opportunities": 1, "notes": 0}
+
+
+def test_a_contact_kept_compactly_comes_back_whole_with_later_rows_filling_it():
+    planner = Planner(pipeline_id=PIPE, keep_rows=False)
+    first = RowVerdict(2, domain="acme.com", email="jo@acme.com")
+    first.contact = {"email": "jo@acme.com", "last_name": "Li"}
+    later = RowVerdict(3, domain="acme.com", email="jo@acme.com")
+    later.contact = {"email": "jo@acme.com", "first_name": "Jo", "last_name": "Lee", "phone": "1"}
+    plans = planner.add([first, later])
+    assert [str(w) for w in plans[1].warnings] == [
+        "contact.last_name 'Lee' differs from row 2's 'Li'; row 2's value is sent"
+    ]
+    assert plans[1].entities == ("contact:jo@acme.com",)  # built for the row, not kept
+    (request,) = planner.finish(resolve_rows=False).requests
+    assert request.payload == {
+        "email": "jo@acme.com", "first_name": "Jo", "last_name": "Li", "phone": "1",
+    }  # fmt: skip
+    assert list(request.payload) == ["email", "first_name", "last_name", "phone"]

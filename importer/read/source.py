@@ -110,7 +110,7 @@ __all__ = [
 _PREVIEW_ROWS = 30
 #: The delimiters a person names in words, and the one character each stands for.
 #: Rows read at a time: what a batch of cells (and, linked, their joined columns) holds.
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000
 
 DELIMITER_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 _DELIMITER_ALIASES = {**DELIMITER_NAMES, "\\t": "\t"}

@@ -452,7 +452,7 @@ def _plan(
         sink.amend(planner.amendments)  # its lines were written before a later row spoke
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
-    report.distinct = _distinct(planner)
+    report.distinct = planner.distinct()
     return report
 
 
@@ -464,13 +464,6 @@ def _check_pipeline(mapping: MappingFile, pipeline_id: str | None) -> None:
         )
     if pipeline_id and not re.fullmatch(UUID_PATTERN, pipeline_id):
         raise UsageError(f"pipeline id {pipeline_id!r} is not a UUID (Octolane's pipeline ids are)")
-
-
-def _distinct(planner: Planner) -> dict[str, int]:
-    counts = Counter(e.endpoint for e in planner.entities.values())
-    return {
-        name: counts.get(name, 0) for name in ("accounts", "contacts", "opportunities", "notes")
-    }
 
 
 # ---- the end of a run --------------------------------------------------------------
