@@ -25,10 +25,13 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from importer.report.results import generic_reason, read_results
 from importer.report.summary import ImportReport
-from importer.send.runner import Attempt
+
+if TYPE_CHECKING:
+    from importer.send.runner import Attempt
 
 __all__ = ["Timeline", "write_html_report"]
 

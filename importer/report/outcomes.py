@@ -13,6 +13,7 @@ ids; a ``partial`` row (some of its records rejected before sending) stays
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from importer.api.endpoints import ID_FIELDS
 from importer.errors import refused_for_its_data
@@ -24,7 +25,9 @@ from importer.report.results import (
     generic_reason,
     plain_cells,
 )
-from importer.send.runner import RequestOutcome, SendReport
+
+if TYPE_CHECKING:
+    from importer.send.runner import RequestOutcome, SendReport
 
 __all__ = ["RowsAsTheyComplete", "row_results", "tally_rows"]
 

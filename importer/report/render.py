@@ -12,13 +12,15 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.api.endpoints import ENDPOINTS
 from importer.read.source import DELIMITER_NAMES
 from importer.report.progress import Phase
 from importer.report.summary import ImportReport
-from importer.send.runner import SendReport
+
+if TYPE_CHECKING:
+    from importer.send.runner import SendReport
 
 __all__ = ["progress_bar", "render_summary", "report_as_dict"]
 

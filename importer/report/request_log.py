@@ -21,10 +21,12 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from importer.api.endpoints import PATHS
-from importer.send.runner import Attempt
+
+if TYPE_CHECKING:
+    from importer.send.runner import Attempt
 
 __all__ = ["RequestLog", "describe_attempt"]
 

@@ -11,10 +11,11 @@ from importer.plan import ImportPlan, RowPlan
 from importer.read.source import SourceInfo
 from importer.report.outcomes import row_results
 from importer.report.results import RESULT_COLUMNS, RowResult, read_results
-from importer.send.runner import SendReport
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from importer.send.runner import SendReport
 
 __all__ = ["ImportReport"]
 

@@ -4,7 +4,8 @@
 ``pipeline`` the run itself: read → map → validate → plan → send → report.
 """
 
-from importer.run._send import send_import
+from typing import TYPE_CHECKING, Any
+
 from importer.run.job import ImportJob, Outputs, ReadOptions
 from importer.run.pipeline import run_import
 from importer.run.target import ClientTarget, OctolaneTarget, Target, choose_target
@@ -20,3 +21,15 @@ __all__ = [
     "run_import",
     "send_import",
 ]
+
+if TYPE_CHECKING:
+    from importer.run._send import send_import
+
+
+def __getattr__(name: str) -> Any:
+    # asyncio, httpx and the sender load when something sends, not for a dry run.
+    if name == "send_import":
+        from importer.run._send import send_import
+
+        return send_import
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

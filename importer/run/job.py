@@ -12,11 +12,11 @@ from importer.map.spec import MappingFile, load_mapping, load_rates, parse_rates
 from importer.map.stages import PipelineStage
 from importer.read.source import BATCH_ROWS, WorkbookLimits
 from importer.run.target import Target, choose_target
-from importer.send.runner import Attempt
 from importer.settings import Settings
 
-if TYPE_CHECKING:  # httpx: loaded when a run connects
+if TYPE_CHECKING:  # httpx and asyncio: loaded when a run connects
     from importer.send.client import OctolaneClient
+    from importer.send.runner import Attempt
 
 __all__ = ["ImportJob", "Outputs", "ReadOptions"]
 

@@ -34,11 +34,13 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.errors import UsageError, refused_for_its_data
 from importer.plan import PlannedRequest
-from importer.send.runner import RequestOutcome, repeatable
+
+if TYPE_CHECKING:  # asyncio: loaded when a run sends
+    from importer.send.runner import RequestOutcome
 
 __all__ = [
     "Fingerprint",
@@ -302,6 +304,8 @@ class Journal:
         request a repeat could duplicate unless ``retry_unknown``, and dropped (sent
         again, safely) for one Octolane deduplicates.
         """
+        from importer.send.runner import repeatable
+
         kept: dict[str, RequestOutcome] = {}
         for request in requests:
             entry = self.previous.get(request.key)
@@ -344,6 +348,8 @@ class Journal:
 
 
 def _earlier(request: PlannedRequest, entry: JournalEntry, status: Any, message: str) -> Any:
+    from importer.send.runner import RequestOutcome
+
     return RequestOutcome(
         key=request.key, endpoint=request.endpoint, status=status, ids=dict(entry.ids),
         http_status=entry.http_status, message=message, attempts=0, rows=request.rows,

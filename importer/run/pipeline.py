@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
@@ -50,7 +50,6 @@ from importer.report.results import (
     write_failures,
 )
 from importer.report.summary import ImportReport
-from importer.run._send import send_import
 from importer.run.job import ImportJob
 from importer.run.journal import (
     Fingerprint,
@@ -62,9 +61,11 @@ from importer.run.journal import (
 )
 from importer.run.lock import outputs_locked
 from importer.run.target import Target, choose_target
-from importer.send.runner import Attempt, RequestOutcome, SendReport
 from importer.send.stages import StagesUnavailable
 from importer.validate.source import validated_source
+
+if TYPE_CHECKING:
+    from importer.send.runner import Attempt, RequestOutcome, SendReport
 
 __all__ = ["run_import"]
 
@@ -220,6 +221,8 @@ def _send_writing_rows(
         def on_attempt(attempt: Attempt) -> None:
             for hear in hearers:
                 hear(attempt)
+
+        from importer.run._send import send_import  # asyncio and httpx: only when sending
 
         return send_import(
             report.plan, target, progress=progress, done=done, journal=journal, on_row=rows,
