@@ -52,3 +52,20 @@ def test_the_sandbox_command_loads_when_called():
     result = CliRunner().invoke(cli, ["sandbox", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output
+
+
+def test_a_dry_run_loads_no_sender(tmp_path):
+    # The dry run reads, validates and plans: the sender's asyncio, httpx and retries
+    # are loaded only by a run that sends.
+    data = tmp_path / "leads.csv"
+    data.write_text("Email,First Name\njo@acme.com,Jo\n", encoding="utf-8")
+    out = tmp_path / "leads.results.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_AFTER, str(data), "--mapping", "hubspot", "--dry-run",
+         "--out", str(out)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert "importer.run.pipeline" in modules and out.exists()  # the dry run ran
+    sender = ("asyncio", "httpx", "stamina", "importer.send.runner", "importer.run._send")
+    assert [m for m in sender if m in modules] == []
