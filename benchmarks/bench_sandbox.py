@@ -83,6 +83,15 @@ def start_sandbox(port: int, db: str | None) -> subprocess.Popen:
     raise SystemExit("the sandbox did not start within 20 s")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """The process's CPU time so far (user + system), where /proc tells it (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_sandbox(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGINT)
     try:
@@ -214,7 +223,9 @@ def main() -> int:
             if args.warmup:
                 load(args.warmup, "warmup")
             before = get_json(f"http://{HOST}:{port}/_sandbox/stats")["data"]
+            cpu_before = cpu_seconds(sandbox.pid)
             rps, total, bad, detail, socket_errors = load(args.duration, "run")
+            cpu_after = cpu_seconds(sandbox.pid)
             after = get_json(f"http://{HOST}:{port}/_sandbox/stats")["data"]
         finally:
             stop_sandbox(sandbox)
@@ -228,6 +239,10 @@ def main() -> int:
     print(f"contact creates: {total} requests, {bad} non-200, {stored} contacts stored")
     if socket_errors:
         print(socket_errors)
+    if cpu_before is not None and cpu_after is not None and total:
+        # Steadier than requests/s on a busy machine: what each request cost the sandbox.
+        per_request_us = (cpu_after - cpu_before) / total * 1e6
+        print(f"sandbox CPU per request: {per_request_us:,.0f} us")
     print(f"requests/s: {rps:,.0f}")
     failed = bad or stored != answered_ok or rps < args.min_rps
     if failed:

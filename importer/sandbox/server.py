@@ -320,6 +320,8 @@ def _server(sandbox: Sandbox, *, log_level: str, access_log: bool, quiet: bool) 
         # In-process: leave the host program's logging configuration alone.
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
         server_header=False,
+        # Nothing here reads the client's address or scheme, so no proxy headers to apply.
+        proxy_headers=False,
         timeout_graceful_shutdown=1,
     )
     return _Server(config)

@@ -89,6 +89,13 @@ INSERT INTO contacts (id, org_id, email, first_name, last_name, job_title, phone
     account_id, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (org_id, email) DO NOTHING"""
+# The usual inbound contact create in one statement (atomic on its own, no transaction to
+# open): a new contact of an account already stored. It inserts nothing when the contact
+# is stored already or its account is not: then the whole write is done in a transaction.
+_INSERT_NEW_CONTACT_OF_ACCOUNT = """
+INSERT INTO contacts (id, org_id, email, first_name, last_name, account_id, created_at)
+SELECT ?, ?, ?, ?, ?, id, ? FROM accounts WHERE org_id = ? AND domain = ?
+ON CONFLICT (org_id, email) DO NOTHING"""
 _UPSERT_CONTACT = f"""
 INSERT INTO contacts (id, org_id, email, first_name, last_name, job_title, phone, linkedin,
     account_id, created_at)
@@ -327,6 +334,17 @@ class Store:
         names_on_repeat: Literal["keep", "fill", "overwrite"],
     ) -> dict[str, Any]:
         """Create the contact (and its email domain's account) or return the existing one."""
+        domain = contact.account_domain
+        if domain:
+            people_id, email = _new_id(), contact.email
+            new = (people_id, org_id, email, first_name, last_name, _now_ms(), org_id, domain)
+            if self._db.execute(_INSERT_NEW_CONTACT_OF_ACCOUNT, new).rowcount:
+                return {
+                    "people_id": people_id,
+                    "email": email,
+                    "first_name": first_name,
+                    "last_name": last_name,
+                }
         with self._transaction() as db:
             people_id, email, first, last = self._contact(
                 db, org_id, contact, first_name, last_name, names_on_repeat

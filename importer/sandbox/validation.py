@@ -11,6 +11,7 @@ Messages follow the one documented example: ``"Pipeline id must be a valid uuid"
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -111,6 +112,7 @@ class NoteInput:
 # ---- normalisation ------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # a file names a few companies many times
 def _valid_host(host: str) -> str | None:
     if not host.isascii():
         try:
