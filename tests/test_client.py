@@ -154,7 +154,7 @@ def test_base_url(base_url: str, expected: str) -> None:
 def test_default_base_url_and_timeouts() -> None:
     client = InboundClient(SecretStr(KEY), timeout_s=7.5)
     assert client.base_url == DEFAULT_BASE_URL
-    assert client._http.clients[0].timeout == httpx.Timeout(7.5)
+    assert client._http.timeout == httpx.Timeout(7.5)
     asyncio.run(client.aclose())
 
 

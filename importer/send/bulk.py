@@ -267,10 +267,9 @@ class BulkRun(_Run):
         and contacts, on 5xx and transport errors (with backoff)."""
         state = _Progress(repeatable=batch.endpoint in _REPEATABLE)
         payloads = [self.requests[i].payload for i in sub]
-        async for attempt in self._retrying(state):
-            with attempt:
-                return await self._attempt_batch(batch, sub, payloads, state, split)
-        raise AssertionError("unreachable: stamina re-raises the last error")
+        return await self._retried(
+            state, lambda: self._attempt_batch(batch, sub, payloads, state, split)
+        )
 
     async def _attempt_batch(
         self,

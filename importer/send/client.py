@@ -2,20 +2,21 @@
 
 :class:`OctolaneClient` is what sending needs from a target: one coroutine per
 endpoint plus a generic :meth:`~OctolaneClient.send`. :class:`InboundClient`
-implements it for the Inbound API v1 (API.md §1) over one keep-alive
-``httpx.AsyncClient``; a client for the newer public API (bulk endpoints) can
-implement the same protocol later.
+implements it for the Inbound API v1 (API.md §1) over keep-alive connections
+(aiohttp's on the network, :mod:`importer.send.wire`; an httpx transport a caller
+gives, in tests); :class:`~importer.send.public.PublicClient` for the public API.
 
 HTTP failures become the :mod:`importer.errors` tree where they enter::
 
     400, 413, 422 -> BadRequestError      401, 403 -> AuthenticationError
     404 -> NotFoundError                  429 -> RateLimitedError(retry_after_s=...)
     5xx -> ServerError                    any other status, or an unreadable body -> ApiError
-    httpx timeout / connection error -> TransportError
+    timeout / connection error -> TransportError (``delivered``: whether the
+        request may have reached the server)
 
 The API key is a ``SecretStr`` sent only in the ``X-API-Key`` header; it is not
 in the client's repr, in any exception message (text the server echoes back is
-scrubbed too) or in httpx's logs (which show URLs only).
+scrubbed too) or in the HTTP libraries' logs (which show URLs only).
 
 Example::
 
@@ -52,6 +53,7 @@ from importer.errors import (
     UsageError,
 )
 from importer.send.lookup import LookupUnavailable
+from importer.send.wire import AiohttpConnections
 from importer.settings import DEFAULT_BASE_URL
 
 __all__ = [
@@ -101,14 +103,14 @@ class OctolaneClient(Protocol):
 
 
 class InboundClient:
-    """The Inbound API v1 over one pooled ``httpx.AsyncClient``.
+    """The Inbound API v1 over a pool of keep-alive connections (:class:`_Pools`).
 
     Args:
         api_key: the organization's key (``--api-key`` / ``OCTOLANE_API_KEY``).
         base_url: ``https://enrich.octolane.com/v1`` by default; plain ``http://``
             is refused unless the host is loopback (the sandbox).
         timeout_s: connect, read, write and pool timeout, each.
-        max_connections: keep-alive pool size; match the sending concurrency.
+        max_connections: the most connections open at once; match the sending concurrency.
         transport: an httpx transport to use instead of the network
             (``httpx.MockTransport`` in tests, an ASGI transport for the sandbox).
         public_url: the public API's root, where :meth:`find` looks a note up
@@ -144,6 +146,7 @@ class InboundClient:
             timeout_s=timeout_s,
             connections=max_connections,
             transport=transport,
+            tls=any(url.startswith("https:") for url in (self.base_url, self.public_url or "")),
         )
 
     def __repr__(self) -> str:
@@ -400,20 +403,30 @@ class InboundClient:
         return re.sub(re.escape(key), "**********", text, flags=re.IGNORECASE) if key else text
 
 
-class _Pools:
-    """Keep-alive connections in several small ``httpx.AsyncClient`` pools, each request
-    on the least busy one.
+_HEADERS = {"User-Agent": "octolane-import", "Accept": "application/json"}
 
-    httpcore's pool scans all its connections for every request it assigns
-    (encode/httpcore#1035): its CPU cost per request grows with the connections it
-    holds. At 64 in flight one pool sent 107 requests/s at 9.4 ms of CPU a request;
-    pools of :data:`POOL_CONNECTIONS` send 437/s at 2.3 ms (``benchmarks/bench_client.py``,
-    50 ms latency: the rest is httpx's own cost per request, flat from 1 to 4). The pools
-    share the cap: a request takes a place in the pool with the fewest in flight, so the
-    limiter's in-flight cap never waits on a full pool while another has room.
+
+class _Pools:
+    """The client's keep-alive connections: aiohttp's on the network, httpx's for a
+    transport a caller gives (``httpx.MockTransport``, an ASGI app in tests).
+
+    Measured with ``benchmarks/bench_client.py`` at 64 in flight (50 ms latency, no
+    server limit, the sandbox in its own process; the importer's CPU for the whole run,
+    runner and limiter included; medians of 3 on a shared 2-core machine): httpx in one
+    pool of 64 connections sent 107 requests/s at 9.4 ms of CPU a request (httpcore
+    scans every connection of its pool per request, encode/httpcore#1035); in pools of
+    :data:`POOL_CONNECTIONS`, 401/s at 1.8 ms (httpx's own cost per request); the
+    ``httpx-aiohttp`` transport 680/s at 1.4 ms, but it reports a server that closed the
+    connection as a connect timeout (not sent), so a note could go twice; aiohttp
+    directly, with our own mapping of its errors (:mod:`importer.send.wire`), 1,043/s
+    at 0.57 ms (32 in flight: 562/s at 0.55 ms; 10: 182/s, 91% of the ceiling, as a
+    bare aiohttp loop with no importer around it gets).
     """
 
-    #: Connections per pool: the CPU per request stays flat up to here.
+    #: Which sends on the network: ``"aiohttp"``, or ``"httpx"`` (pools of
+    #: ``POOL_CONNECTIONS``: kept to compare them in the benchmark).
+    BACKEND = "aiohttp"
+    #: Connections per httpx pool: its CPU per request stays flat up to here.
     POOL_CONNECTIONS = 4
 
     def __init__(
@@ -423,20 +436,32 @@ class _Pools:
         timeout_s: float,
         connections: int,
         transport: httpx.AsyncBaseTransport | None,
+        tls: bool = True,
     ) -> None:
+        self.timeout = httpx.Timeout(timeout_s)
+        # One TLS context (building one reads the CA bundle: ~50 ms), none where every
+        # URL is plain http (the sandbox on loopback).
+        context = httpx.create_ssl_context() if tls and transport is None else None
+        self.aio: AiohttpConnections | None = None
+        self.clients: list[httpx.AsyncClient] = []
+        if transport is None and self.BACKEND == "aiohttp":
+            self.aio = AiohttpConnections(
+                base_url,
+                timeout_s=timeout_s,
+                connections=connections,
+                headers={**_HEADERS, "Accept-Encoding": "gzip, deflate"},
+                tls=context,
+            )
+            return
         count = 1 if transport is not None else -(-connections // self.POOL_CONNECTIONS)
         size = -(-connections // count)
-        # One TLS context for every pool (building one reads the CA bundle: ~50 ms), and
-        # none for plain http (the sandbox on loopback).
-        verify: ssl.SSLContext | bool = (
-            httpx.create_ssl_context() if base_url.startswith("https:") else False
-        )
+        verify: ssl.SSLContext | bool = context if context is not None else False
         self.clients = [
             httpx.AsyncClient(
                 base_url=base_url,
-                timeout=httpx.Timeout(timeout_s),
+                timeout=self.timeout,
                 limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                headers={"User-Agent": "octolane-import", "Accept": "application/json"},
+                headers=_HEADERS,
                 transport=transport,
                 verify=verify,
             )
@@ -445,6 +470,8 @@ class _Pools:
         self.busy = [0] * count
 
     async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        if self.aio is not None:
+            return await self.aio.request(method, url, **options)
         busy = self.busy
         i = busy.index(min(busy)) if len(busy) > 1 else 0
         busy[i] += 1
@@ -457,6 +484,8 @@ class _Pools:
         return await self.request("POST", url, **options)
 
     async def aclose(self) -> None:
+        if self.aio is not None:
+            await self.aio.aclose()
         for client in self.clients:
             await client.aclose()
 

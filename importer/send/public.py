@@ -124,7 +124,7 @@ def to_public(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class PublicClient(InboundClient):
-    """The public API v1 over one pooled ``httpx.AsyncClient``.
+    """The public API v1 over a pool of keep-alive connections, as :class:`InboundClient`.
 
     Args:
         api_key: the organization's key (sent as ``x-api-key``).
