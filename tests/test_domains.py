@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -120,11 +122,15 @@ def test_none_and_empty_are_no_value():
     assert domain("") is None
 
 
-def test_public_suffix_list_is_the_bundled_snapshot_offline():
-    extractor = domains._extractor()
-    assert extractor.suffix_list_urls == ()
-    assert extractor._cache.enabled is False  # no cache dir: nothing read or written
-    assert extractor.fallback_to_snapshot is True
+def test_public_suffix_list_is_the_bundled_snapshot_offline(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the public suffix list reached for the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    domains._suffixes.cache_clear()  # loaded again, here, with no network
+    assert domain("https://shop.offline-acme.co.uk/x") == "offline-acme.co.uk"
+    assert domain("offline-acme.myshopify.com") == "offline-acme.myshopify.com"  # private
+    assert domains._suffixes.cache_info().misses == 1  # the path ran
 
 
 def test_repeated_values_are_memoised():

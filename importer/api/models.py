@@ -118,7 +118,8 @@ class NotePayload(TypedDict):
 
 # ---- responses (the ``data`` object of a 200) --------------------------------
 
-_response = ConfigDict(extra="allow", frozen=True)
+# Answers are read only by a run that sends: their validators are built on first use.
+_response = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 class AccountCreated(BaseModel):
