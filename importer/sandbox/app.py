@@ -219,12 +219,18 @@ class SandboxApp:
         # The API's routes without path parameters are served straight from a table, past
         # Starlette's middleware and route matching: the same endpoint, at a fraction of
         # the cost per request. Everything else (and any other method) goes to Starlette.
-        direct = {
-            (method, route.path): route.endpoint
-            for route in routes
-            if isinstance(route.endpoint, _Endpoint) and not route.param_convertors
-            for method in route.methods or ()
-        }
+        # The table holds the route Starlette would find (the first whose path and method
+        # match): a path an earlier route with parameters also matches is left to Starlette.
+        direct: dict[tuple[str, str], _Endpoint] = {}
+        with_params: list[Route] = []
+        for route in routes:
+            if route.param_convertors:
+                with_params.append(route)
+            elif isinstance(route.endpoint, _Endpoint) and not any(
+                earlier.path_regex.match(route.path) for earlier in with_params
+            ):
+                for method in route.methods or ():
+                    direct.setdefault((method, route.path), route.endpoint)
         self.asgi = _DropConnections(
             Starlette(
                 routes=routes,
