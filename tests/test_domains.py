@@ -281,3 +281,21 @@ def test_a_host_on_a_shared_zone_is_its_own_account(value, account):
     """Issue 10, point 1 (in part): hosting platforms, site builders and US school and state
     zones are shared by many organisations; cutting a host back to them would merge them."""
     assert build_transform("domain")(value) == account
+
+
+@pytest.mark.parametrize(
+    ("host", "registered"),
+    [
+        ("shop.xn--80ak6aa92e.xn--p1ai", "xn--80ak6aa92e.xn--p1ai"),  # .рф
+        ("a.b.xn--o1ac.xn--90a3ac", "b.xn--o1ac.xn--90a3ac"),  # .пр.срб: a two-label IDN suffix
+        ("b.xn--55qx5d.cn", "b.xn--55qx5d.cn"),  # 公司.cn
+        ("www.xn--bcher-kva.xn--tckwe", "xn--bcher-kva.xn--tckwe"),  # bücher.コム
+        ("xn--zz.com", "xn--zz.com"),  # not valid punycode: an ordinary label
+    ],
+)
+def test_idna_hosts_split_at_their_unicode_suffixes(host, registered):
+    assert domains._registrable(host) == registered
+
+
+def test_a_host_that_is_an_idna_public_suffix_has_no_registrable_domain():
+    assert domains._registrable("xn--o1ac.xn--90a3ac") is None

@@ -56,8 +56,30 @@ _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 @functools.cache
 def _suffixes() -> PublicSuffixList:
     # The bundled snapshot, private suffixes included; a host whose last label is not
-    # on the list has no registrable domain (accept_unknown=False).
-    return PublicSuffixList(only_icann=False, accept_unknown=False)
+    # on the list has no registrable domain (accept_unknown=False). Its rules are kept as
+    # written (Unicode): encoding the IDN ones up front would triple its load time, so
+    # an IDNA host's labels are decoded instead (_registrable).
+    return PublicSuffixList(only_icann=False, accept_unknown=False, accept_encoded_idn=False)
+
+
+def _registrable(host: str) -> str | None:
+    """The registrable domain of an ASCII (IDNA) host, ASCII too: ``shop.b.xn--p1ai`` ->
+    ``b.xn--p1ai``; None when the host is a public suffix or its suffix is unknown."""
+    if "xn--" not in host:
+        return _suffixes().privatesuffix(host)
+    labels = host.split(".")
+    found = _suffixes().privatesuffix(".".join(map(_written_label, labels)))
+    return ".".join(labels[-(found.count(".") + 1) :]) if found else None
+
+
+def _written_label(label: str) -> str:
+    """An IDNA label as written (``xn--p1ai`` -> ``рф``); any other label as it is."""
+    if label.startswith("xn--"):
+        try:
+            return label[4:].encode("ascii").decode("punycode")
+        except (UnicodeError, ValueError):
+            return label  # not valid punycode: no rule is written so
+    return label
 
 
 def _host_of(text: str) -> str:
@@ -86,7 +108,7 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     if host.startswith("[") or _IPV4.match(host):
         raise TransformError(f"{quote(text)} is an IP address, not a domain")
     host = _ascii_host(host, text)
-    registered = _suffixes().privatesuffix(host)
+    registered = _registrable(host)
     if not registered:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
     if registered in _PLATFORMS and (
