@@ -35,6 +35,7 @@ from pydantic import (
 
 from importer.api.models import UUID_PATTERN
 from importer.errors import MappingError
+from importer.map.presets import load_yaml
 from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import NULL_VALUES, formula_like, hidden_characters, quote
@@ -461,7 +462,7 @@ def load_rates(path: str | Path) -> dict[str, float]:
             table[cells[0]] = cells[1]
     else:
         try:
-            loaded = yaml.safe_load(text)
+            loaded = load_yaml(text)
         except yaml.YAMLError as exc:
             raise MappingError(f"{path}: invalid YAML or JSON: {exc}") from exc
         if not isinstance(loaded, dict):
@@ -476,7 +477,7 @@ def load_rates(path: str | Path) -> dict[str, float]:
 def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
     """Validate mapping YAML given as text; ``source`` names it in errors."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -563,7 +564,7 @@ def _extended(data: dict[str, Any], source: str, seen: tuple[str, ...]) -> dict[
     if str(path) in seen or len(seen) > 8:
         raise MappingError(f"{source}: extends: {base_name} extends itself")
     try:
-        base = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        base = load_yaml(path.read_text(encoding="utf-8-sig"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{source}: extends: cannot read {base_name}: {exc}") from exc
     if not isinstance(base, dict):

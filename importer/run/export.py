@@ -37,7 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from importer.errors import MappingError, SourceError, UsageError
-from importer.map.presets import resolve_mapping_path
+from importer.map.presets import load_yaml, resolve_mapping_path
 from importer.report.progress import Progress, ProgressCallback
 from importer.report.summary import ImportReport
 from importer.run.job import ImportJob
@@ -69,7 +69,7 @@ class ExportSpec(BaseModel):
 def is_export_spec(path: Path) -> bool:
     """Whether the YAML at ``path`` is an export preset (it has ``export:``)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = load_yaml(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
     return isinstance(data, dict) and "export" in data
@@ -78,7 +78,7 @@ def is_export_spec(path: Path) -> bool:
 def load_export_spec(name_or_path: str | Path) -> ExportSpec:
     path = resolve_mapping_path(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = load_yaml(path.read_text(encoding="utf-8-sig"))
         spec = ExportSpec.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
         raise MappingError(f"{path}: cannot read the export preset: {exc}") from exc
