@@ -88,9 +88,27 @@ _DROP_MESSAGE = "octolane.sandbox.drop_connection"
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+class _JSONResponse(Response):
+    """Starlette's ``Response(content, status, headers, media_type="application/json")``;
+    without extra headers, its headers are set here directly (the same two, in order)."""
+
+    media_type = "application/json"
+
+    def __init__(
+        self, content: bytes, status_code: int, headers: Mapping[str, str] | None = None
+    ) -> None:
+        if headers is not None:
+            super().__init__(content, status_code, headers)
+            return
+        self.status_code, self.background, self.body = status_code, None, content
+        raw_headers = [(b"content-type", b"application/json")]
+        if not (status_code < 200 or status_code in (204, 304)):
+            raw_headers.insert(0, (b"content-length", str(len(content)).encode("latin-1")))
+        self.raw_headers = raw_headers
+
+
 def _json(status: int, body: Payload, headers: Mapping[str, str] | None = None) -> Response:
-    content = _ENCODER.encode(body).encode()
-    return Response(content, status, headers, media_type="application/json")
+    return _JSONResponse(_ENCODER.encode(body).encode(), status, headers)
 
 
 def _error(
