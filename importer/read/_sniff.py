@@ -19,8 +19,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-import charset_normalizer
-
 from importer.errors import SourceError, UsageError
 
 MAX_CELL_CHARS = 10 * 1024 * 1024  # the csv module's default, 131,072, is below Salesforce's
@@ -256,6 +254,8 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
         with path.open("rb") as f:
             f.seek(max(0, offset - 16 * 1024))
             window += f.read(64 * 1024)
+    import charset_normalizer  # only for a file that is not UTF-8: it costs ~10 ms to load
+
     matches = charset_normalizer.from_bytes(window, cp_isolation=_LEGACY_CANDIDATES)
     best = matches.best()
     if best is None or best.encoding.startswith("utf"):

@@ -33,7 +33,8 @@ __all__ = [
 class Params(BaseModel):
     """Base: frozen, unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators built on first use: a mapping names a few transforms of the dozen.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NoParams(Params):
