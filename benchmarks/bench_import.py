@@ -10,7 +10,9 @@ dedup never short-circuits a run), and reports side by side:
                 to keep the run short);
   (b) adaptive  octolane-import with the default adaptive rate;
   (c) fixed     octolane-import with --rate 3000;
-  (d) capped    octolane-import, adaptive, up to 32 in flight, into a 10,000/min limit.
+  (d) capped    octolane-import, adaptive, up to 32 in flight, into a 10,000/min limit;
+  (e) start     8 rows, and make demo's file, into a sandbox with no limit: adaptive
+                against --rate 1000000 (issue 15, point 3; only with --runs ...,e).
 
 Each as a fraction of the server's limit (successful requests per minute ÷
 3,000), with its 429s and the requests sent against the plan's minimum (which
@@ -24,6 +26,7 @@ so this process's CPU time is the importer's alone), next to a bare
     python benchmarks/bench_import.py                   # everything, about 5 minutes
     python benchmarks/bench_import.py --skip-speed      # the CPU table only
     python benchmarks/bench_import.py --rows 1000 --companies 200 --naive-rows 100
+    python benchmarks/bench_import.py --runs d,e --skip-cpu      # point 2 and point 3
 
 Exit status 1 if a PASS/FAIL line fails.
 """
@@ -227,7 +230,8 @@ def importer_run(
     return Run(
         name, report.rows_read, len(report.plan.requests), send.requests_sent, stats["total"],
         _status_count(stats, 200), _status_count(stats, 429), send.retries, send.elapsed_s, limit,
-        note=f"concurrency {settings.concurrency}, final rate {send.rate_per_min:,.0f}/min",
+        note=f"concurrency {settings.concurrency}, peak in flight {send.peak_in_flight},"
+        f" final rate {send.rate_per_min:,.0f}/min",
     )  # fmt: skip
 
 
@@ -395,6 +399,7 @@ def main() -> int:
     parser.add_argument("--cpu-requests", type=int, default=3000)
     parser.add_argument("--cpu-levels", default="4,8,10,16,32")
     parser.add_argument("--repeat", type=int, default=2, help="CPU runs per level (least kept)")
+    parser.add_argument("--runs", default="a,b,c,d", help="which speed runs: a,b,c,d, e (start)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-cpu", action="store_true")
     args = parser.parse_args()
@@ -415,55 +420,68 @@ def main() -> int:
 def speed(args: argparse.Namespace, folder: Path) -> list[tuple[str, bool]]:
     csv_path, mapping = write_input(folder, args.rows, args.companies)
     knobs = {"latency_ms": args.latency_ms, "rate_limit": args.limit, "rate_burst": args.burst}
-    print(
-        f"== {args.rows:,} contacts at {args.companies:,} companies into a sandbox with "
-        f"{args.latency_ms:g} ms latency and a {args.limit:,.0f}/min limit "
-        f"(token bucket of {args.burst}: the free burst adds at most {args.burst} requests, "
-        f"so it inflates no figure by more than {args.burst / args.rows:.1%}); "
-        "a fresh sandbox process per run"
-    )
-    runs = []
-    with sandbox_process(**knobs) as base_url:
-        runs.append(naive_run(base_url, csv_path, args.naive_rows, args.limit))
-    with sandbox_process(**knobs) as base_url:
-        runs.append(importer_run("(b) adaptive", base_url, csv_path, mapping, args.limit, None))
-    with sandbox_process(**knobs) as base_url:
-        runs.append(
-            importer_run("(c) --rate 3000", base_url, csv_path, mapping, args.limit, args.limit)
+    wanted = set(args.runs.split(","))
+    if wanted - {"e"}:
+        print(
+            f"== {args.rows:,} contacts at {args.companies:,} companies into a sandbox with "
+            f"{args.latency_ms:g} ms latency and a {args.limit:,.0f}/min limit "
+            f"(token bucket of {args.burst}: the free burst adds at most {args.burst} requests, "
+            f"so it inflates no figure by more than {args.burst / args.rows:.1%}); "
+            "a fresh sandbox process per run"
         )
+    runs: dict[str, Run] = {}
+    if "a" in wanted:
+        with sandbox_process(**knobs) as base_url:
+            runs["a"] = naive_run(base_url, csv_path, args.naive_rows, args.limit)
+    if "b" in wanted:
+        with sandbox_process(**knobs) as base_url:
+            runs["b"] = importer_run("(b) adaptive", base_url, csv_path, mapping, args.limit, None)
+    if "c" in wanted:
+        with sandbox_process(**knobs) as base_url:
+            runs["c"] = importer_run(
+                "(c) --rate 3000", base_url, csv_path, mapping, args.limit, args.limit
+            )
     high = args.high_limit
     knobs = {"latency_ms": args.latency_ms, "rate_limit": high, "rate_burst": args.burst}
-    with sandbox_process(**knobs) as base_url:
-        runs.append(
-            importer_run(
-                f"(d) cap 32 @{high / 1000:g}k",
-                base_url,
-                csv_path,
-                mapping,
-                high,
-                None,
+    if "d" in wanted:
+        with sandbox_process(**knobs) as base_url:
+            runs["d"] = importer_run(
+                f"(d) cap 32 @{high / 1000:g}k", base_url, csv_path, mapping, high, None,
                 concurrency=32,
+            )  # fmt: skip
+    if "e" in wanted:
+        checks_e = start(folder)
+    if runs:
+        print_speed(list(runs.values()))
+        print(
+            "ok req/min: 2xx answers per minute of sending; of limit: that ÷ the server's"
+            " limit; sent/server: requests the importer sent / the sandbox answered; min: the"
+            " plan's minimum; peak in flight: the most requests on the wire at once"
+        )
+    checks = []
+    if "b" in wanted:
+        adaptive = runs["b"]
+        checks.append(
+            (
+                f"adaptive reaches ≥ 95% of the limit ({adaptive.of_limit:.1%}) with 429s < 3%"
+                f" of requests ({adaptive.share_429:.2%})",
+                adaptive.of_limit >= 0.95 and adaptive.share_429 < 0.03,
             )
         )
-    print_speed(runs)
-    print(
-        "ok req/min: 2xx answers per minute of sending; of limit: that ÷ the server's limit; "
-        "sent/server: requests the importer sent / the sandbox answered; min: the plan's minimum"
-    )
-    adaptive, capped = runs[1], runs[3]
-    checks = [
-        (
-            f"adaptive reaches ≥ 95% of the limit ({adaptive.of_limit:.1%}) with 429s < 3% of "
-            f"requests ({adaptive.share_429:.2%})",
-            adaptive.of_limit >= 0.95 and adaptive.share_429 < 0.03,
-        ),
-        (
-            f"at {high:,.0f}/min with up to 32 in flight: ≥ 95% of the limit"
-            f" ({capped.of_limit:.1%}) with 429s < 1% ({capped.share_429:.2%})",
-            capped.of_limit >= 0.95 and capped.share_429 < 0.01,
-        ),
-    ]
-    for run in runs[1:]:
+    if "d" in wanted:
+        capped = runs["d"]
+        checks.append(
+            (
+                f"at {high:,.0f}/min with up to 32 in flight: ≥ 95% of the limit"
+                f" ({capped.of_limit:.1%}) with 429s < 1% ({capped.share_429:.2%})",
+                capped.of_limit >= 0.95 and capped.share_429 < 0.01,
+            )
+        )
+    if "e" in wanted:
+        checks += checks_e
+    for key, run in runs.items():
+        if key == "a":
+            continue
         checks.append(
             (
                 f"{run.name}: requests sent {run.sent} == plan minimum {run.minimum} + retries "
@@ -472,6 +490,41 @@ def speed(args: argparse.Namespace, folder: Path) -> list[tuple[str, bool]]:
             )
         )
     return checks
+
+
+def start(folder: Path, repeat: int = 3) -> list[tuple[str, bool]]:
+    """(e) No slow start where none is needed: sending 8 rows, and the demo's file, into a
+    sandbox with no limit, adaptive against --rate 1000000 (medians of ``repeat``)."""
+    demo = folder / "hubspot-contacts.csv"
+    shipped = Path(__file__).resolve().parent.parent / "sample_data" / demo.name
+    demo.write_bytes(shipped.read_bytes())
+    csv_path, mapping = write_input(folder, 8, 8)
+    cases = [("8 rows", csv_path, mapping), ("make demo's file", demo, Path("hubspot"))]
+    print("== (e) sending time into a sandbox with no limit (medians of 3, seconds)")
+    results = {}
+    for name, data, mapping_path in cases:
+        for rate in (None, 1_000_000.0):
+            times = []
+            for _ in range(repeat):
+                with sandbox_process() as base_url:
+                    settings = Settings(api_key=DEMO_KEY, base_url=base_url, rate_per_min=rate)
+                    report = run_import(
+                        data, mapping_path, settings=settings, results_path=None,
+                        failures_path=None, no_journal=True,
+                    )  # fmt: skip
+                    assert report.send is not None
+                    times.append(report.send.elapsed_s)
+            results[name, rate] = sorted(times)[len(times) // 2]
+        adaptive, fixed = results[name, None], results[name, 1_000_000.0]
+        print(f"  {name:<18} adaptive {adaptive:6.3f} s   --rate 1000000 {fixed:6.3f} s"
+              f"   ratio {adaptive / fixed:5.2f}")  # fmt: skip
+    eight = results["8 rows", None]
+    demo_ratio = results["make demo's file", None] / results["make demo's file", 1_000_000.0]
+    return [
+        (f"8 rows send in < 0.3 s ({eight:.3f} s)", eight < 0.3),
+        (f"make demo's file sends within 1.5x of --rate 1000000 ({demo_ratio:.2f}x)",
+         demo_ratio <= 1.5),
+    ]  # fmt: skip
 
 
 def cpu(args: argparse.Namespace, folder: Path) -> None:

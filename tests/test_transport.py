@@ -11,6 +11,7 @@ Each server here is a plain asyncio socket server that does one of those things.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import socket
 import ssl
@@ -181,6 +182,32 @@ def test_an_answer_that_echoes_the_key_is_scrubbed() -> None:
     error, _ = failure(lambda r, w: writes(f"HTTP/1.1 {KEY}\r\n\r\n".encode())(r, w))
     assert error.delivered is True
     assert KEY not in str(error) and KEY not in repr(error)
+
+
+def test_a_gzipped_answer_is_read() -> None:
+    body = gzip.compress(b'{"success":true,"data":{"note_id":"n7","title":"Call"}}')
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {len(body)}\r\n\r\n"
+
+    async def main() -> Any:
+        holder: list[Server] = []
+
+        async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await recorded(holder[0], writes(head.encode() + body))(reader, writer)
+
+        async with serving(behaviour) as (server, base_url):
+            holder.append(server)
+            created = await send_note(base_url)
+            return created, server.requests[0]
+
+    created, request = asyncio.run(main())
+    assert created.note_id == "n7"
+    assert b"accept-encoding: gzip, deflate" in request.lower()
+
+
+def test_a_body_that_does_not_decode_is_delivered() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\n"
+    error, _ = failure(writes(head + b"not gzip!"))
+    assert error.delivered is True
 
 
 # ---- no connection: not delivered --------------------------------------------------

@@ -418,9 +418,10 @@ class _Pools:
     :data:`POOL_CONNECTIONS`, 401/s at 1.8 ms (httpx's own cost per request); the
     ``httpx-aiohttp`` transport 680/s at 1.4 ms, but it reports a server that closed the
     connection as a connect timeout (not sent), so a note could go twice; aiohttp
-    directly, with our own mapping of its errors (:mod:`importer.send.wire`), 1,043/s
-    at 0.57 ms (32 in flight: 562/s at 0.55 ms; 10: 182/s, 91% of the ceiling, as a
-    bare aiohttp loop with no importer around it gets).
+    directly, with our own mapping of its errors and answers read without httpx's
+    stream machinery (:mod:`importer.send.wire`), 1,154/s at 0.54 ms (32 in flight:
+    581/s at 0.68 ms; 10: 191/s, 95.4% of the ceiling, where the sandbox answers one
+    request alone in 51.7 ms).
     """
 
     #: Which sends on the network: ``"aiohttp"``, or ``"httpx"`` (pools of

@@ -17,7 +17,8 @@ the mapping of aiohttp's errors is ours, not an adapter's, and errs on "sent":
 * everything else, once the connection is there, may come after bytes of the request
   went out: ``SocketTimeoutError`` and any other timeout -> ``httpx.ReadTimeout``; the
   server closed or reset the connection, or answered something that is not HTTP, or a
-  body cut short -> ``httpx.RemoteProtocolError`` / ``httpx.ReadError``. aiohttp's own
+  body cut short or that does not decode -> ``httpx.RemoteProtocolError`` /
+  ``httpx.ReadError``. aiohttp's own
   ``ServerDisconnectedError`` is one of these, never a connect error.
 
 aiohttp repeats a request on a kept-alive connection that the server closed only for
@@ -37,7 +38,7 @@ import aiohttp
 import httpx
 from yarl import URL
 
-__all__ = ["AiohttpConnections", "as_httpx_error"]
+__all__ = ["AiohttpConnections", "Answer", "as_httpx_error"]
 
 
 class AiohttpConnections:
@@ -91,8 +92,8 @@ class AiohttpConnections:
             connector=connector,
             timeout=timeout,
             headers=self.headers,
-            # httpx decodes the body (it reads Content-Encoding), as for any transport.
-            auto_decompress=False,
+            # gzip and deflate (all we accept) decoded as the body is read.
+            auto_decompress=True,
             # Proxies from HTTP(S)_PROXY / NO_PROXY are looked up once per URL (_url), not
             # by aiohttp in a thread for every request (trust_env: 0.2 ms a request).
             trust_env=False,
@@ -146,20 +147,37 @@ class AiohttpConnections:
                 proxy=proxy,
                 allow_redirects=False,
             ) as answer:
-                content = await answer.read()
-                return httpx.Response(
-                    answer.status,
-                    headers=answer.raw_headers,
-                    content=content,
-                    extensions={"reason_phrase": (answer.reason or "").encode("ascii", "replace")},
-                )
-        except (aiohttp.ClientError, OSError, httpx.DecodingError) as exc:
+                body = await answer.read()
+                reason = (answer.reason or "").encode("ascii", "replace")
+                return Answer(answer.status, answer.raw_headers, body, reason)
+        except (aiohttp.ClientError, OSError) as exc:
             as_httpx_error(exc)
 
     async def aclose(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+_NO_STREAM = httpx.ByteStream(b"")
+
+
+class Answer(httpx.Response):
+    """An ``httpx.Response`` of a body aiohttp read (and decoded) whole.
+
+    httpx's own ``Response(content=...)`` runs the body through its stream and decoder
+    machinery again: 50 µs a response, a tenth of the CPU of a whole request.
+    """
+
+    def __init__(self, status: int, headers: Any, body: bytes, reason: bytes = b"") -> None:
+        super().__init__(
+            status, headers=headers, stream=_NO_STREAM, extensions={"reason_phrase": reason}
+        )
+        self._body = body
+
+    @property
+    def content(self) -> bytes:
+        return self._body
 
 
 def _env_proxy(url: URL) -> str | None:
@@ -188,6 +206,6 @@ def as_httpx_error(exc: BaseException) -> NoReturn:
         ) from exc
     if isinstance(exc, OSError):  # ClientOSError: reset or broken while sending or reading
         raise httpx.ReadError(text) from exc
-    # A body cut short, an answer that is not HTTP, a closed connection, a body that
-    # does not decode: the request went out.
+    # A body cut short or that does not decode, an answer that is not HTTP, a closed
+    # connection: the request went out.
     raise httpx.RemoteProtocolError(text) from exc
