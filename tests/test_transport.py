@@ -32,9 +32,10 @@ from importer.send.runner import RetryPolicy, send_plan
 
 KEY = "sk_test_wire-Key-0a1b2c"
 NOTE = {"note": {"title": "Call", "content": "Went well"}, "account_domains": ["acme.com"]}
-OK = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 48\r\n\r\n"
-    b'{"success":true,"data":{"note_id":"n1","x":"yz"}}'[:48]
+OK_BODY = b'{"success":true,"data":{"note_id":"n1","title":"Call"}}'
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(OK_BODY),
+    OK_BODY,
 )
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -208,6 +209,48 @@ def test_a_body_that_does_not_decode_is_delivered() -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\n"
     error, _ = failure(writes(head + b"not gzip!"))
     assert error.delivered is True
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_proxy_from_the_environment_is_used_with_its_credentials(
+    monkeypatch: pytest.MonkeyPatch, scheme: str
+) -> None:
+    """HTTP(S)_PROXY with user:password@, as httpx honoured it: a plain-http request goes to
+    the proxy whole (absolute URL), an https one asks it for a tunnel (CONNECT); both carry
+    the proxy's credentials, and neither goes straight to the server named in the URL."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> bytes:
+        holder: list[Server] = []
+
+        async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            # The plain request is answered; the tunnel is refused (closed), which is enough.
+            then = writes(OK) if scheme == "http" else close
+            await recorded(holder[0], then)(reader, writer)
+
+        async with serving(behaviour) as (server, proxy_url):
+            holder.append(server)
+            proxy = proxy_url.removesuffix("/v1").replace("http://", "http://jo:s3cret@")
+            monkeypatch.setenv(f"{scheme.upper()}_PROXY", proxy)
+            with socket.socket() as sock:  # a port nothing listens on: only the proxy answers
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            try:
+                await send_note(f"{scheme}://127.0.0.1:{port}/v1")
+            except TransportError:
+                assert scheme == "https"
+            return server.requests[0]
+
+    request = asyncio.run(main())
+    first = b"POST http://127.0.0.1:" if scheme == "http" else b"CONNECT 127.0.0.1:"
+    assert request.startswith(first)
+    head = dict(
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(b":") for line in request.split(b"\r\n")[1:])
+    )
+    assert head[b"proxy-authorization"] == b"Basic am86czNjcmV0"  # jo:s3cret
+    assert KEY.encode() not in request or scheme == "http"  # the tunnel's request: no key
 
 
 # ---- no connection: not delivered --------------------------------------------------

@@ -28,6 +28,7 @@ idempotent methods (GET); a POST is never sent twice by it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json as jsonlib
 import ssl
 import urllib.request
@@ -73,7 +74,7 @@ class AiohttpConnections:
         self.headers = dict(headers)
         self.tls = tls
         self._session: aiohttp.ClientSession | None = None
-        self._urls: dict[str, tuple[URL, str | None]] = {}
+        self._urls: dict[str, tuple[URL, _Proxy]] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -101,7 +102,7 @@ class AiohttpConnections:
         )
         return self._session
 
-    def _url(self, url: str) -> tuple[URL, str | None]:
+    def _url(self, url: str) -> tuple[URL, _Proxy]:
         """The URL for ``url`` (a path below the base URL, or absolute) and the proxy for
         it from the environment (``HTTPS_PROXY``, ``NO_PROXY`` ...), as httpx reads them."""
         found = self._urls.get(url)
@@ -128,8 +129,13 @@ class AiohttpConnections:
                 may have reached the server; its answer did not come back whole.
         """
         session = self._session or self._open()
-        target, proxy = self._url(url)
+        target, (proxy, proxy_headers) = self._url(url)
         send_headers = dict(headers) if headers else {}
+        if proxy_headers is not None and target.scheme == "http":
+            # A plain-http request goes to the proxy whole: its credentials go with it (an
+            # https one goes through a CONNECT tunnel, which carries proxy_headers).
+            send_headers.update(proxy_headers)
+            proxy_headers = None
         data = None
         if json is not None:
             # As httpx encodes json=: compact, UTF-8, no NaN.
@@ -145,6 +151,7 @@ class AiohttpConnections:
                 headers=send_headers,
                 params=params,
                 proxy=proxy,
+                proxy_headers=proxy_headers,
                 allow_redirects=False,
             ) as answer:
                 body = await answer.read()
@@ -180,14 +187,26 @@ class Answer(httpx.Response):
         return self._body
 
 
-def _env_proxy(url: URL) -> str | None:
+_Proxy = tuple[URL | None, dict[str, str] | None]
+
+
+def _env_proxy(url: URL) -> _Proxy:
     """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``ALL_PROXY``; none
-    for a host in ``NO_PROXY``), or None."""
+    for a host in ``NO_PROXY``) and the headers that carry its credentials (aiohttp does
+    not read them from the proxy's URL), or (None, None)."""
     host = url.raw_host or ""
     if not host or urllib.request.proxy_bypass(host):
-        return None
+        return None, None
     proxies = urllib.request.getproxies()
-    return proxies.get(url.scheme) or proxies.get("all") or None
+    found = proxies.get(url.scheme) or proxies.get("all")
+    if not found:
+        return None, None
+    proxy = URL(found if "://" in found else f"http://{found}")
+    if proxy.user is None:
+        return proxy, None
+    credentials = f"{proxy.user}:{proxy.password or ''}".encode()
+    auth = "Basic " + base64.b64encode(credentials).decode("ascii")
+    return proxy.with_user(None), {"Proxy-Authorization": auth}
 
 
 def as_httpx_error(exc: BaseException) -> NoReturn:
