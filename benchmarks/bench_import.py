@@ -10,7 +10,11 @@ dedup never short-circuits a run), and reports side by side:
                 to keep the run short);
   (b) adaptive  octolane-import with the default adaptive rate;
   (c) fixed     octolane-import with --rate 3000;
-  (d) capped    octolane-import, adaptive, up to 32 in flight, into a 10,000/min limit;
+  (d) capped    octolane-import, adaptive, up to 32 in flight, into a 10,000/min limit
+                (with a bucket of 50, each 429's Retry-After of 1 s costs 117 requests
+                the bucket does not give back: even a limiter told the limit after its
+                first 429 reaches only ~96%; with --burst 167, one Retry-After's worth,
+                the same limiter reaches 101.8%);
   (e) start     8 rows, and make demo's file, into a sandbox with no limit: adaptive
                 against --rate 1000000 (issue 15, point 3; only with --runs ...,e).
 
