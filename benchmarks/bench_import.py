@@ -11,10 +11,12 @@ dedup never short-circuits a run), and reports side by side:
   (b) adaptive  octolane-import with the default adaptive rate;
   (c) fixed     octolane-import with --rate 3000;
   (d) capped    octolane-import, adaptive, up to 32 in flight, into a 10,000/min limit
-                (with a bucket of 50, each 429's Retry-After of 1 s costs 117 requests
-                the bucket does not give back: even a limiter told the limit after its
-                first 429 reaches only ~96%; with --burst 167, one Retry-After's worth,
-                the same limiter reaches 101.8%);
+                whose bucket holds one Retry-After's worth (1 s: 167 requests). A
+                smaller bucket makes every 429 cost what no client that honours
+                Retry-After can win back (with 50, each costs 117 requests: even a
+                limiter told the limit after its first 429 reaches only ~96%). Its
+                PASS line counts the share without the free burst (at most 167 of the
+                5,000 requests); --high-burst sets the bucket;
   (e) start     8 rows, and make demo's file, into a sandbox with no limit: adaptive
                 against --rate 1000000 (issue 15, point 3; only with --runs ...,e).
 
@@ -41,6 +43,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import math
 import random
 import re
 import subprocess
@@ -400,6 +403,10 @@ def main() -> int:
     parser.add_argument(
         "--high-limit", type=float, default=10_000.0, help="run (d)'s server limit, per minute"
     )
+    parser.add_argument(
+        "--high-burst", type=int, default=None,
+        help="run (d)'s bucket (default: one Retry-After's worth, the limit's second)",
+    )  # fmt: skip
     parser.add_argument("--cpu-requests", type=int, default=3000)
     parser.add_argument("--cpu-levels", default="4,8,10,16,32")
     parser.add_argument("--repeat", type=int, default=2, help="CPU runs per level (least kept)")
@@ -446,7 +453,8 @@ def speed(args: argparse.Namespace, folder: Path) -> list[tuple[str, bool]]:
                 "(c) --rate 3000", base_url, csv_path, mapping, args.limit, args.limit
             )
     high = args.high_limit
-    knobs = {"latency_ms": args.latency_ms, "rate_limit": high, "rate_burst": args.burst}
+    high_burst = args.high_burst or math.ceil(high / 60)  # Retry-After is whole seconds: 1 s
+    knobs = {"latency_ms": args.latency_ms, "rate_limit": high, "rate_burst": high_burst}
     if "d" in wanted:
         with sandbox_process(**knobs) as base_url:
             runs["d"] = importer_run(
@@ -474,11 +482,13 @@ def speed(args: argparse.Namespace, folder: Path) -> list[tuple[str, bool]]:
         )
     if "d" in wanted:
         capped = runs["d"]
+        net = capped.of_limit - high_burst / args.rows  # the free burst taken out
         checks.append(
             (
-                f"at {high:,.0f}/min with up to 32 in flight: ≥ 95% of the limit"
-                f" ({capped.of_limit:.1%}) with 429s < 1% ({capped.share_429:.2%})",
-                capped.of_limit >= 0.95 and capped.share_429 < 0.01,
+                f"at {high:,.0f}/min (a bucket of {high_burst}) with up to 32 in flight: ≥ 95%"
+                f" of the limit ({capped.of_limit:.1%}; {net:.1%} without the free burst)"
+                f" with 429s < 1% ({capped.share_429:.2%})",
+                net >= 0.95 and capped.share_429 < 0.01,
             )
         )
     if "e" in wanted:
