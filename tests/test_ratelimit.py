@@ -404,6 +404,18 @@ def test_random_429s_without_retry_after_keep_half_the_throughput() -> None:
     assert limiter.background_429_share == 0.0 or limiter.background_429_share < 0.3
 
 
+def test_random_429s_do_not_end_the_fast_start() -> None:
+    # A short import: the ramp is most of it. A fifth of the answers shed at random say
+    # nothing of a limit, so the first answers still set the pace.
+    healthy_s, _ = shed_simulation(
+        RateLimiter(clock=(c := FakeClock())), SheddingServer(c, shed=0.0), 300
+    )
+    shedding = SheddingServer(c2 := FakeClock(), shed=0.2)
+    shed_s, _ = shed_simulation(RateLimiter(clock=c2), shedding, 300)
+    assert shedding.limited > 40  # the path ran
+    assert healthy_s / shed_s >= 0.6
+
+
 def test_a_limit_without_retry_after_is_still_found() -> None:
     server = SheddingServer(clock := FakeClock(), shed=0.0, limit_per_min=3000, says_when=False)
     limiter = RateLimiter(clock=clock)
@@ -424,14 +436,16 @@ def test_a_limit_and_random_429s_together() -> None:
 
 def test_cuts_that_do_not_help_are_taken_back(clock: FakeClock) -> None:
     limiter = RateLimiter(rate_per_min=None, initial_rate_per_min=600, clock=clock)
+    peak = 0.0  # the fast start runs until 429s pass the share of shed load
     for i in range(150):  # a steady 40% of 429s: above the share taken for shed load
         clock.now_s += 0.1
         if i % 5 < 2:
             limiter.on_rate_limited(None, sent_at=clock.now_s)
         else:
             limiter.on_success(sent_at=clock.now_s)
+        peak = max(peak, limiter.current_rate_per_min)
     cut_to = limiter.current_rate_per_min
-    assert cut_to < 600
+    assert cut_to < peak
     for i in range(400):  # the same 40% after the cuts: they are not about the rate
         clock.now_s += 0.1
         if i % 5 < 2:
@@ -439,7 +453,7 @@ def test_cuts_that_do_not_help_are_taken_back(clock: FakeClock) -> None:
         else:
             limiter.on_success(sent_at=clock.now_s)
     assert limiter.background_429_share == pytest.approx(0.4, abs=0.05)
-    assert limiter.current_rate_per_min >= 600 * 0.9
+    assert limiter.current_rate_per_min >= peak * 0.9
 
 
 @pytest.mark.parametrize("floor", [30, 120])

@@ -8,15 +8,16 @@ again.
 
 The adaptive rate is AIMD with a remembered ceiling:
 
-* *fast start* (until the first 429): the first answers set the pace. Each success
+* *fast start* (until a limit speaks: a 429 with ``Retry-After``, or 429s without one
+  past what load shed at random explains): the first answers set the pace. Each success
   adds one request per round trip (``1 / latency`` requests per second, from the
   answer's own latency): one more request in flight per answer, as TCP's slow start
   adds a segment per acknowledgement, so the rate grows ×2.7 per round trip: at 50 ms
   a round trip it passes 3,000/min after three answers, and a small file against a
   fast server goes out at once;
-* *slow start* (no 429 with a ``Retry-After`` yet, after the first 429 of any kind):
-  each success adds a fixed step, so the rate grows exponentially in time (about ×2.7
-  per second);
+* *slow start* (after a limit spoke, while no ceiling is known: it was forgotten, or
+  its cuts were taken back): each success adds a fixed step, so the rate grows
+  exponentially in time (about ×2.7 per second);
 * before any ceiling is known the rate stays within 1.25 times what the requests in
   flight can carry (``concurrency / latency``): a rate no request can use says
   nothing, and a cut from it would cut nothing;
@@ -164,6 +165,9 @@ class RateLimiter:
     #: Up to this share, 429s without Retry-After are taken for load shed at random (retried,
     #: no cut): a rate limit that says no Retry-After turns away more as the rate overshoots.
     SHED_SHARE = 0.35
+    #: Answers before 429s without Retry-After can end the fast start (their share then
+    #: above ``SHED_SHARE``): fewer would let random shedding end it by chance.
+    FAST_SHED_SAMPLE = 10
     #: Answers to requests sent after a cut before the cut is judged.
     VERIFY_AFTER = 60
     #: A cut that left at least this share of its 429s did not help: the rate is cut again,
@@ -205,7 +209,7 @@ class RateLimiter:
         self._above_plateau_since: float | None = None
         self._last_paced_at = -math.inf
         self._pauses_in_a_row = 0
-        #: Fast start: on until the first 429 (adaptive only); the first answer raises
+        #: Fast start: on until a limit speaks (adaptive only); the first answer raises
         #: the rate though nobody waited (a run sends its first request alone).
         self._fast = self.adaptive
         self._first_answer = True
@@ -405,7 +409,6 @@ class RateLimiter:
         """
         now = self.clock.now()
         self._answered(True, sent_at, now)
-        self._fast = False
         self._pauses_in_a_row += 1
         if retry_after_s is None:
             streak = self._pauses_in_a_row - self.PAUSE_AFTER_IN_A_ROW
@@ -420,6 +423,9 @@ class RateLimiter:
             # Without Retry-After a 429 may be load shed at random: it cuts only when 429s
             # are more common than the background, and not while a cut is being judged.
             share, background = self.recent_429_share, self.background_429_share
+            if self._fast and len(self._recent) >= self.FAST_SHED_SAMPLE:
+                # The fast start goes on through load shed at random, not past a limit.
+                self._fast = share <= max(self.SHED_SHARE, background * 1.5 + 0.05)
             if (
                 self._judging is not None
                 or len(self._recent) < self.MIN_SAMPLE
@@ -428,6 +434,9 @@ class RateLimiter:
                 return
             self._judging = (self._rate, self._ceiling, self.recent_429_share)
             self._since_cut = [0, 0]
+        # A limit spoke (a Retry-After, or more 429s than load shed at random): the first
+        # answers no longer set the pace. Load shed at random leaves the fast start on.
+        self._fast = False
         if self._ceiling is None:
             factor = self.FIRST_CUT
         elif now - self._last_cut_at < self.REPEAT_WINDOW_S:
