@@ -34,17 +34,17 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every script runs, whatever the one before found; each prints its own PASS/FAIL lines,
+# and the target fails at the end if any script did.
+BENCHES := bench_table bench_sandbox bench_read bench_dry_run bench_limiter bench_import \
+	bench_client bench_public bench_journal
+
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/bench_table.py
-	$(BIN)/python benchmarks/bench_sandbox.py
-	$(BIN)/python benchmarks/bench_read.py
-	$(BIN)/python benchmarks/bench_dry_run.py
-	$(BIN)/python benchmarks/bench_limiter.py
-	$(BIN)/python benchmarks/bench_import.py
-	$(BIN)/python benchmarks/bench_client.py
-	$(BIN)/python benchmarks/bench_public.py
-	$(BIN)/python benchmarks/bench_journal.py
+	@failed=""; for script in $(BENCHES); do \
+		$(BIN)/python benchmarks/$$script.py || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "benchmarks with a FAIL line:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
