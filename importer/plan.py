@@ -247,7 +247,9 @@ class Planner:
                     domain = account["domain"]
                     accounts[domain] = entity = fresh = _Entity(domain, account, row)
                 elif account is not entity.payload and account != entity.payload:
-                    _merge_fields(entity.payload, entity.first_row, account, ("name",), plan)
+                    _merge_fields(
+                        entity.payload, entity.first_row, account, ("name",), plan, "account"
+                    )
                 found.append(entity)
                 keys.append(key_of(entity, "account:") if keep else "account:" + entity.ident)
                 plan.domain = entity.ident  # the stored string: rows share it, not copies
@@ -655,7 +657,7 @@ def _merge_fields(
     payload: Mapping[str, Any],
     names: Iterable[str],
     plan: RowPlan,
-    what: str = "account",
+    what: str,
 ) -> bool:
     """Fill fields the first row (``target``) left empty; note where a later row disagrees.
 
