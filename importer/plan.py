@@ -608,11 +608,11 @@ class Mismatch(NamedTuple):
     sent: Any
 
     def __str__(self) -> str:
-        field, first = self.field, self.first_row
-        return (
-            f"{field} {_shown(field, self.value)} differs from row {first}'s"
-            f" {_shown(field, self.sent)}; row {first}'s value is sent"
-        )
+        field, value, first, sent = self
+        if field in _DATE_FIELDS:
+            value, sent = _shown(field, value), _shown(field, sent)
+            return f"{field} {value} differs from row {first}'s {sent}; row {first}'s value is sent"
+        return f"{field} {value!r} differs from row {first}'s {sent!r}; row {first}'s value is sent"
 
 
 _DATE_FIELDS = frozenset({"opportunity.close_date", "opportunity.next_action_date"})

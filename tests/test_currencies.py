@@ -248,3 +248,21 @@ def test_salesforce_opportunities_in_pen_mxn_cop_are_never_sent_as_dollars(tmp_p
     assert set(foreign) <= set(withheld) | {
         r for r, line in results.items() if line["status"] != "would_import"
     }
+
+
+def test_a_batch_of_plain_amounts_is_read_for_currencies_in_one_scan_and_a_sign_is_still_found():
+    from importer.map.spec import CELL_CURRENCY, bind_mapping, parse_mapping
+
+    mapping = parse_mapping(MAPPING)
+    bound = bind_mapping(mapping, ["Deal", "Website", "Amount", "Currency"])
+    reader = bound.readers[CELL_CURRENCY]
+    plain = [
+        ["D", "aa.com", cell, ""] for cell in ("1000", "(1,000)", "1.234,50", "- 5", "", "12,5")
+    ]
+    values, errors, removed = reader.read(plain)
+    assert values == [None] * len(plain) and not errors and not removed
+    assert reader._cache == {}  # the scan decided: no cell went through the transform
+    signed = [*plain, ["D", "bb.com", "€ 3.000", ""], ["D", "cc.com", "1.5k", ""]]
+    values, errors, _ = reader.read(signed)
+    assert values[-2] == "EUR" and values[-1] is None and values[:-2] == [None] * len(plain)
+    assert "€ 3.000" in reader._cache  # read cell by cell once a cell may write a currency

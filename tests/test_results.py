@@ -192,3 +192,33 @@ def test_a_formula_behind_invisible_characters_is_neutralised_and_restored(hider
     write_results(path, [RowResult(2, "would_import", message=payload)])
     assert [r.message for r in read_results(path)] == [payload]  # round trip
     assert neutralise("\u00a0plain") == "\u00a0plain"
+
+
+def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path) -> None:
+    from importer.report.results import results_with_ids
+
+    width = len(RESULT_COLUMNS)
+    people = RESULT_COLUMNS.index("people_id")
+    deal = RESULT_COLUMNS.index("opportunity_id")
+
+    def line(row, **ids):
+        cells = [str(row), "", "imported"] + [""] * (width - 3)
+        for position, value in ids.items():
+            cells[int(position)] = value
+        return cells
+
+    def written(name, lines):
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows([list(RESULT_COLUMNS), *lines])
+        return path
+
+    plain = [line(n) for n in range(2, 500)]
+    assert results_with_ids(written("none.csv", plain)) is None
+    found = written("deal.csv", [*plain, line(500, **{str(deal): "u-1"})])
+    assert results_with_ids(found) == (500, "opportunity_id")
+    # a line cut short (a hand-edited file) is read one at a time, and is read
+    short = ["3", "", "imported", "", "", "", "", "p-1"]
+    assert len(short) == people + 1
+    assert results_with_ids(written("short.csv", [line(2), short, line(4)])) == (3, "people_id")
+    assert results_with_ids(written("cut.csv", [line(2), ["3", ""], line(4)])) is None

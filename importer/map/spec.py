@@ -675,8 +675,9 @@ class FieldReader:
     #: Cells read without the chain: (does the raw cell match, its value). An amount
     #: column's plain cells ("45362.12"): most of a deal file's distinct values.
     plain: tuple[Callable[[str], Any], Callable[[str], Any]] | None = None
-    #: A batch none of whose cells holds one of these characters reads as all None.
-    needs: str | None = None
+    #: A batch none of whose cells holds one of these characters (or, given a pattern,
+    #: none of which it finds) reads as all None.
+    needs: str | re.Pattern[str] | None = None
     _cache: dict[Any, Any] = field(default_factory=dict)
     _bad: set[Any] = field(default_factory=set)  # the cached inputs that failed
 
@@ -689,9 +690,14 @@ class FieldReader:
             pos, clean, chain = self.position, self.clean, self.chain
             assert clean is not None  # bind_mapping gives every reader its cleaner
             raw = list(map(operator.itemgetter(pos), rows))
-            if self.needs is not None:
+            needs = self.needs
+            if needs is not None:
                 cells = "\x1f".join(raw)  # one scan of the whole batch, at C speed
-                if not any(c in cells for c in self.needs):
+                if (
+                    not any(c in cells for c in needs)
+                    if isinstance(needs, str)
+                    else needs.search(cells) is None
+                ):
                     return [None] * len(raw), {}, {}
             refused, removed = self._unhide(raw, "")
             values, errors = self._evaluate(raw, lambda text: chain(clean(text)))
@@ -894,6 +900,7 @@ def bind_mapping(
                 position,
                 _cleaner(nulls),
                 (PLAIN_AMOUNT.fullmatch, _nothing),  # "45362.12" writes none
+                _WRITES_CURRENCY,
             )
     if stages is None and "opportunity.stage" in readers:
         stages = build_stage_table(
@@ -985,6 +992,11 @@ def _plain_amounts(
     ):
         return None
     return PLAIN_AMOUNT.fullmatch, float
+
+
+#: A character an amount cell that writes a currency has: one not of digits, separators,
+#: signs and spaces ("(1,000)", "1.234,50" and "- 5" write none).
+_WRITES_CURRENCY = re.compile(r"[^0-9.,'()+\- \t\u00a0\x1f]")
 
 
 def _cell_currency(value: Any) -> str | None:

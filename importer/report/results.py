@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,7 @@ class RowResult:
             self.status,
             neutralise(self.domain) if self.domain else "",
             neutralise(self.email) if self.email else "",
-            _contact_account(self.email, self.records),
+            neutralise(contact_account(self.email, self.records)),
             neutralise(ids.get("company_id", "")) if ids else "",
             neutralise(ids.get("people_id", "")) if ids else "",
             neutralise(ids.get("opportunity_id", "")) if ids else "",
@@ -191,14 +192,29 @@ def _refused(result: RowResult) -> bool:
 def results_with_ids(path: str | Path) -> tuple[int, str] | None:
     """(row, id column) of the first line of the results file at ``path`` that holds an
     Octolane id: a real run's. None when it holds none, or is not a results file."""
+    try:
+        return _first_id(Path(path), fast=True)
+    except IndexError:  # a line shorter than the header: read again, a line at a time
+        return _first_id(Path(path), fast=False)
+
+
+def _first_id(path: Path, *, fast: bool) -> tuple[int, str] | None:
     ids = ("company_id", "people_id", "opportunity_id", "note_id")
     try:
-        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             lines = csv.reader(handle)
             header = next(lines, [])
             where = [(header.index(name), name) for name in ids if name in header]
             if not where:
                 return None
+            if fast:
+                # At C speed: a million-line dry run's results are read in about a second.
+                cells = itemgetter(0, *(position for position, _ in where))
+                found = next(filter(_holds_id, map(cells, lines)), None)
+                if found is None:
+                    return None
+                name = next(name for (_, name), cell in zip(where, found[1:], strict=True) if cell)
+                return (int(found[0]) if found[0].isdigit() else 0), name
             for line in lines:
                 for position, name in where:
                     if position < len(line) and line[position]:
@@ -206,6 +222,11 @@ def results_with_ids(path: str | Path) -> tuple[int, str] | None:
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
     return None
+
+
+def _holds_id(cells: tuple[str, ...]) -> bool:
+    """Whether a results line's id cells (after its row number) hold an id."""
+    return any(cells[1:])
 
 
 def restored(cell: str) -> str:
@@ -539,11 +560,11 @@ def plain_cells(
     """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast."""
     return [
         str(row),
-        neutralise(source_id),
+        neutralise(source_id) if source_id else "",
         status,
         neutralise(domain) if domain else "",
         neutralise(email) if email else "",
-        _contact_account(email, records),
+        neutralise(contact_account(email, records)) if email else "",
         "",
         "",
         "",
@@ -563,10 +584,6 @@ def contact_account(email: str | None, records: Sequence[str]) -> str:
     if not email or "contact:" + email not in records:
         return ""
     return filed_under(email.rpartition("@")[2])
-
-
-def _contact_account(email: str | None, records: Sequence[str]) -> str:
-    return neutralise(contact_account(email, records))
 
 
 def write_failures(

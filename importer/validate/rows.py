@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -299,8 +300,8 @@ def _assemble(
     fallback = options.account_domain_from_email
     skip_personal = options.personal_domains == "skip"
     has_account, has_contact = "account" in objects, "contact" in objects
-    first_names = values.get("contact.first_name", nothing)
-    last_names = values.get("contact.last_name", nothing)
+    first_names = _firsts(values.get("contact.first_name", nothing))
+    last_names = _firsts(values.get("contact.last_name", nothing))
     email_names = values.get(EMAIL_NAME, nothing)
     profile = [
         (name, column) for name in _PROFILE if (column := values.get(f"contact.{name}")) is not None
@@ -328,7 +329,9 @@ def _assemble(
             domain = email_account(email)  # the contact's own: mail.acme.com, not acme.com
         personal: str | bool = domain is not None and skip_personal and is_personal_domain(domain)
         if not personal and domain is not None and email and skip_personal:
-            personal = _cut_from_personal(email, domain)
+            host = email.rpartition("@")[2]
+            if host != domain and host.endswith("." + domain):  # rare: a subdomain's
+                personal = _cut_from_personal(email, domain)
         verdict.email, verdict.domain = email, (None if personal else domain)
         if personal and has_account:
             shown = domain if personal is True else personal
@@ -366,7 +369,7 @@ def _assemble(
         if has_contact and email and "contact" not in rejected:
             contact = {"email": email}
             # A linked file may give several people's names: the first is the first contact's.
-            first, last = _first(first_names[i]), _first(last_names[i])
+            first, last = first_names[i], last_names[i]
             if first is None and last is None and email_names[i] is not None:
                 first, last = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
             if first is not None:
@@ -388,7 +391,13 @@ def _assemble(
                 verdict.note = note.payload(i, verdict)
             elif note.titles[i] is not None:
                 verdict.errors.append(FieldError("note", "row", _HELD_NOTE))
-        if not verdict.errors and not _has_payload(verdict):
+        if not (
+            verdict.errors
+            or verdict.account
+            or verdict.contact
+            or verdict.opportunity
+            or verdict.note
+        ):
             verdict.skipped = (
                 f"{domain} is a personal email domain and the row has nothing else to import"
                 if personal
@@ -442,6 +451,13 @@ def _elsewhere(email: str, filed: str, domain: str) -> str:
 
 def _first(value: Any) -> Any:
     return (value[0] if value else None) if type(value) is list else value
+
+
+def _firsts(column: list[Any]) -> list[Any]:
+    """The column with each list (a linked file's several values) cut to its first value."""
+    if list not in set(map(type, column)):
+        return column  # the usual column: nothing to cut
+    return list(map(_first, column))
 
 
 _NAME_OR_DOMAIN = (
@@ -503,6 +519,8 @@ class _DealColumns:
         self.currency = get("opportunity.currency")
         self.default_currency = mapping.options.currency
         self.rates = mapping.currency_rates
+        #: No currency column, and dollars by default: a cell with no currency is dollars.
+        self.plain_dollars = self.currency is None and self.default_currency == TARGET_CURRENCY
 
     def _company_amount(self, amount: Any, body: dict[str, Any], verdict: RowVerdict) -> None:
         """An amount the export already gives in the company's currency (options.currency)."""
@@ -597,8 +615,18 @@ class _DealColumns:
         company = self.company_amount[i] if self.company_amount is not None else None
         if company is not None:
             self._company_amount(company, body, verdict)
-        elif self.deal_size is not None and self.deal_size[i] is not None:
-            self._deal_size(i, body, verdict)
+        elif self.deal_size is not None:
+            amount = self.deal_size[i]
+            if amount is None:
+                pass
+            elif (
+                self.plain_dollars
+                and type(amount) is float
+                and (self.written_currency is None or self.written_currency[i] is None)
+            ):
+                body["deal_size"] = amount  # the common cell: dollars, as the transform gave it
+            else:
+                self._deal_size(i, body, verdict)
         if self.custom:
             attributes = {
                 name: value if type(value) in (str, int, float, bool) else str(value)
@@ -695,14 +723,18 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
     """
     for part, adapter in _CHECKS.items():
         if part == "opportunity.opportunity":
-            for verdict in verdicts:
-                if verdict.errors:
-                    _hold_back(verdict)
+            for verdict in compress(verdicts, map(_ERRORS, verdicts)):
+                _hold_back(verdict)
         obj, _, sub = part.partition(".")
-        rows = [v for v in verdicts if getattr(v, obj) is not None]
-        if not rows:
+        # The rows with this part, and their parts, picked at C speed.
+        payloads = list(map(_PARTS[obj], verdicts))
+        if payloads.count(None) == len(payloads):
             continue
-        items = [getattr(v, obj)[sub] for v in rows] if sub else [getattr(v, obj) for v in rows]
+        present = list(map(is_not, payloads, repeat(None)))
+        rows = list(compress(verdicts, present))
+        items = list(compress(payloads, present))
+        if sub:
+            items = list(map(itemgetter(sub), items))
         if part == "opportunity.related_objects":
             rows, items = _not_covered(rows, items)
             if not rows:
@@ -727,14 +759,15 @@ def _check_models(verdicts: list[RowVerdict], bound: BoundMapping) -> None:
         if len(checked) > _CHECKED_MAX:  # a file of mostly new contacts: bound the memory
             checked.clear()
         checked.update(k for n, k in enumerate(keys) if n not in failed)
-    for verdict in verdicts:
-        if verdict.errors:
-            if verdict.note is not None:  # a deal the models rejected holds the note back
-                _hold_back(verdict)
-            _settle(verdict)
+    for verdict in compress(verdicts, map(_ERRORS, verdicts)):
+        if verdict.note is not None:  # a deal the models rejected holds the note back
+            _hold_back(verdict)
+        _settle(verdict)
 
 
 _CHECKED_MAX = 50_000
+_ERRORS = attrgetter("errors")
+_PARTS = {name: attrgetter(name) for name in ("account", "contact", "opportunity", "note")}
 
 
 def _not_covered(
@@ -749,6 +782,16 @@ def _not_covered(
     """
     kept_rows, kept = [], []
     for verdict, related in zip(rows, items, strict=True):
+        if len(related) == 2 and not verdict.errors:
+            # the usual deal: its row's company and person, nothing else
+            account, contact = verdict.account, verdict.contact
+            if (
+                account is not None
+                and contact is not None
+                and related.get("account_domain") == account["domain"]
+                and related.get("primary_contact_email") == contact["email"]
+            ):
+                continue
         if not verdict.errors and len(related) <= 2:
             account, contact = verdict.account, verdict.contact
             domain = related.get("account_domain")

@@ -122,19 +122,25 @@ def is_placeholder_domain(domain: str) -> bool:
     return registered in _PLACEHOLDER_DOMAINS or _placeholder_label(registered.partition(".")[0])
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _registered_label(domain: str) -> tuple[str, bool]:
+    """The name an e-mail domain was registered under ("a" of mail.a.com, "realtor" of
+    e.mail.realtor.com), and whether the domain is a placeholder (example.com, a.com, xx.com)."""
+    label = (email_domain("@" + domain) or domain).partition(".")[0]
+    return label, domain in _PLACEHOLDER_DOMAINS or _placeholder_label(label)
+
+
 def _real(address: str, text: str) -> str:
     """``address`` as Octolane stores it (an international domain in its IDNA form),
     unless it is a placeholder (TransformError says so)."""
     if not address.isascii():
         address = _stored(address, text)
     local, _, domain = address.partition("@")
-    # The name the domain was registered under: "a" of mail.a.com, "realtor" of e.mail.realtor.com.
-    label = (email_domain(address) or domain).partition(".")[0]
+    label, placeholder = _registered_label(domain)
     if (
-        local in _PLACEHOLDER_LOCAL
-        or domain in _PLACEHOLDER_DOMAINS
+        placeholder  # example.com; i@a.com, k@x.com, hr@xx.com
+        or local in _PLACEHOLDER_LOCAL
         or local == label  # x@x.com, test@test.com
-        or _placeholder_label(label)  # i@a.com, k@x.com, hr@xx.com
     ):
         raise TransformError(
             f"{quote(text)} is a placeholder address, not a person's: leave the cell empty"
@@ -242,6 +248,7 @@ def email_account(email: str) -> str | None:
     return web_host(host) if host else None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def filed_under(host: str) -> str:
     """The account Octolane files a contact of this e-mail host under: the host without
     ``www.`` (API.md §1.3: the account of the e-mail's domain; the sandbox's reading), or
