@@ -221,9 +221,11 @@ class Planner:
         rows: list[RowPlan] = []
         for verdict in verdicts:
             row = verdict.row
+            # (positional: keywords cost a third more, on every row)
             plan = RowPlan(
-                row, "would_import", verdict.domain, verdict.email, source_id=verdict.source_id
-            )
+                row, "would_import", verdict.domain, verdict.email, (), (), None, "", None, None,
+                verdict.source_id,
+            )  # fmt: skip
             rows.append(plan)
             if verdict.warnings:
                 plan.warnings = verdict.warnings  # the verdict is dropped: its list is the row's
@@ -297,7 +299,21 @@ class Planner:
             # The row's identity is its records (see _first_with), known by its last one.
             n = len(found)
             rest = found[0] if n == 2 else None if n == 1 else _NOT_LEAD
-            if rest is _NOT_LEAD:
+            if n == 3:  # a company, a person and a deal: _first_with, inline (every row)
+                lead = found[2]
+                known = lead.rest
+                if lead is fresh:
+                    lead.rest, first = (found[0], found[1]), row
+                elif (
+                    type(known) is tuple
+                    and len(known) == 2
+                    and known[0] is found[0]
+                    and known[1] is found[1]
+                ):
+                    first = lead.first_row
+                else:
+                    first = identities.setdefault(tuple(found), row)
+            elif rest is _NOT_LEAD:
                 first = _first_with(found, fresh, identities, row)
             elif found[-1] is fresh:
                 fresh.rest, first = rest, row

@@ -392,11 +392,8 @@ class ResultsSink:
     def add_plain(self, lines: Sequence[list[str]]) -> None:
         """Rows with no ids or error (not failures), as :func:`plain_cells` gives them:
         the dry run's common case, written at once."""
-        counts, status, warnings = self.counts, _STATUS, _WARNINGS
-        for cells in lines:
-            counts[cells[status]] += 1
-            if cells[warnings]:
-                self.warned += 1
+        self.counts.update(map(itemgetter(_STATUS), lines))
+        self.warned += len(lines) - list(map(itemgetter(_WARNINGS), lines)).count("")
         if self.path is not None:
             self._writer_for()
             self._handle.write(_csv_text(lines, self._spare))
@@ -557,14 +554,22 @@ def plain_cells(
     warnings: Sequence[object] | None = None,
     source_id: str = "",
 ) -> list[str]:
-    """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast."""
+    """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast.
+
+    Each text is neutralised (:func:`neutralise`) where its first character could start
+    a formula; the test is made inline, as the function call would cost more than it.
+    """
+    risky = _RISKY_START
+    account = contact_account(email, records) if email else ""
+    warned = " | ".join(map(str, warnings)) if warnings else ""
+    shown = " ".join(records) if records else ""
     return [
         str(row),
-        neutralise(source_id) if source_id else "",
+        neutralise(source_id) if source_id and source_id[0] in risky else source_id,
         status,
-        neutralise(domain) if domain else "",
-        neutralise(email) if email else "",
-        neutralise(contact_account(email, records)) if email else "",
+        "" if not domain else neutralise(domain) if domain[0] in risky else domain,
+        "" if not email else neutralise(email) if email[0] in risky else email,
+        neutralise(account) if account and account[0] in risky else account,
         "",
         "",
         "",
@@ -573,10 +578,14 @@ def plain_cells(
         "",
         duplicate_message(dup, records) if dup else "",
         # A warning may be a record (importer.plan.Mismatch): formatted here, when written.
-        neutralise(" | ".join(map(str, warnings))) if warnings else "",
+        neutralise(warned) if warned and warned[0] in risky else warned,
         str(dup) if dup else "",
-        neutralise(" ".join(records)) if records else "",
+        neutralise(shown) if shown and shown[0] in risky else shown,
     ]
+
+
+#: The first characters with which :func:`neutralise` may change a text.
+_RISKY_START = frozenset(FORMULA_START) | frozenset(FORMULA_HIDERS)
 
 
 def contact_account(email: str | None, records: Sequence[str]) -> str:
