@@ -195,7 +195,7 @@ def test_a_formula_behind_invisible_characters_is_neutralised_and_restored(hider
 
 
 def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path) -> None:
-    from importer.report.results import results_with_ids
+    from importer.report.results import _without_ids, results_with_ids
 
     width = len(RESULT_COLUMNS)
     people = RESULT_COLUMNS.index("people_id")
@@ -215,8 +215,11 @@ def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path
 
     plain = [line(n) for n in range(2, 500)]
     assert results_with_ids(written("none.csv", plain)) is None
+    assert _without_ids(tmp_path / "none.csv")  # decided by the fast pass
+    quoted = written("quoted.csv", [*plain, ["500", "a,b", "would_import"] + [""] * (width - 3)])
+    assert not _without_ids(quoted) and results_with_ids(quoted) is None  # the exact reading
     found = written("deal.csv", [*plain, line(500, **{str(deal): "u-1"})])
-    assert results_with_ids(found) == (500, "opportunity_id")
+    assert results_with_ids(found) == (500, "opportunity_id") and not _without_ids(found)
     # a line cut short (a hand-edited file) is read one at a time, and is read
     short = ["3", "", "imported", "", "", "", "", "p-1"]
     assert len(short) == people + 1
