@@ -625,10 +625,27 @@ class Mismatch(NamedTuple):
 
     def __str__(self) -> str:
         field, value, first, sent = self
-        if field in _DATE_FIELDS:
-            value, sent = _shown(field, value), _shown(field, sent)
-            return f"{field} {value} differs from row {first}'s {sent}; row {first}'s value is sent"
-        return f"{field} {value!r} differs from row {first}'s {sent!r}; row {first}'s value is sent"
+        shown = _shown(field, value) if field in _DATE_FIELDS else repr(value)
+        if not sent or type(sent) not in _CACHED_TYPES:  # 0.0 and -0.0 read differently
+            said = _shown(field, sent) if field in _DATE_FIELDS else repr(sent)
+            return f"{field} {shown} differs from row {first}'s {said}; row {first}'s value is sent"
+        # The rest repeats on every later row of a record: its text is made once (the
+        # repr of a float costs more than the lookup). Equal keys read the same.
+        key = (field, first, type(sent), sent)
+        rest = _SENT_TEXTS.get(key)
+        if rest is None:
+            if len(_SENT_TEXTS) > 50_000:
+                _SENT_TEXTS.clear()
+            said = _shown(field, sent) if field in _DATE_FIELDS else repr(sent)
+            rest = _SENT_TEXTS[key] = (
+                f" differs from row {first}'s {said}; row {first}'s value is sent"
+            )
+        return f"{field} {shown}{rest}"
+
+
+#: The text of a Mismatch after its value, by (field, first row, type, value sent).
+_SENT_TEXTS: dict[tuple[str, int, type, Any], str] = {}
+_CACHED_TYPES = (str, int, float)  # hashable, and equal values of one type read the same
 
 
 _DATE_FIELDS = frozenset({"opportunity.close_date", "opportunity.next_action_date"})

@@ -277,3 +277,30 @@ def test_a_contact_kept_compactly_comes_back_whole_with_later_rows_filling_it():
         "email": "jo@acme.com", "first_name": "Jo", "last_name": "Li", "phone": "1",
     }  # fmt: skip
     assert list(request.payload) == ["email", "first_name", "last_name", "phone"]
+
+
+def test_a_mismatch_reads_the_same_whether_its_sent_value_was_formatted_before_or_not():
+    from importer.plan import Mismatch, _shown
+
+    def expected(field, value, first, sent):
+        return (
+            f"{field} {_shown(field, value)} differs from row {first}'s"
+            f" {_shown(field, sent)}; row {first}'s value is sent"
+        )
+
+    cases = [
+        ("opportunity.deal_size", 229510.85, 41, 78159.29),
+        ("opportunity.deal_size", 1.0, 41, -0.0),
+        ("opportunity.deal_size", 1.0, 41, 0.0),
+        ("opportunity.deal_size", 1.0, 42, 5),
+        ("opportunity.deal_size", 1.0, 42, 5.0),  # equal to 5, and read differently
+        ("opportunity.deal_size", 2.0, 42, True),
+        ("opportunity.close_date", 1738886400000, 41, 1704412800000),
+        ("opportunity.close_date", 1738886400000, 41, 0),
+        ("opportunity.custom_attributes", {"a": 1}, 3, {"a": 2}),  # unhashable
+        ("contact.first_name", "Ines", 41, "Ivan"),
+        ("contact.first_name", "Ines", 41, ""),
+    ]
+    for _ in range(2):  # the second time, from the texts kept
+        for case in cases:
+            assert str(Mismatch(*case)) == expected(*case)
