@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -434,11 +435,8 @@ def _plan(
     planner = Planner(pipeline_id=pipeline_id, keep_rows=keep_rows)
     try:
         for verdicts in source.batches:
-            for verdict in verdicts:
-                if verdict.stage is not None:
-                    stage_counts[verdict.stage] += 1
-                if verdict.amount is not None:
-                    amounts[verdict.amount] += 1
+            stage_counts.update(filter(None, map(_STAGE, verdicts)))  # counted at C speed
+            amounts.update(filter(None, map(_AMOUNT, verdicts)))
             plans = planner.add(verdicts)
             if sink is not None:
                 tally_rows(sink, plans, None)
@@ -457,6 +455,9 @@ def _plan(
     report.planned = report.plan.by_endpoint()
     report.distinct = planner.distinct()
     return report
+
+
+_STAGE, _AMOUNT = attrgetter("stage"), attrgetter("amount")
 
 
 def _check_pipeline(mapping: MappingFile, pipeline_id: str | None) -> None:
