@@ -220,6 +220,13 @@ def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path
     assert not _without_ids(quoted) and results_with_ids(quoted) is None  # the exact reading
     found = written("deal.csv", [*plain, line(500, **{str(deal): "u-1"})])
     assert results_with_ids(found) == (500, "opportunity_id") and not _without_ids(found)
+    # a file saved with lone carriage returns as line ends is one line to the fast pass
+    lone = tmp_path / "lone-cr.csv"
+    with lone.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, lineterminator="\r").writerows(
+            [list(RESULT_COLUMNS), line(2), line(3, **{str(people): "p-9"})]
+        )
+    assert not _without_ids(lone) and results_with_ids(lone) == (3, "people_id")
     # a line cut short (a hand-edited file) is read one at a time, and is read
     short = ["3", "", "imported", "", "", "", "", "p-1"]
     assert len(short) == people + 1
