@@ -183,6 +183,39 @@ def test_fast_csv_text_is_what_csv_writer_writes(cells) -> None:
     assert _csv_text([cells, cells], _LineWriter()) == expected.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("source_id", "email", "warnings", "dup"),
+    [
+        ("", "jo@acme.com", None, None),
+        ("=1+1", "-jo@acme.com", ["=cmd", "b"], 7),
+        ("a,b", "jo@acme.com", ['say "hi"'], None),
+        ("line\nbreak", "jo@acme.com", ["cr\rhere"], 3),
+        ("\u00a0=SUM(A1)", "jo@acme.com", ["\u200b@x", "Zoë – Münch ✓"], None),
+    ],
+)
+def test_a_plain_results_line_is_what_the_csv_writer_writes_of_its_cells(
+    source_id, email, warnings, dup
+) -> None:
+    import io
+
+    from importer.report.results import _LineWriter, contact_account, duplicate_message, plain_line
+
+    records = ("account:acme.com", f"contact:{email}", "opportunity:p:acme.com:=Deal, big")
+    cells = [
+        "12", neutralise(source_id), "would_import", "acme.com", neutralise(email),
+        neutralise(contact_account(email, records)), "", "", "", "", "", "",
+        duplicate_message(dup, records) if dup else "",
+        neutralise(" | ".join(warnings)) if warnings else "",
+        str(dup) if dup else "", neutralise(" ".join(records)),
+    ]  # fmt: skip
+    expected = io.StringIO()
+    csv.writer(expected).writerow(cells)
+    line, warned = plain_line(
+        12, "would_import", "acme.com", email, records, dup, warnings, source_id, _LineWriter()
+    )
+    assert line == expected.getvalue() and warned == bool(warnings)
+
+
 @pytest.mark.parametrize("hider", ["\u00a0", "\ufeff", "\u200b", "\u2060", "\u00a0\u200b"])
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])
 def test_a_formula_behind_invisible_characters_is_neutralised_and_restored(hider, start, tmp_path):

@@ -23,7 +23,7 @@ from importer.report.results import (
     RowResult,
     duplicate_message,
     generic_reason,
-    plain_cells,
+    plain_line,
 )
 
 if TYPE_CHECKING:
@@ -169,29 +169,28 @@ class RowsAsTheyComplete:
 def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | None) -> None:
     """Give each row's result to the sink (the fast path for a dry run's plain rows)."""
     outcomes = _outcomes(send)
-    plain: list[list[str]] = []
+    lines: list[str] = []
+    statuses: list[str] = []
+    warned = 0
+    spare = sink.spare
     for plan in plans:
-        # A dry run's open rows carry no ids or errors: their cells need no RowResult,
+        # A dry run's open rows carry no ids or errors: their lines need no RowResult,
         # warnings or not (a deal-heavy file warns on most rows). They go in one write.
-        if send is None and not plan.errors and plan.status in _OPEN:
-            plain.append(
-                plain_cells(
-                    plan.row,
-                    plan.status,
-                    plan.domain,
-                    plan.email,
-                    plan.entities,
-                    plan.duplicate_of,
-                    plan.warnings,
-                    plan.source_id,
-                )
-            )
+        status = plan.status
+        if send is None and not plan.errors and status in _OPEN:
+            line, warns = plain_line(
+                plan.row, status, plan.domain, plan.email, plan.entities, plan.duplicate_of,
+                plan.warnings, plan.source_id, spare,
+            )  # fmt: skip
+            lines.append(line)
+            statuses.append(status)
+            warned += warns
             continue
-        if plain:
-            sink.add_plain(plain)
-            plain = []
+        if lines:
+            sink.add_plain_text("".join(lines), statuses, warned)
+            lines, statuses, warned = [], [], 0
         result = _row_result(plan, send, outcomes)
         reasons = [f"{e.field}: {generic_reason(e.message)}" for e in plan.errors or ()]
         sink.add(result, reasons)
-    if plain:
-        sink.add_plain(plain)
+    if lines:
+        sink.add_plain_text("".join(lines), statuses, warned)

@@ -42,7 +42,7 @@ __all__ = [
     "generic_reason",
     "needs_fixing",
     "neutralise",
-    "plain_cells",
+    "plain_line",
     "read_results",
     "restored",
     "results_with_ids",
@@ -403,7 +403,8 @@ class ResultsSink:
         self._handle: Any = None
         self._writer: Any = None
         self._amendments: dict[int, str] = {}
-        self._spare = _LineWriter()
+        #: csv.writer for the one line that needs quoting (see plain_line).
+        self.spare = _LineWriter()
 
     def add(self, result: RowResult, reasons: Iterable[str] = ()) -> None:
         """One row's result; ``reasons`` group a rejected row in the summary."""
@@ -423,15 +424,15 @@ class ResultsSink:
             self.skipped[_generic(result.message or status)] += 1
         self._write(result.cells())
 
-    def add_plain(self, lines: Sequence[list[str]]) -> None:
-        """Rows with no ids or error (not failures), as :func:`plain_cells` gives them:
-        the dry run's common case, written at once."""
-        self.counts.update(map(itemgetter(_STATUS), lines))
-        self.warned += len(lines) - list(map(itemgetter(_WARNINGS), lines)).count("")
+    def add_plain_text(self, text: str, statuses: Sequence[str], warned: int) -> None:
+        """Rows with no ids or error (not failures) as :func:`plain_line` writes them, the
+        dry run's common case: their text at once, their statuses and how many warn."""
+        self.counts.update(statuses)
+        self.warned += warned
         if self.path is not None:
             self._writer_for()
-            self._handle.write(_csv_text(lines, self._spare))
-            self.written += len(lines)
+            self._handle.write(text)
+            self.written += len(statuses)
 
     def _writer_for(self) -> Any:
         if self._writer is None:
@@ -578,44 +579,49 @@ def _generic(message: str) -> str:
     return re.sub(r"\b(account|contact|opportunity|note):\S+", r"\1:…", message)
 
 
-def plain_cells(
+def plain_line(
     row: int,
     status: str,
     domain: str | None,
     email: str | None,
     records: Sequence[str],
     dup: int | None,
-    warnings: Sequence[object] | None = None,
-    source_id: str = "",
-) -> list[str]:
-    """:meth:`RowResult.cells` for a row with no ids or error: the common case, fast.
+    warnings: Sequence[object] | None,
+    source_id: str,
+    spare: _LineWriter,
+) -> tuple[str, bool]:
+    """The results line (CSV text, with its line end) of a row with no ids or error, the
+    dry run's common case, and whether its warnings cell holds anything.
 
-    Each text is neutralised (:func:`neutralise`) where its first character could start
-    a formula; the test is made inline, as the function call would cost more than it.
+    The cells are :meth:`RowResult.cells`' for such a row. Each text is neutralised
+    (:func:`neutralise`) where its first character could start a formula, tested inline
+    (a call costs more than the test), and the line is written as ``csv.writer`` writes
+    it: its cells joined by commas unless one needs quoting, which ``spare`` then does.
     """
     risky = _RISKY_START
     account = contact_account(email, records) if email else ""
     warned = " | ".join(map(str, warnings)) if warnings else ""
     shown = " ".join(records) if records else ""
-    return [
-        str(row),
-        neutralise(source_id) if source_id and source_id[0] in risky else source_id,
-        status,
-        "" if not domain else neutralise(domain) if domain[0] in risky else domain,
-        "" if not email else neutralise(email) if email[0] in risky else email,
-        neutralise(account) if account and account[0] in risky else account,
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        duplicate_message(dup, records) if dup else "",
-        # A warning may be a record (importer.plan.Mismatch): formatted here, when written.
-        neutralise(warned) if warned and warned[0] in risky else warned,
-        str(dup) if dup else "",
-        neutralise(shown) if shown and shown[0] in risky else shown,
-    ]
+    if source_id and source_id[0] in risky:
+        source_id = neutralise(source_id)
+    domain = "" if not domain else neutralise(domain) if domain[0] in risky else domain
+    email = "" if not email else neutralise(email) if email[0] in risky else email
+    if account and account[0] in risky:
+        account = neutralise(account)
+    if warned and warned[0] in risky:
+        warned = neutralise(warned)
+    if shown and shown[0] in risky:
+        shown = neutralise(shown)
+    message = duplicate_message(dup, records) if dup else ""
+    dup_cell = str(dup) if dup else ""
+    line = (
+        f"{row},{source_id},{status},{domain},{email},{account},,,,,,,{message},{warned},"
+        f"{dup_cell},{shown}"
+    )
+    if line.count(",") == 15 and '"' not in line and "\n" not in line and "\r" not in line:
+        return line + "\r\n", bool(warned)
+    cells = [str(row), source_id, status, domain, email, account, "", "", "", "", "", ""]
+    return spare.line([*cells, message, warned, dup_cell, shown]), bool(warned)
 
 
 #: The first characters with which :func:`neutralise` may change a text.
