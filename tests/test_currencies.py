@@ -266,3 +266,13 @@ def test_a_batch_of_plain_amounts_is_read_for_currencies_in_one_scan_and_a_sign_
     values, errors, _ = reader.read(signed)
     assert values[-2] == "EUR" and values[-1] is None and values[:-2] == [None] * len(plain)
     assert "€ 3.000" in reader._cache  # read cell by cell once a cell may write a currency
+    # a control character is not skipped with the batch: it is removed, and the row told
+    values, errors, removed = (
+        bind_mapping(mapping, ["Deal", "Website", "Amount", "Currency"])
+        .readers[CELL_CURRENCY]
+        .read([*plain, ["D", "bb.com", "1\x1f000", ""]])
+    )
+    assert values == [None] * (len(plain) + 1) and not errors
+    assert removed == {
+        len(plain): "hidden characters removed from the value: U+001F (a control character)"
+    }

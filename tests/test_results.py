@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import threading
 
 import pytest
 
@@ -260,6 +262,20 @@ def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path
             [list(RESULT_COLUMNS), line(2), line(3, **{str(people): "p-9"})]
         )
     assert not _without_ids(lone) and results_with_ids(lone) == (3, "people_id")
+    # a named pipe is read once, by the exact reading
+    fifo = tmp_path / "results.fifo"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with fifo.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(
+                [list(RESULT_COLUMNS), line(2), line(3, **{str(people): "p-7"})]
+            )
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    assert results_with_ids(fifo) == (3, "people_id")
+    feeder.join(timeout=10)
     # a line cut short (a hand-edited file) is read one at a time, and is read
     short = ["3", "", "imported", "", "", "", "", "p-1"]
     assert len(short) == people + 1

@@ -692,12 +692,14 @@ class FieldReader:
             raw = list(map(operator.itemgetter(pos), rows))
             needs = self.needs
             if needs is not None:
-                cells = "\x1f".join(raw)  # one scan of the whole batch, at C speed
-                if (
-                    not any(c in cells for c in needs)
-                    if isinstance(needs, str)
-                    else needs.search(cells) is None
-                ):
+                # One scan of the whole batch, at C speed (a pattern's batch is joined by a
+                # space, which it allows: a control character in a cell is still seen).
+                if isinstance(needs, str):
+                    cells = "\x1f".join(raw)
+                    skip = not any(c in cells for c in needs)
+                else:
+                    skip = needs.search(" ".join(raw)) is None
+                if skip:
                     return [None] * len(raw), {}, {}
             refused, removed = self._unhide(raw, "")
             values, errors = self._evaluate(raw, lambda text: chain(clean(text)))
@@ -996,7 +998,7 @@ def _plain_amounts(
 
 #: A character an amount cell that writes a currency has: one not of digits, separators,
 #: signs and spaces ("(1,000)", "1.234,50" and "- 5" write none).
-_WRITES_CURRENCY = re.compile(r"[^0-9.,'()+\- \t\u00a0\x1f]")
+_WRITES_CURRENCY = re.compile(r"[^0-9.,'()+\- \t\u00a0]")
 
 
 def _cell_currency(value: Any) -> str | None:

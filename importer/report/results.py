@@ -210,6 +210,8 @@ def _without_ids(path: Path) -> bool:
     """True when every line of the results file starts as :data:`_NO_IDS_LINE` (a dry run's):
     each record starts a line, so none holds an id. Decided at C speed (a million lines in
     about a second); False sends the file to the exact reading."""
+    if not path.is_file():  # a named pipe, say: it is read once, by the exact reading
+        return False
     try:
         with path.open("rb") as handle:
             header = handle.readline().removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
