@@ -265,6 +265,34 @@ def test_a_salesforce_export_zip_imports_its_files_in_order_into_the_sandbox(tmp
     assert linked and all(e in contacts for n in linked for e in n["contact_emails"])
 
 
+def test_an_export_whose_deals_lack_a_pipeline_sends_nothing(tmp_path):
+    # The deals part comes third: its missing pipeline must stop the export before the
+    # contacts and leads before it are sent, not leave it half imported.
+    from importer.run import OctolaneTarget
+    from importer.run.export import run_export
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("Contact.csv", "Lead.csv", "Opportunity.csv", "Task.csv"):
+        (folder / name).write_bytes((FIXTURES / "salesforce" / name).read_bytes())
+    with running_sandbox() as box:
+        target = OctolaneTarget(settings(box))
+        with pytest.raises(UsageError, match=r"^Opportunity\.csv: .* maps deals, which need a"):
+            run_export(folder, "salesforce-data-export", out_dir=tmp_path / "out", target=target)
+        stats = inspect(box, "stats")
+        contacts = inspect(box, "contacts")
+    assert contacts == [] and not (tmp_path / "out" / "Contact.results.csv").exists()
+    assert stats["total"] == 0, stats
+    # the same export from the command line: exit 2, and the dry run says the same
+    result = CliRunner().invoke(
+        cli, [str(folder), "--mapping", "salesforce-data-export", "--dry-run",
+              "--out", str(tmp_path / "dry")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Opportunity.csv: " in result.output and "need a pipeline" in result.output
+    assert not (tmp_path / "dry" / "Contact.results.csv").exists()
+
+
 @pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
 def test_the_real_salesforce_export_folder_dry_runs_from_the_cli(tmp_path):
     import shutil

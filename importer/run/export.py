@@ -41,7 +41,7 @@ from importer.map.presets import load_yaml, resolve_mapping_path
 from importer.report.progress import Progress, ProgressCallback
 from importer.report.summary import ImportReport
 from importer.run.job import ImportJob
-from importer.run.pipeline import run_import
+from importer.run.pipeline import check_job, run_import
 
 __all__ = ["ExportPart", "ExportReport", "ExportSpec", "is_export_spec", "run_export"]
 
@@ -190,6 +190,7 @@ def run_export(
                 f"{source}: none of the files {spec.source} imports is here"
                 f" ({', '.join(p.file for p in spec.export)})"
             )
+        jobs: list[tuple[Path, ImportJob]] = []
         for part in spec.export:
             path = files.get(part.file)
             if path is None:
@@ -204,6 +205,15 @@ def run_export(
                 links=[files[w] for w in part.with_files if w in files],
                 **options,
             )
+            jobs.append((path, job))
+        # Every part's mapping is loaded and its deals' pipeline known before the first
+        # part is sent: an export is not stopped half-imported by a later part's options.
+        for path, job in jobs:
+            try:
+                check_job(job)
+            except UsageError as exc:
+                raise UsageError(f"{path.name}: {exc}") from None
+        for path, job in jobs:
             try:
                 report.parts.append((path.name, run_import(job, progress=progress)))
             except (SourceError, MappingError) as exc:

@@ -68,7 +68,7 @@ from importer.validate.source import validated_source
 if TYPE_CHECKING:
     from importer.send.runner import Attempt, RequestOutcome, SendReport
 
-__all__ = ["run_import"]
+__all__ = ["check_job", "run_import"]
 
 
 def run_import(
@@ -458,6 +458,14 @@ def _plan(
 
 
 _STAGE, _AMOUNT = attrgetter("stage"), attrgetter("amount")
+
+
+def check_job(job: ImportJob) -> None:
+    """What a run checks before it reads its input: a deals mapping's pipeline.
+
+    An export folder checks every part's before its first part is sent.
+    """
+    _check_pipeline(job.mapping, _pipeline_id(job, job.target or choose_target()))
 
 
 def _check_pipeline(mapping: MappingFile, pipeline_id: str | None) -> None:
