@@ -577,3 +577,46 @@ def test_retries_print_no_log_noise_on_stderr(sandbox, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "sent: 4 HTTP requests, 1 retries" in done.stdout
     assert done.stderr == ""
+
+
+def test_a_row_gets_only_its_own_records_ids(tmp_path):
+    # Row 3 has only a company, ensured by row 2's contact create; row 5 has only a
+    # person, ensured by row 4's deal create. Neither create's id is theirs: the
+    # person's id is not the company's, nor the deal's the person's.
+    data = write(
+        tmp_path / "in.csv",
+        """
+Email,Domain,Deal
+jo@acme.com,acme.com,
+,acme.com,
+ann@globex.com,globex.com,Renewal
+ann@globex.com,globex.com,
+""",
+    )
+    mapping = write(
+        tmp_path / "m.yaml",
+        """
+version: 1
+contact:
+  email: {column: Email, transforms: [email], required: false}
+account:
+  domain: {column: Domain, transforms: [domain], required: false}
+opportunity:
+  name: {column: Deal, transforms: [trim]}
+""",
+    )
+    with running_sandbox() as box:
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id)
+        people = {p["email"]: p["people_id"] for p in inspect(box, "contacts")}
+        deals = {d["name"]: d["opportunity_id"] for d in inspect(box, "opportunities")}
+    rows = {r["row"]: r for r in results_of(tmp_path / "results.csv")}
+    assert report.rows_read == 4
+    # the covering requests ran: row 3's account through jo's create, row 5's contact
+    # through the deal's (ann has no name, so no create of her own)
+    assert report.planned == {"contacts": 1, "opportunities": 1}, report.planned
+    assert rows["2"]["people_id"] == people["jo@acme.com"]
+    assert rows["3"]["status"] == "imported" and rows["3"]["records"] == "account:acme.com"
+    assert rows["3"]["people_id"] == "" and rows["3"]["company_id"] == ""
+    assert rows["4"]["opportunity_id"] == deals["Renewal"]
+    assert rows["5"]["records"] == "account:globex.com contact:ann@globex.com"
+    assert rows["5"]["opportunity_id"] == ""

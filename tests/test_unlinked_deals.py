@@ -62,3 +62,42 @@ def test_unlinked_deals_land_and_a_shared_name_is_said_on_both_rows(tmp_path):
     assert real_rows["2"]["opportunity_id"] == landed["Solar 12 Pine St"]["opportunity_id"]
     assert real_rows["5"]["people_id"] and not real_rows["5"]["opportunity_id"]
     assert dry.rows_with_warnings == real.rows_with_warnings == 3
+
+
+def test_a_row_whose_deal_cells_are_empty_has_no_deal(tmp_path):
+    # A contacts file with deal columns: a person with no deal is not given one (Octolane
+    # would name an empty deal after the company). A deal cell that holds anything, even
+    # an amount that is left out, is a deal, told what it lost.
+    mapping = write(
+        tmp_path / "m.yaml",
+        """
+contact:
+  email: {column: Email}
+opportunity:
+  name: {column: Deal, required: false}
+  deal_size: {column: Amount, transforms: [money]}
+""",
+    )
+    data = write(
+        tmp_path / "people.csv",
+        """
+Email,Deal,Amount
+jo@acme.com,,
+ann@globex.com,Renewal,500
+li@initech.com,,lots
+""",
+    )
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv", **options)
+        real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = inspect(box, "opportunities")
+    assert dry.planned == {"contacts": 1, "opportunities": 2}, dry.planned
+    assert real.counts == {"imported": 3}
+    assert sorted(d["name"] for d in landed) == ["Initech", "Renewal"]  # the empty one named
+    for name in ("dry.csv", "real.csv"):
+        rows = results_of(tmp_path / name)
+        assert rows["2"]["records"] == "contact:jo@acme.com"
+        assert "opportunity" in rows["3"]["records"]
+        assert "opportunity" in rows["4"]["records"]
+        assert "'lots'" in rows["4"]["warnings"] and "left out" in rows["4"]["warnings"]

@@ -100,6 +100,10 @@ def _apply_outcomes(
                 said.append(f"{outcome.endpoint}: {outcome.message}")
         elif earlier is None or outcome.run > (earlier.run or 0):
             earlier = outcome
+        # A request for another record that ensures one of the row's (a contact create
+        # ensures its e-mail's account) gives that other record's id: not the row's.
+        if key not in plan.entities:
+            continue
         id_name = ID_FIELDS[outcome.endpoint]
         if outcome.ids.get(id_name):
             if result.ids is None:
