@@ -299,3 +299,49 @@ def test_idna_hosts_split_at_their_unicode_suffixes(host, registered):
 
 def test_a_host_that_is_an_idna_public_suffix_has_no_registrable_domain():
     assert domains._registrable("xn--o1ac.xn--90a3ac") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # school and site platforms whose every host, however deep, is one school's site
+        # (hubspot/companies-export-view-schools.csv): cut, they were one account each
+        ("rustonjunior.webs.com", "rustonjunior.webs.com"),
+        ("ilioncsd.11gb881.remote.schoolcenter.com", "ilioncsd.11gb881.remote.schoolcenter.com"),
+        ("nashwauk.new.rschooltoday.com", "nashwauk.new.rschooltoday.com"),
+        ("flaglerschools.co.afs.schoolinsites.com", "flaglerschools.co.afs.schoolinsites.com"),
+        ("northeast.socs.net", "northeast.socs.net"),
+        ("dottorbaillsen.imedia-web.it", "dottorbaillsen.imedia-web.it"),
+        ("https://www.webs.com/", "webs.com"),  # the platform's own site is the platform's
+    ],
+)
+def test_a_site_on_a_school_or_site_platform_is_its_own_account(value, expected):
+    assert domain(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        # pages on a site builder's or a directory's own host: each is a different
+        # practitioner (hubspot/contacts-export-doctors-it.xlsx), none owns the domain
+        ("https://www.docvadis.it/studio.nadiajensilar/", "is a page on docvadis.it"),
+        ("https://www.7link.it/attivita/studio-x", "is a page on 7link.it"),
+        ("miodottore.it/vivian-x", "is a page on miodottore.it"),
+        ("https://www.hardmoneyhome.com/lenders/view/do-hard-money", "is a page on hardmoney"),
+        ("benacusdentalclinique.com.com", "a typo of a domain ending"),
+    ],
+)
+def test_a_page_on_a_shared_host_or_a_doubled_ending_names_no_company(value, says):
+    with pytest.raises(TransformError, match=says):
+        domain(value)
+    assert domain("elemmavarsen.docvadis.it") == "elemmavarsen.docvadis.it"  # a site: kept
+
+
+@pytest.mark.parametrize(
+    "address",
+    # internet providers' mail and carriers' text gateways (pipedrive/people-export-uk-print
+    # .csv: eim.ae held three firms' people), and misspelt free-mail
+    ["ads@eim.ae", "x@emirates.net.ae", "5551234@vtext.com", "jo@zen.co.uk", "a@googelmail.com"],
+)
+def test_a_providers_mail_domain_is_personal(address):
+    assert is_personal_domain(address)

@@ -144,13 +144,19 @@ def test_unlinked_deals_reject_refuses_it():
 
 
 def test_a_deal_with_neither_name_nor_domain_is_refused_as_the_server_would():
-    text = "contact:\n  email: E\nopportunity:\n  name: {column: Deal, required: false}\n"
-    bound = bind_mapping(parse_mapping(text), ["E", "Deal"])
-    (v,) = validate_batch(bound, [2], [["jo@gmail.com", ""]], pipeline_id=PIPE)
+    text = (
+        "contact:\n  email: E\n"
+        "opportunity:\n  name: {column: Deal, required: false}\n  deal_size: Amount\n"
+    )
+    bound = bind_mapping(parse_mapping(text), ["E", "Deal", "Amount"])
+    rows = [["jo@gmail.com", "", "300"], ["ann@gmail.com", "", ""]]
+    v, empty = validate_batch(bound, [2, 3], rows, pipeline_id=PIPE)
     assert [str(e) for e in v.errors] == [
         "opportunity.name (row): is empty and the deal has no company domain: Octolane needs "
         "a name when related_objects.account_domain is not given"
     ]
+    # a row none of whose deal cells holds anything has no deal to refuse: its person goes
+    assert empty.valid and empty.opportunity is None and empty.contact is not None
 
 
 def test_a_lookup_that_yields_text_for_an_amount_warns():
@@ -165,3 +171,46 @@ def test_a_lookup_that_yields_text_for_an_amount_warns():
     assert v.warnings == [
         "opportunity.deal_size (column 'Size'): 'lots' is not an amount; the field was left out"
     ]
+
+
+def test_a_cell_with_several_addresses_names_those_not_imported():
+    rows = [
+        ["acme.co", "jo@gmail.com, jo.smith@acme.co", "Jo", "Renewal", "", "", "", "", ""],
+        ["acme.co", "ann@acme.co; ann@acme.co", "Ann", "", "", "", "", "", ""],
+        ["acme.co", "li@acme.co", "Li", "", "", "", "", "", ""],
+    ]
+    mapping = DEALS.replace("  owner_email: {column: Owner, transforms: [email]}\n", "")
+    first, same, one = verdicts(rows, mapping)
+    assert first.contact["email"] == "jo@gmail.com"
+    (said,) = [w for w in first.warnings if w.startswith("contact.email")]
+    assert "the first, jo@gmail.com, is the contact's" in said
+    assert "jo.smith@acme.co is not imported" in said
+    # the same address twice loses nothing; one address says nothing
+    assert not [w for w in same.warnings + one.warnings if w.startswith("contact.email")]
+    # a deal that lists the cell's other addresses as its contacts loses none of them
+    linked = mapping.replace(
+        "  stage_id: Stage\n",
+        "  stage_id: Stage\n  additional_contact_emails: {column: Email, transforms:"
+        " [{email: {all: true}}]}\n",
+    )
+    (deal,) = verdicts(rows[:1], linked)
+    assert not [w for w in deal.warnings if w.startswith("contact.email")]
+    assert deal.opportunity["related_objects"]["additional_contact_emails"] == ["jo.smith@acme.co"]
+
+
+def test_a_cell_with_several_web_sites_names_those_not_imported():
+    # hubspot/contacts-export-doctors-it.xlsx: "http://www.gabrieladally.it; www.adallygabriel.it"
+    cells = [
+        "http://www.gabrieladally.it; www.adallygabriel.it",
+        "http://www.oculista-estetica.it - www.blefaro.it",
+        "https://www.acme.co.uk/about",
+    ]
+    rows = [[c, "", "", "", "", "", "", "", ""] for c in cells]
+    two, dash, one = verdicts(rows, "account:\n  domain: {column: Website, transforms: [domain]}\n")
+    assert two.account == {"domain": "gabrieladally.it"}
+    assert two.warnings == [
+        "account.domain (column 'Website'): the cell names 2 web sites; the first,"
+        " gabrieladally.it, is the account's, and adallygabriel.it is not imported"
+    ]
+    assert "blefaro.it is not imported" in dash.warnings[0]
+    assert one.warnings == []

@@ -18,6 +18,7 @@ This module does no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,11 +36,17 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping
+from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping, FieldReader
 from importer.map.stages import stage_key
-from importer.map.transforms import is_personal_domain
+from importer.map.transforms import TransformError, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
-from importer.map.transforms.emails import email_account, is_placeholder_domain, unicode_form
+from importer.map.transforms.domains import web_host
+from importer.map.transforms.emails import (
+    all_emails,
+    email_account,
+    is_placeholder_domain,
+    unicode_form,
+)
 from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.money import to_dollars
 
@@ -267,6 +274,10 @@ def _read_fields(
         values[key] = column
         for i, text in removed.items():
             verdicts[i].warnings.append(f"{key} ({reader.label}): {text}")
+        if key == "contact.email" and "opportunity.additional_contact_emails" not in bound.readers:
+            _other_addresses(reader, rows, column, verdicts)  # (a deal would list them)
+        if key == "account.domain":
+            _other_sites(reader, rows, column, verdicts)
         if key == "opportunity.currency":
             for i in failures:
                 column[i] = _UNREADABLE  # the amount's currency is unknown: withhold it
@@ -283,6 +294,73 @@ def _read_fields(
                 if value is None and i not in failures:
                     verdicts[i].errors.append(FieldError(key, reader.label, why))
     return values
+
+
+def _other_addresses(
+    reader: FieldReader,
+    rows: Sequence[Sequence[str]],
+    column: list[Any],
+    verdicts: list[RowVerdict],
+) -> None:
+    """A cell with several addresses gives the contact its first: the row names the others,
+    which are not imported (an Octolane contact has one e-mail address)."""
+    raw = _raw_cells(reader, rows)
+    counts = list(map(str.count, raw, repeat("@")))  # at C speed: nearly always 0 or 1
+    if max(counts, default=0) < 2:
+        return
+    for i, count in enumerate(counts):
+        first = column[i]
+        if count < 2 or first is None:
+            continue
+        try:
+            addresses = all_emails(raw[i])
+        except TransformError:
+            continue  # the first address was read; the cell's other parts are not addresses
+        first = first[0] if type(first) is list else first
+        others = [a for a in addresses if a != first]
+        if others:
+            verdicts[i].warnings.append(
+                f"contact.email ({reader.label}): the cell holds {len(others) + 1} addresses;"
+                f" the first, {first}, is the contact's, and {', '.join(others)}"
+                f" {'is' if len(others) == 1 else 'are'} not imported (an Octolane contact"
+                " has one e-mail address)"
+            )
+
+
+def _raw_cells(reader: FieldReader, rows: Sequence[Sequence[str]]) -> list[str]:
+    if reader.position is not None:
+        return list(map(itemgetter(reader.position), rows))
+    return [reader.getter(row) or "" for row in rows]
+
+
+#: What parts a cell into several web addresses: "a.it; b.it", "a.it - b.it", "a.it b.it".
+_SITE_SEPARATORS = re.compile(r"[;,|\s]+(?:-\s+)?")
+
+
+def _other_sites(
+    reader: FieldReader,
+    rows: Sequence[Sequence[str]],
+    column: list[Any],
+    verdicts: list[RowVerdict],
+) -> None:
+    """A cell with several web addresses gives the account its first: the row names the
+    others' domains, which are not imported."""
+    raw = _raw_cells(reader, rows)
+    if _SITE_SEPARATORS.search("\n".join(c.strip() for c in raw)) is None:
+        return  # (one scan of the batch: a domain cell nearly never holds a separator)
+    for i, cell in enumerate(raw):
+        first = column[i]
+        if type(first) is not str or _SITE_SEPARATORS.search(cell.strip()) is None:
+            continue
+        # the parts' hosts; the first part is the one the account's domain came from
+        hosts = [h for p in _SITE_SEPARATORS.split(cell.strip()) if "." in p and (h := web_host(p))]
+        others = [h for h in dict.fromkeys(hosts[1:]) if hosts and h != hosts[0]]
+        if others:
+            verdicts[i].warnings.append(
+                f"account.domain ({reader.label}): the cell names {len(others) + 1} web sites;"
+                f" the first, {first}, is the account's, and {', '.join(others)}"
+                f" {'is' if len(others) == 1 else 'are'} not imported"
+            )
 
 
 def _assemble(
@@ -579,6 +657,15 @@ class _DealColumns:
             f" (rate {rate:g} from currency_rates)"
         )
 
+    def _has_value(self, i: int, verdict: RowVerdict) -> bool:
+        """Whether any of the deal's own cells of row ``i`` holds something: a value, or
+        one left out with a warning (the row has a deal, told what it lost)."""
+        columns: list[list[Any] | None] = [c for _, c in (*self.text, *self.dates, *self.custom)]
+        columns += [self.stage, self.deal_size, self.company_amount]
+        return any(c is not None and c[i] is not None for c in columns) or any(
+            w.startswith("opportunity.") for w in verdict.warnings
+        )
+
     def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
         body: dict[str, Any] = {}
         for name, column in self.text:
@@ -641,6 +728,8 @@ class _DealColumns:
                 body[name] = day
             elif day is not None:
                 _number(body, name, day, int, verdict)
+        if not body and verdict.stage is None and not self._has_value(i, verdict):
+            return None  # no deal cell of the row holds anything: the row has no deal
         related: dict[str, Any] = {}
         if verdict.domain:
             related["account_domain"] = verdict.domain

@@ -111,11 +111,20 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     registered = _registrable(host)
     if not registered:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
-    if registered in _PLATFORMS and (
-        "/" in text.split("://", 1)[-1].strip("/") or _WWW.sub("", host) != registered
+    if registered in _TYPO_DOMAINS:
+        raise TransformError(
+            f"{quote(text)} ends in {registered}, a typo of a domain ending (.com.com):"
+            " correct the cell"
+        )
+    bare = _WWW.sub("", host) == registered  # the platform's own host
+    page = "/" in text.split("://", 1)[-1].strip("/")
+    if (registered in _PLATFORMS and (page or not bare)) or (
+        registered in _SHARED_ZONES and bare and page
     ):
         # linkedin.com/company/acme or sites.google.com/view/acme: the page is Acme's, the
-        # domain is not; as an account it would merge every such company into one.
+        # domain is not; as an account it would merge every such company into one. So
+        # with a site builder's own host (docvadis.it/studio.rossi/); its subdomains are
+        # sites, each its own account (below).
         raise TransformError(
             f"{quote(text)} is a page on {registered}, not the company's own web site"
         )
@@ -124,7 +133,7 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     if not below:
         return registered
     host = f"{below}.{registered}"
-    if keep_subdomain:
+    if keep_subdomain or registered in _WHOLE_HOSTS:
         return host
     # school.k12.wv.us, acme.weebly.com: the site under a zone shared by many
     # organisations is the organisation; cut back to the zone it would merge them all.
@@ -150,8 +159,24 @@ _PLATFORMS = frozenset(
         "crunchbase.com",
         "yelp.com",
         "pinterest.com",
+        # directories and marketplaces whose pages are companies' (the real exports)
+        "miodottore.it",
+        "7link.it",
+        "trovavetrine.it",
+        "hardmoneyhome.com",
     ]
 )
+# Hosts whose every subdomain, however deep, is one organisation's site: a school platform
+# serves clarkston.ss8.sharpschool.com but also flaglerschools.co.afs.schoolinsites.com,
+# whose zone (co.afs...) is the platform's, not the school's. The whole host is the account.
+_WHOLE_HOSTS = frozenset(
+    [
+        "schoolinsites.com", "schoolcenter.com", "rschooltoday.com", "socs.net",
+        "8to18.com", "schools.bz", "webs.com", "imedia-web.it",
+    ]
+)  # fmt: skip
+# Registered domains that are a doubled ending, not a company's (acme.com.com).
+_TYPO_DOMAINS = frozenset(["com.com", "net.com", "org.com"])
 
 
 # Zones whose subdomains are different organisations, that the public suffix list's
@@ -404,6 +429,17 @@ _MORE_FREEMAIL = frozenset(
         "online.de", "sfr.fr", "neuf.fr", "tin.it",
         "daum.net", "prodigy.net.mx", "sympatico.ca",
         "tutanota.com", "tutanota.de", "tuta.io", "gmx.us",
+        # internet providers' mail (pipedrive/people-export-uk-print.csv): a customer's
+        # address there names the provider, not the customer's company
+        "eim.ae", "emirates.net.ae", "lineone.net", "zen.co.uk", "t-online.hu",
+        "fastwebnet.it", "inbox.lv", "ntlworld.com", "blueyonder.co.uk", "talktalk.net",
+        "sky.com", "plus.net", "tiscali.co.uk", "tiscali.it", "libero.it", "alice.it",
+        # mobile carriers' text-message gateways
+        "vtext.com", "vzwpix.com", "txt.att.net", "mms.att.net", "tmomail.net",
+        "messaging.sprintpcs.com",
+        # common misspellings of free-mail domains
+        "googelmail.com", "1yahoo.com", "gmial.com", "gamil.com", "gmai.com",
+        "hotmial.com", "yahooo.com", "outlok.com",
     }
 )  # fmt: skip
 _PERSONAL = (
