@@ -235,10 +235,11 @@ REAL_CASES = [
         "hubspot",
         "hubspot/contacts-with-company-assoc-appraisal.csv",
         790,
-        # 50 rows with a Website URL and no e-mail: the company goes, the person cannot
-        {"would_import": 717, "partial": 50, "invalid": 23},
+        # 49 rows with a Website URL and no e-mail: the company goes, the person cannot;
+        # row 529's URL is a lender's page on a directory (hardmoneyhome.com): refused
+        {"would_import": 717, "partial": 49, "invalid": 24},
         717,
-        405,  # an e-mail's account is its host: messages.spurams.com, as its contact's
+        404,  # an e-mail's account is its host: messages.spurams.com, as its contact's
         0,
     ),
     (
@@ -334,8 +335,9 @@ REAL_CASES = [
         {"would_import": 7719, "duplicate": 75, "invalid": 312},
         7719,
         # aol.co.uk, btopenworld.com, prodigy.net.mx are free-mail, not companies; an
-        # e-mail's account is its host (yocrackers.customerdesk.io, not customerdesk.io)
-        4286,
+        # e-mail's account is its host (yocrackers.customerdesk.io, not customerdesk.io);
+        # providers' mail (eim.ae held three firms' people, zen.co.uk, vtext.com) is personal
+        4276,
         0,
     ),
     # the default organisations view has no website column: nothing to key an account on

@@ -438,8 +438,8 @@ REAL_COLUMNS = [
         "Website URL",
         "domain",
         None,
-        14,
-    ),  # 14 × google.com/profiles/...: not a company site
+        15,
+    ),  # 14 × google.com/profiles/... and a lender's page on hardmoneyhome.com: no company site
     (HS_CONTACTS, "Email", "email", None, 0),
     ("hubspot/contacts-export-all-contacts-au-textiles.csv", "Email", "email", None, 0),
     ("hubspot/deals-export-all-deals-solar.csv", "Amount", "money", None, 0),
