@@ -705,9 +705,18 @@ def _merge_fields(
         if old is None:
             target[name] = new
             filled = True
+            _warn(plan, _filled(f"{what}.{name}", new, first_row))
         elif old != new:
             _warn(plan, Mismatch(f"{what}.{name}", new, first_row, old))
     return filled
+
+
+def _filled(field: str, value: Any, first_row: int) -> str:
+    """A later row's value sent with the record of an earlier row that left it empty."""
+    return (
+        f"{field} {_shown(field, value)} fills in row {first_row}'s empty value: it is sent"
+        f" with row {first_row}'s record"
+    )
 
 
 def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
@@ -726,6 +735,13 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
             old = target.get(name)
             if old is None:
                 target[name] = new
+                filled = _filled(
+                    _DEAL_FIELDS.get(name) or f"opportunity.{name}", new, entity.first_row
+                )
+                if warnings is None:
+                    plan.warnings = warnings = [filled]
+                else:
+                    warnings.append(filled)
             elif old != new:
                 label = _DEAL_FIELDS.get(name) or f"opportunity.{name}"
                 mismatch = _mismatch((label, new, entity.first_row, old))

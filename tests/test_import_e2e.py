@@ -620,3 +620,35 @@ opportunity:
     assert rows["4"]["opportunity_id"] == deals["Renewal"]
     assert rows["5"]["records"] == "account:globex.com contact:ann@globex.com"
     assert rows["5"]["opportunity_id"] == ""
+
+
+def test_a_value_a_later_row_fills_in_is_said_on_that_row(tmp_path):
+    # Row 2 leaves the last name and the amount empty; row 3 fills them into row 2's
+    # records: "Jo Li" and the deal's 500 are sent, and row 3 says so (as it says that
+    # its first name is not sent).
+    data = write(tmp_path / "in.csv", "Email,First,Last,Deal,Amount\n"
+                 "jo@acme.com,Jo,,Renewal,\njo@acme.com,Joe,Li,Renewal,500\n")  # fmt: skip
+    mapping = write(
+        tmp_path / "m.yaml",
+        """
+contact:
+  email: {column: Email}
+  first_name: First
+  last_name: Last
+opportunity:
+  name: Deal
+  deal_size: {column: Amount, transforms: [money]}
+""",
+    )
+    with running_sandbox() as box:
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id)
+        (person,) = inspect(box, "contacts")
+        (deal,) = inspect(box, "opportunities")
+    assert report.counts == {"imported": 1, "duplicate": 1}
+    assert (person["first_name"], person["last_name"], deal["amount"]) == ("Jo", "Li", 500)
+    said = results_of(tmp_path / "results.csv")[1]["warnings"].split(" | ")
+    assert said == [
+        "contact.first_name 'Joe' differs from row 2's 'Jo'; row 2's value is sent",
+        "contact.last_name 'Li' fills in row 2's empty value: it is sent with row 2's record",
+        "opportunity.deal_size 500.0 fills in row 2's empty value: it is sent with row 2's record",
+    ]

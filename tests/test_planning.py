@@ -268,8 +268,11 @@ def test_a_contact_kept_compactly_comes_back_whole_with_later_rows_filling_it():
     later = RowVerdict(3, domain="acme.com", email="jo@acme.com")
     later.contact = {"email": "jo@acme.com", "first_name": "Jo", "last_name": "Lee", "phone": "1"}
     plans = planner.add([first, later])
+    # what row 3 fills in is said as well as what it disagrees on: "Jo Li" is no row's name
     assert [str(w) for w in plans[1].warnings] == [
-        "contact.last_name 'Lee' differs from row 2's 'Li'; row 2's value is sent"
+        "contact.first_name 'Jo' fills in row 2's empty value: it is sent with row 2's record",
+        "contact.last_name 'Lee' differs from row 2's 'Li'; row 2's value is sent",
+        "contact.phone '1' fills in row 2's empty value: it is sent with row 2's record",
     ]
     assert plans[1].entities == ("contact:jo@acme.com",)  # built for the row, not kept
     (request,) = planner.finish(resolve_rows=False).requests
