@@ -214,3 +214,34 @@ def test_a_cell_with_several_web_sites_names_those_not_imported():
     ]
     assert "blefaro.it is not imported" in dash.warnings[0]
     assert one.warnings == []
+
+
+def test_a_deal_linked_through_its_contacts_e_mail_says_so():
+    # hubspot/deals-export-all-properties-with-associations.csv row 45: its company's id
+    # is in no companies file given, so the deal goes to its contact's company by e-mail
+    rows = [
+        ["", "jay@agilitec.com", "Jay", "Howard Law - Voice Agent", "", "", "", "", ""],
+        [
+            "howardlaw.com",
+            "jay@agilitec.com",
+            "Jay",
+            "Howard Law - Voice Agent",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ],
+    ]
+    mapping = DEALS.replace(
+        "  domain: {column: Website, transforms: [domain]}",
+        "  domain: {column: Website, transforms: [domain], required: false}",
+    ).replace("opportunity:\n", "options:\n  account_domain_from_email: true\nopportunity:\n", 1)
+    inferred, given = verdicts(rows, mapping)
+    assert inferred.opportunity["related_objects"]["account_domain"] == "agilitec.com"
+    assert (
+        "opportunity: linked to agilitec.com, the domain of its contact's e-mail"
+        " (jay@agilitec.com): the row gives no company domain"
+    ) in inferred.warnings
+    assert given.opportunity["related_objects"]["account_domain"] == "howardlaw.com"
+    assert not [w for w in given.warnings if w.startswith("opportunity: linked")]

@@ -403,8 +403,10 @@ def _assemble(
                     f" ({', '.join(map(str, domain[:4]))}); the first is its account"
                 )
             domain = domain[0] if domain else None
+        from_email = False
         if domain is None and email and fallback and "account" not in rejected:
             domain = email_account(email)  # the contact's own: mail.acme.com, not acme.com
+            from_email = domain is not None
         personal: str | bool = domain is not None and skip_personal and is_personal_domain(domain)
         if not personal and domain is not None and email and skip_personal:
             host = email.rpartition("@")[2]
@@ -464,6 +466,12 @@ def _assemble(
                 verdict.errors.append(_held_deal(rejected))
             else:
                 verdict.opportunity = deal.payload(i, verdict)
+                if from_email and verdict.opportunity is not None and verdict.domain:
+                    # a deal's company is a link the user should see was inferred
+                    verdict.warnings.append(
+                        f"opportunity: linked to {verdict.domain}, the domain of its contact's"
+                        f" e-mail ({email}): the row gives no company domain"
+                    )
         if note is not None and "note" not in rejected:
             if not rejected:
                 verdict.note = note.payload(i, verdict)
