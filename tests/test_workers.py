@@ -122,3 +122,36 @@ def test_errors_in_the_worker_reach_the_caller(tmp_path, write_mapping, parallel
         )
     with pytest.raises(SourceError, match="no such file"):
         run_import(tmp_path / "nope.csv", write_mapping(MAPPING), dry_run=True, parallel=parallel)
+
+
+def test_a_batch_goes_through_the_pipe_marshalled_unless_a_value_is_not_plain():
+    import marshal
+
+    from importer.validate.rows import FieldError, RowVerdict
+    from importer.validate.source import _pack, _unpack
+
+    clean = [RowVerdict(2, domain="acme.com", email="jo@acme.com")]
+    clean[0].contact = {"email": "jo@acme.com", "first_name": "Jo"}
+    clean[0].opportunity = {"opportunity": {"deal_size": 1.5, "close_date": 1}, "x": [True]}
+    kind, data = _pack(clean)
+    assert kind == "batch-m" and _unpack(marshal.loads(data)) == clean
+    rejected = [RowVerdict(3, errors=[FieldError("contact.email", "column 'Email'", "is empty")])]
+    kind, data = _pack(rejected)
+    assert kind == "batch" and _unpack(data) == rejected
+
+
+def test_marshalled_and_pickled_batches_give_what_one_process_gives(tmp_path, write_mapping):
+    # the first 2,000 rows have no rejected field (their batches are marshalled), the
+    # rest have some (pickled): both kinds, in one run, against the one-process path
+    leads = make_leads(tmp_path / "leads.csv", 3_000)
+    lines = leads.read_text(encoding="utf-8").splitlines()
+    lines = [line if i > 2000 or not line.startswith(",N") else "x" + line
+             for i, line in enumerate(lines)]  # fmt: skip
+    lines = [line.replace("x,", "fixed@company1.com,", 1) for line in lines]
+    leads.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = write_mapping(MAPPING)
+    seq, seq_out, seq_fail = run_fresh(leads, mapping, tmp_path, parallel=False)
+    par, par_out, par_fail = run_fresh(leads, mapping, tmp_path, parallel=True)
+    assert (seq["worker"], par["worker"]) == (False, True)
+    assert 0 < seq["counts"]["partial"] < 31  # rejected fields only in the later batches
+    assert seq_out == par_out and seq_fail == par_fail and seq["keys"] == par["keys"]

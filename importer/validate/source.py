@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import functools
+import marshal
 import multiprocessing
 import operator
 import os
@@ -315,9 +316,16 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(RowVerdict))
 _FIELD_VALUES = operator.attrgetter(*_FIELDS)  # one C call per verdict, in _FIELDS order
 
 
-def _pack(verdicts: list[RowVerdict]) -> list[tuple[Any, ...]]:
-    # Plain tuples pickle several times faster than dataclass instances.
-    return [_FIELD_VALUES(v) for v in verdicts]
+def _pack(verdicts: list[RowVerdict]) -> tuple[str, Any]:
+    """A batch for the pipe: each verdict's fields as a plain tuple (they pickle several
+    times faster than dataclass instances), marshalled where every value is a plain one
+    (a million rows' batches dump in about half of pickle's time and load in four fifths;
+    both ends are one interpreter), else left to pickle with the message (a FieldError)."""
+    packed = [_FIELD_VALUES(v) for v in verdicts]
+    try:
+        return "batch-m", marshal.dumps(packed)
+    except ValueError:  # "unmarshallable object": a batch with a rejected field, ...
+        return "batch", packed
 
 
 def _unpack(packed: list[tuple[Any, ...]]) -> list[RowVerdict]:
@@ -344,7 +352,7 @@ def _work_in_worker(
             source = _sequential(work)
             connection.send(("info", source.info, source.mapping_warnings))
             for verdicts in source.batches:
-                connection.send(("batch", _pack(verdicts)))
+                connection.send(_pack(verdicts))
             connection.send(("end", source.blank_rows))
         except ImporterError as exc:
             connection.send(("error", exc))
@@ -401,7 +409,9 @@ def _parallel(work: _Work) -> ValidatedSource:
         try:
             while True:
                 kind, *payload = _receive(receiver)
-                if kind == "batch":
+                if kind == "batch-m":
+                    yield _unpack(marshal.loads(payload[0]))
+                elif kind == "batch":
                     yield _unpack(payload[0])
                 elif kind == "end":
                     result.blank_rows = payload[0]
