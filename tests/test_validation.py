@@ -245,3 +245,60 @@ def test_a_deal_linked_through_its_contacts_e_mail_says_so():
     ) in inferred.warnings
     assert given.opportunity["related_objects"]["account_domain"] == "howardlaw.com"
     assert not [w for w in given.warnings if w.startswith("opportunity: linked")]
+
+
+def test_only_cells_with_other_web_sites_say_so():
+    mapping = "account:\n  domain: {column: Website, transforms: [domain]}\n"
+    many = "; ".join(f"www.site{n}.it" for n in range(7))
+    cells = [
+        "http://acme.com/index.php?lang=en,fr.de",  # a query's comma parts no sites
+        "jo@gmail.com, jo@acme.co",  # e-mail cells: the contact's to tell about
+        "a.com; b.com",  # the first makes no account: told as a placeholder instead
+        many,
+    ]
+    query, emails, placeholder, seven = verdicts([[c] + [""] * 8 for c in cells], mapping)
+    assert not [w for w in query.warnings + emails.warnings if "web sites" in w]
+    assert not [w for w in placeholder.warnings if "web sites" in w]
+    (said,) = [w for w in seven.warnings if "web sites" in w]
+    assert "the cell names 7 web sites; the first, site0.it, is the account's" in said
+    assert "site1.it, site2.it, site3.it, site4.it and 2 more are not imported" in said
+
+
+def test_a_deal_with_only_an_owner_or_other_contacts_is_still_a_deal():
+    text = (
+        "options:\n  account_domain_from_email: true\n"
+        "contact:\n  email: E\n"
+        "opportunity:\n  name: {column: Deal, required: false}\n"
+        "  owner_email: {column: Owner, transforms: [email], required: false}\n"
+        "  additional_contact_emails: {column: Other, transforms: [{email: {all: true}}]}\n"
+    )
+    bound = bind_mapping(parse_mapping(text), ["E", "Deal", "Owner", "Other"])
+    rows = [
+        ["bob@initech.com", "", "rep@initech.com", ""],
+        ["li@hooli.com", "", "", "cc@hooli.com"],
+        ["mo@umbrella.com", "", "", ""],
+    ]
+    owner, other, none = validate_batch(bound, [2, 3, 4], rows, pipeline_id=PIPE)
+    assert owner.opportunity["related_objects"]["owner_email"] == "rep@initech.com"
+    assert other.opportunity["related_objects"]["additional_contact_emails"] == ["cc@hooli.com"]
+    assert none.opportunity is None
+
+
+def test_a_company_name_is_the_same_wherever_its_rows_fall_in_a_batch():
+    # two rows of one company in one batch: the first without a name, the second with
+    # one; the name was dropped (the batch shared the first row's body), now it is sent
+    from importer.plan import Planner
+
+    text = "account:\n  domain: D\n  name: {column: Company, required: false}\n"
+    bound = bind_mapping(parse_mapping(text), ["D", "Company"])
+    rows = [["acme.com", ""], ["acme.com", "Acme Inc"], ["acme.com", "Acme Corp"]]
+    planner = Planner(keep_rows=False)
+    plans = planner.add(validate_batch(bound, [2, 3, 4], rows))
+    (request,) = planner.finish(resolve_rows=False).requests
+    assert request.payload == {"domain": "acme.com", "name": "Acme Inc"}
+    assert [str(w) for w in plans[1].warnings] == [
+        "account.name 'Acme Inc' fills in row 2's empty value: it is sent with row 2's record"
+    ]
+    assert [str(w) for w in plans[2].warnings] == [
+        "account.name 'Acme Corp' differs from row 2's 'Acme Inc'; row 2's value is sent"
+    ]

@@ -335,6 +335,10 @@ def _raw_cells(reader: FieldReader, rows: Sequence[Sequence[str]]) -> list[str]:
 
 #: What parts a cell into several web addresses: "a.it; b.it", "a.it - b.it", "a.it b.it".
 _SITE_SEPARATORS = re.compile(r"[;,|\s]+(?:-\s+)?")
+#: A separator between two parts of one cell, in a batch's cells joined by NUL.
+_INNER_SEPARATOR = re.compile(r"[^;,|\s\x00][;,|\s]+(?:-\s+)?[^;,|\s\x00]")
+#: A URL's query or fragment: its commas separate values, not sites (?lang=en,fr.de).
+_QUERY = re.compile(r"[?#][^\s;|]*")
 
 
 def _other_sites(
@@ -344,21 +348,29 @@ def _other_sites(
     verdicts: list[RowVerdict],
 ) -> None:
     """A cell with several web addresses gives the account its first: the row names the
-    others' domains, which are not imported."""
+    others' hosts, which are not imported. E-mail cells (an account domain read from an
+    e-mail column) are the contact's to tell about, and a first domain that makes no
+    account (gmail.com, a.com) is told about as such."""
     raw = _raw_cells(reader, rows)
-    if _SITE_SEPARATORS.search("\n".join(c.strip() for c in raw)) is None:
-        return  # (one scan of the batch: a domain cell nearly never holds a separator)
+    if _INNER_SEPARATOR.search("\x00".join(raw)) is None:
+        return  # one scan of the batch, at C speed: a domain cell nearly never has two parts
     for i, cell in enumerate(raw):
         first = column[i]
-        if type(first) is not str or _SITE_SEPARATORS.search(cell.strip()) is None:
+        if type(first) is not str or "@" in cell or _INNER_SEPARATOR.search(cell) is None:
             continue
+        if is_personal_domain(first) or is_placeholder_domain(first):
+            continue
+        parts = _SITE_SEPARATORS.split(_QUERY.sub("", cell.strip()))
         # the parts' hosts; the first part is the one the account's domain came from
-        hosts = [h for p in _SITE_SEPARATORS.split(cell.strip()) if "." in p and (h := web_host(p))]
-        others = [h for h in dict.fromkeys(hosts[1:]) if hosts and h != hosts[0]]
+        hosts = [h for p in parts if "." in p and (h := web_host(p))]
+        others = [h for h in dict.fromkeys(hosts[1:]) if h != hosts[0]]
         if others:
+            shown = ", ".join(others[:4]) + (
+                f" and {len(others) - 4} more" if len(others) > 4 else ""
+            )
             verdicts[i].warnings.append(
                 f"account.domain ({reader.label}): the cell names {len(others) + 1} web sites;"
-                f" the first, {first}, is the account's, and {', '.join(others)}"
+                f" the first, {first}, is the account's, and {shown}"
                 f" {'is' if len(others) == 1 else 'are'} not imported"
             )
 
@@ -387,7 +399,7 @@ def _assemble(
     account_names = values.get("account.name")
     deal = _DealColumns(values, pipeline_id, bound) if "opportunity" in objects else None
     note = _NoteColumns(values, nothing) if "note" in objects else None
-    accounts: dict[str, dict[str, Any] | None] = {}
+    accounts: dict[Any, dict[str, Any] | None] = {}
     domain_reader = bound.readers.get("account.domain")
     # A batch's e-mail hosts -> the account Octolane files their contacts under.
     filed_under: dict[str, str] = {}
@@ -433,15 +445,17 @@ def _assemble(
                 verdict.warnings.append(_elsewhere(email, filed, verdict.domain))
         if has_account and verdict.domain:
             # One body per company in a batch: rows share it (and the pipe sends it once).
-            account = accounts.get(verdict.domain, _UNSEEN)
+            # (keyed by the name too: a later row's other name is the planner's to merge
+            # and tell, not dropped here because an earlier row of the batch had none)
+            company = _first(account_names[i]) if account_names is not None else None
+            key = verdict.domain if company is None else (verdict.domain, str(company))
+            account = accounts.get(key, _UNSEEN)
             if account is _UNSEEN:
-                account = accounts[verdict.domain] = (
+                account = accounts[key] = (
                     None if is_placeholder_domain(verdict.domain) else {"domain": verdict.domain}
                 )
-                if account is not None and account_names is not None:
-                    company = _first(account_names[i])
-                    if company is not None:
-                        account["name"] = str(company)
+                if account is not None and company is not None:
+                    account["name"] = str(company)
             if account is None:  # a.com, xx.com: no company's (nor, with it, its e-mail)
                 rejected = _placeholder_account(verdict, rejected, domain_reader)
             else:
@@ -466,7 +480,7 @@ def _assemble(
                 verdict.errors.append(_held_deal(rejected))
             else:
                 verdict.opportunity = deal.payload(i, verdict)
-                if from_email and verdict.opportunity is not None and verdict.domain:
+                if from_email and domain_reader and verdict.opportunity and verdict.domain:
                     # a deal's company is a link the user should see was inferred
                     verdict.warnings.append(
                         f"opportunity: linked to {verdict.domain}, the domain of its contact's"
@@ -669,7 +683,7 @@ class _DealColumns:
         """Whether any of the deal's own cells of row ``i`` holds something: a value, or
         one left out with a warning (the row has a deal, told what it lost)."""
         columns: list[list[Any] | None] = [c for _, c in (*self.text, *self.dates, *self.custom)]
-        columns += [self.stage, self.deal_size, self.company_amount]
+        columns += [self.stage, self.deal_size, self.company_amount, self.owner, self.extra]
         return any(c is not None and c[i] is not None for c in columns) or any(
             w.startswith("opportunity.") for w in verdict.warnings
         )
