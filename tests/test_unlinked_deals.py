@@ -101,3 +101,18 @@ li@initech.com,,lots
         assert "opportunity" in rows["3"]["records"]
         assert "opportunity" in rows["4"]["records"]
         assert "'lots'" in rows["4"]["warnings"] and "left out" in rows["4"]["warnings"]
+
+
+def test_a_reports_footer_lines_are_told_as_such(tmp_path):
+    # Salesforce puts two lines under a report's data; with no deal cell filled they plan
+    # no deal, and still read as the report's footer, not as rows with nothing to import
+    fixture = Path(__file__).parent / "fixtures/exports/salesforce/opportunities-report.csv"
+    report = run_import(
+        fixture, "salesforce-report-opportunities", dry_run=True,
+        pipeline_id="00000000-0000-4000-8000-000000000001", results_path=tmp_path / "r.csv",
+    )  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert report.counts["skipped"] == 2
+    assert [r["message"] for r in rows.values() if r["status"] == "skipped"] == [
+        "a report's footer line, not a record"
+    ] * 2

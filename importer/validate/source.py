@@ -272,7 +272,7 @@ def _validated(
             if domain in kept and not (email and email.endswith("@" + domain)):
                 verdict.warnings.append(kept[domain])
     for verdict, cells in zip(verdicts, rows, strict=True):
-        if verdict.errors and _is_report_footer(cells):
+        if (verdict.errors or verdict.skipped) and _is_report_footer(cells):
             verdict.errors, verdict.skipped = [], "a report's footer line, not a record"
     return verdicts
 
