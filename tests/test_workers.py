@@ -128,21 +128,23 @@ def test_a_batch_goes_through_the_pipe_marshalled_unless_a_value_is_not_plain():
     import marshal
 
     from importer.validate.rows import FieldError, RowVerdict
-    from importer.validate.source import _pack, _unpack
+    from importer.validate.source import _pack, _unmarshal, _unpack
 
-    clean = [RowVerdict(2, domain="acme.com", email="jo@acme.com")]
-    clean[0].contact = {"email": "jo@acme.com", "first_name": "Jo"}
-    clean[0].opportunity = {"opportunity": {"deal_size": 1.5, "close_date": 1}, "x": [True]}
-    kind, data = _pack(clean)
-    assert kind == "batch-m" and _unpack(marshal.loads(data)) == clean
-    rejected = [RowVerdict(3, errors=[FieldError("contact.email", "column 'Email'", "is empty")])]
-    kind, data = _pack(rejected)
-    assert kind == "batch" and _unpack(data) == rejected
+    clean = RowVerdict(2, domain="acme.com", email="jo@acme.com")
+    clean.contact = {"email": "jo@acme.com", "first_name": "Jo"}
+    clean.opportunity = {"opportunity": {"deal_size": 1.5, "close_date": 1}, "x": [True]}
+    rejected = RowVerdict(3, errors=[FieldError("contact.email", "column 'Email'", "is empty")])
+    kind, data, errors = _pack([clean, rejected])
+    assert kind == "batch-m" and errors == [1]
+    assert _unmarshal(data, errors) == [clean, rejected]  # the FieldError comes back whole
+    odd = RowVerdict(4, warnings=[marshal])  # no value of ours is one; if it were: pickled
+    kind, data = _pack([odd])
+    assert kind == "batch" and _unpack(data) == [odd]
 
 
-def test_marshalled_and_pickled_batches_give_what_one_process_gives(tmp_path, write_mapping):
-    # the first 2,000 rows have no rejected field (their batches are marshalled), the
-    # rest have some (pickled): both kinds, in one run, against the one-process path
+def test_rows_with_and_without_rejected_fields_cross_the_pipe_whole(tmp_path, write_mapping):
+    # the first 2,000 rows have no rejected field, the rest have some (their FieldErrors
+    # go as texts and come back whole): in one run, against the one-process path
     leads = make_leads(tmp_path / "leads.csv", 3_000)
     lines = leads.read_text(encoding="utf-8").splitlines()
     lines = [line if i > 2000 or not line.startswith(",N") else "x" + line

@@ -19,10 +19,11 @@ This module does no I/O.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
@@ -296,6 +297,23 @@ def _read_fields(
     return values
 
 
+def _cells_matching(cells: list[str], pattern: re.Pattern[str]) -> list[int]:
+    """The positions of the cells in which ``pattern`` (which never spans a NUL) is found:
+    one scan of the batch joined by NUL, at C speed, and a bisection per match."""
+    text = "\x00".join(cells)
+    if pattern is _INNER_SEPARATOR and not any(map(text.__contains__, _SEPARATOR_CHARS)):
+        return []  # (the pattern's scan costs more than these few searches for a character)
+    found = [m.start() for m in pattern.finditer(text)]
+    if not found:
+        return []
+    ends = list(accumulate(map(len, cells), lambda total, n: total + n + 1, initial=-1))
+    return list(dict.fromkeys(bisect_left(ends, start, 1) - 1 for start in found))
+
+
+#: Two addresses in one cell.
+_TWO_ADDRESSES = re.compile(r"@[^\x00]*@")
+
+
 def _other_addresses(
     reader: FieldReader,
     rows: Sequence[Sequence[str]],
@@ -305,12 +323,9 @@ def _other_addresses(
     """A cell with several addresses gives the contact its first: the row names the others,
     which are not imported (an Octolane contact has one e-mail address)."""
     raw = _raw_cells(reader, rows)
-    counts = list(map(str.count, raw, repeat("@")))  # at C speed: nearly always 0 or 1
-    if max(counts, default=0) < 2:
-        return
-    for i, count in enumerate(counts):
+    for i in _cells_matching(raw, _TWO_ADDRESSES):
         first = column[i]
-        if count < 2 or first is None:
+        if first is None:
             continue
         try:
             addresses = all_emails(raw[i])
@@ -337,6 +352,20 @@ def _raw_cells(reader: FieldReader, rows: Sequence[Sequence[str]]) -> list[str]:
 _SITE_SEPARATORS = re.compile(r"[;,|\s]+(?:-\s+)?")
 #: A separator between two parts of one cell, in a batch's cells joined by NUL.
 _INNER_SEPARATOR = re.compile(r"[^;,|\s\x00][;,|\s]+(?:-\s+)?[^;,|\s\x00]")
+_SEPARATOR_CHARS = (
+    ";",
+    ",",
+    "|",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\x0b",
+    "\x0c",
+    "\xa0",
+    "\u2003",
+    "\u3000",
+)
 #: A URL's query or fragment: its commas separate values, not sites (?lang=en,fr.de).
 _QUERY = re.compile(r"[?#][^\s;|]*")
 
@@ -352,11 +381,9 @@ def _other_sites(
     e-mail column) are the contact's to tell about, and a first domain that makes no
     account (gmail.com, a.com) is told about as such."""
     raw = _raw_cells(reader, rows)
-    if _INNER_SEPARATOR.search("\x00".join(raw)) is None:
-        return  # one scan of the batch, at C speed: a domain cell nearly never has two parts
-    for i, cell in enumerate(raw):
-        first = column[i]
-        if type(first) is not str or "@" in cell or _INNER_SEPARATOR.search(cell) is None:
+    for i in _cells_matching(raw, _INNER_SEPARATOR):
+        first, cell = column[i], raw[i]
+        if type(first) is not str or "@" in cell:
             continue
         if is_personal_domain(first) or is_placeholder_domain(first):
             continue
