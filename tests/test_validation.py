@@ -302,3 +302,18 @@ def test_a_company_name_is_the_same_wherever_its_rows_fall_in_a_batch():
     assert [str(w) for w in plans[2].warnings] == [
         "account.name 'Acme Corp' differs from row 2's 'Acme Inc'; row 2's value is sent"
     ]
+
+
+def test_the_cells_with_two_parts_are_found_in_one_scan_of_the_batch():
+    from importer.validate.rows import (
+        _INNER_SEPARATOR,
+        _SEPARATOR_CHARS,
+        _TWO_ADDRESSES,
+        _cells_matching,
+    )
+
+    cells = ["", "a.it; b.it", " x.com ", "a@x.com", "", "c.it d.it", "e@x.com,f@y.com"]
+    assert _cells_matching(cells, _INNER_SEPARATOR, _SEPARATOR_CHARS) == [1, 5, 6]
+    assert _cells_matching(cells, _TWO_ADDRESSES) == [6]
+    assert _cells_matching(["a.com", " b.com "], _INNER_SEPARATOR, _SEPARATOR_CHARS) == []
+    assert _cells_matching([], _TWO_ADDRESSES) == []

@@ -297,12 +297,16 @@ def _read_fields(
     return values
 
 
-def _cells_matching(cells: list[str], pattern: re.Pattern[str]) -> list[int]:
+def _cells_matching(
+    cells: list[str], pattern: re.Pattern[str], needs: tuple[str, ...] = ()
+) -> list[int]:
     """The positions of the cells in which ``pattern`` (which never spans a NUL) is found:
-    one scan of the batch joined by NUL, at C speed, and a bisection per match."""
+    one scan of the batch joined by NUL, at C speed, and a bisection per match. With
+    ``needs``, a batch that holds none of those texts is known to have none first (a
+    pattern that opens with a character class scans slower than a few plain searches)."""
     text = "\x00".join(cells)
-    if pattern is _INNER_SEPARATOR and not any(map(text.__contains__, _SEPARATOR_CHARS)):
-        return []  # (the pattern's scan costs more than these few searches for a character)
+    if needs and not any(map(text.__contains__, needs)):
+        return []
     found = [m.start() for m in pattern.finditer(text)]
     if not found:
         return []
@@ -381,7 +385,7 @@ def _other_sites(
     e-mail column) are the contact's to tell about, and a first domain that makes no
     account (gmail.com, a.com) is told about as such."""
     raw = _raw_cells(reader, rows)
-    for i in _cells_matching(raw, _INNER_SEPARATOR):
+    for i in _cells_matching(raw, _INNER_SEPARATOR, _SEPARATOR_CHARS):
         first, cell = column[i], raw[i]
         if type(first) is not str or "@" in cell:
             continue
