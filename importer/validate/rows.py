@@ -340,10 +340,17 @@ def _other_addresses(
         if others:
             verdicts[i].warnings.append(
                 f"contact.email ({reader.label}): the cell holds {len(others) + 1} addresses;"
-                f" the first, {first}, is the contact's, and {', '.join(others)}"
-                f" {'is' if len(others) == 1 else 'are'} not imported (an Octolane contact"
-                " has one e-mail address)"
+                f" the first, {first}, is the contact's, and {_not_imported(others)}"
+                " (an Octolane contact has one e-mail address)"
             )
+
+
+def _not_imported(others: list[str], shown: int | None = None) -> str:
+    """``b.it is not imported`` / ``b.it, c.it are not imported`` (the first ``shown``)."""
+    named = ", ".join(others[:shown])
+    if shown is not None and len(others) > shown:
+        named += f" and {len(others) - shown} more"
+    return f"{named} {'is' if len(others) == 1 else 'are'} not imported"
 
 
 def _raw_cells(reader: FieldReader, rows: Sequence[Sequence[str]]) -> list[str]:
@@ -396,13 +403,9 @@ def _other_sites(
         hosts = [h for p in parts if "." in p and (h := web_host(p))]
         others = [h for h in dict.fromkeys(hosts[1:]) if h != hosts[0]]
         if others:
-            shown = ", ".join(others[:4]) + (
-                f" and {len(others) - 4} more" if len(others) > 4 else ""
-            )
             verdicts[i].warnings.append(
                 f"account.domain ({reader.label}): the cell names {len(others) + 1} web sites;"
-                f" the first, {first}, is the account's, and {shown}"
-                f" {'is' if len(others) == 1 else 'are'} not imported"
+                f" the first, {first}, is the account's, and {_not_imported(others, 4)}"
             )
 
 
