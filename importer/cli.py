@@ -326,8 +326,9 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
 @click.option(
     "--retry-unknown",
     is_flag=True,
-    help="Send again the notes and keyless deals whose answers an earlier run lost (they may"
-    " exist already: a repeat can create a second one).",
+    help="Send again the notes and keyless deals whose answers an earlier run lost and that"
+    " no lookup could settle (those a lookup finds are never sent; without a lookup a repeat"
+    " can create a second one).",
 )
 @click.option(
     "--force", is_flag=True, help="Replace a results file that holds the ids of another real run."

@@ -62,7 +62,11 @@ def test_what_is_kept_and_what_is_sent_again(tmp_path):
     assert kept[NOTE.key].status == "unknown" and "--retry-unknown" in kept[NOTE.key].message
     assert "ended while it was on the wire" in kept[KEYLESS.key].message
     assert again.earlier_outcomes([ACCOUNT], retry_failed=True) == {}
-    assert again.earlier_outcomes([NOTE, KEYLESS], retry_unknown=True) == {}
+    # Lost answers stay in the list with --retry-unknown too: the sender looks each up
+    # first and sends only those it does not find (or, with no lookup, all of them).
+    retried = again.earlier_outcomes([NOTE, KEYLESS], retry_unknown=True)
+    assert {o.status for o in retried.values()} == {"unknown"} and len(retried) == 2
+    assert "unless a lookup finds it" in retried[NOTE.key].message
     again.close()
 
 

@@ -170,7 +170,11 @@ def import_notes(box: RunningSandbox, folder: Path, **options: Any):
     from importer.settings import Settings
 
     settings = Settings(
-        api_key=box.api_key, base_url=box.base_url, concurrency=2, rate_per_min=60_000
+        api_key=box.api_key,
+        base_url=box.base_url,
+        concurrency=2,
+        rate_per_min=60_000,
+        **{k: options.pop(k) for k in ("api", "batch_size") if k in options},
     )
     return run_import(
         data, mapping, results_path=folder / "results.csv", failures_path=folder / "failures.csv",
@@ -215,3 +219,42 @@ def test_without_a_lookup_a_lost_note_is_unknown_then_retry_unknown_sends_it(tmp
         last = import_notes(box, tmp_path, retry_unknown=True)
         assert last.counts == {"already_imported": 5, "imported": 1}
         assert last.send.requests_sent == 1 and len(listed(box, "notes")) == 6
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_retry_unknown_looks_a_lost_note_up_before_it_sends_it_again(tmp_path, api):
+    """--retry-unknown sends again only the lost notes a lookup does not find: the one
+    Octolane stored is found (not a second copy), the one it never got is sent."""
+    with running_sandbox() as box:
+        # No lookup in the first run (the reads are refused): one note stored and its
+        # answer lost, one lost before the write. Both are unknown, and nothing but a
+        # lookup can tell them apart.
+        writes = "notes" if api == "inbound" else "notes.bulk"
+        box.fail_next(1, endpoint=writes, after_write=True, drop_connection=True)
+        box.fail_next(1, endpoint=writes, drop_connection=True)
+        box.fail_next(10, endpoint="notes_read", status=403)
+        first = import_notes(box, tmp_path, api=api, batch_size=1)
+        assert first.counts == {"imported": 4, "unknown": 2}
+        assert len(listed(box, "notes")) == 5
+
+        box.reset_knobs()  # the reads answer now: lookups work
+        last = import_notes(box, tmp_path, api=api, batch_size=1, retry_unknown=True)
+        assert last.counts == {"already_imported": 4, "imported": 2}
+        assert last.send.lookups == 2  # the path ran: each lost answer was looked up
+        contents = sorted(n["content"] for n in listed(box, "notes"))
+        assert contents == [f"Status: status {i}" for i in range(6)]  # one each, no copy
+        rows = rows_of(tmp_path / "results.csv")
+        found = [r for r in rows if "notes: found in Octolane by a lookup" in r["message"]]
+        sent = [r for r in rows if "notes: sent again (a lookup did not find it" in r["message"]]
+        assert len(found) == 1 and len(sent) == 1, [r["message"] for r in rows]
+        assert {r["status"] for r in found + sent} == {"imported"}
+
+
+def test_retry_unknown_without_a_lookup_says_the_note_was_sent_again(tmp_path):
+    with running_sandbox(public_api=False) as box:
+        box.fail_next(1, endpoint="notes", drop_connection=True)
+        import_notes(box, tmp_path)
+        last = import_notes(box, tmp_path, retry_unknown=True)
+        assert last.counts == {"already_imported": 5, "imported": 1}
+        sent = [r for r in rows_of(tmp_path / "results.csv") if r["status"] == "imported"]
+        assert "sent again (no lookup:" in sent[0]["message"]

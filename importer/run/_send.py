@@ -31,6 +31,7 @@ def send_import(
     journal: Journal | None = None,
     on_row: Callable[[RequestOutcome], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    retry_unknown: bool = False,
 ) -> SendReport:
     """Send every request of ``plan`` to ``target``, except those ``done`` by earlier runs.
 
@@ -38,8 +39,12 @@ def send_import(
     (SIGINT, or SIGTERM, or SIGHUP: the terminal closed) stops sending; requests on
     the wire finish and the rest become ``not_sent``. A second Ctrl-C quits at once.
     ``on_row`` hears each outcome after the journal (it writes the rows that are done).
+    A lost answer in ``done`` is looked up first where the target can; one no lookup
+    settles is sent again only with ``retry_unknown``.
     """
-    return asyncio.run(_send(plan, target, progress, done or {}, journal, on_row, on_attempt))
+    return asyncio.run(
+        _send(plan, target, progress, done or {}, journal, on_row, on_attempt, retry_unknown)
+    )
 
 
 async def _send(
@@ -50,6 +55,7 @@ async def _send(
     journal: Journal | None,
     on_row: Callable[[RequestOutcome], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    retry_unknown: bool = False,
 ) -> SendReport:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,7 +79,7 @@ async def _send(
             report = await send_plan(
                 plan, client, limiter=limiter, on_outcome=on_outcome, stop=stop, done=done,
                 on_send=journal.sending if journal is not None else None,
-                on_attempt=on_attempt,
+                on_attempt=on_attempt, retry_unknown=retry_unknown,
             )  # fmt: skip
         tracker.finish()
         return report

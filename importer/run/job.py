@@ -80,7 +80,8 @@ class ImportJob:
         fresh: begin a new journal (the old one is set aside) instead of continuing it.
         retry_failed: send again the requests an earlier run recorded as failed.
         retry_unknown: send again the notes and keyless deals whose answers an earlier
-            run lost (they may exist already: a repeat can create a second one).
+            run lost and that no lookup could settle (those a lookup finds are never
+            sent; without a lookup a repeat can create a second one).
         force: replace a results file that holds the ids of another real run.
     """
 

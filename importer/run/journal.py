@@ -301,8 +301,10 @@ class Journal:
 
         ``ok`` is kept always; ``failed`` unless ``retry_failed``; a lost answer
         (``unknown``, or ``sending`` when a run died with it on the wire) is kept for a
-        request a repeat could duplicate unless ``retry_unknown``, and dropped (sent
-        again, safely) for one Octolane deduplicates.
+        request a repeat could duplicate, and dropped (sent again, safely) for one
+        Octolane deduplicates. The sender looks a kept lost answer up where the target
+        can, and sends it if it is not found; ``retry_unknown`` only changes the advice
+        of its message (the sender is told separately to send those no lookup settles).
         """
         from importer.send.runner import repeatable
 
@@ -322,7 +324,7 @@ class Journal:
                     request, entry, "failed",
                     f"{entry.message} (in run {entry.run}, {when}; --retry-failed sends it again)",
                 )  # fmt: skip
-            elif repeatable(request) or retry_unknown:
+            elif repeatable(request):
                 continue
             else:
                 said = entry.message.removeprefix("no answer known: ").partition("; Octolane may")[
@@ -333,11 +335,16 @@ class Journal:
                     if state == "sending"
                     else f"in run {entry.run} ({when}): {said}"
                 )
+                advice = (
+                    "--retry-unknown sends it again unless a lookup finds it"
+                    if retry_unknown
+                    else "It is not sent again, since a repeat could create a second one:"
+                    " check in Octolane, then run the same command with --retry-unknown"
+                    " to send it"
+                )
                 outcome = _earlier(
                     request, entry, "unknown",
-                    f"no answer known: {what}; Octolane may have created it. It is not sent"
-                    " again, since a repeat could create a second one: check in Octolane,"
-                    " then run the same command with --retry-unknown to send it",
+                    f"no answer known: {what}; Octolane may have created it. {advice}",
                 )  # fmt: skip
             kept[request.key] = outcome
         return kept

@@ -227,7 +227,7 @@ def _send_writing_rows(
 
         return send_import(
             report.plan, target, progress=progress, done=done, journal=journal, on_row=rows,
-            on_attempt=on_attempt if hearers else None,
+            on_attempt=on_attempt if hearers else None, retry_unknown=job.retry_unknown,
         )  # fmt: skip
 
 
@@ -306,10 +306,15 @@ def _earlier(
     rows = [r for r in report.rows if r.requests]
     finished = sum(1 for r in rows if all(k in done and done[k].status == "ok" for k in r.requests))
     left = sum(1 for request in report.plan.requests if request.key not in done)
+    lost = sum(1 for o in done.values() if o.status == "unknown")
     if left:
         report.journal_note = (
             f"resuming: {finished:,} of {len(rows):,} rows already done by earlier runs;"
             f" {left:,} requests to send"
+        ) + (
+            f"; {lost:,} whose answer was lost, looked up first where the API allows"
+            if lost
+            else ""
         )
     else:
         failed = sum(1 for o in done.values() if o.status == "failed")

@@ -308,6 +308,9 @@ class SandboxApp:
             if delay_s:
                 await asyncio.sleep(delay_s)
             if read:
+                fault = self.faults.injected(name, read=True)
+                if fault is not None:
+                    return org_id, _fault(fault), "injected_fault"
                 query = QueryParams(scope["query_string"])
                 params: dict[str, Any] = {**query, **scope.get("path_params", {})}
                 if scope["method"] == "POST":  # a search: its request is the JSON body

@@ -142,7 +142,8 @@ class Faults:
 
         ``endpoint`` is ``"accounts"``, ``"contacts"``, ``"opportunities"`` or ``"notes"``
         (the inbound writes), or a public write such as ``"notes.bulk"`` or
-        ``"opportunities.create"``.
+        ``"opportunities.create"``, or a read named as such (``"notes_read"``,
+        ``"opportunities_search"``: a rule without an endpoint never fails a read).
         With ``after_write`` the request is stored before the failure is returned. With
         ``drop_connection`` the failure is no answer at all: the connection is closed
         (after the write with ``after_write``, else before it).
@@ -217,17 +218,20 @@ class Faults:
         marker = knobs.fail_items_containing
         return drawn or (marker is not None and marker in item_json)
 
-    def injected(self, endpoint: str) -> Injected | None:
-        """The failure to inject for this request, if any (``fail_next`` rules first)."""
-        if not self._pending and not self.knobs.failure_rate:
+    def injected(self, endpoint: str, *, read: bool = False) -> Injected | None:
+        """The failure to inject for this request, if any (``fail_next`` rules first). A
+        ``read`` fails only by a rule that names it; the random failures are the writes'."""
+        if not self._pending and (read or not self.knobs.failure_rate):
             return None
         with self._lock:
             for rule in self._pending:
-                if rule.endpoint in (None, endpoint):
+                if rule.endpoint == endpoint or (rule.endpoint is None and not read):
                     rule.remaining -= 1
                     if not rule.remaining:
                         self._pending.remove(rule)
                     return Injected(rule.status, rule.after_write, rule.drop_connection)
+            if read:
+                return None
             knobs = self.knobs
             if knobs.failure_rate and self._rng.random() < knobs.failure_rate:
                 if knobs.drop_connection_after_write:

@@ -60,6 +60,7 @@ from importer.send.runner import (
     _outcome,
     _Progress,
     _Run,
+    _sent_again,
     _unknown,
 )
 
@@ -445,6 +446,7 @@ class BulkRun(_Run):
 
     def _ok(self, batch: _Batch, i: int, ids: dict[str, str], status: int, how: str) -> None:
         message = "" if how in ("created", "resolved", "") else how
+        message = message or self.again.get(self.requests[i].key, "")
         batch.outcomes[i] = _outcome(
             self.requests[i], "ok", ids=ids, http_status=status, attempts=batch.attempts[i],
             message=message,
@@ -519,14 +521,20 @@ class BulkRun(_Run):
         except LookupUnavailable as exc:
             for i in earlier:
                 was = self.verify[self.requests[i].key]
-                batch.outcomes[i] = dataclasses.replace(
-                    was, message=f"{was.message} (no lookup: {exc})"
-                )
-            return []
+                if self.retry_unknown:
+                    self.again[was.key] = _sent_again(was, f"no lookup: {exc}")
+                else:
+                    batch.outcomes[i] = dataclasses.replace(
+                        was, message=f"{was.message} (no lookup: {exc})"
+                    )
+            return earlier if self.retry_unknown else []
         missing = []
         for i, model in zip(earlier, found, strict=True):
             if model is None:
                 missing.append(i)
+                self.again[self.requests[i].key] = _sent_again(
+                    self.verify[self.requests[i].key], "a lookup did not find it"
+                )
                 continue
             run = self.verify[self.requests[i].key].run
             self._ok(batch, i, _ids(model), 200,

@@ -212,6 +212,7 @@ async def send_plan(
     on_send: Callable[[PlannedRequest], None] | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
     run_type: type[_Run] | None = None,
+    retry_unknown: bool = False,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -225,7 +226,9 @@ async def send_plan(
         stop: set it (e.g. on Ctrl-C) to stop sending; requests on the wire
             finish, the rest become ``not_sent``.
         done: outcomes an earlier run got (a journal's), by key: those requests are
-            not sent; an ``ok`` one releases its dependants, any other blocks them.
+            not sent; an ``ok`` one releases its dependants, any other blocks them. A
+            lost answer (``unknown``) is looked up first where the client can: found,
+            it is ``ok``; not found, it is sent.
         on_send: called before the first attempt of a request that :func:`repeatable`
             says a repeat could duplicate (a journal marks it, so that a crash while it
             is on the wire leaves it ``unknown``, not unsent).
@@ -233,6 +236,8 @@ async def send_plan(
             (:class:`Attempt`: the ``--log`` file and ``-v``).
         run_type: the worker pool (:class:`~importer.send.bulk.BulkRun` sends batches;
             :func:`importer.send.send_plan` picks it for a bulk client).
+        retry_unknown: send the lost answers of ``done`` that no lookup can settle
+            (without it they keep their outcome). Those a lookup finds are never sent.
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -246,6 +251,7 @@ async def send_plan(
     run = (run_type or _Run)(plan, client, limiter, retry, on_outcome, stop)
     run.on_send = on_send
     run.on_attempt = on_attempt
+    run.retry_unknown = retry_unknown
     if done:
         run.preload(done)
     return await run.execute()
@@ -337,6 +343,11 @@ class _Run:
         )
         #: Requests an earlier run lost the answer of: looked up before they are sent.
         self.verify: dict[str, RequestOutcome] = {}
+        #: Send those no lookup can settle all the same (``--retry-unknown``).
+        self.retry_unknown = False
+        #: Why a request an earlier run lost the answer of is sent again, by key: its
+        #: ``ok`` outcome says so.
+        self.again: dict[str, str] = {}
         self.sent = self.retries = self.rate_limited = self.server_errors = 0
         self.transport_errors = 0
         self.lookups = 0
@@ -349,6 +360,9 @@ class _Run:
                 continue
             if outcome.status == "unknown" and self.finder is not None:
                 self.verify[request.key] = outcome  # looked up first, then sent if absent
+                continue
+            if outcome.status == "unknown" and self.retry_unknown:
+                self.again[request.key] = _sent_again(outcome, "this target has no lookup")
                 continue
             self._record(i, outcome)
             if outcome.status == "ok":
@@ -442,12 +456,16 @@ class _Run:
             try:
                 found = await self._look(request, progress)
             except LookupUnavailable as exc:
-                raise _StillUnknown(earlier, str(exc)) from None
-            if found is not None:
-                progress.found = (
-                    f"found in Octolane by a lookup (the answer was lost in run {earlier.run})"
-                )
-                return found
+                if not self.retry_unknown:
+                    raise _StillUnknown(earlier, str(exc)) from None
+                self.again[request.key] = _sent_again(earlier, f"no lookup: {exc}")
+            else:
+                if found is not None:
+                    progress.found = (
+                        f"found in Octolane by a lookup (the answer was lost in run {earlier.run})"
+                    )
+                    return found
+                self.again[request.key] = _sent_again(earlier, "a lookup did not find it")
         if not progress.repeatable and self.on_send is not None:
             self.on_send(request)
         while True:
@@ -662,7 +680,8 @@ class _Run:
             # The Inbound API answers every success with 200 (API.md §1.2).
             outcome = _outcome(
                 request, "ok", ids=_ids(task.result()), http_status=200,
-                attempts=progress.attempts, message=progress.found or "",
+                attempts=progress.attempts,
+                message=progress.found or self.again.get(request.key, ""),
             )  # fmt: skip
         self._record(i, outcome)
         await self._after(i, outcome, None if halted else error)
@@ -790,6 +809,11 @@ def _unknown(outcome: RequestOutcome, repeatable: bool) -> RequestOutcome:
     return dataclasses.replace(
         outcome, status="unknown", message=f"no answer known: {outcome.message}; {advice}"
     )
+
+
+def _sent_again(earlier: RequestOutcome, why: str) -> str:
+    """What the row of a request sent again after an earlier run lost its answer says."""
+    return f"sent again ({why}; its answer was lost in run {earlier.run})"
 
 
 _RECORD = {"accounts": "account", "contacts": "contact", "opportunities": "deal", "notes": "note"}
