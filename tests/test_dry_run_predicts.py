@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import httpx
 import pytest
 from preset_cases import FIXTURE_STAGE_LABELS, PARAMS, Case
 
@@ -62,3 +63,54 @@ def test_every_row_the_dry_run_accepts_is_imported(case: Case, box: RunningSandb
     }
     assert wrong == {}, f"{case.preset} on {case.fixture}: rows whose dry run was wrong: {wrong}"
     assert dry.counts == case.counts
+
+
+LONG = {"content": 10_000, "title": 255}
+
+
+@pytest.mark.parametrize("over", [0, 1], ids=["at-the-limit", "one-over"])
+def test_text_lengths_are_refused_alike_by_the_dry_run_and_the_sandbox(box, tmp_path, over):
+    """A note's content and title at their limits go; one character more is refused by
+    the sandbox (a 400 naming the field) and, before that, by the dry run, which leaves
+    the note out (the row is partial: a note is never sent without its content) and
+    says how long the value is, without echoing all of it."""
+    data = tmp_path / "notes.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Email", "Title", "Body"])
+        writer.writerow(["a@long.example.com", "T", "x" * (LONG["content"] + over)])
+        writer.writerow(["b@long.example.com", "t" * (LONG["title"] + over), "body"])
+        writer.writerow(["c@long.example.com", "Short", "short"])
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "contact:\n  email: {column: Email, transforms: [email]}\n"
+        "note:\n  title: Title\n  content: Body\n",
+        encoding="utf-8",
+    )
+    settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000)
+    dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv")
+    real = run_import(data, mapping, settings=settings, results_path=tmp_path / "real.csv")
+    expected = {"2": "imported", "3": "imported", "4": "imported"}
+    if over:
+        expected |= {"2": "partial", "3": "partial"}
+    assert statuses(tmp_path / "real.csv") == expected
+    predicted = {row: PREDICTED.get(s, s) for row, s in statuses(tmp_path / "dry.csv").items()}
+    assert predicted == expected
+    assert real.planned["notes"] == (1 if over else 3) and dry.planned == real.planned
+    with (tmp_path / "real.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["row"]: row for row in csv.DictReader(handle)}
+    if over:
+        said = rows["2"]["message"]
+        assert "the note is left out: note.content" in said
+        assert "is 10,001 characters long; Octolane takes at most 10,000" in said
+        assert len(said) < 300  # the value is named, not carried
+        assert "is 256 characters long; Octolane takes at most 255" in rows["3"]["message"]
+
+    # The sandbox itself: one character over is a 400 that names the field.
+    body = {"note": {"title": "T", "content": "x" * (LONG["content"] + over)}}
+    body["contact_emails"] = ["c@long.example.com"]
+    key = {"X-API-Key": box.api_key}
+    answer = httpx.post(f"{box.url}/v1/inbound/notes", json=body, headers=key)
+    assert answer.status_code == (400 if over else 200), answer.text[:300]
+    if over:
+        assert "at most 10000 characters" in answer.json()["errors"]["note.content"]

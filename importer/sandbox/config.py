@@ -251,6 +251,11 @@ class Behaviour(BaseModel):
     unknown_owner_status: Literal[400, 404] = 404
     require_json_content_type: bool = True
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    #: The longest text a field takes, in characters (API.md documents none): a long
+    #: text (a note's content, a deal's next step) and any other text (names, titles).
+    #: Longer is a 400 naming the field; the importer refuses the same in a dry run.
+    max_long_text: int = Field(default=10_000, ge=1)
+    max_short_text: int = Field(default=255, ge=1)
     #: Whether keys may call the public API's read endpoints (``GET /v1/pipelines``,
     #: ``GET /v1/pipelines/{id}/stages``); false answers 401 there, like a key with the
     #: inbound scope only.

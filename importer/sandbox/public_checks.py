@@ -178,7 +178,7 @@ def _deal_fields(f: _Fields, deal: dict[str, Any]) -> dict[str, Any]:
         "deal_size": f.number(deal, "deal_size", "opportunity.deal_size"),
         "close_date": _seconds(f, deal, "close_date", "opportunity.close_date"),
         "next_action_date": _seconds(f, deal, "next_action_date", "opportunity.next_action_date"),
-        "next_step": f.text(deal, "next_steps", "opportunity.next_steps"),
+        "next_step": f.text(deal, "next_steps", "opportunity.next_steps", long=True),
         "custom_attributes": _attributes(
             f, deal.get("custom_attributes"), "opportunity.custom_attributes"
         ),
@@ -283,7 +283,7 @@ def check_public_note(body: Any, rules: Behaviour) -> NoteInput:
     f, body = _start(body, rules)
     note = _object(f, body, "note", "note", closed=_NOTE_KEYS)
     title = f.text(note, "title", "note.title", required=True) if note is not None else None
-    content = f.text(note or {}, "content", "note.content", strip=False)
+    content = f.text(note or {}, "content", "note.content", strip=False, long=True)
     domains = f.many(body, "account_domains", "account_domains", f.domain)
     emails = f.many(body, "contact_emails", "contact_emails", f.email)
     _done(f)

@@ -210,7 +210,14 @@ class _Fields:
                 self.fail(f"{prefix}{key}", f"Unknown field {key!r}")
 
     def text(
-        self, body: dict, key: str, path: str, *, required: bool = False, strip: bool = True
+        self,
+        body: dict,
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        strip: bool = True,
+        long: bool = False,
     ) -> str | None:
         value = body.get(key)
         if value is None:
@@ -224,7 +231,11 @@ class _Fields:
             if required:
                 self.fail(path, f"{_label(path)} must not be blank")
             return None
-        return value.strip() if strip else value
+        value = value.strip() if strip else value
+        limit = self.rules.max_long_text if long else self.rules.max_short_text
+        if len(value) > limit:
+            self.fail(path, f"{_label(path)} must be at most {limit} characters")
+        return value
 
     def email(self, value: Any, path: str, *, required: bool = False) -> str | None:
         return self._normalised(value, path, required, normalise_email, "a valid email")
@@ -358,7 +369,7 @@ def check_opportunity(body: Any, rules: Behaviour) -> OpportunityInput:
     deal_size = f.number(deal, "deal_size", "opportunity.deal_size")
     close_date = f.unix_ms(deal, "close_date", "opportunity.close_date")
     next_action = f.unix_ms(deal, "next_action_date", "opportunity.next_action_date")
-    next_step = f.text(deal, "next_step", "opportunity.next_step")
+    next_step = f.text(deal, "next_step", "opportunity.next_step", long=True)
     domain = f.domain(related.get("account_domain"), "related_objects.account_domain")
     primary = f.email(related.get("primary_contact_email"), "related_objects.primary_contact_email")
     others = f.many(
@@ -397,7 +408,7 @@ def check_note(body: Any, rules: Behaviour) -> NoteInput:
     f, body = _fields(body, rules, NOTE_KEYS)
     note = f.obj(body, "note", "note", NOTE_BODY_KEYS)
     title = f.text(note, "title", "note.title", required=True) if note else None
-    content = f.text(note, "content", "note.content", strip=False)
+    content = f.text(note, "content", "note.content", strip=False, long=True)
     domains = f.many(body, "account_domains", "account_domains", f.domain)
     emails = f.many(body, "contact_emails", "contact_emails", f.email)
     if rules.notes_require_link and not domains and not emails and not f.errors:

@@ -171,7 +171,9 @@ _REQUIRED_LOCS: dict[str, set[tuple[str, ...]]] = {
         ("related_objects", "account_domain"),
         ("related_objects", "primary_contact_email"),
     },
-    "note": {("note",), ("note", "title")},
+    # a note's content is what the note is: sent without it, the note would be a title
+    # alone, so an unusable content leaves the note out (the row says so) instead
+    "note": {("note",), ("note", "title"), ("note", "content")},
 }
 _PATTERN_MESSAGES = {
     "email": "is not an email address Octolane accepts (ASCII domain, one @)",
@@ -1025,7 +1027,10 @@ def _apply_model_error(
     message = _FRIENDLY.get(error["type"], error["msg"].lower())
     if error["type"] == "string_pattern_mismatch":
         message = _PATTERN_MESSAGES.get(path[-1] if path else "", message)
-    text = f"{shown!r} {message}" if isinstance(shown, str | int | float) else message
+    if error["type"] == "string_too_long" and isinstance(shown, str):
+        limit = (error.get("ctx") or {}).get("max_length")
+        message = f"is {len(shown):,} characters long; Octolane takes at most {limit:,}"
+    text = f"{_clipped(shown)} {message}" if isinstance(shown, str | int | float) else message
     required = tuple(path) in _REQUIRED_LOCS[obj]
     payload = getattr(verdict, obj)
     if required:
@@ -1036,6 +1041,14 @@ def _apply_model_error(
         return
     _drop(payload, loc)
     verdict.warnings.append(f"{field} ({source}): {text}; the field was left out")
+
+
+def _clipped(value: str | int | float, keep: int = 60) -> str:
+    """``value`` quoted, its middle cut when it is long: a message names a value, it
+    does not carry a 70 KB note."""
+    if not isinstance(value, str) or len(value) <= keep + 20:
+        return repr(value)
+    return repr(f"{value[: keep // 2]}…{value[-(keep // 2) :]}")
 
 
 def _field_key(obj: str, path: list[str]) -> str:
