@@ -327,3 +327,30 @@ def test_a_folder_needs_an_export_preset(tmp_path):
     single = write(tmp_path / "a.csv", "Email\na@bc.com\n")
     result = CliRunner().invoke(cli, [str(single), "--mapping", "salesforce-data-export"])
     assert result.exit_code == 2 and "give its folder or .zip" in result.output
+
+
+HUBSPOT = Path(__file__).parent / "fixtures" / "exports" / "hubspot"
+
+
+def test_hubspot_notes_fixture_links_to_its_companies_and_contacts_through_the_sandbox(tmp_path):
+    """The notes fixture's association ids are Record IDs of the companies and contacts
+    fixtures: each note lands in Octolane linked to its company's domain and its
+    contact's e-mail, as the linked records say (not the contact text of the notes file)."""
+    with running_sandbox() as box:
+        report = run_import(
+            HUBSPOT / "notes.csv", "hubspot-notes", settings=settings(box),
+            links=[HUBSPOT / "companies.csv", HUBSPOT / "contacts.csv"],
+            results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+        )  # fmt: skip
+        notes = {n["content"]: n for n in inspect(box, "notes")}
+        people = {c["email"]: c for c in inspect(box, "contacts")}
+    assert report.counts == {"imported": 10, "partial": 1, "invalid": 1}
+    assert len(notes) == 10
+    links = {(tuple(n["account_domains"]), tuple(n["contact_emails"])) for n in notes.values()}
+    assert (("oakridgecap.com",), ("priya.patel40@gmail.com",)) in links  # a linked company
+    assert (("harbourvale.co.uk",), ("hannah.rossi@harbourvale.co.uk",)) in links  # by website
+    assert (("kestrelrobotics.de",), ("liam.rossi@kestrelrobotics.de",)) in links
+    # the contact's names come from the contacts file, not the notes file
+    assert people["liam.rossi@kestrelrobotics.de"]["first_name"] == "Liam"
+    rows = results_of(tmp_path / "r.csv")
+    assert all("link" not in rows[r]["warnings"] for r in ("2", "6", "13"))
