@@ -342,7 +342,7 @@ def test_hubspot_notes_fixture_links_to_its_companies_and_contacts_through_the_s
             links=[HUBSPOT / "companies.csv", HUBSPOT / "contacts.csv"],
             results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
         )  # fmt: skip
-        notes = {n["content"]: n for n in inspect(box, "notes")}
+        notes = {n["note_id"]: n for n in inspect(box, "notes")}
         people = {c["email"]: c for c in inspect(box, "contacts")}
     assert report.counts == {"imported": 10, "partial": 1, "invalid": 1}
     assert len(notes) == 10
