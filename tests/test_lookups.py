@@ -239,6 +239,8 @@ def test_retry_unknown_looks_a_lost_note_up_before_it_sends_it_again(tmp_path, a
 
         box.reset_knobs()  # the reads answer now: lookups work
         last = import_notes(box, tmp_path, api=api, batch_size=1, retry_unknown=True)
+        assert last.journal_note is not None
+        assert "2 whose answer was lost: looked up first" in last.journal_note
         assert last.counts == {"already_imported": 4, "imported": 2}
         assert last.send.lookups == 2  # the path ran: each lost answer was looked up
         contents = sorted(n["content"] for n in listed(box, "notes"))

@@ -307,24 +307,24 @@ def _earlier(
     finished = sum(1 for r in rows if all(k in done and done[k].status == "ok" for k in r.requests))
     left = sum(1 for request in report.plan.requests if request.key not in done)
     lost = sum(1 for o in done.values() if o.status == "unknown")
-    if left:
+    if lost:
+        settled = (
+            "looked up first where the API allows, and sent if not found"
+            if job.retry_unknown
+            else "looked up first where the API allows (found: done; not found: sent),"
+            " else kept unknown: --retry-unknown sends those"
+        )
+        lost_said = f"; {lost:,} whose answer was lost: {settled}"
+    else:
+        lost_said = ""
+    if left or lost:
         report.journal_note = (
             f"resuming: {finished:,} of {len(rows):,} rows already done by earlier runs;"
-            f" {left:,} requests to send"
-        ) + (
-            f"; {lost:,} whose answer was lost, looked up first where the API allows"
-            if lost
-            else ""
+            f" {left:,} requests to send{lost_said}"
         )
     else:
         failed = sum(1 for o in done.values() if o.status == "failed")
-        unknown = sum(1 for o in done.values() if o.status == "unknown")
-        extra = (f"; {failed:,} failed (--retry-failed sends them again)" if failed else "") + (
-            f"; {unknown:,} whose answer was lost (looked up in Octolane where the API"
-            " allows, else sent again only with --retry-unknown)"
-            if unknown
-            else ""
-        )
+        extra = f"; {failed:,} failed (--retry-failed sends them again)" if failed else ""
         report.journal_note = (
             f"nothing to send: every request has its outcome from an earlier run"
             f" ({finished:,} of {len(rows):,} rows imported){extra}"
