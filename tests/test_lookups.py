@@ -159,6 +159,9 @@ def test_no_lookup_where_the_key_may_not_read_the_public_api():
 # ---- through a real import ------------------------------------------------------------
 
 
+SETTINGS = ("api", "batch_size", "concurrency")
+
+
 def import_notes(box: RunningSandbox, folder: Path, **options: Any):
     data = folder / "leads.csv"
     data.write_text(
@@ -172,9 +175,8 @@ def import_notes(box: RunningSandbox, folder: Path, **options: Any):
     settings = Settings(
         api_key=box.api_key,
         base_url=box.base_url,
-        concurrency=2,
         rate_per_min=60_000,
-        **{k: options.pop(k) for k in ("api", "batch_size") if k in options},
+        **{"concurrency": 2, **{k: options.pop(k) for k in SETTINGS if k in options}},
     )
     return run_import(
         data, mapping, results_path=folder / "results.csv", failures_path=folder / "failures.csv",
@@ -260,3 +262,111 @@ def test_retry_unknown_without_a_lookup_says_the_note_was_sent_again(tmp_path):
         assert last.counts == {"already_imported": 5, "imported": 1}
         sent = [r for r in rows_of(tmp_path / "results.csv") if r["status"] == "imported"]
         assert "sent again (no lookup:" in sent[0]["message"]
+
+
+# ---- lost answers across runs: never sent blind where a lookup could tell -----------
+
+
+def notes_in(box: RunningSandbox) -> int:
+    return len(listed(box, "notes"))
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_lookup_refused_for_now_is_retried_and_never_licenses_a_blind_resend(
+    tmp_path, api, monkeypatch
+):
+    """A read answered 429 or 5xx is tried again; one that keeps failing leaves the lost
+    answer unknown even with --retry-unknown (a later run can look): nothing is sent twice."""
+    from importer.send import client
+
+    monkeypatch.setattr(client, "_READ_WAITS_S", (0.01, 0.01, 0.01))
+    writes = "notes" if api == "inbound" else "notes.bulk"
+    with running_sandbox() as box:
+        box.fail_next(2, endpoint=writes, after_write=True, drop_connection=True)
+        box.fail_next(100, endpoint="notes_read", status=403)  # no lookup in run 1
+        first = import_notes(box, tmp_path, api=api, batch_size=1)
+        assert first.counts == {"imported": 4, "unknown": 2} and notes_in(box) == 6
+
+        box.reset_knobs()
+        box.fail_next(100, endpoint="notes_read", status=503)  # the reads fail, for now
+        again = import_notes(box, tmp_path, api=api, batch_size=1, retry_unknown=True)
+        assert again.counts == {"already_imported": 4, "unknown": 2}
+        assert notes_in(box) == 6  # not sent blind
+        unknown = [r for r in rows_of(tmp_path / "results.csv") if r["status"] == "unknown"]
+        assert all("the next run looks it up again" in r["message"] for r in unknown)
+        assert stats(box)["requests"]["notes_read"]["503"] >= 8  # each read tried 4 times
+
+        box.reset_knobs()
+        box.fail_next(1, endpoint="notes_read", status=429)  # one refusal: tried again
+        last = import_notes(box, tmp_path, api=api, batch_size=1, retry_unknown=True)
+        assert last.counts == {"already_imported": 4, "imported": 2} and notes_in(box) == 6
+        assert last.send.requests_sent == 0  # both found by their lookups
+
+
+def test_a_failed_resend_keeps_the_lost_answer_for_the_next_run(tmp_path):
+    """A --retry-unknown re-send that fails with no answer about its data (a 404 here)
+    leaves the journal's lost answer in place: the next run looks it up, not sends it."""
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes", after_write=True, drop_connection=True)
+        box.fail_next(100, endpoint="notes_read", status=403)
+        import_notes(box, tmp_path)
+        box.fail_next(1, endpoint="notes", status=404)  # the re-send meets a route hiccup
+        second = import_notes(box, tmp_path, retry_unknown=True)
+        assert second.counts == {"already_imported": 5, "failed": 1} and notes_in(box) == 6
+
+        box.reset_knobs()  # lookups work again
+        third = import_notes(box, tmp_path)
+        assert third.send.lookups == 1 and third.send.requests_sent == 0
+        assert third.counts == {"already_imported": 5, "imported": 1} and notes_in(box) == 6
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_run_that_stops_before_its_lookups_keeps_them_unknown(tmp_path, api):
+    writes = "notes" if api == "inbound" else "notes.bulk"
+    contacts = "contacts" if api == "inbound" else "contacts.bulk"
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint=contacts, status=404)  # row 2 waits for the next run
+        box.fail_next(2, endpoint=writes, after_write=True, drop_connection=True)
+        box.fail_next(100, endpoint="notes_read", status=403)
+        import_notes(box, tmp_path, api=api, batch_size=1, concurrency=1)
+        box.reset_knobs()
+        box.fail_next(1, endpoint=contacts, status=401)  # the key refused: the run halts
+        stopped = import_notes(box, tmp_path, api=api, batch_size=1, concurrency=1)
+        assert stopped.send.aborted and stopped.send.lookups == 0
+        assert stopped.counts.get("unknown") == 2  # not "not_sent": they may exist
+        unknown = [r for r in rows_of(tmp_path / "results.csv") if r["status"] == "unknown"]
+        assert all("not looked up: " in r["message"] for r in unknown)
+
+
+def test_public_bulk_deal_with_a_company_is_looked_up_not_sent_blind(tmp_path):
+    """The bulk route does not deduplicate deals: a lost answer of a deal with a company
+    domain is looked up by the next run, not sent again as on the Inbound API."""
+    data = tmp_path / "in.csv"
+    data.write_text("Website,Deal\nacme.com,Renewal\nbeta.com,New\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "account:\n  domain: {column: Website, transforms: [domain]}\nopportunity:\n  name: Deal\n",
+        encoding="utf-8",
+    )
+    with running_sandbox() as box:
+        from importer.settings import Settings
+
+        settings = Settings(
+            api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000, api="public",
+            batch_size=1, concurrency=1,
+        )  # fmt: skip
+
+        def go():
+            return run_import(
+                data, mapping, settings=settings, pipeline_id=box.pipeline_id,
+                results_path=tmp_path / "r.csv",
+            )  # fmt: skip
+
+        box.fail_next(1, endpoint="opportunities.bulk", after_write=True, drop_connection=True)
+        box.fail_next(100, endpoint="opportunities_search", status=403)
+        box.fail_next(100, endpoint="accounts_search", status=403)
+        go()
+        box.reset_knobs()
+        second = go()
+        assert second.send.lookups >= 1
+        assert sorted(d["name"] for d in listed(box, "opportunities")) == ["New", "Renewal"]

@@ -246,10 +246,17 @@ class Journal:
     # ---- this run's records -------------------------------------------------------
 
     def sending(self, request: PlannedRequest) -> None:
-        """Mark a request a repeat could duplicate as on the wire (before it goes)."""
+        """Mark a request a repeat could duplicate as on the wire (before it goes).
+
+        An earlier run's lost answer (``unknown``, or ``sending`` from a run that died)
+        keeps its row: if this send fails in a way that records nothing, the next run
+        must still know that a copy may exist, and look it up rather than send it blind.
+        """
         self._db.execute(
-            "INSERT OR REPLACE INTO requests (key, endpoint, state, run, at)"
-            " VALUES (?, ?, 'sending', ?, ?)",
+            "INSERT INTO requests (key, endpoint, state, run, at)"
+            " VALUES (?, ?, 'sending', ?, ?) ON CONFLICT(key) DO UPDATE SET"
+            " state = 'sending', run = excluded.run, at = excluded.at"
+            " WHERE requests.state NOT IN ('unknown', 'sending')",
             (request.key, request.endpoint, self.run, _now()),
         )
 
@@ -300,14 +307,13 @@ class Journal:
         """The outcomes earlier runs got that this run keeps (its requests are not sent).
 
         ``ok`` is kept always; ``failed`` unless ``retry_failed``; a lost answer
-        (``unknown``, or ``sending`` when a run died with it on the wire) is kept for a
-        request a repeat could duplicate, and dropped (sent again, safely) for one
-        Octolane deduplicates. The sender looks a kept lost answer up where the target
+        (``unknown``, or ``sending`` when a run died with it on the wire) is kept, but for
+        an account or a contact, which every API finds again (dropped: sent again). The
+        sender knows which of the rest its API deduplicates (the Inbound API's deals with
+        a company domain and a name): it sends those again and looks the others up. The sender looks a kept lost answer up where the target
         can, and sends it if it is not found; ``retry_unknown`` only changes the advice
         of its message (the sender is told separately to send those no lookup settles).
         """
-        from importer.send.runner import repeatable
-
         kept: dict[str, RequestOutcome] = {}
         for request in requests:
             entry = self.previous.get(request.key)
@@ -324,8 +330,8 @@ class Journal:
                     request, entry, "failed",
                     f"{entry.message} (in run {entry.run}, {when}; --retry-failed sends it again)",
                 )  # fmt: skip
-            elif repeatable(request):
-                continue
+            elif request.endpoint in ("accounts", "contacts"):
+                continue  # found again by domain or e-mail on every API: sent again
             else:
                 said = entry.message.removeprefix("no answer known: ").partition("; Octolane may")[
                     0

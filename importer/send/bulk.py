@@ -57,6 +57,7 @@ from importer.send.runner import (
     _failure,
     _ids,
     _maybe_written,
+    _not_looked_up,
     _outcome,
     _Progress,
     _Run,
@@ -207,6 +208,10 @@ class BulkRun(_Run):
             async with self.changed:
                 self.changed.notify_all()
 
+    def repeatable(self, request: PlannedRequest) -> bool:
+        """The public API's bulk routes find accounts and contacts again, not deals."""
+        return request.endpoint in _REPEATABLE
+
     async def _settle_batch(self, batch: _Batch) -> None:
         for i in batch.indices:
             outcome = batch.outcomes.get(i)
@@ -216,6 +221,10 @@ class BulkRun(_Run):
                     error = TransportError("the run stopped before the answer came")
                     outcome = _failure(request, error, batch.attempts[i], note="run stopped")
                     outcome = _unknown(outcome, request.endpoint in _REPEATABLE)
+                elif request.key in self.verify and not batch.attempts[i]:
+                    # an earlier run's lost answer, not yet settled: Octolane may hold it
+                    why = self.halt_reason or "the run stopped"
+                    outcome = _not_looked_up(self.verify[request.key], why)
                 else:
                     why = self.halt_reason or "the run stopped"
                     outcome = _outcome(
@@ -446,7 +455,9 @@ class BulkRun(_Run):
 
     def _ok(self, batch: _Batch, i: int, ids: dict[str, str], status: int, how: str) -> None:
         message = "" if how in ("created", "resolved", "") else how
-        message = message or self.again.get(self.requests[i].key, "")
+        again = self.again.get(self.requests[i].key)
+        if again and not message.startswith("found in Octolane"):
+            message = f"{again}; {message}" if message else again
         batch.outcomes[i] = _outcome(
             self.requests[i], "ok", ids=ids, http_status=status, attempts=batch.attempts[i],
             message=message,
@@ -515,21 +526,36 @@ class BulkRun(_Run):
 
     async def _verify(self, batch: _Batch, earlier: list[int]) -> list[int]:
         """Requests an earlier run lost the answer of: those found are done, the others
-        are sent; without a lookup they keep their outcome."""
+        are sent. One whose lookup fails keeps its outcome; with ``retry_unknown`` it is
+        sent, unless the lookup failed only for now (a 429, a 5xx): never sent blind
+        where a later run could look."""
+        found: list[tuple[int, BaseModel | None]] = []
+        failures: dict[int, LookupUnavailable] = {}
         try:
-            found = await self._lookup(batch, earlier)
+            found = list(zip(earlier, await self._lookup(batch, earlier), strict=True))
         except LookupUnavailable as exc:
-            for i in earlier:
-                was = self.verify[self.requests[i].key]
-                if self.retry_unknown:
-                    self.again[was.key] = _sent_again(was, f"no lookup: {exc}")
-                else:
-                    batch.outcomes[i] = dataclasses.replace(
-                        was, message=f"{was.message} (no lookup: {exc})"
-                    )
-            return earlier if self.retry_unknown else []
+            if len(earlier) == 1:
+                failures[earlier[0]] = exc
+            else:  # one record's failed read must not discard the others' answers
+                for i in earlier:
+                    try:
+                        found += zip([i], await self._lookup(batch, [i]), strict=True)
+                    except LookupUnavailable as one:
+                        failures[i] = one
         missing = []
-        for i, model in zip(earlier, found, strict=True):
+        for i, failed in failures.items():
+            was = self.verify[self.requests[i].key]
+            if self.retry_unknown and not failed.transient:
+                self.again[was.key] = _sent_again(was, f"no lookup: {failed}")
+                missing.append(i)
+            else:
+                why = (
+                    f"{failed}; the next run looks it up again" if failed.transient else str(failed)
+                )
+                batch.outcomes[i] = dataclasses.replace(
+                    was, message=f"{was.message} (no lookup: {why})"
+                )
+        for i, model in found:
             if model is None:
                 missing.append(i)
                 self.again[self.requests[i].key] = _sent_again(
@@ -539,7 +565,7 @@ class BulkRun(_Run):
             run = self.verify[self.requests[i].key].run
             self._ok(batch, i, _ids(model), 200,
                      f"found in Octolane by a lookup (the answer was lost in run {run})")  # fmt: skip
-        return missing
+        return sorted(missing)
 
 
 def _own_fields(errors: Mapping[str, str]) -> dict[str, str]:

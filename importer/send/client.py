@@ -27,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import ipaddress
 import math
@@ -67,6 +68,11 @@ __all__ = [
 
 _LOOPBACK_NAMES = {"localhost"}
 _LOOKUP_PAGES = 10
+#: A lookup's read that meets a 429, a 5xx or no connection is tried again after these
+#: waits (a Retry-After wins, up to the cap); after the last, the lookup is unavailable
+#: for now (``transient``), and the lost answer stays unknown for a later run.
+_READ_WAITS_S = (1.0, 2.0, 4.0)
+_READ_WAIT_MAX_S = 30.0
 #: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
 _CREDENTIALS = re.compile(r"^[^/?#]*//[^/?#]*@")
 
@@ -266,14 +272,25 @@ class InboundClient:
             LookupUnavailable: no answer, or not a 200 with such a list.
         """
         headers = {"X-API-Key": self._api_key.get_secret_value()}
-        try:
-            response = await self._http.request(
-                method, f"{self.public_url}{path}", headers=headers, **request
+        for wait_s in (*_READ_WAITS_S, None):
+            try:
+                response = await self._http.request(
+                    method, f"{self.public_url}{path}", headers=headers, **request
+                )
+            except httpx.HTTPError as exc:
+                if wait_s is not None:
+                    await asyncio.sleep(wait_s)
+                    continue
+                raise LookupUnavailable(
+                    f"the public API could not be reached: {type(exc).__name__}", transient=True
+                ) from None
+            passing = response.status_code == 429 or response.status_code >= 500
+            if not passing or wait_s is None:
+                break
+            told = parse_retry_after(
+                response.headers.get("Retry-After"), date=response.headers.get("Date")
             )
-        except httpx.HTTPError as exc:
-            raise LookupUnavailable(
-                f"the public API could not be reached: {type(exc).__name__}"
-            ) from None
+            await asyncio.sleep(min(told if told is not None else wait_s, _READ_WAIT_MAX_S))
         body = _json_or_none(response)
         data = body.get("data") if isinstance(body, dict) else None
         records = data.get(kind) if isinstance(data, dict) else None
@@ -283,7 +300,8 @@ class InboundClient:
             or not isinstance(records, list)
         ):
             raise LookupUnavailable(
-                f"the public API answered {response.status_code} to {method} {path}"
+                f"the public API answered {response.status_code} to {method} {path}",
+                transient=response.status_code == 429 or response.status_code >= 500,
             )
         return data, [item for item in records if isinstance(item, dict)]
 

@@ -7,4 +7,13 @@ __all__ = ["LookupUnavailable"]
 
 
 class LookupUnavailable(Exception):
-    """A record cannot be looked up here (no such read, or it could not be read)."""
+    """A record cannot be looked up here (no such read, or it could not be read).
+
+    ``transient``: the read failed for a passing reason (a 429, a 5xx, no connection)
+    after its retries: a later run can look it up, so a lost answer must stay unknown
+    rather than be sent again as if no lookup were possible.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient

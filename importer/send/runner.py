@@ -358,6 +358,8 @@ class _Run:
             outcome = done.get(request.key)
             if outcome is None or i in self.outcomes:
                 continue
+            if outcome.status == "unknown" and self.repeatable(request):
+                continue  # this API finds it again: sent again, safely
             if outcome.status == "unknown" and self.finder is not None:
                 self.verify[request.key] = outcome  # looked up first, then sent if absent
                 continue
@@ -371,6 +373,10 @@ class _Run:
                 self._block_dependants(i, outcome)
         self.ready = [i for i in self.ready if i not in self.outcomes]
         heapq.heapify(self.ready)
+
+    def repeatable(self, request: PlannedRequest) -> bool:
+        """Whether this API finds ``request``'s record again when it is sent again."""
+        return repeatable(request)
 
     async def execute(self) -> SendReport:
         started = self.limiter.clock.now()
@@ -388,6 +394,10 @@ class _Run:
         for i, request in enumerate(self.requests):
             if i not in self.outcomes:  # only after a halt: every request is otherwise final
                 reason = self.halt_reason or "its dependencies never completed"
+                earlier = self.verify.get(request.key)
+                if earlier is not None:  # still a lost answer: Octolane may hold it
+                    self._record(i, _not_looked_up(earlier, reason))
+                    continue
                 self._record(i, _outcome(request, "not_sent", message=f"not sent: {reason}"))
         return self._report(self.limiter.clock.now() - started)
 
@@ -456,8 +466,10 @@ class _Run:
             try:
                 found = await self._look(request, progress)
             except LookupUnavailable as exc:
-                if not self.retry_unknown:
-                    raise _StillUnknown(earlier, str(exc)) from None
+                if exc.transient or not self.retry_unknown:
+                    # a lookup that failed for now is no licence to send blind
+                    why = f"{exc}; the next run looks it up again" if exc.transient else str(exc)
+                    raise _StillUnknown(earlier, why) from None
                 self.again[request.key] = _sent_again(earlier, f"no lookup: {exc}")
             else:
                 if found is not None:
@@ -656,10 +668,13 @@ class _Run:
         error = None if task.cancelled() else task.exception()
         halted = task.cancelled() or isinstance(error, _Halted)
         last = progress.last_error
+        earlier = self.verify.get(request.key)
         if isinstance(error, _StillUnknown):
             outcome = dataclasses.replace(
                 error.outcome, message=f"{error.outcome.message} (no lookup: {error.why})"
             )
+        elif halted and earlier is not None and progress.attempts == 0:
+            outcome = _not_looked_up(earlier, self.halt_reason or STOPPED)
         elif halted and (last is None or isinstance(last, RateLimitedError)):
             outcome = _outcome(
                 request, "not_sent", message=f"not sent: {self.halt_reason}",
@@ -809,6 +824,11 @@ def _unknown(outcome: RequestOutcome, repeatable: bool) -> RequestOutcome:
     return dataclasses.replace(
         outcome, status="unknown", message=f"no answer known: {outcome.message}; {advice}"
     )
+
+
+def _not_looked_up(earlier: RequestOutcome, reason: str) -> RequestOutcome:
+    """An earlier run's lost answer that this run stopped before settling: still unknown."""
+    return dataclasses.replace(earlier, message=f"{earlier.message} (not looked up: {reason})")
 
 
 def _sent_again(earlier: RequestOutcome, why: str) -> str:
