@@ -114,3 +114,30 @@ def test_text_lengths_are_refused_alike_by_the_dry_run_and_the_sandbox(box, tmp_
     assert answer.status_code == (400 if over else 200), answer.text[:300]
     if over:
         assert "at most 10000 characters" in answer.json()["errors"]["note.content"]
+
+
+def test_a_deal_name_too_long_leaves_a_deal_without_a_company_out(box, tmp_path):
+    """A too-long deal name is left out of a deal that has a company (Octolane names it
+    after the company); a deal with no company domain has nothing else, so it is
+    refused by the dry run as by the sandbox, never predicted to import."""
+    data = tmp_path / "deals.csv"
+    long = "N" * 256
+    data.write_text(f"Website,Deal\nacme.com,{long}\n,{long}\n,Short\n", encoding="utf-8")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "account:\n  domain: {column: Website, transforms: [domain], required: false}\n"
+        "opportunity:\n  name: Deal\n",
+        encoding="utf-8",
+    )
+    settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000)
+    options = {"pipeline_id": box.pipeline_id}
+    run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv", **options)
+    run_import(data, mapping, settings=settings, results_path=tmp_path / "real.csv", **options)
+    predicted = {row: PREDICTED.get(s, s) for row, s in statuses(tmp_path / "dry.csv").items()}
+    assert predicted == statuses(tmp_path / "real.csv") == {
+        "2": "imported", "3": "invalid", "4": "imported",
+    }  # fmt: skip
+    with (tmp_path / "dry.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["row"]: row for row in csv.DictReader(handle)}
+    assert "a deal with no company domain needs its name" in rows["3"]["message"]
+    assert "opportunity.name" in rows["2"]["warnings"]  # left out, said, the deal goes

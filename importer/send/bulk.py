@@ -534,9 +534,9 @@ class BulkRun(_Run):
         try:
             found = list(zip(earlier, await self._lookup(batch, earlier), strict=True))
         except LookupUnavailable as exc:
-            if len(earlier) == 1:
-                failures[earlier[0]] = exc
-            else:  # one record's failed read must not discard the others' answers
+            if len(earlier) == 1 or exc.transient:  # (reads down: the others' would fail too)
+                failures = dict.fromkeys(earlier, exc)
+            else:  # one record's refused read must not discard the others' answers
                 for i in earlier:
                     try:
                         found += zip([i], await self._lookup(batch, [i]), strict=True)

@@ -33,6 +33,7 @@ import ipaddress
 import math
 import re
 import ssl
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
@@ -73,6 +74,7 @@ _LOOKUP_PAGES = 10
 #: for now (``transient``), and the lost answer stays unknown for a later run.
 _READ_WAITS_S = (1.0, 2.0, 4.0)
 _READ_WAIT_MAX_S = 30.0
+_READS_DOWN_S = 60.0
 #: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
 _CREDENTIALS = re.compile(r"^[^/?#]*//[^/?#]*@")
 
@@ -141,6 +143,10 @@ class InboundClient:
         #: The public API's root (``https://api.octolane.com``), for :meth:`find`; None: no
         #: lookups.
         self.public_url = check_base_url(public_url).rstrip("/") if public_url else None
+        #: Why the public API's reads failed for now after every retry, and when: for a
+        #: minute after, the other lookups are unavailable at once, not each waiting again.
+        self._reads_down: str | None = None
+        self._reads_down_at = 0.0
         if not timeout_s > 0:
             raise UsageError(f"the timeout must be a positive number of seconds, not {timeout_s}")
         if max_connections < 1:
@@ -271,6 +277,10 @@ class InboundClient:
         Raises:
             LookupUnavailable: no answer, or not a 200 with such a list.
         """
+        if self._reads_down is not None:  # an earlier read used up its retries: no waits
+            if time.monotonic() - self._reads_down_at < _READS_DOWN_S:
+                raise LookupUnavailable(self._reads_down, transient=True)
+            self._reads_down = None
         headers = {"X-API-Key": self._api_key.get_secret_value()}
         for wait_s in (*_READ_WAITS_S, None):
             try:
@@ -281,9 +291,9 @@ class InboundClient:
                 if wait_s is not None:
                     await asyncio.sleep(wait_s)
                     continue
-                raise LookupUnavailable(
-                    f"the public API could not be reached: {type(exc).__name__}", transient=True
-                ) from None
+                self._reads_down = f"the public API could not be reached: {type(exc).__name__}"
+                self._reads_down_at = time.monotonic()
+                raise LookupUnavailable(self._reads_down, transient=True) from None
             passing = response.status_code == 429 or response.status_code >= 500
             if not passing or wait_s is None:
                 break
@@ -299,10 +309,11 @@ class InboundClient:
             or not isinstance(data, dict)
             or not isinstance(records, list)
         ):
-            raise LookupUnavailable(
-                f"the public API answered {response.status_code} to {method} {path}",
-                transient=response.status_code == 429 or response.status_code >= 500,
-            )
+            said = f"the public API answered {response.status_code} to {method} {path}"
+            transient = response.status_code == 429 or response.status_code >= 500
+            if transient:  # after every retry: the run's other lookups do not wait for it
+                self._reads_down, self._reads_down_at = said, time.monotonic()
+            raise LookupUnavailable(said, transient=transient)
         return data, [item for item in records if isinstance(item, dict)]
 
     async def _post(self, endpoint: Endpoint, payload: Mapping[str, Any], model: type[_M]) -> _M:

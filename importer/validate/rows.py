@@ -1033,6 +1033,11 @@ def _apply_model_error(
     text = f"{_clipped(shown)} {message}" if isinstance(shown, str | int | float) else message
     required = tuple(path) in _REQUIRED_LOCS[obj]
     payload = getattr(verdict, obj)
+    if not required and obj == "opportunity" and path == ["opportunity", "name"] and payload:
+        # Octolane names a deal after its company; with no company domain the name is
+        # all the deal has, and a deal left without it is refused (as the server does)
+        required = not (payload.get("related_objects") or {}).get("account_domain")
+        text += " (a deal with no company domain needs its name)" if required else ""
     if required:
         verdict.errors.append(FieldError(field, source, text))
         setattr(verdict, obj, None)  # the record is rejected; the row's others stand
