@@ -280,6 +280,7 @@ def test_a_lookup_refused_for_now_is_retried_and_never_licenses_a_blind_resend(
     from importer.send import client
 
     monkeypatch.setattr(client, "_READ_WAITS_S", (0.01, 0.01, 0.01))
+    monkeypatch.setattr(client, "_READ_WAIT_MAX_S", 0.01)  # the sandbox's Retry-After too
     writes = "notes" if api == "inbound" else "notes.bulk"
     with running_sandbox() as box:
         box.fail_next(2, endpoint=writes, after_write=True, drop_connection=True)
