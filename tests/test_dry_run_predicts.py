@@ -65,6 +65,20 @@ def test_every_row_the_dry_run_accepts_is_imported(case: Case, box: RunningSandb
     assert dry.counts == case.counts
 
 
+def both_runs(box: RunningSandbox, data: Path, mapping_text: str, folder: Path, **options):
+    """A dry run, then a real run into ``box``: (dry report, real report, the statuses the
+    dry run predicts, the real run's result rows by row number)."""
+    mapping = folder / "m.yaml"
+    mapping.write_text(mapping_text, encoding="utf-8")
+    settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000)
+    dry = run_import(data, mapping, dry_run=True, results_path=folder / "dry.csv", **options)
+    real = run_import(data, mapping, settings=settings, results_path=folder / "real.csv", **options)
+    predicted = {row: PREDICTED.get(s, s) for row, s in statuses(folder / "dry.csv").items()}
+    with (folder / "real.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["row"]: row for row in csv.DictReader(handle)}
+    return dry, real, predicted, rows
+
+
 LONG = {"content": 10_000, "title": 255}
 
 
@@ -81,24 +95,16 @@ def test_text_lengths_are_refused_alike_by_the_dry_run_and_the_sandbox(box, tmp_
         writer.writerow(["a@long.example.com", "T", "x" * (LONG["content"] + over)])
         writer.writerow(["b@long.example.com", "t" * (LONG["title"] + over), "body"])
         writer.writerow(["c@long.example.com", "Short", "short"])
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text(
+    mapping = (
         "contact:\n  email: {column: Email, transforms: [email]}\n"
-        "note:\n  title: Title\n  content: Body\n",
-        encoding="utf-8",
+        "note:\n  title: Title\n  content: Body\n"
     )
-    settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000)
-    dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv")
-    real = run_import(data, mapping, settings=settings, results_path=tmp_path / "real.csv")
+    dry, real, predicted, rows = both_runs(box, data, mapping, tmp_path)
     expected = {"2": "imported", "3": "imported", "4": "imported"}
     if over:
         expected |= {"2": "partial", "3": "partial"}
-    assert statuses(tmp_path / "real.csv") == expected
-    predicted = {row: PREDICTED.get(s, s) for row, s in statuses(tmp_path / "dry.csv").items()}
-    assert predicted == expected
+    assert {row: r["status"] for row, r in rows.items()} == predicted == expected
     assert real.planned["notes"] == (1 if over else 3) and dry.planned == real.planned
-    with (tmp_path / "real.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = {row["row"]: row for row in csv.DictReader(handle)}
     if over:
         said = rows["2"]["message"]
         assert "the note is left out: note.content" in said
@@ -123,21 +129,13 @@ def test_a_deal_name_too_long_leaves_a_deal_without_a_company_out(box, tmp_path)
     data = tmp_path / "deals.csv"
     long = "N" * 256
     data.write_text(f"Website,Deal\nacme.com,{long}\n,{long}\n,Short\n", encoding="utf-8")
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text(
+    mapping = (
         "account:\n  domain: {column: Website, transforms: [domain], required: false}\n"
-        "opportunity:\n  name: Deal\n",
-        encoding="utf-8",
+        "opportunity:\n  name: Deal\n"
     )
-    settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000)
-    options = {"pipeline_id": box.pipeline_id}
-    run_import(data, mapping, dry_run=True, results_path=tmp_path / "dry.csv", **options)
-    run_import(data, mapping, settings=settings, results_path=tmp_path / "real.csv", **options)
-    predicted = {row: PREDICTED.get(s, s) for row, s in statuses(tmp_path / "dry.csv").items()}
-    assert predicted == statuses(tmp_path / "real.csv") == {
+    _, _, predicted, rows = both_runs(box, data, mapping, tmp_path, pipeline_id=box.pipeline_id)
+    assert predicted == {row: r["status"] for row, r in rows.items()} == {
         "2": "imported", "3": "invalid", "4": "imported",
     }  # fmt: skip
-    with (tmp_path / "dry.csv").open(encoding="utf-8-sig", newline="") as handle:
-        rows = {row["row"]: row for row in csv.DictReader(handle)}
     assert "a deal with no company domain needs its name" in rows["3"]["message"]
     assert "opportunity.name" in rows["2"]["warnings"]  # left out, said, the deal goes
