@@ -310,9 +310,10 @@ class Journal:
         (``unknown``, or ``sending`` when a run died with it on the wire) is kept, but for
         an account or a contact, which every API finds again (dropped: sent again). The
         sender knows which of the rest its API deduplicates (the Inbound API's deals with
-        a company domain and a name): it sends those again and looks the others up. The sender looks a kept lost answer up where the target
-        can, and sends it if it is not found; ``retry_unknown`` only changes the advice
-        of its message (the sender is told separately to send those no lookup settles).
+        a company domain and a name): it sends those again, and looks the others up
+        where it can and sends them if they are not found. ``retry_unknown`` only changes
+        the advice of their message (the sender is told separately to send those no
+        lookup settles).
         """
         kept: dict[str, RequestOutcome] = {}
         for request in requests:
