@@ -372,3 +372,27 @@ def test_public_bulk_deal_with_a_company_is_looked_up_not_sent_blind(tmp_path):
         second = go()
         assert second.send.lookups >= 1
         assert sorted(d["name"] for d in listed(box, "opportunities")) == ["New", "Renewal"]
+
+
+def test_lookups_are_paced_by_the_read_quota_not_the_writes(tmp_path, monkeypatch):
+    """The public API's reads have their own quota (300 a minute, ``read_rate_per_min``):
+    a lookup takes its turn from a limiter at that pace, not from the writes' limiter."""
+    from importer.run import _send
+    from importer.send.limiter import RateLimiter
+
+    made: list[RateLimiter] = []
+
+    class Recorded(RateLimiter):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            made.append(self)
+
+    monkeypatch.setattr(_send, "RateLimiter", Recorded)
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes", after_write=True, drop_connection=True)
+        report = import_notes(box, tmp_path)
+    assert report.counts == {"imported": 6} and report.send.lookups == 1
+    writes, reads = made  # the run's two limiters: writes first
+    assert reads.current_rate_per_min == 300 and not reads.adaptive
+    assert reads.peak_in_flight == 1  # the lookup went through it
+    assert writes.peak_in_flight >= 1

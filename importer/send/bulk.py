@@ -123,9 +123,8 @@ class BulkRun(_Run):
         super().__init__(plan, client, limiter, policy, on_outcome, stop)
         self.bulk: BatchClient = client
         self.batch_size = max(1, int(getattr(client, "batch_size", 100)))
-        self.read_limiter = read_limiter or RateLimiter(
-            concurrency=limiter.concurrency, rate_per_min=300
-        )
+        if read_limiter is not None:
+            self.read_limiter = read_limiter
         self.batches: list[_Batch] = []
         self.taken: set[int] = set()
         self.left: Counter[str] = Counter()

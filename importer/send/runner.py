@@ -71,6 +71,8 @@ _T = TypeVar("_T")
 Status = Literal["ok", "failed", "unknown", "not_sent"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "unknown", "not_sent")
 STOPPED = "the run was stopped (Ctrl-C or SIGTERM)"
+#: The public API's documented read quota, shared by its read endpoints (API.md §2.7).
+READ_RATE_PER_MIN = 300.0
 REFUSED = "the API key was refused (HTTP {status}): check --api-key / OCTOLANE_API_KEY"
 
 
@@ -213,6 +215,7 @@ async def send_plan(
     on_attempt: Callable[[Attempt], None] | None = None,
     run_type: type[_Run] | None = None,
     retry_unknown: bool = False,
+    read_limiter: RateLimiter | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -238,6 +241,8 @@ async def send_plan(
             :func:`importer.send.send_plan` picks it for a bulk client).
         retry_unknown: send the lost answers of ``done`` that no lookup can settle
             (without it they keep their outcome). Those a lookup finds are never sent.
+        read_limiter: the pace of lookups (the public API's reads: 300 a minute unless
+            given), apart from the writes'.
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -252,6 +257,8 @@ async def send_plan(
     run.on_send = on_send
     run.on_attempt = on_attempt
     run.retry_unknown = retry_unknown
+    if read_limiter is not None:
+        run.read_limiter = read_limiter
     if done:
         run.preload(done)
     return await run.execute()
@@ -343,6 +350,10 @@ class _Run:
         )
         #: Requests an earlier run lost the answer of: looked up before they are sent.
         self.verify: dict[str, RequestOutcome] = {}
+        #: The lookups' pace: the public API's reads have their own quota (API.md §2.7).
+        self.read_limiter = RateLimiter(
+            concurrency=limiter.concurrency, rate_per_min=READ_RATE_PER_MIN, clock=limiter.clock
+        )
         #: Send those no lookup can settle all the same (``--retry-unknown``).
         self.retry_unknown = False
         #: Why a request an earlier run lost the answer of is sent again, by key: its
@@ -506,7 +517,7 @@ class _Run:
         if self._halting():
             raise _Halted
         progress.lookups += 1
-        async with self.limiter.slot():
+        async with self.read_limiter.slot():
             self.lookups += 1
             return await self.finder(request.endpoint, request.payload)
 
