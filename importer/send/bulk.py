@@ -548,11 +548,8 @@ class BulkRun(_Run):
                 self.again[was.key] = _sent_again(was, f"no lookup: {failed}")
                 missing.append(i)
             else:
-                why = (
-                    f"{failed}; the next run looks it up again" if failed.transient else str(failed)
-                )
                 batch.outcomes[i] = dataclasses.replace(
-                    was, message=f"{was.message} (no lookup: {why})"
+                    was, message=f"{was.message} (no lookup: {failed.said()})"
                 )
         for i, model in found:
             if model is None:

@@ -75,6 +75,13 @@ _LOOKUP_PAGES = 10
 _READ_WAITS_S = (1.0, 2.0, 4.0)
 _READ_WAIT_MAX_S = 30.0
 _READS_DOWN_S = 60.0
+
+
+def _for_now(status: int) -> bool:
+    """Whether a read's answer is a refusal for now (429, 5xx), worth a retry."""
+    return status == 429 or status >= 500
+
+
 #: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
 _CREDENTIALS = re.compile(r"^[^/?#]*//[^/?#]*@")
 
@@ -294,8 +301,7 @@ class InboundClient:
                 self._reads_down = f"the public API could not be reached: {type(exc).__name__}"
                 self._reads_down_at = time.monotonic()
                 raise LookupUnavailable(self._reads_down, transient=True) from None
-            passing = response.status_code == 429 or response.status_code >= 500
-            if not passing or wait_s is None:
+            if not _for_now(response.status_code) or wait_s is None:
                 break
             told = parse_retry_after(
                 response.headers.get("Retry-After"), date=response.headers.get("Date")
@@ -310,7 +316,7 @@ class InboundClient:
             or not isinstance(records, list)
         ):
             said = f"the public API answered {response.status_code} to {method} {path}"
-            transient = response.status_code == 429 or response.status_code >= 500
+            transient = _for_now(response.status_code)
             if transient:  # after every retry: the run's other lookups do not wait for it
                 self._reads_down, self._reads_down_at = said, time.monotonic()
             raise LookupUnavailable(said, transient=transient)

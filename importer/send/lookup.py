@@ -17,3 +17,7 @@ class LookupUnavailable(Exception):
     def __init__(self, message: str, *, transient: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+
+    def said(self) -> str:
+        """Why, as a row says it: a failure for now says that the next run looks again."""
+        return f"{self}; the next run looks it up again" if self.transient else str(self)

@@ -479,8 +479,7 @@ class _Run:
             except LookupUnavailable as exc:
                 if exc.transient or not self.retry_unknown:
                     # a lookup that failed for now is no licence to send blind
-                    why = f"{exc}; the next run looks it up again" if exc.transient else str(exc)
-                    raise _StillUnknown(earlier, why) from None
+                    raise _StillUnknown(earlier, exc.said()) from None
                 self.again[request.key] = _sent_again(earlier, f"no lookup: {exc}")
             else:
                 if found is not None:
