@@ -106,7 +106,7 @@ class RowPlan:
     """
 
     row: int
-    status: str  # would_import | invalid | duplicate | skipped
+    status: str  # would_import | invalid | duplicate | merged | skipped | partial
     domain: str | None = None
     email: str | None = None
     entities: tuple[str, ...] = ()
@@ -142,6 +142,8 @@ class _Entity:
     rest: Any = _NOT_LEAD
     extra: Any = None
     key: str | None = None
+    #: The source id of ``first_row`` (the mapping's ``source_id``), or "".
+    source_id: str = ""
 
 
 class Planner:
@@ -174,6 +176,9 @@ class Planner:
         self._shared: dict[Any, Any] = {}
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
+        #: The source ids of the rows first with an identity that is not their last
+        #: record's first (``_identities``' rows; the others' are their record's).
+        self._identity_ids: dict[int, str] = {}
 
     def distinct(self) -> dict[str, int]:
         """The distinct records of each kind the rows name."""
@@ -323,8 +328,24 @@ class Planner:
                 first = identities.setdefault(tuple(found), row)
             if first != row:
                 plan.duplicate_of = first
+                source_id = plan.source_id
+                if source_id:  # another record of the source, merged? (rows say so)
+                    lead = found[-1] if found else None
+                    earlier = (
+                        lead.source_id
+                        if lead is not None and lead.first_row == first
+                        else self._identity_ids.get(first, "")
+                    )
+                    if earlier and earlier != source_id:
+                        _merged(plan, earlier)
+                        continue
                 if plan.status == "would_import":  # a partial row stays partial: it needs fixing
                     plan.status = "duplicate"
+            elif verdict.source_id:
+                if fresh is not None:
+                    fresh.source_id = verdict.source_id
+                if not found or found[-1].first_row != row:
+                    self._identity_ids[row] = verdict.source_id
         if self.keep_rows:
             self.rows.extend(rows)
         return rows
@@ -497,6 +518,39 @@ class Planner:
 
 
 _RECORD_NAMES = {"account": "company", "contact": "contact", "opportunity": "deal", "note": "note"}
+
+
+def _merged(plan: RowPlan, earlier: str) -> None:
+    """A row whose records are an earlier row's, though the source calls them two records
+    (their source ids differ): Octolane keeps one, and the row says so (never a silent
+    ``duplicate``). A partial row stays partial, with the same words as a warning."""
+    first, records = plan.duplicate_of, plan.entities
+    kinds = dict.fromkeys(key.partition(":")[0] for key in records)
+    rules = "; ".join(_ONE_PER[k] for k in kinds if k in _ONE_PER)
+    if any(k.startswith("opportunity:") and k.split(":", 3)[2] == "" for k in records):
+        rules = rules.replace(_ONE_PER["opportunity"], _SAME_NAME_RULE)
+    text = (
+        f"merged into row {first}'s records ({' and '.join(records)}): a different record"
+        f" of the source (source id {plan.source_id}; row {first}'s is {earlier}), made one"
+        f" because {rules}; row {first}'s values are sent"
+    )
+    if plan.status == "would_import":
+        plan.status, plan.message = "merged", text
+    else:
+        _warn(plan, text)
+
+
+#: Why two source records are one Octolane record, by record kind.
+_ONE_PER = {
+    "account": "Octolane keeps one company per domain",
+    "contact": "Octolane keeps one person per e-mail address",
+    "opportunity": "Octolane keeps one deal per company, pipeline and name",
+    "note": "equal notes (title, content and links) are sent once",
+}
+_SAME_NAME_RULE = (
+    "deals with no company and the same name are planned as one deal (Octolane's rule for"
+    " them is undocumented; the sandbox merges them)"
+)
 
 
 def _partial_message(verdict: Any) -> str:

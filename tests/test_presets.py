@@ -252,7 +252,7 @@ REAL_CASES = [
         # ms.qcsd.org; 2866 accounts when those were cut to the district's domain), and
         # a district's own domain beside one school's site is two (5406 when merged):
         # one account per host of the file
-        {"would_import": 5464, "duplicate": 7071, "invalid": 253},
+        {"would_import": 5464, "merged": 7071, "invalid": 253},
         0,
         5464,
         0,
@@ -271,7 +271,7 @@ REAL_CASES = [
         "hubspot/deals-export-all-properties-with-associations.csv",
         54,
         # 7 deals with no company and no contact: imported on their own, with a warning
-        {"would_import": 53, "duplicate": 1},
+        {"would_import": 53, "merged": 1},
         45,
         35,
         53,
@@ -282,7 +282,7 @@ REAL_CASES = [
         "hubspot-deals",
         "hubspot/deals-export-all-deals-solar.csv",
         11583,
-        {"would_import": 11069, "duplicate": 514},
+        {"would_import": 11069, "merged": 514},
         0,
         0,
         11069,
@@ -292,7 +292,7 @@ REAL_CASES = [
         "salesforce/data-export-Contact.csv",
         96,
         # row 63, i@a.com: a placeholder, neither a person nor a company (issue 10)
-        {"would_import": 94, "invalid": 1, "duplicate": 1},
+        {"would_import": 94, "invalid": 1, "merged": 1},
         94,
         40,
         0,
@@ -313,7 +313,7 @@ REAL_CASES = [
         "salesforce-opportunities",
         "salesforce/data-export-Opportunity.csv",
         512,
-        {"would_import": 498, "duplicate": 14},
+        {"would_import": 498, "merged": 14},
         0,
         0,
         498,
@@ -391,7 +391,7 @@ REAL_CASES = [
         "apollo-accounts",
         "apollo/accounts-export-benelux-tech.csv",
         12,
-        {"would_import": 9, "duplicate": 2, "invalid": 1},
+        {"would_import": 9, "merged": 2, "invalid": 1},
         0,
         9,
         0,
@@ -541,7 +541,7 @@ def test_sample_data_is_what_generate_writes(tmp_path: Path, monkeypatch) -> Non
         (
             "hubspot",
             "hubspot-contacts.csv",
-            {"would_import": 291, "duplicate": 4, "invalid": 4, "partial": 1},
+            {"would_import": 291, "merged": 4, "invalid": 4, "partial": 1},
             291,
             65,
             0,

@@ -280,3 +280,78 @@ def test_pipedrive_exports_without_an_id_column_say_so(tmp_path, name):
     preset = "pipedrive-organizations" if name.startswith("org") else "pipedrive-people"
     report = run_import(path, preset, dry_run=True, results_path=tmp_path / "r.csv")
     assert any("source_id" in w and "left empty" in w for w in report.mapping_warnings)
+
+
+# ---- two source records, one Octolane record: `merged`, never a silent duplicate ----
+
+SCHOOLS = """Id,Name,Website
+S1,Heritage High School,https://brevardschools.org/heritage
+S2,Meadowlane Elementary,https://www.brevardschools.org/meadowlane
+S1,Heritage High School,brevardschools.org
+S3,Acme Academy,acme.edu
+,No id,acme.edu
+"""
+SCHOOLS_MAPPING = """
+source_id: Id
+account:
+  domain: {column: Website, transforms: [domain]}
+"""
+
+
+def test_two_source_records_with_one_domain_are_merged_and_the_row_says_so(tmp_path):
+    csv_path = write(tmp_path / "schools.csv", SCHOOLS)
+    mapping = write(tmp_path / "m.yaml", SCHOOLS_MAPPING)
+    report = run_import(csv_path, mapping, dry_run=True, results_path=tmp_path / "r.csv")
+    rows = {r["row"]: r for r in rows_of(tmp_path / "r.csv")}
+    assert report.counts == {"would_import": 2, "merged": 1, "duplicate": 2}
+    merged = rows["3"]
+    assert (merged["status"], merged["duplicate_of"]) == ("merged", "2")
+    assert merged["message"] == (
+        "merged into row 2's records (account:brevardschools.org): a different record of the"
+        " source (source id S2; row 2's is S1), made one because Octolane keeps one company"
+        " per domain; row 2's values are sent"
+    )
+    # the same id again is a duplicate; a row with no id cannot be told apart: a duplicate
+    assert (rows["4"]["status"], rows["4"]["message"]) == (
+        "duplicate", "duplicate of row 2: the same account:brevardschools.org",
+    )  # fmt: skip
+    assert (rows["6"]["status"], rows["6"]["duplicate_of"]) == ("duplicate", "5")
+
+
+def test_a_merged_row_gets_the_earlier_rows_ids_on_a_real_run(tmp_path):
+    csv_path = write(tmp_path / "schools.csv", SCHOOLS)
+    mapping = write(tmp_path / "m.yaml", SCHOOLS_MAPPING)
+    with running_sandbox() as box:
+        report = run(box, csv_path, mapping, settings=settings(box))
+        assert report.counts == {"imported": 2, "merged": 1, "duplicate": 2}
+        rows = {r["row"]: r for r in rows_of(tmp_path / "results.csv")}
+        landed = {a["domain"]: a["company_id"] for a in inspect(box, "accounts")}
+        assert sorted(landed) == ["acme.edu", "brevardschools.org"]
+        assert rows["3"]["status"] == "merged"
+        assert rows["3"]["company_id"] == rows["2"]["company_id"] == landed["brevardschools.org"]
+        assert rows["3"]["message"].startswith("merged into row 2's records")
+    assert report.exit_code == 0  # merged rows are not rejected: they are one record
+
+
+def test_a_merged_row_with_a_rejected_record_stays_partial_and_warns(tmp_path):
+    data = (
+        "Id,Email,Website\nC1,jo@acme.com,acme.com\nC2,jo@acme.com,acme.com\n"
+        "C3,bad@@x,globex.com\nC4,worse@@y,globex.com\n"
+    )
+    csv_path = write(tmp_path / "people.csv", data)
+    mapping = write(
+        tmp_path / "m.yaml",
+        "source_id: Id\ncontact:\n  email: {column: Email, transforms: [email]}\n"
+        "account:\n  domain: {column: Website, transforms: [domain]}\n",
+    )
+    run_import(csv_path, mapping, dry_run=True, results_path=tmp_path / "r.csv")
+    rows = {r["row"]: r for r in rows_of(tmp_path / "r.csv")}
+    assert rows["3"]["status"] == "merged"
+    assert (
+        "Octolane keeps one company per domain; Octolane keeps one person per e-mail"
+        in (rows["3"]["message"])
+    )
+    # row 5's company is row 4's, and its person is rejected: partial, the merge a warning
+    assert (rows["4"]["status"], rows["5"]["status"]) == ("partial", "partial")
+    assert "merged into row 4's records (account:globex.com)" in rows["5"]["warnings"]
+    assert "the contact is left out" in rows["5"]["message"]

@@ -445,6 +445,7 @@ _ID_HEADERS = (
     "account id",
     "organization id",
     "organisation id",
+    "sales navigator url",  # a Sales Navigator lead's own page: its id there
 )
 
 

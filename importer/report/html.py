@@ -38,7 +38,7 @@ __all__ = ["Timeline", "write_html_report"]
 _FAILING = ("invalid", "failed", "partial", "unknown", "not_sent")
 _COLORS = {
     "imported": "#2e7d32", "would_import": "#2e7d32", "already_imported": "#66bb6a",
-    "duplicate": "#90a4ae", "skipped": "#b0bec5", "partial": "#f9a825",
+    "duplicate": "#90a4ae", "merged": "#78909c", "skipped": "#b0bec5", "partial": "#f9a825",
     "invalid": "#c62828", "failed": "#c62828", "unknown": "#6a1b9a", "not_sent": "#ef6c00",
 }  # fmt: skip
 _EXAMPLES = 5

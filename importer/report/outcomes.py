@@ -71,7 +71,9 @@ def _row_result(
     return result
 
 
-_OPEN = ("would_import", "duplicate", "partial")
+_OPEN = ("would_import", "duplicate", "merged", "partial")
+#: The open rows whose line says nothing a plan's message would (a merged row's does).
+_PLAIN = ("would_import", "duplicate", "partial")
 
 
 def _apply_outcomes(
@@ -181,7 +183,7 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | N
         # A dry run's open rows carry no ids or errors: their lines need no RowResult,
         # warnings or not (a deal-heavy file warns on most rows). They go in one write.
         status = plan.status
-        if send is None and not plan.errors and status in _OPEN:
+        if send is None and not plan.errors and status in _PLAIN:
             line, warns = plain_line(
                 plan.row, status, plan.domain, plan.email, plan.entities, plan.duplicate_of,
                 plan.warnings, plan.source_id, spare,

@@ -30,6 +30,7 @@ _STATUS_ORDER = (
     "imported",
     "already_imported",
     "duplicate",
+    "merged",
     "skipped",
     "partial",
     "invalid",

@@ -553,7 +553,7 @@ def _write_workbooks(
         report.failures_workbook = failures
 
 
-_GOING = ("would_import", "imported", "already_imported", "duplicate", "partial")
+_GOING = ("would_import", "imported", "already_imported", "duplicate", "merged", "partial")
 
 
 def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingFile) -> str | None:
