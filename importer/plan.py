@@ -330,10 +330,9 @@ class Planner:
                 plan.duplicate_of = first
                 source_id = plan.source_id
                 if source_id:  # another record of the source, merged? (rows say so)
-                    lead = found[-1] if found else None
                     earlier = (
-                        lead.source_id
-                        if lead is not None and lead.first_row == first
+                        found[-1].source_id
+                        if found and found[-1].first_row == first
                         else self._identity_ids.get(first, "")
                     )
                     if earlier and earlier != source_id:
