@@ -156,8 +156,13 @@ class Planner:
     a run that sends keeps every row's plan too.
     """
 
-    def __init__(self, *, pipeline_id: str | None = None, keep_rows: bool = True) -> None:
+    def __init__(
+        self, *, pipeline_id: str | None = None, keep_rows: bool = True, account_names: bool = True
+    ) -> None:
         self.pipeline_id = pipeline_id
+        #: Whether an account's name is sent (the public API's): a named account then
+        #: needs its own create, where a contact's or a deal's would create it bare.
+        self.account_names = account_names
         #: Every row's plan, in input order; empty unless ``keep_rows`` (a dry run that
         #: writes each batch's results as it goes keeps none: the file holds them).
         self.rows: list[RowPlan] = []
@@ -404,7 +409,8 @@ class Planner:
 
         A deal creates its account and the contacts it names (API.md §1.5), and a
         contact create the account of its email's domain (§1.3). The deal endpoint
-        takes only emails: a contact with a name needs its own create.
+        takes only emails: a contact with a name needs its own create, and so does an
+        account with a name (the public API's; those creates would give it none).
         """
         deal_emails: dict[str, str] = {}
         deal_domains: dict[str, str] = {}
@@ -423,6 +429,8 @@ class Planner:
             else:
                 contact_domains.setdefault(email.rpartition("@")[2], entity)
         for domain, entity in self._accounts.items():
+            if self.account_names and len(entity.payload) > 1:  # named: its own create
+                continue
             contact = contact_domains.get(domain)
             by = self._key(contact, "contact:") if contact else deal_domains.get(domain)
             if by is not None:

@@ -222,6 +222,33 @@ opportunity:
     assert len(said) == 1 and "contact.job_title" in said[0] and "--api public" in said[0]
 
 
+def test_a_named_account_gets_its_own_create_on_the_public_api(tmp_path):
+    """A contact create makes its e-mail's account bare: a company name from the file would
+    be replaced by one the server derives from the domain. A named account is sent itself."""
+    mapping = write(tmp_path / "m.yaml", """
+contact:
+  email: Email
+account:
+  domain: {column: Website, transforms: [domain]}
+  name: Company
+""")  # fmt: skip
+    data = write(tmp_path / "c.csv", "Email,Website,Company\n"
+                 "jo@pvalueresearch.com,pvalueresearch.com,Pure Value Advisory Services\n"
+                 "al@dnsadvisors.com,dnsadvisors.com,\n")  # fmt: skip
+    with running_sandbox() as box:
+        report = run(box, data, mapping, settings=public(box))
+        names = {a["domain"]: a["name"] for a in inspect(box, "accounts")}
+    assert report.counts == {"imported": 2}
+    assert report.plan.by_endpoint()["accounts"] == 1  # the named one; the other is ensured
+    assert names["pvalueresearch.com"] == "Pure Value Advisory Services"
+    assert names["dnsadvisors.com"] == "Dnsadvisors"  # no name in the file: the server's
+    # The Inbound API takes no account name: its contact creates ensure both accounts.
+    with running_sandbox() as box:
+        (tmp_path / "in").mkdir()
+        report = run(box, data.rename(tmp_path / "in" / "c.csv"), mapping)
+    assert report.plan.by_endpoint().get("accounts", 0) == 0
+
+
 def test_the_command_line_with_api_public(tmp_path):
     mapping = write(tmp_path / "m.yaml", MAPPING)
     data = deals_csv(tmp_path / "deals.csv", 9)

@@ -437,7 +437,11 @@ def _plan(
     # results file needs every row's plan at the end; a dry run's results file holds them.
     resolve = not job.dry_run or job.outputs.requests is not None
     keep_rows = resolve or sink is None or sink.path is None or job.keep_rows
-    planner = Planner(pipeline_id=pipeline_id, keep_rows=keep_rows)
+    planner = Planner(
+        pipeline_id=pipeline_id,
+        keep_rows=keep_rows,
+        account_names=target is not None and target.settings.api == "public",
+    )
     try:
         for verdicts in source.batches:
             stage_counts.update(filter(None, map(_STAGE, verdicts)))  # counted at C speed
