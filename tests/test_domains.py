@@ -240,6 +240,10 @@ def test_email_domain(email, expected):
         "sites.google.com",  # hubspot/companies-export-view-schools.csv
         "http://www.google.com/profiles/797502782658386380527",
         "facebook.com/acme",
+        # pipedrive/deals-export-custom-fields-nyc-offices.csv's picture columns
+        "https://www.dropbox.com/s/q1w2e3/7%20Fifth%20Ave.jpg?dl=0",
+        "https://app.box.com/s/abc123",
+        "bit.ly/3xYz",
     ],
 )
 def test_a_page_on_a_platform_is_not_a_company_domain(text):
@@ -247,9 +251,27 @@ def test_a_page_on_a_platform_is_not_a_company_domain(text):
         registered_domain(text)
 
 
-@pytest.mark.parametrize("text", ["jo@linkedin.com", "https://www.linkedin.com/", "google.com"])
+@pytest.mark.parametrize(
+    "text", ["jo@linkedin.com", "https://www.linkedin.com/", "google.com", "dropbox.com"]
+)
 def test_the_platforms_own_domain_still_is(text):
-    assert registered_domain(text) in {"linkedin.com", "google.com"}
+    assert registered_domain(text) in {"linkedin.com", "google.com", "dropbox.com"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://neighborhood-listing-images.s3.us-east-2.amazonaws.com/67-fifth/1.jpg",
+        "https://listing-images.s3.amazonaws.com/a.png",
+        "d111111abcdef8.cloudfront.net/logo.svg",
+        "https://lh3.googleusercontent.com/a/photo",
+    ],
+)
+def test_a_file_on_a_storage_host_is_not_a_company_domain(text):
+    """Each bucket is its own registrable domain in the public suffix list: without this
+    a column of pictures made one account per bucket (a real Pipedrive export)."""
+    with pytest.raises(TransformError, match="a storage host"):
+        registered_domain(text)
 
 
 @pytest.mark.parametrize(

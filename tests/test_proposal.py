@@ -336,3 +336,19 @@ def test_a_proposal_names_the_source_id_column(tmp_path: Path, header: str, chos
         assert report.rows_read == 1
         with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
             assert [r["source_id"] for r in csv.DictReader(handle)] == ["17"]
+
+
+def test_a_column_of_pictures_is_never_proposed_as_the_company_domain(tmp_path: Path) -> None:
+    """A deals export's picture links (Dropbox, S3) made every deal's company dropbox.com."""
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "Deal - Title,Deal - Picture 6,Deal - Listing\n"
+        + "".join(
+            f"Office {i},https://www.brightoffices{i}.com/pic{i}.jpg,https://halsey{i}realty.com/\n"
+            for i in range(12)
+        ),
+        encoding="utf-8",
+    )
+    keys = {f.key: f.spec for f in propose_mapping(path).fields}
+    assert "account.domain" in keys  # the listings' sites are sites
+    assert "Picture" not in str(keys["account.domain"])

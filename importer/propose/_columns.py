@@ -262,6 +262,12 @@ def _guess(column: str, confidence: float, reason: str, profile: ColumnProfile) 
     )
 
 
+#: Headers of columns whose links are files (a deal's pictures), never a company's site.
+_FILE_HEADER = re.compile(
+    r"\b(pictures?|images?|photos?|logos?|avatars?|attachments?|files?|documents?|pdfs?)\b"
+)
+
+
 def _by_value(column: str, profile: ColumnProfile) -> tuple[float, str, ColumnGuess] | None:
     if profile.filled == 0:
         return None
@@ -269,7 +275,7 @@ def _by_value(column: str, profile: ColumnProfile) -> tuple[float, str, ColumnGu
         confidence = round(0.55 + 0.3 * profile.email, 2)
         reason = f"{profile.email:.0%} of the values are e-mail addresses"
         return confidence, "contact.email", _guess(column, confidence, reason, profile)
-    if profile.site >= 0.8:
+    if profile.site >= 0.8 and not _FILE_HEADER.search(normalise(column)):
         confidence = round(0.5 + 0.3 * profile.site, 2)
         reason = f"{profile.site:.0%} of the values are web sites"
         return confidence, "account.domain", _guess(column, confidence, reason, profile)

@@ -108,6 +108,11 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     if host.startswith("[") or _IPV4.match(host):
         raise TransformError(f"{quote(text)} is an IP address, not a domain")
     host = _ascii_host(host, text)
+    stored = next((h for h in _FILE_HOSTS if host.endswith("." + h)), None)
+    if stored is not None:
+        raise TransformError(
+            f"{quote(text)} is a file on {stored} (a storage host), not a company's web site"
+        )
     registered = _registrable(host)
     if not registered:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
@@ -164,8 +169,25 @@ _PLATFORMS = frozenset(
         "7link.it",
         "trovavetrine.it",
         "hardmoneyhome.com",
+        # file sharing and link shorteners: a link there is a file or a redirect
+        "dropbox.com",
+        "box.com",
+        "wetransfer.com",
+        "imgur.com",
+        "flickr.com",
+        "vimeo.com",
+        "bit.ly",
+        "tinyurl.com",
+        "linktr.ee",
     ]
 )
+# Storage and CDN hosts: every host under them serves files (a bucket's pictures), never a
+# company's own site, whatever the public suffix list makes of their buckets.
+_FILE_HOSTS = (
+    "amazonaws.com", "cloudfront.net", "dropboxusercontent.com", "googleusercontent.com",
+    "storage.googleapis.com", "blob.core.windows.net", "digitaloceanspaces.com", "r2.dev",
+    "backblazeb2.com", "cdninstagram.com", "fbcdn.net", "licdn.com", "1drv.ms",
+)  # fmt: skip
 # Hosts whose every subdomain, however deep, is one organisation's site: a school platform
 # serves clarkston.ss8.sharpschool.com but also flaglerschools.co.afs.schoolinsites.com,
 # whose zone (co.afs...) is the platform's, not the school's. The whole host is the account.
