@@ -229,6 +229,35 @@ def test_a_dry_run_keeps_the_schools_of_one_district_apart(tmp_path, write_csv, 
     assert not any(rows[n]["warnings"] for n in (4, 6))
 
 
+def test_a_site_cut_to_its_domain_says_so(tmp_path, write_csv, write_mapping):
+    """doe.sd.gov alone in a file is cut to sd.gov (the whole state government's domain):
+    a change of the company's identity, so the row says it (hubspot schools export)."""
+    leads = write_csv(
+        """
+        Website
+        https://doe.sd.gov/contact
+        www.acme.com
+        WWW2.globex.com
+        jo@mail.initech.com
+        https://doe.sd.gov/
+        """,
+        name="sites.csv",
+    )
+    out = tmp_path / "results.csv"
+    run_import(leads, write_mapping(COMPANIES), dry_run=True, results_path=out)
+    rows = results(out)
+    assert [rows[n]["domain"] for n in range(2, 7)] == [
+        "sd.gov", "acme.com", "globex.com", "mail.initech.com", "sd.gov",
+    ]  # fmt: skip
+    said = (
+        "account.domain: doe.sd.gov is cut to sd.gov, its company's domain: Octolane"
+        " identifies a company by its domain, so every site under sd.gov is this one account"
+    )
+    assert rows[2]["warnings"] == rows[6]["warnings"] == said
+    # www. is no site of its own, and an e-mail's host is its contact's to tell about
+    assert not any(rows[n]["warnings"] for n in (3, 4, 5))
+
+
 def test_a_limited_run_names_the_accounts_the_full_run_does(tmp_path, write_csv, write_mapping):
     """The whole file decides, whatever --limit validates: a trial run's accounts stay."""
     leads = write_csv("Website\nhs.qcsd.org\nacme.com\nms.qcsd.org\n", name="schools.csv")
@@ -387,9 +416,9 @@ def test_the_schools_export_holds_one_school_per_account() -> None:
     the very same domain (brevardschools.org for 93 of them: no domain rule can part them;
     those rows warn, naming both names). 2866 accounts before the file's zones, 5406 with
     them, 5464 (one per host) when a district's own domain beside one school's site keeps
-    them apart too."""
+    them apart too; 5463 since an S3 bucket's host (core-docs.s3.amazonaws.com) is refused."""
     found = account_rows(SCHOOLS, "hubspot-companies", "Company name", "Company Domain Name")
-    assert len(found) == 5464
+    assert len(found) == 5463
     several = {a: hosts for a, hosts in found.items() if len(set().union(*hosts.values())) > 1}
     assert len(several) == 1882
     assert all(len(hosts) == 1 for hosts in found.values())  # one host each

@@ -18,6 +18,7 @@ This module does no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -281,6 +282,7 @@ def _read_fields(
             _other_addresses(reader, rows, column, verdicts)  # (a deal would list them)
         if key == "account.domain":
             _other_sites(reader, rows, column, verdicts)
+            _cut_sites(reader, rows, column, verdicts)
         if key == "opportunity.currency":
             for i in failures:
                 column[i] = _UNREADABLE  # the amount's currency is unknown: withhold it
@@ -409,6 +411,43 @@ def _other_sites(
                 f"account.domain ({reader.label}): the cell names {len(others) + 1} web sites;"
                 f" the first, {first}, is the account's, and {_not_imported(others, 4)}"
             )
+
+
+def _cut_sites(
+    reader: FieldReader,
+    rows: Sequence[Sequence[str]],
+    column: list[Any],
+    verdicts: list[RowVerdict],
+) -> None:
+    """A site below its company's domain (``doe.sd.gov``, ``shop.acme.com``) is cut to that
+    domain (``sd.gov``): the row says so, since every site under it is then one account.
+    (``www.`` is no site of its own; e-mail cells are the contact's to tell about.) Each
+    distinct cell of the batch is looked at once."""
+    raw = _raw_cells(reader, rows)
+    last = dict(zip(raw, range(len(raw)), strict=True))  # each distinct cell, at C speed
+    cut: dict[str, str] = {}
+    for cell, i in last.items():
+        value = column[i]
+        if type(value) is str and "@" not in cell:
+            text = _cut_text(cell, value)
+            if text:
+                cut[cell] = text
+    if cut:
+        for i, cell in enumerate(raw):
+            text = cut.get(cell)
+            if text is not None and column[i] is not None:
+                verdicts[i].warnings.append(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _cut_text(cell: str, domain: str) -> str:
+    host = web_host(cell)
+    if not host or host == domain or not host.endswith("." + domain):
+        return ""
+    return (
+        f"account.domain: {host} is cut to {domain}, its company's domain: Octolane identifies"
+        f" a company by its domain, so every site under {domain} is this one account"
+    )
 
 
 def _assemble(
