@@ -434,9 +434,9 @@ def _cut_sites(
                 cut[cell] = text
     if cut:
         for i, cell in enumerate(raw):
-            text = cut.get(cell)
-            if text is not None and column[i] is not None:
-                verdicts[i].warnings.append(text)
+            said = cut.get(cell)
+            if said is not None and column[i] is not None:
+                verdicts[i].warnings.append(said)
 
 
 @functools.lru_cache(maxsize=8192)
