@@ -116,3 +116,28 @@ def test_a_reports_footer_lines_are_told_as_such(tmp_path):
     assert [r["message"] for r in rows.values() if r["status"] == "skipped"] == [
         "a report's footer line, not a record"
     ] * 2
+
+
+def test_a_deal_linked_to_a_personal_address_says_it_has_no_account(tmp_path):
+    """A deal whose only link is a gmail contact lands with no account: the row says so, not
+    only that gmail.com is personal (hubspot/deals-export-all-properties-with-associations)."""
+    mapping = write(
+        tmp_path / "m.yaml",
+        MAPPING + "account:\n  domain: {column: Site, transforms: [domain], required: false}\n"
+        "options:\n  account_domain_from_email: true\n  personal_domains: skip\n",
+    )
+    data = write(tmp_path / "deals.csv", "Deal,Amount,Email,Site\nJury,10,ann@gmail.com,\n"
+                 "Acme,20,al@acme.com,\n")  # fmt: skip
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+    rows = results_of(tmp_path / "real.csv")
+    assert landed["Jury"]["account_domain"] in (None, "")
+    assert "gmail.com is a personal email domain" in rows["2"]["warnings"]
+    assert (
+        "no company domain to link the deal to: it is imported as a deal without an account,"
+        " linked to its contacts only"
+    ) in rows["2"]["warnings"]
+    assert landed["Acme"]["account_domain"] == "acme.com"  # its e-mail's company
+    assert "without an account" not in rows["3"]["warnings"]

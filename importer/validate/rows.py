@@ -646,6 +646,10 @@ _UNLINKED = (
     "opportunity: no company domain or contact email to link the deal to: it is imported "
     "as a deal without an account (options.unlinked_deals: reject refuses such rows)"
 )
+_CONTACTS_ONLY = (
+    "opportunity: no company domain to link the deal to: it is imported as a deal without"
+    " an account, linked to its contacts only"
+)
 
 
 _UNREADABLE = "?"  # a currency column cell that names no currency
@@ -855,6 +859,8 @@ class _DealColumns:
                 verdict.errors.append(FieldError("opportunity", "row", _UNLINKED_REJECTED))
                 return None
             verdict.warnings.append(_UNLINKED)
+        elif not related.get("account_domain"):
+            verdict.warnings.append(_CONTACTS_ONLY)
         return {"pipeline_id": self.pipeline_id, "opportunity": body, "related_objects": related}
 
 
