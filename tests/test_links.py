@@ -82,7 +82,15 @@ def test_hubspot_deals_get_their_companies_and_contacts_through_the_sandbox(tmp_
         "link company: Associated Company IDs '7999' is in no row of hubspot-companies.csv"
         in (rows["4"]["warnings"])
     )
-    assert "link" not in rows["2"]["warnings"]
+    # A deal's other contacts are sent by e-mail only: the names the file gives them are
+    # not, and the row says whose (the contacts export imported with its preset names them).
+    assert not people["tom@northwind-logistics.com"].get("first_name")
+    assert rows["2"]["warnings"] == (
+        "link contacts: only the first linked person's First Name and Last Name are sent; the"
+        " others go by Email alone (tom@northwind-logistics.com: Tom Berg): import"
+        " hubspot-contacts.csv with its own preset too to give them theirs"
+    )
+    assert "link contacts" not in rows["3"]["warnings"]  # one contact: nothing left out
 
 
 def test_without_the_files_the_preset_says_so_once(tmp_path):

@@ -137,6 +137,19 @@ class Linker:
                 f"link {table.name}: {link.by} {key!r} matches {count} different rows of"
                 f" {table.where}, so nothing was linked for it"
             )
+        people = width > 1 and "mail" in link.columns[0].casefold()  # e-mails, then names
+        unsent = [v for v in found[1:] if any(v[1:])] if people else []
+        if unsent:  # the other linked people's names, which no request carries: said
+            named = "; ".join(f"{v[0]}: {' '.join(c for c in v[1:] if c)}" for v in unsent[:4])
+            more = f" and {len(unsent) - 4} more" if len(unsent) > 4 else ""
+            said = (
+                f"link {table.name}: only the first linked person's"
+                f" {' and '.join(link.columns[1:])} {'is' if width == 2 else 'are'} sent; the"
+                f" others go by {link.columns[0]} alone ({named}{more}): import"
+                f" {table.path.name if table.path else table.name} with its own preset too"
+                " to give them theirs"
+            )
+            problem = f"{problem}; {said}" if problem else said
         return cells, problem
 
 
