@@ -93,6 +93,42 @@ def test_hubspot_deals_get_their_companies_and_contacts_through_the_sandbox(tmp_
     assert "link contacts" not in rows["3"]["warnings"]  # one contact: nothing left out
 
 
+def test_a_linked_file_needs_only_the_key_and_the_column_the_link_is_for(tmp_path):
+    """A companies export saved without "Website URL" (the real schools export) still links
+    by its "Company Domain Name"; it used to be refused as fitting no link."""
+    deals, _, contacts = hubspot_files(tmp_path)
+    companies = write(
+        tmp_path / "hubspot-companies.csv",
+        '"Record ID","Company Domain Name"\n"7001","northwind-logistics.com"\n',
+    )
+    out = tmp_path / "r.csv"
+    run_import(
+        deals, "hubspot-deals", dry_run=True, results_path=out, links=[companies, contacts],
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+        stages=stages_named("Closed won"),
+    )  # fmt: skip
+    assert results_of(out)["2"]["domain"] == "northwind-logistics.com"
+
+
+def test_a_uk_english_pipedrive_export_links_its_organisations(tmp_path):
+    """Pipedrive writes "Organisation" for a UK-English account, in both files."""
+    deals = write(
+        tmp_path / "deals.csv",
+        '"Deal - ID","Deal - Title","Deal - Organisation","Deal - Value"\n'
+        '"1","Press upgrade","Technifold Ltd","900"\n',
+    )
+    orgs = write(
+        tmp_path / "organisations.csv",
+        '"Organisation - Name","Organisation - Website"\n"Technifold Ltd","technifold.co.uk"\n',
+    )
+    out = tmp_path / "r.csv"
+    run_import(
+        deals, "pipedrive-deals", dry_run=True, results_path=out, links=[orgs],
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+    )  # fmt: skip
+    assert results_of(out)["2"]["domain"] == "technifold.co.uk"
+
+
 def test_without_the_files_the_preset_says_so_once(tmp_path):
     deals, _, _ = hubspot_files(tmp_path)
     report = run_import(

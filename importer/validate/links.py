@@ -34,7 +34,8 @@ def link_columns(mapping: MappingFile) -> list[str]:
 
 
 def _loose(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    # (a UK-English Pipedrive account writes "Organisation - Name")
+    return " ".join(name.split()).casefold().replace("organis", "organiz")
 
 
 def _find(columns: Sequence[str], name: str) -> int | None:
@@ -210,7 +211,9 @@ def _header(path: Path) -> list[str]:
 
 
 def _fits(link: LinkSpec, columns: Sequence[str]) -> bool:
-    return all(_find(columns, c) is not None for c in (link.key, *link.columns))
+    """The file has the link's key and the column the link is for (its first); the others
+    may be missing (a companies export without "Website URL"): they read as empty."""
+    return all(_find(columns, c) is not None for c in (link.key, link.columns[0]))
 
 
 def _choose(
@@ -241,13 +244,13 @@ def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Ta
     table = _Table(name, link, path)
     at_key = _find(header, link.key)
     at = [_find(header, c) for c in link.columns]
-    assert at_key is not None and None not in at  # _choose checked
+    assert at_key is not None and at[0] is not None  # _choose checked
     rows = table.rows
     with open_source(path) as source:
         for batch in source.batches():
             for row in batch.rows:
                 key = _key(row[at_key], link.match)
                 if key:
-                    values = tuple(row[i].strip() for i in at)  # type: ignore[index]
+                    values = tuple("" if i is None else row[i].strip() for i in at)
                     rows.setdefault(key, []).append(values)
     return table
