@@ -101,7 +101,7 @@ def test_personal_domains_never_become_accounts():
     (v,) = validate_batch(bound, [2], [["sam@gmail.com"]])
     assert v.valid and v.account is None and v.domain is None
     assert v.contact == {"email": "sam@gmail.com"}
-    assert v.warnings == ["gmail.com is a personal email domain: no account is created for it"]
+    assert v.warnings == ["gmail.com is a personal email domain: no account is sent for it"]
 
 
 def test_a_company_row_with_only_a_personal_domain_is_skipped():

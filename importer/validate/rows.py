@@ -503,7 +503,7 @@ def _assemble(
         if personal and has_account:
             shown = domain if personal is True else personal
             verdict.warnings.append(
-                f"{shown} is a personal email domain: no account is created for it"
+                f"{shown} is a personal email domain: no account is sent for it"
             )
         if email and "xn--" in email:  # the results file shows both forms
             written = unicode_form(email)
