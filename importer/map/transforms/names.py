@@ -9,7 +9,10 @@ Rules, in order (every choice is a heuristic; CRMs keep no more structure):
   is a suffix (``John Smith, Jr.``).
 * Honorifics in front (``Mr``, ``Dr.``, ``Prof``, ``Sir/Madam`` ...) and
   suffixes at the end (``Jr.``, ``III``, ``PhD`` ...) are dropped.
-* One word is a first name only (``Madonna``).
+* One word is a first name only (``Madonna``), unless an honorific came before it:
+  ``Mr Roax`` is a family name.
+* In a cell that holds an address, the address's pieces are no name (a broken
+  ``hello@yourhyph, en.co.uk`` names nobody).
 * Particles start the last name: ``Jane van der Berg`` → ``Jane`` / ``van der Berg``;
   ``Ortega y Gasset`` keeps its ``y``.
 * Otherwise the last word is the last name, and earlier words the first name
@@ -84,11 +87,12 @@ def _last_name_start(tokens: list[str]) -> int:
 
 
 def _split_words(tokens: list[str]) -> tuple[str | None, str | None]:
+    titled = bool(tokens) and _is_honorific(tokens[0])
     tokens = _drop_titles(tokens)
     if not tokens:
         return None, None
-    if len(tokens) == 1:
-        return tokens[0], None
+    if len(tokens) == 1:  # "Madonna"; but "Mr Roax" is Mr. Roax: a family name
+        return (None, tokens[0]) if titled else (tokens[0], None)
     if not tokens[0].isascii() and all(_CJK.match(token) for token in tokens):
         return " ".join(tokens[1:]), tokens[0]
     start = _last_name_start(tokens)
@@ -99,7 +103,13 @@ def _tokens(text: str) -> list[str]:
     tokens = text.replace(",", " ").split()
     if "@" in text or not all(t.isalnum() for t in tokens):  # addresses, lone dashes or dots
         tokens = [t for t in tokens if "@" not in t and t.strip("-–—.'")]
+        if "@" in text:  # a broken address's pieces are no name: "hello@yourhyph, en.co.uk"
+            tokens = [t for t in tokens if not _HOST_PIECE.search(t)]
     return tokens
+
+
+#: A dot between two letters or digits: a host name's piece (en.co.uk), not "J." or "St.".
+_HOST_PIECE = re.compile(r"\w\.\w")
 
 
 @functools.lru_cache(maxsize=1 << 16)
