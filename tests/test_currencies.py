@@ -276,3 +276,23 @@ def test_a_batch_of_plain_amounts_is_read_for_currencies_in_one_scan_and_a_sign_
     assert removed == {
         len(plain): "hidden characters removed from the value: U+001F (a control character)"
     }
+
+
+def test_a_deals_mapping_without_stage_or_currency_says_what_follows(tmp_path):
+    """The mapping `map` proposed for a 4-column deals export (hubspot solar): every deal in
+    the first stage and every amount in dollars, said once, not left to find in Octolane."""
+    from importer.run import run_import
+
+    data = write(tmp_path / "deals.csv", "Deal Name,Amount\n52352 - 6 Pine St,12000\n")
+    mapping = write(tmp_path / "m.yaml", "opportunity:\n  name: Deal Name\n"
+                    "  deal_size: {column: Amount, transforms: [money]}\n")  # fmt: skip
+    report = run_import(
+        data, mapping, dry_run=True, pipeline_id="00000000-0000-4000-8000-000000000001"
+    )
+    said = [w for w in report.mapping_warnings if "m.yaml: opportunity" in w]
+    assert said == [
+        f"{mapping}: opportunity: no stage is mapped: every deal goes to the pipeline's first"
+        " stage (map the export's stage column as opportunity.stage)",
+        f"{mapping}: opportunity.deal_size: no currency column is mapped: amounts whose cell"
+        " names no currency are read as USD (options.currency)",
+    ]

@@ -904,6 +904,7 @@ def bind_mapping(
                 (PLAIN_AMOUNT.fullmatch, _nothing),  # "45362.12" writes none
                 _WRITES_CURRENCY,
             )
+    _unmapped_deal_fields(mapping, readers, warnings)
     if stages is None and "opportunity.stage" in readers:
         stages = build_stage_table(
             mapping.stages, mapping.options.unmapped_stages, None, source=mapping.source
@@ -914,6 +915,27 @@ def bind_mapping(
     return BoundMapping(
         mapping, readers, warnings, columns, stages=stages, zones=zones, source_id=source_id
     )
+
+
+def _unmapped_deal_fields(
+    mapping: MappingFile, readers: Mapping[str, FieldReader], warnings: list[str]
+) -> None:
+    """What follows for every deal when a mapping maps no stage, or no currency beside its
+    amounts: said once, not left for the user to find in Octolane."""
+    if not mapping.opportunity:
+        return
+    keys = {key for key, _ in mapping.fields()}
+    if not keys & {"opportunity.stage", "opportunity.stage_id", "opportunity.stage_name"}:
+        warnings.append(
+            f"{mapping.source}: opportunity: no stage is mapped: every deal goes to the"
+            " pipeline's first stage (map the export's stage column as opportunity.stage)"
+        )
+    if "opportunity.deal_size" in readers and "opportunity.currency" not in keys:
+        warnings.append(
+            f"{mapping.source}: opportunity.deal_size: no currency column is mapped: amounts"
+            f" whose cell names no currency are read as {mapping.options.currency}"
+            " (options.currency)"
+        )
 
 
 def _source_id_position(
