@@ -190,9 +190,9 @@ def test_rates_convert_through_the_cli_into_the_sandbox(tmp_path):
     rows = results_of(tmp_path / "r.csv")
     assert {r["status"] for r in rows.values()} == {"imported"}
     assert (
-        "1,000.00 EUR sent as 1,080.00 USD (rate 1.08 from currency_rates)" in rows["3"]["warnings"]
+        "1,000.00 EUR is 1,080.00 USD (rate 1.08 from currency_rates)" in rows["3"]["warnings"]
     )
-    assert "69,660,000.00 COP sent as 17,415.00 USD" in rows["5"]["warnings"]
+    assert "69,660,000.00 COP is 17,415.00 USD" in rows["5"]["warnings"]
 
 
 def test_settings_from_python_rates_mapping(tmp_path):

@@ -81,7 +81,7 @@ def test_hubspot_company_amount_wins_and_a_deal_currency_is_honoured(tmp_path):
     assert deals["Both"]["opportunity"]["deal_size"] == 27000.0  # company currency: USD
     assert deals["Deal currency only"]["opportunity"]["deal_size"] == 27500.0  # EUR at 1.1
     assert deals["Dollars"]["opportunity"]["deal_size"] == 100.0
-    assert "25,000.00 EUR sent as 27,500.00 USD" in results_of(tmp_path / "r.csv")["3"]["warnings"]
+    assert "25,000.00 EUR is 27,500.00 USD" in results_of(tmp_path / "r.csv")["3"]["warnings"]
 
 
 def test_spreadsheet_number_cells_are_numbers_whatever_the_columns_mark(tmp_path):

@@ -89,7 +89,7 @@ def render_summary(report: ImportReport) -> str:
             lines.append(f"  ... {len(shown) - 30} more labels (see --json)")
     if report.amounts_converted or report.amounts_withheld:
         lines.append(
-            f"amounts: {report.amounts_converted:,} converted to US dollars,"
+            f"amounts on rows: {report.amounts_converted:,} converted to US dollars,"
             f" {report.amounts_withheld:,} left out (no rate or unknown currency)"
         )
     distinct = ", ".join(f"{n:,} {k}" for k, n in report.distinct.items() if n)

@@ -754,7 +754,7 @@ class _DealColumns:
         body["deal_size"] = dollars
         verdict.amount = "converted"
         verdict.warnings.append(
-            f"opportunity.deal_size: {_money(amount)} {code} sent as {_money(dollars)} USD"
+            f"opportunity.deal_size: {_money(amount)} {code} is {_money(dollars)} USD"
             f" (rate {rate:g} from currency_rates)"
         )
 
