@@ -141,3 +141,25 @@ def test_a_deal_linked_to_a_personal_address_says_it_has_no_account(tmp_path):
     ) in rows["2"]["warnings"]
     assert landed["Acme"]["account_domain"] == "acme.com"  # its e-mail's company
     assert "without an account" not in rows["3"]["warnings"]
+
+
+def test_a_note_filed_under_its_contacts_email_domain_says_so(tmp_path):
+    """A Salesforce task whose account has no website was filed under the domain of its
+    contact's e-mail (an agency's) with no word: deals said it, notes did not."""
+    mapping = write(
+        tmp_path / "m.yaml",
+        "contact:\n  email: {column: Email, required: false}\n"
+        "account:\n  domain: {column: Site, transforms: [domain], required: false}\n"
+        "note:\n  title: Subject\n  content: Body\n"
+        "options:\n  account_domain_from_email: true\n",
+    )
+    data = write(tmp_path / "tasks.csv", "Subject,Body,Email,Site\n"
+                 "Call,About Coca-Cola,ana@mindshareworld.com.pe,\n"
+                 "Call,About Acme,al@acme.com,acme.com\n")  # fmt: skip
+    run_import(data, mapping, dry_run=True, results_path=tmp_path / "r.csv")
+    rows = results_of(tmp_path / "r.csv")
+    assert rows["2"]["warnings"] == (
+        "note: linked to mindshareworld.com.pe, the domain of its contact's e-mail"
+        " (ana@mindshareworld.com.pe): the row gives no company domain"
+    )
+    assert rows["3"]["warnings"] == ""

@@ -564,6 +564,12 @@ def _assemble(
         if note is not None and "note" not in rejected:
             if not rejected:
                 verdict.note = note.payload(i, verdict)
+                if from_email and domain_reader and verdict.note and verdict.domain:
+                    # as a deal's: the company the note is filed under was inferred
+                    verdict.warnings.append(
+                        f"note: linked to {verdict.domain}, the domain of its contact's"
+                        f" e-mail ({email}): the row gives no company domain"
+                    )
             elif note.titles[i] is not None:
                 verdict.errors.append(FieldError("note", "row", _HELD_NOTE))
         if not (
