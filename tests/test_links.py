@@ -397,4 +397,8 @@ def test_hubspot_notes_fixture_links_to_its_companies_and_contacts_through_the_s
     # the contact's names come from the contacts file, not the notes file
     assert people["liam.rossi@kestrelrobotics.de"]["first_name"] == "Liam"
     rows = results_of(tmp_path / "r.csv")
-    assert all("link" not in rows[r]["warnings"] for r in ("2", "6", "13"))
+    assert all("link company" not in rows[r]["warnings"] for r in ("2", "6", "13"))
+    assert all("link contacts" not in rows[r]["warnings"] for r in ("2", "6", "13"))
+    # a note whose company the links do not give goes under its contact's e-mail domain
+    inferred = [r for r in rows.values() if r["warnings"].startswith("note: linked to ")]
+    assert all(r["domain"] in r["warnings"] for r in inferred)
