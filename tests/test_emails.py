@@ -127,8 +127,11 @@ def test_none_and_empty_are_no_value():
 local = st.from_regex(r"[a-zA-Z0-9][a-zA-Z0-9._+'-]{0,20}[a-zA-Z0-9]", fullmatch=True).filter(
     lambda s: ".." not in s
 )
-# (a one-letter or all-x domain name, i@a.com or hr@xx.com, is a placeholder: refused)
-_label = st.from_regex(r"[a-z0-9]{2,10}", fullmatch=True).filter(lambda text: text.strip("x"))
+# (a one-letter or all-x domain name, i@a.com or hr@xx.com, is a placeholder: refused, and
+# so is a name of one character typed two or three times, ie@aa.com, after a short user)
+_label = st.from_regex(r"[a-z0-9]{2,10}", fullmatch=True).filter(
+    lambda text: text.strip("x") and not (len(text) <= 3 and len(set(text)) == 1)
+)
 host = st.builds(
     lambda below, label, suffix: ".".join([*below, label, suffix]),
     st.lists(_label, max_size=2),

@@ -72,8 +72,26 @@ def test_the_real_salesforce_leads_give_no_placeholder_account(tmp_path):
     report = run_import(path, "salesforce-leads", dry_run=True, results_path=tmp_path / "r.csv")
     rows = rows_of(tmp_path / "r.csv")
     records = {r for row in rows.values() for r in row["records"].split()}
-    assert not {"account:a.com", "account:xx.com", "account:xxx.com", "account:x.com"} & records
+    placeholders = {"account:a.com", "account:xx.com", "account:xxx.com", "account:x.com"}
+    assert not (placeholders | {"account:aa.com", "account:ss.com"}) & records
     assert "contact:i@a.com" not in records
-    for row in ("9", "11", "12", "13", "14", "22", "35"):  # the rows the issue names
+    # (32 and 34: nw@ss.com and ie@aa.com, for OMD and Corporación GPF)
+    for row in ("9", "11", "12", "13", "14", "22", "32", "34", "35"):
         assert rows[row]["status"] == "invalid" and "placeholder" in rows[row]["message"]
-    assert report.counts["invalid"] == 14
+    assert report.counts["invalid"] == 16
+
+
+@pytest.mark.parametrize(
+    ("address", "placeholder"),
+    [("ie@aa.com", True), ("nw@ss.com", True), ("b@bbb.com", True),
+     ("jane.doe@aa.com", False), ("jo@acme.com", False), ("al@ab.com", False)],
+)  # fmt: skip
+def test_two_letters_at_one_letter_typed_twice_is_a_placeholder(address, placeholder):
+    from importer.map.transforms.cells import TransformError
+    from importer.map.transforms.emails import first_email
+
+    if placeholder:
+        with pytest.raises(TransformError, match="placeholder address"):
+            first_email(address)
+    else:
+        assert first_email(address) == address

@@ -101,6 +101,17 @@ def _ascii_host(host: str, original: str) -> str:
     return host
 
 
+def typed_twice(local: str, label: str) -> bool:
+    """``ie@aa.com``, ``nw@ss.com``: two letters before the @ and a domain name of one
+    character typed two or three times, a placeholder (``aa.com`` alone is American
+    Airlines': a real address there has a longer name before the @).
+
+    >>> typed_twice("ie", "aa"), typed_twice("jane.doe", "aa"), typed_twice("al", "ab")
+    (True, False, False)
+    """
+    return len(local) <= 2 and 2 <= len(label) <= 3 and len(set(label)) == 1 and label[0] != "x"
+
+
 def _parse(text: str, keep_subdomain: bool) -> str:
     host = _host_of(text)
     if not host:
@@ -116,6 +127,10 @@ def _parse(text: str, keep_subdomain: bool) -> str:
     registered = _registrable(host)
     if not registered:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
+    if "@" in text:  # an e-mail cell's domain: not from a placeholder address (ie@aa.com)
+        local = text.strip().rpartition("@")[0].rpartition(" ")[2].rpartition("<")[2]
+        if typed_twice(local.lower(), registered.partition(".")[0]):
+            raise TransformError(f"{quote(text)} is a placeholder address, not a company's")
     if registered in _TYPO_DOMAINS:
         raise TransformError(
             f"{quote(text)} ends in {registered}, a typo of a domain ending (.com.com):"

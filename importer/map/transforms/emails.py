@@ -16,7 +16,12 @@ import re
 import idna
 
 from importer.map.transforms.cells import TransformError, clean_text, quote
-from importer.map.transforms.domains import email_domain, is_personal_domain, web_host
+from importer.map.transforms.domains import (
+    email_domain,
+    is_personal_domain,
+    typed_twice,
+    web_host,
+)
 
 __all__ = [
     "all_emails",
@@ -141,6 +146,7 @@ def _real(address: str, text: str) -> str:
         placeholder  # example.com; i@a.com, k@x.com, hr@xx.com
         or local in _PLACEHOLDER_LOCAL
         or local == label  # x@x.com, test@test.com
+        or typed_twice(local, label)  # ie@aa.com, nw@ss.com
     ):
         raise TransformError(
             f"{quote(text)} is a placeholder address, not a person's: leave the cell empty"
