@@ -205,6 +205,30 @@ class NoteSpec(BaseModel):
     content: FieldSpec | None = None
 
 
+class SkipRule(BaseModel):
+    """Rows to leave out, by a column's value: ``skipped``, with the reason on each row.
+
+    ``reason`` may name the row's cells as ``{Column}`` (``{ConvertedContactId}``).
+    """
+
+    model_config = _strict
+    column: str
+    #: The cell values (compared without case or surrounding spaces) that skip a row...
+    values: tuple[str, ...] = ()
+    #: ... or: any filled cell but these skips it (an id column, but its "no record").
+    other_than: tuple[str, ...] | None = None
+    reason: str
+    #: A file without the column skips nothing, without a warning (a preset's rule for
+    #: one kind of export of its CRM).
+    optional_column: bool = False
+
+    @model_validator(mode="after")
+    def _one_test(self) -> SkipRule:
+        if bool(self.values) == (self.other_than is not None):
+            raise ValueError("give values (the cells that skip a row) or other_than, not both")
+        return self
+
+
 class LinkSpec(BaseModel):
     """A join to another export of the same CRM, given with ``--with FILE``.
 
@@ -260,6 +284,9 @@ class MappingFile(BaseModel):
     #: candidate columns of which the first the file has is used: the results file
     #: carries each row's id beside the Octolane ids (see :meth:`source_id_columns`).
     source_id: str | tuple[str, ...] | None = None
+    #: Rows left out by a column's value (Salesforce's converted leads: their contacts
+    #: are in the Contact export); an ``extends:`` mapping's ``skip_rows: []`` keeps them.
+    skip_rows: tuple[SkipRule, ...] = ()
     source: str = Field(default="<mapping>", exclude=True)
     #: The source_id came from a preset (the file itself, or one it extends): a file
     #: without its column warns, where the user's own single column stops the run.
@@ -780,6 +807,10 @@ class BoundMapping:
     #: Where each row's ``source_id`` is: the position of the mapping's id column in
     #: the rows, or None when it names none or the file has none of its columns.
     source_id: int | None = None
+    #: The rows to skip: each rule's column position, its values (case-folded), whether
+    #: they are the only filled values that do not skip, its reason, and the positions of
+    #: the columns the reason names.
+    skips: tuple[tuple[int, frozenset[str], bool, str, dict[str, int]], ...] = ()
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -912,9 +943,28 @@ def bind_mapping(
     if "account.domain" not in readers:
         zones = None
     source_id = _source_id_position(mapping, columns, index, loose, input_name, warnings)
+    skips = []
+    for rule in mapping.skip_rows:
+        position = index.get(rule.column, loose.get(_loose(rule.column)))
+        if position is None:
+            if not rule.optional_column:
+                warnings.append(
+                    f"{mapping.source}: skip_rows: column {rule.column!r} is not in"
+                    f" {input_name}: no row is skipped by it"
+                )
+            continue
+        named = {
+            name: at
+            for _, name, _, _ in string.Formatter().parse(rule.reason)
+            if name and (at := index.get(name, loose.get(_loose(name)))) is not None
+        }
+        listed = rule.values if rule.other_than is None else rule.other_than
+        values = frozenset(v.strip().casefold() for v in listed)
+        skips.append((position, values, rule.other_than is not None, rule.reason, named))
     return BoundMapping(
-        mapping, readers, warnings, columns, stages=stages, zones=zones, source_id=source_id
-    )
+        mapping, readers, warnings, columns, stages=stages, zones=zones, source_id=source_id,
+        skips=tuple(skips),
+    )  # fmt: skip
 
 
 def _unmapped_deal_fields(

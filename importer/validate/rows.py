@@ -254,6 +254,10 @@ def validate_batch(
         pipeline_id: the target pipeline, required when the mapping has an
             ``opportunity`` section (checked by the caller up front).
     """
+    if bound.skips:
+        skipped = _skipped(bound, rows)
+        if skipped:
+            return _with_skipped(bound, row_numbers, rows, skipped, pipeline_id)
     verdicts = [RowVerdict(row) for row in row_numbers]
     if bound.source_id is not None:
         for verdict, cell in zip(verdicts, map(itemgetter(bound.source_id), rows), strict=True):
@@ -261,6 +265,54 @@ def validate_batch(
     values = _read_fields(bound, rows, verdicts)
     _assemble(bound, values, verdicts, pipeline_id)
     _check_models(verdicts, bound)
+    return verdicts
+
+
+def _skipped(bound: BoundMapping, rows: Sequence[Sequence[str]]) -> dict[int, str]:
+    """The rows the mapping's ``skip_rows`` leave out (index → reason)."""
+    out: dict[int, str] = {}
+    for position, values, other_than, reason, named in bound.skips:
+        for i, row in enumerate(rows):
+            if i in out or position >= len(row):
+                continue
+            cell = row[position].strip().casefold()
+            if (cell not in values and cell != "") if other_than else (cell in values):
+                cells = _Cells({name: row[at].strip() for name, at in named.items()})
+                out[i] = reason.format_map(cells)
+    return out
+
+
+class _Cells(dict[str, str]):
+    """A reason's ``{Column}``: the row's cell, or the name itself for no such column."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _with_skipped(
+    bound: BoundMapping,
+    row_numbers: Sequence[int],
+    rows: Sequence[Sequence[str]],
+    skipped: dict[int, str],
+    pipeline_id: str | None,
+) -> list[RowVerdict]:
+    """The batch's verdicts: the skipped rows' with their reasons, the others validated."""
+    kept = [i for i in range(len(rows)) if i not in skipped]
+    validated = iter(
+        validate_batch(bound, [row_numbers[i] for i in kept], [rows[i] for i in kept],
+                       pipeline_id=pipeline_id)
+        if kept else ()
+    )  # fmt: skip
+    verdicts = []
+    for i, row in enumerate(row_numbers):
+        if i in skipped:
+            verdict = RowVerdict(row)
+            verdict.skipped = skipped[i]
+            if bound.source_id is not None and bound.source_id < len(rows[i]):
+                verdict.source_id = rows[i][bound.source_id].strip()
+            verdicts.append(verdict)
+        else:
+            verdicts.append(next(validated))
     return verdicts
 
 
