@@ -189,9 +189,7 @@ def test_rates_convert_through_the_cli_into_the_sandbox(tmp_path):
     assert sent_amounts(tmp_path / "q.jsonl") == {k: v and float(v) for k, v in expected.items()}
     rows = results_of(tmp_path / "r.csv")
     assert {r["status"] for r in rows.values()} == {"imported"}
-    assert (
-        "1,000.00 EUR is 1,080.00 USD (rate 1.08 from currency_rates)" in rows["3"]["warnings"]
-    )
+    assert "1,000.00 EUR is 1,080.00 USD (rate 1.08 from currency_rates)" in rows["3"]["warnings"]
     assert "69,660,000.00 COP is 17,415.00 USD" in rows["5"]["warnings"]
 
 

@@ -57,7 +57,7 @@ contact:
 
 
 def test_other_than_skips_any_filled_cell_but_those(tmp_path):
-    report, rows = dry(tmp_path, """
+    _, rows = dry(tmp_path, """
 skip_rows:
   - {column: ConvertedContactId, other_than: ["000000000000000AAA"], reason: "as {ConvertedContactId}"}
 contact:
@@ -72,7 +72,7 @@ contact:
 def test_a_mapping_that_extends_a_preset_can_keep_the_rows_and_a_rule_needs_one_test(tmp_path):
     _, rows = dry(tmp_path, "extends: salesforce-leads\nskip_rows: []\n")
     assert not any(r["status"] == "skipped" for r in rows.values())
-    with pytest.raises(MappingError, match="values .* or other_than, not both"):
+    with pytest.raises(MappingError, match=r"values .* or other_than, not both"):
         dry(tmp_path, "skip_rows:\n  - {column: Id, reason: x}\ncontact:\n  email: Email\n")
 
 
