@@ -392,9 +392,9 @@ def import_command(
                 export = _import_export(
                     file, mapping, dry_run, read, target, quiet or as_json, options
                 )
-                if box is not None and box.running is not None:
-                    for _, part in export.parts:
-                        part.landed = box.running.record_counts()
+                if box is not None and box.running is not None and export.parts:
+                    # what the sandbox holds once every file is in: said after the last
+                    export.parts[-1][1].landed = box.running.record_counts()
                 _render_export(export, as_json)
                 sys.exit(export.exit_code)
             job = ImportJob.create(

@@ -365,6 +365,24 @@ def test_the_real_salesforce_export_folder_dry_runs_from_the_cli(tmp_path):
     assert result.exit_code == data["exit_code"] == 1  # some rows are invalid
 
 
+def test_an_export_into_the_sandbox_says_what_it_holds_once_after_the_last_file(tmp_path):
+    """Each file's block printed the sandbox's final totals, as if that file had sent them."""
+    import shutil
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("Contact.csv", "Lead.csv"):
+        shutil.copy(FIXTURES / "salesforce" / name, folder / name)
+    result = CliRunner().invoke(
+        cli,
+        [str(folder), "--mapping", "salesforce-data-export", "--sandbox",
+         "--out", str(tmp_path / "o")],
+    )  # fmt: skip
+    assert result.output.count("in the sandbox now:") == 1, result.output
+    last_block = result.output.split("Lead.csv:")[-1]
+    assert "in the sandbox now:" in last_block
+
+
 def test_a_folder_needs_an_export_preset(tmp_path):
     result = CliRunner().invoke(cli, [str(tmp_path), "--mapping", "hubspot", "--dry-run"])
     assert result.exit_code == 2 and "give an export preset" in result.output
