@@ -353,3 +353,20 @@ def test_a_column_of_pictures_is_never_proposed_as_the_company_domain(tmp_path: 
     keys = {f.key: f.spec for f in propose_mapping(path).fields}
     assert "account.domain" in keys  # the listings' sites are sites
     assert "Picture" not in str(keys["account.domain"])
+
+
+def test_a_second_column_of_web_sites_fills_the_rows_the_first_leaves_empty(tmp_path: Path) -> None:
+    """The doctors' HubSpot export: "Website URL" is filled on 1,465 rows and the doctor's own
+    site column on 3,343; proposing only the first made 2,335 rows with a site invalid."""
+    path = tmp_path / "doctors.csv"
+    lines = ["Name,Website URL,Doctor's website URL"]
+    lines += [f"Dr {i},,https://studio{i}-medico.it/" for i in range(8)]
+    lines += [
+        f"Dr {i},https://clinic{i}-roma.it,https://studio{i}-medico.it/" for i in range(8, 12)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proposal = propose_mapping(path, use_presets=False)
+    [domain] = [f for f in proposal.fields if f.key == "account.domain"]
+    assert domain.spec["columns"] == ["Website URL", "Doctor's website URL"]
+    report = dry_run_text(path, proposal.yaml_text, tmp_path)
+    assert report.counts == {"would_import": 12}

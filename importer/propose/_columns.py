@@ -219,11 +219,13 @@ def guess_columns(
     for confidence, index, key, guess in sorted(
         claims, key=lambda c: (-c[0], c[1], _PRIORITY.index(c[2]))
     ):
+        if key == "account.domain" and key in chosen and index not in used:
+            key = SECOND_SITE  # a second web-site column: its rows' sites where the first is empty
         if key in chosen or index in used:
             if index not in used:
                 notes.setdefault(index, f"also fits {key}; {chosen[key].column!r} was used")
             continue
-        if key == "account.domain":
+        if key in ("account.domain", SECOND_SITE):
             one = _one_domain([row[index] for row in rows if index < len(row)])
             if one is not None:
                 notes[index] = (
@@ -239,6 +241,10 @@ def guess_columns(
         (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
     ]
     return chosen, leftover
+
+
+#: The guess of a second column of web sites (``account.domain`` reads both, in order).
+SECOND_SITE = "account.domain+"
 
 
 def _one_domain(values: Sequence[str]) -> str | None:

@@ -38,7 +38,7 @@ from importer.map.spec import (
     parse_mapping,
 )
 from importer.map.stages import PipelineStage, propose_stages
-from importer.propose._columns import ColumnGuess, guess_columns, normalise
+from importer.propose._columns import SECOND_SITE, ColumnGuess, guess_columns, normalise
 from importer.read.source import SourceInfo, WorkbookLimits, open_source
 
 __all__ = ["FieldProposal", "PresetMatch", "Proposal", "propose_mapping"]
@@ -362,7 +362,8 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
             add("contact.first_name", full, ["first_name"])
             add("contact.last_name", full, ["last_name"])
     if website or email:
-        columns = [g.column for g in (website, email) if g]
+        second = guesses.get(SECOND_SITE) if website else None
+        columns = [g.column for g in (website, second, email) if g]
         best = website or email
         assert best is not None
         spec: dict[str, Any] = {
@@ -373,7 +374,8 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
         }
         if email or website is None:
             spec["required"] = False
-        reason = best.reason + (" (then the e-mail's domain)" if website and email else "")
+        reason = best.reason + (f" (then {second.column!r}'s)" if second else "")
+        reason += " (then the e-mail's domain)" if website and email else ""
         out.append(FieldProposal("account.domain", spec, best.confidence, reason))
     deal_keys = (
         "name",
