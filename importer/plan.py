@@ -194,6 +194,15 @@ class Planner:
             "notes": len(self._notes),
         }
 
+    def account_domains(self) -> set[str]:
+        """The domains of the file's distinct accounts."""
+        return set(self._accounts)
+
+    def contact_hosts(self) -> set[str]:
+        """The e-mail hosts of the file's distinct contacts (each files its contact under
+        an account of its own: the results' ``contact_account``)."""
+        return {email.rpartition("@")[2] for email in self._contacts}
+
     def _key(self, entity: _Entity, prefix: str) -> str:
         """The entity's request key (``contact:jo@acme.com``); rows kept share one string."""
         key = entity.key

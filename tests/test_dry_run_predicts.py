@@ -139,3 +139,29 @@ def test_a_deal_name_too_long_leaves_a_deal_without_a_company_out(box, tmp_path)
     }  # fmt: skip
     assert "a deal with no company domain needs its name" in rows["3"]["message"]
     assert "opportunity.name" in rows["2"]["warnings"]  # left out, said, the deal goes
+
+
+def test_the_dry_run_counts_the_accounts_the_contacts_email_domains_add(tmp_path):
+    """A contact create makes the account of its e-mail's domain: the summary counted only
+    the accounts the rows name (23 on the ANZ Apollo export, where 28 landed)."""
+    data = tmp_path / "people.csv"
+    data.write_text(
+        "Email,Website\njo@acme.com,acme.com\nal@mail.acme.com,acme.com\n"
+        "bo@globex.com,\ncy@gmail.com,\n",
+        encoding="utf-8",
+    )
+    mapping = (
+        "contact:\n  email: Email\n"
+        "account:\n  domain: {column: Website, transforms: [domain], required: false}\n"
+        "options:\n  personal_domains: skip\n"
+    )
+    with running_sandbox() as box:
+        dry, real, _, _ = both_runs(box, data, mapping, tmp_path)
+        landed = httpx.get(
+            f"{box.url}/_sandbox/accounts", headers={"X-API-Key": box.api_key}
+        ).json()["data"]["accounts"]
+    # acme.com and globex.com (its e-mail's) are the rows'; mail.acme.com is the contact
+    # create's; gmail.com none
+    assert dry.distinct["accounts"] == 2 and dry.contact_accounts == 1
+    assert len(landed) == dry.distinct["accounts"] + dry.contact_accounts == 3
+    assert real.contact_accounts == dry.contact_accounts

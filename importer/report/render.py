@@ -94,6 +94,11 @@ def render_summary(report: ImportReport) -> str:
         )
     distinct = ", ".join(f"{n:,} {k}" for k, n in report.distinct.items() if n)
     lines.append(f"distinct: {distinct or 'nothing'}")
+    if report.contact_accounts:
+        lines.append(
+            f"  and {report.contact_accounts:,} more accounts Octolane makes for the contacts'"
+            " e-mail domains (the results' contact_account)"
+        )
     verb = "planned requests" if report.dry_run else "requests"
     planned = ", ".join(f"{e} {report.planned.get(e, 0):,}" for e in ENDPOINTS)
     lines.append(f"{verb}: {planned} ({sum(report.planned.values()):,} in all)")
@@ -203,6 +208,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "rows_with_warnings": report.rows_with_warnings,
         "mapping_warnings": report.mapping_warnings,
         "distinct": report.distinct,
+        "contact_accounts": report.contact_accounts,
         "stages": [
             {"label": label, "stage": stage, "rows": rows}
             for (label, stage), rows in report.stages.items()

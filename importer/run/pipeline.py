@@ -31,6 +31,7 @@ from importer.api.models import UUID_PATTERN
 from importer.errors import UsageError
 from importer.map.spec import MappingFile
 from importer.map.stages import PipelineStage, StageTable, build_stage_table
+from importer.map.transforms.emails import filed_under
 from importer.plan import Planner
 from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
@@ -463,6 +464,8 @@ def _plan(
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = planner.distinct()
+    filed = {filed_under(host) for host in planner.contact_hosts()}
+    report.contact_accounts = len(filed - planner.account_domains() - {""})
     return report
 
 
