@@ -480,7 +480,7 @@ def _cut_sites(
     cut: dict[str, str] = {}
     for cell, i in last.items():
         value = column[i]
-        if type(value) is str and "@" not in cell:
+        if type(value) is str and cell != value and "@" not in cell:  # (a bare domain: no cut)
             text = _cut_text(cell, value)
             if text:
                 cut[cell] = text
