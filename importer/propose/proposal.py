@@ -172,7 +172,7 @@ def _with_stages(
         f"# Stages: the labels of {spec.column!r} in the sample, each with the pipeline's stage",
         "# of the same name. A label with none is commented out: give it a stage (a name, or",
         "# an id from `octolane-import stages`) or set options.unmapped_stages; until then",
-        "# its rows are invalid.",
+        "# its deals are left out (their rows partial, or invalid where the deal is all).",
     ]
     if stages is None:
         lines += [
