@@ -281,3 +281,15 @@ def test_the_first_line_with_an_id_is_found_after_short_and_empty_lines(tmp_path
     assert len(short) == people + 1
     assert results_with_ids(written("short.csv", [line(2), short, line(4)])) == (3, "people_id")
     assert results_with_ids(written("cut.csv", [line(2), ["3", ""], line(4)])) is None
+
+
+def test_a_reason_groups_values_whatever_quotes_their_repr_takes():
+    """A stage label with an apostrophe is written "…" by repr: it was cut at the
+    apostrophe ('UWS | Colum'…' (W59th)') and not grouped with the others."""
+    from importer.report.results import generic_reason
+
+    said = [
+        generic_reason(f"opportunity.stage: {label!r} has no Octolane stage")
+        for label in ("UWS | Columbus's (W59th-W110th)", "Won")
+    ]
+    assert said == ["opportunity.stage: '…' has no Octolane stage"] * 2

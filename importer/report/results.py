@@ -577,7 +577,8 @@ def generic_reason(message: str) -> str:
 
 
 def _generic(message: str) -> str:
-    message = re.sub(r"'[^']*'", "'…'", message)
+    # (a value with an apostrophe is quoted with ": "UWS | Columbus's" is one value too)
+    message = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", message)
     # "not sent: contacts request contact:jo@acme.com failed": one reason, not one per key
     return re.sub(r"\b(account|contact|opportunity|note):\S+", r"\1:…", message)
 
