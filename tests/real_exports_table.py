@@ -50,7 +50,7 @@ from typing import Any
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
 WORKERS = 2
 TIMEOUT_S = 900
-STATUSES = ("imported", "partial", "invalid", "duplicate", "skipped", "failed")
+STATUSES = ("imported", "partial", "invalid", "duplicate", "merged", "skipped", "failed")
 RECORDS = (("accounts", "accounts"), ("contacts", "contacts"), ("deals", "opportunities"))
 VOLATILE = ("elapsed_s", "rows_per_s", "results_path", "failures_path")
 SANDBOX_KEY = "sandbox-demo-key"  # every fresh sandbox's demo key (docs/sandbox.md)
