@@ -428,8 +428,8 @@ REAL_COLUMNS = [
         "Company Domain Name",
         "domain",
         None,
-        136,
-    ),  # 136 × sites.google.com: a hosting platform
+        137,
+    ),  # 136 × sites.google.com: a hosting platform; core-docs.s3.amazonaws.com: a bucket
     (HS_RESAVED, "Create Date", "date", None, 0),
     (HS_RESAVED, "Website URL", "domain", None, 0),
     (HS_CONTACTS, "Create Date", "date", None, 0),
