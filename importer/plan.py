@@ -142,8 +142,6 @@ class _Entity:
     rest: Any = _NOT_LEAD
     extra: Any = None
     key: str | None = None
-    #: The source id of ``first_row`` (the mapping's ``source_id``), or "".
-    source_id: str = ""
 
 
 class Planner:
@@ -181,9 +179,8 @@ class Planner:
         self._shared: dict[Any, Any] = {}
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
-        #: The source ids of the rows first with an identity that is not their last
-        #: record's first (``_identities``' rows; the others' are their record's).
-        self._identity_ids: dict[int, str] = {}
+        #: The source ids of the rows first with their records (where the file has ids).
+        self._first_ids: dict[int, str] = {}
 
     def distinct(self) -> dict[str, int]:
         """The distinct records of each kind the rows name."""
@@ -344,21 +341,14 @@ class Planner:
                 plan.duplicate_of = first
                 source_id = plan.source_id
                 if source_id:  # another record of the source, merged? (rows say so)
-                    earlier = (
-                        found[-1].source_id
-                        if found and found[-1].first_row == first
-                        else self._identity_ids.get(first, "")
-                    )
+                    earlier = self._first_ids.get(first, "")
                     if earlier and earlier != source_id:
                         _merged(plan, earlier)
                         continue
                 if plan.status == "would_import":  # a partial row stays partial: it needs fixing
                     plan.status = "duplicate"
-            elif verdict.source_id:
-                if fresh is not None:
-                    fresh.source_id = verdict.source_id
-                if not found or found[-1].first_row != row:
-                    self._identity_ids[row] = verdict.source_id
+            elif verdict.source_id:  # (a file without ids keeps nothing here)
+                self._first_ids[row] = verdict.source_id
         if self.keep_rows:
             self.rows.extend(rows)
         return rows
