@@ -317,3 +317,18 @@ def test_the_cells_with_two_parts_are_found_in_one_scan_of_the_batch():
     assert _cells_matching(cells, _TWO_ADDRESSES) == [6]
     assert _cells_matching(["a.com", " b.com "], _INNER_SEPARATOR, _SEPARATOR_CHARS) == []
     assert _cells_matching([], _TWO_ADDRESSES) == []
+
+
+def test_an_address_at_no_top_level_domain_warns():
+    """pipedrive/people-export-uk-print.csv: midbefegut@aol.coma and …@pillarsupport.or were
+    imported without a word, and the server made accounts aol.coma and pillarsupport.or."""
+    bound = bind_mapping(parse_mapping("contact:\n  email: Email\n", source="m.yaml"), ["Email"])
+    bad, good, idn = validate_batch(
+        bound, [2, 3, 4], [["midbefegut@aol.coma"], ["jo@acme.com"], ["ivan@пример.рф"]]
+    )
+    assert bad.warnings == [
+        "contact.email: midbefegut@aol.coma ends in .coma, which is no top-level domain:"
+        " a typo? The address cannot receive mail; correct the cell"
+    ]
+    assert bad.contact == {"email": "midbefegut@aol.coma"}  # still imported: the user decides
+    assert good.warnings == [] and not any("top-level" in w for w in idn.warnings)

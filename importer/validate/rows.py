@@ -42,7 +42,7 @@ from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping, FieldRead
 from importer.map.stages import stage_key
 from importer.map.transforms import TransformError, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
-from importer.map.transforms.domains import web_host
+from importer.map.transforms.domains import known_ending, web_host
 from importer.map.transforms.emails import (
     all_emails,
     email_account,
@@ -552,6 +552,11 @@ def _assemble(
             if host != domain and host.endswith("." + domain):  # rare: a subdomain's
                 personal = _cut_from_personal(email, domain)
         verdict.email, verdict.domain = email, (None if personal else domain)
+        if email and not known_ending(email.rpartition("@")[2]):  # (cached per host)
+            verdict.warnings.append(
+                f"contact.email: {email} ends in .{email.rpartition('.')[2]}, which is no"
+                " top-level domain: a typo? The address cannot receive mail; correct the cell"
+            )
         if personal and has_account:
             shown = domain if personal is True else personal
             verdict.warnings.append(

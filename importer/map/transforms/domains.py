@@ -72,6 +72,17 @@ def _registrable(host: str) -> str | None:
     return ".".join(labels[-(found.count(".") + 1) :]) if found else None
 
 
+@functools.lru_cache(maxsize=4096)
+def known_ending(host: str) -> bool:
+    """Whether the host ends in a top-level domain that exists (``aol.coma`` does not).
+
+    >>> known_ending("acme.com"), known_ending("aol.coma"), known_ending("b.xn--p1ai")
+    (True, False, True)
+    """
+    written = ".".join(map(_written_label, host.split("."))) if "xn--" in host else host
+    return _suffixes().publicsuffix(written) is not None
+
+
 def _written_label(label: str) -> str:
     """An IDNA label as written (``xn--p1ai`` -> ``рф``); any other label as it is."""
     if label.startswith("xn--"):
