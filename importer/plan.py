@@ -466,6 +466,7 @@ class Planner:
         if (
             len(entities) == 2
             and mapped[1] == entities[1]
+            and mapped[0] != entities[0]  # (a named account has a create of its own)
             and entities[0].startswith("account:")
             and entities[1].endswith("@" + entities[0][8:])
         ):

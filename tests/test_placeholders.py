@@ -83,8 +83,9 @@ def test_the_real_salesforce_leads_give_no_placeholder_account(tmp_path):
 
 @pytest.mark.parametrize(
     ("address", "placeholder"),
-    [("ie@aa.com", True), ("nw@ss.com", True), ("b@bbb.com", True),
-     ("jane.doe@aa.com", False), ("jo@acme.com", False), ("al@ab.com", False)],
+    [("ie@aa.com", True), ("nw@ss.com", True), ("jane.doe@aa.com", False),
+     ("jo@acme.com", False), ("al@ab.com", False), ("hr@ee.co.uk", False),  # EE's
+     ("jd@aaa.com", False), ("ab@11.com", False)],
 )  # fmt: skip
 def test_two_letters_at_one_letter_typed_twice_is_a_placeholder(address, placeholder):
     from importer.map.transforms.cells import TransformError

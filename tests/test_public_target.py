@@ -240,6 +240,9 @@ account:
         names = {a["domain"]: a["name"] for a in inspect(box, "accounts")}
     assert report.counts == {"imported": 2}
     assert report.plan.by_endpoint()["accounts"] == 1  # the named one; the other is ensured
+    # the row depends on its account's create (a failed one fails it) and gets its id
+    assert "account:pvalueresearch.com" in report.rows[0].requests
+    assert results_of(tmp_path / "results.csv")[0]["company_id"]
     assert names["pvalueresearch.com"] == "Pure Value Advisory Services"
     assert names["dnsadvisors.com"] == "Dnsadvisors"  # no name in the file: the server's
     # The Inbound API takes no account name: its contact creates ensure both accounts.

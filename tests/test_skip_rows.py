@@ -100,5 +100,22 @@ def test_a_salesforce_export_makes_one_person_of_a_converted_lead(tmp_path):
     run_import(folder / "Lead.csv", "salesforce-leads", dry_run=True, results_path=out / "lead.csv")
     lead = rows_of(out / "lead.csv")["24"]
     assert lead["status"] == "skipped"
-    assert "the contact 0038a00003DP2MaAAL, which the Contact export holds" in lead["message"]
+    assert "the contact '0038a00003DP2MaAAL', which the Contact export holds" in lead["message"]
     assert "thansen@omdecuador.com" not in lead["records"]
+
+
+def test_a_reason_names_any_column_and_numbers_are_values(tmp_path):
+    """Linked and Salesforce columns hold dots ("Owner.Name"): the reason crashed the run
+    as a format string. YAML's 1 and true are the cells "1" and "true"."""
+    data = write(tmp_path / "l.csv", "Id,Email,Conv,Owner.Name,Note: x\nL1,ana@acme.com,1,Bob,n\n"
+                 "L2,bo@globex.com,true,Al,m\n")  # fmt: skip
+    path = write(tmp_path / "m.yaml", """
+skip_rows:
+  - {column: Conv, values: [1, true], reason: "by {Owner.Name} ({Note: x}) {0} {} a { b {Nope}"}
+contact:
+  email: Email
+""")  # fmt: skip
+    run_import(data, path, dry_run=True, results_path=tmp_path / "r.csv")
+    rows = rows_of(tmp_path / "r.csv")
+    assert rows["2"]["message"] == "by Bob (n) {0} {} a { b {Nope}"
+    assert rows["3"]["status"] == "skipped"

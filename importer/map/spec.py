@@ -222,11 +222,23 @@ class SkipRule(BaseModel):
     #: one kind of export of its CRM).
     optional_column: bool = False
 
+    @field_validator("values", "other_than", mode="before")
+    @classmethod
+    def _as_texts(cls, value: Any) -> Any:
+        # (values: [1, true] is how a 0/1 or boolean column is written in YAML)
+        if isinstance(value, list | tuple):
+            return [str(v).lower() if isinstance(v, bool) else str(v) for v in value]
+        return value
+
     @model_validator(mode="after")
     def _one_test(self) -> SkipRule:
         if bool(self.values) == (self.other_than is not None):
             raise ValueError("give values (the cells that skip a row) or other_than, not both")
         return self
+
+
+#: A ``{Column}`` of a skip rule's reason (any name but braces: "Owner.Name", "Note: x").
+REASON_CELL = re.compile(r"\{([^{}]+)\}")
 
 
 class LinkSpec(BaseModel):
@@ -955,8 +967,8 @@ def bind_mapping(
             continue
         named = {
             name: at
-            for _, name, _, _ in string.Formatter().parse(rule.reason)
-            if name and (at := index.get(name, loose.get(_loose(name)))) is not None
+            for name in REASON_CELL.findall(rule.reason)
+            if (at := index.get(name, loose.get(_loose(name)))) is not None
         }
         listed = rule.values if rule.other_than is None else rule.other_than
         values = frozenset(v.strip().casefold() for v in listed)

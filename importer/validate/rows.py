@@ -38,7 +38,7 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, BoundMapping, FieldReader
+from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, REASON_CELL, BoundMapping, FieldReader
 from importer.map.stages import stage_key
 from importer.map.transforms import TransformError, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
@@ -277,16 +277,14 @@ def _skipped(bound: BoundMapping, rows: Sequence[Sequence[str]]) -> dict[int, st
                 continue
             cell = row[position].strip().casefold()
             if (cell not in values and cell != "") if other_than else (cell in values):
-                cells = _Cells({name: row[at].strip() for name, at in named.items()})
-                out[i] = reason.format_map(cells)
+                cells = {name: row[at].strip() for name, at in named.items()}
+                out[i] = REASON_CELL.sub(functools.partial(_cell_of, cells), reason)
     return out
 
 
-class _Cells(dict[str, str]):
-    """A reason's ``{Column}``: the row's cell, or the name itself for no such column."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def _cell_of(cells: dict[str, str], match: re.Match[str]) -> str:
+    """A reason's ``{Column}``: the row's cell, or as written for no such column."""
+    return cells.get(match[1], match[0])
 
 
 def _with_skipped(

@@ -112,15 +112,27 @@ def _ascii_host(host: str, original: str) -> str:
     return host
 
 
-def typed_twice(local: str, label: str) -> bool:
-    """``ie@aa.com``, ``nw@ss.com``: two letters before the @ and a domain name of one
-    character typed two or three times, a placeholder (``aa.com`` alone is American
-    Airlines': a real address there has a longer name before the @).
+def typed_twice(local: str, registered: str) -> bool:
+    """``ie@aa.com``, ``nw@ss.com``: two letters before the @ at a ``.com`` name of one
+    letter typed twice, a placeholder (``aa.com`` alone is American Airlines': a real
+    address there has a longer name before the @; ``hr@ee.co.uk`` is EE's and
+    ``jd@aaa.com`` AAA's, so other endings and lengths are not).
 
-    >>> typed_twice("ie", "aa"), typed_twice("jane.doe", "aa"), typed_twice("al", "ab")
-    (True, False, False)
+    >>> typed_twice("ie", "aa.com"), typed_twice("jane.doe", "aa.com")
+    (True, False)
+    >>> typed_twice("hr", "ee.co.uk"), typed_twice("jd", "aaa.com")
+    (False, False)
     """
-    return len(local) <= 2 and 2 <= len(label) <= 3 and len(set(label)) == 1 and label[0] != "x"
+    label, _, ending = registered.partition(".")
+    if ending != "com":
+        return False
+    return (
+        len(local) <= 2
+        and len(label) == 2
+        and label[0] == label[1]
+        and label.isalpha()
+        and label != "xx"  # (all-x: a placeholder of its own)
+    )
 
 
 def _parse(text: str, keep_subdomain: bool) -> str:
@@ -140,7 +152,7 @@ def _parse(text: str, keep_subdomain: bool) -> str:
         raise TransformError(f"{quote(text)} has no registrable domain (expected e.g. acme.com)")
     if "@" in text:  # an e-mail cell's domain: not from a placeholder address (ie@aa.com)
         local = text.strip().rpartition("@")[0].rpartition(" ")[2].rpartition("<")[2]
-        if typed_twice(local.lower(), registered.partition(".")[0]):
+        if typed_twice(local.lower(), registered):
             raise TransformError(f"{quote(text)} is a placeholder address, not a company's")
     if registered in _TYPO_DOMAINS:
         raise TransformError(

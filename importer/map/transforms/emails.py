@@ -146,7 +146,7 @@ def _real(address: str, text: str) -> str:
         placeholder  # example.com; i@a.com, k@x.com, hr@xx.com
         or local in _PLACEHOLDER_LOCAL
         or local == label  # x@x.com, test@test.com
-        or typed_twice(local, label)  # ie@aa.com, nw@ss.com
+        or typed_twice(local, email_domain("@" + domain) or domain)  # ie@aa.com, nw@ss.com
     ):
         raise TransformError(
             f"{quote(text)} is a placeholder address, not a person's: leave the cell empty"
