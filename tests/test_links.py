@@ -86,9 +86,10 @@ def test_hubspot_deals_get_their_companies_and_contacts_through_the_sandbox(tmp_
     # not, and the row says whose (the contacts export imported with its preset names them).
     assert not people["tom@northwind-logistics.com"].get("first_name")
     assert rows["2"]["warnings"] == (
-        "link contacts: only the first linked person's First Name and Last Name are sent; the"
-        " others go by Email alone (tom@northwind-logistics.com: Tom Berg): import"
-        " hubspot-contacts.csv with its own preset too to give them theirs"
+        "link contacts: the deal sends its other linked people by Email alone, without their"
+        " First Name and Last Name (tom@northwind-logistics.com: Tom Berg): they get them only"
+        " where a row of their own, or hubspot-contacts.csv imported with its own preset,"
+        " sends them"
     )
     assert "link contacts" not in rows["3"]["warnings"]  # one contact: nothing left out
 
@@ -102,12 +103,24 @@ def test_a_linked_file_needs_only_the_key_and_the_column_the_link_is_for(tmp_pat
         '"Record ID","Company Domain Name"\n"7001","northwind-logistics.com"\n',
     )
     out = tmp_path / "r.csv"
-    run_import(
+    report = run_import(
         deals, "hubspot-deals", dry_run=True, results_path=out, links=[companies, contacts],
         pipeline_id="00000000-0000-4000-8000-000000000001",
         stages=stages_named("Closed won"),
     )  # fmt: skip
     assert results_of(out)["2"]["domain"] == "northwind-logistics.com"
+    assert (
+        "link company: hubspot-companies.csv has no column 'Website URL'; it reads as empty"
+        in report.mapping_warnings
+    )
+    # a column the link does not mark optional is still needed: Tasks' lead link wants a
+    # Website, so a Contact export is not taken for the Lead export
+    task = write(tmp_path / "Task.csv", "Id,Subject,Description,WhoId,AccountId\n"
+                 "00T2,Call,hello,00QB,000000000000000AAA\n")  # fmt: skip
+    people = write(tmp_path / "Contact.csv", "Id,Email,AccountId\n003A,jo@acme.com,\n")
+    report = run_import(task, "salesforce-tasks", dry_run=True, links=[people],
+                        results_path=tmp_path / "t.csv")  # fmt: skip
+    assert any(w.startswith("link lead: no --with file") for w in report.mapping_warnings)
 
 
 def test_a_uk_english_pipedrive_export_links_its_organisations(tmp_path):

@@ -258,6 +258,9 @@ class LinkSpec(BaseModel):
     #: e-mail, a website): linked rows without it are left out, and it lists every linked
     #: row's value; the others come from the first linked row that has it.
     columns: tuple[str, ...] = Field(min_length=1)
+    #: Of ``columns``, those a linked file may lack (they read as empty, and the run
+    #: says so): a companies export saved without "Website URL".
+    optional_columns: tuple[str, ...] = ()
     #: A word the linked file's name holds ("Account", "companies"): picks among files.
     file: str | None = None
     #: ``id``: keys compare exactly; ``name``: without case and extra spaces, and a name

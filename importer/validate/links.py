@@ -144,11 +144,11 @@ class Linker:
             named = "; ".join(f"{v[0]}: {' '.join(c for c in v[1:] if c)}" for v in unsent[:4])
             more = f" and {len(unsent) - 4} more" if len(unsent) > 4 else ""
             said = (
-                f"link {table.name}: only the first linked person's"
-                f" {' and '.join(link.columns[1:])} {'is' if width == 2 else 'are'} sent; the"
-                f" others go by {link.columns[0]} alone ({named}{more}): import"
-                f" {table.path.name if table.path else table.name} with its own preset too"
-                " to give them theirs"
+                f"link {table.name}: the deal sends its other linked people by"
+                f" {link.columns[0]} alone, without their {' and '.join(link.columns[1:])}"
+                f" ({named}{more}): they get them only where a row of their own, or"
+                f" {table.path.name if table.path else table.name} imported with its own"
+                " preset, sends them"
             )
             problem = f"{problem}; {said}" if problem else said
         return cells, problem
@@ -192,6 +192,12 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
             tables.append(_Table(name, link, None))
             continue
         used.add(chosen)
+        lacking = [c for c in link.optional_columns if _find(headers[chosen], c) is None]
+        if lacking:
+            warnings.append(
+                f"link {name}: {chosen.name} has no column {', '.join(map(repr, lacking))};"
+                " it reads as empty"
+            )
         tables.append(_read_table(name, link, chosen, headers[chosen]))
     unused = [str(path) for _, path in files if path not in used]
     if unused:
@@ -211,9 +217,10 @@ def _header(path: Path) -> list[str]:
 
 
 def _fits(link: LinkSpec, columns: Sequence[str]) -> bool:
-    """The file has the link's key and the column the link is for (its first); the others
-    may be missing (a companies export without "Website URL"): they read as empty."""
-    return all(_find(columns, c) is not None for c in (link.key, link.columns[0]))
+    """The file has the link's key and columns, but those it may lack (optional_columns:
+    a companies export without "Website URL"), which read as empty."""
+    needed = (link.key, *(c for c in link.columns if c not in link.optional_columns))
+    return all(_find(columns, c) is not None for c in needed)
 
 
 def _choose(
