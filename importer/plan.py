@@ -155,9 +155,17 @@ class Planner:
     """
 
     def __init__(
-        self, *, pipeline_id: str | None = None, keep_rows: bool = True, account_names: bool = True
+        self,
+        *,
+        pipeline_id: str | None = None,
+        keep_rows: bool = True,
+        account_names: bool = True,
+        subject: str = "",
     ) -> None:
         self.pipeline_id = pipeline_id
+        #: The file's own kind of record, as a key prefix ("contact:"): the one two source
+        #: ids make a merge of ("" for any).
+        self.subject = subject
         #: Whether an account's name is sent (the public API's): a named account then
         #: needs its own create, where a contact's or a deal's would create it bare.
         self.account_names = account_names
@@ -340,7 +348,10 @@ class Planner:
             if first != row:
                 plan.duplicate_of = first
                 source_id = plan.source_id
-                if source_id:  # another record of the source, merged? (rows say so)
+                # another record of the source, merged? (rows say so) Only where the row
+                # has the file's own kind of record: a contacts row whose person was left
+                # out shares its company, not its person, with the earlier row.
+                if source_id and keys[-1].startswith(self.subject):
                     earlier = self._first_ids.get(first, "")
                     if earlier and earlier != source_id:
                         _merged(plan, earlier)
@@ -349,6 +360,12 @@ class Planner:
                     plan.status = "duplicate"
             elif verdict.source_id:  # (a file without ids keeps nothing here)
                 self._first_ids[row] = verdict.source_id
+                lead = found[-1]
+                if lead is not fresh and keys[-1].startswith(self.subject):
+                    # its own record is an earlier row's, its other records are not
+                    earlier = self._first_ids.get(lead.first_row, "")
+                    if earlier and earlier != verdict.source_id:
+                        _warn(plan, _shared(keys[-1], lead.first_row, verdict.source_id, earlier))
         if self.keep_rows:
             self.rows.extend(rows)
         return rows
@@ -545,6 +562,19 @@ def _merged(plan: RowPlan, earlier: str) -> None:
         plan.status, plan.message = "merged", text
     else:
         _warn(plan, text)
+
+
+def _shared(key: str, first: int, source_id: str, earlier: str) -> str:
+    """A row whose own record is an earlier row's, though their source ids differ."""
+    kind = key.partition(":")[0]
+    rule = _ONE_PER.get(kind, "they are one record")
+    if kind == "opportunity" and key.split(":", 3)[2] == "":
+        rule = _SAME_NAME_RULE
+    return (
+        f"{key} is also row {first}'s, a different record of the source (source id"
+        f" {source_id}; row {first}'s is {earlier}): made one because {rule}; row {first}'s"
+        " values are sent"
+    )
 
 
 #: Why two source records are one Octolane record, by record kind.

@@ -336,7 +336,8 @@ def test_a_merged_row_gets_the_earlier_rows_ids_on_a_real_run(tmp_path):
 def test_a_merged_row_with_a_rejected_record_stays_partial_and_warns(tmp_path):
     data = (
         "Id,Email,Website\nC1,jo@acme.com,acme.com\nC2,jo@acme.com,acme.com\n"
-        "C3,bad@@x,globex.com\nC4,worse@@y,globex.com\n"
+        "C3,al@globex.com,globex.com\nC4,al@globex.com,a.com\n"
+        "C5,bad@@x,initech.com\nC6,worse@@y,initech.com\nC7,jo@acme.com,hooli.com\n"
     )
     csv_path = write(tmp_path / "people.csv", data)
     mapping = write(
@@ -349,9 +350,17 @@ def test_a_merged_row_with_a_rejected_record_stays_partial_and_warns(tmp_path):
     assert rows["3"]["status"] == "merged"
     assert (
         "Octolane keeps one company per domain; Octolane keeps one person per e-mail"
-        in (rows["3"]["message"])
+        in rows["3"]["message"]
     )
-    # row 5's company is row 4's, and its person is rejected: partial, the merge a warning
-    assert (rows["4"]["status"], rows["5"]["status"]) == ("partial", "partial")
-    assert "merged into row 4's records (account:globex.com)" in rows["5"]["warnings"]
-    assert "the contact is left out" in rows["5"]["message"]
+    # row 5's company is refused and its person is row 4's: partial, the merge a warning
+    assert rows["5"]["status"] == "partial"
+    assert (
+        "contact:al@globex.com is also row 4's, a different record of the source (source id"
+        " C4; row 4's is C3): made one because Octolane keeps one person per e-mail address"
+    ) in rows["5"]["warnings"]
+    # rows 6 and 7 lost their people: they share a company, and no person is merged
+    assert (rows["6"]["status"], rows["7"]["status"]) == ("partial", "partial")
+    assert rows["7"]["duplicate_of"] == "6" and "merged" not in rows["7"]["warnings"]
+    # another company, the same person: not a duplicate row, but the person is merged
+    assert rows["8"]["status"] == "would_import"
+    assert "contact:jo@acme.com is also row 2's" in rows["8"]["warnings"]

@@ -442,6 +442,7 @@ def _plan(
         pipeline_id=pipeline_id,
         keep_rows=keep_rows,
         account_names=target is not None and target.settings.api == "public",
+        subject=_subject(job.mapping),
     )
     try:
         for verdicts in source.batches:
@@ -470,6 +471,13 @@ def _plan(
 
 
 _STAGE, _AMOUNT = attrgetter("stage"), attrgetter("amount")
+
+
+def _subject(mapping: MappingFile) -> str:
+    """The file's own kind of record, as a key prefix: its most specific object (a deals
+    file's deal, a contacts file's person)."""
+    kinds = ("note", "opportunity", "contact", "account")
+    return next((f"{k}:" for k in kinds if getattr(mapping, k) is not None), "")
 
 
 def check_job(job: ImportJob) -> None:
