@@ -256,6 +256,13 @@ def test_a_site_cut_to_its_domain_says_so(tmp_path, write_csv, write_mapping):
     assert rows[2]["warnings"] == rows[6]["warnings"] == said
     # www. is no site of its own, and an e-mail's host is its contact's to tell about
     assert not any(rows[n]["warnings"] for n in (3, 4, 5))
+    # a split cell of one site (hubspot-deals' linked companies) says it too
+    split = write_mapping(
+        "account:\n  domain: {column: Website, transforms: [{split: {separators: [';']}},"
+        " domain]}\n"
+    )
+    run_import(leads, split, dry_run=True, results_path=out)
+    assert results(out)[2]["warnings"] == said
 
 
 def test_a_limited_run_names_the_accounts_the_full_run_does(tmp_path, write_csv, write_mapping):

@@ -478,6 +478,8 @@ def _cut_sites(
     cut: dict[str, str] = {}
     for cell, i in last.items():
         value = column[i]
+        if type(value) is list and len(value) == 1:  # a split cell of one site
+            value = value[0]
         if type(value) is str and cell != value and "@" not in cell:  # (a bare domain: no cut)
             text = _cut_text(cell, value)
             if text:
