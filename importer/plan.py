@@ -549,10 +549,7 @@ def _merged(plan: RowPlan, earlier: str) -> None:
     (their source ids differ): Octolane keeps one, and the row says so (never a silent
     ``duplicate``). A partial row stays partial, with the same words as a warning."""
     first, records = plan.duplicate_of, plan.entities
-    kinds = dict.fromkeys(key.partition(":")[0] for key in records)
-    rules = "; ".join(_ONE_PER[k] for k in kinds if k in _ONE_PER)
-    if any(k.startswith("opportunity:") and k.split(":", 3)[2] == "" for k in records):
-        rules = rules.replace(_ONE_PER["opportunity"], _SAME_NAME_RULE)
+    rules = "; ".join(dict.fromkeys(map(_one_rule, records)))
     text = (
         f"merged into row {first}'s records ({' and '.join(records)}): a different record"
         f" of the source (source id {plan.source_id}; row {first}'s is {earlier}), made one"
@@ -566,15 +563,20 @@ def _merged(plan: RowPlan, earlier: str) -> None:
 
 def _shared(key: str, first: int, source_id: str, earlier: str) -> str:
     """A row whose own record is an earlier row's, though their source ids differ."""
-    kind = key.partition(":")[0]
-    rule = _ONE_PER.get(kind, "they are one record")
-    if kind == "opportunity" and key.split(":", 3)[2] == "":
-        rule = _SAME_NAME_RULE
     return (
         f"{key} is also row {first}'s, a different record of the source (source id"
-        f" {source_id}; row {first}'s is {earlier}): made one because {rule}; row {first}'s"
-        " values are sent"
+        f" {source_id}; row {first}'s is {earlier}): made one because {_one_rule(key)};"
+        f" row {first}'s values are sent"
     )
+
+
+def _one_rule(key: str) -> str:
+    """Why records with ``key`` are one Octolane record (a deal with no company: the
+    sandbox's rule, Octolane's being undocumented)."""
+    kind = key.partition(":")[0]
+    if kind == "opportunity" and key.split(":", 3)[2] == "":
+        return _SAME_NAME_RULE
+    return _ONE_PER[kind]
 
 
 #: Why two source records are one Octolane record, by record kind.
