@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 
 from importer.errors import SourceError, UsageError
 from importer.read._excel import cell_text
-from importer.read._sniff import SAMPLE_BYTES, column_names, find_header_index, sniff_delimiter
+from importer.read._sniff import (
+    CP1252_ERRORS,
+    SAMPLE_BYTES,
+    column_names,
+    find_header_index,
+    sniff_delimiter,
+)
 from importer.read.source import RowBatch, Source, open_source
 
 REAL_EXPORTS = Path(__file__).resolve().parents[1].parent / "shared" / "real-exports"
@@ -76,6 +82,30 @@ def test_encodings_are_detected_and_reported(write, data, expected_encoding, tex
     assert source.info.encoding == expected_encoding
     assert source.info.columns == tuple(expected[0])
     assert [r for _, r in rows] == expected[1:]
+
+
+#: ISO-8859-1 with a C1 byte (0x81: no cp1252 character) and ½: Salesforce's Data Export.
+HALF = "Name,Street,Notes\nAlpha,Km 41 V\x81a,1½ floors\n" + "".join(
+    f"Beta {i},Calle {i} Peñalolén,Café Zoë à São José\n" for i in range(20)
+)
+#: Latin-9 used as Latin-9: œ inside a word, € beside an amount (and a C1 byte).
+LATIN9 = "Nom,Rue,Notes\nAlpha,Km 41 V\x81a,Cœur 3000 €\n" + "".join(
+    f"Beta {i},Rue {i} de la Pépinière,Café Zoë à Genève\n" for i in range(20)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        pytest.param(HALF, "cp1252", "latin-1", id="iso-8859-1-with-half"),
+        pytest.param(LATIN9, "iso8859-15", "iso8859-15", id="latin-9-with-euro-and-oe"),
+    ],
+)
+def test_latin9_only_where_the_file_uses_it(write, text, encoding, expected):
+    """½ is not read as œ (nor ¤ as €): Latin-9 only where its own characters are used so."""
+    source, rows = read_file(write(text.encode(expected)))
+    assert source.info.encoding == encoding
+    assert [r for _, r in rows] == list(csv.reader(io.StringIO(text)))[1:]
 
 
 def test_evaboot_utf16_tab_export(write):
@@ -696,9 +726,10 @@ REAL = [
     ("salesforce/data-export-Lead.csv", 35, 67, "cp1252"),
     ("salesforce/data-export-Opportunity.csv", 512, 55, "cp1252"),
     ("salesforce/dataloader-extract-Account.csv", 49, 8, "utf-8"),
-    # 0x81 and 0x8D are not cp1252, so detection settles on a Latin-9 reading; Salesforce
-    # writes ISO-8859-1, which differs from Latin-9 in eight characters (issue 12's reader).
-    ("salesforce/data-export-Account.csv", 2_002, 110, "iso8859-15"),
+    # 0x81 and 0x8D are not cp1252, and the detector would settle on a Latin-9 reading
+    # (½ read as œ); no byte is used as Latin-9 uses it, so cp1252 reads it, falling back
+    # to ISO-8859-1 (what Salesforce writes) for those two bytes.
+    ("salesforce/data-export-Account.csv", 2_002, 110, "cp1252"),
     ("salesforce/data-export-OpportunityContactRole.csv", 2, 11, "utf-8"),
     ("salesforce/data-export-Task.csv", 507, 43, "cp1252"),
     ("pipedrive/people-export-uk-print.csv", 8_106, 12, "utf-8"),
@@ -733,7 +764,8 @@ def test_real_export(name, n_rows, n_columns, encoding):
     assert (source.info.encoding, source.info.header_row) == (encoding, 1)
     assert [n for n, _ in rows] == list(range(2, n_rows + 2))
     if path.suffix == ".csv":  # cell for cell what the csv module reads, in the right encoding
-        with path.open(encoding=encoding, newline="") as f:
+        errors = CP1252_ERRORS if encoding == "cp1252" else "strict"  # ISO-8859-1's C1 bytes
+        with path.open(encoding=encoding, errors=errors, newline="") as f:
             expected = list(csv.reader(f))
         assert source.info.delimiter == ","
         assert [r for _, r in rows] == expected[1:]

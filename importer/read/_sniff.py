@@ -64,6 +64,12 @@ _SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*(?:\r\n|\r|\n|$)')
 _LEGACY_CANDIDATES = [*(f"cp{n}" for n in range(1250, 1259)), "cp874", "iso8859_2", "iso8859_5",
                       "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "mac_roman", "cp932", "euc_jp",
                       "gb18030", "big5", "cp949"]  # fmt: skip
+#: A byte Latin-9 reads otherwise than ISO-8859-1, used as Latin-9 does: œ, š, ž inside
+#: a word (after a letter, before a lower-case one), € before or after a number.
+_LATIN9_USED = re.compile(
+    rb"[A-Za-z\xc0-\xff][\xa6\xa8\xb4\xb8\xbc\xbd\xbe][a-z\xdf-\xff]"
+    rb"|\xa4 ?[0-9]|[0-9] ?\xa4"
+)
 _NUMBER = re.compile(r"[+-]?[\d.,\s]+(?:[eE][+-]?\d+)?%?")
 #: How a report's title line starts, or ends (a label and its colon).
 _TITLE_WORDS = re.compile(
@@ -264,7 +270,15 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
     near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
     if any("cp1252" in m.could_be_from_charset for m in near_best):
         return "cp1252"
-    return codecs.lookup(best.encoding).name
+    name = codecs.lookup(best.encoding).name
+    if name == "iso8859-15" and not _LATIN9_USED.search(window):
+        # Latin-9 and ISO-8859-1 differ in eight characters (€ for ¤, œ for ½, Š for ¦ …):
+        # a Latin-9 reading only where the file uses one of them as Latin-9 does (a
+        # letter inside a word, € beside a number). Salesforce writes ISO-8859-1, whose
+        # C1 bytes (0x81, 0x8D) keep cp1252 out of the detector's choice: read as cp1252,
+        # they fall back to ISO-8859-1's code points (CP1252_ERRORS).
+        return "cp1252"
+    return name
 
 
 def _mixed_encoding_error(
