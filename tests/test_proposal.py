@@ -168,6 +168,24 @@ def test_a_file_with_nothing_to_map_is_an_error(write_csv) -> None:
     )
 
 
+def test_a_known_export_without_its_record_columns_says_what_to_do(write_csv) -> None:
+    """Pipedrive's organisations export without "Website" (the UK-English real export):
+    the preset that knows it says how to export again, not "write the mapping by hand"."""
+    header = (
+        '"Organisation - Name","Organisation - Labels","Organisation - People",'
+        '"Organisation - Owner"\n'
+    )
+    path = write_csv(header + '"CPI Books UK","Customer","2","Dalris Adang"\n', name="orgs.csv")
+    with pytest.raises(MappingError) as caught:
+        propose_mapping(path)
+    assert str(caught.value).startswith(
+        "orgs.csv: this is the export the preset pipedrive-organizations reads, but it lacks"
+        " Organization - Website / Organisation - Website, so no row would give Octolane a"
+        " record to create. Pipedrive organisations carry a domain only in the Website column:"
+        ' add "Website" to the Organizations list view and export again'
+    )
+
+
 def test_emails_under_any_header_are_found_by_their_values(write_csv, tmp_path: Path) -> None:
     path = write_csv("Kontakt,Ort\njo@acme.com,Berlin\nann@beta.io,Wien\nbo@gamma.de,Graz\n")
     proposal = propose_mapping(path)

@@ -145,7 +145,7 @@ def propose_mapping(
             return _with_stages(proposal, rows, stages, stages_note)
         problem = f"the preset {best.name} fits the header but cannot be used as is: {problem}"
     return _with_stages(
-        _from_columns(path, info, rows, matches, problem), rows, stages, stages_note
+        _from_columns(path, info, rows, matches, problem, presets), rows, stages, stages_note
     )
 
 
@@ -302,6 +302,7 @@ def _from_columns(
     rows: Sequence[Sequence[str]],
     matches: tuple[PresetMatch, ...],
     problem: str | None = None,
+    presets: Sequence[PresetInfo] | None = None,
 ) -> Proposal:
     guesses, unplaced = guess_columns(info.columns, rows)
     fields, left = _fields(guesses)
@@ -328,9 +329,32 @@ def _from_columns(
             info,
             matches,
         )
+    known = _known_export(matches, presets)
+    if known is not None:
+        raise MappingError(f"{path.name}: {known}")
     raise MappingError(
         f"{path.name}: could not match any column to an Octolane field "
         f"(columns: {', '.join(info.columns)}); write the mapping by hand (docs/mapping.md describes the format)"
+    )
+
+
+def _known_export(
+    matches: Sequence[PresetMatch], presets: Sequence[PresetInfo] | None
+) -> str | None:
+    """What to do with an export a preset knows by all its own columns, which lacks the
+    columns that give Octolane a record (Pipedrive's organisations without "Website"):
+    the preset's ``when_nothing_imports``, not "write the mapping by hand"."""
+    best = next((m for m in matches if m.signature_total and
+                 m.signature_present == m.signature_total), None)  # fmt: skip
+    if best is None:
+        return None
+    mapping = load_mapping(_find(presets, best.name).path)
+    if not mapping.when_nothing_imports:
+        return None
+    return (
+        f"this is the export the preset {best.name} reads, but it lacks"
+        f" {', '.join(best.missing)}, so no row would give Octolane a record to create."
+        f" {mapping.when_nothing_imports}"
     )
 
 
