@@ -270,6 +270,10 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
     near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
     if any("cp1252" in m.could_be_from_charset for m in near_best):
         return "cp1252"
+    if not best.coherence:
+        # A reading in which no language's words are seen (ISO-8859-1 with a C1 byte read
+        # as Farsi) yields to an about as clean one in which some are (French).
+        best = max(near_best, key=lambda m: m.coherence)
     name = codecs.lookup(best.encoding).name
     if name == "iso8859-15" and not _LATIN9_USED.search(window):
         # Latin-9 and ISO-8859-1 differ in eight characters (€ for ¤, œ for ½, Š for ¦ …):
