@@ -111,3 +111,19 @@ def test_the_results_format(tmp_path, suffix, fmt, workbooks):
         sheet = load_workbook(tmp_path / "r.xlsx")["Results"]
         formula = sheet["B5"]
         assert formula.value == "=cmd|' /C calc'!A0" and formula.data_type == "s"  # text
+
+
+def test_a_nul_in_a_cell_does_not_stop_the_workbooks(tmp_path):
+    """A control character XML forbids (48 NULs in Salesforce's Opportunity export) shows as
+    its picture in the workbooks; the run, the CSV and the files' privacy are as ever."""
+    data = tmp_path / "leads.csv"
+    data.write_text("Email,First Name,Plan\nann@acme.com,Ann,step\x00one\nbad,Al,x\x01\n")
+    report = run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
+                        results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+                        results_format="xlsx")  # fmt: skip
+    assert report.counts == {"would_import": 1, "invalid": 1}
+    sheet = load_workbook(report.results_workbook)["Results"]
+    assert [sheet["C2"].value, sheet["C3"].value] == ["step\u2400one", "x\u2401"]
+    assert load_workbook(report.failures_workbook)["Failures"]["C2"].value == "x\u2401"
+    for path in (report.results_workbook, report.failures_workbook):
+        assert path.stat().st_mode & 0o077 == 0  # the user's only, as the CSV files

@@ -10,7 +10,8 @@ with openpyxl in write-only mode (streamed, flat memory):
   columns then ``import_row`` and ``import_error`` (the failures CSV's columns);
 * a bold, frozen header row with filters on every column;
 * every cell written as text, exactly as the input had it (leading zeros, long ids;
-  a value starting with ``=`` is text, never a formula);
+  a value starting with ``=`` is text, never a formula; a control character XML
+  forbids, such as a NUL, shows as its picture, ␀);
 * the cells that made a row fail filled red, the error as the cell's comment: the
   input columns the failing fields are read from (``contact.email`` → ``Email``),
   or the ``status`` cell when no column is to blame (a server error).
@@ -22,12 +23,14 @@ The failures workbook imports again as it is: its input columns are the input's,
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -82,7 +85,7 @@ def write_results_workbook(
         sheet.append(_row(sheet, values, blamed))
         count += 1
     _finish(sheet, len(header), count)
-    workbook.save(path)
+    _save(workbook, path)
     return count
 
 
@@ -115,18 +118,31 @@ def write_failures_workbook(
             sheet.append(_row(sheet, values, dict.fromkeys(positions, message or values[-1])))
             count += 1
     _finish(sheet, len(header), count)
-    workbook.save(path)
+    _save(workbook, path)
     return count
 
 
 # ---- helpers ------------------------------------------------------------------------
 
 
+def _save(workbook: Any, path: Path) -> None:
+    """Save the workbook readable by the user only, as the CSV files are (customer data)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "wb") as handle:
+        workbook.save(handle)
+
+
+def _shown(text: str) -> str:
+    """``text`` as a workbook can hold it: a control character XML forbids (a NUL in a
+    Salesforce cell) becomes its visible picture (NUL → ␀); the CSV keeps it as it is."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: chr(0x2400 + ord(m[0])), text)
+
+
 def _start(sheet: Any, header: Sequence[str]) -> None:
     sheet.freeze_panes = "A2"
     cells = []
     for name in header:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = WriteOnlyCell(sheet, value=_shown(name))
         cell.data_type = "s"
         cell.font = _BOLD
         cells.append(cell)
@@ -140,12 +156,12 @@ def _finish(sheet: Any, width: int, rows: int) -> None:
 def _row(sheet: Any, values: Sequence[str], blamed: Mapping[int, str]) -> list[Any]:
     cells = []
     for position, value in enumerate(values):
-        cell = WriteOnlyCell(sheet, value=value if value != "" else None)
+        cell = WriteOnlyCell(sheet, value=_shown(value) if value != "" else None)
         if value != "":
             cell.data_type = "s"  # text, as the input had it: never a number or a formula
         if position in blamed:
             cell.fill = _BAD
-            cell.comment = Comment(blamed[position][:2000], _AUTHOR, width=300, height=120)
+            cell.comment = Comment(_shown(blamed[position][:2000]), _AUTHOR, width=300, height=120)
         cells.append(cell)
     return cells
 
