@@ -123,6 +123,32 @@ def test_a_linked_file_needs_only_the_key_and_the_column_the_link_is_for(tmp_pat
     assert any(w.startswith("link lead: no --with file") for w in report.mapping_warnings)
 
 
+def test_a_linked_company_with_only_a_website_links_by_it(tmp_path):
+    """A company whose "Company Domain Name" is empty links by its "Website URL" (the
+    fallback column): it used to be dropped, and its deals and notes were invalid."""
+    deals, _, contacts = hubspot_files(tmp_path)
+    companies = write(
+        tmp_path / "hubspot-companies.csv",
+        '"Record ID","Company Domain Name","Website URL"\n'
+        '"7001","","https://www.northwind-logistics.com/about"\n',
+    )
+    out = tmp_path / "r.csv"
+    run_import(
+        deals, "hubspot-deals", dry_run=True, results_path=out, links=[companies, contacts],
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+        stages=stages_named("Closed won"),
+    )  # fmt: skip
+    assert results_of(out)["2"]["domain"] == "northwind-logistics.com"
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Company IDs\n"
+        "2001,2024-03-08 11:00,Called about the renewal,7001\n",
+    )
+    run_import(notes, "hubspot-notes", dry_run=True, results_path=out, links=[companies])
+    row = results_of(out)["2"]
+    assert (row["status"], row["domain"]) == ("would_import", "northwind-logistics.com")
+
+
 def test_a_uk_english_pipedrive_export_links_its_organisations(tmp_path):
     """Pipedrive writes "Organisation" for a UK-English account, in both files."""
     deals = write(

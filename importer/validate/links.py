@@ -124,10 +124,13 @@ class Linker:
                 found.extend(matches if link.many else matches[:1])
         # The first column brings every linked row's value (all the e-mails); the others
         # come from the first row that has one, so a name always belongs to the first
-        # e-mail, never to another linked person.
-        found = [v for v in dict.fromkeys(found) if v[0]]
-        cells = [link.separator.join(dict.fromkeys(v[0] for v in found))]
-        cells += [found[0][i] if found else "" for i in range(1, width)]
+        # e-mail, never to another linked person. A company's other columns are its
+        # fallbacks (a website where the domain is empty): a row with any value counts.
+        people = width > 1 and "mail" in link.columns[0].casefold()  # e-mails, then names
+        found = [v for v in dict.fromkeys(found) if (v[0] if people else any(v))]
+        first = next((v for v in found if v[0]), found[0] if found else None)
+        cells = [link.separator.join(dict.fromkeys(v[0] for v in found if v[0]))]
+        cells += [first[i] if first else "" for i in range(1, width)]
         problem = None
         if missing and not link.many:  # a row no contact role names is no broken key
             shown = ", ".join(repr(k) for k in missing[:3]) + (" ..." if len(missing) > 3 else "")
@@ -138,7 +141,6 @@ class Linker:
                 f"link {table.name}: {link.by} {key!r} matches {count} different rows of"
                 f" {table.where}, so nothing was linked for it"
             )
-        people = width > 1 and "mail" in link.columns[0].casefold()  # e-mails, then names
         unsent = [v for v in found[1:] if any(v[1:])] if people else []
         if unsent:  # the other linked people's names, which no request carries: said
             named = "; ".join(f"{v[0]}: {' '.join(c for c in v[1:] if c)}" for v in unsent[:4])
