@@ -300,6 +300,31 @@ def test_salesforce_tasks_become_notes_on_their_contacts(tmp_path):
     assert not [r for r in rows.values() if "is in no row" in r["warnings"]]
 
 
+def test_a_task_note_keeps_its_status_priority_due_date_and_paragraphs(tmp_path):
+    """An Octolane note has no date or status: the task's go into its text, so two
+    follow-ups with one subject and text on other days stay two notes, and a description's
+    paragraphs are kept (a template collapses spaces within lines only)."""
+    task = write(
+        tmp_path / "Task.csv",
+        "Id,WhoId,Subject,ActivityDate,Status,Priority,Description,AccountId\n"
+        '00T1,003A,Follow up,2023-02-23,Completed,Normal,"Sent   the quote.\n\n\n\nCall back",\n'
+        '00T2,003A,Follow up,2023-03-02,Open,High,"Sent   the quote.\n\n\n\nCall back",\n',
+    )
+    people = write(tmp_path / "Contact.csv", "Id,Email,AccountId\n003A,jo@acme.com,\n")
+    report = run_import(task, "salesforce-tasks", dry_run=True, links=[people],
+                        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl")  # fmt: skip
+    assert report.counts == {"would_import": 2}
+    notes = [
+        json.loads(line)["body"]["note"]["content"]
+        for line in (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["endpoint"] == "notes"
+    ]
+    assert notes == [
+        "Sent the quote.\n\nCall back\n\nSalesforce task: Completed, Normal priority, due 2023-02-23",
+        "Sent the quote.\n\nCall back\n\nSalesforce task: Open, High priority, due 2023-03-02",
+    ]
+
+
 @pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
 def test_salesforce_real_tasks_link_to_contacts_leads_and_accounts(tmp_path):
     files = [REAL / f"data-export-{n}.csv" for n in ("Contact", "Lead", "Account")]

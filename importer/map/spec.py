@@ -888,6 +888,12 @@ def bind_mapping(
                     f"{where}: column(s) {_names(missing)} not in {input_name};"
                     f" using {_names(present)}"
                 )
+        elif missing and spec.template is not None and present:
+            if not spec.optional_column:  # a template's absent column reads as empty
+                warnings.append(
+                    f"{where}: column(s) {_names(missing)} not in {input_name}; the template"
+                    " reads them as empty"
+                )
         elif missing:
             message = (
                 f"{where}: column {_names(missing)} is not in {input_name} "
@@ -1178,12 +1184,18 @@ def _getter(
             values = {n: (clean(row[p]) or "") if p is not None else "" for n, p in names.items()}
             if not any(values.values()):
                 return None
-            text = " ".join(template.format_map(values).split())
+            # Runs of spaces are collapsed in each line; the lines are kept (a note's
+            # description with its paragraphs), blank ones at most one in a row.
+            lines = (" ".join(line.split()) for line in template.format_map(values).split("\n"))
+            text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
             return text or None
 
         return fill, f"template {template!r}"
     constant = spec.value
     return (lambda row: constant), f"value {constant!r}"
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _decide_date_order(
