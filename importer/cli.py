@@ -571,6 +571,10 @@ def _import_export(
     ):
         if options.get(key):
             raise UsageError(f"{flag} is for one file; an export writes each file's own in --out")
+    if options.get("report_path"):
+        raise UsageError("--report is for one file; run each file of the export with its preset")
+    if options.get("results_format") == "xlsx":
+        raise UsageError("--results-format xlsx is for one file; an export writes CSV results")
     if any(read.given().values()):
         raise UsageError("--encoding, --delimiter, --sheet and --header-row are for one file")
     out = options.pop("out") or Path.cwd() / f"{file.stem}-results"

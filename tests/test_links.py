@@ -429,6 +429,26 @@ def test_the_real_salesforce_export_folder_dry_runs_from_the_cli(tmp_path):
     assert result.exit_code == data["exit_code"] == 1  # some rows are invalid
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--report", "r.html"], "--report is for one file"),
+        (["--results-format", "xlsx"], "--results-format xlsx is for one file"),
+    ],
+)
+def test_an_export_refuses_what_it_would_not_write(tmp_path, extra, said):
+    """--report and --results-format xlsx were ignored for a folder without a word."""
+    import shutil
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "salesforce" / "Contact.csv", folder / "Contact.csv")
+    result = CliRunner().invoke(
+        cli, [str(folder), "--mapping", "salesforce-data-export", "--dry-run", *extra]
+    )
+    assert result.exit_code == 2 and said in result.output, result.output
+
+
 def test_an_export_into_the_sandbox_says_what_it_holds_once_after_the_last_file(tmp_path):
     """Each file's block printed the sandbox's final totals, as if that file had sent them."""
     import shutil
