@@ -504,3 +504,26 @@ def test_hubspot_notes_fixture_links_to_its_companies_and_contacts_through_the_s
     # a note whose company the links do not give goes under its contact's e-mail domain
     inferred = [r for r in rows.values() if r["warnings"].startswith("note: linked to ")]
     assert all(r["domain"] in r["warnings"] for r in inferred)
+
+
+def test_a_note_with_several_linked_people_says_the_others_are_not_linked(tmp_path):
+    """A notes import said "the deal sends its other linked people by Email alone": the note
+    is linked to its first person, and the row says the others are not linked to it."""
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Contact IDs\n"
+        "2001,2024-03-08 11:00,Met both,11;12\n",
+    )
+    people = write(
+        tmp_path / "contacts.csv",
+        "Record ID,Email,First Name,Last Name\n11,bob@globex.com,Bob,Li\n12,cy@globex.com,Cy,Fu\n",
+    )
+    out = tmp_path / "r.csv"
+    run_import(notes, "hubspot-notes", dry_run=True, results_path=out, links=[people])
+    warnings = results_of(out)["2"]["warnings"]
+    assert (
+        "link contacts: the note is linked to its first linked person alone; the others"
+        " (cy@globex.com: Cy Fu) are not linked to it (import contacts.csv with its own preset"
+        " for the people)"
+    ) in warnings
+    assert "deal" not in warnings

@@ -57,6 +57,9 @@ class _Table:
     link: LinkSpec
     path: Path | None
     rows: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    #: What the input's rows are: "deal" (linked to every linked person by e-mail) or
+    #: "note" (linked to its first linked person alone).
+    record: str = "deal"
 
     @property
     def where(self) -> str:
@@ -145,12 +148,17 @@ class Linker:
         if unsent:  # the other linked people's names, which no request carries: said
             named = "; ".join(f"{v[0]}: {' '.join(c for c in v[1:] if c)}" for v in unsent[:4])
             more = f" and {len(unsent) - 4} more" if len(unsent) > 4 else ""
+            file = table.path.name if table.path else table.name
             said = (
-                f"link {table.name}: the deal sends its other linked people by"
+                f"link {table.name}: the note is linked to its first linked person alone; the"
+                f" others ({named}{more}) are not linked to it (import {file} with its own preset"
+                " for the people)"
+                if table.record == "note"
+                else f"link {table.name}: the deal sends its other linked people by"
                 f" {link.columns[0]} alone, without their {' and '.join(link.columns[1:])}"
-                f" ({named}{more}): they get them only where a row of their own, or"
-                f" {table.path.name if table.path else table.name} imported with its own"
-                " preset, sends them"
+                f" ({named}{more}): they get them only where a row of their own, or {file}"
+                " imported with its own preset,"
+                " sends them"
             )
             problem = f"{problem}; {said}" if problem else said
         return cells, problem
@@ -200,7 +208,10 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
                 f"link {name}: {chosen.name} has no column {', '.join(map(repr, lacking))};"
                 " it reads as empty"
             )
-        tables.append(_read_table(name, link, chosen, headers[chosen]))
+        table = _read_table(name, link, chosen, headers[chosen])
+        if mapping.note is not None and mapping.opportunity is None:
+            table.record = "note"
+        tables.append(table)
     unused = [str(path) for _, path in files if path not in used]
     if unused:
         raise UsageError(
