@@ -59,6 +59,32 @@ def test_a_dry_run_report(tmp_path):
     assert (tmp_path / "report.html").stat().st_mode & 0o077 == 0
 
 
+def test_the_fill_of_a_field_counts_rows_with_any_of_its_columns(tmp_path):
+    """A field read from two columns is filled where either is (it showed the larger
+    column's share), and one read from a linked file says so (it showed 0%)."""
+    data = write(tmp_path / "d.csv", "Work,Home,Who\na@acme.com,,1\n,b@beta.io,2\n,,3\n,,4\n")
+    people = write(tmp_path / "p.csv", "Id,Website\n1,acme.com\n")
+    mapping = write(
+        tmp_path / "m.yaml",
+        """
+contact:
+  email: {columns: [Work, Home], transforms: [email]}
+note:
+  title: {value: Call}
+  content: {column: Who}
+links:
+  person: {by: Who, key: Id, columns: [Website]}
+account:
+  domain: {column: person.Website, transforms: [domain], required: false}
+""",
+    )
+    report = run_import(data, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+                        links=[people], report_path=tmp_path / "report.html")  # fmt: skip
+    page = report.report_path.read_text(encoding="utf-8")
+    assert re.search(r"<code>contact.email</code></td><td>Work, Home</td>.*?<td class=n>50%", page)
+    assert re.search(r"<code>account.domain</code></td>.*?from a linked file", page)
+
+
 def test_a_real_run_report_charts_the_requests(tmp_path):
     with running_sandbox() as box:
         box.fail_next(3, status=429)  # turned away, retried after the Retry-After

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from importer.report.results import generic_reason, read_results
 from importer.report.summary import ImportReport
@@ -78,8 +78,9 @@ def write_html_report(
     order; ``fields`` maps each Octolane field to (its columns, its transforms)."""
     columns = list(report.source.columns)
     mapped = [c for c in columns if any(c in cols for cols, _ in fields.values())]
+    groups = [cols for cols, _ in fields.values() if cols]
     at = {c: i for i, c in enumerate(columns)}
-    filled: Counter[str] = Counter()
+    filled: Counter[Any] = Counter()
     samples: dict[str, list[str]] = {c: [] for c in mapped}
     statuses: Counter[str] = Counter()
     reasons: dict[str, _Reason] = {}
@@ -93,7 +94,7 @@ def write_html_report(
         statuses[result.status] += 1
         cells: Sequence[str] = blank
         while pending is not None and pending[0] <= result.row:  # both in input order
-            _count(pending[1], mapped, at, filled, samples)
+            _count(pending[1], mapped, at, filled, samples, groups)
             if pending[0] == result.row:
                 cells = pending[1]
             pending = next(source, None)
@@ -104,7 +105,7 @@ def write_html_report(
         for warning in result.warnings:
             _note(warnings, generic_reason(warning), result.row, warning, values)
     while pending is not None:  # rows past the last result line (none, as a rule)
-        _count(pending[1], mapped, at, filled, samples)
+        _count(pending[1], mapped, at, filled, samples, groups)
         pending = next(source, None)
     page = _page(report, total, statuses, reasons, warnings, mapped, fields, filled, samples,
                  timeline)  # fmt: skip
@@ -115,14 +116,21 @@ def write_html_report(
         out.write(page)
 
 
-def _count(cells: Sequence[str], mapped: list[str], at: Mapping[str, int],
-           filled: Counter[str], samples: dict[str, list[str]]) -> None:  # fmt: skip
+def _count(cells: Sequence[str], mapped: list[str], at: Mapping[str, int], filled: Counter[Any],
+           samples: dict[str, list[str]], groups: list[tuple[str, ...]]) -> None:  # fmt: skip
+    """Count the row's filled columns, and (as ``(columns,)`` tuples) the fields any of
+    whose columns it fills: a field read from several columns is as filled as that."""
+    have = set()
     for column in mapped:
         value = str(cells[at[column]]).strip()
         if value:
+            have.add(column)
             filled[column] += 1
             if len(samples[column]) < 3 and value not in samples[column]:
                 samples[column].append(value)
+    for group in groups:
+        if not have.isdisjoint(group):
+            filled[group] += 1
 
 
 def _note(into: dict[str, _Reason], key: str, row: int, message: str, values: list[str]) -> None:
@@ -156,7 +164,7 @@ def _page(
     warnings: dict[str, _Reason],
     mapped: list[str],
     fields: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
-    filled: Counter[str],
+    filled: Counter[Any],
     samples: dict[str, list[str]],
     timeline: Timeline | None,
 ) -> str:
@@ -235,12 +243,17 @@ def _reasons(reasons: dict[str, _Reason], mapped: list[str], none: str, attr: st
 
 
 def _mapping(fields: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
-             filled: Counter[str], samples: dict[str, list[str]], total: int) -> str:  # fmt: skip
+             filled: Counter[Any], samples: dict[str, list[str]], total: int) -> str:  # fmt: skip
     out = ["<table><tr><th>Octolane field</th><th>column</th><th>transforms</th>"
            "<th>filled</th><th>sample values</th></tr>"]  # fmt: skip
     for key, (columns, transforms) in fields.items():
-        full = max((filled[c] for c in columns), default=0)
-        share = f"{full / total:.0%}" if total and columns else "–"
+        share = "–"
+        if total and columns:
+            linked = [c for c in columns if c not in samples]  # (contact.Email: not the input's)
+            if len(linked) == len(columns):
+                share = "from a linked file"
+            else:
+                share = f"{filled[columns] / total:.0%}" + (" + linked" if linked else "")
         seen = [v for c in columns for v in samples.get(c, [])][:3]
         out.append(
             f"<tr><td><code>{_e(key)}</code></td><td>{_e(', '.join(columns)) or '–'}</td>"
