@@ -160,6 +160,6 @@ def test_a_note_filed_under_its_contacts_email_domain_says_so(tmp_path):
     rows = results_of(tmp_path / "r.csv")
     assert rows["2"]["warnings"] == (
         "note: linked to mindshareworld.com.pe, the domain of its contact's e-mail"
-        " (ana@mindshareworld.com.pe): the row gives no company domain"
+        " (ana@mindshareworld.com.pe): the row gives no company domain (column 'Site' is empty)"
     )
     assert rows["3"]["warnings"] == ""

@@ -241,7 +241,7 @@ def test_a_deal_linked_through_its_contacts_e_mail_says_so():
     assert inferred.opportunity["related_objects"]["account_domain"] == "agilitec.com"
     assert (
         "opportunity: linked to agilitec.com, the domain of its contact's e-mail"
-        " (jay@agilitec.com): the row gives no company domain"
+        " (jay@agilitec.com): the row gives no company domain (column 'Website' is empty)"
     ) in inferred.warnings
     assert given.opportunity["related_objects"]["account_domain"] == "howardlaw.com"
     assert not [w for w in given.warnings if w.startswith("opportunity: linked")]

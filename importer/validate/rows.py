@@ -616,7 +616,7 @@ def _assemble(
                     # a deal's company is a link the user should see was inferred
                     verdict.warnings.append(
                         f"opportunity: linked to {verdict.domain}, the domain of its contact's"
-                        f" e-mail ({email}): the row gives no company domain"
+                        f" e-mail ({email}): the row gives no company domain ({_empty(domain_reader)})"
                     )
         if note is not None and "note" not in rejected:
             if not rejected:
@@ -625,7 +625,7 @@ def _assemble(
                     # as a deal's: the company the note is filed under was inferred
                     verdict.warnings.append(
                         f"note: linked to {verdict.domain}, the domain of its contact's"
-                        f" e-mail ({email}): the row gives no company domain"
+                        f" e-mail ({email}): the row gives no company domain ({_empty(domain_reader)})"
                     )
             elif note.titles[i] is not None:
                 verdict.errors.append(FieldError("note", "row", _HELD_NOTE))
@@ -685,6 +685,13 @@ def _elsewhere(email: str, filed: str, domain: str) -> str:
         f"contact: Octolane files {email} under {where}, not under the row's company"
         f" {domain}; {domain} is created as an account of its own"
     )
+
+
+def _empty(reader: Any) -> str:
+    """``column 'Website' is empty`` / ``columns 'account.Website', 'lead.Website' are
+    empty``: where a row's company domain would have come from (a linked company may have
+    no website)."""
+    return f"{reader.label} {'are' if reader.label.startswith('columns ') else 'is'} empty"
 
 
 def _first(value: Any) -> Any:
