@@ -27,6 +27,8 @@ def test_a_programs_own_frozen_objects_stay_frozen():
         frozen = gc.get_freeze_count()
         with gc_paused():
             _ = [[] for _ in range(1000)]
-        assert gc.get_freeze_count() == frozen  # not released by the pause
+        # Not released by the pause (an unfreeze leaves 0); a frozen object another thread
+        # drops meanwhile (a sandbox of an earlier test) is freed: the count may fall a little.
+        assert frozen > 1000 and frozen // 2 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
