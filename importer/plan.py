@@ -420,6 +420,15 @@ class Planner:
             ("notes", "", self._notes),
         )
 
+    def named_create(self, domain: str, ensured: dict[str, str]) -> str | None:
+        """The key of ``domain``'s own account create where it carries a name (the public
+        API's), else None."""
+        entity = self._accounts.get(domain) if self.account_names else None
+        if entity is None or len(entity.payload) < 2:
+            return None
+        key = "account:" + domain
+        return key if ensured.get(key) == key else None
+
     def _covered(self) -> dict[_Entity, str]:
         """The accounts and contacts another request ensures -> that request's key.
 
@@ -624,13 +633,22 @@ def _depends(
     """What must succeed before ``entity``'s request: never another row's deal.
 
     A deal creates its own account and contacts, so it waits only for the
-    contacts that have creates of their own (named ones: their names must land
-    before the deal creates them bare). A note waits for the requests that its
-    own row depends on, which ensure the account and contact it links to.
+    contacts and the named account that have creates of their own (their names
+    must land before the deal creates them bare); a contact, likewise, for its
+    e-mail domain's named account. A note waits for the requests that its own row
+    depends on, which ensure the account and contact it links to.
     """
+    if endpoint == "contacts":
+        # A named account's create (the public API's) goes before the contacts it files:
+        # a contact create would make the account bare first, and the name be lost.
+        named = planner.named_create(entity.ident.rpartition("@")[2], ensured)
+        return (named,) if named else ()
     if endpoint == "opportunities":
-        keys = (f"contact:{e}" for e in _deal_emails(entity.payload["related_objects"]))
-        return tuple(dict.fromkeys(k for k in keys if ensured.get(k) == k))
+        related = entity.payload["related_objects"]
+        keys = [f"contact:{e}" for e in _deal_emails(related)]
+        keys = [k for k in keys if ensured.get(k) == k]
+        named = planner.named_create(related.get("account_domain") or "", ensured)
+        return tuple(dict.fromkeys([named, *keys] if named else keys))
     if endpoint == "notes" and entity.extra is not None:
         first = entity.extra
         requests = first.requests or planner._requests_of(first, ensured)

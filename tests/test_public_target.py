@@ -252,6 +252,40 @@ account:
     assert report.plan.by_endpoint().get("accounts", 0) == 0
 
 
+def test_a_named_account_lands_named_when_its_create_is_retried(tmp_path):
+    """The contacts went while the named accounts' bulk create was being retried: each
+    contact create made its account bare first, and 18 of 21 real Apollo names were lost,
+    every row "imported". A contact (and a deal) now waits for its named account's create."""
+    mapping = write(tmp_path / "m.yaml", """
+options:
+  pipeline_id: PIPELINE
+contact:
+  email: Email
+  first_name: First
+account:
+  domain: {column: Website, transforms: [domain]}
+  name: Company
+opportunity:
+  name: Deal
+""")  # fmt: skip
+    rows = "".join(f"p{i}@firm{i}.com,P{i},firm{i}.com,Firm Number {i} Ltd,Deal {i}\n"
+                   for i in range(6))  # fmt: skip
+    data = write(tmp_path / "c.csv", "Email,First,Website,Company,Deal\n" + rows)
+    with running_sandbox() as box:
+        mapping.write_text(mapping.read_text().replace("PIPELINE", box.pipeline_id))
+        box.fail_next(1, status=503, endpoint="accounts.bulk")
+        report = run(box, data, mapping, settings=public(box))
+        names = {a["domain"]: a["name"] for a in inspect(box, "accounts")}
+        tally = inspect(box, "stats")["requests"].get("accounts.bulk", {})
+        assert sum(tally.values()) >= 2, tally  # the failed create was retried
+    assert report.counts == {"imported": 6}
+    assert names == {f"firm{i}.com": f"Firm Number {i} Ltd" for i in range(6)}
+    contact = next(r for r in report.plan.requests if r.endpoint == "contacts")
+    deal = next(r for r in report.plan.requests if r.endpoint == "opportunities")
+    assert contact.depends_on == ("account:firm0.com",)
+    assert "account:firm0.com" in deal.depends_on
+
+
 def test_the_command_line_with_api_public(tmp_path):
     mapping = write(tmp_path / "m.yaml", MAPPING)
     data = deals_csv(tmp_path / "deals.csv", 9)
