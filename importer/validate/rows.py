@@ -845,18 +845,23 @@ class _DealColumns:
                 body[name] = text if type(text) is str else str(text)
         label = body.get("stage_name")
         stages = self.stages
-        if (
-            label is not None
-            and stages is not None
-            and stages.names_known
-            and stage_key(label) not in stages.by_key  # the server refuses it too
-        ):
-            known = ", ".join(repr(s.label) for s in stages.by_key.values())
-            verdict.errors.append(
-                FieldError("opportunity.stage_name", self.stage_name_source,
-                           f"{label!r} is not a stage of the pipeline (its stages: {known})")
-            )  # fmt: skip
-            return None
+        if label is not None and stages is not None and stages.names_known:
+            stage = stages.by_key.get(stage_key(label))
+            if stage is None:  # the server refuses it too
+                known = ", ".join(repr(s.label) for s in stages.by_key.values())
+                verdict.errors.append(
+                    FieldError("opportunity.stage_name", self.stage_name_source,
+                               f"{label!r} is not a stage of the pipeline (its stages: {known})")
+                )  # fmt: skip
+                return None
+            if stage.label != label:
+                # The pipeline's own spelling: Octolane's matching of a name is undocumented
+                # (the sandbox ignores case alone), so what was matched here is what is sent.
+                body["stage_name"] = stage.label
+                verdict.warnings.append(
+                    f"opportunity.stage_name: {label!r} is sent as {stage.label!r}, the"
+                    " pipeline's stage of that name"
+                )
         if self.stage is not None and self.stage[i] is not None and self.stages is not None:
             label = str(self.stage[i])
             outcome = self.stages.resolve(label)
