@@ -270,7 +270,7 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
     near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
     if any("cp1252" in m.could_be_from_charset for m in near_best):
         return "cp1252"
-    if not best.coherence:
+    if not best.coherence and any(m.coherence for m in near_best):
         # A reading in which no language's words are seen (ISO-8859-1 with a C1 byte read
         # as Farsi) yields to an about as clean one in which some are (French).
         best = max(near_best, key=lambda m: m.coherence)
