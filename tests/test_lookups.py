@@ -396,3 +396,77 @@ def test_lookups_are_paced_by_the_read_quota_not_the_writes(tmp_path, monkeypatc
     assert reads.current_rate_per_min == 300 and not reads.adaptive
     assert reads.peak_in_flight == 1  # the lookup went through it
     assert writes.peak_in_flight >= 1
+
+
+# ---- a lookup never gives a row another row's note ---------------------------------
+
+
+def test_find_prefers_the_exact_links_and_skips_other_rows_notes():
+    with running_sandbox() as box:
+        wide = note("Call", "Spoke", account_domains=["acme.com"], contact_emails=["jo@acme.com"])
+        narrow = note("Call", "Spoke", account_domains=["acme.com"])
+        wide_id = post(box, "/v1/inbound/notes", wide).json()["data"]["note_id"]
+        # Only the wider note exists: it may be the narrow one's (Octolane may add links)...
+        assert find(box, "notes", narrow).note_id == wide_id
+
+        async def go(payload: dict[str, Any], **context: Any) -> Any:
+            async with InboundClient(
+                box.api_key, base_url=box.base_url, public_url=box.url
+            ) as client:
+                return await client.find("notes", payload, **context)
+
+        # ...but not where another row of the run got it, or asks for exactly its links.
+        assert asyncio.run(go(narrow, taken={wide_id})) is None
+        assert asyncio.run(go(narrow, rivals=[wide, note("Other", "x")])) is None
+        assert asyncio.run(go(wide, rivals=[narrow])).note_id == wide_id
+        narrow_id = post(box, "/v1/inbound/notes", narrow).json()["data"]["note_id"]
+        assert find(box, "notes", narrow).note_id == narrow_id  # the exact one first
+
+
+SHARED_TEXT = """
+account:
+  domain: {column: Domain, transforms: [domain]}
+contact:
+  email: {column: Email, transforms: [email], required: false}
+note:
+  title: {value: Call}
+  content: {column: Text}
+"""
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_lost_note_is_not_matched_to_another_rows_note_of_the_same_text(tmp_path, api):
+    """Two rows, one text: row 2 links the company alone, row 3 the company and a
+    person. Row 2's note is lost before Octolane stores it and cannot be looked up in
+    that run; the re-run's lookup must not take row 3's note (linked to more) for it."""
+    from importer.settings import Settings
+
+    data, mapping = tmp_path / "notes.csv", tmp_path / "m.yaml"
+    data.write_text("Domain,Email,Text\nacme.com,,Spoke\nacme.com,jo@acme.com,Spoke\n")
+    mapping.write_text(SHARED_TEXT, encoding="utf-8")
+    writes = "notes" if api == "inbound" else "notes.bulk"
+
+    def once() -> Any:
+        settings = Settings(
+            api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000, concurrency=1,
+            api=api, batch_size=1,
+        )  # fmt: skip
+        return run_import(data, mapping, results_path=tmp_path / "results.csv", settings=settings)
+
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint=writes, drop_connection=True)  # row 2's, never stored
+        box.fail_next(100, endpoint="notes_read", status=503)
+        first = once()
+        assert first.counts == {"imported": 1, "unknown": 1}, first.counts
+        assert notes_in(box) == 1
+
+        box.reset_knobs()
+        again = once()
+        assert again.send.lookups == 1  # the path ran: the lost answer was looked up
+        assert again.counts == {"already_imported": 1, "imported": 1}, again.counts
+        notes = sorted((n["account_domains"], n["contact_emails"]) for n in listed(box, "notes"))
+        assert notes == [(["acme.com"], []), (["acme.com"], ["jo@acme.com"])]
+        rows = rows_of(tmp_path / "results.csv")
+        assert rows[0]["note_id"] != rows[1]["note_id"]
+        assert {r["note_id"] for r in rows} == {n["note_id"] for n in listed(box, "notes")}
+        assert "a lookup did not find it" in rows[0]["message"], rows[0]["message"]

@@ -343,7 +343,7 @@ def test_a_lost_notes_batch_that_no_lookup_settles_is_settled_by_the_next_run(
     mapping = write(tmp_path / "m.yaml", MAPPING)
     data = deals_csv(tmp_path / "deals.csv", 6)
 
-    async def unavailable(self, endpoint, payload):
+    async def unavailable(self, endpoint, payload, **context):
         raise LookupUnavailable("reads refused")
 
     with running_sandbox() as box:

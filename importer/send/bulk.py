@@ -82,7 +82,7 @@ class BatchClient(Protocol):
     ) -> Any: ...
 
     async def find_many(
-        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]], **context: Any
     ) -> list[BaseModel | None]: ...
 
 
@@ -497,7 +497,14 @@ class BulkRun(_Run):
                 batch.waiting = False
                 if self._halting():
                     raise _Halted
-                return await self.bulk.find_many(batch.endpoint, payloads)
+                if batch.endpoint != "notes":
+                    return await self.bulk.find_many(batch.endpoint, payloads)
+                claimed = {  # this batch's own answers are not recorded yet
+                    v for o in batch.outcomes.values() if o.status == "ok" for v in o.ids.values()
+                }
+                context = self.note_context([self.requests[i] for i in sub])
+                context["taken"] = context["taken"] | claimed
+                return await self.bulk.find_many(batch.endpoint, payloads, **context)
         except asyncio.CancelledError:
             raise _Halted from None
         finally:

@@ -34,7 +34,7 @@ import math
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -54,7 +54,7 @@ from importer.errors import (
     TransportError,
     UsageError,
 )
-from importer.send.lookup import LookupUnavailable
+from importer.send.lookup import LookupUnavailable, note_links, note_text
 from importer.send.wire import AiohttpConnections
 from importer.settings import DEFAULT_BASE_URL
 
@@ -213,13 +213,25 @@ class InboundClient:
             raise ValueError(f"unknown endpoint {endpoint!r} (expected one of {', '.join(PATHS)})")
         return await self._post(endpoint, payload, RESPONSE_MODELS[endpoint])
 
-    async def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel | None:
+    async def find(
+        self,
+        endpoint: Endpoint,
+        payload: Mapping[str, Any],
+        *,
+        taken: Collection[str] = (),
+        rivals: Iterable[Mapping[str, Any]] = (),
+    ) -> BaseModel | None:
         """Look up the record a create with ``payload`` would have made, where a repeat of
         the create could make a second one (its answer was lost): the note with the same
         title and content, linked to at least the same domains and e-mails, through the
         public API's ``GET /v1/notes?q=``; a deal with no company domain, by its name in
         its pipeline through ``POST /v1/opportunities/search`` (API.md §2.4). None: there
         is none.
+
+        A note is never another row's: ``taken`` are the note ids other requests of the
+        run got, ``rivals`` the payloads of the run's other notes (those of another text
+        are ignored). A note linked to exactly what it asks for is preferred; one linked
+        to more is taken only where no rival asks for exactly its links.
 
         Raises:
             LookupUnavailable: no lookup for this endpoint, no public API URL, or the
@@ -229,26 +241,27 @@ class InboundClient:
             raise LookupUnavailable(f"no lookup for {endpoint} here")
         if endpoint == "opportunities":
             return await self._find_deal(payload)
-        note = payload.get("note") or {}
-        title, content = str(note.get("title") or ""), note.get("content")
-        want_domains = {str(d).lower() for d in payload.get("account_domains") or ()}
-        want_emails = {str(e).lower() for e in payload.get("contact_emails") or ()}
+        title, content = note_text(payload)
+        own = note_links(payload)
+        theirs = {note_links(r) for r in rivals if note_text(r) == (title, content)} - {own}
         query = (content or title)[:100]
+        wider: str | None = None  # a note linked to more than it asks for
         for page in range(1, _LOOKUP_PAGES + 1):
             params = {"q": query, "page": str(page), "limit": "100"}
             data, notes = await self._read("GET", "/v1/notes", "notes", params=params)
             for item in notes:
-                if str(item.get("title") or "") != title:
-                    continue
-                if (item.get("content") or None) != (content or None):
-                    continue
-                domains = {str(d).lower() for d in item.get("account_domains") or ()}
-                emails = {str(e).lower() for e in item.get("contact_emails") or ()}
                 found = item.get("note_id") or item.get("id")
-                if found and want_domains <= domains and want_emails <= emails:
+                if not found or str(found) in taken or note_text(item) != (title, content):
+                    continue
+                links = note_links(item)
+                if links == own:
                     return NoteCreated(note_id=str(found), title=title, content=content)
+                if own[0] <= links[0] and own[1] <= links[1] and links not in theirs:
+                    wider = wider or str(found)
             if not data.get("has_more"):
-                return None
+                if wider is None:
+                    return None
+                return NoteCreated(note_id=wider, title=title, content=content)
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
     async def _find_deal(self, payload: Mapping[str, Any]) -> OpportunityCreated | None:

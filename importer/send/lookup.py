@@ -1,9 +1,12 @@
 """The one exception a lookup raises, apart from the clients (which load httpx): the
-senders catch it without importing a client."""
+senders catch it without importing a client, and what a note lookup matches on."""
 
 from __future__ import annotations
 
-__all__ = ["LookupUnavailable"]
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["LookupUnavailable", "note_links", "note_text"]
 
 
 class LookupUnavailable(Exception):
@@ -21,3 +24,18 @@ class LookupUnavailable(Exception):
     def said(self) -> str:
         """Why, as a row says it: a failure for now says that the next run looks again."""
         return f"{self}; the next run looks it up again" if self.transient else str(self)
+
+
+def note_text(payload: Mapping[str, Any]) -> tuple[str, str | None]:
+    """A note's (title, content), from a create's payload or a read note."""
+    note = payload.get("note") if "note" in payload else payload
+    note = note if isinstance(note, Mapping) else {}
+    return str(note.get("title") or ""), (note.get("content") or None)
+
+
+def note_links(payload: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """A note's (domains, e-mails), lower-cased."""
+    return (
+        frozenset(str(d).lower() for d in payload.get("account_domains") or ()),
+        frozenset(str(e).lower() for e in payload.get("contact_emails") or ()),
+    )

@@ -27,7 +27,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -200,9 +200,16 @@ class PublicClient(InboundClient):
         return [to_public(endpoint, payload) for payload in payloads]
 
     async def find_many(
-        self, endpoint: Endpoint, payloads: Sequence[Mapping[str, Any]]
+        self,
+        endpoint: Endpoint,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        taken: Collection[str] = (),
+        rivals: Iterable[Mapping[str, Any]] = (),
     ) -> list[BaseModel | None]:
         """Each record as it is in Octolane (a model with its id), or None: not there.
+        A note is never another's (``taken``, ``rivals``: :meth:`InboundClient.find`; a
+        note found for one payload is taken for the next).
 
         Raises:
             LookupUnavailable: the reads were refused or answered in an unreadable shape.
@@ -218,14 +225,25 @@ class PublicClient(InboundClient):
         if endpoint == "opportunities":
             return await self._find_deals(payloads)
         results: list[BaseModel | None] = []
+        claimed, others = set(taken), [*rivals, *payloads]
         for payload in payloads:
             self.reads += 1
-            results.append(await self.find("notes", payload))
+            note = await self.find("notes", payload, taken=claimed, rivals=others)
+            if note is not None:
+                claimed.add(str(getattr(note, "note_id", "")))
+            results.append(note)
         return results
 
-    async def find(self, endpoint: Endpoint, payload: Mapping[str, Any]) -> BaseModel | None:
+    async def find(
+        self,
+        endpoint: Endpoint,
+        payload: Mapping[str, Any],
+        *,
+        taken: Collection[str] = (),
+        rivals: Iterable[Mapping[str, Any]] = (),
+    ) -> BaseModel | None:
         if endpoint == "notes":
-            return await super().find(endpoint, payload)
+            return await super().find(endpoint, payload, taken=taken, rivals=rivals)
         [found] = await self.find_many(endpoint, [payload])
         return found
 

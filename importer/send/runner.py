@@ -35,7 +35,7 @@ import dataclasses
 import datetime
 import heapq
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -52,7 +52,7 @@ from importer.errors import (
 )
 from importer.plan import ImportPlan, PlannedRequest
 from importer.send.limiter import RateLimiter
-from importer.send.lookup import LookupUnavailable
+from importer.send.lookup import LookupUnavailable, note_text
 
 if TYPE_CHECKING:  # the clients load httpx: a dry run needs none of it
     from importer.send.client import OctolaneClient
@@ -345,9 +345,13 @@ class _Run:
         self.on_send: Callable[[PlannedRequest], None] | None = None
         self.on_attempt: Callable[[Attempt], None] | None = None
         #: Looks a record up (:meth:`InboundClient.find`), where the client can.
-        self.finder: Callable[[str, Any], Awaitable[BaseModel | None]] | None = getattr(
+        self.finder: Callable[..., Awaitable[BaseModel | None]] | None = getattr(
             client, "find", None
         )
+        #: The note ids this run's requests (and the journal's earlier runs) got: a
+        #: lookup never gives one to another row.
+        self.claimed: set[str] = set()
+        self._by_text: dict[tuple[str, str | None], list[int]] | None = None
         #: Requests an earlier run lost the answer of: looked up before they are sent.
         self.verify: dict[str, RequestOutcome] = {}
         #: The lookups' pace: the public API's reads have their own quota (API.md §2.7).
@@ -518,7 +522,29 @@ class _Run:
         progress.lookups += 1
         async with self.read_limiter.slot():
             self.lookups += 1
-            return await self.finder(request.endpoint, request.payload)
+            if request.endpoint != "notes":
+                return await self.finder(request.endpoint, request.payload)
+            return await self.finder(
+                request.endpoint, request.payload, **self.note_context([request])
+            )
+
+    def note_context(self, requests: Sequence[PlannedRequest]) -> dict[str, Any]:
+        """What a note lookup must not take: the ids other rows got (``taken``), and the
+        run's other notes of the same texts (``rivals``: a note linked to exactly what
+        one of them asks for is that one's)."""
+        if self._by_text is None:
+            self._by_text = {}
+            for i, request in enumerate(self.requests):
+                if request.endpoint == "notes":
+                    self._by_text.setdefault(note_text(request.payload), []).append(i)
+        keys = {id(r) for r in requests}
+        rivals = [
+            self.requests[j].payload
+            for text in {note_text(r.payload) for r in requests}
+            for j in self._by_text.get(text, ())
+            if id(self.requests[j]) not in keys
+        ]
+        return {"taken": frozenset(self.claimed), "rivals": rivals}
 
     async def _retried(self, progress: _Progress, attempt: Callable[[], Awaitable[_T]]) -> _T:
         """``attempt()``, retried by :meth:`_retrying`'s rules.
@@ -752,6 +778,8 @@ class _Run:
 
     def _record(self, i: int, outcome: RequestOutcome) -> None:
         self.outcomes[i] = outcome
+        if outcome.status == "ok" and outcome.endpoint == "notes":
+            self.claimed.update(outcome.ids.values())
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 
