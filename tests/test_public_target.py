@@ -9,6 +9,7 @@ is lost, per-route 429s, and the fields only the public API takes.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def test_both_targets_land_the_same_records(tmp_path, inbound_state, shape, mode
     bulk = {k: v for k, v in stats["requests"].items() if k.endswith("bulk")}
     assert sum(sum(v.values()) for v in bulk.values()) == 3
     if shape == "per_item":
-        assert send.lookups == 0
+        assert send.lookups == 1  # the deals' search before their first send
     else:  # ids (and, for "empty", outcomes) come from lookups, counted
         assert send.lookups > 0
         reads = sum(
@@ -153,7 +154,9 @@ def test_a_lost_answer_on_a_notes_batch_is_looked_up_not_repeated(tmp_path, faul
         stats = inspect(box, "stats")
     assert report.counts == {"imported": 12}
     assert len(notes) == 12  # each note once, whatever happened to the first answer
-    assert report.send.lookups == 12  # one GET /v1/notes?q= per note, before any repeat
+    # one GET /v1/notes?q= per note, before any repeat (and the deals' search before
+    # their first send)
+    assert report.send.lookups == 12 + 1
     messages = [o.message for o in report.send.outcomes.values() if o.endpoint == "notes"]
     sent = sum(stats["requests"]["notes.bulk"].values())
     if written:  # found: not sent again
@@ -361,3 +364,70 @@ def test_a_lost_notes_batch_that_no_lookup_settles_is_settled_by_the_next_run(
     found = [o.message for o in second.send.outcomes.values() if o.endpoint == "notes"]
     assert all("found in Octolane by a lookup (the answer was lost in run 1)" in m for m in found)
     assert second.send.requests_sent == 0  # nothing else was sent: the rest was done
+
+
+KEYLESS = """
+opportunity:
+  name: Deal
+  deal_size: {column: Amount, transforms: [money]}
+"""
+
+
+def test_deals_imported_again_are_found_not_made_twice(tmp_path):
+    """The public bulk route creates a deal every time: a second import of the same
+    deals (--fresh, or another results file) looks each up before sending. Two source
+    deals of one name stay two, and neither takes the other's."""
+    data = deals_csv(tmp_path / "deals.csv", 9)
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    (tmp_path / "k").mkdir()
+    keyless = write(
+        tmp_path / "k" / "keyless.csv", "Deal,Amount\nSolar A,10\nSolar A,20\nSolar B,30\n"
+    )
+    keyless_map = write(tmp_path / "k" / "k.yaml", KEYLESS)
+    with running_sandbox() as box:
+        first = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        assert first.counts == {"imported": 9}
+        run(box, keyless, keyless_map, pipeline_id=box.pipeline_id, settings=public(box))
+        deals = {d["opportunity_id"] for d in inspect(box, "opportunities")}
+        assert len(deals) == 11  # the two Solar A are planned as one (said on both rows)
+
+        reads = inspect(box, "stats")["requests"].get("opportunities_search", {})
+        again = run(
+            box,
+            data,
+            mapping,
+            pipeline_id=box.pipeline_id,
+            settings=public(box),
+            fresh=True,
+            force=True,
+        )
+        assert again.counts == {"imported": 9}
+        assert {d["opportunity_id"] for d in inspect(box, "opportunities")} == deals
+        rows = results_of(tmp_path / "results.csv")
+        assert all("already in Octolane: a deal of this name" in r["message"] for r in rows)
+        assert {r["opportunity_id"] for r in rows} <= deals
+        after = inspect(box, "stats")["requests"]["opportunities_search"]
+        assert sum(after.values()) > sum(reads.values())  # the path ran: deals were searched
+
+        again = run(
+            box, keyless, keyless_map, pipeline_id=box.pipeline_id, settings=public(box),
+            fresh=True, force=True,
+        )  # fmt: skip
+        assert {d["opportunity_id"] for d in inspect(box, "opportunities")} == deals
+        rows = results_of(tmp_path / "k" / "results.csv")
+        assert len({r["opportunity_id"] for r in rows}) == 2
+
+        # Two deals of one name in Octolane, two rows asking: one each, none shared.
+        async def find_two() -> list[Any]:
+            from importer.send.public import PublicClient
+
+            payload = {
+                "pipeline_id": box.pipeline_id, "opportunity": {"name": "Solar A"},
+                "related_objects": {},
+            }  # fmt: skip
+            async with PublicClient(box.api_key, base_url=box.url + "/v1") as client:
+                await client.send_batch("opportunities", [payload])
+                return await client.find_many("opportunities", [payload, payload, payload])
+
+        one, two, three = asyncio.run(find_two())
+        assert one.opportunity_id != two.opportunity_id and three is None

@@ -69,6 +69,12 @@ __all__ = ["BatchClient", "BulkRun"]
 
 #: Endpoints a repeat cannot duplicate: Octolane finds the record again (API.md §2.2).
 _REPEATABLE: frozenset[str] = frozenset({"accounts", "contacts"})
+#: A deal found by the lookup before its first send: not sent.
+DEAL_THERE = (
+    "already in Octolane: a deal of this name, company and pipeline was found by a lookup"
+    " before sending, so it was not sent again (its amount, stage and dates are as"
+    " Octolane has them)"
+)
 
 
 class BatchClient(Protocol):
@@ -241,6 +247,8 @@ class BulkRun(_Run):
         earlier = [i for i in todo if self.requests[i].key in self.verify]
         if earlier:  # looked up first; those not found are sent with the rest
             todo = sorted({*todo} - {*earlier} | {*await self._verify(batch, earlier)})
+        if endpoint == "opportunities" and todo:
+            todo = await self._not_there(batch, todo, set(earlier))
         if endpoint not in _REPEATABLE and self.on_send is not None:
             for i in todo:  # no deal is found again on this API's bulk route
                 self.on_send(self.requests[i])
@@ -497,12 +505,12 @@ class BulkRun(_Run):
                 batch.waiting = False
                 if self._halting():
                     raise _Halted
-                if batch.endpoint != "notes":
+                if batch.endpoint in _REPEATABLE:
                     return await self.bulk.find_many(batch.endpoint, payloads)
                 claimed = {  # this batch's own answers are not recorded yet
                     v for o in batch.outcomes.values() if o.status == "ok" for v in o.ids.values()
                 }
-                context = self.note_context([self.requests[i] for i in sub])
+                context = self.lookup_context(batch.endpoint, [self.requests[i] for i in sub])
                 context["taken"] = context["taken"] | claimed
                 return await self.bulk.find_many(batch.endpoint, payloads, **context)
         except asyncio.CancelledError:
@@ -529,6 +537,31 @@ class BulkRun(_Run):
                 missing.append(i)
         batch.on_wire.difference_update(sub)
         return missing
+
+    async def _not_there(self, batch: _Batch, todo: list[int], looked: set[int]) -> list[int]:
+        """The deals of ``todo`` that are not in Octolane yet. This API's bulk route
+        creates a deal every time it is sent, so each deal is looked up before its
+        first send (one search a batch): a deal an earlier import made (another results
+        file, ``--fresh``) is found, not made twice. No lookup: each is sent, and its
+        row says it was not checked. (``looked``: just looked up, not again.)"""
+        ask = [i for i in todo if i not in looked]
+        if not ask:
+            return todo
+        try:
+            found = await self._lookup(batch, ask)
+        except LookupUnavailable as exc:
+            for i in ask:
+                self.again.setdefault(
+                    self.requests[i].key,
+                    f"sent without a check for the same deal in Octolane (no lookup: {exc})",
+                )
+            return todo
+        there = set()
+        for i, model in zip(ask, found, strict=True):
+            if model is not None:
+                there.add(i)
+                self._ok(batch, i, _ids(model), 200, DEAL_THERE)
+        return [i for i in todo if i not in there]
 
     async def _verify(self, batch: _Batch, earlier: list[int]) -> list[int]:
         """Requests an earlier run lost the answer of: those found are done, the others

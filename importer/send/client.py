@@ -240,7 +240,7 @@ class InboundClient:
         if self.public_url is None or endpoint not in ("notes", "opportunities"):
             raise LookupUnavailable(f"no lookup for {endpoint} here")
         if endpoint == "opportunities":
-            return await self._find_deal(payload)
+            return await self._find_deal(payload, taken)
         title, content = note_text(payload)
         own = note_links(payload)
         theirs = {note_links(r) for r in rivals if note_text(r) == (title, content)} - {own}
@@ -264,7 +264,9 @@ class InboundClient:
                 return NoteCreated(note_id=wider, title=title, content=content)
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
-    async def _find_deal(self, payload: Mapping[str, Any]) -> OpportunityCreated | None:
+    async def _find_deal(
+        self, payload: Mapping[str, Any], taken: Collection[str] = ()
+    ) -> OpportunityCreated | None:
         """The deal of the same name with no company in the same pipeline, through
         ``POST /v1/opportunities/search`` (a deal with a company domain needs no lookup:
         Octolane finds it again by domain, pipeline and name)."""
@@ -282,6 +284,8 @@ class InboundClient:
             )
             for item in deals:
                 deal_id = item.get("id") or item.get("opportunity_id")
+                if deal_id and str(deal_id) in taken:
+                    continue  # another row's deal
                 if item.get("name") == name and deal_id and not item.get("account_id"):
                     return OpportunityCreated(opportunity_id=str(deal_id), name=name)
             if not (data.get("has_more") and data.get("next_cursor")):

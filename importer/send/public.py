@@ -223,7 +223,7 @@ class PublicClient(InboundClient):
             found = await self._search_ids("contacts", "email", keys)
             return [self._model(endpoint, found.get(k)) for k in keys]
         if endpoint == "opportunities":
-            return await self._find_deals(payloads)
+            return await self._find_deals(payloads, taken)
         results: list[BaseModel | None] = []
         claimed, others = set(taken), [*rivals, *payloads]
         for payload in payloads:
@@ -279,10 +279,14 @@ class PublicClient(InboundClient):
             body = {**body, "cursor": data["next_cursor"]}
         raise LookupUnavailable(f"more than {_SEARCH_PAGES * _SEARCH_LIMIT} {kind} match")
 
-    async def _find_deals(self, payloads: Sequence[Mapping[str, Any]]) -> list[BaseModel | None]:
+    async def _find_deals(
+        self, payloads: Sequence[Mapping[str, Any]], taken: Collection[str] = ()
+    ) -> list[BaseModel | None]:
         """Deals by pipeline, name and company: the deal of that name in that pipeline
         whose company has the payload's domain (or that has no company, for a deal sent
-        without one)."""
+        without one). A deal is found for one payload at most, and never one of
+        ``taken`` (the ids other rows got)."""
+        claimed = set(taken)
         by_pipeline: dict[str, list[int]] = {}
         for i, payload in enumerate(payloads):
             by_pipeline.setdefault(str(payload.get("pipeline_id") or ""), []).append(i)
@@ -309,8 +313,12 @@ class PublicClient(InboundClient):
                     have = record.get("account_domain")
                     if have is None and record.get("account_id"):
                         have = by_account.get(str(record["account_id"]))
+                    found = str(record.get("id") or "")
+                    if not found or found in claimed:
+                        continue
                     if record.get("name") == name and str(have or "").lower() == domain:
-                        results[i] = self._model("opportunities", str(record.get("id")))
+                        results[i] = self._model("opportunities", found)
+                        claimed.add(found)
                         break
         return results
 

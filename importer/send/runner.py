@@ -348,8 +348,8 @@ class _Run:
         self.finder: Callable[..., Awaitable[BaseModel | None]] | None = getattr(
             client, "find", None
         )
-        #: The note ids this run's requests (and the journal's earlier runs) got: a
-        #: lookup never gives one to another row.
+        #: The note and deal ids this run's requests (and the journal's earlier runs)
+        #: got: a lookup never gives one to another row.
         self.claimed: set[str] = set()
         self._by_text: dict[tuple[str, str | None], list[int]] | None = None
         #: Requests an earlier run lost the answer of: looked up before they are sent.
@@ -522,16 +522,17 @@ class _Run:
         progress.lookups += 1
         async with self.read_limiter.slot():
             self.lookups += 1
-            if request.endpoint != "notes":
-                return await self.finder(request.endpoint, request.payload)
-            return await self.finder(
-                request.endpoint, request.payload, **self.note_context([request])
-            )
+            context = self.lookup_context(request.endpoint, [request])
+            return await self.finder(request.endpoint, request.payload, **context)
 
-    def note_context(self, requests: Sequence[PlannedRequest]) -> dict[str, Any]:
-        """What a note lookup must not take: the ids other rows got (``taken``), and the
-        run's other notes of the same texts (``rivals``: a note linked to exactly what
-        one of them asks for is that one's)."""
+    def lookup_context(
+        self, endpoint: Endpoint, requests: Sequence[PlannedRequest]
+    ) -> dict[str, Any]:
+        """What a lookup must not take: the ids other rows got (``taken``), and for notes
+        the run's other notes of the same texts (``rivals``: a note linked to exactly
+        what one of them asks for is that one's)."""
+        if endpoint != "notes":
+            return {"taken": frozenset(self.claimed)}
         if self._by_text is None:
             self._by_text = {}
             for i, request in enumerate(self.requests):
@@ -778,7 +779,7 @@ class _Run:
 
     def _record(self, i: int, outcome: RequestOutcome) -> None:
         self.outcomes[i] = outcome
-        if outcome.status == "ok" and outcome.endpoint == "notes":
+        if outcome.status == "ok" and outcome.endpoint in ("notes", "opportunities"):
             self.claimed.update(outcome.ids.values())
         if self.on_outcome is not None:
             self.on_outcome(outcome)
