@@ -37,6 +37,7 @@ __all__ = [
     "MappingError",
     "NotFoundError",
     "RateLimitedError",
+    "RequestTimeoutError",
     "ServerError",
     "SourceError",
     "TransportError",
@@ -129,6 +130,11 @@ class RateLimitedError(ApiError):
 
 class ServerError(ApiError):
     """5xx: a failure on Octolane's side; worth retrying."""
+
+
+class RequestTimeoutError(ServerError):
+    """408: the server gave up waiting for the request, and did not act on it; worth
+    retrying, and a repeat cannot make a second record."""
 
 
 class TransportError(ImporterError):

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_import_e2e import no_backoff  # noqa: F401 (a fixture)
 
 from importer.run import run_import
 from importer.sandbox import RunningSandbox, running_sandbox
@@ -470,3 +471,23 @@ def test_a_lost_note_is_not_matched_to_another_rows_note_of_the_same_text(tmp_pa
         assert rows[0]["note_id"] != rows[1]["note_id"]
         assert {r["note_id"] for r in rows} == {n["note_id"] for n in listed(box, "notes")}
         assert "a lookup did not find it" in rows[0]["message"], rows[0]["message"]
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_408_is_retried_without_a_lookup(tmp_path, api, no_backoff):  # noqa: F811
+    """A 408 says the server gave up waiting for the request and did not act on it: the
+    note is sent again at once (not looked up, not left unknown), and lands once."""
+    writes = "notes" if api == "inbound" else "notes.bulk"
+    with running_sandbox() as box:
+        box.fail_next(2, endpoint=writes, status=408)
+        report = import_notes(box, tmp_path, api=api, batch_size=1)
+        assert report.counts == {"imported": 6}
+        assert report.send.retries == 2 and report.send.lookups == 0
+        assert stats(box)["requests"][writes]["408"] == 2  # the path ran
+        assert notes_in(box) == 6
+
+        box.fail_next(100, endpoint=writes, status=408)  # every try: failed, not unknown
+        (tmp_path / "results.csv").unlink()
+        last = import_notes(box, tmp_path, api=api, batch_size=1, fresh=True)
+        assert last.counts == {"failed": 6} and notes_in(box) == 6
+        assert all("HTTP 408" in r["message"] for r in rows_of(tmp_path / "results.csv"))

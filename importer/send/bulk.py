@@ -489,7 +489,7 @@ class BulkRun(_Run):
             else:
                 outcome = _failure(request, error, batch.attempts[i])
             written = isinstance(error, TransportError) and error.delivered
-            if written or (isinstance(error, ServerError) and not repeat):
+            if written or (_maybe_written(error) and not repeat):
                 outcome = _unknown(outcome, repeat)
             else:
                 batch.on_wire.discard(i)

@@ -50,6 +50,7 @@ from importer.errors import (
     BadRequestError,
     NotFoundError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     TransportError,
     UsageError,
@@ -78,8 +79,8 @@ _READS_DOWN_S = 60.0
 
 
 def _for_now(status: int) -> bool:
-    """Whether a read's answer is a refusal for now (429, 5xx), worth a retry."""
-    return status == 429 or status >= 500
+    """Whether a read's answer is a refusal for now (408, 429, 5xx), worth a retry."""
+    return status in (408, 429) or status >= 500
 
 
 #: ``scheme://user:password@host``: credentials in a URL, never printed nor sent on.
@@ -589,6 +590,8 @@ def _error_class(status: int) -> type[ApiError]:
         return NotFoundError
     if 500 <= status <= 599:
         return ServerError
+    if status == 408:
+        return RequestTimeoutError
     return ApiError
 
 

@@ -47,6 +47,7 @@ from importer.errors import (
     ApiError,
     AuthenticationError,
     RateLimitedError,
+    RequestTimeoutError,
     ServerError,
     TransportError,
 )
@@ -831,10 +832,10 @@ def _failure(
 
 def _maybe_written(error: BaseException) -> bool:
     """Whether the server may have acted on the request: its answer was lost after it went
-    out, or it answered 5xx (which may come after the write)."""
+    out, or it answered 5xx (which may come after the write; a 408 says it did not act)."""
     if isinstance(error, TransportError):
         return error.delivered
-    return isinstance(error, ServerError)
+    return isinstance(error, ServerError) and not isinstance(error, RequestTimeoutError)
 
 
 def _lost(error: BaseException, repeatable: bool) -> bool:
@@ -844,7 +845,7 @@ def _lost(error: BaseException, repeatable: bool) -> bool:
     tries is ``failed``: no tried repeat found a record."""
     if isinstance(error, TransportError):
         return error.delivered
-    return isinstance(error, ServerError) and not repeatable
+    return _maybe_written(error) and not repeatable
 
 
 def _unknown(outcome: RequestOutcome, repeatable: bool) -> RequestOutcome:
