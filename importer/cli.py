@@ -272,7 +272,7 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
 @click.option(
     "--requests",
     type=click.Path(path_type=Path),
-    help="Write every planned request (rows, endpoint, JSON body) here, one JSON line each, in send order.",
+    help="Write every planned request (rows, endpoint, path, JSON body as the chosen API gets it) here, one JSON line each, in send order.",
 )
 @click.option(
     "--report",

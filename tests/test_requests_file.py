@@ -71,8 +71,58 @@ def test_cli_writes_the_requests_file_on_a_dry_run(tmp_path):
     assert result.exit_code == 0, result.output
     assert lines_of(out) == [
         {"key": "contact:jo@acme.com", "endpoint": "contacts", "rows": [2], "depends_on": [],
-         "body": {"email": "jo@acme.com", "first_name": "Jo"}},
+         "path": "/v1/inbound/contacts", "body": {"email": "jo@acme.com", "first_name": "Jo"}},
         {"key": "contact:ann@globex.com", "endpoint": "contacts", "rows": [3], "depends_on": [],
+         "path": "/v1/inbound/contacts",
          "body": {"email": "ann@globex.com", "first_name": "Ann"}},
     ]  # fmt: skip
     assert not out.with_name("requests.jsonl.partial").exists()
+
+
+WIRE = """
+contact:
+  email: Email
+  job_title: Title
+account:
+  domain: {column: Website, transforms: [domain]}
+  name: Company
+opportunity:
+  name: Deal
+  close_date: {column: Close, transforms: [date]}
+  next_step: Next
+"""
+
+
+def test_the_requests_file_holds_the_body_as_each_api_gets_it(tmp_path):
+    """Inbound: without the fields only the public API takes (a company's name). Public:
+    the bulk route's item, in its names and units (next_steps, dates in seconds); what
+    lands is what the file said."""
+    data = write(tmp_path / "deals.csv", "Email,Title,Website,Company,Deal,Close,Next\n"
+                 "jo@acme.com,CTO,acme.com,Acme Inc,Renewal,2025-03-01,Call Jo\n")  # fmt: skip
+    mapping = write(tmp_path / "m.yaml", WIRE)
+    with running_sandbox() as box:
+        said = {}
+        for api in ("public", "inbound"):  # (the account is named by the first)
+            report = run_import(
+                data, mapping, pipeline_id=box.pipeline_id, settings=settings(box, api=api),
+                requests_path=tmp_path / f"{api}.jsonl", results_path=tmp_path / f"{api}.csv",
+            )  # fmt: skip
+            assert report.counts == {"imported": 1}, api
+            said[api] = {r["endpoint"]: r for r in lines_of(tmp_path / f"{api}.jsonl")}
+        [deal] = inspect(box, "opportunities")
+        [account] = inspect(box, "accounts")
+
+    inbound, public = said["inbound"], said["public"]
+    assert inbound["contacts"]["path"] == "/v1/inbound/contacts"
+    assert inbound["contacts"]["body"] == {"email": "jo@acme.com"}  # no title: not sent there
+    assert "accounts" not in inbound  # the deal's domain makes it; its name goes nowhere
+    assert public["contacts"]["body"] == {"email": "jo@acme.com", "job_title": "CTO"}
+    assert inbound["opportunities"]["body"]["opportunity"]["next_step"] == "Call Jo"
+    assert public["accounts"]["path"] == "/v1/accounts/bulk"
+    assert public["accounts"]["body"] == {"domain": "acme.com", "name": "Acme Inc"}
+    sent = public["opportunities"]["body"]["opportunity"]
+    assert public["opportunities"]["path"] == "/v1/opportunities/bulk"
+    assert sent["next_steps"] == "Call Jo" and "next_step" not in sent
+    ms = inbound["opportunities"]["body"]["opportunity"]["close_date"]
+    assert sent["close_date"] * 1000 == ms == deal["close_date"]
+    assert account["name"] == "Acme Inc"

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from importer.api.models import AccountCreated, ContactCreated, NoteCreated, OpportunityCreated
 
 __all__ = [
+    "BULK_PATHS",
     "ENDPOINTS",
     "ID_FIELDS",
     "PATHS",
@@ -22,6 +23,8 @@ __all__ = [
     "RESPONSE_MODELS",
     "Endpoint",
     "to_inbound",
+    "to_public",
+    "wire_form",
 ]
 
 Endpoint = Literal["accounts", "contacts", "opportunities", "notes"]
@@ -34,6 +37,13 @@ PATHS: dict[Endpoint, str] = {
     "contacts": "inbound/contacts",
     "opportunities": "inbound/opportunities",
     "notes": "inbound/notes",
+}
+#: Each endpoint's bulk route on the public API, below ``/v1``.
+BULK_PATHS: dict[Endpoint, str] = {
+    "accounts": "accounts/bulk",
+    "contacts": "contacts/bulk",
+    "opportunities": "opportunities/bulk",
+    "notes": "notes/bulk",
 }
 #: The model of each endpoint's ``data`` object in a 200.
 RESPONSE_MODELS: dict[Endpoint, type[BaseModel]] = {
@@ -72,3 +82,32 @@ def to_inbound(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]
         elif isinstance(body.get(place), Mapping) and names & body[place].keys():
             body[place] = {k: v for k, v in body[place].items() if k not in names}
     return body
+
+
+def to_public(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The Inbound payload in the public API's names and units.
+
+    >>> to_public("opportunities", {"pipeline_id": "p", "related_objects": {},
+    ...     "opportunity": {"next_step": "Call", "close_date": 1717200000000}})["opportunity"]
+    {'next_steps': 'Call', 'close_date': 1717200000}
+    """
+    body = dict(payload)
+    if endpoint == "opportunities" and isinstance(body.get("opportunity"), Mapping):
+        deal = dict(body["opportunity"])
+        if "next_step" in deal:
+            deal["next_steps"] = deal.pop("next_step")
+        for name in ("close_date", "next_action_date"):
+            if isinstance(deal.get(name), int):
+                deal[name] = deal[name] // 1000  # milliseconds -> seconds
+        body["opportunity"] = deal
+    return body
+
+
+def wire_form(
+    api: str, endpoint: Endpoint, payload: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The path (below the API's root) and the JSON ``payload`` goes as on ``api``
+    (``inbound``, or ``public``: an item of a bulk request's array)."""
+    if api == "public":
+        return f"/v1/{BULK_PATHS[endpoint]}", to_public(endpoint, payload)
+    return f"/v1/{PATHS[endpoint]}", to_inbound(endpoint, payload)

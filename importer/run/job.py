@@ -45,7 +45,7 @@ class Outputs:
 
     results: Path | None = None
     failures: Path | None = None
-    #: Every planned request (rows, endpoint, body), one JSON line each, in send order.
+    #: Every planned request (rows, endpoint, path, body as sent), one JSON line each, in send order.
     requests: Path | None = None
 
 

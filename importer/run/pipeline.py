@@ -161,7 +161,7 @@ def _run_locked(
                     spool=spool,
                 )
             if job.outputs.requests is not None:
-                write_requests(job.outputs.requests, report.plan)
+                write_requests(job.outputs.requests, report.plan, api=target.settings.api)
             if not job.dry_run:
                 done = _earlier(job, journal, report)
                 if report.rows_read:

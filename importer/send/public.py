@@ -34,7 +34,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from importer.api.endpoints import ID_FIELDS, RESPONSE_MODELS, Endpoint, to_inbound
+from importer.api.endpoints import (
+    BULK_PATHS,
+    ID_FIELDS,
+    RESPONSE_MODELS,
+    Endpoint,
+    to_inbound,
+    to_public,
+)
 from importer.errors import ApiError
 from importer.send.client import InboundClient, LookupUnavailable
 from importer.settings import DEFAULT_API_URL
@@ -48,13 +55,6 @@ __all__ = [
     "to_public",
 ]
 
-#: Each endpoint's bulk route below ``/v1``.
-BULK_PATHS: dict[Endpoint, str] = {
-    "accounts": "accounts/bulk",
-    "contacts": "contacts/bulk",
-    "opportunities": "opportunities/bulk",
-    "notes": "notes/bulk",
-}
 #: Item statuses that mean the record is there (created, found again, or a duplicate
 #: of one that is).
 _DONE = frozenset({"created", "resolved", "skipped", "duplicate", "exists", "ok", "success"})
@@ -102,25 +102,6 @@ class BatchAnswer:
             and self.counts.get("errors", 0) == 0
             and sum(self.counts.get(k, 0) for k in _COUNTS[:4]) == self.size > 0
         )
-
-
-def to_public(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The Inbound payload in the public API's names and units.
-
-    >>> to_public("opportunities", {"pipeline_id": "p", "related_objects": {},
-    ...     "opportunity": {"next_step": "Call", "close_date": 1717200000000}})["opportunity"]
-    {'next_steps': 'Call', 'close_date': 1717200000}
-    """
-    body = dict(payload)
-    if endpoint == "opportunities" and isinstance(body.get("opportunity"), Mapping):
-        deal = dict(body["opportunity"])
-        if "next_step" in deal:
-            deal["next_steps"] = deal.pop("next_step")
-        for name in ("close_date", "next_action_date"):
-            if isinstance(deal.get(name), int):
-                deal[name] = deal[name] // 1000  # milliseconds -> seconds
-        body["opportunity"] = deal
-    return body
 
 
 class PublicClient(InboundClient):
