@@ -186,6 +186,37 @@ def test_a_known_export_without_its_record_columns_says_what_to_do(write_csv) ->
     )
 
 
+def test_a_file_that_only_links_another_export_says_which_preset_joins_it(write_csv) -> None:
+    """Salesforce's OpportunityContactRole holds ids alone: its OpportunityId is not a deal
+    name, and the preset that joins it is named, with how to give it."""
+    path = write_csv(
+        "Id,OpportunityId,ContactId,Role,IsDeleted,CurrencyIsoCode\n"
+        "00K1,0061U00000AbCdE,0031U00000XyZ12,,0,USD\n",
+        name="data-export-OpportunityContactRole.csv",
+    )
+    with pytest.raises(MappingError) as caught:
+        propose_mapping(path)
+    said = str(caught.value)
+    assert said.startswith(
+        "data-export-OpportunityContactRole.csv: this file only links records of another"
+        " export: the preset salesforce-opportunities joins it in as its 'roles' file (its"
+        " OpportunityId matched to the main file's Id, bringing ContactId)"
+    ), said
+    assert (
+        "--mapping salesforce-opportunities --with data-export-OpportunityContactRole.csv" in said
+    )
+
+
+def test_a_header_of_record_ids_is_never_a_name(write_csv) -> None:
+    path = write_csv(
+        "Email,OpportunityId,Account Name.id\njo@acme.com,0061U00000AbCdE,4876876000000624001\n"
+    )
+    proposal = propose_mapping(path)
+    mapped = parse_mapping(proposal.yaml_text)
+    assert mapped.opportunity is None
+    assert mapped.account is None or mapped.account.name is None
+
+
 def test_emails_under_any_header_are_found_by_their_values(write_csv, tmp_path: Path) -> None:
     path = write_csv("Kontakt,Ort\njo@acme.com,Berlin\nann@beta.io,Wien\nbo@gamma.de,Graz\n")
     proposal = propose_mapping(path)

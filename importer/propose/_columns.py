@@ -58,6 +58,9 @@ _INTERNAL = re.compile(
     r"\b(?:owner|owners|user|users|partner|created by|creator|modified by|updated by"
     r"|assigned to|assignee)\b"
 )
+#: A header naming record ids (``OpportunityId``, ``Account Name.id``, ``Associated
+#: Company IDs``): its cells are keys into another export, never a name or a value.
+_ID_HEADER = re.compile(r"(?:^|\s)ids?$")
 _INTERNAL_NOTE = (
     "names the CRM's own people (owner, user, creator): never proposed as a customer's"
     " contact or company"
@@ -119,6 +122,13 @@ def header_candidate(header: str) -> tuple[str, float, str] | None:
         round(0.55 + 0.3 * (score - _FUZZY_CUTOFF) / (100 - _FUZZY_CUTOFF), 2),
         (f'header like "{alias}" ({score:.0f}%)'),
     )
+
+
+def _names_ids(header: str, reason: str) -> bool:
+    """Whether ``header`` names record ids (``OpportunityId``) though the alias it matched
+    (quoted in ``reason``) does not."""
+    alias = reason.split('"')[1] if reason.count('"') >= 2 else ""
+    return bool(_ID_HEADER.search(normalise(header))) and not _ID_HEADER.search(normalise(alias))
 
 
 def _is(check: Callable[[str], object], value: str) -> bool:
@@ -194,6 +204,12 @@ def guess_columns(
         internal = bool(_INTERNAL.search(normalise(column)))
         if candidate is not None and internal and candidate[0].startswith(("contact.", "account.")):
             notes[index] = _INTERNAL_NOTE
+            continue
+        if candidate is not None and _names_ids(column, candidate[2]):
+            notes[index] = (
+                f"holds record ids (keys into another export), not {candidate[0]}: give"
+                " that export with --with where a preset links it"
+            )
             continue
         if candidate is not None:
             key, confidence, reason = candidate

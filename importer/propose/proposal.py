@@ -329,7 +329,7 @@ def _from_columns(
             info,
             matches,
         )
-    known = _known_export(matches, presets)
+    known = _known_export(matches, presets) or _linked_export(path, info.columns, presets)
     if known is not None:
         raise MappingError(f"{path.name}: {known}")
     raise MappingError(
@@ -356,6 +356,35 @@ def _known_export(
         f" {', '.join(best.missing)}, so no row would give Octolane a record to create."
         f" {mapping.when_nothing_imports}"
     )
+
+
+def _linked_export(
+    path: Path, columns: Sequence[str], presets: Sequence[PresetInfo] | None
+) -> str | None:
+    """What to do with a file that only links records of another export (Salesforce's
+    OpportunityContactRole): the preset whose ``links:`` read it, named by its file
+    name, its key and its columns, and how to give it."""
+    have = set(columns)
+    for preset in presets if presets is not None else list_presets():
+        if preset.kind != "mapping":
+            continue
+        try:
+            mapping = load_mapping(preset.path)
+        except MappingError:
+            continue
+        for name, link in (mapping.links or {}).items():
+            if not link.file or link.file.casefold() not in path.name.casefold():
+                continue
+            if link.key in have and set(link.columns) <= have:
+                return (
+                    f"this file only links records of another export: the preset"
+                    f" {preset.name} joins it in as its {name!r} file (its {link.key} matched"
+                    f" to the main file's {link.by}, bringing {', '.join(link.columns)}), and"
+                    f" it holds no record of its own. Import the main export with it: octolane-import"
+                    f" MAIN.csv --mapping {preset.name} --with {path.name} (the preset's"
+                    " header says which other files it joins)"
+                )
+    return None
 
 
 def _column_of(proposal: FieldProposal) -> str:
