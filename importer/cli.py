@@ -395,6 +395,8 @@ def import_command(
                 if box is not None and box.running is not None and export.parts:
                     # what the sandbox holds once every file is in: said after the last
                     export.parts[-1][1].landed = box.running.record_counts()
+                if not dry_run:
+                    export.continue_with = _same_command()
                 _render_export(export, as_json)
                 sys.exit(export.exit_code)
             job = ImportJob.create(
@@ -605,6 +607,8 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
             "parts": [{"file": name, **report_as_dict(r)} for name, r in export.parts],
             "absent": export.absent,
             "failed": [{"file": name, "error": error} for name, error in export.failed],
+            "not_started": export.not_started,
+            "continue_with": export.continue_with if _stopped(export) else None,
             "counts": export.counts,
             "exit_code": export.exit_code,
         }
@@ -620,6 +624,19 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
         click.echo(f"  not in the export (skipped): {', '.join(export.absent)}")
     for name, error in export.failed:
         click.echo(f"  NOT IMPORTED {name}: {error}")
+    if export.not_started:
+        stopped = next(name for name, report in export.parts if report.aborted)
+        click.echo(
+            f"  NOT STARTED (the import of {stopped} stopped first):"
+            f" {', '.join(export.not_started)}"
+        )
+    if export.continue_with and _stopped(export):
+        click.echo(f"to continue the export, run the same command again:\n  {export.continue_with}")
+
+
+def _stopped(export: ExportReport) -> bool:
+    """Whether a part of the export stopped before its end (the same command continues)."""
+    return any(report.aborted for _, report in export.parts)
 
 
 class _SandboxTarget:

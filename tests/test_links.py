@@ -527,3 +527,27 @@ def test_a_note_with_several_linked_people_says_the_others_are_not_linked(tmp_pa
         " for the people)"
     ) in warnings
     assert "deal" not in warnings
+
+
+def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tmp_path):
+    """The first file's import stops (the key is refused): the files after it are not
+    hidden, and the same command is printed to continue."""
+    import shutil
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("Contact.csv", "Lead.csv", "Task.csv"):
+        shutil.copy(FIXTURES / "salesforce" / name, folder / name)
+    with running_sandbox() as box:
+        args = [str(folder), "--mapping", "salesforce-data-export", "--base-url", box.base_url,
+                "--out", str(tmp_path / "o")]  # fmt: skip
+        result = CliRunner().invoke(cli, args, env={"OCTOLANE_API_KEY": "not-the-key"})
+        said = CliRunner().invoke(cli, [*args, "--json"], env={"OCTOLANE_API_KEY": "nope"})
+    assert result.exit_code == 3, result.output
+    assert "NOT STARTED (the import of Contact.csv stopped first): Lead.csv, Task.csv" in (
+        result.output
+    )
+    assert "to continue the export, run the same command again:" in result.output
+    assert "not-the-key" not in result.output
+    data = json.loads(said.stdout)
+    assert data["not_started"] == ["Lead.csv", "Task.csv"] and data["continue_with"]

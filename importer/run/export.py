@@ -100,6 +100,11 @@ class ExportReport:
     absent: list[str] = field(default_factory=list)
     #: Files that could not be imported at all (file, the error): the others still were.
     failed: list[tuple[str, str]] = field(default_factory=list)
+    #: Files not started because an earlier file's import stopped (Ctrl-C, a refused
+    #: key, a sick server): the same command continues with them.
+    not_started: list[str] = field(default_factory=list)
+    #: The command that continues the export (set by the command line).
+    continue_with: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -213,7 +218,7 @@ def run_export(
                 check_job(job)
             except UsageError as exc:
                 raise UsageError(f"{path.name}: {exc}") from None
-        for path, job in jobs:
+        for n, (path, job) in enumerate(jobs):
             try:
                 report.parts.append((path.name, run_import(job, progress=progress)))
             except (SourceError, MappingError) as exc:
@@ -221,5 +226,8 @@ def run_export(
                 report.failed.append((path.name, str(exc)))
                 continue
             if report.parts[-1][1].aborted:
-                break  # an aborted part stops the export: later parts link to it
+                # An aborted part stops the export (later parts link to it); the files
+                # not started are said, not hidden.
+                report.not_started = [later.name for later, _ in jobs[n + 1 :]]
+                break
     return report
