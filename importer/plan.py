@@ -203,6 +203,17 @@ class Planner:
         """The domains of the file's distinct accounts."""
         return set(self._accounts)
 
+    def deal_people(self) -> set[str]:
+        """The e-mails the file's deals link (primary and additional) that no contact
+        record of the file has: Octolane makes each a person when the deal is sent."""
+        named = {
+            email.lower()
+            for deal in self._deals.values()
+            if isinstance(deal.payload, Mapping)
+            for email in _deal_emails(deal.payload.get("related_objects") or {})
+        }
+        return named - self._contacts.keys()
+
     def contact_hosts(self) -> set[str]:
         """The e-mail hosts of the file's distinct contacts (each files its contact under
         an account of its own: the results' ``contact_account``)."""

@@ -126,3 +126,34 @@ def test_the_requests_file_holds_the_body_as_each_api_gets_it(tmp_path):
     ms = inbound["opportunities"]["body"]["opportunity"]["close_date"]
     assert sent["close_date"] * 1000 == ms == deal["close_date"]
     assert account["name"] == "Acme Inc"
+
+
+PEOPLE = """
+contact:
+  email: {column: Email, transforms: [email]}
+account:
+  domain: {column: Website, transforms: [domain]}
+opportunity:
+  name: Deal
+  additional_contact_emails: {column: Others, transforms: [{email: {all: true}}]}
+"""
+
+
+def test_the_summary_counts_the_people_the_deals_make(tmp_path):
+    """A deal's other contacts become people in Octolane though no contact record names
+    them: the summary says how many, and the sandbox holds as many as it said."""
+    from importer.report.render import render_summary
+
+    data = write(tmp_path / "deals.csv", "Email,Website,Deal,Others\n"
+                 "jo@acme.com,acme.com,Renewal,al@acme.com;bo@acme.com\n"
+                 "al@acme.com,acme.com,Pilot,jo@acme.com\n")  # fmt: skip
+    mapping = write(tmp_path / "m.yaml", PEOPLE)
+    with running_sandbox() as box:
+        report = run_import(
+            data, mapping, pipeline_id=box.pipeline_id, settings=settings(box),
+            results_path=tmp_path / "r.csv",
+        )  # fmt: skip
+        landed = inspect(box, "contacts")
+    assert report.distinct["contacts"] == 2 and report.deal_contacts == 1
+    assert len(landed) == report.distinct["contacts"] + report.deal_contacts == 3
+    assert "and 1 more contacts Octolane makes for the deals' people" in render_summary(report)

@@ -99,6 +99,11 @@ def render_summary(report: ImportReport) -> str:
             f"  and {report.contact_accounts:,} more accounts Octolane makes for the contacts'"
             " e-mail domains (the results' contact_account)"
         )
+    if report.deal_contacts:
+        lines.append(
+            f"  and {report.deal_contacts:,} more contacts Octolane makes for the deals' people"
+            " (their e-mails, in no contact record of the file)"
+        )
     verb = "planned requests" if report.dry_run else "requests"
     planned = ", ".join(f"{e} {report.planned.get(e, 0):,}" for e in ENDPOINTS)
     lines.append(f"{verb}: {planned} ({sum(report.planned.values()):,} in all)")
@@ -209,6 +214,7 @@ def report_as_dict(report: ImportReport) -> dict[str, Any]:
         "mapping_warnings": report.mapping_warnings,
         "distinct": report.distinct,
         "contact_accounts": report.contact_accounts,
+        "deal_contacts": report.deal_contacts,
         "stages": [
             {"label": label, "stage": stage, "rows": rows}
             for (label, stage), rows in report.stages.items()

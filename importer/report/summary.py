@@ -53,6 +53,9 @@ class ImportReport:
     #: The accounts the contacts' e-mail domains add to ``distinct``'s: a contact create
     #: makes the account of its e-mail's domain (the results' ``contact_account``).
     contact_accounts: int = 0
+    #: People Octolane makes for the deals' contacts (primary or additional) that are
+    #: no contact record of the file.
+    deal_contacts: int = 0
     #: (source stage label, the Octolane stage it goes to) → rows, for deals with a stage.
     stages: dict[tuple[str, str], int] = field(default_factory=dict)
     #: Deal amounts converted to US dollars, and withheld (no rate, unknown currency).

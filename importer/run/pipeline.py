@@ -467,6 +467,7 @@ def _plan(
     report.distinct = planner.distinct()
     filed = {filed_under(host) for host in planner.contact_hosts()}
     report.contact_accounts = len(filed - planner.account_domains() - {""})
+    report.deal_contacts = len(planner.deal_people())
     return report
 
 
