@@ -206,13 +206,14 @@ class Planner:
     def deal_people(self) -> set[str]:
         """The e-mails the file's deals link (primary and additional) that no contact
         record of the file has: Octolane makes each a person when the deal is sent."""
-        named = {
-            email.lower()
+        contacts = self._contacts
+        return {
+            email
             for deal in self._deals.values()
             if isinstance(deal.payload, Mapping)
             for email in _deal_emails(deal.payload.get("related_objects") or {})
+            if email not in contacts
         }
-        return named - self._contacts.keys()
 
     def contact_hosts(self) -> set[str]:
         """The e-mail hosts of the file's distinct contacts (each files its contact under
