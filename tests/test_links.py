@@ -551,3 +551,23 @@ def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tm
     assert "not-the-key" not in result.output
     data = json.loads(said.stdout)
     assert data["not_started"] == ["Lead.csv", "Task.csv"] and data["continue_with"]
+
+
+def test_a_rerun_with_other_linked_files_says_which_differ(tmp_path):
+    """The journal is refused, and the message names the --with files, not the input."""
+    sf = FIXTURES / "salesforce"
+    with running_sandbox() as box:
+        common = {"settings": settings(box), "results_path": tmp_path / "r.csv"}
+        first = run_import(
+            sf / "Task.csv", "salesforce-tasks", links=[sf / "Contact.csv"], **common
+        )
+        assert first.journal_path is not None  # the path ran: a journal was kept
+        assert first.counts.get("imported"), first.counts
+        with pytest.raises(UsageError) as refused:
+            run_import(
+                sf / "Task.csv", "salesforce-tasks", links=[sf / "Contact.csv", sf / "Lead.csv"],
+                **common,
+            )  # fmt: skip
+    said = str(refused.value)
+    assert "the linked files (--with) differ: Lead.csv was not given before" in said
+    assert "has changed since" not in said

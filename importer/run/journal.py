@@ -46,9 +46,11 @@ __all__ = [
     "Fingerprint",
     "Journal",
     "JournalEntry",
+    "combined_digest",
     "default_journal_path",
     "file_digest",
     "mismatch_message",
+    "own_digest",
     "target_identity",
 ]
 
@@ -75,17 +77,24 @@ class Fingerprint:
     mapping_name: str
     target: str  # base URL and key fingerprint, or "the embedded sandbox"
     ephemeral: bool = False  # a target that is gone when the run ends
+    #: The input's own digest, and the linked files' (``--with``) as ``name=digest``
+    #: lines: which of them changed (journals before these have neither).
+    input_own: str = ""
+    links: str = ""
 
     def differences(self, recorded: Fingerprint) -> list[str]:
         """What differs from the journal's ``recorded`` fingerprint, in words."""
         found = []
         if self.input != recorded.input:
             same = self.input_name == recorded.input_name
-            found.append(
-                f"the input file {self.input_name} has changed since"
-                if same
-                else f"the input is {self.input_name}, not {recorded.input_name}"
-            )
+            if same and self.input_own and self.input_own == recorded.input_own:
+                found.append(_links_differ(self.links, recorded.links))
+            else:
+                found.append(
+                    f"the input file {self.input_name} has changed since"
+                    if same
+                    else f"the input is {self.input_name}, not {recorded.input_name}"
+                )
         if self.mapping != recorded.mapping:
             found.append(
                 f"the mapping ({self.mapping_name}) or its rates or pipeline have changed"
@@ -120,10 +129,20 @@ def default_journal_path(results: Path) -> Path:
 
 def file_digest(paths: Iterable[Path]) -> str:
     """A digest of the files' bytes, in order (read a megabyte at a time)."""
+    return combined_digest([own_digest(path) for path in paths])
+
+
+def own_digest(path: Path) -> bytes:
+    """One file's SHA-256."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").digest()
+
+
+def combined_digest(digests: Iterable[bytes]) -> str:
+    """:func:`file_digest` of files whose own digests are ``digests``."""
     total = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            total.update(hashlib.file_digest(handle, "sha256").digest())
+    for digest in digests:
+        total.update(digest)
     return total.hexdigest()
 
 
@@ -404,12 +423,28 @@ def _read_fingerprint(path: Path) -> Fingerprint | None:
             f"{path}: not a run journal this version can read ({exc}); give another path"
             " with --journal, or move it away"
         ) from exc
-    names = [f.name for f in dataclasses.fields(Fingerprint)]
-    if not all(f"fingerprint.{n}" in meta for n in names):
+    fields = dataclasses.fields(Fingerprint)
+    needed = [f.name for f in fields if f.default is dataclasses.MISSING]
+    if not all(f"fingerprint.{n}" in meta for n in needed):
         return None
-    values: dict[str, Any] = {n: meta[f"fingerprint.{n}"] for n in names}
+    values: dict[str, Any] = {
+        f.name: meta[f"fingerprint.{f.name}"] for f in fields if f"fingerprint.{f.name}" in meta
+    }
+    values.setdefault("ephemeral", "")
     values["ephemeral"] = bool(values["ephemeral"])
     return Fingerprint(**values)
+
+
+def _links_differ(now: str, before: str) -> str:
+    """How the linked files (``--with``) of two runs differ, in words."""
+    have = dict(line.rsplit("=", 1) for line in now.splitlines() if "=" in line)
+    had = dict(line.rsplit("=", 1) for line in before.splitlines() if "=" in line)
+    said = [f"{name} was not given before" for name in have if name not in had]
+    said += [f"{name} was given before and is not now" for name in had if name not in have]
+    said += [
+        f"{name} has changed since" for name in have if name in had and have[name] != had[name]
+    ]
+    return "the linked files (--with) differ: " + ("; ".join(said) or "their order changed")
 
 
 def _set_aside(path: Path) -> Path:

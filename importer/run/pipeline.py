@@ -56,9 +56,10 @@ from importer.run.job import ImportJob
 from importer.run.journal import (
     Fingerprint,
     Journal,
+    combined_digest,
     default_journal_path,
-    file_digest,
     mismatch_message,
+    own_digest,
     target_identity,
 )
 from importer.run.lock import outputs_locked
@@ -242,9 +243,12 @@ def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint
         return None
     where, ephemeral = target_identity(target)
     try:
-        digest = file_digest([job.input, *(p for _, p in job.links)])
+        own = own_digest(job.input)
+        linked = [(p, own_digest(p)) for _, p in job.links]
     except OSError:
         return None  # the reader says what is wrong with the file, in its words
+    # (the same digest as of the files' bytes in order: journals before keep matching)
+    digest = combined_digest([own, *(d for _, d in linked)])
     mapping = job.mapping.model_dump_json(exclude={"source"}) + f"\0{job.pipeline_id}"
     fingerprint = Fingerprint(
         input=digest,
@@ -253,6 +257,8 @@ def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint
         mapping_name=Path(str(job.mapping.source)).name,
         target=where,
         ephemeral=ephemeral,
+        input_own=own.hex(),
+        links="\n".join(f"{p.name}={d.hex()}" for p, d in linked),
     )
     return path, fingerprint
 
