@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from preset_cases import FIXTURES, PARAMS, PIPELINE_ID, Case, fixture_stages
+from preset_cases import FIXTURES, PARAMS, PIPELINE_ID, Case, fixture_stages, stages_named
 
 from importer.errors import MappingError
 from importer.map.presets import list_presets
@@ -215,6 +215,28 @@ def test_a_header_of_record_ids_is_never_a_name(write_csv) -> None:
     mapped = parse_mapping(proposal.yaml_text)
     assert mapped.opportunity is None
     assert mapped.account is None or mapped.account.name is None
+
+
+def test_a_bare_name_in_a_file_of_deals_is_the_deal_name(write_csv, tmp_path: Path) -> None:
+    """Salesforce's Opportunity.csv without its preset: "Name" names the deal (there is
+    no e-mail column, and amounts, stages and close dates), and the deals dry-run."""
+    path = write_csv(
+        "Id,Name,StageName,Amount,CloseDate\n"
+        "0061,Acme renewal,Prospecting,1200.50,2024-03-01\n"
+        "0062,Globex pilot,Closed Won,300,2024-04-01\n",
+        name="Opportunity.csv",
+    )
+    proposal = propose_mapping(path, use_presets=False)
+    mapped = parse_mapping(proposal.yaml_text)
+    assert mapped.opportunity is not None and mapped.opportunity.name.column == "Name"
+    assert mapped.contact is None
+    saved = tmp_path / "m.yaml"
+    saved.write_text(proposal.yaml_text, encoding="utf-8")
+    report = run_import(
+        path, saved, dry_run=True, results_path=tmp_path / "r.csv",
+        pipeline_id=PIPELINE_ID, stages=stages_named(["Prospecting", "Closed Won"]),
+    )  # fmt: skip
+    assert report.distinct["opportunities"] == 2, report.counts
 
 
 def test_emails_under_any_header_are_found_by_their_values(write_csv, tmp_path: Path) -> None:

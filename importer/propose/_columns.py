@@ -253,10 +253,35 @@ def guess_columns(
             guess.column, round(confidence, 2), guess.reason, guess.decimal_mark, guess.date_order
         )
         used.add(index)
+    _name_of_deals(chosen)
     leftover = [
         (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
     ]
     return chosen, leftover
+
+
+def _name_of_deals(chosen: dict[str, ColumnGuess]) -> None:
+    """A bare "Name" in a file of deals (amounts, stages, close dates) and of no people
+    (no e-mail column) is the deal's name, not a person's (Salesforce's Opportunity)."""
+    named = chosen.get("contact.full_name")
+    deals = [k for k in chosen if k.startswith("opportunity.")]
+    if (
+        named is None
+        or normalise(named.column) != "name"
+        or "opportunity.name" in chosen
+        or "contact.email" in chosen
+        or len(deals) < 2
+    ):
+        return
+    del chosen["contact.full_name"]
+    chosen["opportunity.name"] = ColumnGuess(
+        named.column,
+        0.7,
+        f'header "{named.column}" in a file of deals ({len(deals)} deal columns, no e-mail'
+        " column): the deal's name",
+        named.decimal_mark,
+        named.date_order,
+    )
 
 
 #: The guess of a second column of web sites (``account.domain`` reads both, in order).
