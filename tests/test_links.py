@@ -506,9 +506,9 @@ def test_hubspot_notes_fixture_links_to_its_companies_and_contacts_through_the_s
     assert all(r["domain"] in r["warnings"] for r in inferred)
 
 
-def test_a_note_with_several_linked_people_says_the_others_are_not_linked(tmp_path):
-    """A notes import said "the deal sends its other linked people by Email alone": the note
-    is linked to its first person, and the row says the others are not linked to it."""
+def test_a_note_with_several_linked_people_is_linked_to_each(tmp_path):
+    """A HubSpot note about two contacts: linked to both by e-mail (it was linked to the
+    first alone), and the row says the second's name goes only with its own import."""
     notes = write(
         tmp_path / "notes.csv",
         "Record ID,Activity date,Note body,Associated Contact IDs\n"
@@ -519,14 +519,21 @@ def test_a_note_with_several_linked_people_says_the_others_are_not_linked(tmp_pa
         "Record ID,Email,First Name,Last Name\n11,bob@globex.com,Bob,Li\n12,cy@globex.com,Cy,Fu\n",
     )
     out = tmp_path / "r.csv"
-    run_import(notes, "hubspot-notes", dry_run=True, results_path=out, links=[people])
+    dry = run_import(notes, "hubspot-notes", dry_run=True, results_path=out, links=[people])
     warnings = results_of(out)["2"]["warnings"]
     assert (
-        "link contacts: the note is linked to its first linked person alone; the others"
-        " (cy@globex.com: Cy Fu) are not linked to it (import contacts.csv with its own preset"
-        " for the people)"
+        "link contacts: the note sends its other linked people by Email alone, without their"
+        " First Name and Last Name (cy@globex.com: Cy Fu)"
     ) in warnings
-    assert "deal" not in warnings
+    assert "alone; the others" not in warnings
+    with running_sandbox() as box:
+        real = run_import(
+            notes, "hubspot-notes", settings=settings(box), results_path=tmp_path / "real.csv",
+            links=[people],
+        )  # fmt: skip
+        [note] = inspect(box, "notes")
+    assert dry.counts == {"would_import": 1} and real.counts == {"imported": 1}
+    assert sorted(note["contact_emails"]) == ["bob@globex.com", "cy@globex.com"]
 
 
 def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tmp_path):

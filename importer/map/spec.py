@@ -203,6 +203,9 @@ class NoteSpec(BaseModel):
     model_config = _strict
     title: FieldSpec
     content: FieldSpec | None = None
+    #: Every person the note is about (a list cell, or a linked file's people): linked
+    #: by e-mail beside ``contact.email``'s.
+    contact_emails: FieldSpec | None = None
 
 
 class SkipRule(BaseModel):
@@ -1048,6 +1051,7 @@ IDENTITY_FIELDS = frozenset(
         "account.domain",
         "opportunity.additional_contact_emails",
         "opportunity.owner_email",
+        "note.contact_emails",
     }
 )
 
@@ -1106,6 +1110,7 @@ _NATURAL: dict[str, tuple[frozenset[str], Any]] = {
     "contact.email": (frozenset({"email"}), "email"),
     "opportunity.owner_email": (frozenset({"email"}), "email"),
     "opportunity.additional_contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
+    "note.contact_emails": (frozenset({"email"}), {"email": {"all": True}}),
     "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
     "opportunity.company_amount": (frozenset({"money", "integer"}), "money"),
     "opportunity.currency": (frozenset({"currency"}), "currency"),

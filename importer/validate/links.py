@@ -57,8 +57,9 @@ class _Table:
     link: LinkSpec
     path: Path | None
     rows: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
-    #: What the input's rows are: "deal" (linked to every linked person by e-mail) or
-    #: "note" (linked to its first linked person alone).
+    #: What the input's rows are: "deal" (linked to every linked person by e-mail),
+    #: "note" (linked to its first linked person alone) or "note+" (a note linked to
+    #: every linked person: the mapping has ``note.contact_emails``).
     record: str = "deal"
 
     @property
@@ -154,7 +155,8 @@ class Linker:
                 f" others ({named}{more}) are not linked to it (import {file} with its own preset"
                 " for the people)"
                 if table.record == "note"
-                else f"link {table.name}: the deal sends its other linked people by"
+                else f"link {table.name}: the {'note' if table.record == 'note+' else 'deal'}"
+                f" sends its other linked people by"
                 f" {link.columns[0]} alone, without their {' and '.join(link.columns[1:])}"
                 f" ({named}{more}): they get them only where a row of their own, or {file}"
                 " imported with its own preset,"
@@ -210,7 +212,7 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
             )
         table = _read_table(name, link, chosen, headers[chosen])
         if mapping.note is not None and mapping.opportunity is None:
-            table.record = "note"
+            table.record = "note" if mapping.note.contact_emails is None else "note+"
         tables.append(table)
     unused = [str(path) for _, path in files if path not in used]
     if unused:

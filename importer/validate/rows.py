@@ -180,6 +180,7 @@ _PATTERN_MESSAGES = {
     "email": "is not an email address Octolane accepts (ASCII domain, one @)",
     "primary_contact_email": "is not an email address Octolane accepts (ASCII domain, one @)",
     "additional_contact_emails": "is not an email address Octolane accepts (ASCII domain, one @)",
+    "contact_emails": "is not an email address Octolane accepts (ASCII domain, one @)",
     "owner_email": "is not an email address Octolane accepts (ASCII domain, one @)",
     "domain": "is not a domain name such as acme.com",
     "account_domain": "is not a domain name such as acme.com",
@@ -217,6 +218,7 @@ _FIELD_ORDER = (
     "opportunity.owner_email",
     "note.title",
     "note.content",
+    "note.contact_emails",
 )
 _WHY_REQUIRED = {
     "contact.email": "Octolane identifies people by email address",
@@ -953,6 +955,7 @@ class _NoteColumns:
     def __init__(self, values: dict[str, list[Any]], nothing: list) -> None:
         self.titles = values.get("note.title", nothing)
         self.contents = values.get("note.content", nothing)
+        self.people = values.get("note.contact_emails")
 
     def payload(self, i: int, verdict: RowVerdict) -> dict[str, Any] | None:
         title = self.titles[i]
@@ -964,8 +967,12 @@ class _NoteColumns:
         note: dict[str, Any] = {"note": body}
         if verdict.domain:
             note["account_domains"] = [verdict.domain]
-        if verdict.email:
-            note["contact_emails"] = [verdict.email]
+        emails = [verdict.email] if verdict.email else []
+        people = self.people[i] if self.people is not None else None
+        if people:
+            emails += [people] if isinstance(people, str) else [e for e in people if e]
+        if emails:
+            note["contact_emails"] = list(dict.fromkeys(emails))
         if len(note) == 1:
             verdict.errors.append(
                 FieldError("note", "row", "has no company domain or contact email to attach it to")
