@@ -395,7 +395,7 @@ def import_command(
                 if box is not None and box.running is not None and export.parts:
                     # what the sandbox holds once every file is in: said after the last
                     export.parts[-1][1].landed = box.running.record_counts()
-                if not dry_run:
+                if box is None and any(r.journal_path for _, r in export.parts):
                     export.continue_with = _same_command()
                 _render_export(export, as_json)
                 sys.exit(export.exit_code)
@@ -422,7 +422,7 @@ def import_command(
                 report = run_import(job, progress=progress)
             if box is not None and box.running is not None:
                 report.landed = box.running.record_counts()
-            if report.journal_path is not None:
+            if report.journal_path is not None and box is None:
                 report.continue_with = _same_command()
     except ImporterError as exc:
         _fail(exc)
@@ -499,7 +499,8 @@ def _journal_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def _same_command() -> str:
     """The command line of this run, to print as the one that continues it (quoted for a
-    shell; an --api-key given on it is left out: the key comes from the environment)."""
+    shell; an --api-key given on it is left out: the key comes from the environment; and
+    --fresh, which would set aside the journal that lets it continue)."""
     import shlex
 
     words, skip = [], False
@@ -510,7 +511,7 @@ def _same_command() -> str:
         if word == "--api-key":
             skip = True
             continue
-        if word.startswith("--api-key="):
+        if word.startswith("--api-key=") or word == "--fresh":
             continue
         words.append(word)
     return shlex.join(["octolane-import", *words])

@@ -536,7 +536,9 @@ def test_a_note_with_several_linked_people_is_linked_to_each(tmp_path):
     assert sorted(note["contact_emails"]) == ["bob@globex.com", "cy@globex.com"]
 
 
-def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tmp_path):
+def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(
+    tmp_path, monkeypatch
+):
     """The first file's import stops (the key is refused): the files after it are not
     hidden, and the same command is printed to continue."""
     import shutil
@@ -547,7 +549,8 @@ def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tm
         shutil.copy(FIXTURES / "salesforce" / name, folder / name)
     with running_sandbox() as box:
         args = [str(folder), "--mapping", "salesforce-data-export", "--base-url", box.base_url,
-                "--out", str(tmp_path / "o")]  # fmt: skip
+                "--out", str(tmp_path / "o"), "--fresh"]  # fmt: skip
+        monkeypatch.setattr("sys.argv", ["octolane-import", *args])  # what is printed back
         result = CliRunner().invoke(cli, args, env={"OCTOLANE_API_KEY": "not-the-key"})
         said = CliRunner().invoke(cli, [*args, "--json"], env={"OCTOLANE_API_KEY": "nope"})
     assert result.exit_code == 3, result.output
@@ -555,6 +558,8 @@ def test_an_export_that_stops_names_the_files_not_started_and_how_to_continue(tm
         result.output
     )
     assert "to continue the export, run the same command again:" in result.output
+    command = result.output.split("run the same command again:")[1]
+    assert "--base-url" in command and "--fresh" not in command  # it would start again
     assert "not-the-key" not in result.output
     data = json.loads(said.stdout)
     assert data["not_started"] == ["Lead.csv", "Task.csv"] and data["continue_with"]
@@ -576,5 +581,5 @@ def test_a_rerun_with_other_linked_files_says_which_differ(tmp_path):
                 **common,
             )  # fmt: skip
     said = str(refused.value)
-    assert "the linked files (--with) differ: Lead.csv was not given before" in said
+    assert "the linked files (--with) differ: " in said and "Lead.csv was not given before" in said
     assert "has changed since" not in said

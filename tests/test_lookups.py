@@ -21,6 +21,7 @@ from test_import_e2e import no_backoff  # noqa: F401 (a fixture)
 from importer.run import run_import
 from importer.sandbox import RunningSandbox, running_sandbox
 from importer.send.client import InboundClient, LookupUnavailable
+from importer.send.lookup import note_links
 
 NOTE_MAPPING = """
 contact:
@@ -417,9 +418,14 @@ def test_find_prefers_the_exact_links_and_skips_other_rows_notes():
                 return await client.find("notes", payload, **context)
 
         # ...but not where another row of the run got it, or asks for exactly its links.
+        text = ("Call", "Spoke")
+        both = {text: {note_links(wide), note_links(narrow)}}
         assert asyncio.run(go(narrow, taken={wide_id})) is None
-        assert asyncio.run(go(narrow, rivals=[wide, note("Other", "x")])) is None
-        assert asyncio.run(go(wide, rivals=[narrow])).note_id == wide_id
+        assert asyncio.run(go(narrow, rivals=both)) is None
+        assert asyncio.run(go(narrow, rivals={("Other", "x"): {note_links(wide)}})).note_id == (
+            wide_id
+        )
+        assert asyncio.run(go(wide, rivals=both)).note_id == wide_id
         narrow_id = post(box, "/v1/inbound/notes", narrow).json()["data"]["note_id"]
         assert find(box, "notes", narrow).note_id == narrow_id  # the exact one first
 

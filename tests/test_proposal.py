@@ -215,6 +215,10 @@ def test_a_header_of_record_ids_is_never_a_name(write_csv) -> None:
     mapped = parse_mapping(proposal.yaml_text)
     assert mapped.opportunity is None
     assert mapped.account is None or mapped.account.name is None
+    # e-mails under an "... ID" header are still e-mails: their values say so
+    emails = write_csv("Contact Email ID,Name\njo@acme.com,Jo Smith\nal@beta.io,Al Li\n")
+    mapped = parse_mapping(propose_mapping(emails).yaml_text)
+    assert mapped.contact is not None and mapped.contact.email.column == "Contact Email ID"
 
 
 def test_a_bare_name_in_a_file_of_deals_is_the_deal_name(write_csv, tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_both_targets_land_the_same_records(tmp_path, inbound_state, shape, mode
     bulk = {k: v for k, v in stats["requests"].items() if k.endswith("bulk")}
     assert sum(sum(v.values()) for v in bulk.values()) == 3
     if shape == "per_item":
-        assert send.lookups == 1  # the deals' search before their first send
+        assert send.lookups == 2  # before the deals' first send: their companies, their deals
     else:  # ids (and, for "empty", outcomes) come from lookups, counted
         assert send.lookups > 0
         reads = sum(
@@ -154,9 +154,9 @@ def test_a_lost_answer_on_a_notes_batch_is_looked_up_not_repeated(tmp_path, faul
         stats = inspect(box, "stats")
     assert report.counts == {"imported": 12}
     assert len(notes) == 12  # each note once, whatever happened to the first answer
-    # one GET /v1/notes?q= per note, before any repeat (and the deals' search before
-    # their first send)
-    assert report.send.lookups == 12 + 1
+    # one GET /v1/notes?q= per note, before any repeat (and the deals' two searches
+    # before their first send: their companies, their deals)
+    assert report.send.lookups == 12 + 2
     messages = [o.message for o in report.send.outcomes.values() if o.endpoint == "notes"]
     sent = sum(stats["requests"]["notes.bulk"].values())
     if written:  # found: not sent again
@@ -431,3 +431,65 @@ def test_deals_imported_again_are_found_not_made_twice(tmp_path):
 
         one, two, three = asyncio.run(find_two())
         assert one.opportunity_id != two.opportunity_id and three is None
+
+
+def test_deal_checks_compare_names_as_octolane_and_never_take_another_companys(tmp_path):
+    """ "ACME  renewal" is the deal "Acme Renewal" of the same company (case and spaces
+    aside, as Octolane's dedup compares), and a deal with no company is never matched
+    to a company's deal of its name."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,Acme Renewal\nglobex.com,Renewal\n")
+    with running_sandbox() as box:
+        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        write(data, "Website,Deal\nacme.com,ACME  renewal\n,Renewal\n")
+        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                    fresh=True, force=True)  # fmt: skip
+        deals = sorted(
+            (d["name"], d["account_domain"] or "") for d in inspect(box, "opportunities")
+        )
+    assert deals == [("Acme Renewal", "acme.com"), ("Renewal", ""), ("Renewal", "globex.com")]
+    rows = results_of(tmp_path / "results.csv")
+    assert "already in Octolane" in rows[0]["message"]
+    assert "already in Octolane" not in rows[1]["message"]
+    assert again.counts == {"imported": 2}
+
+
+def test_a_deal_check_that_fails_for_now_sends_no_deal_and_the_next_run_does(tmp_path, monkeypatch):
+    from importer.send import client
+
+    monkeypatch.setattr(client, "_READ_WAITS_S", (0.01,))
+    monkeypatch.setattr(client, "_READ_WAIT_MAX_S", 0.01)
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 6)
+    with running_sandbox() as box:
+        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        box.fail_next(100, endpoint="accounts.search", status=503)
+        box.fail_next(100, endpoint="opportunities_search", status=503)
+        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                    fresh=True, force=True)  # fmt: skip
+        assert len(inspect(box, "opportunities")) == 6  # none sent blind
+        deals = [o for o in again.send.outcomes.values() if o.endpoint == "opportunities"]
+        assert {o.status for o in deals} == {"not_sent"}
+        assert all("the same command checks again" in o.message for o in deals)
+        box.reset_knobs()
+        last = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        assert len(inspect(box, "opportunities")) == 6
+        deals = [o for o in last.send.outcomes.values() if o.endpoint == "opportunities"]
+        assert {o.status for o in deals} == {"ok"}
+        assert all("already in Octolane" in o.message for o in deals)
+
+
+def test_a_deal_check_refused_for_good_is_said_on_each_row_and_asked_once(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    data = deals_csv(tmp_path / "deals.csv", 6)
+    with running_sandbox() as box:
+        box.fail_next(100, endpoint="accounts.search", status=403)
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id,
+                     settings=public(box, batch_size=1, concurrency=1))  # fmt: skip
+        searches = inspect(box, "stats")["requests"]["accounts.search"]
+    assert report.counts == {"imported": 6}
+    # remembered: of six batches, only those already asking (two workers) got the 403
+    assert set(searches) == {"403"} and searches["403"] <= 2
+    rows = results_of(tmp_path / "results.csv")
+    assert all("sent without a check for the same deal in Octolane" in r["message"] for r in rows)

@@ -205,7 +205,11 @@ def guess_columns(
         if candidate is not None and internal and candidate[0].startswith(("contact.", "account.")):
             notes[index] = _INTERNAL_NOTE
             continue
-        if candidate is not None and _names_ids(column, candidate[2]):
+        if (
+            candidate is not None
+            and _NEEDS.get(candidate[0]) is None  # a text field: its values are not checked
+            and _names_ids(column, candidate[2])
+        ):
             notes[index] = (
                 f"holds record ids (keys into another export), not {candidate[0]}: give"
                 " that export with --with where a preset links it"

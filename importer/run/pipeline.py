@@ -258,7 +258,7 @@ def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint
         target=where,
         ephemeral=ephemeral,
         input_own=own.hex(),
-        links="\n".join(f"{p.name}={d.hex()}" for p, d in linked),
+        links="\n".join(f"{p}={d.hex()}" for p, d in linked),
     )
     return path, fingerprint
 

@@ -48,7 +48,7 @@ from importer.errors import (
 )
 from importer.plan import ImportPlan, PlannedRequest
 from importer.send.limiter import RateLimiter
-from importer.send.lookup import LookupUnavailable
+from importer.send.lookup import AnyOf, LookupUnavailable
 from importer.send.runner import (
     REFUSED,
     Attempt,
@@ -69,6 +69,8 @@ __all__ = ["BatchClient", "BulkRun"]
 
 #: Endpoints a repeat cannot duplicate: Octolane finds the record again (API.md §2.2).
 _REPEATABLE: frozenset[str] = frozenset({"accounts", "contacts"})
+#: A deal sent with no lookup before (the row says why).
+_UNCHECKED = "sent without a check for the same deal in Octolane"
 #: A deal found by the lookup before its first send: not sent.
 DEAL_THERE = (
     "already in Octolane: a deal of this name, company and pipeline was found by a lookup"
@@ -132,6 +134,8 @@ class BulkRun(_Run):
         if read_limiter is not None:
             self.read_limiter = read_limiter
         self.batches: list[_Batch] = []
+        #: Why the deals are sent unchecked, once a lookup proved impossible (a 403).
+        self.deal_checks_off: str | None = None
         self.taken: set[int] = set()
         self.left: Counter[str] = Counter()
         self.ready_by: Counter[str] = Counter()
@@ -511,7 +515,7 @@ class BulkRun(_Run):
                     v for o in batch.outcomes.values() if o.status == "ok" for v in o.ids.values()
                 }
                 context = self.lookup_context(batch.endpoint, [self.requests[i] for i in sub])
-                context["taken"] = context["taken"] | claimed
+                context["taken"] = AnyOf(context["taken"], claimed)
                 return await self.bulk.find_many(batch.endpoint, payloads, **context)
         except asyncio.CancelledError:
             raise _Halted from None
@@ -539,22 +543,38 @@ class BulkRun(_Run):
         return missing
 
     async def _not_there(self, batch: _Batch, todo: list[int], looked: set[int]) -> list[int]:
-        """The deals of ``todo`` that are not in Octolane yet. This API's bulk route
-        creates a deal every time it is sent, so each deal is looked up before its
-        first send (one search a batch): a deal an earlier import made (another results
-        file, ``--fresh``) is found, not made twice. No lookup: each is sent, and its
-        row says it was not checked. (``looked``: just looked up, not again.)"""
-        ask = [i for i in todo if i not in looked]
+        """The deals of ``todo`` to send: those not in Octolane yet. This API's bulk route
+        creates a deal every time it is sent, so each deal with a name is looked up
+        before its first send (its company's deals, one search a batch): a deal an
+        earlier import made (another results file, ``--fresh``) is found, not made
+        twice. A search that fails for now (429, 5xx, no answer) sends none of them:
+        they are ``not_sent`` and the same command checks again. One that cannot be
+        made (no read scope, an answer this version cannot read) sends them, each row
+        saying it was not checked. (``looked``: just looked up, not again.)"""
+        ask = [i for i in todo if i not in looked and self._deal_named(i)]
+        for i in todo:
+            if i not in looked and i not in ask:
+                self.again.setdefault(self.requests[i].key, _UNCHECKED + " (it has no name)")
         if not ask:
+            return todo
+        if self.deal_checks_off is not None:
+            for i in ask:
+                self.again.setdefault(self.requests[i].key, self.deal_checks_off)
             return todo
         try:
             found = await self._lookup(batch, ask)
         except LookupUnavailable as exc:
+            if exc.transient:
+                for i in ask:
+                    batch.outcomes[i] = _outcome(
+                        self.requests[i], "not_sent", attempts=batch.attempts[i],
+                        message=f"not sent: the check for the same deal in Octolane failed"
+                        f" for now ({exc}); the same command checks again, then sends it",
+                    )  # fmt: skip
+                return [i for i in todo if i not in set(ask)]
+            self.deal_checks_off = f"{_UNCHECKED} (no lookup: {exc})"
             for i in ask:
-                self.again.setdefault(
-                    self.requests[i].key,
-                    f"sent without a check for the same deal in Octolane (no lookup: {exc})",
-                )
+                self.again.setdefault(self.requests[i].key, self.deal_checks_off)
             return todo
         there = set()
         for i, model in zip(ask, found, strict=True):
@@ -562,6 +582,10 @@ class BulkRun(_Run):
                 there.add(i)
                 self._ok(batch, i, _ids(model), 200, DEAL_THERE)
         return [i for i in todo if i not in there]
+
+    def _deal_named(self, i: int) -> bool:
+        body = self.requests[i].payload.get("opportunity") or {}
+        return bool(body.get("name"))
 
     async def _verify(self, batch: _Batch, earlier: list[int]) -> list[int]:
         """Requests an earlier run lost the answer of: those found are done, the others

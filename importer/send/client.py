@@ -34,7 +34,7 @@ import math
 import re
 import ssl
 import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
@@ -55,7 +55,7 @@ from importer.errors import (
     TransportError,
     UsageError,
 )
-from importer.send.lookup import LookupUnavailable, note_links, note_text
+from importer.send.lookup import Links, LookupUnavailable, NoteText, note_links, note_text
 from importer.send.wire import AiohttpConnections
 from importer.settings import DEFAULT_BASE_URL
 
@@ -219,8 +219,8 @@ class InboundClient:
         endpoint: Endpoint,
         payload: Mapping[str, Any],
         *,
-        taken: Collection[str] = (),
-        rivals: Iterable[Mapping[str, Any]] = (),
+        taken: Container[str] = (),
+        rivals: Mapping[NoteText, Collection[Links]] | None = None,
     ) -> BaseModel | None:
         """Look up the record a create with ``payload`` would have made, where a repeat of
         the create could make a second one (its answer was lost): the note with the same
@@ -229,10 +229,10 @@ class InboundClient:
         its pipeline through ``POST /v1/opportunities/search`` (API.md §2.4). None: there
         is none.
 
-        A note is never another row's: ``taken`` are the note ids other requests of the
-        run got, ``rivals`` the payloads of the run's other notes (those of another text
-        are ignored). A note linked to exactly what it asks for is preferred; one linked
-        to more is taken only where no rival asks for exactly its links.
+        A note is never another row's: ``taken`` are the ids other requests of the run
+        got, ``rivals`` the links each note text of the run asks for. A note linked to
+        exactly what it asks for is preferred; one linked to more is taken only where no
+        other note of its text asks for exactly its links.
 
         Raises:
             LookupUnavailable: no lookup for this endpoint, no public API URL, or the
@@ -244,7 +244,7 @@ class InboundClient:
             return await self._find_deal(payload, taken)
         title, content = note_text(payload)
         own = note_links(payload)
-        theirs = {note_links(r) for r in rivals if note_text(r) == (title, content)} - {own}
+        theirs = set((rivals or {}).get((title, content), ())) - {own}
         query = (content or title)[:100]
         wider: str | None = None  # a note linked to more than it asks for
         for page in range(1, _LOOKUP_PAGES + 1):
@@ -266,7 +266,7 @@ class InboundClient:
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
     async def _find_deal(
-        self, payload: Mapping[str, Any], taken: Collection[str] = ()
+        self, payload: Mapping[str, Any], taken: Container[str] = ()
     ) -> OpportunityCreated | None:
         """The deal of the same name with no company in the same pipeline, through
         ``POST /v1/opportunities/search`` (a deal with a company domain needs no lookup:

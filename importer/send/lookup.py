@@ -3,10 +3,14 @@ senders catch it without importing a client, and what a note lookup matches on."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
-__all__ = ["LookupUnavailable", "note_links", "note_text"]
+__all__ = ["AnyOf", "Links", "LookupUnavailable", "NoteText", "note_links", "note_text"]
+
+#: A note's (title, content), and its (domains, e-mails).
+NoteText = tuple[str, str | None]
+Links = tuple[frozenset[str], frozenset[str]]
 
 
 class LookupUnavailable(Exception):
@@ -26,16 +30,26 @@ class LookupUnavailable(Exception):
         return f"{self}; the next run looks it up again" if self.transient else str(self)
 
 
-def note_text(payload: Mapping[str, Any]) -> tuple[str, str | None]:
+def note_text(payload: Mapping[str, Any]) -> NoteText:
     """A note's (title, content), from a create's payload or a read note."""
     note = payload.get("note") if "note" in payload else payload
     note = note if isinstance(note, Mapping) else {}
     return str(note.get("title") or ""), (note.get("content") or None)
 
 
-def note_links(payload: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+def note_links(payload: Mapping[str, Any]) -> Links:
     """A note's (domains, e-mails), lower-cased."""
     return (
         frozenset(str(d).lower() for d in payload.get("account_domains") or ()),
         frozenset(str(e).lower() for e in payload.get("contact_emails") or ()),
     )
+
+
+class AnyOf(Container[str]):
+    """Ids in any of some sets, without copying them (the run's ids can be millions)."""
+
+    def __init__(self, *parts: Container[str]) -> None:
+        self.parts = parts
+
+    def __contains__(self, item: object) -> bool:
+        return any(item in part for part in self.parts)

@@ -27,7 +27,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from importer.api.endpoints import (
 )
 from importer.errors import ApiError
 from importer.send.client import InboundClient, LookupUnavailable
+from importer.send.lookup import AnyOf, Links, NoteText, note_links, note_text
 from importer.settings import DEFAULT_API_URL
 
 __all__ = [
@@ -185,8 +186,8 @@ class PublicClient(InboundClient):
         endpoint: Endpoint,
         payloads: Sequence[Mapping[str, Any]],
         *,
-        taken: Collection[str] = (),
-        rivals: Iterable[Mapping[str, Any]] = (),
+        taken: Container[str] = (),
+        rivals: Mapping[NoteText, Collection[Links]] | None = None,
     ) -> list[BaseModel | None]:
         """Each record as it is in Octolane (a model with its id), or None: not there.
         A note is never another's (``taken``, ``rivals``: :meth:`InboundClient.find`; a
@@ -206,10 +207,15 @@ class PublicClient(InboundClient):
         if endpoint == "opportunities":
             return await self._find_deals(payloads, taken)
         results: list[BaseModel | None] = []
-        claimed, others = set(taken), [*rivals, *payloads]
+        claimed: set[str] = set()
+        if rivals is None:  # the payloads' own (a caller without the run's)
+            own: dict[NoteText, set[Links]] = {}
+            for payload in payloads:
+                own.setdefault(note_text(payload), set()).add(note_links(payload))
+            rivals = own
         for payload in payloads:
             self.reads += 1
-            note = await self.find("notes", payload, taken=claimed, rivals=others)
+            note = await self.find("notes", payload, taken=AnyOf(taken, claimed), rivals=rivals)
             if note is not None:
                 claimed.add(str(getattr(note, "note_id", "")))
             results.append(note)
@@ -220,8 +226,8 @@ class PublicClient(InboundClient):
         endpoint: Endpoint,
         payload: Mapping[str, Any],
         *,
-        taken: Collection[str] = (),
-        rivals: Iterable[Mapping[str, Any]] = (),
+        taken: Container[str] = (),
+        rivals: Mapping[NoteText, Collection[Links]] | None = None,
     ) -> BaseModel | None:
         if endpoint == "notes":
             return await super().find(endpoint, payload, taken=taken, rivals=rivals)
@@ -261,51 +267,73 @@ class PublicClient(InboundClient):
         raise LookupUnavailable(f"more than {_SEARCH_PAGES * _SEARCH_LIMIT} {kind} match")
 
     async def _find_deals(
-        self, payloads: Sequence[Mapping[str, Any]], taken: Collection[str] = ()
+        self, payloads: Sequence[Mapping[str, Any]], taken: Container[str] = ()
     ) -> list[BaseModel | None]:
-        """Deals by pipeline, name and company: the deal of that name in that pipeline
-        whose company has the payload's domain (or that has no company, for a deal sent
-        without one). A deal is found for one payload at most, and never one of
-        ``taken`` (the ids other rows got)."""
-        claimed = set(taken)
+        """Deals by pipeline, company and name: the deal of the payload's company (by its
+        domain's account id) whose name is the payload's, case and runs of spaces aside
+        (as Octolane's inbound dedup compares them); for a deal with no company, one of
+        the same name with no company. A deal is found for one payload at most, and
+        never one of ``taken`` (the ids other rows got). A payload with no name finds
+        nothing (the caller says it was not looked up)."""
         by_pipeline: dict[str, list[int]] = {}
         for i, payload in enumerate(payloads):
-            by_pipeline.setdefault(str(payload.get("pipeline_id") or ""), []).append(i)
+            if _deal_name(payload):
+                by_pipeline.setdefault(str(payload.get("pipeline_id") or ""), []).append(i)
         results: list[BaseModel | None] = [None] * len(payloads)
+        assigned: set[str] = set()
+
+        def pick(i: int, records: Sequence[Mapping[str, Any]], company: str | None) -> None:
+            want = _name_key(_deal_name(payloads[i]))
+            for record in records:
+                found = str(record.get("id") or "")
+                if not found or found in taken or found in assigned:
+                    continue
+                if str(record.get("account_id") or "") != (company or ""):
+                    continue
+                if _name_key(str(record.get("name") or "")) == want:
+                    results[i] = self._model("opportunities", found)
+                    assigned.add(found)
+                    return
+
         for pipeline_id, indices in by_pipeline.items():
-            names = sorted({_deal_name(payloads[i]) for i in indices} - {""})
-            if not names:
-                continue
-            body: dict[str, Any] = {
-                "pipeline_id": pipeline_id or None,
-                "filters": [{"field": "name", "operator": "in", "value": names}],
-                "limit": _SEARCH_LIMIT,
-            }
-            records = await self._search("opportunities", body)
-            if any("account_domain" not in r and r.get("account_id") for r in records):
-                domains = [_deal_domain(payloads[i]) for i in indices]
+            keyed = [i for i in indices if _deal_domain(payloads[i])]
+            keyless = [i for i in indices if not _deal_domain(payloads[i])]
+            if keyed:
+                domains = [_deal_domain(payloads[i]) for i in keyed]
                 account_ids = await self._search_ids("accounts", "domain", domains)
-                by_account = {v: k for k, v in account_ids.items()}
-            else:
-                by_account = {}
-            for i in indices:
-                name, domain = _deal_name(payloads[i]), _deal_domain(payloads[i])
-                for record in records:
-                    have = record.get("account_domain")
-                    if have is None and record.get("account_id"):
-                        have = by_account.get(str(record["account_id"]))
-                    found = str(record.get("id") or "")
-                    if not found or found in claimed:
-                        continue
-                    if record.get("name") == name and str(have or "").lower() == domain:
-                        results[i] = self._model("opportunities", found)
-                        claimed.add(found)
-                        break
+                ids = sorted(set(account_ids.values()))
+                # every deal of the batch's companies: few, and compared by name here
+                records = await self._search("opportunities", {
+                    "pipeline_id": pipeline_id or None,
+                    "filters": [{"field": "account_id", "operator": "in", "value": ids}],
+                    "limit": _SEARCH_LIMIT,
+                }) if ids else []  # fmt: skip
+                for i in keyed:
+                    company = account_ids.get(_deal_domain(payloads[i]))
+                    if company is not None:
+                        pick(i, records, company)
+            if keyless:
+                names = sorted({_deal_name(payloads[i]) for i in keyless})
+                records = await self._search("opportunities", {
+                    "pipeline_id": pipeline_id or None,
+                    "filters": [
+                        {"field": "name", "operator": "in", "value": names},
+                        {"field": "account_id", "operator": "empty"},
+                    ],
+                    "limit": _SEARCH_LIMIT,
+                })  # fmt: skip
+                for i in keyless:
+                    pick(i, records, None)
         return results
 
 
 def _deal_name(payload: Mapping[str, Any]) -> str:
     return str((payload.get("opportunity") or {}).get("name") or "")
+
+
+def _name_key(name: str) -> str:
+    """A deal name as Octolane compares it: case and runs of spaces aside."""
+    return " ".join(name.split()).casefold()
 
 
 def _deal_domain(payload: Mapping[str, Any]) -> str:

@@ -34,7 +34,9 @@ import asyncio
 import dataclasses
 import datetime
 import heapq
+import inspect
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -53,7 +55,7 @@ from importer.errors import (
 )
 from importer.plan import ImportPlan, PlannedRequest
 from importer.send.limiter import RateLimiter
-from importer.send.lookup import LookupUnavailable, note_text
+from importer.send.lookup import Links, LookupUnavailable, note_links, note_text
 
 if TYPE_CHECKING:  # the clients load httpx: a dry run needs none of it
     from importer.send.client import OctolaneClient
@@ -349,10 +351,13 @@ class _Run:
         self.finder: Callable[..., Awaitable[BaseModel | None]] | None = getattr(
             client, "find", None
         )
+        #: Whether the finder takes what it must not match (``taken``, ``rivals``).
+        self._finder_context = self.finder is not None and _takes_context(self.finder)
         #: The note and deal ids this run's requests (and the journal's earlier runs)
         #: got: a lookup never gives one to another row.
         self.claimed: set[str] = set()
-        self._by_text: dict[tuple[str, str | None], list[int]] | None = None
+        #: Each note text's link sets (how many of the run's notes ask for each).
+        self._by_text: dict[tuple[str, str | None], Counter[Links]] | None = None
         #: Requests an earlier run lost the answer of: looked up before they are sent.
         self.verify: dict[str, RequestOutcome] = {}
         #: The lookups' pace: the public API's reads have their own quota (API.md §2.7).
@@ -523,30 +528,27 @@ class _Run:
         progress.lookups += 1
         async with self.read_limiter.slot():
             self.lookups += 1
+            if not self._finder_context:  # a caller's client with the older find()
+                return await self.finder(request.endpoint, request.payload)
             context = self.lookup_context(request.endpoint, [request])
             return await self.finder(request.endpoint, request.payload, **context)
 
     def lookup_context(
         self, endpoint: Endpoint, requests: Sequence[PlannedRequest]
     ) -> dict[str, Any]:
-        """What a lookup must not take: the ids other rows got (``taken``), and for notes
-        the run's other notes of the same texts (``rivals``: a note linked to exactly
-        what one of them asks for is that one's)."""
+        """What a lookup must not take: the ids other rows got (``taken``, the run's set
+        itself, not a copy), and for notes the links the run's notes of the same texts
+        ask for (``rivals``: a note linked to exactly what another asks for is that
+        one's), each text's worked out once."""
         if endpoint != "notes":
-            return {"taken": frozenset(self.claimed)}
+            return {"taken": self.claimed}
         if self._by_text is None:
             self._by_text = {}
-            for i, request in enumerate(self.requests):
+            for request in self.requests:
                 if request.endpoint == "notes":
-                    self._by_text.setdefault(note_text(request.payload), []).append(i)
-        keys = {id(r) for r in requests}
-        rivals = [
-            self.requests[j].payload
-            for text in {note_text(r.payload) for r in requests}
-            for j in self._by_text.get(text, ())
-            if id(self.requests[j]) not in keys
-        ]
-        return {"taken": frozenset(self.claimed), "rivals": rivals}
+                    links = self._by_text.setdefault(note_text(request.payload), Counter())
+                    links[note_links(request.payload)] += 1
+        return {"taken": self.claimed, "rivals": self._by_text}
 
     async def _retried(self, progress: _Progress, attempt: Callable[[], Awaitable[_T]]) -> _T:
         """``attempt()``, retried by :meth:`_retrying`'s rules.
@@ -828,6 +830,17 @@ def _failure(
         request, "failed", http_status=status, message=message,
         field_errors=dict(fields), attempts=attempts,
     )  # fmt: skip
+
+
+def _takes_context(finder: Callable[..., Any]) -> bool:
+    """Whether ``finder`` takes ``taken`` and ``rivals`` (a client written for an older
+    version may not: it is called as it was)."""
+    try:
+        parameters = inspect.signature(finder).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    names = {p.name for p in parameters}
+    return {"taken", "rivals"} <= names or any(p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _maybe_written(error: BaseException) -> bool:
