@@ -97,7 +97,7 @@ def test_both_targets_land_the_same_records(tmp_path, inbound_state, shape, mode
     bulk = {k: v for k, v in stats["requests"].items() if k.endswith("bulk")}
     assert sum(sum(v.values()) for v in bulk.values()) == 3
     if shape == "per_item":
-        assert send.lookups == 2  # before the deals' first send: their companies, their deals
+        assert send.lookups == 1  # the deals' search before their first send
     else:  # ids (and, for "empty", outcomes) come from lookups, counted
         assert send.lookups > 0
         reads = sum(
@@ -154,9 +154,9 @@ def test_a_lost_answer_on_a_notes_batch_is_looked_up_not_repeated(tmp_path, faul
         stats = inspect(box, "stats")
     assert report.counts == {"imported": 12}
     assert len(notes) == 12  # each note once, whatever happened to the first answer
-    # one GET /v1/notes?q= per note, before any repeat (and the deals' two searches
-    # before their first send: their companies, their deals)
-    assert report.send.lookups == 12 + 2
+    # one GET /v1/notes?q= per note, before any repeat (and the deals' search before
+    # their first send)
+    assert report.send.lookups == 12 + 1
     messages = [o.message for o in report.send.outcomes.values() if o.endpoint == "notes"]
     sent = sum(stats["requests"]["notes.bulk"].values())
     if written:  # found: not sent again
@@ -433,16 +433,15 @@ def test_deals_imported_again_are_found_not_made_twice(tmp_path):
         assert one.opportunity_id != two.opportunity_id and three is None
 
 
-def test_deal_checks_compare_names_as_octolane_and_never_take_another_companys(tmp_path):
-    """ "ACME  renewal" is the deal "Acme Renewal" of the same company (case and spaces
-    aside, as Octolane's dedup compares), and a deal with no company is never matched
-    to a company's deal of its name."""
+def test_deal_checks_never_take_another_companys_deal(tmp_path):
+    """A deal already in Octolane is found by its company and name; a deal with no
+    company is never matched to a company's deal of its name."""
     mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
                     "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
     data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,Acme Renewal\nglobex.com,Renewal\n")
     with running_sandbox() as box:
         run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
-        write(data, "Website,Deal\nacme.com,ACME  renewal\n,Renewal\n")
+        write(data, "Website,Deal\nacme.com,Acme Renewal\n,Renewal\n")
         again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
                     fresh=True, force=True)  # fmt: skip
         deals = sorted(
@@ -484,12 +483,51 @@ def test_a_deal_check_refused_for_good_is_said_on_each_row_and_asked_once(tmp_pa
     mapping = write(tmp_path / "m.yaml", MAPPING)
     data = deals_csv(tmp_path / "deals.csv", 6)
     with running_sandbox() as box:
-        box.fail_next(100, endpoint="accounts.search", status=403)
+        box.fail_next(100, endpoint="opportunities_search", status=403)
         report = run(box, data, mapping, pipeline_id=box.pipeline_id,
                      settings=public(box, batch_size=1, concurrency=1))  # fmt: skip
-        searches = inspect(box, "stats")["requests"]["accounts.search"]
+        searches = inspect(box, "stats")["requests"]["opportunities_search"]
     assert report.counts == {"imported": 6}
     # remembered: of six batches, only those already asking (two workers) got the 403
     assert set(searches) == {"403"} and searches["403"] <= 2
     rows = results_of(tmp_path / "results.csv")
     assert all("sent without a check for the same deal in Octolane" in r["message"] for r in rows)
+
+
+def test_a_deal_whose_company_is_named_by_id_alone_is_matched_by_that_company(monkeypatch):
+    """A search answer may name a deal's company by ``account_id`` alone: the batch's
+    companies are then looked up by domain, and a deal of another company, or of one
+    that cannot be told, is never taken for a payload (least of all one with no company)."""
+    from importer.send.public import PublicClient
+
+    real_search = PublicClient._search
+
+    async def without_domains(self, kind, body):
+        records = await real_search(self, kind, body)
+        return [{k: v for k, v in r.items() if k != "account_domain"} for r in records]
+
+    monkeypatch.setattr(PublicClient, "_search", without_domains)
+    with running_sandbox() as box:
+
+        def deal(name: str, domain: str | None) -> dict[str, Any]:
+            related = {"account_domain": domain} if domain else {}
+            return {"pipeline_id": box.pipeline_id, "opportunity": {"name": name},
+                    "related_objects": related}  # fmt: skip
+
+        async def go() -> list[Any]:
+            async with PublicClient(box.api_key, base_url=box.url + "/v1") as client:
+                await client.send_batch("opportunities", [deal("Renewal", "globex.com")])
+                await client.send_batch("opportunities", [deal("Renewal", "acme.com")])
+                return await client.find_many("opportunities", [
+                    deal("Renewal", None), deal("Renewal", "acme.com"),
+                    deal("Renewal", "initech.com"),
+                ])  # fmt: skip
+
+        keyless, acme, initech = asyncio.run(go())
+        acme_deal = next(
+            d for d in inspect(box, "opportunities") if d["account_domain"] == "acme.com"
+        )
+        searches = inspect(box, "stats")["requests"]["accounts.search"]
+    assert keyless is None and initech is None
+    assert acme.opportunity_id == acme_deal["opportunity_id"]
+    assert sum(searches.values()) == 1  # the path ran: the companies were looked up
