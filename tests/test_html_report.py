@@ -125,3 +125,22 @@ def test_the_report_in_headless_chromium(tmp_path):
                     (tmp_path / "report.html").as_uri()],
                    capture_output=True, timeout=90, check=True)  # fmt: skip
     assert shot.stat().st_size > 10_000  # it drew something
+
+
+def test_the_reasons_are_grouped_as_the_summary_groups_them(tmp_path):
+    """A partial row's reason ("the contact is left out: ... is not an email address")
+    was a group of its own on the page, while the summary counted it with the invalid
+    rows of the same reason: the page now shows the summary's groups and counts."""
+    import html
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "hubspot-contacts.csv"
+    report = run_import(sample, "hubspot", dry_run=True, results_path=tmp_path / "r.csv",
+                        report_path=tmp_path / "report.html")  # fmt: skip
+    assert report.counts["partial"] == 1  # the path ran: a partial row with a reason
+    page = report.report_path.read_text(encoding="utf-8")
+    shown = {
+        html.unescape(key): int(count)
+        for key, count in re.findall(r'<td>([^<]*)</td><td class=n data-reason-count="(\d+)"', page)
+    }
+    assert shown == report.rejected_by_reason
+    assert "yusufrossi@@harborfield.com" in page  # the partial row, as an example

@@ -83,7 +83,14 @@ def write_html_report(
     filled: Counter[Any] = Counter()
     samples: dict[str, list[str]] = {c: [] for c in mapped}
     statuses: Counter[str] = Counter()
-    reasons: dict[str, _Reason] = {}
+    # Rejected rows grouped as the summary groups them (its reasons, counts and example
+    # rows); rows it does not group (unknown, not sent) by their message.
+    reasons = {key: _Reason(count) for key, count in report.rejected_by_reason.items()}
+    example_of: dict[int, list[str]] = {}
+    for key, example_rows in report.rejected_examples.items():
+        for row in example_rows:
+            example_of.setdefault(row, []).append(key)
+    grouped = ("invalid", "failed", "partial") if report.rejected_by_reason else ()
     warnings: dict[str, _Reason] = {}
     total = 0
     blank = [""] * len(columns)
@@ -99,9 +106,11 @@ def write_html_report(
                 cells = pending[1]
             pending = next(source, None)
         values = [str(cells[at[c]]) for c in mapped]
-        if result.status in _FAILING:
-            _note(reasons, generic_reason(result.message or result.status), result.row,
-                  result.message or result.status, values)  # fmt: skip
+        message = result.message or result.status
+        for key in example_of.get(result.row, ()):
+            reasons[key].examples.append((result.row, message, values))
+        if result.status in _FAILING and result.status not in grouped:
+            _note(reasons, generic_reason(message), result.row, message, values)
         for warning in result.warnings:
             _note(warnings, generic_reason(warning), result.row, warning, values)
     while pending is not None:  # rows past the last result line (none, as a rule)

@@ -398,6 +398,8 @@ class ResultsSink:
             check_writable(self.path)
         self.counts: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
+        #: Up to five rows of each reason (the report's examples, grouped as the summary).
+        self.reason_rows: dict[str, list[int]] = {}
         self.skipped: Counter[str] = Counter()  # why rows were skipped
         self.failures: dict[int, str] = {}
         self.warned = 0
@@ -417,14 +419,20 @@ class ResultsSink:
         fix = needs_fixing(result, journal=self._journal)
         if status == "failed" and not fix:
             self.to_resend += 1
-            self.reasons[_generic(result.message or status)] += 1
+            self._reason(_generic(result.message or status), result.row)
         elif fix:
             self.failures[result.row] = result.message or status
             for reason in reasons or (_generic(result.message or status),):
-                self.reasons[reason] += 1
+                self._reason(reason, result.row)
         elif status == "skipped":
             self.skipped[_generic(result.message or status)] += 1
         self._write(result.cells())
+
+    def _reason(self, reason: str, row: int) -> None:
+        self.reasons[reason] += 1
+        rows = self.reason_rows.setdefault(reason, [])
+        if len(rows) < 5:
+            rows.append(row)
 
     def add_plain_text(self, text: str, statuses: Sequence[str], warned: int) -> None:
         """Rows with no ids or error (not failures) as :func:`plain_line` writes them, the

@@ -46,6 +46,8 @@ class ImportReport:
     blank_rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    #: Up to five rows of each of ``rejected_by_reason``'s reasons (the report's examples).
+    rejected_examples: dict[str, list[int]] = field(default_factory=dict)
     rows_with_warnings: int = 0
     mapping_warnings: list[str] = field(default_factory=list)
     planned: dict[str, int] = field(default_factory=dict)

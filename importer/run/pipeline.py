@@ -513,6 +513,7 @@ def _conclude(
 ) -> None:
     report.counts = dict(sink.counts)
     report.rejected_by_reason = dict(sink.reasons.most_common())
+    report.rejected_examples = sink.reason_rows
     report.rows_with_warnings = sink.warned
     report.rows_to_resend = sink.to_resend
     report.nothing_imported = _nothing_imported(report, sink, job.mapping)
