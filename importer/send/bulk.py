@@ -136,6 +136,9 @@ class BulkRun(_Run):
         self.batches: list[_Batch] = []
         #: Why the deals are sent unchecked, once a lookup proved impossible (a 403).
         self.deal_checks_off: str | None = None
+        #: Whether each pipeline held a deal when the run began (asked once).
+        self.held_deals: dict[str, bool] = {}
+        self.held_lock = asyncio.Lock()
         self.taken: set[int] = set()
         self.left: Counter[str] = Counter()
         self.ready_by: Counter[str] = Counter()
@@ -557,10 +560,14 @@ class BulkRun(_Run):
                 self.again.setdefault(self.requests[i].key, _UNCHECKED + " (it has no name)")
         if not ask:
             return todo
+        pipelines = {str(self.requests[i].payload.get("pipeline_id") or "") for i in ask}
+        held = await self._held(batch, pipelines)
         if self.deal_checks_off is not None:
             for i in ask:
                 self.again.setdefault(self.requests[i].key, self.deal_checks_off)
             return todo
+        if not held:
+            return todo  # no deal was there when the run began: none to find
         try:
             found = await self._lookup(batch, ask)
         except LookupUnavailable as exc:
@@ -582,6 +589,34 @@ class BulkRun(_Run):
                 there.add(i)
                 self._ok(batch, i, _ids(model), 200, DEAL_THERE)
         return [i for i in todo if i not in there]
+
+    async def _held(self, batch: _Batch, pipelines: set[str]) -> bool:
+        """Whether any of the pipelines held a deal before this run sent one: asked once
+        a pipeline (every deals batch waits for that answer before it sends), so a first
+        import into an empty pipeline costs one read, not one a batch. A pipeline that
+        cannot be asked counts as holding deals (each batch is checked)."""
+        batch.waiting = True
+        try:
+            async with self.held_lock:  # the other batches wait for the first's answer
+                for pipeline in sorted(pipelines - self.held_deals.keys()):
+                    self.held_deals[pipeline] = await self._holds(pipeline)
+        except asyncio.CancelledError:
+            raise _Halted from None
+        finally:
+            batch.waiting = False
+        return any(self.held_deals[p] for p in pipelines)
+
+    async def _holds(self, pipeline: str) -> bool:
+        ask = getattr(self.bulk, "holds_deals", None)
+        if ask is None:
+            return True
+        try:
+            async with self.read_limiter.slot():
+                return bool(await ask(pipeline))
+        except LookupUnavailable as exc:
+            if not exc.transient:  # no read is possible: no batch asks again
+                self.deal_checks_off = f"{_UNCHECKED} (no lookup: {exc})"
+            return True
 
     def _deal_named(self, i: int) -> bool:
         body = self.requests[i].payload.get("opportunity") or {}

@@ -266,6 +266,18 @@ class PublicClient(InboundClient):
             body = {**body, "cursor": data["next_cursor"]}
         raise LookupUnavailable(f"more than {_SEARCH_PAGES * _SEARCH_LIMIT} {kind} match")
 
+    async def holds_deals(self, pipeline_id: str) -> bool:
+        """Whether the pipeline holds any deal (one read).
+
+        Raises:
+            LookupUnavailable: the read was refused or answered in an unreadable shape.
+        """
+        self.reads += 1
+        body = {"pipeline_id": pipeline_id or None, "limit": 1}
+        _data, records = await self._read("POST", "/v1/opportunities/search", "opportunities",
+                                          json=body)  # fmt: skip
+        return bool(records)
+
     async def _find_deals(
         self, payloads: Sequence[Mapping[str, Any]], taken: Container[str] = ()
     ) -> list[BaseModel | None]:
