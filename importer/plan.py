@@ -315,9 +315,17 @@ class Planner:
                     squeezed = " ".join(name.split())
                     names[name] = squeezed = name if squeezed == name else squeezed
                 key = _deal_key(deal["pipeline_id"], anchor or "", squeezed)
-                entity = deals.get(key)
+                # Deals merge by name without case, as Octolane's dedup compares them: the
+                # deals are kept under that key, the request under the first spelling.
+                lower = squeezed.casefold()
+                folded = (
+                    key
+                    if lower == squeezed
+                    else _deal_key(deal["pipeline_id"], anchor or "", lower)
+                )
+                entity = deals.get(folded)
                 if entity is None:
-                    deals[key] = entity = fresh = _Entity(key, deal, row)
+                    deals[folded] = entity = fresh = _Entity(key, deal, row)
                 else:
                     _merge_deal(entity, deal, plan)
                     if not anchor:
@@ -535,7 +543,7 @@ class Planner:
         if request.startswith("contact:"):
             return kind == "account" and request.endswith("@" + value)
         if request.startswith("opportunity:"):
-            related = self._deals[request].payload["related_objects"]
+            related = self._deals[_fold_deal_key(request)].payload["related_objects"]
             if kind == "account":
                 return related.get("account_domain") == value
             return kind == "contact" and value in _deal_emails(related)
@@ -630,6 +638,13 @@ _SAME_NAME = (
     "row {row} with the same name: they are planned as one deal, as the sandbox merges them "
     "(Octolane's rule for deals without an account is undocumented)"
 )
+
+
+def _fold_deal_key(key: str) -> str:
+    """A deal's request key with its name case-folded: the key the planner merges by."""
+    _kind, pipeline_id, anchor, name = key.split(":", 3)  # (an id and a domain: no ":")
+    lower = name.casefold()
+    return key if lower == name else _deal_key(pipeline_id, anchor, lower)
 
 
 def _deal_key(pipeline_id: str, anchor: str, name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -157,3 +158,27 @@ def test_the_summary_counts_the_people_the_deals_make(tmp_path):
     assert report.distinct["contacts"] == 2 and report.deal_contacts == 1
     assert len(landed) == report.distinct["contacts"] + report.deal_contacts == 3
     assert "and 1 more contacts Octolane makes for the deals' people" in render_summary(report)
+
+
+def test_deals_whose_names_differ_only_in_case_are_one_deal_and_said(tmp_path):
+    """Octolane merges deals by company, pipeline and name without case: two rows named
+    "renewal" and "Renewal" at acme.com were planned as two deals, and the second landed
+    on the first with its amount lost unsaid. They are one deal, and the row says so."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain]}\nopportunity:\n  name: Deal\n  deal_size: {column: Amount, "
+                    "transforms: [money]}\n")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Website,Deal,Amount\nacme.com,renewal,100\n"
+                 "acme.com,Renewal,200\nacme.com,Other: phase 2,5\n")  # fmt: skip
+    with running_sandbox() as box:
+        dry = run_import(data, mapping, dry_run=True, pipeline_id=box.pipeline_id,
+                         results_path=tmp_path / "dry.csv")  # fmt: skip
+        real = run_import(data, mapping, pipeline_id=box.pipeline_id, settings=settings(box),
+                          results_path=tmp_path / "real.csv")  # fmt: skip
+        deals = sorted((d["name"], d["amount"]) for d in inspect(box, "opportunities"))
+    assert dry.distinct["opportunities"] == real.distinct["opportunities"] == 2
+    assert deals == [("Other: phase 2", 5), ("renewal", 100)]
+    with (tmp_path / "real.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[1]["duplicate_of"] == "2"
+    assert "opportunity.deal_size 200.0 differs from row 2's 100.0" in rows[1]["warnings"]
+    assert rows[0]["opportunity_id"] == rows[1]["opportunity_id"] != rows[2]["opportunity_id"]

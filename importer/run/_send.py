@@ -84,7 +84,8 @@ async def _send(
                     concurrency=settings.concurrency, rate_per_min=settings.read_rate_per_min
                 ),
             )  # fmt: skip
-        tracker.finish()
+        if report.aborted:  # (deals held back for a check that failed for now are no stop)
+            tracker.finish()
         return report
     finally:
         for sig in installed:

@@ -583,6 +583,8 @@ def _nothing_imported(report: ImportReport, sink: ResultsSink, mapping: MappingF
     """Why no row of the file gives anything to import, and what would, or None."""
     if not report.rows_read or report.aborted or any(report.counts.get(s) for s in _GOING):
         return None
+    if report.counts.get("not_sent") or report.counts.get("unknown"):
+        return None  # rows that go, or went, with the next run: something imports
     reasons = sink.skipped + sink.reasons
     reason, rows = reasons.most_common(1)[0] if reasons else ("", 0)
     said = (
