@@ -309,23 +309,16 @@ class Planner:
                 name = deal["opportunity"].get("name")
                 anchor = deal["related_objects"].get("account_domain")
                 squeezed = names.get(name) if name else ""
-                if squeezed is None:  # the name with its runs of whitespace made one space
+                if squeezed is None:  # the name as Octolane compares it (API.md §4; the
+                    # sandbox's reading): runs of whitespace one space, and no case
                     if len(names) > 100_000:  # names that never repeat: keep it bounded
                         names.clear()
-                    squeezed = " ".join(name.split())
+                    squeezed = " ".join(name.split()).casefold()
                     names[name] = squeezed = name if squeezed == name else squeezed
                 key = _deal_key(deal["pipeline_id"], anchor or "", squeezed)
-                # Deals merge by name without case, as Octolane's dedup compares them: the
-                # deals are kept under that key, the request under the first spelling.
-                lower = squeezed.casefold()
-                folded = (
-                    key
-                    if lower == squeezed
-                    else _deal_key(deal["pipeline_id"], anchor or "", lower)
-                )
-                entity = deals.get(folded)
+                entity = deals.get(key)
                 if entity is None:
-                    deals[folded] = entity = fresh = _Entity(key, deal, row)
+                    deals[key] = entity = fresh = _Entity(key, deal, row)
                 else:
                     _merge_deal(entity, deal, plan)
                     if not anchor:
@@ -543,7 +536,7 @@ class Planner:
         if request.startswith("contact:"):
             return kind == "account" and request.endswith("@" + value)
         if request.startswith("opportunity:"):
-            related = self._deals[_fold_deal_key(request)].payload["related_objects"]
+            related = self._deals[request].payload["related_objects"]
             if kind == "account":
                 return related.get("account_domain") == value
             return kind == "contact" and value in _deal_emails(related)
@@ -640,15 +633,9 @@ _SAME_NAME = (
 )
 
 
-def _fold_deal_key(key: str) -> str:
-    """A deal's request key with its name case-folded: the key the planner merges by."""
-    _kind, pipeline_id, anchor, name = key.split(":", 3)  # (an id and a domain: no ":")
-    lower = name.casefold()
-    return key if lower == name else _deal_key(pipeline_id, anchor, lower)
-
-
 def _deal_key(pipeline_id: str, anchor: str, name: str) -> str:
-    # Octolane merges deals by (account domain, pipeline, name) (API.md §4). Without a
+    # Octolane merges deals by (account domain, pipeline, name), the name without case
+    # or runs of spaces (API.md §4; the sandbox's reading). Without a
     # domain its rule is undocumented; the sandbox merges by pipeline and name, and so does
     # the plan: one deal, every row told (see Planner.add), never two that land as one.
     return f"opportunity:{pipeline_id}:{anchor}:{name}"

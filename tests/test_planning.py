@@ -61,7 +61,7 @@ def test_a_deal_covers_its_account_and_unnamed_contacts_but_not_named_ones():
     ]
     _planner, plan = plan_of(rows)
     keys = [r.key for r in plan.requests]
-    assert keys == ["contact:jo@acme.com", f"opportunity:{PIPE}:acme.com:Renewal"]
+    assert keys == ["contact:jo@acme.com", f"opportunity:{PIPE}:acme.com:renewal"]
     assert plan.requests[1].depends_on == ("contact:jo@acme.com",)
 
 

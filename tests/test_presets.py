@@ -89,7 +89,8 @@ def planned(report, key: str) -> dict:
 
 
 def deal_key(domain: str, name: str) -> str:
-    return f"opportunity:{PIPELINE_ID}:{domain}:{name}"
+    """The deal's request key: its name as Octolane compares it (no case)."""
+    return f"opportunity:{PIPELINE_ID}:{domain}:{name.casefold()}"
 
 
 # (preset, fixture, request key, fields of the JSON body that must be exactly so)
