@@ -552,3 +552,8 @@ def test_a_first_import_into_an_empty_pipeline_asks_once_not_once_a_batch(tmp_pa
         assert len(inspect(box, "opportunities")) == 30
     deals = [o for o in again.send.outcomes.values() if o.endpoint == "opportunities"]
     assert all("already in Octolane" in o.message for o in deals)
+    from importer.report.render import render_summary
+
+    assert "lookups (reads of the public API: after lost answers, for batches that gave no" in (
+        render_summary(again)
+    )
