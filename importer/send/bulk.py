@@ -548,9 +548,9 @@ class BulkRun(_Run):
     async def _not_there(self, batch: _Batch, todo: list[int], looked: set[int]) -> list[int]:
         """The deals of ``todo`` to send: those not in Octolane yet. This API's bulk route
         creates a deal every time it is sent, so each deal with a name is looked up
-        before its first send (its company's deals, one search a batch): a deal an
-        earlier import made (another results file, ``--fresh``) is found, not made
-        twice. A search that fails for now (429, 5xx, no answer) sends none of them:
+        before its first send (by name, one search a batch, and none at all where the
+        pipeline held no deal when the run began): a deal an earlier import made
+        (another results file, ``--fresh``) is found, not made twice. A search that fails for now (429, 5xx, no answer) sends none of them:
         they are ``not_sent`` and the same command checks again. One that cannot be
         made (no read scope, an answer this version cannot read) sends them, each row
         saying it was not checked. (``looked``: just looked up, not again.)"""
@@ -578,7 +578,8 @@ class BulkRun(_Run):
                         message=f"not sent: the check for the same deal in Octolane failed"
                         f" for now ({exc}); the same command checks again, then sends it",
                     )  # fmt: skip
-                return [i for i in todo if i not in set(ask)]
+                held_back = set(ask)
+                return [i for i in todo if i not in held_back]
             self.deal_checks_off = f"{_UNCHECKED} (no lookup: {exc})"
             for i in ask:
                 self.again.setdefault(self.requests[i].key, self.deal_checks_off)
