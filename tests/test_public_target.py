@@ -454,6 +454,26 @@ def test_deal_checks_never_take_another_companys_deal(tmp_path):
     assert again.counts == {"imported": 2}
 
 
+def test_a_deal_spelled_in_another_case_is_found_not_made_twice(tmp_path):
+    """The search filter compares names exactly: a re-import from an export that spells
+    the deal's name in another case still finds it."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,Acme renewal\nglobex.com,Q3 Pilot\n")
+    with running_sandbox() as box:
+        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        write(data, "Website,Deal\nacme.com,ACME RENEWAL\nglobex.com,q3 pilot\n")
+        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                    fresh=True, force=True)  # fmt: skip
+        deals = sorted(d["name"] for d in inspect(box, "opportunities"))
+        searched = inspect(box, "stats")["requests"]["opportunities_search"]
+    assert deals == ["Acme renewal", "Q3 Pilot"]
+    assert sum(searched.values()) >= 2  # the path ran: the second run searched
+    rows = results_of(tmp_path / "results.csv")
+    assert all("already in Octolane" in r["message"] for r in rows)
+    assert again.counts == {"imported": 2}
+
+
 def test_a_deal_check_that_fails_for_now_sends_no_deal_and_the_next_run_does(tmp_path, monkeypatch):
     from importer.send import client
 

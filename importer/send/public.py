@@ -297,7 +297,9 @@ class PublicClient(InboundClient):
         results: list[BaseModel | None] = [None] * len(payloads)
         assigned: set[str] = set()
         for pipeline_id, indices in by_pipeline.items():
-            names = sorted({_deal_name(payloads[i]) for i in indices})
+            # The filter compares names as written (the API does not say it folds case):
+            # each name is asked in the spellings an export usually differs by.
+            names = sorted({v for i in indices for v in _spellings(_deal_name(payloads[i]))})
             records = await self._search("opportunities", {
                 "pipeline_id": pipeline_id or None,
                 "filters": [{"field": "name", "operator": "in", "value": names}],
@@ -331,6 +333,22 @@ class PublicClient(InboundClient):
 
 def _deal_name(payload: Mapping[str, Any]) -> str:
     return str((payload.get("opportunity") or {}).get("name") or "")
+
+
+def _spellings(name: str) -> set[str]:
+    """``name`` as written and in the spellings another export of it usually has (its
+    spaces squeezed; lower, upper, title or sentence case): the search's ``in`` filter
+    compares names exactly, and a deal found in any of them is matched by
+    :func:`_name_key`.
+
+    >>> sorted(_spellings("Acme  renewal"))
+    ['ACME RENEWAL', 'Acme  renewal', 'Acme Renewal', 'Acme renewal', 'acme renewal']
+    """
+    squeezed = " ".join(name.split())
+    return {
+        name, squeezed, squeezed.lower(), squeezed.upper(), squeezed.title(),
+        squeezed[:1].upper() + squeezed[1:].lower(),
+    }  # fmt: skip
 
 
 def _name_key(name: str) -> str:
