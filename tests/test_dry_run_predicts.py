@@ -165,3 +165,44 @@ def test_the_dry_run_counts_the_accounts_the_contacts_email_domains_add(tmp_path
     assert dry.distinct["accounts"] == 2 and dry.contact_accounts == 1
     assert len(landed) == dry.distinct["accounts"] + dry.contact_accounts == 3
     assert real.contact_accounts == dry.contact_accounts
+
+
+def test_values_beyond_what_the_server_takes_are_left_out_by_the_dry_run_too(box, tmp_path):
+    """A close date before 1973-03-03 (the Inbound API reads it as seconds: a 400), an
+    amount above 2^53 - 1 and an e-mail whose part before the @ is over 64 characters
+    were planned as sendable: the deal's 400 then lost the row's company and person too.
+    The dry run now leaves each value out, says why on its row, and the rest lands."""
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Email,Website,Deal,Amount,Close\n"
+        "one@alpha1.com,alpha1.com,D1,100,1970-01-01\n"
+        "two@alpha2.com,alpha2.com,D2,100,1973-03-04\n"
+        "three@alpha3.com,alpha3.com,D3,99999999999999999,2024-01-01\n"
+        f"{'a' * 65}@alpha4.com,alpha4.com,D4,100,2024-01-01\n"
+        f"{'a' * 64}@alpha5.com,alpha5.com,D5,100,2024-01-01\n",
+        encoding="utf-8",
+    )
+    mapping = (
+        "options: {decimal_mark: '.', date_order: ymd}\n"
+        "contact:\n  email: {column: Email, transforms: [email], required: false}\n"
+        "account:\n  domain: {column: Website, transforms: [domain], required: false}\n"
+        "opportunity:\n  name: Deal\n  deal_size: {column: Amount, transforms: [money]}\n"
+        "  close_date: {column: Close, transforms: [date]}\n"
+    )
+    dry, real, predicted, rows = both_runs(box, data, mapping, tmp_path,
+                                           pipeline_id=box.pipeline_id)  # fmt: skip
+    assert predicted == {row: r["status"] for row, r in rows.items()}
+    assert set(predicted.values()) == {"imported"}
+    assert real.planned == dry.planned and real.planned["opportunities"] == 5
+    assert "'1970-01-01' is before 1973-03-03" in rows["2"]["warnings"]
+    assert not rows["3"]["warnings"]  # a day later goes as it is
+    assert "100,000,000,000,000,000 is more than Octolane takes" in rows["4"]["warnings"]
+    assert "the part before the @ is 65 characters long (at most 64)" in rows["5"]["warnings"]
+    assert not rows["6"]["warnings"]
+    key = {"X-API-Key": box.api_key}
+    deals = httpx.get(f"{box.url}/_sandbox/opportunities", headers=key)
+    landed = {d["name"]: d for d in deals.json()["data"]["opportunities"]}
+    people = httpx.get(f"{box.url}/_sandbox/contacts", headers=key).json()["data"]["contacts"]
+    assert f"{'a' * 64}@alpha5.com" in {p["email"] for p in people}
+    assert landed["D1"]["close_date"] is None and landed["D2"]["close_date"]
+    assert landed["D3"]["amount"] is None and landed["D4"]["account_domain"] == "alpha4.com"

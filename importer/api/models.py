@@ -31,7 +31,7 @@ __all__ = [
 # A pragmatic address check run by pydantic-core's Rust regex: one @, no spaces,
 # a dotted domain. Full RFC 5322 parsing (email-validator) is far too slow for
 # the per-row hot path and rejects nothing Octolane would accept here.
-EMAIL_PATTERN = r"^[^@\s,;<>()\[\]\"]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z0-9\-]{2,}$"
+EMAIL_PATTERN = r"^[^@\s,;<>()\[\]\"]{1,64}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z0-9\-]{2,}$"
 DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z0-9\-]{2,63}$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
@@ -40,8 +40,11 @@ Domain = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-# Unix milliseconds between 1970 and 2100: a value in seconds (or a year) is caught.
-UnixMs = Annotated[int, Field(ge=0, le=4_102_444_800_000)]
+# Unix milliseconds from 1973-03-03 (10^11: below it the Inbound API takes a value for
+# seconds and refuses it, API.md §4.5) to 2100: a value in seconds (or a year) is caught.
+UnixMs = Annotated[int, Field(ge=100_000_000_000, le=4_102_444_800_000)]
+#: The largest number every JSON reader keeps exactly (2^53 - 1): a bigger amount is refused.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 # Payloads are TypedDicts checked by pydantic: the importer builds plain dicts and
 # sends them as they are, so checking them needs no model instances (three times
@@ -75,7 +78,9 @@ class ContactPayload(TypedDict):
 class OpportunityBody(TypedDict):
     name: NotRequired[ShortText | None]
     stage_id: NotRequired[Uuid | None]
-    deal_size: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)] | None]
+    deal_size: NotRequired[
+        Annotated[float, Field(ge=0, le=MAX_SAFE_INTEGER, allow_inf_nan=False)] | None
+    ]
     close_date: NotRequired[UnixMs | None]
     next_action_date: NotRequired[UnixMs | None]
     next_step: NotRequired[Text | None]

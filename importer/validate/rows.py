@@ -18,6 +18,7 @@ This module does no I/O.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from bisect import bisect_left
@@ -32,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from importer.api.models import (
+    MAX_SAFE_INTEGER,
     AccountPayload,
     ContactPayload,
     NotePayload,
@@ -1158,6 +1160,8 @@ def _apply_model_error(
         limit = (error.get("ctx") or {}).get("max_length")
         message = f"is {len(shown):,} characters long; Octolane takes at most {limit:,}"
     text = f"{_clipped(shown)} {message}" if isinstance(shown, str | int | float) else message
+    if error["type"] in _BOUNDS and isinstance(shown, int | float):
+        text = _out_of_bounds(field, error["type"], shown) or text
     required = tuple(path) in _REQUIRED_LOCS[obj]
     payload = getattr(verdict, obj)
     if not required and obj == "opportunity" and path == ["opportunity", "name"] and payload:
@@ -1173,6 +1177,30 @@ def _apply_model_error(
         return
     _drop(payload, loc)
     verdict.warnings.append(f"{field} ({source}): {text}; the field was left out")
+
+
+_BOUNDS = frozenset({"greater_than_equal", "less_than_equal"})
+
+
+def _out_of_bounds(field: str, kind: str, value: int | float) -> str | None:
+    """Why a date or an amount beyond what Octolane takes is left out, in the user's terms."""
+    if field in ("opportunity.close_date", "opportunity.next_action_date"):
+        try:
+            day = datetime.datetime.fromtimestamp(value / 1000, datetime.UTC).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            day = str(value)
+        if kind == "greater_than_equal":
+            return (
+                f"{day!r} is before 1973-03-03: Octolane's Inbound API reads a time that early"
+                " as seconds, not milliseconds, and refuses it"
+            )
+        return f"{day!r} is after 2099: Octolane does not take dates that far ahead"
+    if field == "opportunity.deal_size" and kind == "less_than_equal":
+        return (
+            f"{value:,.0f} is more than Octolane takes (at most {MAX_SAFE_INTEGER:,}: a larger"
+            " number loses digits on the way)"
+        )
+    return None
 
 
 def _clipped(value: str | int | float, keep: int = 60) -> str:

@@ -141,6 +141,11 @@ def _real(address: str, text: str) -> str:
     if not address.isascii():
         address = _stored(address, text)
     local, _, domain = address.partition("@")
+    if len(local) > 64:
+        raise TransformError(
+            f"{quote(text)} is not an email address Octolane accepts: the part before the @"
+            f" is {len(local)} characters long (at most 64)"
+        )
     label, placeholder = _registered_label(domain)
     if (
         placeholder  # example.com; i@a.com, k@x.com, hr@xx.com
