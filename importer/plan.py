@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from importer.api.endpoints import Endpoint
+from importer.api.endpoints import Endpoint, deal_name_from_domain
 
 __all__ = ["ImportPlan", "Mismatch", "PlannedRequest", "Planner", "RowPlan"]
 
@@ -308,7 +308,7 @@ class Planner:
             if deal is not None:
                 name = deal["opportunity"].get("name")
                 anchor = deal["related_objects"].get("account_domain")
-                squeezed = names.get(name) if name else ""
+                squeezed = names.get(name) if name else _derived_key(anchor) if anchor else ""
                 if squeezed is None:  # the name as Octolane compares it (API.md §4; the
                     # sandbox's reading): runs of whitespace one space, and no case
                     if len(names) > 100_000:  # names that never repeat: keep it bounded
@@ -631,6 +631,14 @@ _SAME_NAME = (
     "row {row} with the same name: they are planned as one deal, as the sandbox merges them "
     "(Octolane's rule for deals without an account is undocumented)"
 )
+
+
+@functools.lru_cache(maxsize=4096)
+def _derived_key(domain: str) -> str:
+    """The dedup key of the name a deal sent without one gets (:func:`deal_name_from_domain`):
+    an unnamed deal and a deal of that name at one company are one deal there, so they
+    are one in the plan too, each row told."""
+    return " ".join(deal_name_from_domain(domain).split()).casefold()
 
 
 def _deal_key(pipeline_id: str, anchor: str, name: str) -> str:

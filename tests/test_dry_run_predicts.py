@@ -206,3 +206,35 @@ def test_values_beyond_what_the_server_takes_are_left_out_by_the_dry_run_too(box
     assert f"{'a' * 64}@alpha5.com" in {p["email"] for p in people}
     assert landed["D1"]["close_date"] is None and landed["D2"]["close_date"]
     assert landed["D3"]["amount"] is None and landed["D4"]["account_domain"] == "alpha4.com"
+
+
+def test_an_unnamed_deal_and_one_named_after_its_company_are_one_deal_in_the_plan(tmp_path):
+    """Octolane names a deal sent without a name after its company (acme.com: "Acme"), so
+    an unnamed deal and a deal named "Acme" at acme.com land as one: the plan made two
+    requests of them and the second amount was lost unsaid. They are one planned deal
+    now; the later row says its name fills the first's and its amount differs."""
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Website,Deal,Amount\nacme.com,,100\nacme.com,ACME,200\n"
+        "beta-labs.co.uk,,5\ngamma.com,Other,1\ngamma.com,,2\n",
+        encoding="utf-8",
+    )
+    mapping = (
+        "options: {decimal_mark: '.'}\n"
+        "account:\n  domain: {column: Website, transforms: [domain], required: false}\n"
+        "opportunity:\n  name: {column: Deal, required: false}\n"
+        "  deal_size: {column: Amount, transforms: [money]}\n"
+    )
+    with running_sandbox() as box:
+        dry, real, predicted, rows = both_runs(box, data, mapping, tmp_path,
+                                               pipeline_id=box.pipeline_id)  # fmt: skip
+        deals = httpx.get(
+            f"{box.url}/_sandbox/opportunities", headers={"X-API-Key": box.api_key}
+        ).json()["data"]["opportunities"]
+    assert predicted == {row: r["status"] for row, r in rows.items()}
+    assert [rows[r]["status"] for r in "23456"] == ["imported", "duplicate", *["imported"] * 3]
+    assert len(deals) == dry.planned["opportunities"] == real.planned["opportunities"] == 4
+    assert "opportunity.name 'ACME' fills in row 2's empty value" in rows["3"]["warnings"]
+    assert "opportunity.deal_size 200.0 differs from row 2's 100.0" in rows["3"]["warnings"]
+    assert rows["2"]["opportunity_id"] == rows["3"]["opportunity_id"]
+    assert sorted(d["name"] for d in deals) == ["ACME", "Beta Labs", "Gamma", "Other"]

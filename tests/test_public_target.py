@@ -474,6 +474,24 @@ def test_a_deal_spelled_in_another_case_is_found_not_made_twice(tmp_path):
     assert again.counts == {"imported": 2}
 
 
+def test_an_unnamed_deal_imported_again_is_found_by_the_name_octolane_gave_it(tmp_path):
+    """A deal sent without a name is named after its company's domain: a re-import
+    (--fresh) searches for that name, and finds it, where it sent it again unchecked."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain], required: false}\nopportunity:\n  name: {column: Deal, "
+                    "required: false}\n  next_step: Next\n")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Website,Deal,Next\ngamma.org,,Call\nacme-labs.co.uk,,Mail\n")
+    with running_sandbox() as box:
+        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                    fresh=True, force=True)  # fmt: skip
+        deals = sorted(d["name"] for d in inspect(box, "opportunities"))
+    assert deals == ["Acme Labs", "Gamma"]
+    rows = results_of(tmp_path / "results.csv")
+    assert all("already in Octolane" in r["message"] for r in rows)
+    assert again.counts == {"imported": 2}
+
+
 def test_a_deal_check_that_fails_for_now_sends_no_deal_and_the_next_run_does(tmp_path, monkeypatch):
     from importer.send import client
 

@@ -22,6 +22,7 @@ __all__ = [
     "PUBLIC_ONLY",
     "RESPONSE_MODELS",
     "Endpoint",
+    "deal_name_from_domain",
     "to_inbound",
     "to_public",
     "wire_form",
@@ -67,6 +68,28 @@ PUBLIC_ONLY: dict[Endpoint, dict[str | None, frozenset[str]]] = {
     "opportunities": {"opportunity": frozenset({"stage_name", "custom_attributes"})},
     "notes": {},
 }
+
+
+#: Second-level labels under which a company's name is the third label (acme.co.uk).
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ltd", "plc", "or", "ne"})
+
+
+def deal_name_from_domain(domain: str) -> str:
+    """The name a deal sent without one gets: Octolane names it after its company's
+    domain (API.md §1.3, §2.2; the exact rule is the sandbox's reading), the company's
+    label in words.
+
+    >>> deal_name_from_domain("acme-corp.co.uk"), deal_name_from_domain("xn--bcher-kva.de")
+    ('Acme Corp', 'xn--bcher-kva.de')
+    """
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return domain
+    core = labels[-2]
+    if len(labels) >= 3 and len(labels[-1]) == 2 and core in _SECOND_LEVEL:
+        core = labels[-3]
+    words = [w.capitalize() for w in core.split("-") if w]
+    return " ".join(words) if words and not core.startswith("xn--") else domain
 
 
 def to_inbound(endpoint: Endpoint, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -620,8 +620,11 @@ class BulkRun(_Run):
             return True
 
     def _deal_named(self, i: int) -> bool:
-        body = self.requests[i].payload.get("opportunity") or {}
-        return bool(body.get("name"))
+        """Whether the deal can be searched by name: its own, or the one Octolane gives
+        a deal of a company sent without one (after the company's domain)."""
+        payload = self.requests[i].payload
+        body, related = payload.get("opportunity") or {}, payload.get("related_objects") or {}
+        return bool(body.get("name") or related.get("account_domain"))
 
     async def _verify(self, batch: _Batch, earlier: list[int]) -> list[int]:
         """Requests an earlier run lost the answer of: those found are done, the others

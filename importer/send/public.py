@@ -39,6 +39,7 @@ from importer.api.endpoints import (
     ID_FIELDS,
     RESPONSE_MODELS,
     Endpoint,
+    deal_name_from_domain,
     to_inbound,
     to_public,
 )
@@ -332,7 +333,11 @@ class PublicClient(InboundClient):
 
 
 def _deal_name(payload: Mapping[str, Any]) -> str:
-    return str((payload.get("opportunity") or {}).get("name") or "")
+    """The deal's name, or where it has none the name Octolane gives it (after its
+    company's domain): what a search by name finds it by."""
+    name = str((payload.get("opportunity") or {}).get("name") or "")
+    domain = _deal_domain(payload)
+    return name or (deal_name_from_domain(domain) if domain else "")
 
 
 def _spellings(name: str) -> set[str]:
