@@ -96,8 +96,8 @@ def render_summary(report: ImportReport) -> str:
     lines.append(f"distinct: {distinct or 'nothing'}")
     if report.contact_accounts:
         lines.append(
-            f"  and {report.contact_accounts:,} more accounts Octolane makes for the contacts'"
-            " e-mail domains (the results' contact_account)"
+            f"  and {report.contact_accounts:,} more accounts Octolane makes for the e-mail"
+            " domains of the people it makes (a contact's: the results' contact_account)"
         )
     if report.deal_contacts:
         lines.append(

@@ -471,9 +471,13 @@ def _plan(
     report.rows = planner.rows
     report.planned = report.plan.by_endpoint()
     report.distinct = planner.distinct()
-    filed = {filed_under(host) for host in planner.contact_hosts()}
+    # Every person a request makes (a contact's, or a deal's other people) is filed under
+    # the account of its e-mail's domain, which Octolane makes where none is sent.
+    people = planner.deal_people()
+    hosts = planner.contact_hosts() | {email.rpartition("@")[2] for email in people}
+    filed = {filed_under(host) for host in hosts}
     report.contact_accounts = len(filed - planner.account_domains() - {""})
-    report.deal_contacts = len(planner.deal_people())
+    report.deal_contacts = len(people)
     return report
 
 
