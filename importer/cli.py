@@ -525,7 +525,8 @@ def _interrupted(job: Any) -> str:
         return (
             "interrupted: requests on the wire may have reached Octolane, and with --no-journal"
             " nothing recorded what was sent: running again sends every row again (Octolane"
-            " finds accounts, contacts and deals again; notes would be created twice)"
+            " finds accounts, contacts and deals again, and notes are looked up before they"
+            " are sent where the public API can be read; where it cannot, twice)"
         )
     return (
         "interrupted: the results file holds the rows finished so far, and every answer"

@@ -158,7 +158,10 @@ def assert_accounted(report: ImportReport, box: RunningSandbox, key: str | None 
     assert all(o.blocked_by or o.status == "not_sent" for o in outcomes if not o.attempts)
     sent_once = sum(1 for o in outcomes if o.attempts)
     assert send.requests_sent == sent_once + send.retries == sum(o.attempts for o in outcomes)
-    assert inspect(box, "stats", key)["total"] == send.requests_sent
+    stats = inspect(box, "stats", key)
+    reads = sum(sum(v.values()) for k, v in stats["requests"].items() if k.endswith("_read"))
+    assert stats["total"] - reads == send.requests_sent  # (the reads are lookups)
+    assert reads <= send.lookups
 
 
 # ---- a clean run ----------------------------------------------------------------------
@@ -235,7 +238,8 @@ bo@globex.com,Bo,Brown,globex.com,Other deal,200,Won,,cold
             ids = {(link["kind"], link["key"]): link["id"] for link in note["links"]}
             email, domain = note["contact_emails"][0], note["account_domains"][0]
             assert ids == {("contact", email): people[email], ("account", domain): companies[domain]}  # fmt: skip
-        assert statuses(inspect(box, "stats")) == {200: 8}
+        assert statuses(inspect(box, "stats")) == {200: 9}  # 8 creates, and 1 read:
+        assert inspect(box, "stats")["requests"]["notes_read"] == {"200": 1}  # any notes?
 
         rows = {r["email"]: r for r in results_of(tmp_path / "results.csv")}
         assert rows["jo@acme.com"]["opportunity_id"] == big["opportunity_id"]

@@ -193,8 +193,10 @@ def test_a_lost_note_answer_is_looked_up_not_sent_twice(tmp_path):
         report = import_notes(box, tmp_path)
 
         assert report.counts == {"imported": 6}
-        assert report.send.lookups == 2  # the path ran: one lookup per lost answer
-        assert stats(box)["requests"]["notes_read"]["200"] == 2
+        # The path ran: one lookup per lost answer, and one read before the first note
+        # (the organization held none: no note to check before its first send).
+        assert report.send.lookups == 3
+        assert stats(box)["requests"]["notes_read"]["200"] == 3
         contents = [n["content"] for n in listed(box, "notes")]
         assert sorted(contents) == [f"Status: status {i}" for i in range(6)]  # one each
         rows = rows_of(tmp_path / "results.csv")
@@ -462,7 +464,9 @@ def test_a_lost_note_is_not_matched_to_another_rows_note_of_the_same_text(tmp_pa
 
     with running_sandbox() as box:
         box.fail_next(1, endpoint=writes, drop_connection=True)  # row 2's, never stored
-        box.fail_next(100, endpoint="notes_read", status=503)
+        # No read this run (a key without read access): the notes go unchecked, and the
+        # lost one is unknown. (Reads down for now would hold both back: not_sent.)
+        box.fail_next(100, endpoint="notes_read", status=403)
         first = once()
         assert first.counts == {"imported": 1, "unknown": 1}, first.counts
         assert notes_in(box) == 1
@@ -492,8 +496,97 @@ def test_a_408_is_retried_without_a_lookup(tmp_path, api, no_backoff):  # noqa: 
         assert stats(box)["requests"][writes]["408"] == 2  # the path ran
         assert notes_in(box) == 6
 
+    with running_sandbox() as box:  # (the notes of the run above would be found first)
         box.fail_next(100, endpoint=writes, status=408)  # every try: failed, not unknown
         (tmp_path / "results.csv").unlink()
         last = import_notes(box, tmp_path, api=api, batch_size=1, fresh=True)
-        assert last.counts == {"failed": 6} and notes_in(box) == 6
+        assert last.counts == {"failed": 6} and notes_in(box) == 0
         assert all("HTTP 408" in r["message"] for r in rows_of(tmp_path / "results.csv"))
+
+
+# ---- notes an earlier import made -------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_notes_imported_again_are_found_not_made_twice(tmp_path, api):
+    """A note is created every time it is sent: a second import of the same notes that
+    the journal does not cover (--fresh, another results file) made every note again,
+    and said nothing. Each note is now looked up before its first send where the
+    organization held notes when the run began; a first import into an organization
+    with none asks once."""
+    with running_sandbox() as box:
+        first = import_notes(box, tmp_path, api=api, batch_size=2)
+        assert first.counts == {"imported": 6} and notes_in(box) == 6
+        assert stats(box)["requests"]["notes_read"] == {"200": 1}  # "any notes?" No.
+        ids = {r["note_id"] for r in rows_of(tmp_path / "results.csv")}
+
+        again = import_notes(box, tmp_path, api=api, batch_size=2, fresh=True, force=True)
+        assert again.counts == {"imported": 6} and notes_in(box) == 6
+        rows = rows_of(tmp_path / "results.csv")
+        assert {r["note_id"] for r in rows} == ids
+        assert all(r["message"].startswith("notes: already in Octolane") for r in rows)
+        assert stats(box)["requests"]["notes_read"] == {"200": 1 + 1 + 6}  # the path ran
+
+        other = tmp_path / "other"
+        other.mkdir()
+        import_notes(box, other, api=api, batch_size=2)  # another results file
+        assert notes_in(box) == 6
+        assert {r["note_id"] for r in rows_of(other / "results.csv")} == ids
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_note_check_that_fails_for_now_holds_the_notes_back(tmp_path, api):
+    """Reads down (503s) when Octolane holds notes: no note is sent blind; the rows are
+    not_sent, and the same command checks, then sends them. Where reads are refused for
+    good (no read access), the notes go, and each row says they were not checked."""
+    with running_sandbox() as box:
+        (tmp_path / "seed").mkdir()
+        import_notes(box, tmp_path / "seed", api=api)  # the organization holds notes
+        box.fail_next(1000, endpoint="notes_read", status=503)
+        (tmp_path / "leads.csv").write_text("Email,Status\nnew@co.com,fresh\n", encoding="utf-8")
+        first = import_notes_from(box, tmp_path, api=api)
+        assert first.counts == {"not_sent": 1} and notes_in(box) == 6
+        [row] = rows_of(tmp_path / "results.csv")
+        assert "the check for the same note in Octolane failed for now" in row["message"]
+
+        box.reset_knobs()
+        again = import_notes_from(box, tmp_path, api=api)
+        assert again.counts == {"imported": 1} and notes_in(box) == 7
+
+        box.fail_next(1000, endpoint="notes_read", status=403)
+        (tmp_path / "leads.csv").write_text("Email,Status\nnext@co.com,later\n", encoding="utf-8")
+        last = import_notes_from(box, tmp_path, api=api, fresh=True, force=True)
+        assert last.counts == {"imported": 1} and notes_in(box) == 8
+        [row] = rows_of(tmp_path / "results.csv")
+        assert "sent without a check for the same note in Octolane (no lookup" in row["message"]
+
+
+def import_notes_from(box: RunningSandbox, folder: Path, **options: Any):
+    """:func:`import_notes` of the leads file already in ``folder``."""
+    from importer.settings import Settings
+
+    mapping = folder / "m.yaml"
+    mapping.write_text(NOTE_MAPPING, encoding="utf-8")
+    settings = Settings(
+        api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000,
+        **{k: options.pop(k) for k in SETTINGS if k in options},
+    )  # fmt: skip
+    return run_import(
+        folder / "leads.csv", mapping, results_path=folder / "results.csv", settings=settings,
+        **options,
+    )  # fmt: skip
+
+
+def test_a_continued_import_remembers_that_the_organization_held_no_notes(tmp_path):
+    """The first run asked once and found no note: its journal keeps the answer, so the
+    run that continues it (after a stop) checks no note either, where each check is a
+    read of a quota of 300 a minute."""
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes", status=401)  # the run stops: no note is sent
+        first = import_notes(box, tmp_path, concurrency=1)
+        assert first.counts.get("imported", 0) < 6 and notes_in(box) < 6
+        reads = stats(box)["requests"]["notes_read"]
+        assert reads == {"200": 1}
+        again = import_notes(box, tmp_path, concurrency=1)
+        assert set(again.counts) <= {"imported", "already_imported"} and notes_in(box) == 6
+        assert stats(box)["requests"]["notes_read"] == reads  # no check, not even "any?"

@@ -97,7 +97,7 @@ def test_both_targets_land_the_same_records(tmp_path, inbound_state, shape, mode
     bulk = {k: v for k, v in stats["requests"].items() if k.endswith("bulk")}
     assert sum(sum(v.values()) for v in bulk.values()) == 3
     if shape == "per_item":
-        assert send.lookups == 1  # the deals' search before their first send
+        assert send.lookups == 2  # the deals' search and the notes' before their first send
     else:  # ids (and, for "empty", outcomes) come from lookups, counted
         assert send.lookups > 0
         reads = sum(

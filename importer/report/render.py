@@ -176,7 +176,7 @@ def _send_line(report: ImportReport, send: SendReport) -> str:
         + f", {send.retries:,} retries, {send.rate_limited:,} answered 429"
         + (
             f", {send.lookups:,} lookups (reads of the public API: after lost answers, for"
-            " batches that gave no ids, and checks for deals already there)"
+            " batches that gave no ids, and checks for deals and notes already there)"
             if send.lookups
             else ""
         )

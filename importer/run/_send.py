@@ -80,6 +80,8 @@ async def _send(
                 plan, client, limiter=limiter, on_outcome=on_outcome, stop=stop, done=done,
                 on_send=journal.sending if journal is not None else None,
                 on_attempt=on_attempt, retry_unknown=retry_unknown,
+                held_notes=journal.held_notes if journal is not None else None,
+                on_held_notes=journal.note_held_notes if journal is not None else None,
                 read_limiter=RateLimiter(
                     concurrency=settings.concurrency, rate_per_min=settings.read_rate_per_min
                 ),

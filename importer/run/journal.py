@@ -305,6 +305,20 @@ class Journal:
             ),
         )  # fmt: skip
 
+    @property
+    def held_notes(self) -> bool | None:
+        """Whether the organization held any note when this import's first run asked
+        (None: not asked yet). Notes this import sent since are in the journal, so a run
+        that continues it need not look for copies where the answer was no."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'held_notes'").fetchone()
+        return None if row is None else row[0] == "1"
+
+    def note_held_notes(self, held: bool) -> None:
+        """Keep the first run's answer to whether the organization held any note."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('held_notes', ?)", ("1" if held else "0",)
+        )
+
     def finish(self, state: str) -> None:
         """End this run: ``complete`` (every request has an outcome) or ``stopped``."""
         self._db.execute(
@@ -480,5 +494,6 @@ def mismatch_message(path: Path, differences: Sequence[str]) -> str:
         " run, give another results file with --out (its journal goes beside it), or pass"
         " --fresh --force to set the old journal aside (kept under another name) and"
         " replace the results file. Accounts, contacts and deals already sent are found"
-        " again by Octolane; notes would be created a second time."
+        " again by Octolane, and notes are looked up before they are sent (where the"
+        " public API can be read; where it cannot, they would be created a second time)."
     )

@@ -708,7 +708,6 @@ async def _read_body(receive: Receive, declared: str | None, limit: int) -> byte
             raise ClientDisconnect()
 
 
-
 @functools.cache
 def _suffixes() -> PublicSuffixList:
     return PublicSuffixList(only_icann=False, accept_unknown=False)

@@ -50,6 +50,8 @@ from importer.plan import ImportPlan, PlannedRequest
 from importer.send.limiter import RateLimiter
 from importer.send.lookup import AnyOf, LookupUnavailable
 from importer.send.runner import (
+    NOTE_THERE,
+    NOTE_UNCHECKED,
     REFUSED,
     Attempt,
     RequestOutcome,
@@ -256,6 +258,8 @@ class BulkRun(_Run):
             todo = sorted({*todo} - {*earlier} | {*await self._verify(batch, earlier)})
         if endpoint == "opportunities" and todo:
             todo = await self._not_there(batch, todo, set(earlier))
+        if endpoint == "notes" and todo:
+            todo = await self._notes_not_there(batch, todo, set(earlier))
         if endpoint not in _REPEATABLE and self.on_send is not None:
             for i in todo:  # no deal is found again on this API's bulk route
                 self.on_send(self.requests[i])
@@ -589,6 +593,56 @@ class BulkRun(_Run):
             if model is not None:
                 there.add(i)
                 self._ok(batch, i, _ids(model), 200, DEAL_THERE)
+        return [i for i in todo if i not in there]
+
+    async def _notes_not_there(self, batch: _Batch, todo: list[int], looked: set[int]) -> list[int]:
+        """The notes of ``todo`` to send: those Octolane does not hold yet. A note is
+        created every time it is sent, so each is looked up before its first send (one
+        read a note, each paced as a read), unless the organization held no note when
+        the run began (asked once): an earlier import's note (another results file,
+        ``--fresh``) is found, not made twice. A check that fails for now holds the rest
+        of the batch back (``not_sent``: the same command checks again); one that cannot
+        be made sends them, each row saying it was not checked. (``looked``: just looked
+        up, not again.)"""
+        ask = [i for i in todo if i not in looked]
+        if not ask:
+            return todo
+        held = True
+        if self.note_checks_off is None:
+            batch.waiting = True
+            try:
+                held = await self._holds_notes()
+            except asyncio.CancelledError:
+                raise _Halted from None
+            finally:
+                batch.waiting = False
+        there: set[int] = set()
+        for n, i in enumerate(ask):
+            if self.note_checks_off is not None:
+                for j in ask[n:]:
+                    self.again.setdefault(self.requests[j].key, self.note_checks_off)
+                break
+            if not held:
+                break  # no note was there when the run began: none to find
+            try:
+                [model] = await self._lookup(batch, [i])
+            except LookupUnavailable as exc:
+                if not exc.transient:
+                    self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+                    for j in ask[n:]:
+                        self.again.setdefault(self.requests[j].key, self.note_checks_off)
+                    break
+                for j in ask[n:]:
+                    batch.outcomes[j] = _outcome(
+                        self.requests[j], "not_sent", attempts=batch.attempts[j],
+                        message=f"not sent: the check for the same note in Octolane failed"
+                        f" for now ({exc}); the same command checks again, then sends it",
+                    )  # fmt: skip
+                    there.add(j)
+                break
+            if model is not None:
+                there.add(i)
+                self._ok(batch, i, _ids(model), 200, NOTE_THERE)
         return [i for i in todo if i not in there]
 
     async def _held(self, batch: _Batch, pipelines: set[str]) -> bool:

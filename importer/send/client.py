@@ -265,6 +265,18 @@ class InboundClient:
                 return NoteCreated(note_id=wider, title=title, content=content)
         raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
 
+    async def holds_notes(self) -> bool:
+        """Whether the organization holds any note (one read: ``GET /v1/notes?limit=1``).
+
+        Raises:
+            LookupUnavailable: no public API URL, or the read was refused or unreadable.
+        """
+        if self.public_url is None:
+            raise LookupUnavailable("no lookup for notes here")
+        params = {"page": "1", "limit": "1"}
+        _data, notes = await self._read("GET", "/v1/notes", "notes", params=params)
+        return bool(notes)
+
     async def _find_deal(
         self, payload: Mapping[str, Any], taken: Container[str] = ()
     ) -> OpportunityCreated | None:

@@ -76,6 +76,13 @@ STATUSES: tuple[Status, ...] = ("ok", "failed", "unknown", "not_sent")
 STOPPED = "the run was stopped (Ctrl-C or SIGTERM)"
 #: The public API's documented read quota, shared by its read endpoints (API.md §2.7).
 READ_RATE_PER_MIN = 300.0
+#: A note found in Octolane before its first send (an earlier import made it).
+NOTE_THERE = (
+    "already in Octolane: a note with this title, content and links was found by a lookup"
+    " before sending, so it was not sent again"
+)
+#: A note sent where Octolane could not be asked whether it holds it already.
+NOTE_UNCHECKED = "sent without a check for the same note in Octolane"
 REFUSED = "the API key was refused (HTTP {status}): check --api-key / OCTOLANE_API_KEY"
 
 
@@ -219,6 +226,8 @@ async def send_plan(
     run_type: type[_Run] | None = None,
     retry_unknown: bool = False,
     read_limiter: RateLimiter | None = None,
+    held_notes: bool | None = None,
+    on_held_notes: Callable[[bool], None] | None = None,
 ) -> SendReport:
     """Send every request of ``plan`` through ``client``; never raises for a request.
 
@@ -246,6 +255,10 @@ async def send_plan(
             (without it they keep their outcome). Those a lookup finds are never sent.
         read_limiter: the pace of lookups (the public API's reads: 300 a minute unless
             given), apart from the writes'.
+        held_notes: whether the organization held any note when this import began (an
+            earlier run's answer, kept by the journal; None: ask before the first note).
+            Where it held none, no note is looked up before its first send.
+        on_held_notes: hears the answer when this run asks (the journal keeps it).
 
     Raises:
         ValueError: the plan repeats a key or depends on a key not listed before.
@@ -260,6 +273,7 @@ async def send_plan(
     run.on_send = on_send
     run.on_attempt = on_attempt
     run.retry_unknown = retry_unknown
+    run.held_notes, run.on_held_notes = held_notes, on_held_notes
     if read_limiter is not None:
         run.read_limiter = read_limiter
     if done:
@@ -288,6 +302,10 @@ class _StillUnknown(Exception):
     def __init__(self, outcome: RequestOutcome, why: str) -> None:
         super().__init__(why)
         self.outcome, self.why = outcome, why
+
+
+class _NotChecked(Exception):
+    """A note whose check for an earlier import's copy failed for now: it waits."""
 
 
 class _Halted(Exception):
@@ -369,6 +387,13 @@ class _Run:
         #: Why a request an earlier run lost the answer of is sent again, by key: its
         #: ``ok`` outcome says so.
         self.again: dict[str, str] = {}
+        #: Whether the organization held a note when the run began (asked once, before the
+        #: first note's send): None until asked. An empty one holds no earlier import's.
+        self.held_notes: bool | None = None
+        self.on_held_notes: Callable[[bool], None] | None = None
+        self.notes_asked = asyncio.Lock()
+        #: Why notes are sent unchecked, once a check proved impossible (no read access).
+        self.note_checks_off: str | None = None
         self.sent = self.retries = self.rate_limited = self.server_errors = 0
         self.transport_errors = 0
         self.lookups = 0
@@ -498,6 +523,11 @@ class _Run:
                     )
                     return found
                 self.again[request.key] = _sent_again(earlier, "a lookup did not find it")
+        elif request.endpoint == "notes" and self.finder is not None:
+            found = await self._check_note(request, progress)
+            if found is not None:
+                progress.found = NOTE_THERE
+                return found
         if not progress.repeatable and self.on_send is not None:
             self.on_send(request)
         while True:
@@ -520,6 +550,45 @@ class _Run:
                     progress.found = f"its answer was lost ({exc}); found in Octolane by a lookup"
                     return found
                 # Not there: sending it again cannot make a second one.
+
+    async def _check_note(self, request: PlannedRequest, progress: _Progress) -> BaseModel | None:
+        """The note as an earlier import made it, if Octolane holds it: a note is created
+        every time it is sent (API.md §1.6), so a re-import that the journal does not
+        cover (``--fresh``, another results file, ``--no-journal``) would make it twice.
+        Each note is looked up before its first send, unless the organization held no
+        note when the run began (asked once). A check that fails for now holds the note
+        back (``not_sent``: the same command checks again); one that cannot be made (no
+        read access) sends it, and its row says so."""
+        if self.note_checks_off is None and await self._holds_notes():
+            try:
+                return await self._look(request, progress)
+            except LookupUnavailable as exc:
+                if exc.transient:
+                    raise _NotChecked(str(exc)) from None
+                self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+        if self.note_checks_off is not None:
+            self.again.setdefault(request.key, self.note_checks_off)
+        return None
+
+    async def _holds_notes(self) -> bool:
+        """Whether the organization held any note before this run sent one (one read)."""
+        async with self.notes_asked:  # the other notes wait for the first's answer
+            if self.held_notes is None:
+                ask = getattr(self.client, "holds_notes", None)
+                if ask is None:
+                    self.held_notes = True
+                    return True
+                try:
+                    async with self.read_limiter.slot():
+                        self.lookups += 1  # (a read of the public API, as they are)
+                        self.held_notes = bool(await ask())
+                    if self.on_held_notes is not None:
+                        self.on_held_notes(self.held_notes)
+                except LookupUnavailable as exc:
+                    if not exc.transient:  # no read is possible: no note asks again
+                        self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+                    self.held_notes = True  # (for now: each note's own check fails alike)
+        return self.held_notes
 
     async def _look(self, request: PlannedRequest, progress: _Progress) -> BaseModel | None:
         assert self.finder is not None
@@ -709,7 +778,13 @@ class _Run:
         halted = task.cancelled() or isinstance(error, _Halted)
         last = progress.last_error
         earlier = self.verify.get(request.key)
-        if isinstance(error, _StillUnknown):
+        if isinstance(error, _NotChecked):
+            outcome = _outcome(
+                request, "not_sent", attempts=progress.attempts,
+                message=f"not sent: the check for the same note in Octolane failed for now"
+                f" ({error}); the same command checks again, then sends it",
+            )  # fmt: skip
+        elif isinstance(error, _StillUnknown):
             outcome = dataclasses.replace(
                 error.outcome, message=f"{error.outcome.message} (no lookup: {error.why})"
             )
