@@ -590,3 +590,22 @@ def test_a_continued_import_remembers_that_the_organization_held_no_notes(tmp_pa
         again = import_notes(box, tmp_path, concurrency=1)
         assert set(again.counts) <= {"imported", "already_imported"} and notes_in(box) == 6
         assert stats(box)["requests"]["notes_read"] == reads  # no check, not even "any?"
+
+
+def test_one_lost_batch_answer_is_one_failure_not_one_a_record(tmp_path):
+    """A bulk request's records share its error: one lost answer on a batch of 25 counted
+    25 failures in a row and stopped the run as a sick server (10), leaving the rest of
+    the file not sent. It counts once now, as on the Inbound API."""
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes.bulk", after_write=True, drop_connection=True)
+        box.fail_next(1000, endpoint="notes_read", status=403)  # no lookup: unknown it stays
+        data = tmp_path / "leads.csv"
+        data.write_text(
+            "Email,Status\n" + "".join(f"p{i}@co{i}.com,status {i}\n" for i in range(30)),
+            encoding="utf-8",
+        )
+        report = import_notes_from(box, tmp_path, api="public", batch_size=12, concurrency=1)
+        assert report.send.aborted is None, report.send.aborted
+        assert report.counts == {"imported": 18, "unknown": 12}
+        sent = stats(box)["requests"]["notes.bulk"]
+        assert sum(sent.values()) == 3, sent  # the path ran: three batches, one answer lost

@@ -227,6 +227,7 @@ class BulkRun(_Run):
         return request.endpoint in _REPEATABLE
 
     async def _settle_batch(self, batch: _Batch) -> None:
+        counted: set[int] = set()  # one HTTP request's error counts once, not per record
         for i in batch.indices:
             outcome = batch.outcomes.get(i)
             request = self.requests[i]
@@ -246,7 +247,11 @@ class BulkRun(_Run):
                         attempts=batch.attempts[i],
                     )  # fmt: skip
             self._record(i, outcome)
-            await self._after(i, outcome, batch.errors.get(i))
+            cause = batch.errors.get(i)
+            first = cause is None or id(cause) not in counted
+            if cause is not None:
+                counted.add(id(cause))
+            await self._after(i, outcome, cause, count=first)
 
     # ---- sending one batch ------------------------------------------------------
 

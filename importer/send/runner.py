@@ -816,9 +816,16 @@ class _Run:
         self._record(i, outcome)
         await self._after(i, outcome, None if halted else error)
 
-    async def _after(self, i: int, outcome: RequestOutcome, error: BaseException | None) -> None:
+    async def _after(
+        self, i: int, outcome: RequestOutcome, error: BaseException | None, *, count: bool = True
+    ) -> None:
+        """Release or block the request's dependants; halt on a refused key or a run of
+        failures. ``count``: whether the error counts towards that run (a batch's records
+        share one HTTP request's error: it counts once)."""
         self.first_answered = True
-        if isinstance(error, AuthenticationError):
+        if not count:
+            pass
+        elif isinstance(error, AuthenticationError):
             await self._halt(REFUSED.format(status=error.status_code))
         elif isinstance(error, ServerError | TransportError):
             self.failures_in_a_row += 1
