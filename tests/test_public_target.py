@@ -595,3 +595,23 @@ def test_a_first_import_into_an_empty_pipeline_asks_once_not_once_a_batch(tmp_pa
     assert "lookups (reads of the public API: after lost answers, for batches that gave no" in (
         render_summary(again)
     )
+
+
+def test_an_unnamed_deals_lost_answer_is_looked_up_by_the_name_it_got(tmp_path):
+    """A deal of a company sent without a name whose batch's answer was lost: the lookup
+    found nothing for a deal with no name, so each was sent again (60 rows, 70 deals).
+    It is searched by the name Octolane gave it, and found."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain], required: false}\nopportunity:\n  name: {column: Deal, "
+                    "required: false}\n  next_step: Next\n")  # fmt: skip
+    rows = "".join(f"co{i}.com,,Call {i}\n" for i in range(6))
+    data = write(tmp_path / "d.csv", "Website,Deal,Next\n" + rows)
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="opportunities.bulk", after_write=True, drop_connection=True)
+        report = run(box, data, mapping, pipeline_id=box.pipeline_id,
+                     settings=public(box, batch_size=3))  # fmt: skip
+        deals = inspect(box, "opportunities")
+        assert sum(inspect(box, "stats")["requests"]["opportunities.bulk"].values()) == 2
+    assert len(deals) == 6 and report.counts == {"imported": 6}
+    found = [r for r in results_of(tmp_path / "results.csv") if "found in Octolane" in r["message"]]
+    assert len(found) == 3  # the lost batch's, by lookup
