@@ -154,9 +154,9 @@ def test_a_lost_answer_on_a_notes_batch_is_looked_up_not_repeated(tmp_path, faul
         stats = inspect(box, "stats")
     assert report.counts == {"imported": 12}
     assert len(notes) == 12  # each note once, whatever happened to the first answer
-    # one GET /v1/notes?q= per note, before any repeat (and the deals' search before
-    # their first send)
-    assert report.send.lookups == 12 + 1
+    # one GET /v1/notes?q= per note, before any repeat (and the deals' search and the
+    # notes' "any notes?" before their first send)
+    assert report.send.lookups == 12 + 2
     messages = [o.message for o in report.send.outcomes.values() if o.endpoint == "notes"]
     sent = sum(stats["requests"]["notes.bulk"].values())
     if written:  # found: not sent again
