@@ -146,8 +146,9 @@ def _continue_line(report: ImportReport) -> str:
         said.append(f"{report.rows_to_resend:,} rows that failed for no fault of theirs")
     if unknown:
         said.append(
-            f"{unknown:,} rows whose answer was lost (accounts, contacts and deals are sent"
-            " again; notes and deals with no company domain only with --retry-unknown)"
+            f"{unknown:,} rows whose answer was lost (what Octolane finds again by its key is"
+            " sent again; the rest is looked up first and sent only if it is not there, or,"
+            " where no lookup can be made, with --retry-unknown)"
         )
     what = f" ({'; '.join(said)})" if said else ""
     return f"to continue{what}, run the same command again:\n  {report.continue_with}"
