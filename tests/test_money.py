@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -49,9 +50,7 @@ def test_real_export_amounts(value, expected):
         ("12.500,00 €", ",", 12500.0),
         ("12.500,00 €", "auto", 12500.0),
         ("€1.234", ",", 1234.0),
-        ("€1.234", ".", 1.23),  # "." declared decimal: one and a quarter-ish, as told
         ("USD 1,200", ".", 1200.0),
-        ("USD 1,200", ",", 1.2),
         ("1\u00a0200,50\u00a0€", ",", 1200.5),  # NBSP thousands (French Excel)
         ("1\u202f234\u202f567,8", ",", 1234567.8),  # narrow NBSP
         ("CHF 1'234.50", ".", 1234.5),  # Swiss apostrophe
@@ -388,3 +387,65 @@ def bound_currency(rows):
         "opportunity:\n  name: Name\n  deal_size: Amount\n"
     )
     return bind_mapping(mapping, ["Name", "Amount"], rows).readers[CELL_CURRENCY].read(rows)[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "mark"),
+    [("€1.234", "."), ("USD 1,200", ","), ("1.500", "."), ("29.000", "."), ("2,500", ",")],
+)
+def test_a_cell_written_as_thousands_is_refused_under_the_other_mark(value, mark):
+    """Read with the mark stated (or decided for its column), ``1.500`` would be 1.5: but
+    it is written as thousands are, and a 1,000 times smaller amount is the worst thing
+    an import can send. It is refused, with the reason; the decimals of other cells
+    (``12.50``, ``0.125``, ``1234.567``) are read as ever."""
+    with pytest.raises(TransformError, match="cannot be read one way"):
+        money(value, decimal_mark=mark)
+    assert money("12.50", decimal_mark=".") == 12.5
+    assert money("0.125", decimal_mark=".") == 0.13
+    assert money("1234.567", decimal_mark=".") == 1234.57
+
+
+def test_amounts_a_column_would_read_1000_times_smaller_are_left_out_and_said(tmp_path):
+    """Two silent 1,000x errors on a deal's amount: a lone "1.500" among "12.50" cells
+    (the column's mark is "."; up to a tenth of other cells were let through and read
+    as 1.5), and text cells "29.000" in a workbook (taken for the spreadsheet's own
+    numbers, read with "."). Each is read right or left out, and its row says so."""
+    import csv
+
+    import openpyxl
+
+    from importer.run import run_import
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "options: {pipeline_id: 00000000-0000-4000-8000-000000000001}\n"
+        "opportunity:\n  name: Deal\n  deal_size: {column: Amount, transforms: [money]}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "stray.csv"
+    amounts = [f"{n}.50" for n in range(10, 21)] + ["1.500"]
+    data.write_text(
+        "Deal,Amount\n" + "".join(f"D{i},{a}\n" for i, a in enumerate(amounts)), encoding="utf-8"
+    )
+    run_import(data, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+               requests_path=tmp_path / "q.jsonl")  # fmt: skip
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert "'1.500' cannot be read one way" in rows[-1]["warnings"]
+    sent = (tmp_path / "q.jsonl").read_text(encoding="utf-8")
+    assert '"deal_size":1.5' not in sent and '"deal_size":20.5' in sent
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Deal", "Amount"])
+    for i, text in enumerate(["29.000", "1.500", "12.000", "2.500,50"]):
+        sheet.append([f"T{i}", text])  # text cells, as a European export writes them
+    sheet.append(["T9", 1234.5])  # a number cell: the number it is
+    book.save(tmp_path / "text.xlsx")
+    run_import(tmp_path / "text.xlsx", mapping, dry_run=True, results_path=tmp_path / "x.csv",
+               requests_path=tmp_path / "x.jsonl")  # fmt: skip
+    sizes = [
+        json.loads(line)["body"]["opportunity"]["deal_size"]
+        for line in (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert sizes == [29000.0, 1500.0, 12000.0, 2500.5, 1234.5]

@@ -64,7 +64,12 @@ from importer.map.transforms.domains import (
     is_personal_domain,
 )
 from importer.map.transforms.emails import all_emails, first_email
-from importer.map.transforms.money import NUMBER_CELL, parse_amount, parse_dollars, to_dollars
+from importer.map.transforms.money import (
+    NUMBER_CELL,
+    parse_amount,
+    parse_dollars,
+    to_dollars,
+)
 from importer.map.transforms.names import split_full_name
 
 __all__ = [

@@ -208,6 +208,8 @@ def parse_amount(
     core = cleaned.strip(" $€£¤")
     if not core or set(core) <= _DASHES:
         return None
+    if strict and decimal_mark != "auto":
+        _refuse_thousands(text, decimal_mark)
     match = _AMOUNT.fullmatch(cleaned)
     if match is None or bool(match["open"] or match["open2"]) != bool(
         match["close"] or match["close2"]
@@ -248,6 +250,8 @@ def parse_dollars(
     >>> parse_dollars("$12,500.00"), parse_dollars("12.500,00 €", ","), parse_dollars("-")
     (12500.0, 12500.0, None)
     """
+    if strict and decimal_mark != "auto":
+        _refuse_thousands(text, decimal_mark)
     simple = None if cents else _SIMPLE[decimal_mark].fullmatch(text)
     if simple:
         whole, fraction = simple[2], simple[simple.re.groups]
@@ -260,8 +264,10 @@ def parse_dollars(
     return None if amount is None else to_dollars(amount, cents=cents)
 
 
-#: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader).
-NUMBER_CELL = re.compile(r"-?\d+(?:\.\d+)?")
+#: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader: an
+#: integer, or a float's shortest repr, whose decimals never end in 0): a text cell
+#: "29.000" is not one, and is read with its column's decimal mark.
+NUMBER_CELL = re.compile(r"-?\d+(?:\.\d*[1-9])?")
 #: The plain amount cell, "45362.12": :func:`parse_dollars` reads it as ``float(cell)``
 #: with "." (or an undecided mark), and it writes no currency.
 PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
@@ -298,6 +304,35 @@ def _evidence(text: str) -> tuple[ColumnMark, bool] | None:
     if len(tail) != 3 or not head_digits or head_digits.startswith("0") or len(head_digits) > 3:
         return last, True  # type: ignore[return-value]  # 12,5  0.125  1234.567
     return _OTHER[last], False
+
+
+def _refuse_thousands(text: str, mark: ColumnMark) -> None:
+    """Refuse a cell that a strict reading with ``mark`` would make 1,000 times smaller
+    (``1.500`` with "." is 1.5, but is written as thousands are: see
+    :func:`reads_as_thousands`). Cheap for the usual cell: only one with three digits
+    after its last ``mark`` is looked at closely."""
+    i = text.rfind(mark)
+    if i < 0 or len(digits := text[i + 1 : i + 4]) != 3 or not digits.isdigit():
+        return
+    if text[i + 4 : i + 5].isdigit() or not reads_as_thousands(text, mark):
+        return
+    raise TransformError(
+        f"{quote(text)} cannot be read one way: with the decimal mark {mark!r} it is a number"
+        f" with three decimals, but it is written as thousands are (an amount 1,000 times"
+        f" larger); write it without the {mark!r}, or with its decimals as the column's"
+        " other cells write them"
+    )
+
+
+def reads_as_thousands(text: str, mark: ColumnMark) -> bool:
+    """Whether ``text`` is written as thousands with ``mark`` (``1.500`` with "."): a lone
+    ``mark`` and three digits after a number of one to three, which a column that
+    writes ``mark`` as its decimal mark would read as a 1,000 times smaller amount.
+
+    >>> reads_as_thousands("1.500", "."), reads_as_thousands("1.50", "."), reads_as_thousands("0.125", ".")
+    (True, False, False)
+    """
+    return _evidence(text) == (_OTHER[mark], False)
 
 
 def decide_decimal_mark(
