@@ -299,3 +299,14 @@ def test_any_text_gives_milliseconds_or_a_transform_error(text, params, zone):
     except TransformError:
         return
     assert result is None or isinstance(result, int)
+
+
+def test_a_two_digit_year_last_where_dates_are_written_year_first_is_refused():
+    """``date_order: ymd`` (the deal presets) read "24/05/07" day-first, as 2007-05-24,
+    with no word; it may as well be 2024-05-07. It is refused, with both readings."""
+    from importer.map.transforms import TransformError
+
+    date = build_transform("date", {"order": "ymd"})
+    with pytest.raises(TransformError, match="2024-05-07 read year first"):
+        date("24/05/07")
+    assert date("13/4/2024") == date("2024-04-13")  # a four-digit year: read as ever

@@ -194,7 +194,7 @@ def test_values_beyond_what_the_server_takes_are_left_out_by_the_dry_run_too(box
     assert predicted == {row: r["status"] for row, r in rows.items()}
     assert set(predicted.values()) == {"imported"}
     assert real.planned == dry.planned and real.planned["opportunities"] == 5
-    assert "'1970-01-01' is before 1973-03-03" in rows["2"]["warnings"]
+    assert "'1970-01-01' is before 1973-03-03 09:46:40 UTC" in rows["2"]["warnings"]
     assert not rows["3"]["warnings"]  # a day later goes as it is
     assert "100,000,000,000,000,000 is more than Octolane takes" in rows["4"]["warnings"]
     assert "the part before the @ is 65 characters long (at most 64)" in rows["5"]["warnings"]

@@ -1191,8 +1191,9 @@ def _out_of_bounds(field: str, kind: str, value: int | float) -> str | None:
             day = str(value)
         if kind == "greater_than_equal":
             return (
-                f"{day!r} is before 1973-03-03: Octolane's Inbound API reads a time that early"
-                " as seconds, not milliseconds, and refuses it"
+                f"{day!r} is before 1973-03-03 09:46:40 UTC (10^11 milliseconds): Octolane's"
+                " Inbound API reads a time that early as seconds, not milliseconds, and"
+                " refuses it"
             )
         return f"{day!r} is after 2099: Octolane does not take dates that far ahead"
     if field == "opportunity.deal_size" and kind == "less_than_equal":

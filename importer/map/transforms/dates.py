@@ -162,6 +162,15 @@ def _day_month(text: str, a: int, b: int, year: int, sep: str, order: DateOrder)
 
 
 def _parse_numeric(text: str, match: re.Match[str], order: DateOrder, zone: tzinfo) -> int:
+    if order == "ymd" and len(match["y"]) == 2:
+        # "24/05/07" where dates are written year first: 2024-05-07, or day-first
+        # 2007-05-24? Neither is read without a word.
+        raise TransformError(
+            f"{quote(text)} is ambiguous where dates are written year first (date_order:"
+            f" ymd): 20{match['a']:0>2}-{match['b']:0>2}-{match['y']} read year first, or"
+            f" a day and month before the year 20{match['y']}; give the date transform a"
+            " format (format: '%y/%m/%d' or '%d/%m/%y')"
+        )
     year = _year(match["y"])
     day, month = _day_month(text, int(match["a"]), int(match["b"]), year, match["sep"], order)
     if month > 12:
