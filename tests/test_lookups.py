@@ -612,3 +612,68 @@ def test_one_lost_batch_answer_is_one_failure_not_one_a_record(tmp_path):
         assert report.counts == {"imported": 18, "unknown": 12}
         sent = stats(box)["requests"]["notes.bulk"]
         assert sum(sent.values()) == 3, sent  # the path ran: three batches, one answer lost
+
+
+WIDE_MAPPING = """
+account:
+  domain: {column: Domain, transforms: [domain]}
+contact:
+  email: {column: Email, transforms: [email]}
+note:
+  title: {value: Imported}
+  content: {template: "Status: {Status}"}
+"""
+
+
+@pytest.mark.parametrize("api", ["inbound", "public"])
+def test_a_check_before_a_first_send_takes_only_a_note_linked_exactly_so(tmp_path, api):
+    """Octolane holds a note of the same text linked to the company and two people: it
+    is neither person's own note, and the check before their first send took it for the
+    first row's (which was then never sent, and said its links matched)."""
+    from importer.settings import Settings
+
+    with running_sandbox() as box:
+        key = {"X-API-Key": box.api_key}
+        shared = {"note": {"title": "Imported", "content": "Status: called"},
+                  "account_domains": ["acme.com"],
+                  "contact_emails": ["ann@acme.com", "bob@acme.com"]}  # fmt: skip
+        assert httpx.post(f"{box.url}/v1/inbound/notes", json=shared, headers=key).is_success
+        data, mapping = tmp_path / "notes.csv", tmp_path / "m.yaml"
+        data.write_text("Domain,Email,Status\nacme.com,ann@acme.com,called\n"
+                        "acme.com,bob@acme.com,called\n", encoding="utf-8")  # fmt: skip
+        mapping.write_text(WIDE_MAPPING, encoding="utf-8")
+        settings = Settings(api_key=box.api_key, base_url=box.base_url, rate_per_min=60_000,
+                            api=api, concurrency=1)  # fmt: skip
+        report = run_import(data, mapping, results_path=tmp_path / "r.csv", settings=settings)
+        assert report.counts == {"imported": 2} and notes_in(box) == 3
+        assert report.send.lookups >= 3  # the path ran: "any notes?", then each note's check
+        rows = rows_of(tmp_path / "r.csv")
+        assert not any("already in Octolane" in r["message"] for r in rows)
+
+
+def test_a_note_the_check_cannot_tell_waits_alone(tmp_path, monkeypatch):
+    """More notes of one text than a lookup pages through: that note cannot be told, so
+    it waits (not_sent, the way on said; sent with --retry-unknown). The check was
+    switched off for the whole run instead, and every other note sent unchecked."""
+    from importer.send import client
+
+    monkeypatch.setattr(client, "_LOOKUP_PAGES", 1)  # more than 100 match: cannot tell
+    with running_sandbox() as box:
+        (tmp_path / "seed").mkdir()
+        seed = tmp_path / "seed" / "leads.csv"
+        seed.write_text("Email,Status\n" + "".join(f"p{i}@co{i}.com,vm\n" for i in range(101))
+                        + "uma@unique-co.com,unique\n", encoding="utf-8")  # fmt: skip
+        import_notes_from(box, tmp_path / "seed")
+        assert notes_in(box) == 102
+        (tmp_path / "leads.csv").write_text(
+            "Email,Status\np100@co100.com,vm\numa@unique-co.com,unique\n", encoding="utf-8"
+        )
+        report = import_notes_from(box, tmp_path)
+        assert notes_in(box) == 102
+        rows = rows_of(tmp_path / "results.csv")
+        assert [r["status"] for r in rows] == ["not_sent", "imported"]
+        assert "cannot tell" in rows[0]["message"] and "--retry-unknown" in rows[0]["message"]
+        assert "already in Octolane" in rows[1]["message"]  # still checked
+        assert report.counts == {"not_sent": 1, "imported": 1}
+        again = import_notes_from(box, tmp_path, retry_unknown=True)
+        assert again.counts == {"imported": 1, "already_imported": 1} and notes_in(box) == 103

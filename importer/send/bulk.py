@@ -57,6 +57,7 @@ from importer.send.runner import (
     RequestOutcome,
     RetryPolicy,
     _failure,
+    _held_back,
     _ids,
     _maybe_written,
     _not_looked_up,
@@ -64,6 +65,7 @@ from importer.send.runner import (
     _Progress,
     _Run,
     _sent_again,
+    _undecided,
     _unknown,
 )
 
@@ -513,7 +515,9 @@ class BulkRun(_Run):
             batch.errors[i] = error
         batch.on_wire.difference_update(sub)
 
-    async def _lookup(self, batch: _Batch, sub: list[int]) -> list[BaseModel | None]:
+    async def _lookup(
+        self, batch: _Batch, sub: list[int], *, exact: bool = False
+    ) -> list[BaseModel | None]:
         payloads = [self.requests[i].payload for i in sub]
         batch.waiting = True
         try:
@@ -528,6 +532,8 @@ class BulkRun(_Run):
                 }
                 context = self.lookup_context(batch.endpoint, [self.requests[i] for i in sub])
                 context["taken"] = AnyOf(context["taken"], claimed)
+                if exact:
+                    context["exact"] = True
                 return await self.bulk.find_many(batch.endpoint, payloads, **context)
         except asyncio.CancelledError:
             raise _Halted from None
@@ -630,8 +636,20 @@ class BulkRun(_Run):
             if not held:
                 break  # no note was there when the run began: none to find
             try:
-                [model] = await self._lookup(batch, [i])
+                [model] = await self._lookup(batch, [i], exact=True)
             except LookupUnavailable as exc:
+                if exc.undecided:
+                    if self.retry_unknown:
+                        self.again[self.requests[i].key] = (
+                            f"{NOTE_UNCHECKED} ({exc}; --retry-unknown)"
+                        )
+                    else:
+                        batch.outcomes[i] = _outcome(
+                            self.requests[i], "not_sent", attempts=batch.attempts[i],
+                            message=_undecided(exc),
+                        )  # fmt: skip
+                        there.add(i)
+                    continue
                 if not exc.transient:
                     self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
                     for j in ask[n:]:
@@ -640,8 +658,7 @@ class BulkRun(_Run):
                 for j in ask[n:]:
                     batch.outcomes[j] = _outcome(
                         self.requests[j], "not_sent", attempts=batch.attempts[j],
-                        message=f"not sent: the check for the same note in Octolane failed"
-                        f" for now ({exc}); the same command checks again, then sends it",
+                        message=_held_back(exc),
                     )  # fmt: skip
                     there.add(j)
                 break

@@ -221,6 +221,7 @@ class InboundClient:
         *,
         taken: Container[str] = (),
         rivals: Mapping[NoteText, Collection[Links]] | None = None,
+        exact: bool = False,
     ) -> BaseModel | None:
         """Look up the record a create with ``payload`` would have made, where a repeat of
         the create could make a second one (its answer was lost): the note with the same
@@ -232,7 +233,9 @@ class InboundClient:
         A note is never another row's: ``taken`` are the ids other requests of the run
         got, ``rivals`` the links each note text of the run asks for. A note linked to
         exactly what it asks for is preferred; one linked to more is taken only where no
-        other note of its text asks for exactly its links.
+        other note of its text asks for exactly its links. ``exact``: only a note linked
+        to exactly what it asks for (a check before a first send: a note linked to more
+        is someone else's).
 
         Raises:
             LookupUnavailable: no lookup for this endpoint, no public API URL, or the
@@ -257,13 +260,17 @@ class InboundClient:
                 links = note_links(item)
                 if links == own:
                     return NoteCreated(note_id=str(found), title=title, content=content)
+                if exact:
+                    continue
                 if own[0] <= links[0] and own[1] <= links[1] and links not in theirs:
                     wider = wider or str(found)
             if not data.get("has_more"):
                 if wider is None:
                     return None
                 return NoteCreated(note_id=wider, title=title, content=content)
-        raise LookupUnavailable(f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell")
+        raise LookupUnavailable(
+            f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell", undecided=True
+        )
 
     async def holds_notes(self) -> bool:
         """Whether the organization holds any note (one read: ``GET /v1/notes?limit=1``).

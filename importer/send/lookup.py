@@ -21,9 +21,12 @@ class LookupUnavailable(Exception):
     rather than be sent again as if no lookup were possible.
     """
 
-    def __init__(self, message: str, *, transient: bool = False) -> None:
+    def __init__(self, message: str, *, transient: bool = False, undecided: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        #: The read worked, but cannot tell this record from others (too many match):
+        #: a fact about this record alone, not about the reads.
+        self.undecided = undecided
 
     def said(self) -> str:
         """Why, as a row says it: a failure for now says that the next run looks again."""

@@ -189,6 +189,7 @@ class PublicClient(InboundClient):
         *,
         taken: Container[str] = (),
         rivals: Mapping[NoteText, Collection[Links]] | None = None,
+        exact: bool = False,
     ) -> list[BaseModel | None]:
         """Each record as it is in Octolane (a model with its id), or None: not there.
         A note is never another's (``taken``, ``rivals``: :meth:`InboundClient.find`; a
@@ -216,7 +217,9 @@ class PublicClient(InboundClient):
             rivals = own
         for payload in payloads:
             self.reads += 1
-            note = await self.find("notes", payload, taken=AnyOf(taken, claimed), rivals=rivals)
+            note = await self.find(
+                "notes", payload, taken=AnyOf(taken, claimed), rivals=rivals, exact=exact
+            )
             if note is not None:
                 claimed.add(str(getattr(note, "note_id", "")))
             results.append(note)
@@ -229,9 +232,10 @@ class PublicClient(InboundClient):
         *,
         taken: Container[str] = (),
         rivals: Mapping[NoteText, Collection[Links]] | None = None,
+        exact: bool = False,
     ) -> BaseModel | None:
         if endpoint == "notes":
-            return await super().find(endpoint, payload, taken=taken, rivals=rivals)
+            return await super().find(endpoint, payload, taken=taken, rivals=rivals, exact=exact)
         [found] = await self.find_many(endpoint, [payload])
         return found
 

@@ -305,7 +305,23 @@ class _StillUnknown(Exception):
 
 
 class _NotChecked(Exception):
-    """A note whose check for an earlier import's copy failed for now: it waits."""
+    """A note whose check for an earlier import's copy failed: it waits (its message is
+    the row's)."""
+
+
+def _held_back(error: LookupUnavailable) -> str:
+    return (
+        f"not sent: the check for the same note in Octolane failed for now ({error}); the"
+        " same command checks again, then sends it"
+    )
+
+
+def _undecided(error: LookupUnavailable) -> str:
+    return (
+        f"not sent: the check for the same note in Octolane cannot tell ({error}): check in"
+        " Octolane whether it is there, then run the same command with --retry-unknown to"
+        " send it"
+    )
 
 
 class _Halted(Exception):
@@ -559,13 +575,21 @@ class _Run:
         note when the run began (asked once). A check that fails for now holds the note
         back (``not_sent``: the same command checks again); one that cannot be made (no
         read access) sends it, and its row says so."""
+        if not self._finder_context:  # a caller's client whose find() cannot be told
+            return None  # what other rows got, nor to match exactly: no check
         if self.note_checks_off is None and await self._holds_notes():
             try:
-                return await self._look(request, progress)
+                return await self._look(request, progress, exact=True)
             except LookupUnavailable as exc:
                 if exc.transient:
-                    raise _NotChecked(str(exc)) from None
-                self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+                    raise _NotChecked(_held_back(exc)) from None
+                if not exc.undecided:
+                    self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+                elif not self.retry_unknown:
+                    raise _NotChecked(_undecided(exc)) from None
+                else:
+                    self.again[request.key] = f"{NOTE_UNCHECKED} ({exc}; --retry-unknown)"
+                    return None
         if self.note_checks_off is not None:
             self.again.setdefault(request.key, self.note_checks_off)
         return None
@@ -590,7 +614,9 @@ class _Run:
                     self.held_notes = True  # (for now: each note's own check fails alike)
         return self.held_notes
 
-    async def _look(self, request: PlannedRequest, progress: _Progress) -> BaseModel | None:
+    async def _look(
+        self, request: PlannedRequest, progress: _Progress, *, exact: bool = False
+    ) -> BaseModel | None:
         assert self.finder is not None
         if self._halting():
             raise _Halted
@@ -600,6 +626,8 @@ class _Run:
             if not self._finder_context:  # a caller's client with the older find()
                 return await self.finder(request.endpoint, request.payload)
             context = self.lookup_context(request.endpoint, [request])
+            if exact:
+                context["exact"] = True
             return await self.finder(request.endpoint, request.payload, **context)
 
     def lookup_context(
@@ -779,11 +807,7 @@ class _Run:
         last = progress.last_error
         earlier = self.verify.get(request.key)
         if isinstance(error, _NotChecked):
-            outcome = _outcome(
-                request, "not_sent", attempts=progress.attempts,
-                message=f"not sent: the check for the same note in Octolane failed for now"
-                f" ({error}); the same command checks again, then sends it",
-            )  # fmt: skip
+            outcome = _outcome(request, "not_sent", attempts=progress.attempts, message=str(error))
         elif isinstance(error, _StillUnknown):
             outcome = dataclasses.replace(
                 error.outcome, message=f"{error.outcome.message} (no lookup: {error.why})"
