@@ -582,8 +582,9 @@ def import_notes_from(box: RunningSandbox, folder: Path, **options: Any):
 
 def test_a_continued_import_remembers_that_the_organization_held_no_notes(tmp_path):
     """The first run asked once and found no note: its journal keeps the answer, so the
-    run that continues it (after a stop) checks no note either, where each check is a
-    read of a quota of 300 a minute."""
+    run that continues it (after a stop) asks only whether Octolane holds notes beyond
+    the ones this import made (a page a hundred) and, where it holds none, checks no
+    note, where each check is a read of a quota of 300 a minute."""
     with running_sandbox() as box:
         box.fail_next(1, endpoint="notes", status=401)  # the run stops: no note is sent
         first = import_notes(box, tmp_path, concurrency=1)
@@ -592,7 +593,8 @@ def test_a_continued_import_remembers_that_the_organization_held_no_notes(tmp_pa
         assert reads == {"200": 1}
         again = import_notes(box, tmp_path, concurrency=1)
         assert set(again.counts) <= {"imported", "already_imported"} and notes_in(box) == 6
-        assert stats(box)["requests"]["notes_read"] == reads  # no check, not even "any?"
+        # one read ("any notes beyond this import's?" No), and no note's own check
+        assert stats(box)["requests"]["notes_read"] == {"200": 2}
 
 
 def test_one_lost_batch_answer_is_one_failure_not_one_a_record(tmp_path):
@@ -677,3 +679,20 @@ def test_a_note_the_check_cannot_tell_waits_alone(tmp_path, monkeypatch):
         assert report.counts == {"not_sent": 1, "imported": 1}
         again = import_notes_from(box, tmp_path, retry_unknown=True)
         assert again.counts == {"imported": 1, "already_imported": 1} and notes_in(box) == 103
+
+
+def test_a_continued_import_asks_again_when_notes_came_from_elsewhere(tmp_path):
+    """The first run found no note and stopped before sending one; another import (its
+    own results file) then landed the same notes. The continued run trusted the first
+    run's "no notes" and made each note again. It now asks whether Octolane holds more
+    notes than this import made, and checks each note where it does."""
+    with running_sandbox() as box:
+        box.fail_next(1, endpoint="notes", status=401)  # the run stops: no note is sent
+        import_notes(box, tmp_path, concurrency=1)
+        assert notes_in(box) == 0
+        (tmp_path / "other").mkdir()
+        import_notes(box, tmp_path / "other")
+        assert notes_in(box) == 6
+        again = import_notes(box, tmp_path, concurrency=1)
+        assert notes_in(box) == 6 and again.counts == {"imported": 6}
+        assert all("already in Octolane" in r["message"] for r in rows_of(tmp_path / "results.csv"))

@@ -272,17 +272,26 @@ class InboundClient:
             f"more than {_LOOKUP_PAGES * 100} notes match; cannot tell", undecided=True
         )
 
-    async def holds_notes(self) -> bool:
-        """Whether the organization holds any note (one read: ``GET /v1/notes?limit=1``).
+    async def holds_notes(self, beyond: int = 0) -> bool:
+        """Whether the organization holds more than ``beyond`` notes (one read,
+        ``GET /v1/notes?limit=1``, for any; a page of 100 for each hundred beyond).
 
         Raises:
             LookupUnavailable: no public API URL, or the read was refused or unreadable.
         """
         if self.public_url is None:
             raise LookupUnavailable("no lookup for notes here")
-        params = {"page": "1", "limit": "1"}
-        _data, notes = await self._read("GET", "/v1/notes", "notes", params=params)
-        return bool(notes)
+        limit = 1 if beyond == 0 else 100
+        seen = 0
+        for page in range(1, beyond // limit + 2):
+            params = {"page": str(page), "limit": str(limit)}
+            data, notes = await self._read("GET", "/v1/notes", "notes", params=params)
+            seen += len(notes)
+            if seen > beyond:
+                return True
+            if not data.get("has_more") or not notes:
+                return False
+        return True
 
     async def _find_deal(
         self, payload: Mapping[str, Any], taken: Container[str] = ()

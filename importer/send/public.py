@@ -271,10 +271,10 @@ class PublicClient(InboundClient):
             body = {**body, "cursor": data["next_cursor"]}
         raise LookupUnavailable(f"more than {_SEARCH_PAGES * _SEARCH_LIMIT} {kind} match")
 
-    async def holds_notes(self) -> bool:
-        """Whether the organization holds any note (one read, counted)."""
-        self.reads += 1
-        return await super().holds_notes()
+    async def holds_notes(self, beyond: int = 0) -> bool:
+        """Whether the organization holds more than ``beyond`` notes (its reads counted)."""
+        self.reads += 1 + beyond // 100
+        return await super().holds_notes(beyond)
 
     async def holds_deals(self, pipeline_id: str) -> bool:
         """Whether the pipeline holds any deal (one read).

@@ -407,6 +407,9 @@ class _Run:
         #: first note's send): None until asked. An empty one holds no earlier import's.
         self.held_notes: bool | None = None
         self.on_held_notes: Callable[[bool], None] | None = None
+        #: The notes earlier runs of this import made (or may have: answers lost).
+        self.made_notes = 0
+        self._notes_asked_now = False
         self.notes_asked = asyncio.Lock()
         #: Why notes are sent unchecked, once a check proved impossible (no read access).
         self.note_checks_off: str | None = None
@@ -416,6 +419,9 @@ class _Run:
 
     def preload(self, done: Mapping[str, RequestOutcome]) -> None:
         """Outcomes an earlier run got: not sent again; they release or block dependants."""
+        self.made_notes = sum(
+            1 for o in done.values() if o.endpoint == "notes" and o.status in ("ok", "unknown")
+        )
         for i, request in enumerate(self.requests):
             outcome = done.get(request.key)
             if outcome is None or i in self.outcomes:
@@ -597,22 +603,28 @@ class _Run:
     async def _holds_notes(self) -> bool:
         """Whether the organization held any note before this run sent one (one read)."""
         async with self.notes_asked:  # the other notes wait for the first's answer
-            if self.held_notes is None:
+            if not self._notes_asked_now and self.held_notes is not True:
+                # Asked once a run. Where this import's first run found none, a run that
+                # continues it asks whether any note is there beyond the ones it made
+                # (another import may have made some since).
+                self._notes_asked_now = True
+                first = self.held_notes is None
                 ask = getattr(self.client, "holds_notes", None)
                 if ask is None:
                     self.held_notes = True
                     return True
                 try:
                     async with self.read_limiter.slot():
-                        self.lookups += 1  # (a read of the public API, as they are)
-                        self.held_notes = bool(await ask())
-                    if self.on_held_notes is not None:
+                        beyond = 0 if first else self.made_notes
+                        self.lookups += 1 + beyond // 100  # (reads of the public API)
+                        self.held_notes = bool(await ask(beyond) if beyond else await ask())
+                    if first and self.on_held_notes is not None:
                         self.on_held_notes(self.held_notes)
                 except LookupUnavailable as exc:
                     if not exc.transient:  # no read is possible: no note asks again
                         self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
                     self.held_notes = True  # (for now: each note's own check fails alike)
-        return self.held_notes
+        return self.held_notes is not False
 
     async def _look(
         self, request: PlannedRequest, progress: _Progress, *, exact: bool = False
