@@ -150,3 +150,24 @@ def test_the_key_is_never_in_the_journal(tmp_path):
     journal.close()
     sqlite3.connect(path).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     assert key.encode() not in path.read_bytes()
+
+
+def test_an_unnamed_deal_an_older_version_keyed_is_still_known(tmp_path):
+    """A deal sent without a name was keyed with an empty name; it is now keyed by the
+    name Octolane gives it (after its company). A journal an older version wrote still
+    knows it: not sent again (on the public API's bulk route it would be a second deal)."""
+    payload = {"pipeline_id": "p", "opportunity": {"next_step": "Call"},
+               "related_objects": {"account_domain": "co0.com"}}  # fmt: skip
+    older = PlannedRequest("opportunity:p:co0.com:", "opportunities", payload, (2,))
+    now = PlannedRequest("opportunity:p:co0.com:co0", "opportunities", payload, (2,))
+    path = tmp_path / "j.sqlite"
+    first = Journal.open(path, PRINT)
+    first.record(outcome(older, "ok", ids={"opportunity_id": "d1"}, http_status=200))
+    first.close()
+    again = Journal.open(path, PRINT)
+    kept = again.earlier_outcomes([now])
+    assert kept[now.key].status == "ok" and kept[now.key].ids == {"opportunity_id": "d1"}
+    named = PlannedRequest("opportunity:p:co0.com:co0", "opportunities",
+                           {**payload, "opportunity": {"name": "Co0"}}, (2,))  # fmt: skip
+    assert again.earlier_outcomes([named]) == {}  # a named deal was never keyed so
+    again.close()

@@ -350,7 +350,7 @@ class Journal:
         """
         kept: dict[str, RequestOutcome] = {}
         for request in requests:
-            entry = self.previous.get(request.key)
+            entry = self.previous.get(request.key) or self.previous.get(_older_key(request))
             if entry is None:
                 continue
             when = self._when(entry.run)
@@ -392,6 +392,19 @@ class Journal:
     def _when(self, run: int) -> str:
         started = self.runs.get(run, (None, None, None))[0]
         return started.replace("T", " ").replace("+00:00", " UTC") if started else "this run"
+
+
+def _older_key(request: PlannedRequest) -> str:
+    """The key an earlier version gave ``request``, where it differs: a deal sent without
+    a name was keyed with an empty name (``opportunity:<pipeline>:acme.com:``), and is
+    now keyed by the name Octolane gives it. "" where there is none."""
+    if request.endpoint != "opportunities":
+        return ""
+    payload = request.payload
+    if (payload.get("opportunity") or {}).get("name"):
+        return ""
+    domain = (payload.get("related_objects") or {}).get("account_domain")
+    return f"opportunity:{payload.get('pipeline_id') or ''}:{domain}:" if domain else ""
 
 
 def _earlier(request: PlannedRequest, entry: JournalEntry, status: Any, message: str) -> Any:
