@@ -583,3 +583,23 @@ def test_a_rerun_with_other_linked_files_says_which_differ(tmp_path):
     said = str(refused.value)
     assert "the linked files (--with) differ: " in said and "Lead.csv was not given before" in said
     assert "has changed since" not in said
+
+
+def test_a_linked_person_with_no_email_is_said_not_linked(tmp_path):
+    """A deal linked to a contact record with no e-mail cannot link that person (the API
+    links people by e-mail): it was dropped from the deal without a word."""
+    deals = write(tmp_path / "deals.csv", DEALS.replace('"5001;5002"', '"5004;5002"'))
+    companies = write(tmp_path / "hubspot-companies.csv", COMPANIES)
+    contacts = write(tmp_path / "hubspot-contacts.csv",
+                     CONTACTS + '"5004","Zed","Zulu",""\n')  # fmt: skip
+    run_import(deals, "hubspot-deals", dry_run=True, results_path=tmp_path / "r.csv",
+               pipeline_id="00000000-0000-4000-8000-000000000001",
+               links=[companies, ("contacts", contacts)], requests_path=tmp_path / "q.jsonl")  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert (
+        "link contacts: Zed Zulu has no Email in hubspot-contacts.csv (Record ID), so the deal"
+        " is not linked to that person" in rows["2"]["warnings"]
+    )
+    sent = (tmp_path / "q.jsonl").read_text(encoding="utf-8")
+    assert '"email":"tom@northwind-logistics.com"' in sent  # the other is linked as ever
+    assert "Zed" not in sent

@@ -131,7 +131,10 @@ class Linker:
         # e-mail, never to another linked person. A company's other columns are its
         # fallbacks (a website where the domain is empty): a row with any value counts.
         people = width > 1 and "mail" in link.columns[0].casefold()  # e-mails, then names
-        found = [v for v in dict.fromkeys(found) if (v[0] if people else any(v))]
+        found = list(dict.fromkeys(found))
+        # A linked person with no e-mail cannot be linked (the API links people by it): said
+        mailless = [v for v in found if not v[0] and any(v[1:])] if people else []
+        found = [v for v in found if (v[0] if people else any(v))]
         first = next((v for v in found if v[0]), found[0] if found else None)
         cells = [link.separator.join(dict.fromkeys(v[0] for v in found if v[0]))]
         cells += [first[i] if first else "" for i in range(1, width)]
@@ -145,6 +148,16 @@ class Linker:
                 f"link {table.name}: {link.by} {key!r} matches {count} different rows of"
                 f" {table.where}, so nothing was linked for it"
             )
+        if mailless:
+            named = "; ".join(" ".join(c for c in v[1:] if c) for v in mailless[:4])
+            more = f" and {len(mailless) - 4} more" if len(mailless) > 4 else ""
+            what = "note" if table.record in ("note", "note+") else "deal"
+            said = (
+                f"link {table.name}: {named}{more} {'has' if len(mailless) == 1 else 'have'} no"
+                f" {link.columns[0]} in {table.where}, so the {what} is not linked to"
+                f" {'them' if len(mailless) > 1 else 'that person'}"
+            )
+            problem = f"{problem}; {said}" if problem else said
         unsent = [v for v in found[1:] if any(v[1:])] if people else []
         if unsent:  # the other linked people's names, which no request carries: said
             named = "; ".join(f"{v[0]}: {' '.join(c for c in v[1:] if c)}" for v in unsent[:4])
