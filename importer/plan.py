@@ -187,6 +187,9 @@ class Planner:
         self._shared: dict[Any, Any] = {}
         #: Warnings that a later row adds to an earlier one (row → warning); see finish().
         self.amendments: dict[int, str] = {}
+        #: The rows whose unlinked deal became an earlier row's (first row → later rows):
+        #: the first row names them all (see finish()).
+        self._same_named: dict[int, list[int]] = {}
         #: The source ids of the rows first with their records (where the file has ids).
         self._first_ids: dict[int, str] = {}
 
@@ -246,8 +249,17 @@ class Planner:
         """Rows whose deals have no company and the same name become one deal: each says so."""
         name = entity.payload["opportunity"].get("name", "")
         _warn(plan, _SAME_NAME.format(name=name, row=entity.first_row))
-        if entity.first_row not in self.amendments:
+        later = self._same_named.setdefault(entity.first_row, [])
+        if len(later) < _NAMED_ROWS + 1:  # (one more: "and more")
+            later.append(plan.row)
+        if len(later) == 1:
             self.amendments[entity.first_row] = _SAME_NAME.format(name=name, row=plan.row)
+        else:
+            if len(later) > _NAMED_ROWS:
+                shown = ", ".join(map(str, later[:_NAMED_ROWS])) + " and more"
+            else:
+                shown = ", ".join(map(str, later[:-1])) + f" and {later[-1]}"
+            self.amendments[entity.first_row] = _SAME_NAMES.format(name=name, rows=shown)
 
     def add(self, verdicts: Iterable[Any]) -> list[RowPlan]:
         """Plan a batch of validated rows (in input order); returns the batch's row plans."""
@@ -631,6 +643,21 @@ _SAME_NAME = (
     "row {row} with the same name: they are planned as one deal, as the sandbox merges them "
     "(Octolane's rule for deals without an account is undocumented)"
 )
+_SAME_NAMES = (
+    "opportunity: the deal {name!r} has no company domain, and neither have the deals of "
+    "rows {rows} with the same name: they are planned as one deal, as the sandbox merges them "
+    "(Octolane's rule for deals without an account is undocumented)"
+)
+_NAMED_ROWS = 5  # the later rows a first row names
+
+
+def _joined(emails: list[str], row: int) -> str:
+    """A later row's people sent with an earlier row's deal (the same deal)."""
+    if len(emails) == 1:
+        said = f"{emails[0]} is sent as another contact"
+    else:
+        said = f"{', '.join(emails)} are sent as other contacts"
+    return f"opportunity: {said} of row {row}'s deal, the same deal"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -893,13 +920,14 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
     known = entity.extra
     if known is None:
         known = entity.extra = set(_deal_emails(related))
-    listed = None
-    for email in (primary, *extra) if extra else (primary,):
-        if email is not None and email not in known:
-            known.add(email)
-            if listed is None:
-                listed = related.setdefault("additional_contact_emails", [])
-            listed.append(email)
+    added = [
+        email for email in ((primary, *extra) if extra else (primary,))
+        if email is not None and email not in known
+    ]  # fmt: skip
+    if added:  # this row's people join the earlier row's deal as its other contacts: said
+        known.update(added)
+        related.setdefault("additional_contact_emails", []).extend(dict.fromkeys(added))
+        _warn(plan, _joined(list(dict.fromkeys(added)), entity.first_row))
 
 
 def _warn(plan: RowPlan, message: str | Mismatch) -> None:

@@ -163,3 +163,28 @@ def test_a_note_filed_under_its_contacts_email_domain_says_so(tmp_path):
         " (ana@mindshareworld.com.pe): the row gives no company domain (column 'Site' is empty)"
     )
     assert rows["3"]["warnings"] == ""
+
+
+def test_every_row_merged_into_a_deal_is_named_and_its_people_are_said(tmp_path):
+    """Three customers' unlinked "Website" deals are one deal (as the sandbox merges them):
+    the first row named only one of the other two, and the later rows' people, sent as
+    other contacts of the first row's deal, were said nowhere; nor was the person of a
+    company's second row whose deal name differs only in case."""
+    mapping = write(tmp_path / "m.yaml", MAPPING + "account:\n  domain: {column: Site, "
+                    "transforms: [domain], required: false}\n")  # fmt: skip
+    data = write(tmp_path / "deals.csv", "Deal,Amount,Email,Site\nWebsite,100,ann@gmail.com,\n"
+                 "Website,200,bob@gmail.com,\nWebsite,300,carl@hotmail.com,\n"
+                 "Renewal,100,x@acme.com,acme.com\nrenewal ,100,y@acme.com,acme.com\n")  # fmt: skip
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+    rows = results_of(tmp_path / "real.csv")
+    assert "neither have the deals of rows 3 and 4 with the same name" in rows["2"]["warnings"]
+    assert "bob@gmail.com is sent as another contact of row 2's deal" in rows["3"]["warnings"]
+    assert "carl@hotmail.com is sent as another contact of row 2's deal" in rows["4"]["warnings"]
+    assert "y@acme.com is sent as another contact of row 5's deal" in rows["6"]["warnings"]
+    assert set(landed["Website"]["contact_emails"]) == {
+        "ann@gmail.com", "bob@gmail.com", "carl@hotmail.com",
+    }  # fmt: skip
+    assert rows["2"]["opportunity_id"] == rows["3"]["opportunity_id"] == rows["4"]["opportunity_id"]
