@@ -453,7 +453,9 @@ REAL_COLUMNS = [
     (APOLLO, "Website", "domain", None, 0),
     ("apollo/contacts-export-2025-format-philanthropy.csv", "Annual Revenue", "money", None, 0),
     (PD_PEOPLE, "Person - Email - Work", "email", ALL, 2),  # 'email', 'sir wplck@...'
-    (PD_PEOPLE, "Person - Name", "last_name", None, 0),
+    # 31 cells a split would change unsaid: a word with an @ beside a name, two people
+    # joined by "/", a lone dash, a lower-case letter after a comma (each is said)
+    (PD_PEOPLE, "Person - Name", "last_name", None, 31),
     (
         "pipedrive/organisations-export-uk-print.csv",
         "Organisation - Next activity date",

@@ -70,7 +70,7 @@ from importer.map.transforms.money import (
     parse_dollars,
     to_dollars,
 )
-from importer.map.transforms.names import split_full_name
+from importer.map.transforms.names import split_full_name, unsplittable
 
 __all__ = [
     "NULLIFY_VALUES",
@@ -142,7 +142,17 @@ def _make_nullify(params: NullifyParams) -> Transform:
 def _make_name_part(index: int) -> Callable[[NoParams], Transform]:
     def make(params: NoParams) -> Transform:
         def name_part(value: Any) -> Any:
-            return split_full_name(_text(value))[index] if value else None
+            if not value:
+                return None
+            text = _text(value)
+            why = unsplittable(text)
+            if why is not None:
+                raise TransformError(
+                    f"{quote(text)} is not split into a first and last name: {why}, which"
+                    " the split would drop or misplace; write the names in columns of their"
+                    " own, or correct the cell"
+                )
+            return split_full_name(text)[index]
 
         return name_part
 

@@ -113,6 +113,36 @@ _HOST_PIECE = re.compile(r"\w\.\w")
 
 
 @functools.lru_cache(maxsize=1 << 16)
+def unsplittable(text: str) -> str | None:
+    """Why a full name cannot be split into first and last name without a guess that
+    changes it, or None. A part in brackets, a title (``Dr``) and a second person after
+    ``;`` are left out as documented; what is named here would be lost or misplaced
+    unsaid: a word with an ``@`` (``Alejandro @Peter Thaktos``: the word would go), a
+    ``/`` (two people: ``ING. A / ING. B``), a lone dash (``Kata - Engeen``: a name, then
+    something else) or a lower-case letter after a comma (``Lopung, i``).
+
+    >>> unsplittable("Alejandro @Peter Thaktos"), unsplittable("Smith, J."), unsplittable("Mary-Jane O'Neil")
+    ("it holds '@Peter'", None, None)
+    """
+    text = clean_text(text).partition(";")[0]
+    if _BRACKET.search(text):
+        text = _BRACKETED.sub(" ", text)
+    words = text.replace(",", " ").split()
+    named = any("@" not in word and word.strip("-–—.'") for word in words)
+    for word in words:
+        if ("@" in word and named) or (
+            "/" in word and not all(map(_is_honorific, word.split("/")))
+        ):  # (addresses alone are no name to lose; "Sir/Madam" is a title, left out)
+            return f"it holds {word!r}"
+    if any(word in ("-", "–", "—") for word in words):
+        return "it holds a lone dash: a name, then something else"
+    _, comma, given = text.partition(",")
+    given = given.strip().rstrip(".")
+    if comma and len(given) == 1 and given.islower():
+        return f"its part after the comma is the one letter {given!r}"
+    return None
+
+
 def split_full_name(text: str) -> tuple[str | None, str | None]:
     """``(first_name, last_name)`` of a full name; either may be None.
 
