@@ -924,10 +924,15 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
         email for email in ((primary, *extra) if extra else (primary,))
         if email is not None and email not in known
     ]  # fmt: skip
-    if added:  # this row's people join the earlier row's deal as its other contacts: said
+    if added:
         known.update(added)
         related.setdefault("additional_contact_emails", []).extend(dict.fromkeys(added))
-        _warn(plan, _joined(list(dict.fromkeys(added)), entity.first_row))
+        # This row's people join the earlier row's deal as its other contacts. Where the
+        # rows write the deal alike (its name, at its company: an export's row a contact)
+        # the shared deal's key in both rows' records says it; where they merged as one
+        # (another spelling, or no company), the row says so.
+        if body.get("name") != target.get("name") or not new_related.get("account_domain"):
+            _warn(plan, _joined(list(dict.fromkeys(added)), entity.first_row))
 
 
 def _warn(plan: RowPlan, message: str | Mismatch) -> None:
