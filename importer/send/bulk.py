@@ -627,44 +627,40 @@ class BulkRun(_Run):
                 raise _Halted from None
             finally:
                 batch.waiting = False
-        there: set[int] = set()
-        for n, i in enumerate(ask):
-            if self.note_checks_off is not None:
-                for j in ask[n:]:
-                    self.again.setdefault(self.requests[j].key, self.note_checks_off)
-                break
-            if not held:
-                break  # no note was there when the run began: none to find
+        there: set[int] = set()  # found, or held back: not sent now
+
+        def hold(j: int, message: str) -> None:
+            batch.outcomes[j] = _outcome(
+                self.requests[j], "not_sent", attempts=batch.attempts[j], message=message
+            )
+            there.add(j)
+
+        checked = 0
+        for i in ask:
+            if self.note_checks_off is not None or not held:
+                break  # (none held when the run began: none to find)
             try:
                 [model] = await self._lookup(batch, [i], exact=True)
             except LookupUnavailable as exc:
-                if exc.undecided:
-                    if self.retry_unknown:
-                        self.again[self.requests[i].key] = (
-                            f"{NOTE_UNCHECKED} ({exc}; --retry-unknown)"
-                        )
-                    else:
-                        batch.outcomes[i] = _outcome(
-                            self.requests[i], "not_sent", attempts=batch.attempts[i],
-                            message=_undecided(exc),
-                        )  # fmt: skip
-                        there.add(i)
-                    continue
-                if not exc.transient:
-                    self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
-                    for j in ask[n:]:
-                        self.again.setdefault(self.requests[j].key, self.note_checks_off)
+                if exc.transient:
+                    for j in ask[checked:]:
+                        hold(j, _held_back(exc))
                     break
-                for j in ask[n:]:
-                    batch.outcomes[j] = _outcome(
-                        self.requests[j], "not_sent", attempts=batch.attempts[j],
-                        message=_held_back(exc),
-                    )  # fmt: skip
-                    there.add(j)
-                break
+                if not exc.undecided:  # no read is possible: the rest go unchecked
+                    self.note_checks_off = f"{NOTE_UNCHECKED} (no lookup: {exc})"
+                    break
+                if self.retry_unknown:
+                    self.again[self.requests[i].key] = f"{NOTE_UNCHECKED} ({exc}; --retry-unknown)"
+                else:
+                    hold(i, _undecided(exc))
+                model = None
+            checked += 1
             if model is not None:
                 there.add(i)
                 self._ok(batch, i, _ids(model), 200, NOTE_THERE)
+        if self.note_checks_off is not None:
+            for j in ask[checked:]:
+                self.again.setdefault(self.requests[j].key, self.note_checks_off)
         return [i for i in todo if i not in there]
 
     async def _held(self, batch: _Batch, pipelines: set[str]) -> bool:

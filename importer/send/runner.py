@@ -601,7 +601,8 @@ class _Run:
         return None
 
     async def _holds_notes(self) -> bool:
-        """Whether the organization held any note before this run sent one (one read)."""
+        """Whether the organization held any note before this import sent one (asked once a
+        run: see :meth:`_check_note`)."""
         async with self.notes_asked:  # the other notes wait for the first's answer
             if not self._notes_asked_now and self.held_notes is not True:
                 # Asked once a run. Where this import's first run found none, a run that
