@@ -807,7 +807,7 @@ def map_command(
 
     from importer.map.presets import list_presets
     from importer.propose.proposal import propose_mapping
-    from importer.read.streams import copy_stream, is_stream
+    from importer.read.streams import copy_stream, is_stream, same_file
 
     if list_presets_:
         presets = list_presets(exports=True)
@@ -818,6 +818,8 @@ def map_command(
         return
     if file is None:
         raise click.UsageError("give the export to map, or --list")
+    if output is not None and same_file(output, file):
+        _fail(UsageError(f"{output}: is the export to map: give the mapping another name"))
     try:
         stages, note = _pipeline_stages(pipeline_id, sandbox)
         with ExitStack() as temporary:

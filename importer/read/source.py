@@ -96,6 +96,7 @@ from importer.read._workbook_limits import (
     check_xlsx_parts,
     check_xlsx_sheet,
 )
+from importer.read._xlsx_currency import NUMBER_TEXT, CellCurrencies, cell_currencies, with_currency
 
 __all__ = [
     "BATCH_ROWS",
@@ -441,9 +442,16 @@ def _header_index(
 
 
 class _ExcelSource(Source):
-    def __init__(self, info: SourceInfo, batch_rows: int, sheet: python_calamine.CalamineSheet):
+    def __init__(
+        self,
+        info: SourceInfo,
+        batch_rows: int,
+        sheet: python_calamine.CalamineSheet,
+        currencies: CellCurrencies | None = None,
+    ):
         super().__init__(info, batch_rows)
         self._sheet = sheet  # calamine holds the whole sheet; freed with the Source
+        self._currencies = currencies  # the number cells whose format writes a currency
 
     def _iter_batches(self) -> Generator[RowBatch, None, None]:
         self.blank_rows = 0
@@ -454,6 +462,8 @@ class _ExcelSource(Source):
             pass
         next_row = self.info.header_row + 1
         while chunk := _excel_chunk(rows, self._batch_rows):
+            if self._currencies is not None:
+                _write_currencies(chunk, next_row - 1, self._sheet.start, self._currencies)
             done = min(next_row + len(chunk) - 1, total_rows)
             batch = self._assemble(chunk, next_row, self.info.size_bytes * done // total_rows)
             next_row += len(chunk)
@@ -482,6 +492,7 @@ def _open_excel(
         if file_format == "xlsx"
         else None,
     )
+    currencies = cell_currencies(path, name, sheet_name, limits) if file_format == "xlsx" else None
     rows = data.iter_rows()
     preview = list(islice(rows, (header_row or 0) + _PREVIEW_ROWS))
     index = _header_index(preview, 0, header_row, name, sheet=sheet_name)
@@ -490,7 +501,7 @@ def _open_excel(
     columns = column_names([cell_text(c) for c in preview[index]])
     size = path.stat().st_size
     info = SourceInfo(path, file_format, None, None, sheet_name, index + 1, columns, size)
-    return _ExcelSource(info, batch_rows, data)
+    return _ExcelSource(info, batch_rows, data, currencies)
 
 
 def _excel_chunk(rows: Iterator[Sequence[object]], n: int) -> list[list[str]]:
@@ -498,6 +509,28 @@ def _excel_chunk(rows: Iterator[Sequence[object]], n: int) -> list[list[str]]:
         return [
             [v if type(v) is str else cell_text(v) for v in values] for values in islice(rows, n)
         ]
+
+
+def _write_currencies(
+    chunk: list[list[str]],
+    first_row: int,
+    start: tuple[int, int] | None,
+    currencies: CellCurrencies,
+) -> None:
+    """Each number cell of ``chunk`` whose format writes a currency gets it in its text
+    (``3000.5\u00a0€``: see :mod:`importer.read._xlsx_currency`). ``first_row``: the
+    sheet row (from 0) of the chunk's first; ``start``: the sheet's first cell (its rows
+    are the sheet's from 0, its columns from the first used one)."""
+    offset = start[1] if start else 0
+    for column in currencies.columns:
+        index = column - offset
+        if index < 0:
+            continue
+        for i, cells in enumerate(chunk):
+            if index < len(cells) and NUMBER_TEXT.fullmatch(cells[index]):
+                currency = currencies.at(first_row + i, column)
+                if currency is not None:
+                    cells[index] = with_currency(cells[index], currency)
 
 
 def _is_filled_row(values: Sequence[object]) -> bool:

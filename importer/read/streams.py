@@ -17,7 +17,7 @@ from pathlib import Path
 
 from importer.errors import SourceError
 
-__all__ = ["STDIN", "copy_stream", "is_stream"]
+__all__ = ["STDIN", "copy_stream", "is_stream", "same_file"]
 
 #: The name that stands for standard input.
 STDIN = "-"
@@ -32,6 +32,17 @@ def is_stream(path: str | os.PathLike[str]) -> bool:
     except OSError:
         return False  # the reader says what is wrong with it
     return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def same_file(path: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names ``other`` (by another spelling, a link, a hard link): an
+    output that would be written over an input."""
+    try:
+        return Path(path).resolve() == Path(other).resolve() or (
+            os.path.exists(path) and os.path.exists(other) and os.path.samefile(path, other)
+        )
+    except (OSError, ValueError):
+        return False
 
 
 def copy_stream(path: str | os.PathLike[str], folder: Path) -> Path:

@@ -35,7 +35,7 @@ from importer.map.transforms.emails import filed_under
 from importer.plan import Planner
 from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
-from importer.read.streams import copy_stream, is_stream
+from importer.read.streams import copy_stream, is_stream, same_file
 from importer.report.html import Timeline
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
@@ -118,6 +118,7 @@ def run_import(
         job.outputs.results, job.outputs.failures, job.outputs.requests, job.request_log,
         job.report_path,
     )  # fmt: skip
+    _keep_inputs(job, [*outputs, identity[0] if identity else None])
     with ExitStack() as run:
         run.enter_context(outputs_locked([*outputs, identity[0] if identity else None]))
         spool = None
@@ -130,6 +131,29 @@ def run_import(
         if job.report_path is not None:
             _write_report(report, job, spool)
     return report
+
+
+def _keep_inputs(job: ImportJob, outputs: list[Path | None]) -> None:
+    """Refuse a run that would write over its own input or a linked export (``--out
+    leads.csv`` for ``leads.csv``; ``--out leads.csv`` for ``leads.xlsx``, whose results
+    workbook is ``leads.xlsx``): the export would be lost."""
+    written = [(p, "") for p in outputs if p is not None]
+    if job.results_format != "csv":  # the results (and failures) as workbooks too
+        written += [
+            (p.with_suffix(".xlsx"), f", the workbook copy of {p.name}")
+            for p in (job.outputs.results, job.outputs.failures)
+            if p is not None
+        ]
+    inputs = [("the input", Path(job.input))] if isinstance(job.input, (str, os.PathLike)) else []
+    inputs += [(f"the linked export {path.name}", path) for _, path in job.links]
+    for what, source in inputs:
+        for path, copy in written:
+            if same_file(path, source):
+                fix = " (or pass --results-format csv)" if copy else ""
+                raise UsageError(
+                    f"{path}{copy}: is {what}, and the run would write over it: give the"
+                    f" output another name{fix}"
+                )
 
 
 def _run_locked(

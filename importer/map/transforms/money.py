@@ -265,9 +265,10 @@ def parse_dollars(
 
 
 #: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader: an
-#: integer, or a float's shortest repr, whose decimals never end in 0): a text cell
+#: integer, or a float's shortest repr, whose decimals never end in 0; then a no-break
+#: space and the currency its number format shows, if it shows one): a text cell
 #: "29.000" is not one, and is read with its column's decimal mark.
-NUMBER_CELL = re.compile(r"-?\d+(?:\.\d*[1-9])?")
+NUMBER_CELL = re.compile(r"-?\d+(?:\.\d*[1-9])?(?:\u00a0[^\s\d]{1,4})?")
 #: The plain amount cell, "45362.12": :func:`parse_dollars` reads it as ``float(cell)``
 #: with "." (or an undecided mark), and it writes no currency.
 PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")

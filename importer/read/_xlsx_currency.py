@@ -1,0 +1,241 @@
+"""The currency an XLSX number cell shows through its number format (``3.000,00 €``).
+
+python-calamine gives a cell's number, not its format: an amount that Excel shows as
+``3.000,00 €`` or ``£12.00`` would read as the bare ``3000`` or ``12``, and a deal's
+value be sent as dollars. So the reader looks the formats up itself, from the zip:
+
+* ``xl/styles.xml``: which cell styles (``cellXfs``) have a custom number format that
+  writes a currency: a ``[$€-407]`` block, a quoted ``"€"`` or ``"EUR "``, an escaped
+  ``\\€``, or a bare currency sign (``$#,##0.00``). Excel's built-in currency formats
+  (ids 5-8, 42, 44) show the currency of the reading computer's locale, which the file
+  does not say: they are left alone, as a plain number is.
+* the sheet's XML, streamed, only when some style writes a currency: which number cells
+  carry such a style.
+
+Such a cell reads as its number, a no-break space and the currency as its format
+writes it (``3000.5\\u00a0€``), which the money transform reads as an amount in that
+currency (converted with the user's rates, or left out with a warning: never sent as
+dollars). A cell's own text is what Excel shows; other number cells are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
+
+from importer.read._workbook_limits import (
+    _NS_MAIN,
+    WorkbookLimits,
+    _chunks,
+    _sheet_part,
+    _zip,
+)
+
+__all__ = [
+    "NUMBER_TEXT",
+    "SEPARATOR",
+    "CellCurrencies",
+    "cell_currencies",
+    "format_currency",
+    "with_currency",
+]
+
+#: Between a number and the currency its format writes: a no-break space, which a typed
+#: cell seldom holds there.
+SEPARATOR = "\u00a0"
+
+#: Currencies written in letters, quoted in a format (``"kr"``, ``"zł"``).
+_WORDS = frozenset(
+    {"kr", "kr.", "Kč", "zł", "Ft", "lei", "Fr", "Fr.", "R", "Rs", "Rs.", "S/", "S/."}
+)
+_CODE = re.compile(r"[A-Z]{3}")
+#: A number cell's text (importer.read._excel.cell_text).
+NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def format_currency(code: str) -> str | None:
+    """The currency a number format writes (its first section's), or None.
+
+    >>> format_currency('#,##0.00 [$€-407]'), format_currency('"£"#,##0.00')
+    ('€', '£')
+    >>> format_currency('#,##0.00\\\\ "EUR"'), format_currency('_-* #,##0.00\\\\ _€_-')
+    ('EUR', None)
+    >>> format_currency('[$-409]d/m/yyyy'), format_currency('0.00%')
+    (None, None)
+    """
+    found: set[str] = set()
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch == ";":
+            break  # the first section (positive numbers) says it
+        if ch == '"':
+            end = code.find('"', i + 1)
+            end = n if end < 0 else end
+            _add(found, code[i + 1 : end].strip())
+            i = end + 1
+        elif ch == "\\":
+            _add(found, code[i + 1 : i + 2])
+            i += 2
+        elif ch in "_*":
+            i += 2  # "_€": a space as wide as €; "*-": a fill. Neither shows the sign.
+        elif ch == "[":
+            end = code.find("]", i)
+            end = n if end < 0 else end
+            block = code[i + 1 : end]
+            if block.startswith("$"):
+                symbol = block[1:].partition("-")[0].strip()
+                if symbol:
+                    found.add(symbol)
+            i = end + 1
+        else:
+            if unicodedata.category(ch) == "Sc":  # "$#,##0" writes its $ bare
+                found.add(ch)
+            i += 1
+    return found.pop() if len(found) == 1 else None
+
+
+def _add(found: set[str], text: str) -> None:
+    if not text:
+        return
+    written = (
+        _CODE.fullmatch(text)
+        or text in _WORDS
+        or any(unicodedata.category(c) == "Sc" for c in text)
+    )
+    if written and len(text) <= 4:
+        found.add(text)
+
+
+def currency_styles(archive: zipfile.ZipFile) -> dict[int, str]:
+    """The workbook's cell styles (their index in ``cellXfs``) whose number format writes a
+    currency -> that currency as written."""
+    try:
+        root = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return {}  # no styles: every cell is General
+    formats: dict[str, str] = {}
+    for element in root.iter(f"{_NS_MAIN}numFmt"):
+        code = element.get("formatCode") or ""
+        currency = format_currency(code)
+        if currency is not None:
+            formats[element.get("numFmtId") or ""] = currency
+    if not formats:
+        return {}
+    styles: dict[int, str] = {}
+    cell_xfs = root.find(f"{_NS_MAIN}cellXfs")
+    for index, xf in enumerate(cell_xfs if cell_xfs is not None else ()):
+        currency = formats.get(xf.get("numFmtId") or "")
+        if currency is not None:
+            styles[index] = currency
+    return styles
+
+
+@dataclass(slots=True)
+class CellCurrencies:
+    """Where a sheet's number cells write a currency: per column (from 0), runs of rows
+    (from 0) that share one, in order."""
+
+    _starts: dict[int, list[int]] = field(default_factory=dict)
+    _runs: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    def add(self, row: int, column: int, currency: str) -> None:
+        runs = self._runs.setdefault(column, [])
+        if runs and runs[-1][2] == currency and runs[-1][1] == row - 1:
+            start, _, _ = runs[-1]
+            runs[-1] = (start, row, currency)
+        else:
+            runs.append((row, row, currency))
+            self._starts.setdefault(column, []).append(row)
+
+    @property
+    def columns(self) -> list[int]:
+        return sorted(self._runs)
+
+    def at(self, row: int, column: int) -> str | None:
+        """The currency of the cell at ``row``, ``column`` (from 0), if its format writes one."""
+        starts = self._starts.get(column)
+        if not starts:
+            return None
+        i = bisect_right(starts, row) - 1
+        if i < 0:
+            return None
+        start, end, currency = self._runs[column][i]
+        return currency if start <= row <= end else None
+
+
+# A cell's style, in a cell's start tag; the tag is found from it.
+_STYLE = re.compile(rb'\ss="([0-9]+)"')
+_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_TYPE = re.compile(rb'\st="([a-zA-Z]+)"')
+
+
+def cell_currencies(
+    path: Path, name: str, sheet: str, limits: WorkbookLimits
+) -> CellCurrencies | None:
+    """The number cells of ``sheet`` whose format writes a currency, or None when no style
+    of the workbook writes one (the sheet is then not read here)."""
+    with _zip(path, name) as archive:
+        styles = currency_styles(archive)
+        part = _sheet_part(archive, sheet) if styles else None
+        if part is None:
+            return None
+        found = CellCurrencies()
+        for row, column, style in _styled_cells(archive, part, name, limits):
+            currency = styles.get(style)
+            if currency is not None:
+                found.add(row, column, currency)
+    return found if found.columns else None
+
+
+def _styled_cells(
+    archive: zipfile.ZipFile, part: str, name: str, limits: WorkbookLimits
+) -> Iterator[tuple[int, int, int]]:
+    """(row, column, style) of each number cell with a style, both from 0, streamed.
+
+    Each chunk is cut before its last cell tag, which the next chunk reads whole.
+    """
+    tail = b""
+    for chunk in _chunks(archive, part, name, limits):
+        text = tail + chunk
+        cut = text.rfind(b"<c")
+        cut = cut if cut > 0 else len(text)
+        text, tail = text[:cut], text[cut:]
+        yield from _cells_of(text)
+    yield from _cells_of(tail)
+
+
+def _cells_of(text: bytes) -> Iterator[tuple[int, int, int]]:
+    for match in _STYLE.finditer(text):
+        start = text.rfind(b"<c", 0, match.start())
+        if start < 0 or text[start + 2 : start + 3] not in (b" ", b"\t", b"\n", b"\r"):
+            continue  # another element's attribute (a row's style, a <col>)
+        if b">" in text[start : match.start()]:
+            continue  # the style of an element after the last cell tag
+        end = text.find(b">", match.end())
+        tag = text[start : end if end >= 0 else len(text)]
+        kind = _TYPE.search(tag)
+        if kind is not None and kind.group(1) != b"n":
+            continue  # text, a boolean, an error, a date: not a number
+        ref = _REF.search(tag)
+        if ref is None:
+            continue  # a cell without a reference: its place is calamine's to say
+        yield int(ref.group(2)) - 1, _column_index(ref.group(1)), int(match.group(1))
+
+
+def _column_index(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number - 1
+
+
+def with_currency(text: str, currency: str) -> str:
+    """A number cell's text with the currency its format writes."""
+    return f"{text}{SEPARATOR}{currency}"

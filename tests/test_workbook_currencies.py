@@ -1,0 +1,234 @@
+"""A workbook's amounts in the currency their number format shows (``3.000,00 €``), never
+as dollars; and no output written over an input."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.styles.numbers import BUILTIN_FORMATS
+from test_currencies import results_of, sent_amounts
+from test_import_e2e import inspect, invoke, settings, write
+from test_links import hubspot_files
+
+from importer.errors import UsageError
+from importer.read import open_source
+from importer.read._workbook_limits import WorkbookLimits
+from importer.read._xlsx_currency import cell_currencies, format_currency
+from importer.run import run_import
+from importer.sandbox import running_sandbox
+
+MAPPING = """
+options:
+  pipeline_id: 00000000-0000-4000-8000-000000000001
+opportunity:
+  name: Deal
+  deal_size: Amount
+account:
+  domain: Website
+"""
+
+# (deal, amount, number format): the formats Excel, LibreOffice and openpyxl write.
+AMOUNTS = [
+    ("Euro block", 3000.5, "#,##0.00 [$€-407]"),  # Excel's "Currency" in German
+    ("Euro quoted", 1200, '#,##0.00\\ "€"'),
+    ("Pound quoted", 12, '"£"#,##0.00'),
+    ("Euro code", 250, '#,##0.00 "EUR"'),
+    ("Dollar bare", 1000, "$#,##0.00"),
+    ("Plain number", 99.5, "#,##0.00"),
+    ("Accounting pad", 70, "_-* #,##0.00\\ _€_-"),  # "_€": a space as wide as €, no €
+    ("Built-in currency", 40, 7),  # the reading computer's currency: not said by the file
+    ("Euro as text", "1.500", "#,##0.00 [$€-407]"),  # a text cell: its own text
+]
+
+
+def _workbook(path: Path, *, offset: bool = False) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    first_row, first_column = (3, 2) if offset else (1, 1)
+    sheet.cell(first_row, first_column, "Deal")
+    sheet.cell(first_row, first_column + 1, "Website")
+    sheet.cell(first_row, first_column + 2, "Amount")
+    for i, (deal, amount, number_format) in enumerate(AMOUNTS, start=first_row + 1):
+        sheet.cell(i, first_column, deal)
+        sheet.cell(i, first_column + 1, f"{deal.split()[0].lower()}{i}.com")
+        cell = sheet.cell(i, first_column + 2, amount)
+        if isinstance(number_format, int):
+            cell.number_format = BUILTIN_FORMATS[number_format]  # written as its id
+        else:
+            cell.number_format = number_format
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("code", "currency"),
+    [
+        ("#,##0.00 [$€-407]", "€"),
+        ("[$€-2] #,##0.00", "€"),
+        ("[$USD] #,##0", "USD"),
+        ('"£"#,##0.00;[Red]-"£"#,##0.00', "£"),
+        ("#,##0.00\\ \\€", "€"),
+        ('#,##0.00 "kr"', "kr"),
+        ("$#,##0.00_);($#,##0.00)", "$"),
+        ("_-* #,##0.00\\ _€_-;\\-* #,##0.00\\ _€_-", None),
+        ("[$-409]d/m/yyyy h:mm", None),
+        ('0.00 "units"', None),
+        ("0.00%", None),
+        ('"€"#,##0 "USD"', None),  # two currencies: not decided here
+        ("General", None),
+    ],
+)
+def test_the_currency_a_number_format_writes(code, currency):
+    assert format_currency(code) == currency
+
+
+def test_number_cells_read_with_the_currency_their_format_shows(tmp_path):
+    data = _workbook(tmp_path / "deals.xlsx")
+    with open_source(data) as source:
+        rows = [cells for batch in source.batches() for cells in batch.rows]
+    amounts = {cells[0]: cells[2] for cells in rows}
+    assert amounts == {
+        "Euro block": "3000.5\u00a0€",
+        "Euro quoted": "1200\u00a0€",
+        "Pound quoted": "12\u00a0£",
+        "Euro code": "250\u00a0EUR",
+        "Dollar bare": "1000\u00a0$",
+        "Plain number": "99.5",
+        "Accounting pad": "70",
+        "Built-in currency": "40",
+        "Euro as text": "1.500",
+    }
+
+
+def test_a_sheet_that_starts_below_and_right_of_a1_finds_its_cells(tmp_path):
+    data = _workbook(tmp_path / "deals.xlsx", offset=True)
+    with open_source(data) as source:
+        amounts = {cells[0]: cells[2] for batch in source.batches() for cells in batch.rows}
+    assert amounts["Euro block"] == "3000.5\u00a0€"
+    assert amounts["Plain number"] == "99.5"
+
+
+def test_a_workbook_without_currency_formats_reads_no_sheet_for_them(tmp_path, monkeypatch):
+    book = openpyxl.Workbook()
+    book.active.append(["Deal", "Website", "Amount"])
+    book.active.append(["A", "a.com", 5])
+    book.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as archive:
+        assert b'"$' not in archive.read("xl/styles.xml")
+    found = cell_currencies(tmp_path / "plain.xlsx", "plain.xlsx", "Sheet", WorkbookLimits())
+    assert found is None
+
+
+def test_formatted_amounts_are_withheld_without_a_rate_and_converted_with_one(tmp_path):
+    data = _workbook(tmp_path / "deals.xlsx")
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    run_import(
+        data, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    sent = sent_amounts(tmp_path / "q.jsonl")
+    assert sent == {
+        "Euro block": None,
+        "Euro quoted": None,
+        "Pound quoted": None,
+        "Euro code": None,
+        "Dollar bare": 1000.0,
+        "Plain number": 99.5,
+        "Accounting pad": 70.0,
+        "Built-in currency": 40.0,
+        "Euro as text": 1500.0,  # a text cell: its own text, read by the column's mark
+    }
+    rows = results_of(tmp_path / "r.csv")
+    assert "3,000.50 EUR was left out" in rows["2"]["warnings"]
+    assert "12.00 GBP was left out" in rows["4"]["warnings"]
+
+    mapping = write(tmp_path / "rated.yaml", MAPPING + "currency_rates: {EUR: 1.1, GBP: 1.25}\n")
+    run_import(
+        data, mapping, dry_run=True, results_path=tmp_path / "r2.csv",
+        requests_path=tmp_path / "q2.jsonl",
+    )  # fmt: skip
+    sent = sent_amounts(tmp_path / "q2.jsonl")
+    assert sent["Euro block"] == 3300.55
+    assert sent["Euro quoted"] == 1320.0
+    assert sent["Pound quoted"] == 15.0
+    assert sent["Euro code"] == 275.0
+    rows = results_of(tmp_path / "r2.csv")
+    assert "3,000.50 EUR is 3,300.55 USD (rate 1.1 from currency_rates)" in rows["2"]["warnings"]
+
+
+def test_formatted_euros_land_converted_in_the_sandbox(tmp_path):
+    data = _workbook(tmp_path / "deals.xlsx")
+    mapping = write(tmp_path / "m.yaml", MAPPING + "currency_rates: {EUR: 2}\n")
+    with running_sandbox() as box:
+        report = run_import(
+            data, mapping, settings=settings(box), pipeline_id=box.pipeline_id,
+            results_path=tmp_path / "r.csv",
+        )  # fmt: skip
+        landed = {d["name"]: d["amount"] for d in inspect(box, "opportunities")}
+    assert report.counts == {"imported": len(AMOUNTS)}
+    assert landed["Euro block"] == 6001
+    assert landed["Euro quoted"] == 2400
+    assert landed["Pound quoted"] is None  # no GBP rate: withheld, not sent as dollars
+    assert landed["Plain number"] == 99.5
+
+
+# ---- no output over an input ---------------------------------------------------------
+
+
+def test_results_named_like_the_input_are_refused_and_the_input_kept(tmp_path):
+    data = write(tmp_path / "deals.csv", "Deal,Website,Amount\nA,aa.com,5\n")
+    before = data.read_bytes()
+    result = invoke("import", data, "--mapping", write(tmp_path / "m.yaml", MAPPING),
+                    "--dry-run", "--out", data)  # fmt: skip
+    assert result.exit_code == 2
+    assert "is the input, and the run would write over it" in result.output
+    assert data.read_bytes() == before
+
+
+def test_a_workbooks_results_copy_may_not_replace_the_workbook(tmp_path):
+    data = _workbook(tmp_path / "deals.xlsx")
+    before = data.read_bytes()
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    result = invoke(
+        "import", data, "--mapping", mapping, "--dry-run", "--out", tmp_path / "deals.csv"
+    )
+    assert result.exit_code == 2
+    assert "deals.xlsx, the workbook copy of deals.csv: is the input" in result.output
+    assert "--results-format csv" in result.output
+    assert data.read_bytes() == before
+    # as the message says: a CSV alone is written
+    result = invoke("import", data, "--mapping", mapping, "--dry-run", "--out",
+                    tmp_path / "deals.csv", "--results-format", "csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert data.read_bytes() == before
+
+
+def test_no_output_replaces_a_linked_export_or_the_input(tmp_path):
+    data = write(tmp_path / "deals.csv", "Deal,Website,Amount\nA,aa.com,5\n")
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    for option in ("requests_path", "failures_path", "report_path"):
+        with pytest.raises(UsageError, match="is the input"):
+            run_import(data, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+                       **{option: data})  # fmt: skip
+    assert data.read_text(encoding="utf-8") == "Deal,Website,Amount\nA,aa.com,5\n"
+
+
+def test_no_output_replaces_a_linked_export(tmp_path):
+    deals, companies, contacts = hubspot_files(tmp_path)
+    before = companies.read_bytes()
+    with pytest.raises(UsageError, match=r"is the linked export hubspot-companies\.csv"):
+        run_import(deals, "hubspot-deals", dry_run=True, results_path=tmp_path / "r.csv",
+                   links=[companies, contacts], requests_path=companies)  # fmt: skip
+    assert companies.read_bytes() == before
+
+
+def test_a_proposed_mapping_is_not_written_over_the_export(tmp_path):
+    data = write(tmp_path / "leads.csv", "Email,First Name\njo@northwind-logistics.com,Jo\n")
+    before = data.read_bytes()
+    result = invoke("map", data, "-o", tmp_path / "." / "leads.csv")
+    assert result.exit_code == 2
+    assert "is the export to map" in result.output
+    assert data.read_bytes() == before
