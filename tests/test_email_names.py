@@ -30,6 +30,8 @@ REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
         ("jo@acme.com; Bo Li <bo@acme.com>", None),  # the first address names nobody
         ("john smith@acme.com", None),  # a broken address, not a name
         ("Jo Smith (not an address)", None),
+        ("Smith, Jo <jo@acme.com>", "Smith, Jo"),  # Outlook's "Last, First", unquoted
+        ("Smith, Jo <jo@acme.com>, Bo <bo@acme.com>", None),  # whose name is "Smith"?
     ],
 )
 def test_display_name(cell: str, name: str | None) -> None:
@@ -60,11 +62,13 @@ Ann Smith <ann@acme.com>,,
         + """kim@acme.com (Kim Lee),,
 bare@acme.com,,
 Zoe Park (zoe@acme.com),Zoë,Parker
+"Lopez, Ana <ana@acme.com>",,
+"Acme, Inc. <info@acme.com>",,
 """,
     )
     with running_sandbox() as box:
         report = run(box, data, write(tmp_path / "m.yaml", NAMED_MAPPING))
-        assert report.counts == {"imported": 5}
+        assert report.counts == {"imported": 7}
         people = {c["email"]: (c["first_name"], c["last_name"]) for c in inspect(box, "contacts")}
     assert people == {
         "ann@acme.com": ("Ann", "Smith"),
@@ -72,6 +76,8 @@ Zoe Park (zoe@acme.com),Zoë,Parker
         "kim@acme.com": ("Kim", "Lee"),
         "bare@acme.com": (None, None),
         "zoe@acme.com": ("Zoë", "Parker"),  # the mapped name columns win
+        "ana@acme.com": ("Ana", "Lopez"),
+        "info@acme.com": (None, None),  # a company's name: no first name 'Inc.'
     }
 
 

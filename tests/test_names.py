@@ -119,6 +119,9 @@ def test_any_text_splits_without_error(text):
         ("Tariel Amarco Kata - Engeen", "a lone dash"),
         ("Murpah Lopung, i", "the one letter 'i'"),
         ("nirid@ups.co, m", "it holds 'nirid@ups.co'"),
+        ("Acme, Inc.", "it names a company"),  # not first name 'Inc.', last name 'Acme'
+        ("Northwind Logistics, S.A.", "it names a company"),
+        ("Harbour, Pty Ltd", "it names a company"),
     ],
 )
 def test_a_name_the_split_would_change_is_refused_and_said(value, why):
@@ -131,7 +134,15 @@ def test_a_name_the_split_would_change_is_refused_and_said(value, why):
 
 
 @pytest.mark.parametrize(
-    "value", ["Sir/Madam Jo Smith", "Smith, J.", "Mary-Jane O'Neil", "Carmen Maddox (cm@x.org)"]
+    "value",
+    [
+        "Sir/Madam Jo Smith",
+        "Smith, J.",
+        "Mary-Jane O'Neil",
+        "Carmen Maddox (cm@x.org)",
+        "Smith, Ab",
+        "Inc, Jo",
+    ],
 )
 def test_names_the_split_keeps_whole_are_split_as_ever(value):
     assert names.unsplittable(value) is None and (first_name(value) or last_name(value))

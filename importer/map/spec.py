@@ -48,7 +48,7 @@ from importer.map.transforms.money import (
     PLAIN_AMOUNT,
     decide_decimal_mark,
 )
-from importer.map.transforms.names import split_full_name
+from importer.map.transforms.names import split_full_name, unsplittable
 
 __all__ = [
     "CELL_CURRENCY",
@@ -1068,7 +1068,8 @@ _NO_BRACKET = re.compile(r"[^<(]*")
 
 def _email_name(value: Any) -> tuple[str | None, str | None] | None:
     name = display_name(value) if type(value) is str else None
-    return split_full_name(name) if name else None
+    # (a name the split would change, "Acme, Inc. <info@acme.com>", is no person's)
+    return split_full_name(name) if name and unsplittable(name) is None else None
 
 
 def _plain_amounts(

@@ -196,6 +196,11 @@ _NAME_FIRST = re.compile(
     r'\s*(?:"(?P<quoted>[^"]*)"|(?P<plain>[^"<>()@;,]*?))\s*[<(]\s*(?:mailto:)?'
     r"(?P<address>[^\s<>()@;,]+@[^\s<>();,]+?)\s*[>)]"
 )
+#: "Smith, Jo <jo@xy.com>" (Outlook's way), the cell's one address: the comma is the name's.
+_NAME_COMMA = re.compile(
+    r"\s*(?P<plain>[^\"<>()@;,]+,[^\"<>()@;,]+?)\s*<\s*(?:mailto:)?"
+    r"(?P<address>[^\s<>()@;,]+@[^\s<>();,]+?)\s*>\s*"
+)
 _NAME_AFTER = re.compile(
     r'\s*(?:mailto:)?(?P<address>[^\s<>()@;,"]+@[^\s<>();,"]+?)\s*\((?P<plain>[^()@]*)\)'
 )
@@ -211,6 +216,8 @@ def display_name(text: str) -> str | None:
     'Carmen Maddox'
     >>> display_name('"Smith, Jo" <JO@xy.com>'), display_name("jo@xy.com (Jo Smith)")
     ('Smith, Jo', 'Jo Smith')
+    >>> display_name("Smith, Jo <jo@xy.com>"), display_name("Smith, Jo <jo@xy.com>, Bo <bo@xy.com>")
+    ('Smith, Jo', None)
     >>> display_name("jo@xy.com; Bo Li <bo@xy.com>") is None
     True
     """
@@ -221,8 +228,8 @@ def display_name(text: str) -> str | None:
     except TransformError:
         return None
     cleaned = clean_text(text)
-    for pattern in (_NAME_FIRST, _NAME_AFTER):
-        match = pattern.match(cleaned)
+    for pattern in (_NAME_FIRST, _NAME_AFTER, _NAME_COMMA):
+        match = pattern.fullmatch(cleaned) if pattern is _NAME_COMMA else pattern.match(cleaned)
         found = _address(match["address"].lower()) if match is not None else None
         if match is None or found is None or _stored(found, text) != first:
             continue

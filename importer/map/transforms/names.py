@@ -45,6 +45,13 @@ _HONORIFICS = frozenset(
 _SUFFIXES = frozenset(
     str.split("jr jnr sr snr ii iii iv phd md dds dmd esq cpa mba jd rn cfa pmp obe mbe cbe kc qc")
 )
+#: A company's legal form: after a comma (``Acme, Inc.``) the cell names a company.
+_LEGAL_FORMS = frozenset(
+    str.split(
+        "inc incorporated llc llp ltd limited plc corp corporation gmbh ag kg sa sas sarl srl"
+        " spa bv nv pty"
+    )
+)
 _PARTICLES = frozenset(
     str.split(
         "van von der den de del della delle dei degli di da das dos du la le lo ter ten te "
@@ -119,10 +126,13 @@ def unsplittable(text: str) -> str | None:
     ``;`` are left out as documented; what is named here would be lost or misplaced
     unsaid: a word with an ``@`` (``Alejandro @Peter Thaktos``: the word would go), a
     ``/`` (two people: ``ING. A / ING. B``), a lone dash (``Kata - Engeen``: a name, then
-    something else) or a lower-case letter after a comma (``Lopung, i``).
+    something else), a lower-case letter after a comma (``Lopung, i``) or a company's
+    legal form after it (``Acme, Inc.``: a company, not Inc. Acme).
 
     >>> unsplittable("Alejandro @Peter Thaktos"), unsplittable("Smith, J."), unsplittable("Mary-Jane O'Neil")
     ("it holds '@Peter'", None, None)
+    >>> unsplittable("Acme, Inc."), unsplittable("Smith, Jo")
+    ("it names a company ('Inc.' after the comma)", None)
     """
     text = clean_text(text).partition(";")[0]
     if _BRACKET.search(text):
@@ -136,10 +146,17 @@ def unsplittable(text: str) -> str | None:
             return f"it holds {word!r}"
     if any(word in ("-", "–", "—") for word in words):
         return "it holds a lone dash: a name, then something else"
-    _, comma, given = text.partition(",")
-    given = given.strip().rstrip(".")
-    if comma and len(given) == 1 and given.islower():
-        return f"its part after the comma is the one letter {given!r}"
+    family, comma, given = text.partition(",")
+    after = given.strip().rstrip(".")
+    if comma and len(after) == 1 and after.islower():
+        return f"its part after the comma is the one letter {after!r}"
+    if (
+        comma
+        and family.strip()
+        and given.split()
+        and all(_word(t) in _LEGAL_FORMS for t in given.split())
+    ):
+        return f"it names a company ({given.strip()!r} after the comma)"
     return None
 
 
