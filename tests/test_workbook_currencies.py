@@ -15,8 +15,8 @@ from test_links import hubspot_files
 
 from importer.errors import UsageError
 from importer.read import open_source
+from importer.read._cell_currency import cell_currencies, format_currency
 from importer.read._workbook_limits import WorkbookLimits
-from importer.read._xlsx_currency import cell_currencies, format_currency
 from importer.run import run_import
 from importer.sandbox import running_sandbox
 
@@ -173,6 +173,77 @@ def test_formatted_euros_land_converted_in_the_sandbox(tmp_path):
     assert landed["Euro quoted"] == 2400
     assert landed["Pound quoted"] is None  # no GBP rate: withheld, not sent as dollars
     assert landed["Plain number"] == 99.5
+
+
+# ---- ODS: the currency is the cell's own ---------------------------------------------
+
+_NS = " ".join(
+    f'xmlns:{k}="urn:oasis:names:tc:opendocument:xmlns:{k}:1.0"'
+    for k in ("office", "table", "text")
+)
+_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+    '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+    '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry'
+    ' manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def _ods_cell(value: object) -> str:
+    if isinstance(value, tuple):  # (amount, currency code): LibreOffice's currency cell
+        amount, code = value
+        return (
+            f'<table:table-cell office:value-type="currency" office:currency="{code}"'
+            f' office:value="{amount}"><text:p>{amount} {code}</text:p></table:table-cell>'
+        )
+    if isinstance(value, (int, float)):
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+    )
+
+
+def write_ods(path: Path, rows: list[list[object]], lead_rows: int = 0, lead_cols: int = 0) -> Path:
+    """A one-sheet ODS workbook as LibreOffice writes it, ``lead_rows`` blank rows and
+    ``lead_cols`` blank cells before the data."""
+    body = ""
+    if lead_rows:
+        body += (
+            f'<table:table-row table:number-rows-repeated="{lead_rows}">'
+            "<table:table-cell/></table:table-row>"
+        )
+    pad = f'<table:table-cell table:number-columns-repeated="{lead_cols}"/>' if lead_cols else ""
+    for row in rows:
+        body += f"<table:table-row>{pad}{''.join(map(_ods_cell, row))}</table:table-row>"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_NS}'
+        ' office:version="1.2"><office:body><office:spreadsheet><table:table'
+        f' table:name="Sheet1">{body}</table:table></office:spreadsheet></office:body>'
+        "</office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", _MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.parametrize("offset", [False, True])
+def test_an_ods_currency_cell_reads_with_its_code(tmp_path, offset):
+    rows = [["Deal", "Website", "Amount"], ["A", "aa.com", (3000.5, "EUR")], ["B", "bb.com", 12]]
+    data = write_ods(tmp_path / "deals.ods", rows, lead_rows=2 * offset, lead_cols=int(offset))
+    with open_source(data) as source:
+        read = [cells for batch in source.batches() for cells in batch.rows]
+    assert read == [["A", "aa.com", "3000.5\u00a0EUR"], ["B", "bb.com", "12"]]
+    run_import(
+        data, write(tmp_path / "m.yaml", MAPPING + "currency_rates: {EUR: 2}\n"), dry_run=True,
+        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    assert sent_amounts(tmp_path / "q.jsonl") == {"A": 6001.0, "B": 12.0}
 
 
 # ---- no output over an input ---------------------------------------------------------

@@ -76,6 +76,13 @@ import python_calamine
 
 from importer._gc import gc_paused
 from importer.errors import SourceError, UsageError
+from importer.read._cell_currency import (
+    NUMBER_TEXT,
+    CellCurrencies,
+    cell_currencies,
+    ods_cell_currencies,
+    with_currency,
+)
 from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
 from importer.read._sniff import (
@@ -96,7 +103,6 @@ from importer.read._workbook_limits import (
     check_xlsx_parts,
     check_xlsx_sheet,
 )
-from importer.read._xlsx_currency import NUMBER_TEXT, CellCurrencies, cell_currencies, with_currency
 
 __all__ = [
     "BATCH_ROWS",
@@ -492,7 +498,11 @@ def _open_excel(
         if file_format == "xlsx"
         else None,
     )
-    currencies = cell_currencies(path, name, sheet_name, limits) if file_format == "xlsx" else None
+    currencies = None  # (an XLS cell's format is not read: its number stays plain)
+    if file_format == "xlsx":
+        currencies = cell_currencies(path, name, sheet_name, limits)
+    elif file_format == "ods":
+        currencies = ods_cell_currencies(path, name, sheet_name, limits)
     rows = data.iter_rows()
     preview = list(islice(rows, (header_row or 0) + _PREVIEW_ROWS))
     index = _header_index(preview, 0, header_row, name, sheet=sheet_name)

@@ -1,4 +1,4 @@
-"""The currency an XLSX number cell shows through its number format (``3.000,00 €``).
+"""The currency a workbook's number cell shows through its format (``3.000,00 €``).
 
 python-calamine gives a cell's number, not its format: an amount that Excel shows as
 ``3.000,00 €`` or ``£12.00`` would read as the bare ``3000`` or ``12``, and a deal's
@@ -11,6 +11,9 @@ value be sent as dollars. So the reader looks the formats up itself, from the zi
   does not say: they are left alone, as a plain number is.
 * the sheet's XML, streamed, only when some style writes a currency: which number cells
   carry such a style.
+
+An ODS sheet says it per cell: ``office:value-type="currency"`` with its
+``office:currency`` code, read from ``content.xml``, streamed.
 
 Such a cell reads as its number, a no-break space and the currency as its format
 writes it (``3000.5\\u00a0€``), which the money transform reads as an amount in that
@@ -27,10 +30,13 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from xml.etree import ElementTree
 
 from importer.read._workbook_limits import (
     _NS_MAIN,
+    _NS_OFFICE,
+    _NS_TABLE,
     WorkbookLimits,
     _chunks,
     _sheet_part,
@@ -43,6 +49,7 @@ __all__ = [
     "CellCurrencies",
     "cell_currencies",
     "format_currency",
+    "ods_cell_currencies",
     "with_currency",
 ]
 
@@ -227,6 +234,51 @@ def _cells_of(text: bytes) -> Iterator[tuple[int, int, int]]:
         if ref is None:
             continue  # a cell without a reference: its place is calamine's to say
         yield int(ref.group(2)) - 1, _column_index(ref.group(1)), int(match.group(1))
+
+
+def ods_cell_currencies(
+    path: Path, name: str, sheet: str, limits: WorkbookLimits
+) -> CellCurrencies | None:
+    """The currency cells of the ODS sheet ``sheet`` (their codes), or None if it has none."""
+    found = CellCurrencies()
+    table, row, column = f"{_NS_TABLE}table", 0, 0
+    cells = (f"{_NS_TABLE}table-cell", f"{_NS_TABLE}covered-table-cell")
+    value_type, currency = f"{_NS_OFFICE}value-type", f"{_NS_OFFICE}currency"
+    rows_repeated = f"{_NS_TABLE}number-rows-repeated"
+    columns_repeated = f"{_NS_TABLE}number-columns-repeated"
+    inside, repeat = False, 1
+    parser: ElementTree.XMLPullParser = ElementTree.XMLPullParser(events=("start", "end"))
+    with _zip(path, name) as archive:
+        if "content.xml" not in archive.NameToInfo:
+            return None
+        for chunk in _chunks(archive, "content.xml", name, limits):
+            parser.feed(chunk)
+            for event, item in cast(Iterator[tuple[str, Any]], parser.read_events()):
+                element = cast(ElementTree.Element, item)
+                tag = element.tag
+                if tag == table:
+                    inside = event == "start" and element.get(f"{_NS_TABLE}name") == sheet
+                    row = 0
+                elif not inside:
+                    if event == "end":
+                        element.clear()
+                elif tag == f"{_NS_TABLE}table-row":
+                    if event == "start":
+                        repeat, column = int(element.get(rows_repeated, "1")), 0
+                    else:
+                        row += repeat
+                        element.clear()
+                elif tag in cells and event == "start":
+                    width = int(element.get(columns_repeated, "1"))
+                    code = element.get(currency) if element.get(value_type) == "currency" else None
+                    if code:
+                        for r in range(row, row + min(repeat, limits.max_cells)):
+                            for c in range(column, column + min(width, limits.max_cells)):
+                                found.add(r, c, code)
+                    column += width
+                elif event == "end" and tag in cells:
+                    element.clear()
+    return found if found.columns else None
 
 
 def _column_index(letters: bytes) -> int:
