@@ -3,6 +3,7 @@ as dollars; and no output written over an input."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -303,3 +304,26 @@ def test_a_proposed_mapping_is_not_written_over_the_export(tmp_path):
     assert result.exit_code == 2
     assert "is the export to map" in result.output
     assert data.read_bytes() == before
+
+
+def test_cells_written_with_their_attributes_in_another_order_are_found(tmp_path):
+    """Writers put a cell's r, s and t in that order; one that does not (and a row with a
+    style of its own) is read the same."""
+    data = _workbook(tmp_path / "deals.xlsx")
+    swapped = tmp_path / "swapped.xlsx"
+    with zipfile.ZipFile(data) as source, zipfile.ZipFile(swapped, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                content = re.sub(
+                    rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', content
+                )
+                content = content.replace(b'<row r="2"', b'<row s="1" customFormat="1" r="2"')
+                assert b'<c s="' in content
+            target.writestr(item, content)
+    with open_source(data) as source:
+        before = [cells for batch in source.batches() for cells in batch.rows]
+    with open_source(swapped) as source:
+        after = [cells for batch in source.batches() for cells in batch.rows]
+    assert after == before
+    assert after[0][2] == "3000.5\u00a0€"
