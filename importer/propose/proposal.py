@@ -263,10 +263,18 @@ def _find(presets: Sequence[PresetInfo] | None, name: str) -> PresetInfo:
 
 def _bind_problem(path: Path, info: SourceInfo, rows: Sequence[Sequence[str]]) -> str | None:
     try:
-        bind_mapping(load_mapping(path), info.columns, rows, input_name=info.path.name)
+        bind_mapping(
+            load_mapping(path), info.columns, rows, input_name=info.path.name,
+            spreadsheet=_spreadsheet(info),
+        )  # fmt: skip
     except MappingError as exc:
         return str(exc)
     return None
+
+
+def _spreadsheet(info: SourceInfo) -> bool:
+    """A workbook, whose number cells read as ``12.125`` (as an import binds it)."""
+    return info.format in ("xlsx", "xls", "ods")
 
 
 def _from_preset(
@@ -314,7 +322,9 @@ def _from_columns(
         text = _render(path, info, fields, unplaced, matches, problem)
         try:
             mapping = parse_mapping(text, source=f"proposal for {path.name}")
-            bind_mapping(mapping, info.columns, rows, input_name=path.name)
+            bind_mapping(
+                mapping, info.columns, rows, input_name=path.name, spreadsheet=_spreadsheet(info)
+            )
         except MappingError as exc:
             culprit = next((f for f in fields if f.key in str(exc)), fields[-1])
             fields = [f for f in fields if f is not culprit]
