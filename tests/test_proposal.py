@@ -445,3 +445,19 @@ def test_a_second_column_of_web_sites_fills_the_rows_the_first_leaves_empty(tmp_
     assert domain.spec["columns"] == ["Website URL", "Doctor's website URL"]
     report = dry_run_text(path, proposal.yaml_text, tmp_path)
     assert report.counts == {"would_import": 12}
+
+
+def test_a_workbooks_amounts_are_proposed_as_its_import_reads_them(tmp_path: Path) -> None:
+    """Number cells with three decimals ("1234.567") say nothing of a decimal mark in a
+    workbook: the proposal is checked as the import binds it, and maps the amounts."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Deal Name", "Website", "Amount"])
+    for i, amount in enumerate((1234.567, 29.125, 10.5)):
+        book.active.append([f"Deal {i}", f"northwind{i}.com", amount])
+    book.save(tmp_path / "deals.xlsx")
+    proposal = propose_mapping(tmp_path / "deals.xlsx", use_presets=False)
+    mapping = parse_mapping(proposal.yaml_text)
+    assert mapping.opportunity is not None and mapping.opportunity.deal_size is not None
+    assert mapping.opportunity.deal_size.column == "Amount"
