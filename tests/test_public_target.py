@@ -474,6 +474,28 @@ def test_a_deal_spelled_in_another_case_is_found_not_made_twice(tmp_path):
     assert again.counts == {"imported": 2}
 
 
+def test_a_deal_spelled_in_a_case_no_search_asks_for_is_found_among_its_companys(tmp_path):
+    """'ACME renewal' is none of the five spellings the name search asks for ('Acme
+    Renewal' written, squeezed, lower, upper, title, sentence case): the deal is found
+    among its company's deals, by a second search, and not made twice."""
+    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
+                    "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,ACME renewal\nglobex.com,Q3 pilot\n")
+    with running_sandbox() as box:
+        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
+        write(data, "Website,Deal\nacme.com,Acme Renewal\nglobex.com,Q3 Pilot X\n")
+        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
+                    fresh=True, force=True)  # fmt: skip
+        deals = sorted(d["name"] for d in inspect(box, "opportunities"))
+        searched = inspect(box, "stats")["requests"]["opportunities_search"]
+    assert deals == ["ACME renewal", "Q3 Pilot X", "Q3 pilot"]  # another deal: made
+    assert sum(searched.values()) >= 3  # the path ran: by name, then by company
+    rows = results_of(tmp_path / "results.csv")
+    assert "already in Octolane" in rows[0]["message"]
+    assert "already in Octolane" not in rows[1]["message"]
+    assert again.counts == {"imported": 2}
+
+
 def test_an_unnamed_deal_imported_again_is_found_by_the_name_octolane_gave_it(tmp_path):
     """A deal sent without a name is named after its company's domain: a re-import
     (--fresh) searches for that name, and finds it, where it sent it again unchecked."""

@@ -316,29 +316,90 @@ class PublicClient(InboundClient):
                 "limit": _SEARCH_LIMIT,
             })  # fmt: skip
             by_account: dict[str, str] = {}
+            account_ids: dict[str, str] | None = None  # (domain -> id, once searched)
             if any(r.get("account_id") and not r.get("account_domain") for r in records):
                 domains = [_deal_domain(payloads[i]) for i in indices]
                 account_ids = await self._search_ids("accounts", "domain", domains)
                 by_account = {v: k for k, v in account_ids.items()}
-            for i in indices:
-                want, domain = _name_key(_deal_name(payloads[i])), _deal_domain(payloads[i])
-                for record in records:
-                    found = str(record.get("id") or "")
-                    if not found or found in taken or found in assigned:
-                        continue
-                    if _name_key(str(record.get("name") or "")) != want:
-                        continue
-                    company = record.get("account_id")
-                    have = record.get("account_domain")
-                    if have is None and company:
-                        have = by_account.get(str(company))
-                        if have is None:
-                            continue  # another company's deal, or one this cannot tell
-                    if str(have or "").lower() == domain:
-                        results[i] = self._model("opportunities", found)
-                        assigned.add(found)
-                        break
+            self._match_deals(payloads, indices, records, by_account, taken, assigned, results)
+            # A deal stored in another spelling ("ACME Renewal" for "Acme renewal") is
+            # found among its company's deals: a second search, only for the deals of a
+            # company the first did not find (a re-import into a pipeline with deals).
+            rest = [i for i in indices if results[i] is None and _deal_domain(payloads[i])]
+            if rest:
+                await self._deals_of_companies(
+                    payloads, rest, pipeline_id, account_ids, taken, assigned, results
+                )
         return results
+
+    async def _deals_of_companies(
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        indices: list[int],
+        pipeline_id: str,
+        account_ids: dict[str, str] | None,
+        taken: Container[str],
+        assigned: set[str],
+        results: list[BaseModel | None],
+    ) -> None:
+        """The deals of the payloads' companies in the pipeline, matched by name (case and
+        spaces aside). ``account_ids``: the companies' ids where the batch searched them
+        already. A company with more deals than the reads allow is left to the search by
+        name (a read that fails for now is raised: the batch waits)."""
+        domains = [_deal_domain(payloads[i]) for i in indices]
+        try:
+            if account_ids is None:
+                account_ids = await self._search_ids("accounts", "domain", domains)
+            account_ids = {d: account_ids[d] for d in domains if d in account_ids}
+            if not account_ids:
+                return
+            records = await self._search("opportunities", {
+                "pipeline_id": pipeline_id or None,
+                "filters": [
+                    {"field": "account_id", "operator": "in",
+                     "value": sorted(set(account_ids.values()))},
+                ],
+                "limit": _SEARCH_LIMIT,
+            })  # fmt: skip
+        except LookupUnavailable as exc:
+            if exc.transient:
+                raise
+            return
+        by_account = {v: k for k, v in account_ids.items()}
+        self._match_deals(payloads, indices, records, by_account, taken, assigned, results)
+
+    def _match_deals(
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        indices: list[int],
+        records: list[dict[str, Any]],
+        by_account: Mapping[str, str],
+        taken: Container[str],
+        assigned: set[str],
+        results: list[BaseModel | None],
+    ) -> None:
+        """Each payload's deal among ``records``: its name (case and spaces aside) at its
+        company (by domain, or by id through ``by_account``), not taken by another."""
+        for i in indices:
+            if results[i] is not None:
+                continue
+            want, domain = _name_key(_deal_name(payloads[i])), _deal_domain(payloads[i])
+            for record in records:
+                found = str(record.get("id") or "")
+                if not found or found in taken or found in assigned:
+                    continue
+                if _name_key(str(record.get("name") or "")) != want:
+                    continue
+                company = record.get("account_id")
+                have = record.get("account_domain")
+                if have is None and company:
+                    have = by_account.get(str(company))
+                    if have is None:
+                        continue  # another company's deal, or one this cannot tell
+                if str(have or "").lower() == domain:
+                    results[i] = self._model("opportunities", found)
+                    assigned.add(found)
+                    break
 
 
 def _deal_name(payload: Mapping[str, Any]) -> str:
