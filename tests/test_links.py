@@ -603,3 +603,38 @@ def test_a_linked_person_with_no_email_is_said_not_linked(tmp_path):
     sent = (tmp_path / "q.jsonl").read_text(encoding="utf-8")
     assert '"email":"tom@northwind-logistics.com"' in sent  # the other is linked as ever
     assert "Zed" not in sent
+
+
+def test_a_contacts_export_without_one_of_a_deals_people_reads_the_deals_own_list(tmp_path):
+    """A contacts export from a saved view may lack a deal's first contact: the people it
+    has would make the second the deal's primary (and its company the deal's), and the
+    first be lost. The row's own "Associated Contact" names them all, in order: it is read
+    instead, and the row says why. A row whose own column is empty keeps what was found."""
+    deals = write(tmp_path / "deals.csv", """
+"Record ID","Deal Name","Deal Stage","Amount","Associated Contact","Associated Company IDs","Associated Contact IDs"
+"9001","SFV renewal","Closed won","1200.0","Kevin Varga (kevin.v@sfvservices.com);Fabio Hansen (leon@wilshiremi.com)","","5001;5002"
+"9002","Harbour pilot","Closed won","300.0","","","5001;5003"
+""")  # fmt: skip
+    contacts = write(tmp_path / "hubspot-contacts.csv", """
+"Record ID","First Name","Last Name","Email"
+"5002","Fabio","Hansen","leon@wilshiremi.com"
+"5003","Hannah","Rossi","hannah@harbourvale.co.uk"
+""")  # fmt: skip
+    with running_sandbox() as box:
+        report = run_import(
+            deals, "hubspot-deals", settings=settings(box), pipeline_id=box.pipeline_id,
+            results_path=tmp_path / "r.csv", links=[contacts],
+        )  # fmt: skip
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+        people = {c["email"]: c for c in inspect(box, "contacts")}
+    assert report.counts == {"imported": 2}
+    sfv = landed["SFV renewal"]
+    assert sfv["account_domain"] == "sfvservices.com"  # not the second contact's company
+    assert sfv["primary_contact_email"] == "kevin.v@sfvservices.com"
+    assert people["kevin.v@sfvservices.com"]["first_name"] == "Kevin"
+    rows = results_of(tmp_path / "r.csv")
+    assert "its own column 'Associated Contact' is read instead" in rows["2"]["warnings"]
+    # nothing to read instead: the people found are linked, and the missing key is said
+    assert landed["Harbour pilot"]["primary_contact_email"] == "hannah@harbourvale.co.uk"
+    assert "'5001' is in no row of hubspot-contacts.csv" in rows["3"]["warnings"]
+    assert "read instead" not in rows["3"]["warnings"]

@@ -61,6 +61,9 @@ class _Table:
     #: "note" (linked to its first linked person alone) or "note+" (a note linked to
     #: every linked person: the mapping has ``note.contact_emails``).
     record: str = "deal"
+    #: The input column the mapping reads where the link's first column is empty
+    #: (``columns: [contacts.Email, Associated Contact]``), if it names one.
+    fallback: str | None = None
 
     @property
     def where(self) -> str:
@@ -74,11 +77,13 @@ class Linker:
     tables: list[_Table]
     warnings: list[str]
     by: list[int] = field(default_factory=list)  # each link's key column in the extended row
+    #: Each link's fallback column in the input row (-1: none, or not in the input).
+    fallbacks: list[int] = field(default_factory=list)
 
     def bind(self, columns: Sequence[str]) -> list[str]:
         """The input's columns plus the virtual ones; raises if a link's ``by`` is missing."""
         extended = list(columns)
-        self.by = []
+        self.by, self.fallbacks = [], []
         for table in self.tables:
             at = _find(extended, table.link.by)
             if at is None and table.path is not None:
@@ -87,6 +92,8 @@ class Linker:
                     f" {table.path.name} cannot be linked (columns: {', '.join(columns)})"
                 )
             self.by.append(-1 if at is None else at)
+            back = _find(columns, table.fallback) if table.fallback is not None else None
+            self.fallbacks.append(-1 if back is None else back)
             extended += [f"{table.name}.{column}" for column in table.link.columns]
         return extended
 
@@ -98,15 +105,20 @@ class Linker:
         out = []
         for number, row in zip(numbers, rows, strict=True):
             row = list(row)
-            for table, at in zip(self.tables, self.by, strict=True):
-                cells, problem = self._cells(table, row[at] if 0 <= at < len(row) else "")
+            for table, at, back in zip(self.tables, self.by, self.fallbacks, strict=True):
+                backed = 0 <= back < len(row) and bool(row[back].strip())
+                cells, problem = self._cells(table, row[at] if 0 <= at < len(row) else "", backed)
                 row += cells
                 if problem:
                     problems.setdefault(number, []).append(problem)
             out.append(row)
         return out, {n: "; ".join(p) for n, p in problems.items()}
 
-    def _cells(self, table: _Table, text: str) -> tuple[list[str], str | None]:
+    def _cells(
+        self, table: _Table, text: str, backed: bool = False
+    ) -> tuple[list[str], str | None]:
+        """The link's cells for a row whose key cell is ``text``, and what it could not
+        find; ``backed``: the row's fallback column (:attr:`_Table.fallback`) is filled."""
         link = table.link
         width = len(link.columns)
         if table.path is None or not text.strip():
@@ -131,6 +143,16 @@ class Linker:
         # e-mail, never to another linked person. A company's other columns are its
         # fallbacks (a website where the domain is empty): a row with any value counts.
         people = width > 1 and "mail" in link.columns[0].casefold()  # e-mails, then names
+        if missing and backed and not link.many:
+            # Some of the row's people (or companies) are not in the file: what it has
+            # would make a later one the first (the deal's primary contact, its company)
+            # and leave the others out. The row's own column names them all, in order.
+            shown = ", ".join(repr(k) for k in missing[:3]) + (" ..." if len(missing) > 3 else "")
+            return [""] * width, (
+                f"link {table.name}: {link.by} {shown} is in no row of {table.where}, so"
+                f" the row takes nothing from that file (its other people would come first"
+                f" and this one be lost): its own column {table.fallback!r} is read instead"
+            )
         found = list(dict.fromkeys(found))
         # A linked person with no e-mail cannot be linked (the API links people by it): said
         mailless = [v for v in found if not v[0] and any(v[1:])] if people else []
@@ -224,6 +246,7 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
                 " it reads as empty"
             )
         table = _read_table(name, link, chosen, headers[chosen])
+        table.fallback = _fallback(mapping, f"{name}.{link.columns[0]}")
         if mapping.note is not None and mapping.opportunity is None:
             table.record = "note" if mapping.note.contact_emails is None else "note+"
         tables.append(table)
@@ -237,6 +260,26 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
             + ")"
         )
     return Linker(tables, warnings)
+
+
+def _fallback(mapping: MappingFile, column: str) -> str | None:
+    """The input column a field reads after the linked ``column`` (``columns: [contacts.Email,
+    Associated Contact]``): where every field that reads ``column`` has one, the first."""
+    after: list[str] = []
+    for _, spec in mapping.fields():
+        listed = spec.columns or ()
+        if column in listed:
+            rest = [
+                c
+                for c in listed[listed.index(column) + 1 :]
+                if "." not in c or c not in link_columns(mapping)
+            ]
+            if not rest:
+                return None
+            after.append(rest[0])
+        elif column in spec.referenced_columns():
+            return None  # read alone: the linked values are all it has
+    return after[0] if after else None
 
 
 def _header(path: Path) -> list[str]:
