@@ -296,7 +296,13 @@ class Planner:
                 if entity is None:
                     domain = account["domain"]
                     accounts[domain] = entity = fresh = _Entity(domain, account, row)
-                elif account is not entity.payload and account != entity.payload:
+                elif (
+                    self.account_names
+                    and account is not entity.payload
+                    and account != entity.payload
+                ):
+                    # (a name is all an account body holds beside its domain: where names
+                    # are not sent, the Inbound API's, two rows' names are no conflict)
                     _merge_fields(
                         entity.payload, entity.first_row, account, ("name",), plan, "account"
                     )

@@ -307,3 +307,26 @@ def test_a_mismatch_reads_the_same_whether_its_sent_value_was_formatted_before_o
     for _ in range(2):  # the second time, from the texts kept
         for case in cases:
             assert str(Mismatch(*case)) == expected(*case)
+
+
+def test_two_names_of_one_company_are_said_only_where_names_are_sent():
+    """Two rows name one domain's company differently: on the public API (names sent)
+    the later row says whose name is sent; on Inbound, which sends no name, neither is."""
+
+    def company(row, name):
+        verdict = RowVerdict(row, domain="ing.com")
+        verdict.account = {"domain": "ing.com", "name": name}
+        return verdict
+
+    for names_sent in (True, False):
+        planner = Planner(pipeline_id=PIPE, account_names=names_sent)
+        first, later = planner.add([company(2, "ING Bank N.V."), company(3, "ING Netherlands")])
+        said = [str(w) for w in later.warnings or ()]
+        assert later.status == "duplicate" and first.warnings is None
+        if names_sent:
+            assert said == [
+                "account.name 'ING Netherlands' differs from row 2's 'ING Bank N.V.';"
+                " row 2's value is sent"
+            ]
+        else:
+            assert said == []
