@@ -163,3 +163,28 @@ def test_real_apollo_rows_without_an_email_still_create_their_companies(tmp_path
         assert rows[row]["records"].startswith("account:")
         assert rows[row]["error_fields"] == "contact.email"
     assert report.counts == {"would_import": 7, "partial": 7}
+
+
+def test_a_stopped_runs_unsent_partial_rows_still_need_fixing_and_are_counted(tmp_path):
+    """A run stopped before a partial row's records went (here a refused key) makes the
+    row not_sent; its left-out company still needs a fix the next run will not bring: the
+    row is in the failures file, and the summary counts it partial, as the dry run does."""
+    from importer.report.render import render_summary
+
+    mapping = write(tmp_path / "m.yaml", """
+contact:
+  email: {column: Email, transforms: [email]}
+account:
+  domain: {column: Website, transforms: [domain], required: true}
+""")  # fmt: skip
+    data = write(tmp_path / "d.csv", "Email,Website\nann@northwind-logistics.com,northwind-"
+                 "logistics.com\nbo@harbourvale.co.uk,not a site\ncy@gammaworks.org,gammaworks.org\n")  # fmt: skip
+    with running_sandbox() as box:
+        box.fail_next(1, status=401)
+        report = run(box, data, mapping, settings=settings(box, concurrency=1))
+    assert report.aborted and report.counts == {"failed": 1, "not_sent": 2}
+    assert "rows: 2 valid, 1 partial (some records left out), 0 invalid" in render_summary(report)
+    rows = rows_of(tmp_path / "results.csv")
+    assert rows["3"]["status"] == "not_sent" and rows["3"]["error_fields"] == "account.domain"
+    with (tmp_path / "failures.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert [r["import_row"] for r in csv.DictReader(handle)] == ["3"]

@@ -63,6 +63,7 @@ def _row_result(
         duplicate_of=plan.duplicate_of,
         records=plan.entities,
         source_id=plan.source_id,
+        left_out=plan.status == "partial",
     )
     if plan.errors:
         result.error_fields = tuple(dict.fromkeys(e.field for e in plan.errors))

@@ -61,7 +61,10 @@ def render_summary(report: ImportReport) -> str:
             f"journal: {report.journal_path} (run {report.run_number})"
             + (f": {report.journal_note}" if report.journal_note else "")
         )
-    invalid, partial = report.counts.get("invalid", 0), report.counts.get("partial", 0)
+    invalid = report.counts.get("invalid", 0)
+    partial = (
+        report.counts.get("partial", 0) if report.partial_rows is None else report.partial_rows
+    )
     lines.append(
         f"rows: {report.rows_read - invalid - partial:,} valid, "
         + (f"{partial:,} partial (some records left out), " if partial else "")

@@ -93,6 +93,9 @@ class RowResult:
     #: A failed row: whether Octolane refused it (or what it waits for) for its data,
     #: so that it needs fixing; None: judge by ``http_status`` and ``error_fields``.
     refused: bool | None = None
+    #: Validation left some of the row's records out (a ``partial`` row), whatever
+    #: became of the others (a stopped run's ``not_sent``): it needs fixing.
+    left_out: bool = False
 
     def values(self) -> list[str]:
         """The line's cells as text, without the formula guard (``RESULT_COLUMNS`` order):
@@ -168,15 +171,16 @@ def read_results(path: str | Path) -> Iterator[RowResult]:
                 int(get("duplicate_of") or 0) or None,
                 tuple((get("records") or "").split()),
                 get("source_id") or "",
+                left_out=get("status") == "partial",  # (a stopped run's unsent ones: not said)
             )
 
 
 def needs_fixing(result: RowResult, *, journal: bool) -> bool:
-    """Whether the row goes in the failures file: ``invalid``, ``partial``, ``failed``
-    because Octolane refused its data. With no ``journal`` to continue from, also every
+    """Whether the row goes in the failures file: ``invalid``, ``partial`` (whatever
+    became of its other records), ``failed`` because Octolane refused its data. With no ``journal`` to continue from, also every
     ``failed`` and ``not_sent`` row (sending the failures file is how the rest gets in)."""
     status = result.status
-    if status in ("invalid", "partial"):
+    if status in ("invalid", "partial") or result.left_out:
         return True
     if status == "failed":
         return not journal or _refused(result)
@@ -402,6 +406,9 @@ class ResultsSink:
         self.reason_rows: dict[str, list[int]] = {}
         self.skipped: Counter[str] = Counter()  # why rows were skipped
         self.failures: dict[int, str] = {}
+        #: Rows validation left records out of (``partial`` in a dry run; in a real run
+        #: whatever became of the rest), for the summary's "rows:" line.
+        self.partial = 0
         self.warned = 0
         self.written = 0
         self._handle: Any = None
@@ -414,6 +421,7 @@ class ResultsSink:
         """One row's result; ``reasons`` group a rejected row in the summary."""
         status = result.status
         self.counts[status] += 1
+        self.partial += result.left_out
         if result.warnings:
             self.warned += 1
         fix = needs_fixing(result, journal=self._journal)

@@ -49,6 +49,9 @@ class ImportReport:
     #: Up to five rows of each of ``rejected_by_reason``'s reasons (the report's examples).
     rejected_examples: dict[str, list[int]] = field(default_factory=dict)
     rows_with_warnings: int = 0
+    #: Rows validation left records out of, whatever became of their others (a stopped
+    #: run's ``not_sent``); None: ``counts["partial"]``.
+    partial_rows: int | None = None
     mapping_warnings: list[str] = field(default_factory=list)
     planned: dict[str, int] = field(default_factory=dict)
     distinct: dict[str, int] = field(default_factory=dict)

@@ -543,6 +543,7 @@ def _conclude(
     report.rejected_by_reason = dict(sink.reasons.most_common())
     report.rejected_examples = sink.reason_rows
     report.rows_with_warnings = sink.warned
+    report.partial_rows = sink.partial
     report.rows_to_resend = sink.to_resend
     report.nothing_imported = _nothing_imported(report, sink, job.mapping)
     report.results_path = sink.path if sink.written else None
