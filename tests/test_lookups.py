@@ -696,3 +696,20 @@ def test_a_continued_import_asks_again_when_notes_came_from_elsewhere(tmp_path):
         again = import_notes(box, tmp_path, concurrency=1)
         assert notes_in(box) == 6 and again.counts == {"imported": 6}
         assert all("already in Octolane" in r["message"] for r in rows_of(tmp_path / "results.csv"))
+
+
+def test_a_note_waiting_for_a_contacts_lost_answer_says_it_was_not_sent(tmp_path, no_backoff):  # noqa: F811
+    """Every attempt at one contact loses its answer: its row is unknown, and its line
+    says which request that is and that the row's note was not sent for it (the line's
+    "Octolane may have created it" is the contact, not the note)."""
+    with running_sandbox() as box:
+        box.fail_next(1000, endpoint="contacts", after_write=True, drop_connection=True)
+        report = import_notes(box, tmp_path, concurrency=1)
+        notes = listed(box, "notes")
+    assert report.counts == {"unknown": 6} and notes == []
+    rows = rows_of(tmp_path / "results.csv")
+    assert all(
+        "(contact:" in r["message"]
+        and r["message"].endswith("; the row's note not sent: it waits for that answer")
+        for r in rows
+    ), rows[0]["message"]

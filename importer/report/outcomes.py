@@ -72,6 +72,20 @@ def _row_result(
     return result
 
 
+def _waiting(plan: RowPlan, outcomes: Mapping[str, RequestOutcome], unknown: RequestOutcome) -> str:
+    """What of the row was not sent because it waits for ``unknown``'s lost answer (a
+    note for its contact): said, or the row's "it" would read as its own record."""
+    kinds = [
+        key.partition(":")[0]
+        for key in plan.requests
+        if key != unknown.key and (key not in outcomes or outcomes[key].status == "not_sent")
+    ]
+    if not kinds:
+        return ""
+    what = " and ".join(dict.fromkeys(kinds))
+    return f" ({unknown.key}); the row's {what} not sent: it waits for that answer"
+
+
 _OPEN = ("would_import", "duplicate", "merged", "partial")
 #: The open rows whose line says nothing a plan's message would (a merged row's does).
 _PLAIN = ("would_import", "duplicate", "partial")
@@ -123,7 +137,7 @@ def _apply_outcomes(
         result.message = failed.describe() + left_out
     elif unknown is not None:  # sent, its answer lost: never in the failures file
         result.status, result.http_status = "unknown", unknown.http_status
-        result.message = unknown.describe() + left_out
+        result.message = unknown.describe() + _waiting(plan, outcomes, unknown) + left_out
     elif not_sent is not None or any(k not in outcomes for k in plan.requests):
         result.status = "not_sent"
         why = not_sent.message if not_sent is not None else ""
