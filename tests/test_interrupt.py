@@ -9,6 +9,7 @@ complete results and failures files and exits 3.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import signal
@@ -188,3 +189,44 @@ def test_a_second_ctrl_c_says_what_is_true(tmp_path):
         " same command again to continue" in stderr
     )
     assert (tmp_path / "r.journal.sqlite").exists()
+
+
+def test_a_killed_run_leaves_none_of_the_inputs_rows_in_the_temporary_folder(tmp_path):
+    """The rows kept for the failures file (the input's cells, customer data) are in
+    files with no name: kill -9 mid-run leaves nothing in the temporary folder."""
+    data, mapping = tmp_path / "leads.csv", tmp_path / "m.yaml"
+    lines = ["Email,First Name,Last Name"]
+    lines += [f"p{i}@company{i}.com,First{i},Last{i}" for i in range(ROWS)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping.write_text(MAPPING, encoding="utf-8")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    with running_sandbox(latency_ms=100) as box:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCTOLANE_")}
+        env.update(OCTOLANE_API_KEY=box.api_key, TMPDIR=str(temporary))
+        command = [
+            sys.executable, "-m", "importer", str(data), "--mapping", str(mapping),
+            "--base-url", box.base_url, "--concurrency", str(CONCURRENCY), "--rate", "6000",
+            "--out", str(tmp_path / "results.csv"), "--failures", str(tmp_path / "f.csv"),
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_for_rows(box, process, 10)
+            opened = []  # what the process holds open, where /proc says
+            if sys.platform == "linux":
+                for fd in os.listdir(f"/proc/{process.pid}/fd"):
+                    with contextlib.suppress(OSError):
+                        opened.append(os.readlink(f"/proc/{process.pid}/fd/{fd}"))
+            process.kill()
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == -signal.SIGKILL
+    if sys.platform == "linux":  # the path ran: the rows' two files were open, unnamed
+        spooled = [t for t in opened if t.startswith(str(temporary)) and t.endswith("(deleted)")]
+        assert len(spooled) == 2, opened
+    assert list(temporary.iterdir()) == []

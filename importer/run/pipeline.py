@@ -123,8 +123,7 @@ def run_import(
         run.enter_context(outputs_locked([*outputs, identity[0] if identity else None]))
         spool = None
         if job.outputs.failures is not None or job.report_path is not None:  # rows as read
-            folder = run.enter_context(tempfile.TemporaryDirectory(prefix="octolane-import-"))
-            spool = RowSpool(Path(folder))
+            spool = RowSpool.temporary(run)
         report, sink = _run_locked(job, target, identity, shown, spool)
         _conclude(report, sink, job, spool)
         report.elapsed_s = time.perf_counter() - started
