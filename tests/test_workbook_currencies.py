@@ -327,3 +327,8 @@ def test_cells_written_with_their_attributes_in_another_order_are_found(tmp_path
         after = [cells for batch in source.batches() for cells in batch.rows]
     assert after == before
     assert after[0][2] == "3000.5\u00a0€"
+
+
+@pytest.mark.parametrize("code", ['0 "PCS"', '#,##0 "FTE"', '0.0 "KWH"', '#,##0 "SQM"'])
+def test_a_unit_written_in_capitals_is_no_currency(code):
+    assert format_currency(code) is None

@@ -61,7 +61,43 @@ SEPARATOR = "\u00a0"
 _WORDS = frozenset(
     {"kr", "kr.", "Kč", "zł", "Ft", "lei", "Fr", "Fr.", "R", "Rs", "Rs.", "S/", "S/."}
 )
-_CODE = re.compile(r"[A-Z]{3}")
+#: Currency codes a quoted format text may write ("EUR"): a known list, since a unit
+#: ("PCS", "FTE", "KWH") is written the same way.
+_CODES = frozenset(
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "JPY",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BRL",
+        "MXN",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "INR",
+        "CNY",
+        "HKD",
+        "SGD",
+        "ZAR",
+        "TRY",
+        "ILS",
+        "AED",
+        "SAR",
+        "KRW",
+    ]
+)
 #: A number cell's text (importer.read._excel.cell_text).
 NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
@@ -111,11 +147,7 @@ def format_currency(code: str) -> str | None:
 def _add(found: set[str], text: str) -> None:
     if not text:
         return
-    written = (
-        _CODE.fullmatch(text)
-        or text in _WORDS
-        or any(unicodedata.category(c) == "Sc" for c in text)
-    )
+    written = text in _CODES or text in _WORDS or any(unicodedata.category(c) == "Sc" for c in text)
     if written and len(text) <= 4:
         found.add(text)
 
