@@ -454,19 +454,30 @@ def test_deal_checks_never_take_another_companys_deal(tmp_path):
     assert again.counts == {"imported": 2}
 
 
-def test_a_deal_spelled_in_another_case_is_found_not_made_twice(tmp_path):
-    """The search filter compares names exactly: a re-import from an export that spells
-    the deal's name in another case still finds it."""
+def _reimported(tmp_path: Path, first: str, second: str) -> tuple[Any, list[str], dict]:
+    """Deals imported on the public API from ``first``, then (--fresh) from ``second``:
+    the second run's report, the deals' names, and the deal searches' answers."""
     mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
                     "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
-    data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,Acme renewal\nglobex.com,Q3 Pilot\n")
+    data = write(tmp_path / "d.csv", first)
     with running_sandbox() as box:
         run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
-        write(data, "Website,Deal\nacme.com,ACME RENEWAL\nglobex.com,q3 pilot\n")
+        write(data, second)
         again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
                     fresh=True, force=True)  # fmt: skip
         deals = sorted(d["name"] for d in inspect(box, "opportunities"))
         searched = inspect(box, "stats")["requests"]["opportunities_search"]
+    return again, deals, searched
+
+
+def test_a_deal_spelled_in_another_case_is_found_not_made_twice(tmp_path):
+    """The search filter compares names exactly: a re-import from an export that spells
+    the deal's name in another case still finds it."""
+    again, deals, searched = _reimported(
+        tmp_path,
+        "Website,Deal\nacme.com,Acme renewal\nglobex.com,Q3 Pilot\n",
+        "Website,Deal\nacme.com,ACME RENEWAL\nglobex.com,q3 pilot\n",
+    )
     assert deals == ["Acme renewal", "Q3 Pilot"]
     assert sum(searched.values()) >= 2  # the path ran: the second run searched
     rows = results_of(tmp_path / "results.csv")
@@ -478,16 +489,11 @@ def test_a_deal_spelled_in_a_case_no_search_asks_for_is_found_among_its_companys
     """'ACME renewal' is none of the five spellings the name search asks for ('Acme
     Renewal' written, squeezed, lower, upper, title, sentence case): the deal is found
     among its company's deals, by a second search, and not made twice."""
-    mapping = write(tmp_path / "m.yaml", "account:\n  domain: {column: Website, transforms: "
-                    "[domain], required: false}\nopportunity:\n  name: Deal\n")  # fmt: skip
-    data = write(tmp_path / "d.csv", "Website,Deal\nacme.com,ACME renewal\nglobex.com,Q3 pilot\n")
-    with running_sandbox() as box:
-        run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box))
-        write(data, "Website,Deal\nacme.com,Acme Renewal\nglobex.com,Q3 Pilot X\n")
-        again = run(box, data, mapping, pipeline_id=box.pipeline_id, settings=public(box),
-                    fresh=True, force=True)  # fmt: skip
-        deals = sorted(d["name"] for d in inspect(box, "opportunities"))
-        searched = inspect(box, "stats")["requests"]["opportunities_search"]
+    again, deals, searched = _reimported(
+        tmp_path,
+        "Website,Deal\nacme.com,ACME renewal\nglobex.com,Q3 pilot\n",
+        "Website,Deal\nacme.com,Acme Renewal\nglobex.com,Q3 Pilot X\n",
+    )
     assert deals == ["ACME renewal", "Q3 Pilot X", "Q3 pilot"]  # another deal: made
     assert sum(searched.values()) >= 3  # the path ran: by name, then by company
     rows = results_of(tmp_path / "results.csv")
