@@ -73,6 +73,15 @@ _strict = ConfigDict(extra="forbid", frozen=True)
 TransformSpec = str | dict[str, Any]
 
 
+class Override(BaseModel):
+    """Another column that, where its cell is one of ``values``, is the field's value:
+    Pipedrive's ``Deal - Status`` (``won``, ``lost``) over the deal's last stage."""
+
+    model_config = _strict
+    column: str
+    values: tuple[str, ...] = Field(min_length=1)
+
+
 class FieldSpec(BaseModel):
     """Where one API field comes from: a column, columns, a template or a value."""
 
@@ -84,6 +93,7 @@ class FieldSpec(BaseModel):
     transforms: tuple[TransformSpec, ...] = ()
     required: bool | None = None
     optional_column: bool = False
+    override: Override | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -115,6 +125,11 @@ class FieldSpec(BaseModel):
         if self.template is not None:
             return template_columns(self.template)
         return ()
+
+    def read_columns(self) -> tuple[str, ...]:
+        """Every column the field reads: its source's and its override's."""
+        extra = (self.override.column,) if self.override is not None else ()
+        return self.referenced_columns() + extra
 
 
 class Options(BaseModel):
@@ -913,6 +928,25 @@ def bind_mapping(
             warnings.append(message + "; the field is left empty")
             continue
         getter, label = _getter(spec, positions, nulls)
+        position = positions[spec.column] if spec.column is not None else None
+        if spec.override is not None:
+            over = spec.override
+            at = index.get(over.column, loose.get(_loose(over.column)))
+            if at is None:
+                warnings.append(
+                    f"{where}: column {over.column!r} is not in {input_name}: its"
+                    f" {', '.join(map(repr, over.values))} cells, which would be the field's"
+                    " value, are not read"
+                )
+            else:
+                getter, label = (
+                    _overridden(getter, at, over.values, nulls),
+                    (
+                        f"{label} (column {over.column!r} where it says"
+                        f" {' or '.join(map(repr, over.values))})"
+                    ),
+                )
+                position = None  # not the single-column fast path: two columns decide
         spec = spec.model_copy(update={"transforms": natural_transforms(key, spec.transforms)})
         date_order = _decide_date_order(where, spec, getter, sample_rows, label, mapping.options)
         decimal_mark = _decide_decimal_mark(
@@ -926,7 +960,6 @@ def bind_mapping(
             ],
             zones=zones if key == "account.domain" else None,
         )
-        position = positions[spec.column] if spec.column is not None else None
         plain = _plain_amounts(spec, decimal_mark, nulls) if position is not None else None
         readers[key] = FieldReader(
             key, spec, label, getter, chain, required, position, _cleaner(nulls), plain
@@ -1202,6 +1235,22 @@ def _getter(
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _overridden(
+    getter: Callable[[Sequence[str]], Any], at: int, values: Sequence[str], nulls: frozenset[str]
+) -> Callable[[Sequence[str]], Any]:
+    """``getter``, except where column ``at`` holds one of ``values`` (case and spaces
+    aside): then that cell."""
+    clean, wanted = _cleaner(nulls), frozenset(" ".join(v.split()).casefold() for v in values)
+
+    def read(row: Sequence[str]) -> Any:
+        cell = clean(row[at])
+        if cell is not None and " ".join(cell.split()).casefold() in wanted:
+            return cell.strip()
+        return getter(row)
+
+    return read
 
 
 def _decide_date_order(

@@ -179,8 +179,13 @@ def propose_stages(
 ) -> dict[str, str | None]:
     """A ``stages:`` table for the labels met: each to the same-named stage, else None.
 
+    A status label (``won``, ``lost``: Pipedrive's closed deals) goes to the one stage
+    whose name has that word, where exactly one has it.
+
     >>> propose_stages(["Closed Won", "Demo"], [PipelineStage("x", "Closed won", 1)])
     {'Closed Won': 'Closed won', 'Demo': None}
+    >>> propose_stages(["won", "lost"], [PipelineStage("x", "Closed won", 1)])
+    {'won': 'Closed won', 'lost': None}
     """
     by_key = {stage_key(s.label): s for s in pipeline or ()}
     proposal: dict[str, str | None] = {}
@@ -188,5 +193,11 @@ def propose_stages(
         if label in proposal:
             continue
         stage = by_key.get(stage_key(label))
+        if stage is None and stage_key(label) in _STATUSES:
+            having = [s for k, s in by_key.items() if stage_key(label) in re.findall(r"\w+", k)]
+            stage = having[0] if len(having) == 1 else None
         proposal[label] = stage.label if stage else None
     return proposal
+
+
+_STATUSES = frozenset({"won", "lost"})

@@ -450,7 +450,7 @@ def _plan(
     report = ImportReport(source.info, job.mapping.source, job.dry_run)
     if job.report_path is not None and not job.dry_run:
         report.timeline = Timeline()  # hears every attempt: the report's requests per second
-    named = {c for _, spec in job.mapping.fields() for c in spec.referenced_columns()}
+    named = {c for _, spec in job.mapping.fields() for c in spec.read_columns()}
     named.update(job.mapping.source_id_columns())
     report.mapped_columns = tuple(c for c in source.info.columns if c in named)
     report.mapping_warnings = stage_warnings + source.mapping_warnings
