@@ -3,6 +3,7 @@ as dollars; and no output written over an input."""
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from importer.read._cell_currency import cell_currencies, format_currency
 from importer.read._workbook_limits import WorkbookLimits
 from importer.run import run_import
 from importer.sandbox import running_sandbox
+from importer.settings import Settings
 
 MAPPING = """
 options:
@@ -88,7 +90,7 @@ def test_the_currency_a_number_format_writes(code, currency):
 
 def test_number_cells_read_with_the_currency_their_format_shows(tmp_path):
     data = _workbook(tmp_path / "deals.xlsx")
-    with open_source(data) as source:
+    with open_source(data, money_columns=["Amount"]) as source:
         rows = [cells for batch in source.batches() for cells in batch.rows]
     amounts = {cells[0]: cells[2] for cells in rows}
     assert amounts == {
@@ -106,7 +108,7 @@ def test_number_cells_read_with_the_currency_their_format_shows(tmp_path):
 
 def test_a_sheet_that_starts_below_and_right_of_a1_finds_its_cells(tmp_path):
     data = _workbook(tmp_path / "deals.xlsx", offset=True)
-    with open_source(data) as source:
+    with open_source(data, money_columns=["Amount"]) as source:
         amounts = {cells[0]: cells[2] for batch in source.batches() for cells in batch.rows}
     assert amounts["Euro block"] == "3000.5\u00a0€"
     assert amounts["Plain number"] == "99.5"
@@ -237,7 +239,7 @@ def write_ods(path: Path, rows: list[list[object]], lead_rows: int = 0, lead_col
 def test_an_ods_currency_cell_reads_with_its_code(tmp_path, offset):
     rows = [["Deal", "Website", "Amount"], ["A", "aa.com", (3000.5, "EUR")], ["B", "bb.com", 12]]
     data = write_ods(tmp_path / "deals.ods", rows, lead_rows=2 * offset, lead_cols=int(offset))
-    with open_source(data) as source:
+    with open_source(data, money_columns=["Amount"]) as source:
         read = [cells for batch in source.batches() for cells in batch.rows]
     assert read == [["A", "aa.com", "3000.5\u00a0EUR"], ["B", "bb.com", "12"]]
     run_import(
@@ -321,9 +323,9 @@ def test_cells_written_with_their_attributes_in_another_order_are_found(tmp_path
                 content = content.replace(b'<row r="2"', b'<row s="1" customFormat="1" r="2"')
                 assert b'<c s="' in content
             target.writestr(item, content)
-    with open_source(data) as source:
+    with open_source(data, money_columns=["Amount"]) as source:
         before = [cells for batch in source.batches() for cells in batch.rows]
-    with open_source(swapped) as source:
+    with open_source(swapped, money_columns=["Amount"]) as source:
         after = [cells for batch in source.batches() for cells in batch.rows]
     assert after == before
     assert after[0][2] == "3000.5\u00a0€"
@@ -332,3 +334,38 @@ def test_cells_written_with_their_attributes_in_another_order_are_found(tmp_path
 @pytest.mark.parametrize("code", ['0 "PCS"', '#,##0 "FTE"', '0.0 "KWH"', '#,##0 "SQM"'])
 def test_a_unit_written_in_capitals_is_no_currency(code):
     assert format_currency(code) is None
+
+
+def test_only_amount_columns_read_the_currency_their_format_shows(tmp_path):
+    """A number with a currency format in a column no amount reads (a custom attribute)
+    is sent as the number it is, not as ``12 €`` text; the amount beside it is in €."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Deal", "Website", "Amount", "Seats"])
+    sheet.append(["A", "acmecorp.io", 3000, 12])
+    sheet.cell(2, 3).number_format = "#,##0.00 [$€-407]"
+    sheet.cell(2, 4).number_format = '#,##0 "€"'
+    book.save(tmp_path / "deals.xlsx")
+    mapping = write(
+        tmp_path / "m.yaml",
+        "options: {pipeline_id: 00000000-0000-4000-8000-000000000001}\n"
+        "opportunity:\n  name: Deal\n  deal_size: Amount\n"
+        "  custom_attributes: {seats: {column: Seats}}\n"
+        "account:\n  domain: Website\ncurrency_rates: {EUR: 2}\n",
+    )
+    run_import(
+        tmp_path / "deals.xlsx", mapping, dry_run=True, results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl", settings=Settings(api_key="k", api="public"),
+    )  # fmt: skip
+    lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+    bodies = [json.loads(line)["body"] for line in lines]
+    deal = next(b for b in bodies if "custom_attributes" in json.dumps(b))
+    text = json.dumps(deal, ensure_ascii=False)
+    assert "€" not in text and "\u00a0" not in text  # the seats are a number of seats
+    assert '"seats": "12"' in text or '"seats": 12' in text
+    assert "6000" in text  # 3000 € at 2 dollars a euro
+    # the reader writes the currency only into the columns it is told are amounts
+    with open_source(tmp_path / "deals.xlsx", money_columns=["amount"]) as source:
+        assert next(source.batches()).rows == [["A", "acmecorp.io", "3000\u00a0€", "12"]]
+    with open_source(tmp_path / "deals.xlsx") as source:
+        assert next(source.batches()).rows == [["A", "acmecorp.io", "3000", "12"]]

@@ -343,6 +343,17 @@ class MappingFile(BaseModel):
             raise ValueError("give the id column's name, or a list of candidate column names")
         return value
 
+    def money_columns(self) -> tuple[str, ...]:
+        """The columns read as amounts (a field whose transforms, its natural ones
+        included, hold ``money``): where a workbook's cell format shows a currency, the
+        reader writes it beside the number in these columns only."""
+        found: list[str] = []
+        for key, spec in self.fields():
+            transforms = natural_transforms(key, spec.transforms)
+            if any((t if isinstance(t, str) else next(iter(t))) == "money" for t in transforms):
+                found.extend(c for c in spec.referenced_columns() if c not in found)
+        return tuple(found)
+
     def source_id_columns(self) -> tuple[str, ...]:
         """The columns ``source_id`` names, in order (none when it is not set)."""
         if self.source_id is None:

@@ -15,10 +15,12 @@ value be sent as dollars. So the reader looks the formats up itself, from the zi
 An ODS sheet says it per cell: ``office:value-type="currency"`` with its
 ``office:currency`` code, read from ``content.xml``, streamed.
 
-Such a cell reads as its number, a no-break space and the currency as its format
-writes it (``3000.5\\u00a0€``), which the money transform reads as an amount in that
+In the columns read as amounts (``open_source(money_columns=...)``: the mapping's
+fields with the ``money`` transform), such a cell reads as its number, a no-break
+space and the currency as its format writes it (``3000.5\\u00a0€``), which the money transform reads as an amount in that
 currency (converted with the user's rates, or left out with a warning: never sent as
-dollars). A cell's own text is what Excel shows; other number cells are unchanged.
+dollars). A cell's own text is what Excel shows; other number cells, and every cell
+of another column, are unchanged.
 """
 
 from __future__ import annotations
@@ -196,6 +198,15 @@ class CellCurrencies:
     @property
     def columns(self) -> list[int]:
         return sorted(self._runs)
+
+    def only(self, positions: set[int], start: tuple[int, int] | None) -> CellCurrencies | None:
+        """These currencies in the row positions (from 0, the sheet's first used column
+        first: ``start``) given alone, or None where none is left."""
+        offset = start[1] if start else 0
+        kept = {c: r for c, r in self._runs.items() if c - offset in positions}
+        if not kept:
+            return None
+        return CellCurrencies({c: self._starts[c] for c in kept}, kept)
 
     def at(self, row: int, column: int) -> str | None:
         """The currency of the cell at ``row``, ``column`` (from 0), if its format writes one."""

@@ -65,7 +65,7 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import itemgetter
@@ -240,6 +240,7 @@ def open_source(
     header_row: int | None = None,
     batch_rows: int = BATCH_ROWS,
     limits: WorkbookLimits | None = None,
+    money_columns: Collection[str] = (),
 ) -> Source:
     """Open a CSV/TSV/XLSX/XLS/ODS export for reading; see the module docstring for the rules.
 
@@ -251,6 +252,9 @@ def open_source(
         header_row: spreadsheet row number of the header; found if ``None``.
         batch_rows: records read per batch (the memory bound for CSV).
         limits: how big a workbook may be before it is loaded (defaults: ``WorkbookLimits()``).
+        money_columns: the columns read as amounts: in a workbook, their number cells
+            whose format shows a currency read as ``3000.5\u00a0€`` (every other cell
+            reads as its number alone).
 
     Raises:
         SourceError: the file is missing, empty, binary, undecodable, has no data
@@ -277,7 +281,9 @@ def open_source(
         raise UsageError(
             f"{name}: --encoding and --delimiter apply to CSV files; this is an Excel workbook"
         )
-    return _open_excel(file, name, file_format, sheet, header_row, batch_rows, limits)
+    return _open_excel(
+        file, name, file_format, sheet, header_row, batch_rows, limits, money_columns
+    )
 
 
 def _check_options(
@@ -485,6 +491,7 @@ def _open_excel(
     header_row: int | None,
     batch_rows: int,
     limits: WorkbookLimits,
+    money_columns: Collection[str] = (),
 ) -> Source:
     if file_format == "xlsx":
         check_xlsx_parts(path, name, limits)  # before calamine reads the shared strings
@@ -499,7 +506,9 @@ def _open_excel(
         else None,
     )
     currencies = None  # (an XLS cell's format is not read: its number stays plain)
-    if file_format == "xlsx":
+    if not money_columns:
+        pass  # no column is read as an amount: every number stays plain
+    elif file_format == "xlsx":
         currencies = cell_currencies(path, name, sheet_name, limits)
     elif file_format == "ods":
         currencies = ods_cell_currencies(path, name, sheet_name, limits)
@@ -511,7 +520,18 @@ def _open_excel(
     columns = column_names([cell_text(c) for c in preview[index]])
     size = path.stat().st_size
     info = SourceInfo(path, file_format, None, None, sheet_name, index + 1, columns, size)
+    if currencies is not None:
+        currencies = currencies.only(_positions(columns, money_columns), data.start)
     return _ExcelSource(info, batch_rows, data, currencies)
+
+
+def _positions(columns: Sequence[str], names: Collection[str]) -> set[int]:
+    """Where ``names`` are among ``columns`` (from 0): exactly, else ignoring case and
+    runs of spaces, as a mapping binds them."""
+    exact = {c: i for i, c in enumerate(columns)}
+    loose = {" ".join(c.split()).casefold(): i for i, c in reversed(list(enumerate(columns)))}
+    found = (exact.get(n, loose.get(" ".join(n.split()).casefold())) for n in names)
+    return {i for i in found if i is not None}
 
 
 def _excel_chunk(rows: Iterator[Sequence[object]], n: int) -> list[list[str]]:

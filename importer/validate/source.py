@@ -139,7 +139,12 @@ def _can_fork() -> bool:
 
 def _sequential(work: _Work) -> ValidatedSource:
     linker = build_linker(work.mapping, work.links)
-    source = open_source(work.path, batch_rows=work.batch_rows, **work.read)
+    source = open_source(
+        work.path,
+        batch_rows=work.batch_rows,
+        money_columns=work.mapping.money_columns(),
+        **work.read,
+    )
     closing = ExitStack()
     closing.callback(source.close)
     try:
