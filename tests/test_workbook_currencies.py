@@ -369,3 +369,47 @@ def test_only_amount_columns_read_the_currency_their_format_shows(tmp_path):
         assert next(source.batches()).rows == [["A", "acmecorp.io", "3000\u00a0€", "12"]]
     with open_source(tmp_path / "deals.xlsx") as source:
         assert next(source.batches()).rows == [["A", "acmecorp.io", "3000", "12"]]
+
+
+def _prefixed(xml: bytes) -> bytes:
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    xml = xml.replace(main, main.replace(b"xmlns=", b"xmlns:x="))
+    return re.sub(
+        rb"<(/?)(worksheet|sheetPr|outlinePr|dimension|sheetViews|sheetView|selection"
+        rb"|sheetFormatPr|sheetData|row|c|v|is|t|pageMargins)\b",
+        rb"<\1x:\2",
+        xml,
+    )
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [
+        pytest.param(lambda x: re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", x), id="no-references"),
+        pytest.param(_prefixed, id="prefixed-namespace"),
+        pytest.param(
+            lambda x: re.sub(rb'<c r="([A-Z0-9]+)" s="([0-9]+)"', rb"<c r='\1' s='\2'", x),
+            id="single-quotes",
+        ),
+    ],
+)
+def test_sheet_xml_in_less_usual_forms_still_shows_its_currencies(tmp_path, rewrite):
+    """SpreadsheetML lets a writer leave out cell references, prefix its namespace (the
+    .NET SDK's ``<x:c``) or quote attributes with '; such a sheet is parsed as XML, so its
+    euros are never read as bare numbers (sent as dollars)."""
+    data = _workbook(tmp_path / "deals.xlsx")
+    unusual = tmp_path / "unusual.xlsx"
+    with zipfile.ZipFile(data) as source, zipfile.ZipFile(unusual, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                changed = rewrite(content)
+                assert changed != content
+                content = changed
+            target.writestr(item, content)
+    with open_source(data, money_columns=["Amount"]) as source:
+        before = [cells for batch in source.batches() for cells in batch.rows]
+    with open_source(unusual, money_columns=["Amount"]) as source:
+        after = [cells for batch in source.batches() for cells in batch.rows]
+    assert after == before
+    assert after[0][2] == "3000.5\u00a0€"

@@ -10,7 +10,9 @@ value be sent as dollars. So the reader looks the formats up itself, from the zi
   (ids 5-8, 42, 44) show the currency of the reading computer's locale, which the file
   does not say: they are left alone, as a plain number is.
 * the sheet's XML, streamed, only when some style writes a currency: which number cells
-  carry such a style.
+  carry such a style. A sheet whose XML the byte patterns do not read (cells without
+  a reference, a prefixed namespace as the .NET SDK writes, single-quoted attributes)
+  is parsed as XML instead: slower, and no cell is missed.
 
 An ODS sheet says it per cell: ``office:value-type="currency"`` with its
 ``office:currency`` code, read from ``content.xml``, streamed.
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any, cast
 from xml.etree import ElementTree
 
+from importer.errors import SourceError
 from importer.read._workbook_limits import (
     _NS_MAIN,
     _NS_OFFICE,
@@ -265,11 +268,73 @@ def cell_currencies(
             return None
         found = CellCurrencies()
         tags = _CellTags(styles)
-        for row, column, style in _styled_cells(archive, part, name, limits, tags):
-            currency = styles.get(style)
-            if currency is not None:
-                found.add(row, column, currency)
+        try:
+            for row, column, style in _styled_cells(archive, part, name, limits, tags):
+                currency = styles.get(style)
+                if currency is not None:
+                    found.add(row, column, currency)
+        except _Unusual:  # XML the byte patterns do not read: parsed as XML instead
+            found = CellCurrencies()
+            for row, column, style in _parsed_cells(archive, part, name, limits, styles):
+                found.add(row, column, styles[style])
     return found if found.columns else None
+
+
+class _Unusual(Exception):
+    """A sheet's XML in a form the byte patterns do not read: cells without a reference,
+    a namespace prefix (``<x:c``), single-quoted attributes."""
+
+
+#: What the byte patterns read: every cell tag unprefixed, with a double-quoted
+#: reference (``<c r="B2"``). The rest is parsed.
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
+_CELL_WITH_REF = re.compile(rb'<c\s[^>]*?(?<=\s)r="')
+
+
+def _usual(text: bytes) -> bool:
+    # Counted at C speed first: every cell tag starts '<c r="' (the writers' order).
+    tags = sum(map(text.count, (b"<c ", b"<c>", b"<c/>", b"<c\n", b"<c\t", b"<c\r")))
+    if tags != text.count(b'<c r="') and tags != len(_CELL_WITH_REF.findall(text)):
+        return False
+    return not ((b":c " in text or b":c>" in text) and _PREFIXED.search(text))
+
+
+def _parsed_cells(
+    archive: zipfile.ZipFile,
+    part: str,
+    name: str,
+    limits: WorkbookLimits,
+    styles: dict[int, str],
+) -> Iterator[tuple[int, int, int]]:
+    """(row, column, style) of each number cell with a style of ``styles``, both from 0,
+    from the sheet parsed as XML (any prefix, quoting, or none of the optional
+    references: a row or a cell without one follows the one before)."""
+    parser: ElementTree.XMLPullParser = ElementTree.XMLPullParser(events=("start", "end"))
+    row, column = -1, -1
+    try:
+        for chunk in _chunks(archive, part, name, limits):
+            parser.feed(chunk)
+            for event, item in cast(Iterator[tuple[str, Any]], parser.read_events()):
+                element = cast(ElementTree.Element, item)
+                tag = element.tag.rpartition("}")[2]
+                if tag == "row" and event == "start":
+                    number = element.get("r")
+                    row = int(number) - 1 if number and number.isdigit() else row + 1
+                    column = -1
+                elif tag == "c" and event == "start":
+                    ref = _REFERENCE.fullmatch(element.get("r") or "")
+                    column = _column_index(ref.group(1).encode()) if ref else column + 1
+                    style = element.get("s")
+                    kind = element.get("t")
+                    if style and style.isdigit() and int(style) in styles and kind in (None, "n"):
+                        yield row, column, int(style)
+                elif event == "end" and tag in ("c", "row"):
+                    element.clear()
+    except ElementTree.ParseError as exc:
+        raise SourceError(f"{name}: is not a valid workbook ({part}: {exc})") from exc
+
+
+_REFERENCE = re.compile(r"([A-Z]{1,3})[0-9]{1,7}")
 
 
 def _styled_cells(
@@ -282,12 +347,15 @@ def _styled_cells(
     """(row, column, style) of each number cell whose tag ``tags`` finds, both from 0,
     streamed. Each chunk is cut before its last cell tag, which the next chunk reads whole.
     """
-    tail = b""
+    tail, first = b"", True
     for chunk in _chunks(archive, part, name, limits):
         text = tail + chunk
         cut = text.rfind(b"<c")
         cut = cut if cut > 0 else len(text)
         text, tail = text[:cut], text[cut:]
+        if first and not _usual(text + tail):  # (one writer wrote the sheet: its first MiB tells)
+            raise _Unusual
+        first = False
         for letters, row, style in tags.find(text):
             yield int(row) - 1, _column_index(letters), int(style)
     for letters, row, style in tags.find(tail):
