@@ -290,6 +290,24 @@ def test_no_output_replaces_a_linked_export_or_the_input(tmp_path):
     assert data.read_text(encoding="utf-8") == "Deal,Website,Amount\nA,aa.com,5\n"
 
 
+def test_no_output_replaces_the_mapping_or_the_rates_file(tmp_path):
+    data = write(tmp_path / "deals.csv", "Deal,Website,Amount\nA,aa.com,5 EUR\n")
+    mapping = write(tmp_path / "m.yaml", MAPPING)
+    rates = write(tmp_path / "rates.yaml", "EUR: 1.1\n")
+    kept = mapping.read_bytes(), rates.read_bytes()
+    result = invoke("import", data, "--mapping", mapping, "--dry-run", "--out", mapping)
+    assert result.exit_code == 2
+    assert "is the mapping m.yaml, and the run would write over it" in result.output
+    result = invoke("import", data, "--mapping", mapping, "--rates", rates, "--dry-run",
+                    "--out", tmp_path / "r.csv", "--failures", rates)  # fmt: skip
+    assert result.exit_code == 2
+    assert "is the rates file rates.yaml" in result.output
+    assert (mapping.read_bytes(), rates.read_bytes()) == kept
+    result = invoke("import", data, "--mapping", mapping, "--rates", rates, "--dry-run",
+                    "--out", tmp_path / "r.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
 def test_no_output_replaces_a_linked_export(tmp_path):
     deals, companies, contacts = hubspot_files(tmp_path)
     before = companies.read_bytes()

@@ -112,6 +112,8 @@ class ImportJob:
     request_log: Path | None = None
     #: Hears every HTTP attempt as it is answered (the CLI's ``-v``).
     on_attempt: Callable[[Attempt], None] | None = None
+    #: ``--rates``: the file the currency rates came from (no output may write over it).
+    rates_file: Path | None = None
 
     @classmethod
     def create(
@@ -157,6 +159,8 @@ class ImportJob:
             loaded = loaded.model_copy(
                 update={"currency_rates": {**loaded.currency_rates, **given}}
             )
+        if rates is not None and not isinstance(rates, Mapping):
+            options["rates_file"] = Path(rates)
         return cls(Path(input), loaded, outputs=outputs, **options)
 
 

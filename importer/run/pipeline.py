@@ -133,9 +133,9 @@ def run_import(
 
 
 def _keep_inputs(job: ImportJob, outputs: list[Path | None]) -> None:
-    """Refuse a run that would write over its own input or a linked export (``--out
-    leads.csv`` for ``leads.csv``; ``--out leads.csv`` for ``leads.xlsx``, whose results
-    workbook is ``leads.xlsx``): the export would be lost."""
+    """Refuse a run that would write over its own input, a linked export, its mapping or
+    its rates file (``--out leads.csv`` for ``leads.csv``; ``--out leads.csv`` for
+    ``leads.xlsx``, whose results workbook is ``leads.xlsx``): the file would be lost."""
     written = [(p, "") for p in outputs if p is not None]
     if job.results_format != "csv":  # the results (and failures) as workbooks too
         written += [
@@ -145,6 +145,11 @@ def _keep_inputs(job: ImportJob, outputs: list[Path | None]) -> None:
         ]
     inputs = [("the input", Path(job.input))] if isinstance(job.input, (str, os.PathLike)) else []
     inputs += [(f"the linked export {path.name}", path) for _, path in job.links]
+    mapping = Path(job.mapping.source)
+    if mapping.is_file():
+        inputs.append((f"the mapping {mapping.name}", mapping))
+    if job.rates_file is not None:
+        inputs.append((f"the rates file {job.rates_file.name}", job.rates_file))
     for what, source in inputs:
         for path, copy in written:
             if same_file(path, source):
