@@ -13,6 +13,7 @@ from test_import_e2e import inspect, settings, write
 
 from importer.cli import cli
 from importer.errors import MappingError, UsageError
+from importer.map.stages import PipelineStage
 from importer.run import run_import
 from importer.sandbox import running_sandbox
 
@@ -638,3 +639,34 @@ def test_a_contacts_export_without_one_of_a_deals_people_reads_the_deals_own_lis
     assert landed["Harbour pilot"]["primary_contact_email"] == "hannah@harbourvale.co.uk"
     assert "'5001' is in no row of hubspot-contacts.csv" in rows["3"]["warnings"]
     assert "read instead" not in rows["3"]["warnings"]
+
+
+def test_a_deals_own_column_of_names_alone_does_not_replace_the_people_found(tmp_path):
+    """The row's own "Associated Contact" stands in for the contacts file only where it
+    gives addresses: names alone link nobody, so the people the file has are kept (the
+    deal is filed with them), and a row whose only key is missing is worded for one."""
+    deals = write(tmp_path / "deals.csv", """
+"Record ID","Deal Name","Deal Stage","Amount","Associated Contact","Associated Company IDs","Associated Contact IDs"
+"9001","SFV renewal","Closed won","1200.0","Kevin Varga;Fabio Hansen","","5001;5002"
+"9002","Solo deal","Closed won","300.0","Hannah Rossi (hannah@harbourvale.co.uk)","","5009"
+""")  # fmt: skip
+    contacts = write(tmp_path / "hubspot-contacts.csv", """
+"Record ID","First Name","Last Name","Email"
+"5002","Fabio","Hansen","leon@wilshiremi.com"
+""")  # fmt: skip
+    run_import(
+        deals, "hubspot-deals", dry_run=True, pipeline_id="00000000-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl", links=[contacts],
+        stages=(PipelineStage("00000000-0000-4000-8000-0000000000aa", "Closed won", 1),),
+    )  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert "read instead" not in rows["2"]["warnings"]
+    assert "'5001' is in no row of hubspot-contacts.csv" in rows["2"]["warnings"]
+    sent = [json.loads(line)["body"] for line in (tmp_path / "q.jsonl").read_text().splitlines()]
+    deal = next(b for b in sent if b.get("opportunity", {}).get("name") == "SFV renewal")
+    assert deal["related_objects"]["primary_contact_email"] == "leon@wilshiremi.com"
+    solo = rows["3"]["warnings"]
+    assert "'5009' is in no row of" in solo and "its own column 'Associated Contact'" in solo
+    assert "a later one would come first" not in solo  # it has no other people
+    solo_deal = next(b for b in sent if b.get("opportunity", {}).get("name") == "Solo deal")
+    assert solo_deal["related_objects"]["primary_contact_email"] == "hannah@harbourvale.co.uk"

@@ -69,6 +69,11 @@ class _Table:
     def where(self) -> str:
         return f"{self.path.name if self.path else '(no file)'} ({self.link.key})"
 
+    @property
+    def of_people(self) -> bool:
+        """Whether the link brings people's e-mail addresses (its first column's)."""
+        return "mail" in self.link.columns[0].casefold()
+
 
 @dataclass(slots=True)
 class Linker:
@@ -106,7 +111,10 @@ class Linker:
         for number, row in zip(numbers, rows, strict=True):
             row = list(row)
             for table, at, back in zip(self.tables, self.by, self.fallbacks, strict=True):
-                backed = 0 <= back < len(row) and bool(row[back].strip())
+                # (the row's own column backs a link of people only where it gives an
+                # address: names alone link nobody)
+                cell = row[back] if 0 <= back < len(row) else ""
+                backed = "@" in cell if table.of_people else bool(cell.strip())
                 cells, problem = self._cells(table, row[at] if 0 <= at < len(row) else "", backed)
                 row += cells
                 if problem:
@@ -148,10 +156,15 @@ class Linker:
             # would make a later one the first (the deal's primary contact, its company)
             # and leave the others out. The row's own column names them all, in order.
             shown = ", ".join(repr(k) for k in missing[:3]) + (" ..." if len(missing) > 3 else "")
+            why = (
+                f" (with only the others, a later one would come first and {shown} be lost)"
+                if len(missing) < len(dict.fromkeys(keys))
+                else ""
+            )
             return [""] * width, (
-                f"link {table.name}: {link.by} {shown} is in no row of {table.where}, so"
-                f" the row takes nothing from that file (its other people would come first"
-                f" and this one be lost): its own column {table.fallback!r} is read instead"
+                f"link {table.name}: {link.by} {shown} {'is' if len(missing) == 1 else 'are'}"
+                f" in no row of {table.where}, so the row takes nothing from that file{why}:"
+                f" its own column {table.fallback!r} is read instead"
             )
         found = list(dict.fromkeys(found))
         # A linked person with no e-mail cannot be linked (the API links people by it): said
