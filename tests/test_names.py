@@ -122,6 +122,18 @@ def test_any_text_splits_without_error(text):
         ("Acme, Inc.", "it names a company"),  # not first name 'Inc.', last name 'Acme'
         ("Northwind Logistics, S.A.", "it names a company"),
         ("Harbour, Pty Ltd", "it names a company"),
+        ("Globex, S.A. de C.V.", "it names a company"),
+        ("Acme, Co.", "it names a company"),
+        ("Foo, GmbH & Co. KG", "it names a company"),
+        ("Volvo, AB", "it names a company"),
+        ("Nokia, Oyj", "it names a company"),
+        ("Equinor, ASA", "it names a company"),
+        ("Telefonica, S.L.", "it names a company"),
+        ("Acme, Pvt. Ltd.", "it names a company"),
+        ("Acme, L.P.", "it names a company"),
+        ("Acme, PLLC", "it names a company"),
+        ("Acme, Company", "it names a company"),
+        ("Foo, sp. z o.o.", "it names a company"),
     ],
 )
 def test_a_name_the_split_would_change_is_refused_and_said(value, why):
@@ -142,6 +154,11 @@ def test_a_name_the_split_would_change_is_refused_and_said(value, why):
         "Carmen Maddox (cm@x.org)",
         "Smith, Ab",
         "Inc, Jo",
+        "Jansen, Ab",  # a given name, not Sweden's AB
+        "Smith, S.",  # an initial, not the S. of S. de R.L.
+        "Kim, Se",
+        "García, Ana",
+        "Lee, De",
     ],
 )
 def test_names_the_split_keeps_whole_are_split_as_ever(value):

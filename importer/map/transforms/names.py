@@ -49,9 +49,15 @@ _SUFFIXES = frozenset(
 _LEGAL_FORMS = frozenset(
     str.split(
         "inc incorporated llc llp ltd limited plc corp corporation gmbh ag kg sa sas sarl srl"
-        " spa bv nv pty"
+        " spa bv nv pty co company cos lp pllc pc pvt private oy oyj asa sl slu cv rl kgaa"
+        " sro kft zrt doo aps bhd sdn kk ltda eirl snc ohg ug gbr bvba sprl pte jsc ooo"
+        " pjsc tbk sab oo ggmbh sca scs"
     )
 )
+#: Forms that are also given names ("Ab", "As"): a form only in capitals ("Volvo, AB").
+_CAPITAL_FORMS = frozenset({"ab", "as", "se"})
+#: What joins a form's words ("S.A. de C.V.", "GmbH & Co. KG", "sp. z o.o."): no form alone.
+_FORM_JOINERS = frozenset({"&", "and", "de", "z", "s", "sp", "y", "und", "cie"})
 _PARTICLES = frozenset(
     str.split(
         "van von der den de del della delle dei degli di da das dos du la le lo ter ten te "
@@ -133,6 +139,8 @@ def unsplittable(text: str) -> str | None:
     ("it holds '@Peter'", None, None)
     >>> unsplittable("Acme, Inc."), unsplittable("Smith, Jo")
     ("it names a company ('Inc.' after the comma)", None)
+    >>> unsplittable("Globex, S.A. de C.V.") is not None, unsplittable("Jansen, Ab")
+    (True, None)
     """
     text = clean_text(text).partition(";")[0]
     if _BRACKET.search(text):
@@ -150,14 +158,22 @@ def unsplittable(text: str) -> str | None:
     after = given.strip().rstrip(".")
     if comma and len(after) == 1 and after.islower():
         return f"its part after the comma is the one letter {after!r}"
-    if (
-        comma
-        and family.strip()
-        and given.split()
-        and all(_word(t) in _LEGAL_FORMS for t in given.split())
-    ):
+    if comma and family.strip() and _legal_form(given.split()):
         return f"it names a company ({given.strip()!r} after the comma)"
     return None
+
+
+def _legal_form(tokens: list[str]) -> bool:
+    """Whether ``tokens`` are a company's legal form (``Inc.``, ``S.A. de C.V.``,
+    ``AB``; not ``Ab``, a given name), every one of them."""
+    forms = 0
+    for token in tokens:
+        word = _word(token)
+        if word in _LEGAL_FORMS or (word in _CAPITAL_FORMS and token.strip(".,").isupper()):
+            forms += 1
+        elif word not in _FORM_JOINERS:
+            return False
+    return forms > 0
 
 
 def split_full_name(text: str) -> tuple[str | None, str | None]:
