@@ -112,7 +112,10 @@ def _key_options(command: _F) -> _F:
             ),
             click.option(
                 "--api-key-file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                # (not exists=True: click's message would print the value, which may be
+                # the key itself, given here by mistake; _api_key checks the file)
+                type=click.Path(path_type=Path),
+                metavar="FILE",
                 envvar="OCTOLANE_API_KEY_FILE",
                 help="Read the API key from this file (its first line)"
                 " [env OCTOLANE_API_KEY_FILE].",
@@ -449,14 +452,7 @@ def _api_key(given: str | None, key_file: Path | None) -> str | None:
     if key_file is not None:
         if on_command_line:
             raise UsageError("give the API key once: --api-key or --api-key-file, not both")
-        try:
-            lines = key_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{key_file}: cannot read the API key ({exc})") from None
-        key = lines[0].strip() if lines else ""
-        if not key:
-            raise UsageError(f"{key_file}: the file holds no API key on its first line")
-        return key
+        return _key_from_file(key_file)
     if on_command_line:
         click.echo(
             "warning: --api-key on the command line can be seen by other users of this"
@@ -464,6 +460,39 @@ def _api_key(given: str | None, key_file: Path | None) -> str | None:
             err=True,
         )
     return given
+
+
+def _key_from_file(key_file: Path) -> str:
+    """The first line of ``--api-key-file``: UTF-8 (a byte-order mark, as Notepad saves
+    it, left out) or UTF-16 with its mark. No message shows the file's content, nor the
+    option's value where it is not a file (a key given there by mistake)."""
+    if not key_file.is_file():
+        looks_like_key = "/" not in str(key_file) and "\\" not in str(key_file)
+        looks_like_key = looks_like_key and not key_file.suffix and len(str(key_file)) >= 16
+        if looks_like_key and not key_file.is_dir():
+            raise UsageError(
+                "--api-key-file: no such file, and the value looks like a key, not a path"
+                " (it is not shown): give the key in OCTOLANE_API_KEY, or the path of a"
+                " file that holds it"
+            )
+        what = "is a folder, not a file" if key_file.is_dir() else "no such file"
+        raise UsageError(f"--api-key-file: {key_file}: {what}")
+    try:
+        data = key_file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--api-key-file: cannot read the file ({exc.strerror})") from None
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        lines = data.decode(encoding).splitlines()
+    except UnicodeDecodeError:
+        raise UsageError(
+            "--api-key-file: the file is not UTF-8 text: save it as UTF-8 with the key"
+            " on its first line"
+        ) from None
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise UsageError("--api-key-file: the file holds no API key on its first line")
+    return key
 
 
 def _print_attempt(attempt: Any) -> None:

@@ -663,10 +663,14 @@ def check_base_url(base_url: str) -> str:
         )
     try:
         url = httpx.URL(base_url.strip())
-    except (httpx.InvalidURL, TypeError) as exc:
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise UsageError(f"the base URL {base_url!r} is not a valid URL ({hint})") from exc
     if url.scheme not in ("http", "https") or not url.host:
         raise UsageError(f"the base URL {base_url!r} is not an http(s) URL ({hint})")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise UsageError(
+            f"the base URL {base_url!r}: its port {url.port} is not between 1 and 65535"
+        )
     if url.scheme == "http" and not _is_loopback(url.host):
         raise UsageError(
             f"refusing to send the API key over plain http to {url.host}: use https:// "
