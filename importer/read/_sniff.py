@@ -141,7 +141,7 @@ def resolve_encoding(path: Path, head: bytes, name: str, forced: str | None) -> 
     """
     if forced is None:
         return _detect_encoding(path, head, name)
-    encoding = _forced_encoding(forced, head)
+    encoding = _forced_encoding(forced, head, name)
     if not encoding.startswith(("utf-16", "utf-32")) and looks_binary(head):
         raise binary_file_error(name)
     failure = first_decode_failure(path, encoding, name)
@@ -150,15 +150,31 @@ def resolve_encoding(path: Path, head: bytes, name: str, forced: str | None) -> 
     return encoding
 
 
-def _forced_encoding(forced: str, head: bytes) -> str:
+def _forced_encoding(forced: str, head: bytes, name: str = "") -> str:
     try:
-        encoding = codecs.lookup(forced).name
+        info = codecs.lookup(forced)
     except LookupError as exc:
         raise UsageError(
             f"unknown encoding {forced!r}; use a name such as utf-8, cp1252, latin-1 or utf-16"
         ) from exc
+    encoding = info.name
+    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib: not text
+        raise UsageError(
+            f"--encoding {forced!r} is not a text encoding; use a name such as utf-8,"
+            " cp1252, latin-1 or utf-16"
+        )
     if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if encoding in ("utf-16", "utf-32") and not any(head.startswith(b) for b, _ in _BOMS):
+        # Python's utf-16 needs a byte-order mark to know the byte order: the text says it
+        found = _utf16_without_bom(head) if encoding == "utf-16" else None
+        if found is None:
+            raise SourceError(
+                f"{name}: cannot be read as {encoding}: it has no byte-order mark; pass"
+                f" --encoding {encoding}-le or {encoding}-be (or leave --encoding out: it is"
+                " detected)"
+            )
+        return found
     return encoding
 
 
@@ -207,6 +223,31 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def long_line_error(name: str, line: int) -> SourceError:
+    return SourceError(
+        f"{name}: line {line:,} is longer than {MAX_LINE_BYTES // 2**20} MiB with no"
+        " line break: this is not a CSV export, or its line breaks were lost;"
+        " open it in a text editor to check"
+    )
+
+
+def looks_like_text(head: bytes, name: str) -> bool:
+    """Whether a file starting with ``head`` is read as text (not a workbook).
+
+    Raises:
+        SourceError: it is neither: a binary file.
+    """
+    if head.startswith((b"PK\x03\x04", _OLE_MAGIC)):
+        return False
+    if head.startswith(_BINARY_MAGIC):
+        raise binary_file_error(name)
+    if any(head.startswith(bom) for bom, _ in _BOMS) or _utf16_without_bom(head):
+        return True
+    if looks_binary(head):
+        raise binary_file_error(name)
+    return True
+
+
 def looks_binary(sample: bytes) -> bool:
     """More than 1% control bytes (NUL, ...), and more than a few: not text, whatever its
     encoding. DOS's end-of-file mark (^Z) at the end does not count."""
@@ -230,11 +271,7 @@ def first_decode_failure(path: Path, encoding: str, name: str) -> DecodeFailure 
             chunk = f.read(_SCAN_CHUNK_BYTES)
             breaks = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
             if since_break + (min(breaks) if breaks else len(chunk)) > MAX_LINE_BYTES:
-                raise SourceError(
-                    f"{name}: line {lines:,} is longer than {MAX_LINE_BYTES // 2**20} MiB with no"
-                    " line break: this is not a CSV export, or its line breaks were lost;"
-                    " open it in a text editor to check"
-                )
+                raise long_line_error(name, lines)
             if breaks:
                 lines += chunk.count(b"\n") or chunk.count(b"\r")
                 since_break = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))

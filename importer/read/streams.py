@@ -10,10 +10,10 @@ the run ends) and read from there like any file.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from importer.errors import SourceError
 
@@ -62,10 +62,38 @@ def copy_stream(path: str | os.PathLike[str], folder: Path) -> Path:
                         "-: standard input is the terminal; pipe a file in"
                         " (`cat leads.csv | octolane-import - ...`) or name the file"
                     )
-                shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+                _copy_checked(sys.stdin.buffer, out, shown_name(given))
             else:
                 with open(given, "rb") as stream:
-                    shutil.copyfileobj(stream, out, 1 << 20)
+                    _copy_checked(stream, out, given)
     except OSError as exc:
         raise SourceError(f"{given}: cannot be read ({exc.strerror or exc})") from exc
     return target
+
+
+def shown_name(given: str) -> str:
+    """How messages name an input that was copied: ``standard input`` for ``-``."""
+    return "standard input" if given == STDIN else given
+
+
+def _copy_checked(stream: BinaryIO, out: BinaryIO, name: str) -> None:
+    """Copy ``stream`` a MiB at a time, refusing as it comes what a file would be refused
+    for at open: binary content, or a line past the limit with no break (an endless
+    ``/dev/zero`` or pipe stops at once, not when the disk is full)."""
+    from importer.read._sniff import MAX_LINE_BYTES, long_line_error, looks_like_text
+
+    text: bool | None = None
+    since_break, lines = 0, 1
+    while chunk := stream.read(1 << 20):
+        if text is None:
+            text = looks_like_text(chunk, name)  # (raises for a binary file)
+        if text:
+            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            if last < 0:
+                since_break += len(chunk)
+            else:
+                since_break = len(chunk) - 1 - last
+                lines += chunk.count(b"\n") or chunk.count(b"\r")
+            if since_break > MAX_LINE_BYTES:
+                raise long_line_error(name, lines)
+        out.write(chunk)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,11 +162,61 @@ def _opened(source: Path, wanted: list[str]) -> Iterator[dict[str, Path]]:
         paths = {}
         for want, member in chosen.items():
             target = Path(folder) / Path(member).name  # never a path the zip chose
-            with archive.open(member) as src, target.open("wb") as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
+            _extract(source, archive, archive.getinfo(member), target)
             paths[want] = target
         yield paths
+
+
+def _named(text: str, source: Path, files: dict[str, Path]) -> str:
+    """``text`` with a zip's extracted copies named by the zip and their member."""
+    if source.is_dir():
+        return text
+    for want, path in files.items():
+        text = text.replace(str(path), f"{source}: {want}")
+    return text
+
+
+#: Past this size a member is judged by its ratio (the workbook rule: a CSV export
+#: compresses 5-30x, 200x is a bomb).
+_RATIO_FROM = 10 << 20
+_MAX_RATIO = 200
+
+
+def _extract(source: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    """Copy one member out, counting what it really unpacks to; a damaged, encrypted or
+    unsupported member, a bomb, or a full disk is a one-line error naming it."""
+    where = f"{source}: {info.filename}"
+    written, limit = 0, max(_RATIO_FROM, info.compress_size * _MAX_RATIO)
+    try:
+        with archive.open(info) as src, target.open("wb") as out:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise UsageError(
+                        f"{where}: unpacks more than {_MAX_RATIO} times its packed size"
+                        f" ({info.compress_size:,} bytes): not a genuine export"
+                    )
+                out.write(chunk)
+    except NotImplementedError as exc:  # (a RuntimeError: before it)
+        raise UsageError(
+            f"{where}: its compression method is not supported ({exc}): unzip it yourself"
+            " and give the folder"
+        ) from exc
+    except RuntimeError as exc:  # "File ... is encrypted, password required"
+        raise UsageError(
+            f"{where}: is password-protected: unzip it yourself and give the folder"
+        ) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise UsageError(
+            f"{where}: cannot be extracted, the zip is damaged ({exc}): download the export"
+            " again, or unzip what you can and give the folder"
+        ) from exc
+    except OSError as exc:
+        raise UsageError(
+            f"{where}: cannot be unpacked into the temporary folder ({exc.strerror}; it"
+            f" unpacks to {info.file_size:,} bytes): free space there, set TMPDIR to a"
+            " folder with room, or unzip it yourself and give the folder"
+        ) from exc
 
 
 def run_export(
@@ -222,8 +273,9 @@ def run_export(
             try:
                 report.parts.append((path.name, run_import(job, progress=progress)))
             except (SourceError, MappingError) as exc:
-                # One unreadable file does not undo or hide the others: it is reported.
-                report.failed.append((path.name, str(exc)))
+                # One unreadable file does not undo or hide the others: it is reported,
+                # named as the zip holds it, not as its private copy (gone by now).
+                report.failed.append((path.name, _named(str(exc), source, files)))
                 continue
             if report.parts[-1][1].aborted:
                 # An aborted part stops the export (later parts link to it); the files

@@ -20,22 +20,22 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from importer._gc import gc_paused
 from importer.api.models import UUID_PATTERN
-from importer.errors import UsageError
+from importer.errors import MappingError, SourceError, UsageError
 from importer.map.spec import MappingFile
 from importer.map.stages import PipelineStage, StageTable, build_stage_table
 from importer.map.transforms.emails import filed_under
 from importer.plan import Planner
 from importer.read.frames import is_rows_in_memory, write_rows_in_memory
 from importer.read.spool import RowSpool
-from importer.read.streams import copy_stream, is_stream, same_file
+from importer.read.streams import copy_stream, is_stream, same_file, shown_name
 from importer.report.html import Timeline
 from importer.report.outcomes import RowsAsTheyComplete, tally_rows
 from importer.report.progress import Progress, ProgressCallback, as_progress
@@ -95,11 +95,14 @@ def run_import(
     """
     if isinstance(job, ImportJob) and is_stream(job.input):  # standard input, a pipe
         with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
-            copied = dataclasses.replace(job, input=copy_stream(job.input, Path(folder)))
-            return run_import(copied, progress=progress)
+            copy = copy_stream(job.input, Path(folder))
+            with _named_as(copy, job.input):
+                return run_import(dataclasses.replace(job, input=copy), progress=progress)
     if isinstance(job, (str, os.PathLike)) and is_stream(job):
         with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
-            return run_import(copy_stream(job, Path(folder)), mapping, progress=progress, **options)
+            copy = copy_stream(job, Path(folder))
+            with _named_as(copy, job):
+                return run_import(copy, mapping, progress=progress, **options)
     if not isinstance(job, (ImportJob, str, os.PathLike)) and is_rows_in_memory(job):
         with tempfile.TemporaryDirectory(prefix="octolane-import-") as folder:
             path = write_rows_in_memory(job, Path(folder))
@@ -130,6 +133,19 @@ def run_import(
         if job.report_path is not None:
             _write_report(report, job, spool)
     return report
+
+
+@contextmanager
+def _named_as(copy: Path, given: str | os.PathLike[str]) -> Iterator[None]:
+    """Errors name the stream as the user gave it (``standard input``), not its private
+    copy, which is gone when they are read."""
+    try:
+        yield
+    except (SourceError, MappingError, UsageError) as exc:
+        text = str(exc).replace(str(copy), shown_name(os.fspath(given)))
+        if text == str(exc):
+            raise
+        raise type(exc)(text) from None
 
 
 def _keep_inputs(job: ImportJob, outputs: list[Path | None]) -> None:
