@@ -774,9 +774,20 @@ def test_real_export(name, n_rows, n_columns, encoding):
         errors = CP1252_ERRORS if encoding == "cp1252" else "strict"  # ISO-8859-1's C1 bytes
         with path.open(encoding=encoding, errors=errors, newline="") as f:
             expected = list(csv.reader(f))
+        if encoding == "cp1252":  # cells written in UTF-8 inside it read as UTF-8
+            expected = [[_utf8_back(cell) for cell in row] for row in expected]
         assert source.info.delimiter == ","
         assert [r for _, r in rows] == expected[1:]
         assert len(set(source.info.columns)) == n_columns
+
+
+def _utf8_back(cell: str) -> str:
+    if not any(c in cell for c in "ÃÄÅ"):
+        return cell
+    try:
+        return cell.encode("cp1252", CP1252_ERRORS).decode("utf-8")
+    except UnicodeError:
+        return cell
 
 
 @needs_real_exports

@@ -36,7 +36,12 @@ DELIMITERS = ("\t", "|", ";", ",")  # on a tie, the one least likely inside a va
 CP1252_ERRORS = "octolane-cp1252"
 
 
-def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str | bytes, int]:
+    if isinstance(exc, UnicodeEncodeError):  # the way back: those code points, as bytes
+        undefined = exc.object[exc.start : exc.end]
+        if all(ord(c) < 0x100 for c in undefined):
+            return undefined.encode("latin-1"), exc.end
+        raise exc
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
@@ -203,6 +208,44 @@ def _detect_encoding(path: Path, head: bytes, name: str) -> str:
     return _checked(path, head, name, guess)
 
 
+#: Code pages whose text a UTF-8 accent turns into mojibake ('Ã©'), not into words.
+WESTERN = frozenset({"cp1252", "latin-1", "iso8859-1", "iso8859-15", "cp850", "mac-roman"})
+#: A UTF-8 letter of Latin-1 and Latin Extended-A (é: C3 A9): in a Western code page
+#: 'Ã', 'Ä' or 'Å' followed by a symbol or a quote mark, which text almost never writes.
+_UTF8_LETTER = re.compile(rb"[\xc3-\xc5][\x80-\xbf]")
+
+
+#: A UTF-8 encoded character of two to four bytes.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def utf8_mojibake(path: Path, encoding: str) -> re.Pattern[str] | None:
+    """Where a file read in a Western code page also holds UTF-8 accented letters (a
+    row pasted in from elsewhere): the pattern that finds them in its decoded text
+    ('Ã©' for 'é'), else None (the file is read as it is)."""
+    if encoding not in WESTERN or utf8_letters_at(path) is None:
+        return None
+    errors = decode_errors(encoding)
+    leads = b"\xc3\xc4\xc5".decode(encoding, errors)
+    follows = bytes(range(0x80, 0xC0)).decode(encoding, errors)
+    return re.compile(f"[{re.escape(leads)}][{re.escape(follows)}]")
+
+
+def utf8_letters_at(path: Path) -> int | None:
+    """The offset of the file's first UTF-8 encoded accented letter, if any (streamed)."""
+    offset, tail = 0, b""
+    with path.open("rb") as f:
+        while chunk := f.read(_SCAN_CHUNK_BYTES):
+            text = tail + chunk
+            found = _UTF8_LETTER.search(text)
+            if found is not None:
+                return offset - len(tail) + found.start()
+            tail, offset = text[-1:], offset + len(chunk)
+    return None
+
+
 def _checked(path: Path, head: bytes, name: str, encoding: str) -> str:
     failure = first_decode_failure(path, encoding, name)
     if failure is not None:
@@ -299,6 +342,9 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
             window += f.read(64 * 1024)
     import charset_normalizer  # only for a file that is not UTF-8: it costs ~10 ms to load
 
+    # UTF-8 letters pasted into the file ('é' as C3 A9) are not the code page's text:
+    # read in, they make cp1252's 'Ã©' look like cp1250's 'Ă©' (read back: utf8_mojibake)
+    window = _UTF8_SEQUENCE.sub(b" ", window)
     matches = charset_normalizer.from_bytes(window, cp_isolation=_LEGACY_CANDIDATES)
     best = matches.best()
     if best is None or best.encoding.startswith("utf"):

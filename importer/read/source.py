@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 from collections.abc import Collection, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ from importer.read._sniff import (
     SAMPLE_BYTES,
     check_markup,
     column_names,
+    decode_errors,
     decode_sample,
     detect_format,
     find_header_index,
@@ -96,6 +98,7 @@ from importer.read._sniff import (
     resolve_encoding,
     sniff_delimiter,
     split_sep_line,
+    utf8_mojibake,
 )
 from importer.read._workbook_limits import (
     WorkbookLimits,
@@ -327,9 +330,16 @@ def _read_head(file: Path, name: str) -> bytes:
 
 
 class _CsvSource(Source):
-    def __init__(self, info: SourceInfo, batch_rows: int, file: CsvFile) -> None:
+    def __init__(
+        self,
+        info: SourceInfo,
+        batch_rows: int,
+        file: CsvFile,
+        mojibake: re.Pattern[str] | None = None,
+    ) -> None:
         super().__init__(info, batch_rows)
         self._file = file
+        self._mojibake = mojibake  # UTF-8 letters in a Western code page's text: read back
 
     def _iter_batches(self) -> Generator[RowBatch, None, None]:
         self.blank_rows = 0
@@ -344,6 +354,8 @@ class _CsvSource(Source):
                     batch = self._assemble(chunk, next_row, raw.tell())
                     next_row += len(chunk)
                     if batch.rows:
+                        if self._mojibake is not None:
+                            _read_back_utf8(batch, self._mojibake, self.info.encoding or "")
                         yield batch
                 if ended:
                     return
@@ -358,7 +370,7 @@ def _open_csv(
     header_row: int | None,
     batch_rows: int,
 ) -> Source:
-    encoding = resolve_encoding(path, head, name, encoding)
+    forced, encoding = encoding, resolve_encoding(path, head, name, encoding)
     whole = len(head) < SAMPLE_BYTES
     text = decode_sample(head, encoding, final=whole)
     check_markup(text, name)
@@ -383,7 +395,44 @@ def _open_csv(
     info = SourceInfo(
         path, "csv", encoding, delimiter, None, index + 1, columns, path.stat().st_size
     )
-    return _CsvSource(info, batch_rows, file)
+    mojibake = utf8_mojibake(path, encoding) if forced is None else None
+    return _CsvSource(info, batch_rows, file, mojibake)
+
+
+def _read_back_utf8(batch: RowBatch, mojibake: re.Pattern[str], encoding: str) -> None:
+    """Cells of a Western code page's file that hold UTF-8 letters (a row pasted in from
+    a UTF-8 file: 'Ã©' for 'é') read as UTF-8 where the whole cell is UTF-8; each such
+    row says so, and a cell that cannot be read back is said to read garbled."""
+    errors = decode_errors(encoding)
+    for number, row in zip(batch.row_numbers, batch.rows, strict=True):
+        if mojibake.search("\x1f".join(row)) is None:
+            continue
+        read, garbled = [], []
+        for i, cell in enumerate(row):
+            if mojibake.search(cell) is None:
+                continue
+            try:
+                better = cell.encode(encoding, errors).decode("utf-8")
+            except UnicodeError:
+                garbled.append(_quoted(cell))
+                continue
+            row[i] = better
+            read.append(f"{_quoted(cell)} as {_quoted(better)}")
+        notes = []
+        if read:
+            notes.append(
+                f"read as UTF-8 (the file is {encoding}, these cells were written in UTF-8):"
+                f" {', '.join(read[:3])}{' ...' if len(read) > 3 else ''}"
+            )
+        if garbled:
+            notes.append(
+                f"{', '.join(garbled[:3])} mixes {encoding} and UTF-8 bytes, so it reads"
+                " garbled: correct it in the file"
+            )
+        note = "; ".join(notes)
+        batch.problems[number] = (
+            f"{batch.problems[number]}; {note}" if number in batch.problems else note
+        )
 
 
 def _quoted(cell: str) -> str:

@@ -1,0 +1,73 @@
+"""A Windows-1252 file with rows pasted in from a UTF-8 one: those rows' accents read
+as UTF-8, each such row says so, and nothing else changes (they were 'ZoÃ«' before,
+sent as names, with no word)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_import_e2e import results_of
+
+from importer.read import open_source
+from importer.run import run_import
+
+HEADER = "Record ID,First Name,Last Name,Email\n"
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-exports"
+
+
+def _mixed(path: Path, cp1252_rows: list[str], utf8_rows: list[str]) -> Path:
+    data = HEADER.encode() + "".join(cp1252_rows).encode("cp1252")
+    path.write_bytes(data + "".join(utf8_rows).encode("utf-8"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [f"{i},“Ann”,O’Neil{i},a{i}@acme.com\n" for i in range(1, 6)],  # quotes only
+        [f"{i},Hélène,Lefèvre{i},h{i}@acme.fr\n" for i in range(1, 6)],  # accents
+    ],
+)
+def test_a_utf8_row_in_a_cp1252_file_reads_as_written_and_says_so(tmp_path, rows):
+    data = _mixed(tmp_path / "leads.csv", rows, ["9,Zoë,Müller,zoe@acme.com\n"])
+    report = run_import(
+        data, "hubspot", dry_run=True, results_path=tmp_path / "r.csv",
+        requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    assert report.source.encoding == "cp1252"  # (the UTF-8 letters made it look like cp1250)
+    sent = [json.loads(line) for line in (tmp_path / "q.jsonl").read_text().splitlines()]
+    zoe = next(r["body"] for r in sent if r["body"].get("email") == "zoe@acme.com")
+    assert (zoe["first_name"], zoe["last_name"]) == ("Zoë", "Müller")
+    lines = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+    assert "read as UTF-8" in lines["7"]["warnings"] and "'ZoÃ«' as 'Zoë'" in lines["7"]["warnings"]
+    assert not any("UTF-8" in lines[str(n)]["warnings"] for n in range(2, 7))
+    with open_source(data) as source:
+        cells = [row for batch in source.batches() for row in batch.rows]
+    assert cells[0][1] == rows[0].split(",")[1]  # the cp1252 rows as they are
+
+
+def test_plain_cp1252_text_and_a_forced_encoding_are_read_as_they_are(tmp_path):
+    rows = ["1,JOÃO,SÃO PAULO,j@acme.com.br\n", "2,Ana,Müller,a@acme.de\n"]
+    plain = _mixed(tmp_path / "plain.csv", rows, [])
+    with open_source(plain) as source:
+        cells = [row for batch in source.batches() for row in batch.rows]
+        assert source.info.encoding == "cp1252"
+    assert cells[0][1:3] == ["JOÃO", "SÃO PAULO"]
+    mixed = _mixed(tmp_path / "mixed.csv", rows, ["9,Zoë,Müller,zoe@acme.com\n"])
+    with open_source(mixed, encoding="cp1252") as source:
+        cells = [row for batch in source.batches() for row in batch.rows]
+    assert cells[-1][1] == "ZoÃ«"  # asked for: every byte as cp1252
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="the shared real exports are absent")
+def test_the_real_salesforce_accounts_utf8_cities_read_as_written(tmp_path):
+    path = REAL / "salesforce" / "data-export-Account.csv"
+    with open_source(path) as source:
+        batches = list(source.batches())
+    cities = {cell for batch in batches for row in batch.rows for cell in row}
+    assert "BOGOTÁ D.C." in cities and "BOGOTÃ\x81 D.C." not in cities
+    notes = [text for batch in batches for text in batch.problems.values()]
+    assert any("'BOGOTÃ\\x81 D.C.' as 'BOGOTÁ D.C.'" in text for text in notes)
+    assert any("reads garbled: correct it in the file" in text for text in notes)
