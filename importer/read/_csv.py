@@ -83,11 +83,27 @@ class CsvFile:
             except csv.Error:
                 pass  # the same error, at the same record: it is row `row`
         if "field larger than field limit" in str(exc):
+            if self._quotes_paired():
+                return SourceError(
+                    f"{self.name}: row {row}: a cell is longer than {MAX_CELL_CHARS:,}"
+                    " characters, the limit for one cell (its quotes are closed: it is a"
+                    " long text, such as a pasted log): shorten it in the file, or leave"
+                    " that column out of the export"
+                )
             return SourceError(
                 f"{self.name}: row {row}: a cell is longer than {MAX_CELL_CHARS:,} characters; "
                 'most likely a quote (") opened in that row is never closed'
             )
         return SourceError(f"{self.name}: row {row}: {exc}")
+
+    def _quotes_paired(self) -> bool:
+        """Whether the file holds an even number of quote characters (streamed): a cell
+        over the limit is then long, not left open."""
+        quotes = 0
+        with self.path.open("rb") as raw:
+            while chunk := raw.read(1 << 20):
+                quotes += chunk.count(b'"')
+        return quotes % 2 == 0 and not self.encoding.startswith(("utf-16", "utf-32"))
 
     def drop_eof(self, chunk: list[list[str]], first_row: int) -> bool:
         """Remove the end marker from ``chunk``; whether the file ended."""

@@ -86,6 +86,7 @@ from importer.read._cell_currency import (
 )
 from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
+from importer.read._formulas import uncached_formulas
 from importer.read._sniff import (
     SAMPLE_BYTES,
     check_markup,
@@ -509,10 +510,12 @@ class _ExcelSource(Source):
         batch_rows: int,
         sheet: python_calamine.CalamineSheet,
         currencies: CellCurrencies | None = None,
+        formulas: dict[int, list[tuple[int, str]]] | None = None,
     ):
         super().__init__(info, batch_rows)
         self._sheet = sheet  # calamine holds the whole sheet; freed with the Source
         self._currencies = currencies  # the number cells whose format writes a currency
+        self._formulas = formulas  # formula cells with no computed value, by row
 
     def _iter_batches(self) -> Generator[RowBatch, None, None]:
         self.blank_rows = 0
@@ -529,6 +532,8 @@ class _ExcelSource(Source):
             batch = self._assemble(chunk, next_row, self.info.size_bytes * done // total_rows)
             next_row += len(chunk)
             if batch.rows:
+                if self._formulas:
+                    _say_formulas(batch, self._formulas, self._sheet.start, self.info.columns)
                 yield batch
 
 
@@ -563,15 +568,71 @@ def _open_excel(
         currencies = ods_cell_currencies(path, name, sheet_name, limits)
     rows = data.iter_rows()
     preview = list(islice(rows, (header_row or 0) + _PREVIEW_ROWS))
-    index = _header_index(preview, 0, header_row, name, sheet=sheet_name)
+    try:
+        index = _header_index(preview, 0, header_row, name, sheet=sheet_name)
+    except SourceError as exc:
+        if sheet is not None or not str(exc).endswith(" is empty"):
+            raise
+        others = [n for n in _sheet_names(path) if n != sheet_name]
+        if not others:
+            raise
+        raise SourceError(
+            f"{name}: sheet {sheet_name!r}, the first visible one, is empty; the workbook's"
+            f" other sheets are: {', '.join(map(repr, others))}: pass --sheet with the one"
+            f" that holds the export (--sheet {others[0]!r})"
+        ) from None
     if not any(map(_is_filled_row, preview[index + 1 :])) and not any(map(_is_filled_row, rows)):
         raise SourceError(f"{name}: sheet {sheet_name!r} has a header row but no data rows")
     columns = column_names([cell_text(c) for c in preview[index]])
     size = path.stat().st_size
     info = SourceInfo(path, file_format, None, None, sheet_name, index + 1, columns, size)
+    formulas = uncached_formulas(path, name, sheet_name, limits) if file_format == "xlsx" else None
     if currencies is not None:
         currencies = currencies.only(_positions(columns, money_columns), data.start)
-    return _ExcelSource(info, batch_rows, data, currencies)
+    return _ExcelSource(info, batch_rows, data, currencies, formulas)
+
+
+def _say_formulas(
+    batch: RowBatch,
+    formulas: dict[int, list[tuple[int, str]]],
+    start: tuple[int, int] | None,
+    columns: Sequence[str],
+) -> None:
+    """Each row with a formula cell that holds no computed value says so: the cell reads
+    empty, and saving the workbook in a spreadsheet computes it."""
+    offset = start[1] if start else 0
+    for number in batch.row_numbers:
+        cells = formulas.get(number - 1)
+        if not cells:
+            continue
+        named = []
+        for column, formula in cells[:3]:
+            at = column - offset
+            label = repr(columns[at]) if 0 <= at < len(columns) else "beyond the header"
+            named.append(
+                f"{_letters(column)}{number} (column {label}{', ' + formula if formula else ''})"
+            )
+        note = (
+            f"formula cell{'s' if len(cells) > 1 else ''} {', '.join(named)}"
+            f"{' ...' if len(cells) > 3 else ''}"
+            + (
+                " hold no computed value, so they read empty"
+                if len(cells) > 1
+                else " holds no computed value, so it reads empty"
+            )
+            + ": open the workbook in Excel or LibreOffice and save it, which computes it"
+        )
+        old = batch.problems.get(number)
+        batch.problems[number] = f"{old}; {note}" if old else note
+
+
+def _letters(column: int) -> str:
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _positions(columns: Sequence[str], names: Collection[str]) -> set[int]:
@@ -581,6 +642,14 @@ def _positions(columns: Sequence[str], names: Collection[str]) -> set[int]:
     loose = {" ".join(c.split()).casefold(): i for i, c in reversed(list(enumerate(columns)))}
     found = (exact.get(n, loose.get(" ".join(n.split()).casefold())) for n in names)
     return {i for i in found if i is not None}
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        with python_calamine.CalamineWorkbook.from_path(path) as workbook:
+            return list(workbook.sheet_names)
+    except python_calamine.CalamineError:
+        return []
 
 
 def _excel_chunk(rows: Iterator[Sequence[object]], n: int) -> list[list[str]]:
