@@ -343,8 +343,10 @@ REAL_CASES = [
         7719,
         # aol.co.uk, btopenworld.com, prodigy.net.mx are free-mail, not companies; an
         # e-mail's account is its host (yocrackers.customerdesk.io, not customerdesk.io);
-        # providers' mail (eim.ae held three firms' people, zen.co.uk, vtext.com) is personal
-        4276,
+        # providers' mail (eim.ae held three firms' people, zen.co.uk, vtext.com) is personal;
+        # a personal address first and one company's after it (gmail, then
+        # randomsoftech.com) gives the company: 5 such rows
+        4281,
         0,
     ),
     # the default organisations view has no website column: nothing to key an account on

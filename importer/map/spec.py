@@ -40,7 +40,7 @@ from importer.map.stages import StageTable, build_stage_table
 from importer.map.transforms import TransformError, compose, infer_date_order
 from importer.map.transforms.cells import NULL_VALUES, formula_like, hidden_characters, quote
 from importer.map.transforms.currency import cell_currency
-from importer.map.transforms.domains import FileZones
+from importer.map.transforms.domains import FileZones, is_personal_domain
 from importer.map.transforms.emails import display_name
 from importer.map.transforms.money import (
     ISO_CODES,
@@ -940,6 +940,13 @@ def bind_mapping(
             continue
         getter, label = _getter(spec, positions, nulls)
         position = positions[spec.column] if spec.column is not None else None
+        if (
+            key == "account.domain"
+            and spec.columns is not None
+            and mapping.options.personal_domains == "skip"
+        ):
+            # (a personal address first, a work one after: the company is the work one's)
+            getter = _business_first([p for p in positions.values() if p is not None], nulls)
         if spec.override is not None:
             over = spec.override
             at = index.get(over.column, loose.get(_loose(over.column)))
@@ -1246,6 +1253,38 @@ def _getter(
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _business_first(found: Sequence[int], nulls: frozenset[str]) -> Callable[[Sequence[str]], Any]:
+    """The first of the row's cells that names a company: a cell without an address
+    (a website), or a cell whose addresses beside personal ones are one company's; where
+    none does, the first filled cell (whose personal domain the transform then says)."""
+    clean = _cleaner(nulls)
+
+    def read(row: Sequence[str]) -> str | None:
+        first = None
+        for p in found:
+            cell = clean(row[p])
+            if cell is None:
+                continue
+            if first is None:
+                first = cell
+            if "@" not in cell:
+                return cell
+            addresses = _ADDRESS.findall(cell)
+            work = [a for a in addresses if not is_personal_domain(a)]
+            if work and work[0] == addresses[0]:
+                return cell  # (a cell as it is, where it can be)
+            # a personal address, then one company's: the company (a cell listing several
+            # companies' people names none of them)
+            if len({a.rpartition("@")[2].lower() for a in work}) == 1:
+                return work[0]
+        return first
+
+    return read
+
+
+_ADDRESS = re.compile(r"[^\s,;<>()\"']+@[^\s,;<>()\"']+")
 
 
 def _overridden(
