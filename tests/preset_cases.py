@@ -81,7 +81,7 @@ CASES = [
     case("apollo-people", "apollo/people.csv", read=25, ok=22, invalid=0, duplicate=0, merged=1, skipped=0, contacts=22, accounts=10, deals=0, partial=2),
     case("apollo-accounts", "apollo/accounts.csv", read=11, ok=9, invalid=1, duplicate=1, skipped=0, contacts=0, accounts=9, deals=0),
     case("close-leads", "close/leads.csv", read=25, ok=22, invalid=1, duplicate=0, merged=1, skipped=0, contacts=22, accounts=10, deals=0, partial=1),
-    case("close-opportunities", "close/opportunities.csv", read=15, ok=15, invalid=0, duplicate=0, skipped=0, contacts=14, accounts=8, deals=10),
+    case("close-opportunities", "close/opportunities.csv", read=15, ok=15, invalid=0, duplicate=0, skipped=0, contacts=14, accounts=8, deals=15),
     case("attio-people", "attio/people.csv", read=25, ok=22, invalid=2, duplicate=0, merged=1, skipped=0, contacts=22, accounts=9, deals=0),
     case("attio-companies", "attio/companies.csv", read=11, ok=10, invalid=1, duplicate=0, skipped=0, contacts=0, accounts=10, deals=0),
     case("attio-deals", "attio/deals.csv", read=14, ok=14, invalid=0, duplicate=0, skipped=0, contacts=13, accounts=7, deals=14),

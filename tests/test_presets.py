@@ -171,7 +171,7 @@ DEALS = [
     (
         "close-opportunities",
         "close/opportunities.csv",
-        deal_key("tidewaterfoods.com.au", "Tidewater Foods"),
+        deal_key("tidewaterfoods.com.au", "Tidewater Foods – Won $7,800"),
         {"deal_size": 7800.0, "close_date": ms(2025, 2, 17)},
         {"primary_contact_email": "chloe.okafor@tidewaterfoods.com.au"},
     ),
