@@ -151,3 +151,23 @@ def test_an_unreadable_member_is_reported_under_the_zips_name(tmp_path):
     assert message.startswith(f"{archive}: Account.csv: row 2: a quoted cell is never closed")
     assert "/tmp" not in message.replace(str(tmp_path), "")
     assert SourceError  # (the part's SourceError is what the report keeps)
+
+
+def test_a_closed_row_spool_never_falls_back_to_the_shared_temp_folder(tmp_path, monkeypatch):
+    import tempfile
+    from contextlib import ExitStack
+
+    from importer.read.spool import RowSpool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "rows.csv").write_text("someone,else\n")
+    with ExitStack() as stack:
+        spool = RowSpool.temporary(stack)
+        with spool.writer() as write:
+            write([2], [["jo", "acme"]])
+        assert list(spool.rows()) == [(2, ["jo", "acme"])]
+    with pytest.raises(ValueError, match="closed"):
+        list(spool.rows())
+    with pytest.raises(ValueError, match="closed"), spool.writer():
+        pass
+    assert (tmp_path / "rows.csv").read_text() == "someone,else\n"

@@ -36,16 +36,20 @@ class RowSpool:
     """Rows kept in ``folder`` (which the caller creates, and removes when done); call
     :meth:`close` at the end (it closes the unnamed files, and so frees them)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, named: bool = True) -> None:
         self.cells = folder / "rows.csv"
         self.numbers = folder / "rows.numbers"
         self._unnamed = _unnamed_pair(folder)  # (cells, numbers) descriptors, or None
+        #: Whether files named in ``folder`` may stand in (not in a shared folder).
+        self._named = named
+        self._closed = False
 
     @classmethod
     def temporary(cls, stack: ExitStack) -> RowSpool:
         """A spool in the system's temporary folder, closed with ``stack``: two files with
         no name where the system has them, else two in a private folder removed then."""
-        spool = cls(Path(tempfile.gettempdir()))
+        # (never names in the shared folder: where unnamed files fail, a private folder)
+        spool = cls(Path(tempfile.gettempdir()), named=False)
         if spool._unnamed is None:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="octolane-import-"))
             spool = cls(Path(folder))
@@ -57,10 +61,16 @@ class RowSpool:
             for fd in self._unnamed:
                 os.close(fd)
             self._unnamed = None
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed or (self._unnamed is None and not self._named):
+            raise ValueError("the row spool is closed")
 
     @contextmanager
     def writer(self) -> Iterator[Callable[[Sequence[int], Sequence[Sequence[str]]], None]]:
         """A function that appends a batch: (row numbers, rows), open for the block."""
+        self._check_open()
         if self._unnamed is not None:
             for fd in self._unnamed:  # (a forked worker writes through the same files)
                 os.ftruncate(fd, 0)
@@ -85,6 +95,7 @@ class RowSpool:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(row number, cells) of every row kept, in the order they were read."""
+        self._check_open()
         if self._unnamed is not None:  # each read opens the files anew, at their start
             cells_path, numbers_path = (Path(f"/proc/self/fd/{fd}") for fd in self._unnamed)
         elif self.numbers.exists():
