@@ -123,3 +123,14 @@ def test_the_status_column_may_be_absent(tmp_path):
     )  # fmt: skip
     assert any("'Deal - Status' is not in" in w for w in report.mapping_warnings)
     assert report.stages[("Negotiation", "(first stage)")] == 2  # the lost one too: no status
+
+
+def test_map_proposes_the_currency_of_value_column(tmp_path):
+    from click.testing import CliRunner
+
+    from importer.cli import cli
+
+    data = write(tmp_path / "deals.csv", DEALS)
+    result = CliRunner().invoke(cli, ["map", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "currency: {column: Deal - Currency of Value" in result.output

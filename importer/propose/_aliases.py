@@ -206,6 +206,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "currency code",
         "deal currency",
         "deal - currency",
+        "deal - currency of value",
+        "currency of value",
         "value_currency",
         "opportunity currency",
         "deal currency code",
