@@ -960,8 +960,8 @@ def bind_mapping(
                 getter, label = (
                     _overridden(getter, at, over.values, nulls),
                     (
-                        f"{label} (column {over.column!r} where it says"
-                        f" {' or '.join(map(repr, over.values))})"
+                        f"{label}, or column {over.column!r} where it says"
+                        f" {' or '.join(map(repr, over.values))}"
                     ),
                 )
                 position = None  # not the single-column fast path: two columns decide
