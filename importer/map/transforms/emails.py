@@ -254,16 +254,21 @@ def unicode_form(address: str) -> str | None:
     return f"{local}@{shown}" if shown != domain else None
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def email_account(email: str) -> str | None:
     """The account an e-mail address's contact is filed under, personal or not: its host
-    without ``www.`` (:func:`filed_under`), or None when it has none.
+    without ``www.`` (:func:`filed_under`), or None when it has none. (Remembered by
+    host, not by address: a file's addresses are mostly distinct, its hosts few.)
 
     >>> email_account("jo@www.Acme.com"), email_account("jo@mail.acme.com")
     ('acme.com', 'mail.acme.com')
     """
     host = email.rpartition("@")[2]
-    return web_host(host) if host else None
+    return _host_account(host) if host else None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _host_account(host: str) -> str | None:
+    return web_host(host)
 
 
 @functools.lru_cache(maxsize=1 << 16)
