@@ -89,3 +89,18 @@ def test_a_long_cell_with_its_quotes_closed_is_not_blamed_on_a_quote(tmp_path):
     )
     result = invoke(path, "--mapping", "hubspot", "--dry-run", "--out", tmp_path / "r.csv")
     assert result.exit_code == 2 and "never closed" in result.output
+
+
+def test_a_missing_column_error_points_at_the_header_row(tmp_path):
+    """A title row above a one-column header is taken for the header: the error says
+    which row was read as the header, and --header-row fixes it."""
+    data = tmp_path / "onecol.csv"
+    data.write_text("My export\nEmail\na@acme.com\nb@acme.com\n", encoding="utf-8")
+    result = invoke(data, "--mapping", "hubspot", "--dry-run", "--out", tmp_path / "r.csv")
+    assert result.exit_code == 2
+    assert "the header was read from row 1: if it is another row, pass --header-row N" in (
+        result.output
+    )
+    result = invoke(data, "--mapping", "hubspot", "--dry-run", "--out", tmp_path / "r.csv",
+                    "--header-row", "2")  # fmt: skip
+    assert result.exit_code == 0, result.output

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
 
-from importer.errors import ImporterError
+from importer.errors import ImporterError, MappingError
 from importer.map.spec import BoundMapping, FieldReader, MappingFile, bind_mapping
 from importer.map.stages import StageTable
 from importer.map.transforms.domains import FileZones
@@ -163,15 +163,24 @@ def _sequential(work: _Work) -> ValidatedSource:
         first = next(batches, None)
         if first is None:
             raise ImporterError(f"{source.info.path}: no data rows")  # open_source checks this
-        bound = bind_mapping(
-            work.mapping,
-            columns,
-            first[1],
-            input_name=source.info.path.name,
-            stages=work.stages,
-            spreadsheet=source.info.format in ("xlsx", "xls", "ods"),
-            zones=FileZones(),
-        )
+        try:
+            bound = bind_mapping(
+                work.mapping,
+                columns,
+                first[1],
+                input_name=source.info.path.name,
+                stages=work.stages,
+                spreadsheet=source.info.format in ("xlsx", "xls", "ods"),
+                zones=FileZones(),
+            )
+        except MappingError as exc:
+            if " is not in " not in str(exc) or work.read.get("header_row") is not None:
+                raise
+            # (the header found may be a title row above the real one)
+            raise MappingError(
+                f"{exc}; the header was read from row {source.info.header_row}: if it is"
+                " another row, pass --header-row N"
+            ) from None
         if bound.zones is not None:
             bound.zones.scan = functools.partial(
                 _scan_domains, work, linker, bound.readers["account.domain"]
