@@ -462,18 +462,23 @@ def _api_key(given: str | None, key_file: Path | None) -> str | None:
     return given
 
 
+_KEY_FILE_SUFFIXES = frozenset({".txt", ".key", ".env", ".secret", ".token", ".pem", ".cfg"})
+
+
 def _key_from_file(key_file: Path) -> str:
     """The first line of ``--api-key-file``: UTF-8 (a byte-order mark, as Notepad saves
     it, left out) or UTF-16 with its mark. No message shows the file's content, nor the
     option's value where it is not a file (a key given there by mistake)."""
     if not key_file.is_file():
-        looks_like_key = "/" not in str(key_file) and "\\" not in str(key_file)
-        looks_like_key = looks_like_key and not key_file.suffix and len(str(key_file)) >= 16
+        # (named only where it reads as a path: a folder in it, or a file's extension)
+        text = str(key_file)
+        looks_like_key = "/" not in text and "\\" not in text
+        looks_like_key = looks_like_key and key_file.suffix.lower() not in _KEY_FILE_SUFFIXES
         if looks_like_key and not key_file.is_dir():
             raise UsageError(
-                "--api-key-file: no such file, and the value looks like a key, not a path"
-                " (it is not shown): give the key in OCTOLANE_API_KEY, or the path of a"
-                " file that holds it"
+                "--api-key-file: no such file (its value is not shown, as it may be the key"
+                " itself): give the key in OCTOLANE_API_KEY, or the path of a file that"
+                " holds it"
             )
         what = "is a folder, not a file" if key_file.is_dir() else "no such file"
         raise UsageError(f"--api-key-file: {key_file}: {what}")

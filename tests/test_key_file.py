@@ -23,7 +23,7 @@ def test_a_key_given_as_the_key_files_path_is_not_printed(tmp_path):
                         env={"OCTOLANE_API_KEY": "", **env})  # fmt: skip
         assert result.exit_code == 2
         assert KEY not in result.output
-        assert "looks like a key, not a path" in result.output
+        assert "its value is not shown, as it may be the key itself" in result.output
     result = invoke(data, "--mapping", "hubspot", "--out", out, "--api-key-file",
                     tmp_path / "keys" / "octolane.txt", env={"OCTOLANE_API_KEY": ""})  # fmt: skip
     assert result.exit_code == 2 and "octolane.txt: no such file" in result.output
