@@ -7,6 +7,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -326,26 +327,36 @@ def test_a_proposed_mapping_is_not_written_over_the_export(tmp_path):
     assert data.read_bytes() == before
 
 
+def _sheets_rewritten(data: Path, path: Path, rewrite: Any) -> Path:
+    """A copy of the workbook ``data`` whose sheet XML ``rewrite`` changed (it must)."""
+    with zipfile.ZipFile(data) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                changed = rewrite(content)
+                assert changed != content
+                content = changed
+            target.writestr(item, content)
+    return path
+
+
+def _amount_rows(path: Path) -> list[list[str]]:
+    with open_source(path, money_columns=["Amount"]) as source:
+        return [cells for batch in source.batches() for cells in batch.rows]
+
+
+def _attributes_swapped(xml: bytes) -> bytes:
+    xml = re.sub(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', xml)
+    return xml.replace(b'<row r="2"', b'<row s="1" customFormat="1" r="2"')
+
+
 def test_cells_written_with_their_attributes_in_another_order_are_found(tmp_path):
     """Writers put a cell's r, s and t in that order; one that does not (and a row with a
     style of its own) is read the same."""
     data = _workbook(tmp_path / "deals.xlsx")
-    swapped = tmp_path / "swapped.xlsx"
-    with zipfile.ZipFile(data) as source, zipfile.ZipFile(swapped, "w") as target:
-        for item in source.infolist():
-            content = source.read(item)
-            if item.filename.startswith("xl/worksheets/"):
-                content = re.sub(
-                    rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', content
-                )
-                content = content.replace(b'<row r="2"', b'<row s="1" customFormat="1" r="2"')
-                assert b'<c s="' in content
-            target.writestr(item, content)
-    with open_source(data, money_columns=["Amount"]) as source:
-        before = [cells for batch in source.batches() for cells in batch.rows]
-    with open_source(swapped, money_columns=["Amount"]) as source:
-        after = [cells for batch in source.batches() for cells in batch.rows]
-    assert after == before
+    swapped = _sheets_rewritten(data, tmp_path / "swapped.xlsx", _attributes_swapped)
+    after = _amount_rows(swapped)
+    assert after == _amount_rows(data)
     assert after[0][2] == "3000.5\u00a0€"
 
 
@@ -416,18 +427,6 @@ def test_sheet_xml_in_less_usual_forms_still_shows_its_currencies(tmp_path, rewr
     .NET SDK's ``<x:c``) or quote attributes with '; such a sheet is parsed as XML, so its
     euros are never read as bare numbers (sent as dollars)."""
     data = _workbook(tmp_path / "deals.xlsx")
-    unusual = tmp_path / "unusual.xlsx"
-    with zipfile.ZipFile(data) as source, zipfile.ZipFile(unusual, "w") as target:
-        for item in source.infolist():
-            content = source.read(item)
-            if item.filename.startswith("xl/worksheets/"):
-                changed = rewrite(content)
-                assert changed != content
-                content = changed
-            target.writestr(item, content)
-    with open_source(data, money_columns=["Amount"]) as source:
-        before = [cells for batch in source.batches() for cells in batch.rows]
-    with open_source(unusual, money_columns=["Amount"]) as source:
-        after = [cells for batch in source.batches() for cells in batch.rows]
-    assert after == before
+    after = _amount_rows(_sheets_rewritten(data, tmp_path / "unusual.xlsx", rewrite))
+    assert after == _amount_rows(data)
     assert after[0][2] == "3000.5\u00a0€"
