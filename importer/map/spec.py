@@ -144,6 +144,9 @@ class Options(BaseModel):
     null_values: tuple[str, ...] = NULL_VALUES
     #: The currency of amounts whose cell and row name none (ISO 4217).
     currency: str = "USD"
+    #: The currency a row's ``opportunity.exchange_rate`` is against (the CRM's home
+    #: currency: Zoho's organization currency); None: the rates are not used.
+    home_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     #: A deal with no company domain and no contact e-mail: imported on its own, with a
     #: warning (what the API allows when it has a name), or rejected.
     unlinked_deals: Literal["import", "reject"] = "import"
@@ -195,6 +198,9 @@ class OpportunitySpec(BaseModel):
     company_amount: FieldSpec | None = None
     #: The amount's currency (a column of ISO codes such as CurrencyIsoCode); not sent.
     currency: FieldSpec | None = None
+    #: The row's own rate against ``options.home_currency`` (Zoho's "Exchange Rate":
+    #: units of the deal's currency per unit of the home currency); not sent.
+    exchange_rate: FieldSpec | None = None
     close_date: FieldSpec | None = None
     next_action_date: FieldSpec | None = None
     next_step: FieldSpec | None = None
@@ -349,6 +355,8 @@ class MappingFile(BaseModel):
         reader writes it beside the number in these columns only."""
         found: list[str] = []
         for key, spec in self.fields():
+            if key == "opportunity.exchange_rate":
+                continue  # a rate, not an amount
             transforms = natural_transforms(key, spec.transforms)
             if any((t if isinstance(t, str) else next(iter(t))) == "money" for t in transforms):
                 found.extend(c for c in spec.referenced_columns() if c not in found)
@@ -930,6 +938,8 @@ def bind_mapping(
             )
             if needs_column(key, spec):
                 raise MappingError(message)
+            if key == "opportunity.exchange_rate" and spec.optional_column:
+                continue  # (one-currency accounts have no rates: nothing follows from it)
             if key == "opportunity.currency":  # normal in one-currency accounts: say what follows
                 warnings.append(
                     f"{where}: no column {_names(missing)} in {input_name}: amounts whose cell names"
@@ -1166,6 +1176,7 @@ _NATURAL: dict[str, tuple[frozenset[str], Any]] = {
     "opportunity.deal_size": (frozenset({"money", "integer"}), "money"),
     "opportunity.company_amount": (frozenset({"money", "integer"}), "money"),
     "opportunity.currency": (frozenset({"currency"}), "currency"),
+    "opportunity.exchange_rate": (frozenset({"money"}), "money"),
     "opportunity.close_date": (frozenset({"date"}), "date"),
     "opportunity.next_action_date": (frozenset({"date"}), "date"),
 }

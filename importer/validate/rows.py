@@ -214,6 +214,7 @@ _FIELD_ORDER = (
     "opportunity.company_amount",
     CELL_CURRENCY,
     "opportunity.currency",
+    "opportunity.exchange_rate",
     "opportunity.close_date",
     "opportunity.next_action_date",
     "opportunity.additional_contact_emails",
@@ -772,6 +773,8 @@ class _DealColumns:
         self.currency = get("opportunity.currency")
         self.default_currency = mapping.options.currency
         self.rates = mapping.currency_rates
+        self.row_rates = get("opportunity.exchange_rate")
+        self.home_currency = mapping.options.home_currency
         #: No currency column, and dollars by default: a cell with no currency is dollars.
         self.plain_dollars = self.currency is None and self.default_currency == TARGET_CURRENCY
 
@@ -798,13 +801,20 @@ class _DealColumns:
             code, why = None, "its currency column is not a currency code"
         else:
             code, why = settle_currency(written, stated, self.default_currency)
-        self._in_dollars(body, verdict, code, why)
+        row_rate = self.row_rates[i] if self.row_rates is not None else None
+        self._in_dollars(body, verdict, code, why, row_rate)
 
     def _in_dollars(
-        self, body: dict[str, Any], verdict: RowVerdict, code: str | None, why: str | None
+        self,
+        body: dict[str, Any],
+        verdict: RowVerdict,
+        code: str | None,
+        why: str | None,
+        row_rate: Any = None,
     ) -> None:
-        """``body``'s deal_size in US dollars: converted at the user's rate, or withheld
-        with a warning that names the amount and its currency (or why it has none)."""
+        """``body``'s deal_size in US dollars: converted at the user's rate (or the row's
+        own against a home currency in dollars or with a rate), or withheld with a
+        warning that names the amount and its currency (or why it has none)."""
         amount = body.get("deal_size")
         if amount is None or code == TARGET_CURRENCY:
             return
@@ -817,11 +827,32 @@ class _DealColumns:
             )
             return
         rate = self.rates.get(code)
+        if rate is None and row_rate and self.home_currency is not None:
+            home = self.home_currency
+            per_home = 1.0 if home == TARGET_CURRENCY else self.rates.get(home)
+            if per_home is not None and isinstance(row_rate, float) and row_rate > 0:
+                dollars = to_dollars(
+                    Decimal(repr(amount)) / Decimal(repr(row_rate)) * Decimal(repr(per_home))
+                )
+                body["deal_size"] = dollars
+                verdict.amount = "converted"
+                via = "" if home == TARGET_CURRENCY else f", and {home} at {per_home:g}"
+                verdict.warnings.append(
+                    f"opportunity.deal_size: {_money(amount)} {code} is {_money(dollars)} USD"
+                    f" (the row's exchange rate {row_rate:g} {code} per {home}{via})"
+                )
+                return
         if rate is None:
+            hint = (
+                f"; the row's exchange rate ({row_rate:g} {code} per unit of your home"
+                " currency) is used where options.home_currency names that currency"
+                if isinstance(row_rate, float) and self.home_currency is None
+                else ""
+            )
             verdict.warnings.append(
                 f"opportunity.deal_size: {_money(amount)} {code} was left out: Octolane takes"
                 f" US dollars and no rate for {code} was given (currency_rates: {{{code}: <US"
-                f" dollars per {code}>}} in the mapping, or --rates FILE)"
+                f" dollars per {code}>}} in the mapping, or --rates FILE){hint}"
             )
             return
         dollars = to_dollars(Decimal(repr(amount)) * Decimal(repr(rate)))

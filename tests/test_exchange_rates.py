@@ -1,0 +1,62 @@
+"""A row's own exchange rate against the CRM's home currency (Zoho's "Exchange Rate")."""
+
+from __future__ import annotations
+
+import json
+
+from test_import_e2e import results_of, write
+
+from importer.run import run_import
+
+DEALS = """
+Record Id,Deal Name,Amount,Currency,Exchange Rate,Stage,Account Name
+zcrm_1,Vertexa rollout,12500.5,EUR,0.92,Qualification,Vertexa
+zcrm_2,Polder pilot,900000,JPY,150,Qualification,Polder
+zcrm_3,Dollar deal,700,USD,1,Qualification,Bravo
+"""
+PIPELINE = "00000000-0000-4000-8000-000000000001"
+
+
+def _amounts(path):
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        body = json.loads(line)["body"]
+        if "opportunity" in body:
+            out[body["opportunity"]["name"]] = body["opportunity"].get("deal_size")
+    return out
+
+
+def _run(tmp_path, options: str, rates: str = ""):
+    mapping = write(
+        tmp_path / "m.yaml",
+        f"extends: zoho-deals\noptions: {{unmapped_stages: first{options}}}\n{rates}",
+    )
+    data = write(tmp_path / "deals.csv", DEALS)
+    run_import(data, mapping, dry_run=True, pipeline_id=PIPELINE, results_path=tmp_path / "r.csv",
+               requests_path=tmp_path / "q.jsonl")  # fmt: skip
+    return _amounts(tmp_path / "q.jsonl"), {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+
+
+def test_a_home_currency_in_dollars_uses_each_rows_own_rate(tmp_path):
+    amounts, rows = _run(tmp_path, ", home_currency: USD")
+    assert amounts == {"Vertexa rollout": 13587.5, "Polder pilot": 6000.0, "Dollar deal": 700.0}
+    assert (
+        "12,500.50 EUR is 13,587.50 USD (the row's exchange rate 0.92 EUR per USD)"
+        in (rows["2"]["warnings"])
+    )
+
+
+def test_the_users_own_rate_wins_and_another_home_currency_goes_through_its_rate(tmp_path):
+    amounts, _ = _run(tmp_path, ", home_currency: EUR", "currency_rates: {EUR: 1.1}\n")
+    # EUR at the user's rate; JPY through the row's rate to EUR, then EUR to dollars
+    assert amounts["Vertexa rollout"] == 13750.55
+    assert amounts["Polder pilot"] == round(900000 / 150 * 1.1, 2)
+
+
+def test_without_a_home_currency_the_rows_rate_is_only_pointed_at(tmp_path):
+    amounts, rows = _run(tmp_path, "")
+    assert amounts == {"Vertexa rollout": None, "Polder pilot": None, "Dollar deal": 700.0}
+    warning = rows["2"]["warnings"]
+    assert "12,500.50 EUR was left out" in warning
+    assert "the row's exchange rate (0.92 EUR per unit of your home currency)" in warning
+    assert "options.home_currency" in warning
