@@ -92,3 +92,19 @@ def test_lead_and_deal_presets_map_the_company_name(tmp_path):
         mapping = load_mapping(resolve_mapping_path(preset))
         assert mapping.account is not None and mapping.account.name is not None, preset
         assert column in mapping.account.name.referenced_columns(), preset
+
+
+def test_attio_a_personal_address_first_in_the_cell_keeps_the_work_ones_company(tmp_path):
+    data = write(
+        tmp_path / "attio.csv",
+        """
+Record ID,Name,Email addresses,Company
+p1,Aisha Garcia,"aisha.private@gmail.com, aisha.garcia@sorensen-maritime.dk",Sorensen
+p2,Bo Li,"bo@gmail.com, bo@acme.com, li@globex.com",Acme
+""",
+    )
+    run_import(data, "attio-people", dry_run=True, results_path=tmp_path / "r.csv")
+    rows = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+    assert rows["2"]["domain"] == "sorensen-maritime.dk"
+    assert rows["2"]["email"] == "aisha.private@gmail.com"
+    assert rows["3"]["domain"] == ""  # two companies' addresses: neither is guessed
