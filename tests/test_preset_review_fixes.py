@@ -108,3 +108,39 @@ p2,Bo Li,"bo@gmail.com, bo@acme.com, li@globex.com",Acme
     assert rows["2"]["domain"] == "sorensen-maritime.dk"
     assert rows["2"]["email"] == "aisha.private@gmail.com"
     assert rows["3"]["domain"] == ""  # two companies' addresses: neither is guessed
+
+
+def test_close_opportunities_take_their_company_from_the_leads_export(tmp_path):
+    opportunities = write(
+        tmp_path / "opportunities.csv",
+        """
+id,lead_id,lead_name,status_label,value,value_currency,value_formatted,contact_name
+oppo_1,lead_A,Kestrel Robotics,Won,480000,USD,"$4,800",Lukas Kowalski
+oppo_2,lead_A,Kestrel Robotics,Active,1250000,USD,"$12,500",Lukas Kowalski
+oppo_3,lead_B,Tidewater Foods,Active,90000,USD,$900,
+oppo_4,lead_Z,Nowhere Ltd,Active,1000,USD,$10,
+""",
+    )
+    leads = write(
+        tmp_path / "close-leads.csv",
+        """
+id,display_name,url,primary_contact_primary_email
+lead_A,Kestrel Robotics,https://kestrel-robotics.de,lukas@kestrel-robotics.de
+lead_B,Tidewater Foods,,kwame@tidewaterfoods.com.au
+""",
+    )
+    mapping = write(
+        tmp_path / "m.yaml", "extends: close-opportunities\noptions: {unmapped_stages: first}\n"
+    )
+    run_import(opportunities, mapping, dry_run=True, links=[leads], results_path=tmp_path / "r.csv",
+               requests_path=tmp_path / "q.jsonl", pipeline_id="00000000-0000-4000-8000-000000000001")  # fmt: skip
+    deals = {
+        b["opportunity"]["name"]: b["related_objects"]
+        for b in _sent(tmp_path / "q.jsonl")
+        if "opportunity" in b
+    }
+    assert deals["Kestrel Robotics – Won $4,800"] == {"account_domain": "kestrel-robotics.de"}
+    assert deals["Kestrel Robotics – Active $12,500"] == {"account_domain": "kestrel-robotics.de"}
+    assert deals["Tidewater Foods – Active $900"] == {"account_domain": "tidewaterfoods.com.au"}
+    rows = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+    assert "'lead_Z' is in no row of close-leads.csv" in rows["5"]["warnings"]
