@@ -950,12 +950,10 @@ def bind_mapping(
             continue
         getter, label = _getter(spec, positions, nulls)
         position = positions[spec.column] if spec.column is not None else None
-        if (
-            key == "account.domain"
-            and spec.columns is not None
-            and mapping.options.personal_domains == "skip"
-        ):
-            # (a personal address first, a work one after: the company is the work one's)
+        # A personal address first, a work one after (in the cell, or in a later column):
+        # the account is the work one's company.
+        company_first = key == "account.domain" and mapping.options.personal_domains == "skip"
+        if company_first and spec.columns is not None:
             getter = _business_first([p for p in positions.values() if p is not None], nulls)
         if spec.override is not None:
             over = spec.override
@@ -988,6 +986,8 @@ def bind_mapping(
             ],
             zones=zones if key == "account.domain" else None,
         )
+        if company_first and spec.columns is None:
+            chain = _company_first(chain)
         plain = _plain_amounts(spec, decimal_mark, nulls) if position is not None else None
         readers[key] = FieldReader(
             key, spec, label, getter, chain, required, position, _cleaner(nulls), plain
@@ -1267,8 +1267,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def _business_first(found: Sequence[int], nulls: frozenset[str]) -> Callable[[Sequence[str]], Any]:
-    """The first of the row's cells that names a company: a cell without an address
-    (a website), or a cell whose addresses beside personal ones are one company's; where
+    """The first of the row's cells that names a company (:func:`_company_of`); where
     none does, the first filled cell (whose personal domain the transform then says)."""
     clean = _cleaner(nulls)
 
@@ -1280,19 +1279,39 @@ def _business_first(found: Sequence[int], nulls: frozenset[str]) -> Callable[[Se
                 continue
             if first is None:
                 first = cell
-            if "@" not in cell:
-                return cell
-            addresses = _ADDRESS.findall(cell)
-            work = [a for a in addresses if not is_personal_domain(a)]
-            if work and work[0] == addresses[0]:
-                return cell  # (a cell as it is, where it can be)
-            # a personal address, then one company's: the company (a cell listing several
-            # companies' people names none of them)
-            if len({a.rpartition("@")[2].lower() for a in work}) == 1:
-                return work[0]
+            company = _company_of(cell)
+            if company is not None:
+                return company
         return first
 
     return read
+
+
+def _company_of(cell: str) -> str | None:
+    """What in a cell names a company: the cell itself where it has no address (a web
+    site) or its first address is not personal; else the address of the one company its
+    other addresses name (``jo@gmail.com, jo@acme.com``); else None (personal addresses
+    only, or several companies' people: none is guessed)."""
+    if "@" not in cell:
+        return cell
+    addresses = _ADDRESS.findall(cell)
+    work = [a for a in addresses if not is_personal_domain(a)]
+    if work and work[0] == addresses[0]:
+        return cell  # (a cell as it is, where it can be)
+    if len({a.rpartition("@")[2].lower() for a in work}) == 1:
+        return work[0]
+    return None
+
+
+def _company_first(chain: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``chain`` on the part of a cell that names a company (:func:`_company_of`)."""
+
+    def run(text: Any) -> Any:
+        if type(text) is str and "@" in text:
+            text = _company_of(text) or text
+        return chain(text)
+
+    return run
 
 
 _ADDRESS = re.compile(r"[^\s,;<>()\"']+@[^\s,;<>()\"']+")
