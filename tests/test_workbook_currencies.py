@@ -430,3 +430,26 @@ def test_sheet_xml_in_less_usual_forms_still_shows_its_currencies(tmp_path, rewr
     after = _amount_rows(_sheets_rewritten(data, tmp_path / "unusual.xlsx", rewrite))
     assert after == _amount_rows(data)
     assert after[0][2] == "3000.5\u00a0€"
+
+
+def test_a_repeated_ods_currency_row_is_one_run_not_a_row_at_a_time(tmp_path):
+    """LibreOffice writes identical rows once, with number-rows-repeated: the repeated
+    currency cells are recorded as one run, however many rows they stand for."""
+    from importer.read._cell_currency import ods_cell_currencies
+
+    data = write_ods(tmp_path / "deals.ods", [["Deal", "Amount"], ["A", (5.0, "EUR")]])
+    with zipfile.ZipFile(data) as archive:
+        content = archive.read("content.xml")
+    repeated = content.replace(
+        b'<table:table-row><table:table-cell office:value-type="string"><text:p>A',
+        b'<table:table-row table:number-rows-repeated="5000000"><table:table-cell'
+        b' office:value-type="string"><text:p>A',
+    )
+    assert repeated != content
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", repeated)
+    found = ods_cell_currencies(data, "deals.ods", "Sheet1", WorkbookLimits())
+    assert found is not None
+    assert (found.at(1, 1), found.at(5_000_000, 1), found.at(5_000_001, 1)) == ("EUR", "EUR", None)
+    assert found.at(1, 0) is None

@@ -189,13 +189,15 @@ class CellCurrencies:
     _starts: dict[int, list[int]] = field(default_factory=dict)
     _runs: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
 
-    def add(self, row: int, column: int, currency: str) -> None:
+    def add(self, row: int, column: int, currency: str, last: int | None = None) -> None:
+        """The cell at ``row`` (to ``last``, for a repeated cell), ``column``."""
+        last = row if last is None else last
         runs = self._runs.setdefault(column, [])
         if runs and runs[-1][2] == currency and runs[-1][1] == row - 1:
             start, _, _ = runs[-1]
-            runs[-1] = (start, row, currency)
+            runs[-1] = (start, last, currency)
         else:
-            runs.append((row, row, currency))
+            runs.append((row, last, currency))
             self._starts.setdefault(column, []).append(row)
 
     @property
@@ -397,10 +399,10 @@ def ods_cell_currencies(
                 elif tag in cells and event == "start":
                     width = int(element.get(columns_repeated, "1"))
                     code = element.get(currency) if element.get(value_type) == "currency" else None
-                    if code:
-                        for r in range(row, row + min(repeat, limits.max_cells)):
-                            for c in range(column, column + min(width, limits.max_cells)):
-                                found.add(r, c, code)
+                    if code:  # (a repeated cell is one run a column: no loop over its rows)
+                        last = row + min(repeat, limits.max_cells) - 1
+                        for c in range(column, column + min(width, limits.max_cells)):
+                            found.add(row, c, code, last)
                     column += width
                 elif event == "end" and tag in cells:
                     element.clear()
