@@ -134,3 +134,25 @@ def test_map_proposes_the_currency_of_value_column(tmp_path):
     result = CliRunner().invoke(cli, ["map", str(data)])
     assert result.exit_code == 0, result.output
     assert "currency: {column: Deal - Currency of Value" in result.output
+
+
+def test_the_failures_workbook_marks_the_status_column_of_a_status_stage(tmp_path):
+    """A lost deal whose status has no stage is a stage failure: the failures workbook
+    marks both columns that decide the stage."""
+    import openpyxl
+
+    rows = list(csv.reader(DEALS.strip().splitlines()))
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(tmp_path / "deals.xlsx")
+    run_import(
+        tmp_path / "deals.xlsx", _mapping(tmp_path), dry_run=True,
+        results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+        pipeline_id="00000000-0000-4000-8000-000000000001", rates=RATES,
+        stages=(),
+    )  # fmt: skip
+    sheet = openpyxl.load_workbook(tmp_path / "f.xlsx").active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    marked = {header[c.column - 1] for row in sheet.iter_rows(min_row=2) for c in row if c.comment}
+    assert {"Deal - Stage", "Deal - Status"} <= marked

@@ -581,7 +581,7 @@ def _write_report(report: ImportReport, job: ImportJob, spool: RowSpool | None) 
     from importer.report.html import write_html_report
 
     fields = {
-        key: (spec.referenced_columns(), tuple(_transform_name(t) for t in spec.transforms))
+        key: (spec.read_columns(), tuple(_transform_name(t) for t in spec.transforms))
         for key, spec in job.mapping.fields()
     }
     rows = spool.rows() if spool is not None else iter(())
@@ -608,7 +608,7 @@ def _write_workbooks(
     from importer.report.workbooks import write_failures_workbook, write_results_workbook
 
     assert report.results_path is not None
-    fields = {k: s.referenced_columns() for k, s in job.mapping.fields()}
+    fields = {k: s.read_columns() for k, s in job.mapping.fields()}
     columns = report.source.columns if spool is not None else ()
     target = report.results_path.with_suffix(".xlsx")
     rows = spool.rows() if spool is not None else iter(())
