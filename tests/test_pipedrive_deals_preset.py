@@ -156,3 +156,18 @@ def test_the_failures_workbook_marks_the_status_column_of_a_status_stage(tmp_pat
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     marked = {header[c.column - 1] for row in sheet.iter_rows(min_row=2) for c in row if c.comment}
     assert {"Deal - Stage", "Deal - Status"} <= marked
+
+
+def test_map_proposes_the_status_override_and_its_stages(tmp_path):
+    """A deals file with a status column that says won or lost: the proposal reads it as
+    the stage of those deals, and its stages table lists 'won' and 'lost'."""
+    from click.testing import CliRunner
+
+    from importer.cli import cli
+
+    data = write(tmp_path / "deals.csv", DEALS)
+    result = CliRunner().invoke(cli, ["map", str(data), "--sandbox"])
+    assert result.exit_code == 0, result.output
+    assert "override: {column: Deal - Status, values: [won, lost]}" in result.output
+    assert "won: Closed won" in result.output  # the demo pipeline's one "…won" stage
+    assert "# lost: '?'" in result.output  # none has "lost": the user decides

@@ -162,7 +162,17 @@ def _with_stages(
     if spec is None or spec.column not in columns or mapping.stages:
         return proposal
     at = columns.index(spec.column)
-    labels = list(dict.fromkeys(c for c in (row[at].strip() for row in rows) if c))
+    over = spec.override
+    by = columns.index(over.column) if over is not None and over.column in columns else None
+    wanted = {v.casefold() for v in over.values} if over is not None else set()
+
+    def label_of(row: Sequence[str]) -> str:
+        # (a won or lost deal's label is its status, as the import reads it)
+        if by is not None and row[by].strip().casefold() in wanted:
+            return row[by].strip()
+        return row[at].strip()
+
+    labels = list(dict.fromkeys(c for c in map(label_of, rows) if c))
     if not labels:
         return proposal
     table = propose_stages(labels, stages)
@@ -314,6 +324,12 @@ def _from_columns(
 ) -> Proposal:
     guesses, unplaced = guess_columns(info.columns, rows)
     fields, left = _fields(guesses)
+    status = _status_column(info.columns, rows)
+    stage = next((f for f in fields if f.key == "opportunity.stage"), None)
+    if status is not None and stage is not None:
+        # A won or lost deal keeps its last stage (Pipedrive): its status is its stage.
+        stage.spec["override"] = {"column": status, "values": ["won", "lost"]}
+        unplaced = [(c, note) for c, note in unplaced if c != status]
     id_column = source_id_column(info.columns)  # not unplaced: the mapping's source_id
     unplaced = [(c, note) for c, note in (*unplaced, *left) if c != id_column]
     # Check the whole mapping binds; a field that does not (say, dates in an
@@ -491,6 +507,22 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
         add("note.title", note, ["trim"], required=False)
         add("note.content", note, ["trim"])
     return out, left
+
+
+def _status_column(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str | None:
+    """A deal status column (``Deal - Status``: open, won, lost, deleted) whose sample
+    says won or lost somewhere, if the file has one."""
+    for i, column in enumerate(columns):
+        if " ".join(column.replace("-", " ").split()).casefold() not in _STATUS_HEADERS:
+            continue
+        values = {row[i].strip().casefold() for row in rows if i < len(row) and row[i].strip()}
+        if values and values <= _STATUSES and values & {"won", "lost"}:
+            return column
+    return None
+
+
+_STATUS_HEADERS = frozenset({"status", "deal status", "opportunity status", "status_type"})
+_STATUSES = frozenset({"open", "won", "lost", "deleted", "active"})
 
 
 #: Headers that name a record's own id in a CRM export (normalised: lower-case words).
