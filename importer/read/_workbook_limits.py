@@ -40,6 +40,7 @@ from typing import Any, cast
 from xml.etree import ElementTree
 
 from importer.errors import SourceError
+from importer.read._formulas import FormulaCells
 
 __all__ = ["WorkbookLimits", "check_ods", "check_xlsx_parts", "check_xlsx_sheet"]
 
@@ -84,12 +85,16 @@ def check_xlsx_parts(path: Path, name: str, limits: WorkbookLimits) -> None:
                 )
 
 
-def check_xlsx_sheet(path: Path, name: str, sheet: str, limits: WorkbookLimits) -> None:
-    """Refuse ``sheet`` of an XLSX workbook whose grid would pass ``max_cells``."""
+def check_xlsx_sheet(
+    path: Path, name: str, sheet: str, limits: WorkbookLimits, formulas: FormulaCells | None = None
+) -> None:
+    """Refuse ``sheet`` of an XLSX workbook whose grid would pass ``max_cells``;
+    ``formulas`` hears its XML as it goes by (formula cells with no computed value)."""
     with _zip(path, name) as archive:
         part = _sheet_part(archive, sheet)
         if part is not None:
-            _check_extent(_xlsx_extent(archive, part, name, limits), name, sheet, limits)
+            extent = _xlsx_extent(archive, part, name, limits, formulas)
+            _check_extent(extent, name, sheet, limits)
 
 
 def check_ods(path: Path, name: str, limits: WorkbookLimits) -> None:
@@ -177,7 +182,13 @@ def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
     return None
 
 
-def _xlsx_extent(archive: zipfile.ZipFile, part: str, name: str, limits: WorkbookLimits) -> _Extent:
+def _xlsx_extent(
+    archive: zipfile.ZipFile,
+    part: str,
+    name: str,
+    limits: WorkbookLimits,
+    formulas: FormulaCells | None = None,
+) -> _Extent:
     """The sheet's last row, last column and cell count, from its XML, streamed.
 
     Rows come in order, so the last row is the last cell's. The last column is found
@@ -187,6 +198,8 @@ def _xlsx_extent(archive: zipfile.ZipFile, part: str, name: str, limits: Workboo
     widest = ""  # letters of the widest column seen
     tail = b""
     for chunk in _chunks(archive, part, name, limits):
+        if formulas is not None:
+            formulas.feed(chunk)
         text = tail + chunk
         extent.cells += _cells_in(text) - _cells_in(tail)
         # References written ` r="A1"` (every writer's way) are found by a literal search;
@@ -203,6 +216,8 @@ def _xlsx_extent(archive: zipfile.ZipFile, part: str, name: str, limits: Workboo
         tail = text[-256:]  # a reference cut by the chunk's end is whole in the next text
     if not extent.columns and extent.cells:  # cells without references: calamine counts
         extent.columns = 1
+    if formulas is not None:
+        formulas.close()
     return extent
 
 

@@ -86,7 +86,7 @@ from importer.read._cell_currency import (
 )
 from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
-from importer.read._formulas import uncached_formulas
+from importer.read._formulas import FormulaCells
 from importer.read._sniff import (
     SAMPLE_BYTES,
     check_markup,
@@ -547,15 +547,17 @@ def _open_excel(
     limits: WorkbookLimits,
     money_columns: Collection[str] = (),
 ) -> Source:
+    formulas = None
     if file_format == "xlsx":
         check_xlsx_parts(path, name, limits)  # before calamine reads the shared strings
+        formulas = FormulaCells()  # (found by the sheet's measuring, which streams it)
     elif file_format == "ods":
         check_ods(path, name, limits)
     data, sheet_name = load_sheet(
         path,
         name,
         sheet,
-        check=(lambda chosen: check_xlsx_sheet(path, name, chosen, limits))
+        check=(lambda chosen: check_xlsx_sheet(path, name, chosen, limits, formulas))
         if file_format == "xlsx"
         else None,
     )
@@ -586,10 +588,10 @@ def _open_excel(
     columns = column_names([cell_text(c) for c in preview[index]])
     size = path.stat().st_size
     info = SourceInfo(path, file_format, None, None, sheet_name, index + 1, columns, size)
-    formulas = uncached_formulas(path, name, sheet_name, limits) if file_format == "xlsx" else None
     if currencies is not None:
         currencies = currencies.only(_positions(columns, money_columns), data.start)
-    return _ExcelSource(info, batch_rows, data, currencies, formulas)
+    found = formulas.found if formulas is not None else None
+    return _ExcelSource(info, batch_rows, data, currencies, found)
 
 
 def _say_formulas(
