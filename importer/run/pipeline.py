@@ -179,14 +179,14 @@ def _keep_inputs(job: ImportJob, outputs: list[Path | None]) -> None:
 def _run_locked(
     job: ImportJob,
     target: Target,
-    identity: tuple[Path, Fingerprint] | None,
+    identity: tuple[Path, Fingerprint | None] | None,
     shown: Progress,
     spool: RowSpool | None,
 ) -> tuple[ImportReport, ResultsSink]:
     """The run, while no other run may write its files."""
     _guard_results(job, identity)
     journal = None
-    if identity is not None and not job.dry_run:
+    if identity is not None and identity[1] is not None:  # (a dry run's has none)
         journal = Journal.open(identity[0], identity[1], fresh=job.fresh)
     try:
         sink = _open_outputs(job, journal)
@@ -277,14 +277,20 @@ def _send_writing_rows(
         )  # fmt: skip
 
 
-def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint] | None:
+def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint | None] | None:
     """Where the run's journal is and the import it belongs to (:mod:`importer.run.journal`),
-    or None when the job keeps none (``no_journal``, or no results file to sit beside)."""
+    or None when the job keeps none (``no_journal``, or no results file to sit beside).
+
+    A dry run writes no journal: it needs only the journal's place (whether the results
+    file it would replace came from the embedded sandbox), not the digest of its input.
+    """
     path = job.journal
     if path is None and job.outputs.results is not None:
         path = default_journal_path(job.outputs.results)
     if job.no_journal or path is None:
         return None
+    if job.dry_run:
+        return path, None
     where, ephemeral = target_identity(target)
     try:
         own = own_digest(job.input)
@@ -307,7 +313,7 @@ def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint
     return path, fingerprint
 
 
-def _guard_results(job: ImportJob, identity: tuple[Path, Fingerprint] | None) -> None:
+def _guard_results(job: ImportJob, identity: tuple[Path, Fingerprint | None] | None) -> None:
     """Refuse to replace a results file holding a real run's ids (unless ``force``).
 
     The run that continues the same import (its journal's fingerprint is this one's)
@@ -321,7 +327,7 @@ def _guard_results(job: ImportJob, identity: tuple[Path, Fingerprint] | None) ->
         recorded = Journal.recorded(identity[0])
         if recorded is not None and recorded.ephemeral:
             return
-        if recorded is not None and not job.dry_run and not job.fresh:
+        if recorded is not None and identity[1] is not None and not job.fresh:
             differences = identity[1].differences(recorded)
             if differences and Journal.reached(identity[0]):
                 raise UsageError(mismatch_message(identity[0], differences))
