@@ -66,6 +66,7 @@ __all__ = [
     "needs_column",
     "parse_mapping",
     "parse_rates",
+    "plain_number",
 ]
 
 
@@ -355,10 +356,7 @@ class MappingFile(BaseModel):
         reader writes it beside the number in these columns only."""
         found: list[str] = []
         for key, spec in self.fields():
-            if key == "opportunity.exchange_rate":
-                continue  # a rate, not an amount
-            transforms = natural_transforms(key, spec.transforms)
-            if any((t if isinstance(t, str) else next(iter(t))) == "money" for t in transforms):
+            if _reads_money(key, spec):
                 found.extend(c for c in spec.referenced_columns() if c not in found)
         return tuple(found)
 
@@ -863,6 +861,9 @@ class BoundMapping:
     #: they are the only filled values that do not skip, its reason, and the positions of
     #: the columns the reason names.
     skips: tuple[tuple[int, frozenset[str], bool, str, dict[str, int]], ...] = ()
+    #: The positions of the columns read as amounts, whose workbook number cells read
+    #: with the currency their format shows (:func:`plain_number` takes it off).
+    amounts: frozenset[int] = frozenset()
 
     @property
     def objects(self) -> tuple[str, ...]:
@@ -911,6 +912,10 @@ def bind_mapping(
     warnings: list[str] = []
     readers: dict[str, FieldReader] = {}
     nulls = frozenset(v.strip().lower() for v in mapping.options.null_values)
+    # The columns read as amounts, whose workbook number cells read with the currency
+    # their format shows ("3000.5\u00a0€"): any other field reading one gets the number.
+    found = (index.get(n, loose.get(_loose(n))) for n in mapping.money_columns())
+    amounts = frozenset(p for p in found if p is not None) if spreadsheet else frozenset()
     for key, spec in mapping.fields():
         required = is_required(key, spec)
         positions: dict[str, int | None] = {}
@@ -948,7 +953,8 @@ def bind_mapping(
                 continue
             warnings.append(message + "; the field is left empty")
             continue
-        getter, label = _getter(spec, positions, nulls)
+        numbers = not amounts.isdisjoint(positions.values()) and not _reads_money(key, spec)
+        getter, label = _getter(spec, positions, nulls, numbers)
         position = positions[spec.column] if spec.column is not None else None
         # A personal address first, a work one after (in the cell, or in a later column):
         # the account is the work one's company.
@@ -990,7 +996,7 @@ def bind_mapping(
             chain = _company_first(chain)
         plain = _plain_amounts(spec, decimal_mark, nulls) if position is not None else None
         readers[key] = FieldReader(
-            key, spec, label, getter, chain, required, position, _cleaner(nulls), plain
+            key, spec, label, getter, chain, required, position, _cleaner(nulls, numbers), plain
         )
         if key == "contact.email":
             # The name an e-mail cell writes beside the address ("Jo Smith <jo@x.com>").
@@ -1048,7 +1054,7 @@ def bind_mapping(
         skips.append((position, values, rule.other_than is not None, rule.reason, named))
     return BoundMapping(
         mapping, readers, warnings, columns, stages=stages, zones=zones, source_id=source_id,
-        skips=tuple(skips),
+        skips=tuple(skips), amounts=amounts,
     )  # fmt: skip
 
 
@@ -1199,12 +1205,37 @@ def _loose(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _reads_money(key: str, spec: FieldSpec) -> bool:
+    """Whether the field reads its cells as an amount (its transforms, the natural ones
+    included, hold ``money``; an exchange rate is a rate, not an amount)."""
+    if key == "opportunity.exchange_rate":
+        return False
+    transforms = natural_transforms(key, spec.transforms)
+    return any((t if isinstance(t, str) else next(iter(t))) == "money" for t in transforms)
+
+
+def plain_number(text: str) -> str:
+    """A workbook number cell's text without the currency its format shows, as a field
+    that does not read it as an amount sees it (``3000.5\u00a0€`` -> ``3000.5``)."""
+    if "\u00a0" in text and (shown := _SHOWN_CURRENCY.fullmatch(text)):
+        return shown[1]
+    return text
+
+
+#: A number cell's text with the currency its format shows (as the reader writes it).
+_SHOWN_CURRENCY = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\u00a0\S+")
+
+
 def _names(names: Iterable[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
-def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
-    """Trim a cell; empty or a placeholder such as ``[not provided]`` is no value."""
+def _cleaner(nulls: frozenset[str], numbers: bool = False) -> Callable[[str], str | None]:
+    """Trim a cell; empty or a placeholder such as ``[not provided]`` is no value.
+
+    ``numbers``: the field reads a column read as an amount elsewhere, whose workbook
+    number cells read with the currency their format shows: it gets the number
+    (:func:`plain_number`)."""
     # A placeholder's first character, either case: other cells skip the lower() copy.
     starts = frozenset(c for n in nulls if n for c in (n[0].lower(), n[0].upper()))
     longest = max((len(n) for n in nulls), default=0)
@@ -1220,15 +1251,18 @@ def _cleaner(nulls: frozenset[str]) -> Callable[[str], str | None]:
                 return None
         if text[0] in starts and len(text) <= longest and text.lower() in nulls:
             return None
-        return text
+        return plain_number(text) if numbers else text
 
     return clean
 
 
 def _getter(
-    spec: FieldSpec, positions: Mapping[str, int | None], nulls: frozenset[str]
+    spec: FieldSpec,
+    positions: Mapping[str, int | None],
+    nulls: frozenset[str],
+    numbers: bool = False,
 ) -> tuple[Callable[[Sequence[str]], Any], str]:
-    clean = _cleaner(nulls)
+    clean = _cleaner(nulls, numbers)
 
     if spec.column is not None:
         pos = positions[spec.column]

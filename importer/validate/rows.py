@@ -40,7 +40,14 @@ from importer.api.models import (
     OpportunityBody,
     RelatedObjects,
 )
-from importer.map.spec import CELL_CURRENCY, EMAIL_NAME, REASON_CELL, BoundMapping, FieldReader
+from importer.map.spec import (
+    CELL_CURRENCY,
+    EMAIL_NAME,
+    REASON_CELL,
+    BoundMapping,
+    FieldReader,
+    plain_number,
+)
 from importer.map.stages import stage_key
 from importer.map.transforms import TransformError, is_personal_domain
 from importer.map.transforms.currency import TARGET_CURRENCY, settle_currency
@@ -281,6 +288,8 @@ def _skipped(bound: BoundMapping, rows: Sequence[Sequence[str]]) -> dict[int, st
             if i in out or position >= len(row):
                 continue
             cell = row[position].strip().casefold()
+            if position in bound.amounts:
+                cell = plain_number(cell)  # (an amount's number, not the currency it is in)
             if (cell not in values and cell != "") if other_than else (cell in values):
                 cells = {name: row[at].strip() for name, at in named.items()}
                 out[i] = REASON_CELL.sub(functools.partial(_cell_of, cells), reason)

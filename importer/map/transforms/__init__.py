@@ -184,7 +184,18 @@ def _make_money(params: MoneyParams) -> Transform:
 
     def parse(text: str) -> float | None:
         if number_cells and NUMBER_CELL.fullmatch(text):
-            return parse_dollars(text, ".", cents=cents)  # a spreadsheet's number
+            try:
+                return parse_dollars(text, ".", cents=cents)  # a spreadsheet's number
+            except TransformError:
+                number, _, shown = text.partition("\u00a0")
+                if not shown:
+                    raise
+                # its number format shows it in what names no currency here ("Rp")
+                raise TransformError(
+                    f"'{number} {shown}' is not an amount: the cell's number format shows it"
+                    f" in {shown!r}, which names no currency the importer knows; format the"
+                    " column with its currency's ISO code (such as [$IDR] #,##0)"
+                ) from None
         return parse_dollars(text, mark, cents=cents, strict=True)
 
     cached = memoise(parse, _CACHE_SIZE)
