@@ -6,9 +6,13 @@ in a currency no code names is left out with a warning a user can read."""
 from __future__ import annotations
 
 import json
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pytest
 from test_currencies import results_of, sent_amounts
 from test_import_e2e import write
 
@@ -77,3 +81,66 @@ def test_an_amount_in_a_currency_no_code_names_is_left_out_with_a_readable_warni
     warnings = results_of(tmp_path / "r.csv")["2"]["warnings"]
     assert "'3000 Rp' is not an amount: the cell's number format shows it in 'Rp'" in warnings
     assert "[$IDR] #,##0" in warnings and "\\xa0" not in warnings
+
+
+# ---- sheet XML in any valid form --------------------------------------------------------
+
+
+def _rewritten(source: Path, target: Path, part: str, change: Callable[[bytes], bytes]) -> Path:
+    with zipfile.ZipFile(source) as given, zipfile.ZipFile(target, "w") as written:
+        for item in given.infolist():
+            content = given.read(item)
+            if item.filename == part:
+                changed = change(content)
+                assert changed != content
+                content = changed
+            written.writestr(item, content)
+    return target
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """Every tag in the main namespace under the prefix x: (the .NET OpenXML SDK's way)."""
+    xml = xml.replace(b'xmlns="http://schemas', b'xmlns:x="http://schemas', 1)
+    return re.sub(rb"<(/?)([A-Za-z]+[\s/>])", rb"<\1x:\2", xml)
+
+
+SHEET_FORMS = {
+    "no cell references": lambda xml: re.sub(rb'<c r="[A-Z]+[0-9]+"', b"<c", xml),
+    "no row or cell references": lambda xml: re.sub(rb'<(c|row) r="[A-Z]*[0-9]+"', rb"<\1", xml),
+    "a prefixed namespace": _prefixed,
+    "single-quoted attributes": lambda xml: re.sub(rb'(\s[rst])="([^"]*)"', rb"\1='\2'", xml),
+    "a single-quoted style": lambda xml: xml.replace(b' s="1"', b" s='1'"),
+    "style before reference": lambda xml: re.sub(
+        rb'<c r="([A-Z0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', xml
+    ),
+    "line breaks between attributes": lambda xml: xml.replace(b'" s="', b'"\n  s="'),
+    "spaces around =": lambda xml: xml.replace(b' s="', b' s = "'),
+    "a space before =": lambda xml: xml.replace(b' s="', b' s ="'),
+}
+
+
+@pytest.mark.parametrize("form", SHEET_FORMS)
+def test_currency_cells_are_found_in_any_valid_sheet_xml(tmp_path, form):
+    data = _rewritten(
+        _euros(tmp_path / "a.xlsx", [3000.5, 3001.5, 3002.5]), tmp_path / "b.xlsx",
+        "xl/worksheets/sheet1.xml", SHEET_FORMS[form],
+    )  # fmt: skip
+    _import(data, write(tmp_path / "m.yaml", DEALS), tmp_path)
+    assert sent_amounts(tmp_path / "q.jsonl") == {"D2": None, "D3": None, "D4": None}
+    assert "3,000.50 EUR was left out" in results_of(tmp_path / "r.csv")["2"]["warnings"]
+
+
+def test_the_default_style_writing_a_currency_holds_for_cells_without_a_style(tmp_path):
+    """cellXfs[0] (the Normal style) with a currency format: a cell with no s has it."""
+    data = _euros(tmp_path / "a.xlsx", [3000.5, 12])
+    data = _rewritten(
+        data, tmp_path / "b.xlsx", "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'(<c r="B[0-9]+") s="[0-9]+"', rb"\1", xml),
+    )  # fmt: skip
+    data = _rewritten(
+        data, tmp_path / "c.xlsx", "xl/styles.xml",
+        lambda xml: xml.replace(b'<cellXfs count="2"><xf numFmtId="0"', b'<cellXfs count="2"><xf numFmtId="164"'),
+    )  # fmt: skip
+    _import(data, write(tmp_path / "m.yaml", DEALS), tmp_path)
+    assert sent_amounts(tmp_path / "q.jsonl") == {"D2": None, "D3": None}
+    assert "3,000.50 EUR was left out" in results_of(tmp_path / "r.csv")["2"]["warnings"]

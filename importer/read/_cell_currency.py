@@ -271,6 +271,8 @@ def cell_currencies(
         found = CellCurrencies()
         tags = _CellTags(styles)
         try:
+            if 0 in styles:  # the default style writes one: so does a cell with no style
+                raise _Unusual
             for row, column, style in _styled_cells(archive, part, name, limits, tags):
                 currency = styles.get(style)
                 if currency is not None:
@@ -284,19 +286,27 @@ def cell_currencies(
 
 class _Unusual(Exception):
     """A sheet's XML in a form the byte patterns do not read: cells without a reference,
-    a namespace prefix (``<x:c``), single-quoted attributes."""
+    a namespace prefix (``<x:c``), single-quoted attributes, spaces around ``=``; or a
+    workbook whose default style writes a currency (its cells may have no ``s``)."""
 
 
 #: What the byte patterns read: every cell tag unprefixed, with a double-quoted
 #: reference (``<c r="B2"``). The rest is parsed.
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
 _CELL_WITH_REF = re.compile(rb'<c\s[^>]*?(?<=\s)r="')
+#: An attribute in a tag written other than name="value": single quotes, or spaces
+#: around its '=' (valid XML that the byte patterns would not see).
+_ODD_ATTRIBUTE = re.compile(rb"<[^<>]*?(?:=\s*'|\s=|=\s)[^<>]*>")
 
 
 def _usual(text: bytes) -> bool:
     # Counted at C speed first: every cell tag starts '<c r="' (the writers' order).
     tags = sum(map(text.count, (b"<c ", b"<c>", b"<c/>", b"<c\n", b"<c\t", b"<c\r")))
     if tags != text.count(b'<c r="') and tags != len(_CELL_WITH_REF.findall(text)):
+        return False
+    if (b"'" in text or b" =" in text or b"= " in text or b"\n=" in text or b"=\n" in text) and (
+        _ODD_ATTRIBUTE.search(text)
+    ):
         return False
     return not ((b":c " in text or b":c>" in text) and _PREFIXED.search(text))
 
@@ -326,7 +336,7 @@ def _parsed_cells(
                 elif tag == "c" and event == "start":
                     ref = _REFERENCE.fullmatch(element.get("r") or "")
                     column = _column_index(ref.group(1).encode()) if ref else column + 1
-                    style = element.get("s")
+                    style = element.get("s") or "0"  # (none: the default style, 0)
                     kind = element.get("t")
                     if style and style.isdigit() and int(style) in styles and kind in (None, "n"):
                         yield row, column, int(style)
