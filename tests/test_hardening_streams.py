@@ -141,6 +141,30 @@ def test_a_zip_bomb_is_refused_as_it_unpacks(tmp_path):
                    pipeline_id=PIPELINE)  # fmt: skip
 
 
+def test_a_member_whose_zip_claims_more_packed_bytes_than_it_has_is_damaged(tmp_path):
+    """The central directory says 2 MiB packed, more than the whole zip: the reading
+    stops where the zip ends (a bomb cannot borrow a bigger packed size this way), and
+    the message says why, not '()'."""
+    archive = tmp_path / "export.zip"
+    with (
+        zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out,
+        out.open("Account.csv", "w") as member,
+    ):
+        member.write(b"Id,Name,Website\n")
+        for _ in range(24):
+            member.write(b"," * (1 << 20))
+    raw = bytearray(archive.read_bytes())
+    struct.pack_into("<I", raw, raw.rfind(b"PK\x01\x02") + 20, 2 << 20)
+    archive.write_bytes(bytes(raw))
+    assert zipfile.ZipFile(archive).getinfo("Account.csv").compress_size == 2 << 20
+    with pytest.raises(UsageError) as caught:
+        run_export(archive, "salesforce-data-export", out_dir=tmp_path / "out", dry_run=True,
+                   pipeline_id=PIPELINE)  # fmt: skip
+    assert "export.zip: Account.csv: cannot be extracted, the zip is damaged (it ends before" in (
+        str(caught.value)
+    )
+
+
 def test_an_unreadable_member_is_reported_under_the_zips_name(tmp_path):
     archive = _zip(tmp_path / "export.zip", b'Id,Name,Website\n001A,"Acme,acme.com\n001B,B,b.com\n')
     report = run_export(archive, "salesforce-data-export", out_dir=tmp_path / "out",

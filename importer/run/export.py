@@ -207,8 +207,9 @@ def _extract(source: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, targ
             f"{where}: is password-protected: unzip it yourself and give the folder"
         ) from exc
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        said = str(exc) or "it ends before the member does"
         raise UsageError(
-            f"{where}: cannot be extracted, the zip is damaged ({exc}): download the export"
+            f"{where}: cannot be extracted, the zip is damaged ({said}): download the export"
             " again, or unzip what you can and give the folder"
         ) from exc
     except OSError as exc:
