@@ -857,11 +857,12 @@ def map_command(
     try:
         stages, note = _pipeline_stages(pipeline_id, sandbox)
         with ExitStack() as temporary:
+            read = file
             if is_stream(file):  # standard input or a pipe: read once, into a private copy
                 folder = temporary.enter_context(tempfile.TemporaryDirectory())
-                file = copy_stream(file, Path(folder))
+                read = copy_stream(file, Path(folder))
             proposal = propose_mapping(
-                file,
+                read,
                 encoding=encoding,
                 delimiter=delimiter,
                 sheet=sheet,

@@ -14,6 +14,7 @@ import pytest
 from test_import_e2e import invoke, write
 
 from importer.errors import SourceError, UsageError
+from importer.read.streams import copy_stream
 from importer.run.export import run_export
 
 PIPELINE = "11111111-1111-4111-8111-111111111111"
@@ -71,7 +72,7 @@ def test_forced_utf16_without_a_byte_order_mark_reads_or_says_which_to_pass(tmp_
                     "--out", tmp_path / "r.csv")  # fmt: skip
     assert result.exit_code == 2
     assert "it has no byte-order mark; pass --encoding utf-16-le or utf-16-be" in result.output
-    for codec in ("rot13", "base64", "zlib"):
+    for codec in ("rot13", "base64", "zlib", "undefined", "punycode", "idna"):
         result = invoke(ascii_file, "--mapping", "hubspot", "--dry-run", "--encoding", codec,
                         "--out", tmp_path / "r.csv")  # fmt: skip
         assert result.exit_code == 2, (codec, result.output)
@@ -195,3 +196,20 @@ def test_a_closed_row_spool_never_falls_back_to_the_shared_temp_folder(tmp_path,
     with pytest.raises(ValueError, match="closed"), spool.writer():
         pass
     assert (tmp_path / "rows.csv").read_text() == "someone,else\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full")
+def test_no_room_to_copy_a_stream_is_a_clear_error(tmp_path):
+    """The copy of a stream fills the disk: the message says so, not that the input
+    cannot be read."""
+    data = write(tmp_path / "leads.csv", "Email\njo@acme.com\n")
+    folder = tmp_path / "tmp" / "copy"
+    folder.mkdir(parents=True)
+    (folder / "leads.csv").symlink_to("/dev/full")  # writes fail: no space left on device
+    with pytest.raises(SourceError) as caught:
+        copy_stream(data, folder)
+    assert str(caught.value) == (
+        f"{data}: cannot be copied into the temporary folder {tmp_path / 'tmp'} (No space"
+        " left on device): give the file's path instead, or set TMPDIR to a folder with"
+        " room for it"
+    )

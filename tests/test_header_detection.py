@@ -156,6 +156,15 @@ def test_standard_input(tmp_path):
     assert proposed.returncode == 0, proposed.stderr
     assert proposed.stdout.startswith("# Proposed by `octolane-import map stdin`")
     assert "column: Email" in proposed.stdout
+    written = subprocess.run(
+        [SCRIPT, "map", "-", "-o", tmp_path / "m.yaml"], input=SAMPLE, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    # the next command names the input as given, not the private copy (gone by then)
+    assert written.stderr.endswith(
+        f"then: octolane-import - --mapping {tmp_path / 'm.yaml'} --dry-run\n"
+    ), written.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")

@@ -155,6 +155,9 @@ def resolve_encoding(path: Path, head: bytes, name: str, forced: str | None) -> 
     return encoding
 
 
+_NOT_FILE_ENCODINGS = frozenset({"undefined", "punycode", "idna"})
+
+
 def _forced_encoding(forced: str, head: bytes, name: str = "") -> str:
     try:
         info = codecs.lookup(forced)
@@ -163,7 +166,9 @@ def _forced_encoding(forced: str, head: bytes, name: str = "") -> str:
             f"unknown encoding {forced!r}; use a name such as utf-8, cp1252, latin-1 or utf-16"
         ) from exc
     encoding = info.name
-    if not getattr(info, "_is_text_encoding", True):  # rot13, base64, zlib: not text
+    # rot13, base64, zlib: not text; undefined, punycode, idna: text codecs, but not
+    # of files (they refuse every byte, or read a host name's labels)
+    if not getattr(info, "_is_text_encoding", True) or encoding in _NOT_FILE_ENCODINGS:
         raise UsageError(
             f"--encoding {forced!r} is not a text encoding; use a name such as utf-8,"
             " cp1252, latin-1 or utf-16"

@@ -9,6 +9,7 @@ the run ends) and read from there like any file.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -67,6 +68,12 @@ def copy_stream(path: str | os.PathLike[str], folder: Path) -> Path:
                 with open(given, "rb") as stream:
                     _copy_checked(stream, out, given)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # writing the copy
+            raise SourceError(
+                f"{shown_name(given)}: cannot be copied into the temporary folder"
+                f" {folder.parent} ({exc.strerror}): give the file's path instead, or set"
+                " TMPDIR to a folder with room for it"
+            ) from exc
         raise SourceError(f"{given}: cannot be read ({exc.strerror or exc})") from exc
     return target
 
