@@ -135,6 +135,49 @@ def test_a_results_file_with_ids_is_not_overwritten(tmp_path):
         assert {r["status"] for r in results(tmp_path)} == {"would_import"}
 
 
+def test_a_big_results_file_is_read_beside_the_dry_run_and_still_kept(tmp_path, monkeypatch):
+    """A dry run reads a big results file in a low-priority process while it plans (a
+    million lines take a second): the file with ids is still refused, and kept whole,
+    and nothing else is written (no requests file)."""
+    from importer.run import background, pipeline
+
+    data, mapping = setup(tmp_path)
+    checks: list[background.Pending[Any]] = []
+
+    def counted(function: Any, *args: Any) -> background.Pending[Any]:
+        checks.append(background.in_background(function, *args))
+        return checks[-1]
+
+    with running_sandbox() as box:
+        assert invoke(box, data, mapping).exit_code == 0
+        kept = (tmp_path / "leads.results.csv").read_bytes()
+        monkeypatch.setattr(pipeline, "_READ_BESIDE_FROM", 1)
+        monkeypatch.setattr(pipeline, "in_background", counted)
+        dry = invoke(box, data, mapping, "--dry-run", "--requests", tmp_path / "q.jsonl")
+    assert len(checks) == 1 and checks[0]._process is None  # it ran, and was awaited
+    assert dry.exit_code == 2, dry.output
+    assert "holds the Octolane ids of a real import (row 2 has a people_id)" in dry.output
+    assert (tmp_path / "leads.results.csv").read_bytes() == kept
+    assert not (tmp_path / "q.jsonl").exists()
+
+
+def test_a_check_in_the_background_returns_its_result_or_raises_its_error(tmp_path):
+    from importer.run.background import in_background
+
+    data = tmp_path / "x.txt"
+    data.write_text("abc", encoding="utf-8")
+    pending = in_background(Path.read_text, data)
+    assert pending._process is not None  # a process of its own (Linux forks)
+    assert pending.result() == "abc"
+    missing = in_background(Path.read_text, tmp_path / "missing.txt")
+    try:
+        missing.result()
+    except FileNotFoundError as exc:
+        assert "missing.txt" in str(exc)
+    else:
+        raise AssertionError("the error was not raised")
+
+
 def test_a_wrong_base_url_stops_after_five_requests(tmp_path):
     data, mapping = setup(tmp_path, rows=200)
     with running_sandbox() as box:

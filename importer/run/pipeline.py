@@ -52,6 +52,7 @@ from importer.report.results import (
     write_failures,
 )
 from importer.report.summary import ImportReport
+from importer.run.background import Pending, in_background
 from importer.run.job import ImportJob
 from importer.run.journal import (
     Fingerprint,
@@ -184,7 +185,7 @@ def _run_locked(
     spool: RowSpool | None,
 ) -> tuple[ImportReport, ResultsSink]:
     """The run, while no other run may write its files."""
-    _guard_results(job, identity)
+    guard = _guard_results(job, identity)
     journal = None
     if identity is not None and identity[1] is not None:  # (a dry run's has none)
         journal = Journal.open(identity[0], identity[1], fresh=job.fresh)
@@ -205,6 +206,8 @@ def _run_locked(
                     target=target,
                     spool=spool,
                 )
+            if guard is not None:
+                _refuse_ids(job, guard.result())  # before anything is written
             if job.outputs.requests is not None:
                 write_requests(job.outputs.requests, report.plan, api=target.settings.api)
             if not job.dry_run:
@@ -218,6 +221,8 @@ def _run_locked(
             sink.commit()
         finally:
             sink.close()
+            if guard is not None:
+                guard.close()
         if journal is not None:
             stopped = report.aborted or (report.send and report.send.counts.get("not_sent"))
             journal.finish("stopped" if stopped else "complete")
@@ -313,35 +318,60 @@ def _journal_identity(job: ImportJob, target: Target) -> tuple[Path, Fingerprint
     return path, fingerprint
 
 
-def _guard_results(job: ImportJob, identity: tuple[Path, Fingerprint | None] | None) -> None:
+def _guard_results(
+    job: ImportJob, identity: tuple[Path, Fingerprint | None] | None
+) -> Pending[tuple[int, str] | None] | None:
     """Refuse to replace a results file holding a real run's ids (unless ``force``).
 
     The run that continues the same import (its journal's fingerprint is this one's)
     may: it writes the same rows with their final state. So may any run where the
     file came from the embedded sandbox (its ids are of records gone with it).
+
+    A dry run's reading of a big results file goes on beside the run (nothing it
+    writes is visible before its end): the pending reading is returned, for
+    :func:`_refuse_ids` once the rows are planned.
     """
     path = job.outputs.results
     if job.force or path is None or not path.exists():
-        return
+        return None
     if identity is not None:
         recorded = Journal.recorded(identity[0])
         if recorded is not None and recorded.ephemeral:
-            return
+            return None
         if recorded is not None and identity[1] is not None and not job.fresh:
             differences = identity[1].differences(recorded)
             if differences and Journal.reached(identity[0]):
                 raise UsageError(mismatch_message(identity[0], differences))
             if not differences:
-                return  # the same import, continued
-    found = results_with_ids(path)
+                return None  # the same import, continued
+    if job.dry_run and _size(path) >= _READ_BESIDE_FROM:
+        return in_background(results_with_ids, path)
+    _refuse_ids(job, results_with_ids(path))
+    return None
+
+
+#: A results file this big (a dry run's of 100,000 rows) is read beside the dry run.
+_READ_BESIDE_FROM = 16 * 2**20
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _refuse_ids(job: ImportJob, found: tuple[int, str] | None) -> None:
+    """Refuse the run where the results file it would replace holds ids (``found``: the
+    first row with one, and its id column)."""
     if found is None:
         return
     row, column = found
     what = "a dry run" if job.dry_run else "this run"
     raise UsageError(
-        f"{path} holds the Octolane ids of a real import (row {row} has a {column}), and"
-        f" {what} would replace it: give another results file with --out, or pass --force"
-        " to replace it"
+        f"{job.outputs.results} holds the Octolane ids of a real import (row {row} has a"
+        f" {column}), and {what} would replace it: give another results file with --out, or"
+        " pass --force to replace it"
     )
 
 
