@@ -209,14 +209,20 @@ class Planner:
     def deal_people(self) -> set[str]:
         """The e-mails the file's deals link (primary and additional) that no contact
         record of the file has: Octolane makes each a person when the deal is sent."""
-        contacts = self._contacts
-        return {
-            email
-            for deal in self._deals.values()
-            if isinstance(deal.payload, Mapping)
-            for email in _deal_emails(deal.payload.get("related_objects") or {})
-            if email not in contacts
-        }
+        emails: set[str] = set()
+        add, update = emails.add, emails.update
+        for deal in self._deals.values():
+            payload = deal.payload
+            if type(payload) is not dict and not isinstance(payload, Mapping):
+                continue
+            related = payload.get("related_objects") or {}
+            primary = related.get("primary_contact_email")
+            if primary:
+                add(primary)
+            extra = related.get("additional_contact_emails")
+            if extra:
+                update(extra)
+        return emails.difference(self._contacts)
 
     def contact_hosts(self) -> set[str]:
         """The e-mail hosts of the file's distinct contacts (each files its contact under
@@ -472,12 +478,19 @@ class Planner:
         """
         deal_emails: dict[str, str] = {}
         deal_domains: dict[str, str] = {}
+        by_email = deal_emails.setdefault
         for deal in self._deals.values():
             related = deal.payload["related_objects"]
-            for email in _deal_emails(related):
-                deal_emails.setdefault(email, deal.ident)
+            ident = deal.ident
+            primary = related.get("primary_contact_email")
+            if primary:
+                by_email(primary, ident)
+            extra = related.get("additional_contact_emails")
+            if extra:
+                for email in extra:
+                    by_email(email, ident)
             if related.get("account_domain"):
-                deal_domains.setdefault(related["account_domain"], deal.ident)
+                deal_domains.setdefault(related["account_domain"], ident)
         covered: dict[_Entity, str] = {}
         contact_domains: dict[str, _Entity] = {}
         for email, entity in self._contacts.items():
