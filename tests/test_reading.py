@@ -608,15 +608,16 @@ def test_zip_and_damaged_workbooks(tmp_path):
         str(caught.value)
         == f"{archive}: is a zip archive, not CSV or Excel; unzip it and import a file inside"
     )
-    for name, data in [
-        ("bad.xlsx", b"PK\x03\x04" + os.urandom(300)),
-        ("bad.xls", bytes.fromhex("D0CF11E0A1B11AE1") + os.urandom(600)),
+    for name, data, kind in [
+        ("bad.xlsx", b"PK\x03\x04" + os.urandom(300), "Excel workbook"),
+        ("bad.xls", bytes.fromhex("D0CF11E0A1B11AE1") + os.urandom(600), "Excel workbook"),
+        ("bad.ods", b"PK\x03\x04" + os.urandom(300), "OpenDocument spreadsheet"),
     ]:
         path = tmp_path / name
         path.write_bytes(data)
         with pytest.raises(SourceError) as caught:
             open_source(path)
-        assert str(caught.value).startswith(f"{path}: is not a valid Excel workbook (")  # fmt: skip
+        assert str(caught.value).startswith(f"{path}: is not a valid {kind} (")  # fmt: skip
 
 
 @pytest.mark.parametrize(

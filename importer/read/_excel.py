@@ -16,6 +16,7 @@ from pathlib import Path
 import python_calamine
 
 from importer.errors import SourceError
+from importer.read._sniff import workbook_kind
 
 
 def load_sheet(
@@ -36,7 +37,7 @@ def load_sheet(
             f"{name}: the workbook is password-protected; remove the password in Excel and save it"
         ) from exc
     except python_calamine.CalamineError as exc:
-        raise SourceError(f"{name}: is not a valid Excel workbook ({exc})") from exc
+        raise SourceError(f"{name}: is not a valid {workbook_kind(name)} ({exc})") from exc
 
 
 def pick_sheet(

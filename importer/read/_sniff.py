@@ -102,13 +102,21 @@ def detect_format(path: Path, head: bytes, name: str) -> Literal["csv", "xlsx", 
     return "csv"
 
 
+def workbook_kind(name: str | Path) -> str:
+    """What a workbook file is called in messages, by its name's extension."""
+    return "OpenDocument spreadsheet" if str(name).lower().endswith(".ods") else "Excel workbook"
+
+
 def _zip_format(path: Path, name: str) -> Literal["xlsx", "ods"]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = set(archive.namelist())
             mimetype = archive.read("mimetype")[:100] if "mimetype" in members else b""
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SourceError(f"{name}: is not a valid Excel workbook (damaged zip: {exc})") from exc
+        raise SourceError(
+            f"{name}: is not a valid {workbook_kind(name)} (damaged zip: {exc}): save it again"
+            " from the program that made it, or export it as CSV"
+        ) from exc
     if "xl/workbook.xml" in members:
         return "xlsx"
     if mimetype.strip() == b"application/vnd.oasis.opendocument.spreadsheet":
