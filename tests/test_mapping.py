@@ -58,6 +58,20 @@ def test_a_valid_mapping_loads_with_the_shorthand(write_mapping):
             "m.yaml: a mapping file is a YAML mapping with keys such as contact:, account: (got list)",
         ),
         (
+            "",
+            "m.yaml: a mapping file is a YAML mapping with keys such as contact:, account:"
+            " (it is empty)",
+        ),
+        (
+            "contact:\n  email: {column: Email}\n  first_name: First\n  email: {column: Work}\n",
+            "m.yaml: line 4, column 3: invalid YAML: 'email' is given twice in one block (lines 2"
+            " and 4): YAML would keep only the second; keep one",
+        ),
+        (
+            "currency_rates: {EUR: 1.08, GBP: 1.27, EUR: 1.1}\ncontact:\n  email: E\n",
+            "m.yaml: line 1, column 40: invalid YAML: 'EUR' is given twice in one block",
+        ),
+        (
             "opportunity:\n  name: {template: '{Deal'}\n",
             "m.yaml: opportunity.name: malformed template",
         ),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from importer.cli import cli
@@ -142,40 +143,43 @@ def test_a_big_results_file_is_read_beside_the_dry_run_and_still_kept(tmp_path, 
     from importer.run import background, pipeline
 
     data, mapping = setup(tmp_path)
-    checks: list[background.Pending[Any]] = []
+    forked: list[bool] = []
 
     def counted(function: Any, *args: Any) -> background.Pending[Any]:
-        checks.append(background.in_background(function, *args))
-        return checks[-1]
+        pending = background.in_background(function, *args)
+        forked.append(pending._process is not None)
+        return pending
 
     with running_sandbox() as box:
         assert invoke(box, data, mapping).exit_code == 0
-        kept = (tmp_path / "leads.results.csv").read_bytes()
-        monkeypatch.setattr(pipeline, "_READ_BESIDE_FROM", 1)
-        monkeypatch.setattr(pipeline, "in_background", counted)
-        dry = invoke(box, data, mapping, "--dry-run", "--requests", tmp_path / "q.jsonl")
-    assert len(checks) == 1 and checks[0]._process is None  # it ran, and was awaited
+    kept = (tmp_path / "leads.results.csv").read_bytes()
+    monkeypatch.setattr(pipeline, "_READ_BESIDE_FROM", 1)
+    monkeypatch.setattr(pipeline, "in_background", counted)
+    # (other tests' threads may linger in this process: the fork is made regardless)
+    monkeypatch.setattr(background.threading, "active_count", lambda: 1)
+    dry = invoke(box, data, mapping, "--dry-run", "--requests", tmp_path / "q.jsonl")
+    assert forked == [True]  # read in a process of its own
     assert dry.exit_code == 2, dry.output
     assert "holds the Octolane ids of a real import (row 2 has a people_id)" in dry.output
     assert (tmp_path / "leads.results.csv").read_bytes() == kept
     assert not (tmp_path / "q.jsonl").exists()
 
 
-def test_a_check_in_the_background_returns_its_result_or_raises_its_error(tmp_path):
-    from importer.run.background import in_background
+def test_a_check_in_the_background_returns_its_result_or_raises_its_error(tmp_path, monkeypatch):
+    from importer.run import background
 
+    monkeypatch.setattr(background.threading, "active_count", lambda: 1)
     data = tmp_path / "x.txt"
     data.write_text("abc", encoding="utf-8")
-    pending = in_background(Path.read_text, data)
+    pending = background.in_background(Path.read_text, data)
     assert pending._process is not None  # a process of its own (Linux forks)
     assert pending.result() == "abc"
-    missing = in_background(Path.read_text, tmp_path / "missing.txt")
-    try:
+    missing = background.in_background(Path.read_text, tmp_path / "missing.txt")
+    with pytest.raises(FileNotFoundError, match=r"missing\.txt"):
         missing.result()
-    except FileNotFoundError as exc:
-        assert "missing.txt" in str(exc)
-    else:
-        raise AssertionError("the error was not raised")
+    monkeypatch.setattr(background.threading, "active_count", lambda: 2)
+    inline = background.in_background(Path.read_text, data)  # threads: no fork, now
+    assert inline._process is None and inline.result() == "abc"
 
 
 def test_a_wrong_base_url_stops_after_five_requests(tmp_path):

@@ -28,8 +28,32 @@ from importer.errors import MappingError
 __all__ = ["PresetInfo", "list_presets", "load_yaml", "preset_dir", "resolve_mapping_path"]
 
 
-#: libyaml's loader where PyYAML was built with it (its wheels are): a tenth of the time.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's where PyYAML was built with it, as its wheels are: a
+    tenth of the time) that refuses a key given twice in one block: YAML would keep the
+    second silently, and a mapping's first ``email:`` or rate would be lost unseen."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = key_node.value
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"{key!r} is given twice in one block (lines {seen[key].line + 1} and"
+                        f" {key_node.start_mark.line + 1}): YAML would keep only the second;"
+                        " keep one",
+                        key_node.start_mark,
+                    )
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+_LOADER = _Loader
 
 
 def load_yaml(text: str) -> Any:

@@ -561,9 +561,10 @@ def parse_mapping(text: str, *, source: str = "<mapping>") -> MappingFile:
         problem = getattr(exc, "problem", None) or str(exc)
         raise MappingError(f"{source}: {where}invalid YAML: {problem}") from exc
     if not isinstance(data, dict):
+        got = "it is empty" if data is None else f"got {type(data).__name__}"
         raise MappingError(
             f"{source}: a mapping file is a YAML mapping with keys such as contact:, account:"
-            f" (got {type(data).__name__})"
+            f" ({got})"
         )
     own_source_id = "source_id" in data  # (before a mapping it extends fills it in)
     data = _extended(data, source, ())
