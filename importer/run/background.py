@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -84,6 +85,7 @@ def _fork_context() -> Any:
 
 
 def _run(function: Callable[..., Any], args: tuple[Any, ...], sender: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle: it stops this
     with contextlib.suppress(OSError):
         os.nice(19)
     try:

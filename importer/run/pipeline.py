@@ -221,12 +221,12 @@ def _run_locked(
             sink.commit()
         finally:
             sink.close()
-            if guard is not None:
-                guard.close()
         if journal is not None:
             stopped = report.aborted or (report.send and report.send.counts.get("not_sent"))
             journal.finish("stopped" if stopped else "complete")
     finally:
+        if guard is not None:
+            guard.close()  # (a check no one waited for: stopped)
         if journal is not None:
             journal.close()
     return report, sink
