@@ -122,7 +122,12 @@ def test_a_signal_while_reading_leaves_no_child_and_no_partial_file(tmp_path, si
         sys.executable, "-m", "importer", str(data), "--mapping", str(mapping), "--dry-run",
         "--out", str(out), "--failures", str(tmp_path / "out" / "f.csv"), "-q",
     ]  # fmt: skip
-    process = subprocess.Popen(command, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # a test started in the background without job control inherits SIGINT ignored,
+        # and Python keeps an ignored SIGINT ignored: the import gets it as from a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     try:
         partial = out.with_name(out.name + ".partial")
         assert wait_until(lambda: children(process.pid), 60), "no forked worker"
