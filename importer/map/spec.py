@@ -1217,14 +1217,11 @@ def _reads_money(key: str, spec: FieldSpec) -> bool:
 
 def plain_number(text: str) -> str:
     """A workbook number cell's text without the currency its format shows, as a field
-    that does not read it as an amount sees it (``3000.5\u00a0€`` -> ``3000.5``)."""
-    if "\u00a0" in text and (shown := _SHOWN_CURRENCY.fullmatch(text)):
-        return shown[1]
+    that does not read it as an amount sees it (``3000.5\u00a0€`` -> ``3000.5``; the
+    reader's form of such a cell: :data:`~importer.map.transforms.money.NUMBER_CELL`)."""
+    if "\u00a0" in text and NUMBER_CELL.fullmatch(text):
+        return text.partition("\u00a0")[0]
     return text
-
-
-#: A number cell's text with the currency its format shows (as the reader writes it).
-_SHOWN_CURRENCY = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\u00a0\S+")
 
 
 def _names(names: Iterable[str]) -> str:
