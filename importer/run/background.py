@@ -91,7 +91,8 @@ def _run(function: Callable[..., Any], args: tuple[Any, ...], sender: Connection
     try:
         sender.send(_outcome(function, args))
     except BaseException as exc:  # an unpicklable result or exception: said as text
-        sender.send(("error", RuntimeError(f"the background check failed: {exc}")))
+        with contextlib.suppress(BaseException):  # (a pipe gone: the run is over)
+            sender.send(("error", RuntimeError(f"the background check failed: {exc}")))
     finally:
         sender.close()
 
