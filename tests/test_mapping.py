@@ -72,6 +72,11 @@ def test_a_valid_mapping_loads_with_the_shorthand(write_mapping):
             "m.yaml: line 1, column 40: invalid YAML: 'EUR' is given twice in one block",
         ),
         (
+            "stages:\n  yes: a\n  Yes: b\ncontact:\n  email: E\n",
+            "m.yaml: line 3, column 3: invalid YAML: 'yes' and 'Yes' are one key to YAML (True) in"
+            " one block (lines 2 and 3): YAML would keep only the second; quote them to keep both",
+        ),
+        (
             "opportunity:\n  name: {template: '{Deal'}\n",
             "m.yaml: opportunity.name: malformed template",
         ),

@@ -39,17 +39,24 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             for key_node, _ in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                     continue
-                key = key_node.value
+                key = self.construct_object(key_node)  # (`yes:` and `Yes:` are one key, True)
                 if key in seen:
+                    first = seen[key]
+                    same = first.value == key_node.value
+                    what = (
+                        f"{key_node.value!r} is given twice"
+                        if same
+                        else f"{first.value!r} and {key_node.value!r} are one key to YAML ({key!r})"
+                    )
                     raise yaml.constructor.ConstructorError(
                         None,
                         None,
-                        f"{key!r} is given twice in one block (lines {seen[key].line + 1} and"
+                        f"{what} in one block (lines {first.start_mark.line + 1} and"
                         f" {key_node.start_mark.line + 1}): YAML would keep only the second;"
-                        " keep one",
+                        + (" keep one" if same else " quote them to keep both"),
                         key_node.start_mark,
                     )
-                seen[key] = key_node.start_mark
+                seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
 
