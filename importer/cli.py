@@ -857,12 +857,14 @@ def map_command(
     try:
         stages, note = _pipeline_stages(pipeline_id, sandbox)
         with ExitStack() as temporary:
-            read = file
+            read, given_as = file, None
             if is_stream(file):  # standard input or a pipe: read once, into a private copy
                 folder = temporary.enter_context(tempfile.TemporaryDirectory())
                 read = copy_stream(file, Path(folder))
+                given_as = "-" if str(file) == "-" else None  # (a named pipe: its name)
             proposal = propose_mapping(
                 read,
+                given_as=given_as,
                 encoding=encoding,
                 delimiter=delimiter,
                 sheet=sheet,

@@ -154,7 +154,7 @@ def test_standard_input(tmp_path):
         [SCRIPT, "map", "-"], input=SAMPLE, env=env, capture_output=True, text=True, timeout=60
     )
     assert proposed.returncode == 0, proposed.stderr
-    assert proposed.stdout.startswith("# Proposed by `octolane-import map stdin`")
+    assert proposed.stdout.startswith("# Proposed by `octolane-import map -`")
     assert "column: Email" in proposed.stdout
     written = subprocess.run(
         [SCRIPT, "map", "-", "-o", tmp_path / "m.yaml"], input=SAMPLE, env=env,

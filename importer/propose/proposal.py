@@ -105,6 +105,7 @@ def propose_mapping(
     use_presets: bool = True,
     stages: Sequence[PipelineStage] | None = None,
     stages_note: str = "",
+    given_as: str | None = None,
 ) -> Proposal:
     """Propose a mapping for the export at ``path``.
 
@@ -116,6 +117,8 @@ def propose_mapping(
         use_presets: False always builds a mapping from the columns.
         stages: the pipeline's stages, to propose a ``stages:`` table matching the
             file's stage labels to them (``stages_note``: why they are missing).
+        given_as: how the user named the input, where ``path`` is a private copy of it
+            (``-``, standard input): the command in the proposal's header says it.
 
     Raises:
         SourceError: the file cannot be read.
@@ -142,11 +145,20 @@ def propose_mapping(
         problem = _bind_problem(preset_info.path, info, rows)
         if problem is None:
             proposal = _from_preset(preset_info, best, info, matches)
-            return _with_stages(proposal, rows, stages, stages_note)
+            return _named(_with_stages(proposal, rows, stages, stages_note), path, given_as)
         problem = f"the preset {best.name} fits the header but cannot be used as is: {problem}"
-    return _with_stages(
-        _from_columns(path, info, rows, matches, problem, presets), rows, stages, stages_note
+    proposal = _from_columns(path, info, rows, matches, problem, presets)
+    return _named(_with_stages(proposal, rows, stages, stages_note), path, given_as)
+
+
+def _named(proposal: Proposal, path: Path, given_as: str | None) -> Proposal:
+    """The proposal whose header names the command as the user gave it."""
+    if given_as is None:
+        return proposal
+    text = proposal.yaml_text.replace(
+        f"`octolane-import map {path.name}`", f"`octolane-import map {given_as}`", 1
     )
+    return dataclasses.replace(proposal, yaml_text=text)
 
 
 def _with_stages(
