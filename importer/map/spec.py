@@ -1249,9 +1249,16 @@ def _cleaner(nulls: frozenset[str], numbers: bool = False) -> Callable[[str], st
                 return None
         if text[0] in starts and len(text) <= longest and text.lower() in nulls:
             return None
-        return plain_number(text) if numbers else text
+        return text
 
-    return clean
+    if not numbers:  # (every other field's cells: no test on the hot path)
+        return clean
+
+    def clean_number(text: str) -> str | None:
+        cleaned = clean(text)
+        return cleaned if cleaned is None else plain_number(cleaned)
+
+    return clean_number
 
 
 def _getter(
