@@ -210,7 +210,7 @@ def test_a_name_two_records_carry_links_nothing_and_warns(tmp_path):
         in rows["2"]["warnings"]
     )
     assert "nothing was linked for it" in rows["2"]["warnings"]
-    assert "'gamma' is in no row of accounts.csv" in rows["4"]["warnings"]
+    assert "'Gamma' is in no row of accounts.csv" in rows["4"]["warnings"]  # as written
     assert report.counts == {"would_import": 3}
 
 
@@ -670,3 +670,55 @@ def test_a_deals_own_column_of_names_alone_does_not_replace_the_people_found(tmp
     assert "a later one would come first" not in solo  # it has no other people
     solo_deal = next(b for b in sent if b.get("opportunity", {}).get("name") == "Solo deal")
     assert solo_deal["related_objects"]["primary_contact_email"] == "hannah@harbourvale.co.uk"
+
+
+def test_salesforce_ids_link_in_their_15_and_18_character_forms_through_the_sandbox(tmp_path):
+    """A report's 15-character AccountId is Data Export's 18-character Account.Id, and an
+    18-character id whose case a spreadsheet changed is still the same record."""
+    from importer.validate.links import salesforce_id
+
+    account, other = "0018a000020sAbC", "0018a000020sabc"  # two records: case tells them apart
+    contact = "0038a000037JxYz"
+    assert salesforce_id(account) != salesforce_id(other)
+    opportunities = write(
+        tmp_path / "Opportunity.csv",
+        '"Id","AccountId","Name","StageName","Amount","CloseDate"\n'
+        f'"0068a00001JMUl0","{account}","Kestrel renewal","Closed Won","100","2025-01-02"\n'
+        f'"0068a00001JMUl1","{other}","Brightpath pilot","Closed Won","200","2025-01-03"\n'
+        '"0068a00001JMUl2","0018a000020sZzZ","Lost deal","Closed Won","300","2025-01-04"\n',
+    )
+    accounts = write(
+        tmp_path / "Account.csv",
+        '"Id","Name","Website"\n'
+        f'"{salesforce_id(account)}","Kestrel","kestrelrobotics.de"\n'
+        f'"{salesforce_id(other)}","Brightpath","brightpath.io"\n',
+    )
+    roles = write(
+        tmp_path / "OpportunityContactRole.csv",
+        '"Id","OpportunityId","ContactId"\n'
+        f'"00K8a00000YCF80EAH","{salesforce_id("0068a00001JMUl0").upper()}",'
+        f'"{salesforce_id(contact).lower()}"\n',
+    )
+    contacts = write(
+        tmp_path / "Contact.csv",
+        '"Id","FirstName","LastName","Email"\n'
+        f'"{salesforce_id(contact)}","Mei","Garcia","mei.garcia@kestrelrobotics.de"\n',
+    )
+    with running_sandbox() as box:
+        env = {"OCTOLANE_API_KEY": box.api_key, "OCTOLANE_BASE_URL": box.base_url}
+        args = [
+            str(opportunities), "--mapping", "salesforce-opportunities",
+            "--pipeline-id", box.pipeline_id,
+            *(a for f in (accounts, roles, contacts) for a in ("--with", str(f))),
+            "--out", str(tmp_path / "r.csv"), "--quiet",
+        ]  # fmt: skip
+        result = CliRunner().invoke(cli, args, env=env)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+    assert result.exit_code == 0, result.output
+    assert landed["Kestrel renewal"]["account_domain"] == "kestrelrobotics.de"
+    assert landed["Kestrel renewal"]["primary_contact_email"] == "mei.garcia@kestrelrobotics.de"
+    assert landed["Brightpath pilot"]["account_domain"] == "brightpath.io"
+    rows = results_of(tmp_path / "r.csv")
+    assert not rows["2"]["warnings"] and not rows["3"]["warnings"]
+    # a key that points to no record is quoted as the file writes it
+    assert "AccountId '0018a000020sZzZ' is in no row of Account.csv" in rows["4"]["warnings"]

@@ -289,8 +289,9 @@ class LinkSpec(BaseModel):
     #: A word the linked file's name holds ("Account", "companies"): picks among files.
     file: str | None = None
     #: ``id``: keys compare exactly; ``name``: without case and extra spaces, and a name
-    #: that two different rows carry links nothing (with a warning).
-    match: Literal["id", "name"] = "id"
+    #: that two different rows carry links nothing (with a warning); ``salesforce_id``:
+    #: a Salesforce id's 15- and 18-character forms (a report's and Data Export's) match.
+    match: Literal["id", "name", "salesforce_id"] = "id"
     #: The key may be in several rows of the linked file (contact roles): bring them all;
     #: a key in no row is then no problem (a deal no contact role names).
     many: bool = False

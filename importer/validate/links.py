@@ -46,7 +46,50 @@ def _find(columns: Sequence[str], name: str) -> int | None:
 
 
 def _key(text: str, match: str) -> str:
-    return text.strip() if match == "id" else " ".join(text.split()).casefold()
+    if match == "name":
+        return " ".join(text.split()).casefold()
+    key = text.strip()
+    return salesforce_id(key) if match == "salesforce_id" else key
+
+
+#: The letters of an 18-character Salesforce id's last three: each codes which of
+#: five characters of the 15-character id are capitals (bit i: the i-th of the five).
+_SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def salesforce_id(key: str) -> str:
+    """A Salesforce id in its 18-character form, its capitals restored.
+
+    Reports export the 15-character, case-sensitive form; Data Export and Data
+    Loader the 18-character one, whose last three characters code the case of the
+    first fifteen so that tools that ignore case still tell ids apart. Both forms of
+    one record, in any case, come out the same; anything else is kept as it is.
+
+    >>> salesforce_id("0068a00001JMUl0")
+    '0068a00001JMUl0AAH'
+    >>> salesforce_id("0068A00001JMUL0AAH"), salesforce_id("0068a00001jmul0aah")
+    ('0068a00001JMUl0AAH', '0068a00001JMUl0AAH')
+    """
+    if not (key.isascii() and key.isalnum()):
+        return key
+    if len(key) == 15:
+        suffix = ""
+        for start in (0, 5, 10):
+            chunk = key[start : start + 5]
+            suffix += _SF_SUFFIX[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")]
+        return key + suffix
+    if len(key) != 18:
+        return key
+    suffix = key[15:].upper()
+    if not all(c in _SF_SUFFIX for c in suffix):
+        return key
+    chars = []
+    for i, c in enumerate(key[:15]):
+        capital = _SF_SUFFIX.index(suffix[i // 5]) >> (i % 5) & 1
+        if capital and not c.isalpha():
+            return key  # the suffix codes a capital where there is none: not an id
+        chars.append(c.upper() if capital else c.lower())
+    return "".join(chars) + suffix
 
 
 @dataclass(slots=True)
@@ -133,17 +176,22 @@ class Linker:
             return [""] * width, None
         # A name is a name, whatever it holds ("Smith; Jones LLP"); ids may be a list.
         parts = [text] if link.match == "name" else text.split(link.separator)
-        keys = [k for k in (_key(part, link.match) for part in parts) if k]
+        written: dict[str, str] = {}  # each key as compared -> as the cell writes it
+        for part in parts:
+            key = _key(part, link.match)
+            if key:
+                written.setdefault(key, part.strip())
+        keys = list(written)
         if link.key_prefix is not None:
             keys = [k for k in keys if k.startswith(link.key_prefix)]
         found: list[tuple[str, ...]] = []
         missing, ambiguous = [], []
-        for key in dict.fromkeys(keys):
+        for key in keys:
             matches = table.rows.get(key)
             if not matches:
-                missing.append(key)
+                missing.append(written[key])
             elif len(matches) > 1 and not link.many and len(set(matches)) > 1:
-                ambiguous.append((key, len(matches)))
+                ambiguous.append((written[key], len(matches)))
             else:
                 found.extend(matches if link.many else matches[:1])
         # The first column brings every linked row's value (all the e-mails); the others
