@@ -144,3 +144,41 @@ def test_the_default_style_writing_a_currency_holds_for_cells_without_a_style(tm
     _import(data, write(tmp_path / "m.yaml", DEALS), tmp_path)
     assert sent_amounts(tmp_path / "q.jsonl") == {"D2": None, "D3": None}
     assert "3,000.50 EUR was left out" in results_of(tmp_path / "r.csv")["2"]["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "decimal_mark", "sent", "refused"),
+    [
+        # text cells of a decimal-comma column: '2.125' is 2,125 or the number 2.125
+        (["1.500", "2.125", "3.250,00"], "auto", {"D2": 1500.0, "D4": 3250.0}, "D3"),
+        (["1.500", "2.125", "3.250,00"], ",", {"D2": 1500.0, "D4": 3250.0}, "D3"),
+        # number cells with nothing else to say which mark the column uses
+        ([1500, 2.125, 7.5], "auto", {"D2": 1500.0, "D4": 7.5}, "D3"),
+        # the mapping says the column is '.': a number cell reads as its number
+        ([1500, 2.125, 7.5], ".", {"D2": 1500.0, "D3": 2.13, "D4": 7.5}, None),
+    ],
+)
+def test_a_workbook_amount_that_reads_as_a_number_or_as_grouped_thousands_is_refused(
+    tmp_path, cells, decimal_mark, sent, refused
+):
+    """A number cell 2.125 reads '2.125', as does text writing 2,125 with '.' between
+    thousands: the text cannot say which, and the two differ a thousandfold."""
+    book = openpyxl.Workbook()
+    book.active.append(["Deal", "Amount"])
+    for row, cell in enumerate(cells, start=2):
+        book.active.append([f"D{row}", cell])
+    book.save(tmp_path / "deals.xlsx")
+    mapping = (
+        "options:\n  pipeline_id: 00000000-0000-4000-8000-000000000001\n"
+        f"  decimal_mark: '{decimal_mark}'\n"
+        "opportunity:\n  name: Deal\n  deal_size: {column: Amount, transforms: [money]}\n"
+    )
+    _import(tmp_path / "deals.xlsx", write(tmp_path / "m.yaml", mapping), tmp_path)
+    amounts = sent_amounts(tmp_path / "q.jsonl")
+    assert {k: v for k, v in amounts.items() if v is not None} == sent
+    rows = results_of(tmp_path / "r.csv")
+    for row in rows.values():
+        if row["row"] == (refused or "")[1:]:
+            assert "is ambiguous: a number cell of 2.125, or text writing 2125" in row["warnings"]
+        else:
+            assert "ambiguous" not in row["warnings"]

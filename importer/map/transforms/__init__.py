@@ -179,11 +179,33 @@ def _make_domain(params: DomainParams, zones: FileZones | None = None) -> Transf
     return domain
 
 
+#: A spreadsheet number cell's text that also writes a whole number with '.' between
+#: thousands ("2.125": 2.125, or 2,125 written as text in a decimal-comma column).
+_GROUPED = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
+
+
 def _make_money(params: MoneyParams) -> Transform:
     mark, cents, number_cells = params.decimal_mark, params.cents, params.number_cells
 
     def parse(text: str) -> float | None:
         if number_cells and NUMBER_CELL.fullmatch(text):
+            number = text.partition("\u00a0")[0]
+            if mark != "." and _GROUPED.fullmatch(number):
+                # A number cell reads "2.125"; so does a text cell that writes 2,125 with
+                # a '.' between thousands, as a ',' column does: which one, the text
+                # cannot say, and the two differ a thousandfold.
+                whole = number.replace(".", "")
+                raise TransformError(
+                    f"{quote(text)} is ambiguous: a number cell of {number}, or text writing"
+                    f" {whole} with '.' between thousands"
+                    + (
+                        ", as the column's other amounts write ',' as the decimal mark; write"
+                        f" it {whole} or format the column's cells as numbers"
+                        if mark == ","
+                        else "; if the column's cells are numbers, set decimal_mark: '.' in"
+                        f" the mapping, else write it {whole}"
+                    )
+                )
             try:
                 return parse_dollars(text, ".", cents=cents)  # a spreadsheet's number
             except TransformError:
