@@ -84,7 +84,7 @@ def test_hubspot_company_amount_wins_and_a_deal_currency_is_honoured(tmp_path):
     assert "25,000.00 EUR is 27,500.00 USD" in results_of(tmp_path / "r.csv")["3"]["warnings"]
 
 
-def test_spreadsheet_number_cells_are_numbers_whatever_the_columns_mark(tmp_path):
+def test_spreadsheet_number_cells_are_never_read_a_thousandfold_off(tmp_path):
     from openpyxl import Workbook
 
     book = Workbook()
@@ -96,15 +96,22 @@ def test_spreadsheet_number_cells_are_numbers_whatever_the_columns_mark(tmp_path
     book.save(path)
     run_import(
         path, write(tmp_path / "m.yaml", MAPPING), dry_run=True, pipeline_id=PID,
-        requests_path=tmp_path / "q.jsonl",
+        requests_path=tmp_path / "q.jsonl", results_path=tmp_path / "r.csv",
     )  # fmt: skip
     deals = planned_deals(tmp_path / "q.jsonl")
-    assert {k: v["opportunity"]["deal_size"] for k, v in deals.items()} == {
-        "A": 12.13,  # 12.125 rounded half-up to cents; never 12125
+    assert {k: v["opportunity"].get("deal_size") for k, v in deals.items()} == {
+        # '12.125' is the number cell 12.125 or text writing 12,125 in this ',' column:
+        # the text cannot tell, so it is never read as either, and the row says so
+        "A": None,
         "B": 2000.0,
-        "C": 99.88,
+        "C": None,
         "D": 1234.5,  # a text cell: the column's mark (","), decided from it
     }
+    warnings = results_of(tmp_path / "r.csv")
+    assert (
+        "'12.125' is ambiguous: a number cell of 12.125, or text writing 12125"
+        in (warnings["2"]["warnings"])
+    )
 
 
 def test_many_thousands_cells_and_one_decimal_cell_cannot_decide_a_column(tmp_path):
@@ -190,3 +197,31 @@ def test_a_row_naming_two_companies_says_which_is_its_account(tmp_path):
     line = results_of(tmp_path / "r.csv")["2"]
     assert line["domain"] == "aa.com"
     assert "the row names 2 companies (aa.com, bb.io); the first is its account" in line["warnings"]
+
+
+def test_hubspot_company_amount_in_a_currency_its_cell_writes_is_not_sent_as_dollars(tmp_path):
+    data = write(
+        tmp_path / "deals.csv",
+        '"Record ID","Deal Name","Amount","Amount in company currency","Currency"\n'
+        '"1","Pounds","1000","£1100","EUR"\n'
+        '"2","Yen","1000","1100 JPY","EUR"\n'
+        '"3","Euros","","EUR 5,000",""\n'
+        '"4","Negative","","(1,000)",""\n'
+        '"5","Plain","","1.5k",""\n',
+    )
+    run_import(
+        data, "hubspot-deals", dry_run=True, pipeline_id=PID, stages=(),
+        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+        rates={"EUR": 1.1},
+    )  # fmt: skip
+    deals = planned_deals(tmp_path / "q.jsonl")
+    sent = {name: deal["opportunity"].get("deal_size") for name, deal in deals.items()}
+    assert sent == {"Pounds": None, "Yen": None, "Euros": 5500.0, "Negative": None, "Plain": 1500.0}
+    rows = results_of(tmp_path / "r.csv")
+    assert "1,100.00 GBP was left out" in rows["2"]["warnings"]
+    assert "1,100.00 JPY was left out" in rows["3"]["warnings"]
+    assert "5,000.00 EUR is 5,500.00 USD" in rows["4"]["warnings"]
+    assert (
+        "opportunity.company_amount (column 'Amount in company currency'): -1000.0 is negative"
+        in rows["5"]["warnings"]
+    )

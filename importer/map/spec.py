@@ -52,6 +52,7 @@ from importer.map.transforms.names import split_full_name, unsplittable
 
 __all__ = [
     "CELL_CURRENCY",
+    "COMPANY_CELL_CURRENCY",
     "EMAIL_NAME",
     "BoundMapping",
     "FieldReader",
@@ -1014,10 +1015,10 @@ def bind_mapping(
                 (_NO_BRACKET.fullmatch, _nothing),  # a bare address names nobody
                 "<(",
             )
-        if key == "opportunity.deal_size":
+        if key in _CELL_CURRENCIES:
             # The currency the amount cell itself writes (€, R$, EUR): read beside it.
-            readers[CELL_CURRENCY] = FieldReader(
-                CELL_CURRENCY,
+            readers[_CELL_CURRENCIES[key]] = FieldReader(
+                _CELL_CURRENCIES[key],
                 spec,
                 label,
                 getter,
@@ -1112,6 +1113,12 @@ def _source_id_position(
 
 #: The reader of the currency written in a deal's amount cell (not a mapping field).
 CELL_CURRENCY = "opportunity.deal_size.currency"
+#: The same for the amount already in the company's currency (a cell may still say £).
+COMPANY_CELL_CURRENCY = "opportunity.company_amount.currency"
+_CELL_CURRENCIES = {
+    "opportunity.deal_size": CELL_CURRENCY,
+    "opportunity.company_amount": COMPANY_CELL_CURRENCY,
+}
 #: Fields that name a person or a company: a hidden character in them refuses the value
 #: rather than being removed, which would silently point at someone else.
 IDENTITY_FIELDS = frozenset(

@@ -42,6 +42,7 @@ from importer.api.models import (
 )
 from importer.map.spec import (
     CELL_CURRENCY,
+    COMPANY_CELL_CURRENCY,
     EMAIL_NAME,
     REASON_CELL,
     BoundMapping,
@@ -220,6 +221,7 @@ _FIELD_ORDER = (
     "opportunity.deal_size",
     "opportunity.company_amount",
     CELL_CURRENCY,
+    COMPANY_CELL_CURRENCY,
     "opportunity.currency",
     "opportunity.exchange_rate",
     "opportunity.close_date",
@@ -764,6 +766,8 @@ class _DealColumns:
         ]
         self.deal_size = get("opportunity.deal_size")
         self.company_amount = get("opportunity.company_amount")
+        reader = bound.readers.get("opportunity.company_amount")
+        self.company_source = reader.label if reader else "row"
         self.dates = [
             (name, column)
             for name in ("close_date", "next_action_date")
@@ -779,6 +783,7 @@ class _DealColumns:
         self.pipeline_id = pipeline_id
         self.reject_unlinked = mapping.options.unlinked_deals == "reject"
         self.written_currency = get(CELL_CURRENCY)
+        self.company_written = get(COMPANY_CELL_CURRENCY)
         self.currency = get("opportunity.currency")
         self.default_currency = mapping.options.currency
         self.rates = mapping.currency_rates
@@ -787,10 +792,27 @@ class _DealColumns:
         #: No currency column, and dollars by default: a cell with no currency is dollars.
         self.plain_dollars = self.currency is None and self.default_currency == TARGET_CURRENCY
 
-    def _company_amount(self, amount: Any, body: dict[str, Any], verdict: RowVerdict) -> None:
-        """An amount the export already gives in the company's currency (options.currency)."""
+    def _company_amount(
+        self, i: int, amount: Any, body: dict[str, Any], verdict: RowVerdict
+    ) -> None:
+        """An amount the export already gives in the company's currency (options.currency),
+        unless its cell writes another (``£1,100``): then in that one."""
         _number(body, "deal_size", amount, float, verdict)
-        self._in_dollars(body, verdict, self.default_currency, None)
+        value = body.get("deal_size")
+        if value is not None and not 0 <= value <= MAX_SAFE_INTEGER:
+            # (checked here, where its column is known: the body's check would name
+            # deal_size's column)
+            del body["deal_size"]
+            why = value > 0 and _out_of_bounds("opportunity.deal_size", "less_than_equal", value)
+            verdict.warnings.append(
+                f"opportunity.company_amount ({self.company_source}): "
+                + (why or f"{value!r} is negative, and Octolane takes no negative deal value")
+                + "; the field was left out"
+            )
+            return
+        written = self.company_written[i] if self.company_written is not None else None
+        code, why = settle_currency(written, None, self.default_currency)
+        self._in_dollars(body, verdict, code, why)
 
     def _deal_size(self, i: int, body: dict[str, Any], verdict: RowVerdict) -> None:
         """The row's amount in the currency its cell, its currency column or the options say."""
@@ -921,7 +943,7 @@ class _DealColumns:
                 verdict.warnings.append(outcome.warning)
         company = self.company_amount[i] if self.company_amount is not None else None
         if company is not None:
-            self._company_amount(company, body, verdict)
+            self._company_amount(i, company, body, verdict)
         elif self.deal_size is not None:
             amount = self.deal_size[i]
             if amount is None:
