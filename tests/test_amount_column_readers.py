@@ -182,3 +182,24 @@ def test_a_workbook_amount_that_reads_as_a_number_or_as_grouped_thousands_is_ref
             assert "is ambiguous: a number cell of 2.125, or text writing 2125" in row["warnings"]
         else:
             assert "ambiguous" not in row["warnings"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [
+        ("[$$-C09]#,##0.00", "2,500,000.00 AUD"),  # Australian dollars, not US
+        ("[$$-1009]#,##0.00", "2,500,000.00 CAD"),
+        ("[$$-1409]#,##0.00", "2,500,000.00 NZD"),
+        ("[$¥-804]#,##0", "2,500,000.00 CNY"),  # yuan, not yen
+        ('#,##0.0,, "M€"', "2,500,000.00 EUR"),  # shows 2.5 M€: the cell holds it whole
+        ('"€M" 0.0,,', "2,500,000.00 EUR"),
+    ],
+)
+def test_a_workbook_currency_format_says_its_currency_by_its_locale_and_is_not_scaled(
+    tmp_path, fmt, said
+):
+    data = _euros(tmp_path / "deals.xlsx", [2_500_000], fmt)
+    bodies = _import(data, write(tmp_path / "m.yaml", DEALS), tmp_path)
+    assert "deal_size" not in bodies[0]["opportunity"]  # no rate given: never sent as USD
+    warnings = results_of(tmp_path / "r.csv")["2"]["warnings"]
+    assert f"{said} was left out" in warnings, warnings

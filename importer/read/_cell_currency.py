@@ -138,9 +138,10 @@ def format_currency(code: str) -> str | None:
             end = n if end < 0 else end
             block = code[i + 1 : end]
             if block.startswith("$"):
-                symbol = block[1:].partition("-")[0].strip()
+                symbol, _, locale = block[1:].partition("-")
+                symbol = symbol.strip()
                 if symbol:
-                    found.add(symbol)
+                    found.add(_LOCALE_CURRENCIES.get((symbol, _lcid(locale)), symbol))
             i = end + 1
         else:
             if unicodedata.category(ch) == "Sc":  # "$#,##0" writes its $ bare
@@ -152,9 +153,45 @@ def format_currency(code: str) -> str | None:
 def _add(found: set[str], text: str) -> None:
     if not text:
         return
-    written = text in _CODES or text in _WORDS or any(unicodedata.category(c) == "Sc" for c in text)
+    signed = any(unicodedata.category(c) == "Sc" for c in text)
+    if signed:
+        # '"M€"' after '#,##0.0,,' shows millions: the cell holds the whole number, so
+        # the M is no part of the currency (read with it, the amount would be scaled again)
+        text = _MAGNITUDE.sub("", text).strip() or text
+    written = text in _CODES or text in _WORDS or signed
     if written and len(text) <= 4:
         found.add(text)
+
+
+#: A magnitude a scaled format writes beside its currency sign (``"M€"``, ``"$K"``).
+_MAGNITUDE = re.compile(
+    r"^(?:[kKmM]|MM|Mio\.?|Mn|Bn|bn|Tsd\.?|Mrd\.?)(?=\W)|(?<=\W)(?:[kKmM]|MM|Mio\.?|Mn|Bn|bn|Tsd\.?|Mrd\.?)$"
+)
+
+
+def _lcid(text: str) -> int | None:
+    """The language of a ``[$€-407]`` block (its low 16 bits: Windows locale id)."""
+    try:
+        return int(text.strip(), 16) & 0xFFFF
+    except ValueError:
+        return None
+
+
+#: The currency a sign means in a format's locale (``[$$-C09]``: Australian dollars,
+#: ``[$¥-804]``: yuan): where one sign writes several currencies, the locale tells.
+_LOCALE_CURRENCIES: dict[tuple[str, int | None], str] = {
+    **{("$", lcid): code for lcid, code in (
+        (0x0409, "USD"), (0x0C09, "AUD"), (0x1009, "CAD"), (0x0C0C, "CAD"), (0x1409, "NZD"),
+        (0x1004, "SGD"), (0x3C09, "HKD"), (0x080A, "MXN"), (0x2C0A, "ARS"), (0x340A, "CLP"),
+        (0x240A, "COP"), (0x0404, "TWD"),
+    )},
+    **{("¥", lcid): code for lcid, code in ((0x0411, "JPY"), (0x0804, "CNY"))},
+    **{("kr", lcid): code for lcid, code in (
+        (0x041D, "SEK"), (0x0414, "NOK"), (0x0814, "NOK"), (0x0406, "DKK"), (0x040F, "ISK"),
+    )},
+    **{("kr.", lcid): code for lcid, code in ((0x0406, "DKK"), (0x040F, "ISK"))},
+    **{("Fr.", lcid): "CHF" for lcid in (0x0807, 0x100C, 0x0810)},
+}  # fmt: skip
 
 
 def currency_styles(archive: zipfile.ZipFile) -> dict[int, str]:
