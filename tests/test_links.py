@@ -722,3 +722,54 @@ def test_salesforce_ids_link_in_their_15_and_18_character_forms_through_the_sand
     assert not rows["2"]["warnings"] and not rows["3"]["warnings"]
     # a key that points to no record is quoted as the file writes it
     assert "AccountId '0018a000020sZzZ' is in no row of Account.csv" in rows["4"]["warnings"]
+
+
+def test_a_deal_takes_its_primary_company_and_its_primary_contact_role_first(tmp_path):
+    """HubSpot's 'Associated Company IDs (Primary)' and Salesforce's contact role
+    'IsPrimary' say which linked record is the deal's own: not the file's first."""
+    deals = write(
+        tmp_path / "deals.csv",
+        '"Record ID","Deal Name","Associated Company IDs","Associated Company IDs (Primary)"\n'
+        '"101","Alpha","11;12","12"\n'
+        '"102","Beta","11;12",""\n',
+    )
+    companies = write(
+        tmp_path / "hubspot-companies.csv",
+        '"Record ID","Company name","Company Domain Name"\n'
+        '"11","Other Co","otherco.com"\n"12","Primary Co","primaryco.com"\n',
+    )
+    report = run_import(
+        deals, "hubspot-deals", dry_run=True, links=[companies], stages=(),
+        pipeline_id="00000000-0000-4000-8000-000000000001", results_path=tmp_path / "r.csv",
+    )  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert rows["2"]["domain"] == "primaryco.com"  # the primary, said beside the other
+    assert "the row names 2 companies (primaryco.com, otherco.com)" in rows["2"]["warnings"]
+    assert rows["3"]["domain"] == "otherco.com"  # no primary named: the file's order
+    assert report.rows_read == 2
+
+    from importer.validate.links import salesforce_id
+
+    opportunity = "0068a00001JMUl0"
+    files = {
+        "Opportunity.csv": '"Id","Name","Amount","CloseDate"\n'
+        f'"{opportunity}","O1","100","2025-01-01"\n',
+        "Contact.csv": '"Id","Email","FirstName","LastName"\n'
+        '"0038a000037J0ggAAC","consult@partnerfirm.com","Pat","Partner"\n'
+        '"0038a000037J0ghAAC","cfo@customerco.com","Cy","Customer"\n',
+        "OpportunityContactRole.csv": '"Id","OpportunityId","ContactId","Role","IsPrimary"\n'
+        f'"00K1","{salesforce_id(opportunity)}","0038a000037J0ggAAC","Influencer","false"\n'
+        f'"00K2","{salesforce_id(opportunity)}","0038a000037J0ghAAC","Decision Maker","true"\n',
+    }
+    paths = {name: write(tmp_path / name, text) for name, text in files.items()}
+    run_import(
+        paths["Opportunity.csv"], "salesforce-opportunities", dry_run=True, stages=(),
+        links=[paths["Contact.csv"], paths["OpportunityContactRole.csv"]],
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r2.csv", requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+    (body,) = [r["body"] for r in map(json.loads, lines) if r["endpoint"] == "opportunities"]
+    assert body["related_objects"]["primary_contact_email"] == "cfo@customerco.com"
+    assert body["related_objects"]["additional_contact_emails"] == ["consult@partnerfirm.com"]
+    assert body["related_objects"]["account_domain"] == "customerco.com"

@@ -300,6 +300,13 @@ class LinkSpec(BaseModel):
     #: Only keys that start with this are looked up here (Salesforce ids: ``003`` is a
     #: Contact, ``00Q`` a Lead, so one WhoId column can feed two links).
     key_prefix: str | None = None
+    #: This file's column naming which of ``by``'s keys is the primary one (HubSpot's
+    #: ``Associated Company IDs (Primary)``): it comes first, so it is the deal's company.
+    #: A file without the column keeps ``by``'s order.
+    primary: str | None = None
+    #: The linked file's column that marks its primary rows (``IsPrimary`` of Salesforce
+    #: contact roles: ``true``/``1``): they come first, so one is the deal's primary contact.
+    primary_flag: str | None = None
 
 
 class MappingFile(BaseModel):

@@ -125,13 +125,15 @@ class Linker:
     tables: list[_Table]
     warnings: list[str]
     by: list[int] = field(default_factory=list)  # each link's key column in the extended row
+    #: Each link's ``primary`` column in the input row (-1: none, or not in the input).
+    primaries: list[int] = field(default_factory=list)
     #: Each link's fallback column in the input row (-1: none, or not in the input).
     fallbacks: list[int] = field(default_factory=list)
 
     def bind(self, columns: Sequence[str]) -> list[str]:
         """The input's columns plus the virtual ones; raises if a link's ``by`` is missing."""
         extended = list(columns)
-        self.by, self.fallbacks = [], []
+        self.by, self.fallbacks, self.primaries = [], [], []
         for table in self.tables:
             at = _find(extended, table.link.by)
             if at is None and table.path is not None:
@@ -140,6 +142,11 @@ class Linker:
                     f" {table.path.name} cannot be linked (columns: {', '.join(columns)})"
                 )
             self.by.append(-1 if at is None else at)
+            named = table.link.match == "name"  # (a name is one key: there is no order)
+            primary = (
+                _find(columns, table.link.primary) if table.link.primary and not named else None
+            )
+            self.primaries.append(-1 if primary is None else primary)
             back = _find(columns, table.fallback) if table.fallback is not None else None
             self.fallbacks.append(-1 if back is None else back)
             extended += [f"{table.name}.{column}" for column in table.link.columns]
@@ -153,12 +160,17 @@ class Linker:
         out = []
         for number, row in zip(numbers, rows, strict=True):
             row = list(row)
-            for table, at, back in zip(self.tables, self.by, self.fallbacks, strict=True):
+            for table, at, back, first in zip(
+                self.tables, self.by, self.fallbacks, self.primaries, strict=True
+            ):
                 # (the row's own column backs a link of people only where it gives an
                 # address: names alone link nobody)
                 cell = row[back] if 0 <= back < len(row) else ""
                 backed = "@" in cell if table.of_people else bool(cell.strip())
-                cells, problem = self._cells(table, row[at] if 0 <= at < len(row) else "", backed)
+                text = row[at] if 0 <= at < len(row) else ""
+                if 0 <= first < len(row) and row[first].strip():
+                    text = _primary_first(text, row[first], table.link.separator)
+                cells, problem = self._cells(table, text, backed)
                 row += cells
                 if problem:
                     problems.setdefault(number, []).append(problem)
@@ -260,6 +272,17 @@ class Linker:
             )
             problem = f"{problem}; {said}" if problem else said
         return cells, problem
+
+
+def _primary_first(text: str, primary: str, separator: str) -> str:
+    """``text``'s keys with those of ``primary`` first (each once, the others in order).
+
+    >>> _primary_first("11;12;13", "12", ";")
+    '12;11;13'
+    """
+    keys = [k.strip() for k in text.split(separator) if k.strip()]
+    first = [k.strip() for k in primary.split(separator) if k.strip()]
+    return separator.join(dict.fromkeys([*first, *keys]))
 
 
 def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | None:
@@ -384,6 +407,8 @@ def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Ta
     at_key = _find(header, link.key)
     at = [_find(header, c) for c in link.columns]
     assert at_key is not None and at[0] is not None  # _choose checked
+    flag = _find(header, link.primary_flag) if link.primary_flag else None
+    primaries: dict[str, int] = {}  # a key's primary rows, first in its list
     rows = table.rows
     with open_source(path) as source:
         for batch in source.batches():
@@ -391,5 +416,13 @@ def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Ta
                 key = _key(row[at_key], link.match)
                 if key:
                     values = tuple("" if i is None else row[i].strip() for i in at)
-                    rows.setdefault(key, []).append(values)
+                    found = rows.setdefault(key, [])
+                    if flag is not None and row[flag].strip().casefold() in _TRUE:
+                        found.insert(primaries.get(key, 0), values)
+                        primaries[key] = primaries.get(key, 0) + 1
+                    else:
+                        found.append(values)
     return table
+
+
+_TRUE = frozenset({"true", "1", "yes", "y"})
