@@ -119,3 +119,36 @@ contact:
     rows = rows_of(tmp_path / "r.csv")
     assert rows["2"]["message"] == "by Bob (n) {0} {} a { b {Nope}"
     assert rows["3"]["status"] == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("preset", "header", "deleted", "kept"),
+    [
+        (
+            "pipedrive-deals",
+            "Deal - ID,Deal - Title,Deal - Status,Deal - Value,Organization - Website",
+            "1,Gone,deleted,100,acme.com",
+            "2,Open,open,200,globex.com",
+        ),
+        (
+            "salesforce-contacts",
+            "Id,IsDeleted,FirstName,LastName,Email",
+            "0038a000037J0ggAAC,1,Ana,Lee,ana@acme.com",
+            "0038a000037J0ghAAC,0,Bo,Ng,bo@globex.com",
+        ),
+    ],
+)
+def test_a_deleted_record_of_the_export_is_skipped_and_says_so(
+    tmp_path, preset, header, deleted, kept
+):
+    """A deleted Pipedrive deal was sent to its stage as an open one; Salesforce's
+    recycle bin (an export with deleted records) came back to life likewise."""
+    data = write(tmp_path / "export.csv", f"{header}\n{deleted}\n{kept}\n")
+    report = run_import(
+        data, preset, dry_run=True, results_path=tmp_path / "r.csv",
+        pipeline_id="00000000-0000-4000-8000-000000000001", stages=(),
+    )  # fmt: skip
+    rows = rows_of(tmp_path / "r.csv")
+    assert rows["2"]["status"] == "skipped" and "a deleted" in rows["2"]["message"]
+    assert rows["3"]["status"] != "skipped"
+    assert report.counts["skipped"] == 1
