@@ -116,17 +116,20 @@ def test_stages_are_read_from_the_sandbox_and_deals_land_in_them(tmp_path):
         stats = inspect(box, "stats")
     # the stage list was read over HTTP, once per run
     assert stats["requests"]["stages"] == {"200": 2}
-    assert dry.counts == {"would_import": 4, "partial": 1}  # the deal of "Odd" is left out
-    assert real.counts == {"imported": 4, "partial": 1}
+    # the deals of "Odd" (a label with no stage) and "No stage" (an empty cell) are left out
+    assert dry.counts == {"would_import": 3, "partial": 2}
+    assert real.counts == {"imported": 3, "partial": 2}
     assert landed["Won one"]["stage_id"] == stage_of["Closed won"]
     assert landed["Demo"]["stage_id"] == stage_of["Qualified"]
     assert landed["Fresh"]["stage_id"] == stage_of["Lead"]
-    assert landed["No stage"]["stage_id"] == box.demo.stage_ids[0]
-    assert "Odd" not in landed
+    assert "Odd" not in landed and "No stage" not in landed
     for name in ("dry.csv", "real.csv"):
         row = results_of(tmp_path / name)["5"]
         assert row["status"] == "partial" and row["error_fields"] == "opportunity.stage"
         assert "'Waiting on legal' has no Octolane stage" in row["message"]
+        row = results_of(tmp_path / name)["6"]
+        assert row["status"] == "partial" and row["error_fields"] == "opportunity.stage"
+        assert 'the stage cell is empty: add "" to the stages: table' in row["message"]
     assert (
         dry.stages
         == real.stages
@@ -135,6 +138,7 @@ def test_stages_are_read_from_the_sandbox_and_deals_land_in_them(tmp_path):
             ("Demo Booked", "Qualified"): 1,
             ("lead", "Lead"): 1,
             ("Waiting on legal", "—"): 1,
+            ("", "—"): 1,
         }
     )
     summary = render_summary(dry)
@@ -150,10 +154,26 @@ def test_unmapped_first_warns_on_every_row_it_moves(tmp_path):
         real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
         landed = {d["name"]: d for d in inspect(box, "opportunities")}
     assert real.counts == {"imported": 5}
-    assert landed["Odd"]["stage_id"] == box.demo.stage_ids[0]
+    assert landed["Odd"]["stage_id"] == landed["No stage"]["stage_id"] == box.demo.stage_ids[0]
     warning = results_of(tmp_path / "real.csv")["5"]["warnings"]
     assert "'Waiting on legal' has no Octolane stage of its own" in warning
     assert "the pipeline's first stage (options.unmapped_stages)" in warning
+    assert results_of(tmp_path / "real.csv")["6"]["warnings"] == (
+        "opportunity.stage: the stage cell is empty: the deal goes to the pipeline's first"
+        " stage (options.unmapped_stages)"
+    )
+
+
+def test_an_empty_stage_cell_goes_where_the_stages_table_sends_it(tmp_path):
+    mapping = write(tmp_path / "m.yaml", MAPPING + '  "": Qualified\n')
+    data = write(tmp_path / "deals.csv", DEALS)
+    with running_sandbox() as box:
+        stage_of = dict(zip(box.demo.stage_names, box.demo.stage_ids, strict=True))
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        real = run_import(data, mapping, results_path=tmp_path / "real.csv", **options)
+        landed = {d["name"]: d for d in inspect(box, "opportunities")}
+    assert landed["No stage"]["stage_id"] == stage_of["Qualified"]
+    assert real.stages[("", "Qualified")] == 1
 
 
 def test_a_key_the_public_api_refuses_dry_runs_with_ids_and_says_why(tmp_path):
@@ -164,7 +184,7 @@ def test_a_key_the_public_api_refuses_dry_runs_with_ids_and_says_why(tmp_path):
             run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True, **options)
         by_id = MAPPING.replace("Demo Booked: Qualified", f"Demo Booked: {box.demo.stage_ids[1]}")
         report = run_import(data, write(tmp_path / "i.yaml", by_id), dry_run=True, **options)
-    assert report.counts == {"would_import": 2, "partial": 3}
+    assert report.counts == {"would_import": 1, "partial": 4}  # (the empty stage cell too)
     assert any("stages could not be read" in w and "401" in w for w in report.mapping_warnings)
 
 

@@ -12,9 +12,10 @@ each label goes in its ``stages:`` table, by Octolane stage id or by stage name:
       unmapped_stages: error      # or: first, or a stage name or id
 
 A label not in the table goes to the pipeline's stage of the same name, compared
-without case, spaces or punctuation ("Closed Won" ↔ "closed won"). A label with
-neither is handled as ``options.unmapped_stages`` says: ``error`` (default) makes its
-rows ``invalid``; ``first`` sends the deal without a stage, so Octolane puts it in
+without case or extra spaces ("Closed Won" ↔ "closed  won"; punctuation counts). A
+label with neither, or an empty cell (``"": Lead`` in the table sends those), is
+handled as ``options.unmapped_stages`` says: ``error`` (default) leaves its rows'
+deals out (``partial``); ``first`` sends the deal without a stage, so Octolane puts it in
 the pipeline's first stage, with a warning on each row; a stage name or id sends
 it there, with a warning on each row.
 
@@ -96,12 +97,13 @@ class StageTable:
             if known is not None or not self.names_known:
                 return StageOutcome(label.strip().lower(), known.label if known else label.strip())
             return StageOutcome(None, "—", error=f"{label!r} is not a stage id of the pipeline")
+        said = f"{label!r} has no Octolane stage" if key else "the stage cell is empty"
         if self.unmapped is None:
             why = "" if self.names_known else " (the stages of the pipeline were not read)"
             return StageOutcome(
                 None,
                 "—",
-                error=f"{label!r} has no Octolane stage{why}: add it to the stages: table of"
+                error=f"{said}{why}: add {'it' if key else _EMPTY} to the stages: table of"
                 " the mapping (`octolane-import stages` lists them) or set"
                 " options.unmapped_stages",
             )
@@ -110,9 +112,12 @@ class StageTable:
         return StageOutcome(
             to.stage_id,
             to.shown,
-            warning=f"opportunity.stage: {label!r} has no Octolane stage of its own: the deal"
+            warning=f"opportunity.stage: {said + ' of its own' if key else said}: the deal"
             f" goes to {where} (options.unmapped_stages)",
         )
+
+
+_EMPTY = '""'  # (an empty label, as the stages: table writes it)
 
 
 def build_stage_table(

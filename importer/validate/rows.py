@@ -928,8 +928,8 @@ class _DealColumns:
                     f"opportunity.stage_name: {label!r} is sent as {stage.label!r}, the"
                     " pipeline's stage of that name"
                 )
-        if self.stage is not None and self.stage[i] is not None and self.stages is not None:
-            label = str(self.stage[i])
+        if self.stage is not None and self.stages is not None:
+            label = "" if self.stage[i] is None else str(self.stage[i])  # (empty: said too)
             outcome = self.stages.resolve(label)
             verdict.stage = (label, outcome.shown)
             if outcome.error is not None:
