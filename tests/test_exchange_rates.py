@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from test_import_e2e import results_of, write
 
+from importer.errors import MappingError
 from importer.run import run_import
 
 DEALS = """
@@ -60,3 +63,25 @@ def test_without_a_home_currency_the_rows_rate_is_only_pointed_at(tmp_path):
     assert "12,500.50 EUR was left out" in warning
     assert "the row's exchange rate (0.92 EUR per unit of your home currency)" in warning
     assert "options.home_currency" in warning
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("r.csv", "currency,rate\nEUR,1.2\neur,1.5\n", "lines 2 and 3 both give a rate for EUR"),
+        ("r.yaml", "EUR: 1.2\neur: 1.5\n", "EUR has two rates ('EUR': 1.2, 'eur': 1.5)"),
+        ("r.csv", "currency,rate\nUSD,2\n", "the rate for USD must be 1"),
+    ],
+)
+def test_a_rate_given_twice_or_for_dollars_is_refused_not_chosen(tmp_path, name, text, said):
+    """'EUR' and 'eur' name one currency: the last of two rates was used without a word."""
+    from importer.map.spec import load_rates
+
+    with pytest.raises(MappingError, match=re.escape(said)):
+        load_rates(write(tmp_path / name, text))
+    mapping = write(
+        tmp_path / "m.yaml",
+        "opportunity:\n  name: Deal\n  deal_size: Amount\ncurrency_rates: {EUR: 1.1, eur: 1.5}\n",
+    )
+    with pytest.raises(MappingError, match=re.escape("EUR has two rates")):
+        run_import(write(tmp_path / "d.csv", "Deal,Amount\nA,1\n"), mapping, dry_run=True)

@@ -442,14 +442,26 @@ def parse_rates(rates: Mapping[Any, Any]) -> dict[str, float]:
     {'EUR': 1.08, 'GBP': 1.27}
     """
     checked: dict[str, float] = {}
+    given: dict[str, Any] = {}  # each code as written
     for code, rate in rates.items():
         key = _iso_code(str(code))
+        if key in given:  # ("EUR" and "eur": one currency; which rate is meant?)
+            raise ValueError(
+                f"{key} has two rates ({given[key]!r}: {checked[key]!r}, {code!r}: {rate!r});"
+                " keep one"
+            )
+        given[key] = code
         try:
             number = float(rate)
         except (TypeError, ValueError):
             number = float("nan")
         if not number > 0 or number == float("inf"):
             raise ValueError(f"the rate for {key} must be a positive number (got {rate!r})")
+        if key == "USD" and number != 1:
+            raise ValueError(
+                f"the rate for USD must be 1 (got {rate!r}): rates are US dollars per unit of"
+                " each currency, and Octolane takes US dollars"
+            )
         checked[key] = number
     return checked
 
@@ -536,6 +548,7 @@ def load_rates(path: str | Path) -> dict[str, float]:
     table: dict[Any, Any]
     if path.suffix.lower() in (".csv", ".tsv", ".txt"):
         table = {}
+        lines: dict[str, int] = {}  # each currency's line
         reader = csv.reader(io.StringIO(text), delimiter="\t" if path.suffix == ".tsv" else ",")
         for line, cells in enumerate(reader, 1):
             cells = [c.strip() for c in cells]
@@ -545,6 +558,12 @@ def load_rates(path: str | Path) -> dict[str, float]:
                 raise MappingError(
                     f"{path}: line {line}: expected two cells, currency and rate (got {cells!r})"
                 )
+            code = cells[0].upper()
+            if code in lines:
+                raise MappingError(
+                    f"{path}: lines {lines[code]} and {line} both give a rate for {code}; keep one"
+                )
+            lines[code] = line
             table[cells[0]] = cells[1]
     else:
         try:
