@@ -77,7 +77,7 @@ def test_a_ragged_row_is_a_row_finding_not_the_header(tmp_path):
         [batch] = list(source.batches())
     assert batch.rows == [["ann@acme.com", "Doe"], ["bob@acme.com", "Bob"]]
     assert batch.problems == {2: batch.problems[2]}
-    assert "left out: ' Ann'" in batch.problems[2]
+    assert "(beyond the header: ' Ann')" in batch.problems[2]
 
 
 @pytest.mark.parametrize(

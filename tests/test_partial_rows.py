@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_import_e2e import inspect, invoke, run, settings, write
+from test_import_e2e import inspect, invoke, results_of, run, settings, write
 
 from importer import run_import
 from importer.sandbox import running_sandbox
@@ -188,3 +188,32 @@ account:
     assert rows["3"]["status"] == "not_sent" and rows["3"]["error_fields"] == "account.domain"
     with (tmp_path / "failures.csv").open(encoding="utf-8-sig", newline="") as handle:
         assert [r["import_row"] for r in csv.DictReader(handle)] == ["3"]
+
+
+def test_a_row_split_by_an_unquoted_delimiter_is_invalid_not_sent_shifted(tmp_path):
+    """'1,200' written without quotes made the row's stage '200' and its close date
+    'Proposal': a warning said cells were cut, and the deal went with shifted values."""
+    data = write(
+        tmp_path / "deals.csv",
+        "Website,Deal,Amount,Stage\n"
+        "one.com,D1,100,Lead\n"
+        "two.com,D2,1,200,Lead\n"
+        "three.com,D3,300,Lead,,\n",  # empty cells beyond the header: a row like any
+    )
+    mapping = write(
+        tmp_path / "m.yaml",
+        "account:\n  domain: Website\nopportunity:\n  name: Deal\n  deal_size: Amount\n"
+        "  stage: Stage\n",
+    )
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        dry = run_import(data, mapping, dry_run=True, results_path=tmp_path / "d.csv", **options)
+        real = run_import(data, mapping, results_path=tmp_path / "r.csv", **options)
+        landed = {d["name"] for d in inspect(box, "opportunities")}
+    assert dry.counts == {"would_import": 2, "invalid": 1}
+    assert real.counts == {"imported": 2, "invalid": 1}
+    assert landed == {"D1", "D3"}
+    (row,) = [r for r in results_of(tmp_path / "r.csv") if r["row"] == "3"]
+    assert row["error_fields"] == "row" and not row["warnings"]
+    assert "it has 5 cells but the header has 4" in row["message"]
+    assert "(beyond the header: 'Lead')" in row["message"]

@@ -294,8 +294,9 @@ def test_ragged_rows_are_padded_or_cut_with_a_problem(write):
         ["1", "2", "3"]
     ] * 3
     assert batches[0].problems == {
-        3: "row has 4 cells but the header has 3; the cells beyond the header were left out:"
-        " '4' (a delimiter inside a value that is not quoted?)"
+        3: "row has 4 cells but the header has 3: a value holding the delimiter without"
+        " quotes has split it, so its cells are not under their columns (beyond the header:"
+        " '4'); quote that value in the file"
     }
 
 

@@ -142,6 +142,11 @@ class SourceInfo:
     size_bytes: int = 0
 
 
+#: How the note of a row with more cells than the header starts (it leads the row's
+#: notes): such a row's cells are not under their columns, so it is rejected whole.
+SPLIT_ROW = "row has "
+
+
 @dataclass(frozen=True)
 class RowBatch:
     """Up to ``batch_rows`` consecutive non-blank rows.
@@ -225,9 +230,10 @@ class Source:
                     shown = ", ".join(_quoted(c) for c in extra[:3])
                     more = f" and {len(extra) - 3} more" if len(extra) > 3 else ""
                     problems[number] = (
-                        f"row has {len(row)} cells but the header has {width}; the cells"
-                        f" beyond the header were left out: {shown}{more} (a delimiter inside"
-                        " a value that is not quoted?)"
+                        f"{SPLIT_ROW}{len(row)} cells but the header has {width}: a value"
+                        " holding the delimiter without quotes has split it, so its cells"
+                        f" are not under their columns (beyond the header: {shown}{more});"
+                        " quote that value in the file"
                     )
                 del row[width:]
             numbers.append(number)

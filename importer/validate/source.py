@@ -40,7 +40,7 @@ from importer.errors import ImporterError, MappingError
 from importer.map.spec import BoundMapping, FieldReader, MappingFile, bind_mapping
 from importer.map.stages import StageTable
 from importer.map.transforms.domains import FileZones
-from importer.read.source import RowBatch, SourceInfo, open_source
+from importer.read.source import SPLIT_ROW, RowBatch, SourceInfo, open_source
 from importer.read.spool import RowSpool
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import FieldError, RowVerdict, validate_batch
@@ -276,8 +276,16 @@ def _validated(
     verdicts = validate_batch(bound, numbers, rows, pipeline_id=pipeline_id)
     if problems:  # the reader's own notes (e.g. extra cells beyond the header)
         for verdict in verdicts:
-            if verdict.row in problems:
-                verdict.warnings.insert(0, problems[verdict.row])
+            note = problems.get(verdict.row)
+            if note is None:
+                continue
+            if note.startswith(SPLIT_ROW):  # its cells are not under their columns
+                said = "it has " + note.removeprefix(SPLIT_ROW)
+                verdict.errors, verdict.warnings = [FieldError("row", "its cells", said)], []
+                verdict.account = verdict.contact = verdict.opportunity = verdict.note = None
+                verdict.domain = verdict.email = verdict.skipped = None
+            else:
+                verdict.warnings.insert(0, note)
     kept = bound.zones.kept if bound.zones is not None else None
     if kept:  # the accounts this file's zones keep whole, that would have been cut
         for verdict in verdicts:
