@@ -64,6 +64,8 @@ def sent_amounts(requests: Path) -> dict[str, float | None]:
         ("$1,200.50", "$"),
         ("¥500", "¥"),
         ("1,200 usd", "USD"),
+        ("CAD$100", "CAD"),  # a dollar's code before its sign
+        ("AUD$ 1,000", "AUD"),
         ("12", None),
         ("", None),
     ],

@@ -85,3 +85,19 @@ def test_a_rate_given_twice_or_for_dollars_is_refused_not_chosen(tmp_path, name,
     )
     with pytest.raises(MappingError, match=re.escape("EUR has two rates")):
         run_import(write(tmp_path / "d.csv", "Deal,Amount\nA,1\n"), mapping, dry_run=True)
+
+
+def test_a_rows_exchange_rate_of_zero_is_said_to_be_no_rate(tmp_path):
+    data = write(tmp_path / "d.csv", "Deal,Amount,Currency,Rate\nA,100,JPY,0\nB,100,JPY,150\n")
+    mapping = write(
+        tmp_path / "m.yaml",
+        "options:\n  home_currency: USD\nopportunity:\n  name: Deal\n  deal_size: Amount\n"
+        "  currency: Currency\n  exchange_rate: Rate\n",
+    )
+    run_import(
+        data, mapping, dry_run=True, pipeline_id="00000000-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    assert _amounts(tmp_path / "q.jsonl") == {"A": None, "B": 0.67}
+    rows = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+    assert "the row's exchange rate, 0, is no rate (it must be above 0)" in rows["2"]["warnings"]

@@ -877,7 +877,9 @@ class _DealColumns:
             hint = (
                 f"; the row's exchange rate ({row_rate:g} {code} per unit of your home"
                 " currency) is used where options.home_currency names that currency"
-                if isinstance(row_rate, float) and self.home_currency is None
+                if isinstance(row_rate, float) and row_rate > 0 and self.home_currency is None
+                else f"; the row's exchange rate, {row_rate:g}, is no rate (it must be above 0)"
+                if isinstance(row_rate, float) and not row_rate > 0
                 else ""
             )
             verdict.warnings.append(

@@ -111,6 +111,8 @@ _ONE: dict[str, str] = {
     "lei": "RON",
     "s/": "PEN",
     "r": "ZAR",
+    # a dollar's code before its sign, as some exports write it ("CAD$100")
+    **{f"{code.lower()}$": code for code in ("USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN")},
 }
 
 
