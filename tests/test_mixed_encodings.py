@@ -71,3 +71,23 @@ def test_the_real_salesforce_accounts_utf8_cities_read_as_written(tmp_path):
     notes = [text for batch in batches for text in batch.problems.values()]
     assert any("'BOGOTÃ\\x81 D.C.' as 'BOGOTÁ D.C.'" in text for text in notes)
     assert any("reads garbled: correct it in the file" in text for text in notes)
+
+
+@pytest.mark.parametrize(
+    ("names", "encoding"),
+    [
+        # Polish and Czech names in cp1250: cp1252 read them 'D¹browski', 'Dvoøák'
+        (["Paweł Dąbrowski", "Małgorzata Wójcik", "Zdeněk Dvořák", "Jiří Černý"], "cp1250"),
+        (["Zdeněk Dvořák", "Růžena Nováková", "Jiří Černý", "Věra Malá"], "cp1250"),
+        # Western text with what cp1250 would read otherwise: it stays cp1252
+        (["Søren Østergaard", "Hélène Très", "Lunedì Così", "¿qué tal?", "50 m³ Büro"], "cp1252"),
+    ],
+)
+def test_a_central_european_file_is_read_in_its_code_page(tmp_path, names, encoding):
+    rows = "".join(f"{n},x{i}@acme.com\n" for i, n in enumerate(names * 20))
+    data = tmp_path / "people.csv"
+    data.write_bytes(("Name,Email\n" + rows).encode(encoding))
+    with open_source(data) as source:
+        assert source.info.encoding == encoding
+        cells = [row[0] for batch in source.batches() for row in batch.rows]
+    assert cells[: len(names)] == names

@@ -69,6 +69,12 @@ _SEP_LINE = re.compile(r'"?sep=(.)"?[ \t]*(?:\r\n|\r|\n|$)')
 _LEGACY_CANDIDATES = [*(f"cp{n}" for n in range(1250, 1259)), "cp874", "iso8859_2", "iso8859_5",
                       "iso8859_7", "iso8859_15", "koi8_r", "koi8_u", "mac_roman", "cp932", "euc_jp",
                       "gb18030", "big5", "cp949"]  # fmt: skip
+#: A letter of cp1250 (Polish ą ł ż, Slovak ľ, Czech ě ů) between two letters, where
+#: cp1252 reads a sign no word holds ('D¹browski', 'Ma³gorzata', 'mo¿e') or a letter
+#: Western words hardly hold there (ì, ù): a Central European file, not a Western one.
+_CP1250_LETTERS = re.compile(
+    rb"(?<=[A-Za-z\xc0-\xff])[\xa5\xb3\xb9\xbc\xbe\xbf\xec\xf9](?=[A-Za-z\xc0-\xff])"
+)
 #: A byte Latin-9 reads otherwise than ISO-8859-1, used as Latin-9 does: œ, š, ž inside
 #: a word (after a letter, before a lower-case one), € before or after a number.
 _LATIN9_USED = re.compile(
@@ -365,6 +371,9 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
     # Short Western text fits cp1250/cp1252/cp1257... equally well; prefer cp1252.
     near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
     if any("cp1252" in m.could_be_from_charset for m in near_best):
+        central = any("cp1250" in m.could_be_from_charset for m in near_best)
+        if central and len(_CP1250_LETTERS.findall(window)) >= 2:
+            return "cp1250"  # 'D¹browski', 'Ma³gorzata': Dąbrowski, Małgorzata
         return "cp1252"
     if not best.coherence and any(m.coherence for m in near_best):
         # A reading in which no language's words are seen (ISO-8859-1 with a C1 byte read
