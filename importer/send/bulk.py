@@ -76,6 +76,8 @@ _REPEATABLE: frozenset[str] = frozenset({"accounts", "contacts"})
 #: A deal sent with no lookup before (the row says why).
 _UNCHECKED = "sent without a check for the same deal in Octolane"
 #: A deal found by the lookup before its first send: not sent.
+#: The fields of an account's or a contact's body beside its key.
+_PROFILE = ("name", "first_name", "last_name", "job_title", "phone", "linkedin")
 DEAL_THERE = (
     "already in Octolane: a deal of this name, company and pipeline was found by a lookup"
     " before sending, so it was not sent again (its amount, stage and dates are as"
@@ -480,6 +482,15 @@ class BulkRun(_Run):
 
     def _ok(self, batch: _Batch, i: int, ids: dict[str, str], status: int, how: str) -> None:
         message = "" if how in ("created", "resolved", "") else how
+        if how == "resolved":  # the record was there: what of this file's values?
+            payload = self.requests[i].payload
+            given = [f for f in _PROFILE if payload.get(f) is not None]
+            if given:
+                message = (
+                    "already in Octolane (the answer says 'resolved'): Octolane keeps the"
+                    f" record it has, and may keep its own {', '.join(given)} rather than"
+                    " this file's (check the record)"
+                )
         again = self.again.get(self.requests[i].key)
         if again and not message.startswith("found in Octolane"):
             message = f"{again}; {message}" if message else again

@@ -845,10 +845,12 @@ class _Run:
             raise error  # a bug in the client, not a row's problem: let it show
         else:
             # The Inbound API answers every success with 200 (API.md §1.2).
+            said = progress.found or self.again.get(request.key, "")
+            kept = _kept(request, task.result())
             outcome = _outcome(
                 request, "ok", ids=_ids(task.result()), http_status=200,
                 attempts=progress.attempts,
-                message=progress.found or self.again.get(request.key, ""),
+                message=f"{said}; {kept}" if said and kept else said or kept,
             )  # fmt: skip
         self._record(i, outcome)
         await self._after(i, outcome, None if halted else error)
@@ -1023,6 +1025,33 @@ def _systematic(error: ApiError | TransportError) -> tuple[str, str] | None:
     if status in (404, 405, 410) and not error.field_errors:
         return (f"HTTP {status}", error.message[:200])
     return None
+
+
+#: The fields an answer gives back that a request sent (endpoint → (answer, body path)).
+_ECHOED = {
+    "contacts": (("first_name", ("first_name",)), ("last_name", ("last_name",))),
+    "accounts": (("name", ("name",)),),
+    "opportunities": (("amount", ("opportunity", "deal_size")),),
+}
+
+
+def _kept(request: PlannedRequest, data: BaseModel) -> str:
+    """What the answer says Octolane holds otherwise than the request sent: a record that
+    was there already keeps its own values ("Ann Lee" stays where the file says "Anna
+    Leigh"), and the row must say so. "" where all agree, or the answer does not say."""
+    differing = []
+    for name, path in _ECHOED.get(request.endpoint, ()):
+        held = getattr(data, name, None)
+        sent: Any = request.payload
+        for part in path:
+            sent = sent.get(part) if isinstance(sent, Mapping) else None
+        if held is None or sent is None or held == sent:
+            continue
+        shown = path[-1] if request.endpoint != "opportunities" else "opportunity.deal_size"
+        differing.append(f"{shown} {held!r} (this file: {sent!r})")
+    if not differing:
+        return ""
+    return "already in Octolane with other values, which it keeps: " + ", ".join(differing)
 
 
 def _ids(data: BaseModel) -> dict[str, str]:
