@@ -56,6 +56,12 @@ def test_real_export_names(value, first, last):
         ("Dr. Jane van der Berg", "Jane", "van der Berg"),
         ("Mr John Smith Jr.", "John", "Smith"),
         ("Prof. Dr. Hans Müller", "Hans", "Müller"),
+        # a given name that is also a title, written without its dot: kept
+        ("Hon Li", "Hon", "Li"),
+        ("Hon. Li", None, "Li"),
+        # two titles joined, and "The" before a title: the title is left out whole
+        ("Mr. and Mrs. Smith", None, "Smith"),
+        ("The Hon. John Smith", "John", "Smith"),
         ("Ludwig van Beethoven III", "Ludwig", "van Beethoven"),
         ("Jane Doe PhD", "Jane", "Doe"),
         ("Dick Van Dyke", "Dick", "Van Dyke"),

@@ -42,6 +42,10 @@ _HONORIFICS = frozenset(
         "father hon herr frau mme mlle sr sra srta sres dott dssa ing lic mag capt"
     )
 )
+#: Titles that are also given names, as written without a dot ("Hon Li": Hon is his name).
+_GIVEN_TITLES = frozenset({"Hon", "HON"})
+#: What joins two titles ("Mr. and Mrs.", "Sr. y Sra.").
+_TITLE_JOINERS = frozenset({"and", "&", "y", "e", "et", "und", "i"})
 _SUFFIXES = frozenset(
     str.split("jr jnr sr snr ii iii iv phd md dds dmd esq cpa mba jd rn cfa pmp obe mbe cbe kc qc")
 )
@@ -81,7 +85,16 @@ def _is_honorific(token: str) -> bool:
 
 def _drop_titles(tokens: list[str]) -> list[str]:
     start, end = 0, len(tokens)
-    while start < end and _is_honorific(tokens[start]):
+    if end == 2 and tokens[0] in _GIVEN_TITLES:  # "Hon Li": a given name, not "Hon."
+        return tokens
+    while start < end and (
+        _is_honorific(tokens[start])
+        or (  # "Mr. and Mrs. Smith": one title of two people; "The Hon. John Smith"
+            start < end - 1
+            and (tokens[start].lower() in _TITLE_JOINERS if start else tokens[0] in ("The", "the"))
+            and _is_honorific(tokens[start + 1])
+        )
+    ):
         start += 1
     while end > start + 1 and _word(tokens[end - 1]) in _SUFFIXES:
         end -= 1
