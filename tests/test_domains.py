@@ -297,6 +297,12 @@ def test_regional_free_mail_is_personal(value):
         ("lib.state.tx.us", "lib.state.tx.us"),
         ("shop.acme.com", "acme.com"),  # one company's own subdomain: cut back
         ("acme.github.io", "acme.github.io"),  # the public suffix list's private section
+        # marketing-site builders: two bakeries were one account 'hs-sites.com'
+        ("https://alpha-bakery.hs-sites.com", "alpha-bakery.hs-sites.com"),
+        ("omega.hs-sites.com/about", "omega.hs-sites.com"),
+        ("acme.odoo.com", "acme.odoo.com"),
+        ("www.odoo.com", "odoo.com"),
+        ("news.acme.substack.com", "acme.substack.com"),
     ],
 )
 def test_a_host_on_a_shared_zone_is_its_own_account(value, account):

@@ -252,6 +252,11 @@ _SITE_BUILDERS = (
     "strikingly.com", "mystrikingly.com", "ueniweb.com", "site123.me", "webnode.com",
     "webnode.page", "tumblr.com", "typepad.com", "livejournal.com", "edublogs.org",
     "bitrix24.site", "sg-host.com", "shutterfly.com",
+    # marketing-site and shop builders, blogs and newsletters, staging hosts: a site each
+    "hs-sites.com", "hs-sites-eu1.com", "hubspotpagebuilder.com", "hubspotpagebuilder.eu",
+    "mailchimpsites.com", "zohosites.com", "zohosites.eu", "myportfolio.com", "substack.com",
+    "ghost.io", "tilda.ws", "odoo.com", "bigcartel.com", "canva.site", "myftpupload.com",
+    "hostingersite.com", "company.site",
     # Italian site builders and hosts (hubspot/contacts-export-doctors-it.xlsx)
     "webnode.it", "oneminutesite.it", "spazioweb.it", "vpsite.it", "docvadis.it",
     "nwksite.com", "ilmiosito.net", "onweb.it",
