@@ -116,6 +116,7 @@ def test_a_reports_footer_lines_are_told_as_such(tmp_path):
     assert [r["message"] for r in rows.values() if r["status"] == "skipped"] == [
         "a report's footer line, not a record"
     ] * 2
+    assert all(label for label, _ in report.stages)  # no stage tallied for a footer
 
 
 def test_a_deal_linked_to_a_personal_address_says_it_has_no_account(tmp_path):

@@ -284,6 +284,7 @@ def _validated(
                 verdict.errors, verdict.warnings = [FieldError("row", "its cells", said)], []
                 verdict.account = verdict.contact = verdict.opportunity = verdict.note = None
                 verdict.domain = verdict.email = verdict.skipped = None
+                verdict.stage = verdict.amount = None
             else:
                 verdict.warnings.insert(0, note)
     kept = bound.zones.kept if bound.zones is not None else None
@@ -296,6 +297,7 @@ def _validated(
     for verdict, cells in zip(verdicts, rows, strict=True):
         if (verdict.errors or verdict.skipped) and _is_report_footer(cells):
             verdict.errors, verdict.skipped = [], "a report's footer line, not a record"
+            verdict.stage = verdict.amount = None  # (no deal: not in the stages' tally)
     return verdicts
 
 
