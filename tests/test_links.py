@@ -773,3 +773,23 @@ def test_a_deal_takes_its_primary_company_and_its_primary_contact_role_first(tmp
     assert body["related_objects"]["primary_contact_email"] == "cfo@customerco.com"
     assert body["related_objects"]["additional_contact_emails"] == ["consult@partnerfirm.com"]
     assert body["related_objects"]["account_domain"] == "customerco.com"
+
+
+def test_a_primary_company_with_a_website_alone_is_still_the_deals_company(tmp_path):
+    deals = write(
+        tmp_path / "deals.csv",
+        '"Record ID","Deal Name","Associated Company IDs","Associated Company IDs (Primary)"\n'
+        '"1","D1","11;12","12"\n"2","D2","12;11",""\n',
+    )
+    companies = write(
+        tmp_path / "hubspot-companies.csv",
+        '"Record ID","Company name","Company Domain Name","Website URL"\n'
+        '"11","Eleven","eleven.com",""\n"12","Twelve","","https://www.twelve.io/about"\n',
+    )
+    run_import(
+        deals, "hubspot-deals", dry_run=True, links=[companies], stages=(),
+        pipeline_id="00000000-0000-4000-8000-000000000001", results_path=tmp_path / "r.csv",
+    )  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert rows["2"]["domain"] == rows["3"]["domain"] == "twelve.io"  # was eleven.com
+    assert "the row names 2 companies (twelve.io, eleven.com)" in rows["2"]["warnings"]

@@ -230,8 +230,14 @@ class Linker:
         # A linked person with no e-mail cannot be linked (the API links people by it): said
         mailless = [v for v in found if not v[0] and any(v[1:])] if people else []
         found = [v for v in found if (v[0] if people else any(v))]
-        first = next((v for v in found if v[0]), found[0] if found else None)
-        cells = [link.separator.join(dict.fromkeys(v[0] for v in found if v[0]))]
+        if people:
+            first = next((v for v in found if v[0]), None)
+            leads = [v[0] for v in found]
+        else:  # each company by its first value: its domain, else its website (in order,
+            # so the primary company leads even where it has a website alone)
+            first = found[0] if found else None
+            leads = [next(c for c in v if c) for v in found]
+        cells = [link.separator.join(dict.fromkeys(c for c in leads if c))]
         cells += [first[i] if first else "" for i in range(1, width)]
         problem = None
         if missing and not link.many:  # a row no contact role names is no broken key
