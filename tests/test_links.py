@@ -793,3 +793,32 @@ def test_a_primary_company_with_a_website_alone_is_still_the_deals_company(tmp_p
     rows = results_of(tmp_path / "r.csv")
     assert rows["2"]["domain"] == rows["3"]["domain"] == "twelve.io"  # was eleven.com
     assert "the row names 2 companies (twelve.io, eleven.com)" in rows["2"]["warnings"]
+
+
+def test_a_deleted_contact_role_or_contact_of_a_linked_file_links_nothing(tmp_path):
+    """Salesforce's recycle bin in the --with files: a deleted contact role made its
+    contact the deal's primary one, and a deleted contact was sent with the deal."""
+    files = {
+        "Opportunity.csv": '"Id","Name","Amount"\n"006000000000002AAA","Deal Two","2000"\n',
+        "Contact.csv": '"Id","IsDeleted","FirstName","LastName","Email"\n'
+        '"0030000000000x1AAA","0","Small","Ex","small@mixed.com"\n'
+        '"0030000000000z9AAA","1","Deleted","Person","gone@upper.com"\n'
+        '"0030000000000y5AAA","0","Live","One","live@upper.com"\n',
+        "OpportunityContactRole.csv": '"Id","IsDeleted","OpportunityId","ContactId","IsPrimary"\n'
+        '"00K000000000003AAA","1","006000000000002AAA","0030000000000x1AAA","true"\n'
+        '"00K000000000004AAA","0","006000000000002AAA","0030000000000z9AAA","false"\n'
+        '"00K000000000005AAA","0","006000000000002AAA","0030000000000y5AAA","false"\n',
+    }
+    paths = {name: write(tmp_path / name, text) for name, text in files.items()}
+    run_import(
+        paths["Opportunity.csv"], "salesforce-opportunities", dry_run=True, stages=(),
+        links=[paths["Contact.csv"], paths["OpportunityContactRole.csv"]],
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+        results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+    )  # fmt: skip
+    lines = (tmp_path / "q.jsonl").read_text(encoding="utf-8").splitlines()
+    (body,) = [r["body"] for r in map(json.loads, lines) if r["endpoint"] == "opportunities"]
+    related = body["related_objects"]
+    assert related["primary_contact_email"] == "live@upper.com"
+    assert "additional_contact_emails" not in related  # neither the deleted role's nor person
+    assert "gone@upper.com" not in "\n".join(lines) and "small@mixed.com" not in "\n".join(lines)

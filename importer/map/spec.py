@@ -307,6 +307,9 @@ class LinkSpec(BaseModel):
     #: The linked file's column that marks its primary rows (``IsPrimary`` of Salesforce
     #: contact roles: ``true``/``1``): they come first, so one is the deal's primary contact.
     primary_flag: str | None = None
+    #: The linked file's column that marks deleted rows (Salesforce's ``IsDeleted``:
+    #: ``true``/``1``): they link nothing, as if absent. A file without it keeps every row.
+    deleted_flag: str | None = None
 
 
 class MappingFile(BaseModel):

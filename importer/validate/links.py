@@ -414,11 +414,14 @@ def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Ta
     at = [_find(header, c) for c in link.columns]
     assert at_key is not None and at[0] is not None  # _choose checked
     flag = _find(header, link.primary_flag) if link.primary_flag else None
+    deleted = _find(header, link.deleted_flag) if link.deleted_flag else None
     primaries: dict[str, int] = {}  # a key's primary rows, first in its list
     rows = table.rows
     with open_source(path) as source:
         for batch in source.batches():
             for row in batch.rows:
+                if deleted is not None and row[deleted].strip().casefold() in _TRUE:
+                    continue  # a deleted record (the recycle bin's): links nothing
                 key = _key(row[at_key], link.match)
                 if key:
                     values = tuple("" if i is None else row[i].strip() for i in at)
