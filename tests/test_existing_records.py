@@ -17,11 +17,13 @@ def _rows(path):
 
 def test_an_existing_contact_and_deal_keep_their_values_and_the_rows_say_so(tmp_path):
     first = write(
-        tmp_path / "a.csv", "Record ID,First Name,Last Name,Email\n1,Ann,Lee,ann@acme.com\n"
+        tmp_path / "a.csv",
+        "Record ID,First Name,Last Name,Email\n1,Ann,Lee,ann@acme.com\n3,Cy,,cy@acme.com\n",
     )
     again = write(
         tmp_path / "b.csv",
-        "Record ID,First Name,Last Name,Email\n1,Anna,Leigh,ann@acme.com\n2,Bo,Ng,bo@acme.com\n",
+        "Record ID,First Name,Last Name,Email\n1,Anna,Leigh,ann@acme.com\n2,Bo,Ng,bo@acme.com\n"
+        "3,Cy,Lo,cy@acme.com\n",
     )
     with running_sandbox() as box:
         options = {"settings": settings(box)}
@@ -43,6 +45,11 @@ def test_an_existing_contact_and_deal_keep_their_values_and_the_rows_say_so(tmp_
         " (this file: 'Anna'), last_name 'Lee' (this file: 'Leigh')"
     )
     assert rows["3"]["message"] == ""  # a new contact: nothing to say
+    # a value the stored record lacks is not filled in by the create either: said too
+    assert rows["4"]["message"] == (
+        "contacts: already in Octolane with other values, which it keeps: last_name empty"
+        " (this file: 'Lo')"
+    )
     assert stored["amount"] == 100
     assert (
         "opportunity.deal_size 100.0 (this file: 250.0)"

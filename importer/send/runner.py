@@ -1041,14 +1041,16 @@ def _kept(request: PlannedRequest, data: BaseModel) -> str:
     Leigh"), and the row must say so. "" where all agree, or the answer does not say."""
     differing = []
     for name, path in _ECHOED.get(request.endpoint, ()):
+        if name not in data.model_fields_set:
+            continue  # the answer does not say
         held = getattr(data, name, None)
         sent: Any = request.payload
         for part in path:
             sent = sent.get(part) if isinstance(sent, Mapping) else None
-        if held is None or sent is None or held == sent:
+        if sent is None or held == sent:
             continue
         shown = path[-1] if request.endpoint != "opportunities" else "opportunity.deal_size"
-        differing.append(f"{shown} {held!r} (this file: {sent!r})")
+        differing.append(f"{shown} {'empty' if held is None else repr(held)} (this file: {sent!r})")
     if not differing:
         return ""
     return "already in Octolane with other values, which it keeps: " + ", ".join(differing)
