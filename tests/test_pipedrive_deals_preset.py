@@ -171,3 +171,33 @@ def test_map_proposes_the_status_override_and_its_stages(tmp_path):
     assert "override: {column: Deal - Status, values: [won, lost]}" in result.output
     assert "won: Closed won" in result.output  # the demo pipeline's one "…won" stage
     assert "# lost: '?'" in result.output  # none has "lost": the user decides
+
+
+def test_a_linked_person_without_a_work_email_is_named_on_the_row(tmp_path):
+    """The deal's contact person had only a home e-mail: the deal went without a contact,
+    and its row said nothing."""
+    deals = write(
+        tmp_path / "deals.csv",
+        '"Deal - ID","Deal - Title","Deal - Organization","Deal - Contact person"\n'
+        '"5","D5","Delta","Home Only"\n',
+    )
+    organizations = write(
+        tmp_path / "organizations.csv",
+        '"Organization - ID","Organization - Name","Organization - Website"\n'
+        '"14","Delta","delta.com"\n',
+    )
+    people = write(
+        tmp_path / "people.csv",
+        '"Person - ID","Person - Name","Person - Email - Work","Person - Email - Home"\n'
+        '"24","Home Only","","home@delta.com"\n',
+    )
+    run_import(
+        deals, "pipedrive-deals", dry_run=True, links=[organizations, people], stages=(),
+        pipeline_id="00000000-0000-4000-8000-000000000001", results_path=tmp_path / "r.csv",
+    )  # fmt: skip
+    (row,) = results_of(tmp_path / "r.csv")
+    assert row["domain"] == "delta.com"
+    assert (
+        "link person: Home Only has no Person - Email - Work in people.csv (Person - Name),"
+        " so the deal is not linked to that person" in row["warnings"]
+    )
