@@ -323,8 +323,9 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
         chosen = _choose(name, link, files, headers)
         if chosen is None:
             warnings.append(
-                f"link {name}: no --with file has the columns {link.key!r},"
-                f" {', '.join(repr(c) for c in link.columns)}; its columns are empty"
+                f"link {name}: no --with file has the columns"
+                f" {', '.join(repr(c) for c in dict.fromkeys([link.key, *link.columns]))};"
+                " its columns are empty"
             )
             tables.append(_Table(name, link, None))
             continue
