@@ -101,3 +101,39 @@ def test_a_rows_exchange_rate_of_zero_is_said_to_be_no_rate(tmp_path):
     assert _amounts(tmp_path / "q.jsonl") == {"A": None, "B": 0.67}
     rows = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
     assert "the row's exchange rate, 0, is no rate (it must be above 0)" in rows["2"]["warnings"]
+
+
+def test_a_rows_rate_keeps_every_decimal(tmp_path):
+    """Zoho writes rates such as 0.912345: read as an amount, they were rounded to cents
+    (0.91), and 1,000 EUR went as 1,098.90 USD, not 1,096.08, the message quoting 0.91 too.
+    A rate the user gives in a workbook number cell, or written with a decimal comma, is
+    kept whole as well; a user who names ``money`` for the column gets the same."""
+    data = write(
+        tmp_path / "deals.csv",
+        "Record Id,Deal Name,Amount,Currency,Exchange Rate,Stage,Account Name\n"
+        "zcrm_1,Euro deal,1000,EUR,0.912345,Qualification,Vertexa\n"
+        "zcrm_2,Yen deal,1000000,JPY,151.2345,Qualification,Polder\n",
+    )
+    for extra in (
+        "",
+        "opportunity:\n  exchange_rate: {column: Exchange Rate, transforms: [money]}\n",
+    ):
+        mapping = write(
+            tmp_path / "m.yaml",
+            "extends: zoho-deals\noptions: {unmapped_stages: first, home_currency: USD}\n" + extra,
+        )
+        run_import(data, mapping, dry_run=True, pipeline_id=PIPELINE,
+                   results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl")  # fmt: skip
+        assert _amounts(tmp_path / "q.jsonl") == {"Euro deal": 1096.08, "Yen deal": 6612.25}
+        rows = {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+        assert (
+            "1,000.00 EUR is 1,096.08 USD (the row's exchange rate 0.912345 EUR per USD)"
+            in (rows["2"]["warnings"])
+        )
+        assert "(the row's exchange rate 151.2345 JPY per USD)" in rows["3"]["warnings"]
+
+
+def test_the_users_rate_is_quoted_whole(tmp_path):
+    amounts, rows = _run(tmp_path, "", "currency_rates: {EUR: 1.0812345, JPY: 0.0066}\n")
+    assert amounts["Vertexa rollout"] == round(12500.5 * 1.0812345, 2)
+    assert "(rate 1.0812345 from currency_rates)" in rows["2"]["warnings"]

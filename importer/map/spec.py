@@ -737,10 +737,12 @@ def _with_defaults(
     date_order: str | None = None,
     decimal_mark: str | None = None,
     number_cells: bool = False,
+    exact: bool = False,
 ) -> Any:
     """Give money/date transforms the mapping-wide decimal mark, date order and timezone.
 
     ``date_order`` / ``decimal_mark``: what was decided for this column from its values.
+    ``exact``: a money transform keeps every decimal (an exchange rate's).
     """
     name, params = (item, {}) if isinstance(item, str) else next(iter(item.items()))
     params = dict(params or {}) if isinstance(params, Mapping) else params
@@ -750,6 +752,8 @@ def _with_defaults(
         params.setdefault("decimal_mark", options.decimal_mark)
         if number_cells:
             params["number_cells"] = True
+        if exact:
+            params["exact"] = True
     elif name == "date" and isinstance(params, dict):
         if "format" not in params:
             params.setdefault("order", date_order or options.date_order)
@@ -1019,7 +1023,14 @@ def bind_mapping(
         defaults = {"date_order": date_order, "decimal_mark": decimal_mark}
         chain = compose(
             [
-                _with_defaults(t, mapping.options, **defaults, number_cells=spreadsheet)
+                _with_defaults(
+                    t,
+                    mapping.options,
+                    **defaults,
+                    number_cells=spreadsheet,
+                    # a rate's decimals are its value: 0.912345, not 0.91
+                    exact=key == "opportunity.exchange_rate",
+                )
                 for t in spec.transforms
             ],
             zones=zones if key == "account.domain" else None,

@@ -867,18 +867,18 @@ class _DealColumns:
                 )
                 body["deal_size"] = dollars
                 verdict.amount = "converted"
-                via = "" if home == TARGET_CURRENCY else f", and {home} at {per_home:g}"
+                via = "" if home == TARGET_CURRENCY else f", and {home} at {per_home:.15g}"
                 verdict.warnings.append(
                     f"opportunity.deal_size: {_money(amount)} {code} is {_money(dollars)} USD"
-                    f" (the row's exchange rate {row_rate:g} {code} per {home}{via})"
+                    f" (the row's exchange rate {row_rate:.15g} {code} per {home}{via})"
                 )
                 return
         if rate is None:
             hint = (
-                f"; the row's exchange rate ({row_rate:g} {code} per unit of your home"
+                f"; the row's exchange rate ({row_rate:.15g} {code} per unit of your home"
                 " currency) is used where options.home_currency names that currency"
                 if isinstance(row_rate, float) and row_rate > 0 and self.home_currency is None
-                else f"; the row's exchange rate, {row_rate:g}, is no rate (it must be above 0)"
+                else f"; the row's exchange rate, {row_rate:.15g}, is no rate (it must be above 0)"
                 if isinstance(row_rate, float) and not row_rate > 0
                 else ""
             )
@@ -893,7 +893,7 @@ class _DealColumns:
         verdict.amount = "converted"
         verdict.warnings.append(
             f"opportunity.deal_size: {_money(amount)} {code} is {_money(dollars)} USD"
-            f" (rate {rate:g} from currency_rates)"
+            f" (rate {rate:.15g} from currency_rates)"
         )
 
     def _has_value(self, i: int, verdict: RowVerdict) -> bool:

@@ -186,6 +186,7 @@ _GROUPED = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
 
 def _make_money(params: MoneyParams) -> Transform:
     mark, cents, number_cells = params.decimal_mark, params.cents, params.number_cells
+    exact = params.exact
 
     def parse(text: str) -> float | None:
         if number_cells and NUMBER_CELL.fullmatch(text):
@@ -207,7 +208,7 @@ def _make_money(params: MoneyParams) -> Transform:
                     )
                 )
             try:
-                return parse_dollars(text, ".", cents=cents)  # a spreadsheet's number
+                return parse_dollars(text, ".", cents=cents, exact=exact)  # a sheet's number
             except TransformError:
                 number, _, shown = text.partition("\u00a0")
                 if not shown:
@@ -218,7 +219,7 @@ def _make_money(params: MoneyParams) -> Transform:
                     f" in {shown!r}, which names no currency the importer knows; format the"
                     " column with its currency's ISO code (such as [$IDR] #,##0)"
                 ) from None
-        return parse_dollars(text, mark, cents=cents, strict=True)
+        return parse_dollars(text, mark, cents=cents, strict=True, exact=exact)
 
     cached = memoise(parse, _CACHE_SIZE)
 
@@ -226,7 +227,7 @@ def _make_money(params: MoneyParams) -> Transform:
         if value is None or value == "":
             return None
         if type(value) is int or type(value) is float:  # already a number: keep it
-            return to_dollars(Decimal(repr(value)), cents=cents)
+            return to_dollars(Decimal(repr(value)), cents=cents, exact=exact)
         return cached(_text(value))
 
     return money

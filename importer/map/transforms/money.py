@@ -235,15 +235,23 @@ def parse_amount(
     return -amount if negative else amount
 
 
-def to_dollars(amount: Decimal, *, cents: bool = False) -> float:
-    """An amount as the API's number: in units (not cents), rounded half-up to 2 decimals."""
+def to_dollars(amount: Decimal, *, cents: bool = False, exact: bool = False) -> float:
+    """An amount as the API's number: in units (not cents), rounded half-up to 2 decimals
+    (``exact``: not rounded, a rate's every decimal kept)."""
     if cents:
         amount = amount / 100
+    if exact:
+        return float(amount) + 0.0
     return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
 
 
 def parse_dollars(
-    text: str, decimal_mark: DecimalMark = ".", *, cents: bool = False, strict: bool = False
+    text: str,
+    decimal_mark: DecimalMark = ".",
+    *,
+    cents: bool = False,
+    strict: bool = False,
+    exact: bool = False,
 ) -> float | None:
     """:func:`parse_amount` then :func:`to_dollars`, with a fast path for plain numbers.
 
@@ -261,7 +269,7 @@ def parse_dollars(
         number = float(f"{whole}.{fraction}" if fraction else whole)
         return -number if simple[1] and number else number
     amount = parse_amount(text, decimal_mark, strict=strict)
-    return None if amount is None else to_dollars(amount, cents=cents)
+    return None if amount is None else to_dollars(amount, cents=cents, exact=exact)
 
 
 #: How a spreadsheet's number cell reads once it is text (importer.read's Excel reader: an
