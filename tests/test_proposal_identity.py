@@ -72,3 +72,25 @@ Pilot B,950.50,2025-02-28,Bo Rep
     mapping = write(tmp_path / "m.yaml", proposal.yaml_text)
     report = run_import(data, mapping, dry_run=True, pipeline_id=PIPELINE_ID)
     assert report.counts == {"would_import": 2} and report.planned == {"opportunities": 2}
+
+
+def test_an_empty_column_is_never_proposed_for_an_identity_field(tmp_path: Path) -> None:
+    # Zoho's "Account Site" (a branch name, empty in most exports) is like "account website"
+    zoho = Path(__file__).parent / "fixtures" / "exports" / "zoho" / "accounts.csv"
+    proposal = propose_mapping(zoho, use_presets=False)
+    domain = next(f for f in proposal.fields if f.key == "account.domain")
+    assert domain.spec == {"column": "Website", "transforms": ["domain"]}
+    note = dict(proposal.unplaced)["Account Site"]
+    assert note.startswith("header suggests account.domain but it is empty in all 10 sampled rows")
+    # an empty "Email" leaves the contact out (the values say nothing), and says why
+    data = write(
+        tmp_path / "people.csv",
+        """
+Email,First Name,Website
+,Ann,acme.com
+,Bo,globex.com
+""",
+    )
+    proposal = propose_mapping(data, use_presets=False)
+    assert "contact.email" not in keys(proposal) and keys(proposal)["account.domain"] == "Website"
+    assert "empty in all 2 sampled rows" in dict(proposal.unplaced)["Email"]

@@ -175,8 +175,19 @@ def _decimal_mark(values: Sequence[str]) -> str:
     return "," if marks.count(",") > marks.count(".") else "."
 
 
-def _supported(key: str, profile: ColumnProfile) -> tuple[bool, str]:
+#: Fields that say who a row is: a column empty in the whole sample is never proposed
+#: for them, since the header alone ("Account Site": Zoho's branch, not a web site) may
+#: be wrong and the values cannot say otherwise.
+_IDENTITY = frozenset({"contact.email", "account.domain"})
+
+
+def _supported(key: str, profile: ColumnProfile, sampled: int) -> tuple[bool, str]:
     need = _NEEDS.get(key)
+    if profile.filled == 0 and sampled and key in _IDENTITY:
+        return False, (
+            f"it is empty in all {sampled} sampled rows: an empty column is never proposed"
+            " for a field that says who a row is"
+        )
     if need is None or profile.filled == 0:
         return True, ""
     value = getattr(profile, need)
@@ -217,7 +228,7 @@ def guess_columns(
             continue
         if candidate is not None:
             key, confidence, reason = candidate
-            ok, why = _supported(key, profile)
+            ok, why = _supported(key, profile, len(rows))
             if ok:
                 claims.append(
                     (
