@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 from importer.map.transforms import build_transform
 from importer.map.transforms.cells import NULLIFY_VALUES, TransformError, clean_text
 from importer.map.transforms.dates import date_parser, infer_date_order
+from importer.map.transforms.domains import is_personal_domain
 from importer.map.transforms.emails import first_email
 from importer.map.transforms.money import parse_amount
 from importer.propose._aliases import FIELD_ALIASES, normalise_header
@@ -56,14 +57,24 @@ _PRIORITY = tuple(FIELD_ALIASES)
 # Headers that name the CRM's own people (the user's team), never a customer's.
 _INTERNAL = re.compile(
     r"\b(?:owner|owners|user|users|partner|created by|creator|modified by|updated by"
-    r"|assigned to|assignee)\b"
+    r"|assigned to|assignee|reps?|sales ?reps?|sales representative|salesperson|salesman"
+    r"|saleswoman|sales person|account executive|account exec|ae|agent|sdr|bdr|csm"
+    r"|account manager|customer success manager|success manager|vertriebsmitarbeiter"
+    r"|kundenbetreuer|betreuer|vertreter|vendedor|vendeur)\b"
 )
+#: Headers that name someone beside the row's person (their manager or assistant, who
+#: referred them): not the customer's own address either.
+_BESIDE = re.compile(r"\b(?:manager|assistant|asst|referred by|referrer|reports to)\b")
 #: A header naming record ids (``OpportunityId``, ``Account Name.id``, ``Associated
 #: Company IDs``): its cells are keys into another export, never a name or a value.
 _ID_HEADER = re.compile(r"(?:^|\s)ids?$")
 _INTERNAL_NOTE = (
-    "names the CRM's own people (owner, user, creator): never proposed as a customer's"
-    " contact or company"
+    "names the CRM's own people (owner, user, creator, sales rep): never proposed as a"
+    " customer's contact or company"
+)
+_BESIDE_NOTE = (
+    "names someone beside the row's person (a manager, an assistant, a referrer): never"
+    " proposed as a customer's contact or company"
 )
 
 
@@ -212,9 +223,9 @@ def guess_columns(
         profile = profile_values([row[index] for row in rows if index < len(row)])
         profiles.append(profile)
         candidate = header_candidate(column)
-        internal = bool(_INTERNAL.search(normalise(column)))
+        internal = _internal_note(column)
         if candidate is not None and internal and candidate[0].startswith(("contact.", "account.")):
-            notes[index] = _INTERNAL_NOTE
+            notes[index] = internal
             continue
         if (
             candidate is not None
@@ -242,7 +253,7 @@ def guess_columns(
             notes[index] = f"header suggests {key} but {why}"
         by_value = _by_value(column, profile)
         if by_value is not None and internal:
-            notes.setdefault(index, _INTERNAL_NOTE)
+            notes.setdefault(index, internal)
         elif by_value is not None:
             claims.append((by_value[0], index, by_value[1], by_value[2]))
     chosen: dict[str, ColumnGuess] = {}
@@ -256,6 +267,11 @@ def guess_columns(
             if index not in used:
                 notes.setdefault(index, f"also fits {key}; {chosen[key].column!r} was used")
             continue
+        if key == "contact.email":
+            team = _team_addresses(index, columns, rows)
+            if team is not None:
+                notes[index] = team
+                continue
         if key in ("account.domain", SECOND_SITE):
             one = _one_domain([row[index] for row in rows if index < len(row)])
             if one is not None:
@@ -273,6 +289,15 @@ def guess_columns(
         (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
     ]
     return chosen, leftover
+
+
+def _internal_note(column: str) -> str | None:
+    """Why a header names someone other than the customer (a rep, an owner, a manager), or
+    None: word by word, so "Email" or "Job Title" are not caught by "ae" or "manager"."""
+    norm = normalise(column)
+    if _INTERNAL.search(norm):
+        return _INTERNAL_NOTE
+    return _BESIDE_NOTE if _BESIDE.search(norm) else None
 
 
 def _name_of_deals(chosen: dict[str, ColumnGuess]) -> None:
@@ -296,6 +321,59 @@ def _name_of_deals(chosen: dict[str, ColumnGuess]) -> None:
         " column): the deal's name",
         named.decimal_mark,
         named.date_order,
+    )
+
+
+_NAME_KEYS = ("contact.first_name", "contact.last_name", "contact.full_name")
+
+
+def _team_addresses(
+    index: int, columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> str | None:
+    """Why the e-mail column at ``index`` is the user's own team, or None.
+
+    A team's column (a rep per row, whatever its header) holds a few addresses, all at
+    one company domain, each repeated on rows of different people. A customer who comes
+    back on several rows keeps their name, so that alone never counts; without a name
+    column nothing is said. Conservative: 6 filled rows at least, at most a third as
+    many addresses as rows, and most addresses under two names or more.
+    """
+    named = [
+        i
+        for i, c in enumerate(columns)
+        if i != index
+        and not _internal_note(c)
+        and (found := header_candidate(c)) is not None
+        and found[0] in _NAME_KEYS
+    ]
+    if not named:
+        return None
+    names: dict[str, set[str]] = {}
+    filled = 0
+    for row in rows:
+        cell = clean_text(row[index]) if index < len(row) else ""
+        if not cell or cell.casefold() in _NULLS:
+            continue
+        try:
+            address = first_email(cell)
+        except ValueError:
+            return None  # not all addresses: not a team's column to speak of
+        filled += 1
+        name = " ".join(" ".join(row[i] for i in named if i < len(row)).split()).casefold()
+        names.setdefault(address.casefold(), set()).update([name] if name else [])
+    domains = {a.rpartition("@")[2] for a in names}
+    if filled < 6 or len(domains) != 1 or len(names) * 3 > filled:
+        return None
+    (domain,) = domains
+    if is_personal_domain(domain):
+        return None
+    shared = sum(len(people) >= 2 for people in names.values())
+    if shared * 2 < len(names):
+        return None
+    return (
+        f"{len(names)} addresses at {domain} on {filled} rows of different people: most"
+        " likely your own team (a rep per row), not your customers; not proposed as"
+        " contact.email"
     )
 
 
