@@ -95,7 +95,11 @@ def test_unknown_file_is_mapped_from_aliases_and_values(tmp_path: Path) -> None:
             "column": "Abschlussdatum",
             "transforms": [{"date": {"order": "dmy"}}],
         },
-        "note.title": {"column": "Notiz", "transforms": ["trim"], "required": False},
+        "note.title": {
+            "column": "Notiz",
+            "transforms": [{"lookup": {"table": {"Notiz": "Notiz"}, "default": "Notiz"}}],
+            "required": False,
+        },
         "note.content": {"column": "Notiz", "transforms": ["trim"]},
     }
     assert fields["contact.email"].reason == (
@@ -461,3 +465,21 @@ def test_a_workbooks_amounts_are_proposed_as_its_import_reads_them(tmp_path: Pat
     mapping = parse_mapping(proposal.yaml_text)
     assert mapping.opportunity is not None and mapping.opportunity.deal_size is not None
     assert mapping.opportunity.deal_size.column == "Amount"
+
+
+def test_a_notes_column_is_the_notes_content_not_its_title_too(write_csv, tmp_path: Path) -> None:
+    long = "Called twice; " * 30  # over a title's 255 characters
+    path = write_csv(
+        f"Email,Comments\njo@acme.com,{long}\nal@globex.com,\nbo@initech.com,Wants a demo\n"
+    )
+    proposal = propose_mapping(path, use_presets=False)
+    specs = {f.key: f.spec for f in proposal.fields}
+    assert specs["note.content"] == {"column": "Comments", "transforms": ["trim"]}
+    assert specs["note.title"]["transforms"] != ["trim"]  # not the comment's text again
+    report = dry_run_text(path, proposal.yaml_text, tmp_path)
+    notes = [dict(r.payload)["note"] for r in report.plan.requests if r.endpoint == "notes"]
+    assert notes == [
+        {"title": "Comments", "content": long.strip()},
+        {"title": "Comments", "content": "Wants a demo"},
+    ]  # the row without a comment sends no note, and the long one is whole
+    assert report.counts == {"would_import": 3}

@@ -515,8 +515,19 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
                 )
     note = guesses.get("note.content")
     if note and (email or website):
-        # The note's text is its title too: rows without a note send none.
-        add("note.title", note, ["trim"], required=False)
+        # The text is the note's content alone (a long one would not fit a title, and one
+        # column would fill two fields); Octolane needs a title, so each cell's note is
+        # titled with the header, and rows without a note send none.
+        label = note.column
+        titled = {"lookup": {"table": {label: label}, "default": label}}
+        out.append(
+            FieldProposal(
+                "note.title",
+                {"column": note.column, "transforms": [titled], "required": False},
+                note.confidence,
+                f"the header {label!r} as each note's title, where the row has one",
+            )
+        )
         add("note.content", note, ["trim"])
     return out, left
 
