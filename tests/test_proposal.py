@@ -483,3 +483,33 @@ def test_a_notes_column_is_the_notes_content_not_its_title_too(write_csv, tmp_pa
         {"title": "Comments", "content": "Wants a demo"},
     ]  # the row without a comment sends no note, and the long one is whole
     assert report.counts == {"would_import": 3}
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [("Deal Value (€)", "EUR"), ("Amount (EUR)", "EUR"), ("Betrag (€)", "EUR"),
+     ("Umsatz in GBP", "GBP"), ("Value [£]", "GBP")],
+)  # fmt: skip
+def test_amounts_whose_header_names_a_currency_are_not_sent_as_dollars(
+    write_csv, tmp_path: Path, header: str, code: str
+) -> None:
+    path = write_csv(f'Email,Deal Name,{header}\njo@acme.com,Pilot,"1200.50"\n')
+    proposal = propose_mapping(path, use_presets=False)
+    deal = next(f for f in proposal.fields if f.key == "opportunity.deal_size")
+    assert deal.spec["column"] == header and f"amounts are in {code}" in deal.reason
+    assert parse_mapping(proposal.yaml_text).options.currency == code
+
+    def sent(yaml_text: str) -> dict:
+        report = dry_run_text(path, yaml_text, tmp_path)
+        request = next(r for r in report.plan.requests if r.endpoint == "opportunities")
+        return dict(request.payload)["opportunity"]
+
+    assert "deal_size" not in sent(proposal.yaml_text)  # no rate: left out, not dollars
+    with_rate = proposal.yaml_text + f"currency_rates:\n  {code}: 2\n"
+    assert sent(with_rate)["deal_size"] == 2401.0
+
+
+def test_a_header_currency_no_code_settles_is_left_to_the_user(write_csv) -> None:
+    path = write_csv('Email,Deal Name,Amount (kr)\njo@acme.com,Pilot,"1200"\n')
+    text = propose_mapping(path, use_presets=False).yaml_text
+    assert "  # currency: ?  # 'Amount (kr)' says 'kr', which several currencies write" in text

@@ -21,13 +21,21 @@ from rapidfuzz import fuzz, process
 
 from importer.map.transforms import build_transform
 from importer.map.transforms.cells import NULLIFY_VALUES, TransformError, clean_text
+from importer.map.transforms.currency import currency_code
 from importer.map.transforms.dates import date_parser, infer_date_order
 from importer.map.transforms.domains import is_personal_domain
 from importer.map.transforms.emails import first_email
-from importer.map.transforms.money import parse_amount
+from importer.map.transforms.money import ISO_CODES, parse_amount
 from importer.propose._aliases import FIELD_ALIASES, normalise_header
 
-__all__ = ["ColumnGuess", "ColumnProfile", "guess_columns", "normalise", "profile_values"]
+__all__ = [
+    "ColumnGuess",
+    "ColumnProfile",
+    "guess_columns",
+    "header_currency",
+    "normalise",
+    "profile_values",
+]
 
 normalise = normalise_header
 _to_domain = build_transform("domain")
@@ -113,10 +121,48 @@ def _alias_index() -> tuple[dict[str, tuple[str, str]], list[str]]:
     return exact, list(exact)
 
 
+#: A currency a header names: in brackets (``Amount (EUR)``, ``Betrag (€)``), a sign
+#: anywhere (``€ Value``), or an upper-case ISO code as a word (``Revenue in GBP``).
+_BRACKETED = re.compile(r"[(\[]\s*([^()\[\]]{1,12}?)\s*[)\]]")
+_SIGN = re.compile(r"(?i)(?:[a-z]{0,3}\$|[€£₹₩₽₺₪₫฿₱₦₴₸₡₲₵¥])")
+_CODE_WORD = re.compile(r"\b[A-Z]{3}\b")
+#: Signs several currencies write and no usual one settles.
+_UNSETTLED = frozenset({"kr", "kr."})
+
+
+def header_currency(header: str) -> tuple[str | None, str] | None:
+    """(ISO code, as the header writes it) of the currency a header names, or None;
+    the code is None where the sign is several currencies' (``kr``)."""
+    found: list[str] = [m.group(1) for m in _BRACKETED.finditer(header)]
+    found += [m.group(0) for m in _SIGN.finditer(header)]
+    if not header.isupper():
+        found += [w for w in _CODE_WORD.findall(header) if w in ISO_CODES]
+    for written in found:
+        if written.strip().casefold() in _UNSETTLED:
+            return None, written.strip()
+        try:
+            return currency_code(written), written.strip()
+        except TransformError:
+            continue
+    return None
+
+
+def _without_currency(header: str) -> str:
+    """The header without the currency it names (``Amount (EUR)``: ``Amount``)."""
+    named = header_currency(header)
+    if named is None:
+        return header
+    text = re.sub(r"(?i)[(\[]\s*(?:in\s*)?[)\]]", " ", header.replace(named[1], " "))
+    return re.sub(r"(?i)\s+(?:in|en)\s*$", "", text.strip())
+
+
 def header_candidate(header: str) -> tuple[str, float, str] | None:
-    """(field, confidence, reason) the header alone suggests, or None."""
+    """(field, confidence, reason) the header alone suggests, or None; a currency the
+    header names is left out of the match (``Amount (EUR)`` is an ``amount``)."""
     exact, names = _alias_index()
     norm = normalise(header)
+    if norm not in exact and header_currency(header) is not None:
+        norm = normalise(_without_currency(header)) or norm
     if norm in exact:
         key, alias = exact[norm]
         confidence = 0.75 if key == "contact.full_name" and norm == "name" else 0.95
