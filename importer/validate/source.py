@@ -188,7 +188,7 @@ def _sequential(work: _Work) -> ValidatedSource:
     except BaseException:
         closing.close()
         raise
-    warnings = (linker.warnings if linker else []) + list(bound.warnings)
+    warnings = (linker.warnings if linker else []) + source.notes + list(bound.warnings)
     result = ValidatedSource(source.info, warnings, iter(()), _closer=closing.close)
 
     def verdicts() -> Iterator[list[RowVerdict]]:

@@ -1,0 +1,89 @@
+"""What a sheet shows beyond its cells' values: merged cells and hidden rows. Each is
+said on the rows it touches and in the run's summary, never silent."""
+
+from __future__ import annotations
+
+import openpyxl
+from test_import_e2e import results_of, write
+
+from importer.run import run_import
+
+MAPPING = """
+source_id: Company
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: First Name
+"""
+
+
+def dry(tmp_path, book):
+    book.save(tmp_path / "leads.xlsx")
+    report = run_import(tmp_path / "leads.xlsx", write(tmp_path / "m.yaml", MAPPING),
+                        dry_run=True, results_path=tmp_path / "r.csv")  # fmt: skip
+    return report, {r["row"]: r for r in results_of(tmp_path / "r.csv")}
+
+
+def test_a_merged_cell_fills_down_its_column_and_each_row_says_so(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Leads"
+    sheet.append(["Company", "First Name", "Last Name", "Email"])
+    sheet.append(["Acme", "Ann", "Lee", "ann@acme.com"])
+    sheet.append([None, "Bob", "Ray", "bob@acme.com"])
+    sheet.append([None, "Cy", "Dee", "cy@acme.com"])
+    sheet.append(["Beta", None, None, "di@beta.io"])
+    sheet.append(["Gamma", "Ed", "Fox", "ed@gamma.io"])
+    sheet.merge_cells("A2:A4")  # a company over its three contacts
+    sheet.merge_cells("A5:C5")  # a value spread over three columns
+    report, rows = dry(tmp_path, book)
+    assert [rows[n]["source_id"] for n in "23456"] == ["Acme", "Acme", "Acme", "Beta", "Gamma"]
+    assert rows["2"]["warnings"] == ""  # the merged cell's own
+    assert rows["3"]["warnings"] == (
+        "value of merged cell A2:A4 filled in: A3 (column 'Company') reads 'Acme'"
+    )
+    assert "merged cell A2:A4 filled in: A4 (column 'Company')" in rows["4"]["warnings"]
+    assert (
+        "B5, C5 (columns 'First Name', 'Last Name') are covered by merged cell A5:C5: they"
+        " read empty (its value 'Beta' is read under column 'Company' alone)"
+    ) in rows["5"]["warnings"]
+    assert rows["6"]["warnings"] == ""
+    said = [w for w in report.mapping_warnings if "merged" in w]
+    assert said == [
+        "sheet 'Leads' has 2 merged cells over its data rows (A2:A4, A5:C5): a merged value"
+        " is filled down its column, as the sheet shows it; each row that gets it, or whose"
+        " covered cells stay empty, says so"
+    ]
+
+
+def test_a_merged_cell_from_the_header_down_leaves_its_data_cells_empty(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Company", "First Name", "Email"])
+    sheet.append([None, "Ann", "ann@acme.com"])
+    sheet.append(["Beta", "Bob", "bob@beta.io"])
+    sheet.merge_cells("A1:A2")
+    _, rows = dry(tmp_path, book)
+    assert rows["2"]["source_id"] == ""
+    assert (
+        "A2 (column 'Company') is covered by merged cell A1:A2, which starts at row 1,"
+        " above the data: it reads empty"
+    ) in rows["2"]["warnings"]
+    assert rows["3"]["warnings"] == ""
+
+
+def test_merged_cells_of_a_sheet_that_starts_further_in(tmp_path):
+    """calamine's rows start at row 1 and its columns at the first used one."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row, values in enumerate(
+        [["Company", "First Name", "Email"], ["Acme", "Ann", "ann@acme.com"],
+         [None, "Bob", "bob@acme.com"]], start=3,
+    ):  # fmt: skip
+        for column, value in enumerate(values, start=3):
+            sheet.cell(row, column, value)
+    sheet.merge_cells("C4:C5")
+    _, rows = dry(tmp_path, book)
+    assert rows["5"]["source_id"] == "Acme"
+    assert (
+        "merged cell C4:C5 filled in: C5 (column 'Company') reads 'Acme'" in (rows["5"]["warnings"])
+    )
