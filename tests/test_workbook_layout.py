@@ -87,3 +87,50 @@ def test_merged_cells_of_a_sheet_that_starts_further_in(tmp_path):
     assert (
         "merged cell C4:C5 filled in: C5 (column 'Company') reads 'Acme'" in (rows["5"]["warnings"])
     )
+
+
+def people(sheet, count=5):
+    sheet.append(["Company", "First Name", "Email"])
+    for i in range(1, count + 1):
+        sheet.append([f"Co{i}", f"P{i}", f"p{i}@co{i}.com"])
+
+
+def test_rows_a_filter_hides_are_imported_and_each_says_so(tmp_path):
+    """The user who filtered the sheet sees fewer rows than the file holds: every row is
+    imported (nothing lost), the hidden ones named on their rows and in the summary."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Leads"
+    people(sheet)
+    sheet.auto_filter.ref = "A1:C6"
+    sheet.auto_filter.add_filter_column(0, ["Co1", "Co3", "Co5"])
+    sheet.row_dimensions[3].hidden = True  # what Excel saves for the rows filtered out
+    sheet.row_dimensions[5].hidden = True
+    report, rows = dry(tmp_path, book)
+    assert [rows[n]["status"] for n in "23456"] == ["would_import"] * 5
+    said = (
+        "the row is hidden in sheet 'Leads' (by its filter or by hand) and is imported like"
+        " the visible rows: to leave it out, delete it from the sheet"
+    )
+    assert [rows[n]["warnings"] for n in "23456"] == ["", said, "", said, ""]
+    assert [w for w in report.mapping_warnings if "hidden" in w] == [
+        "sheet 'Leads' has 2 hidden rows (by its filter or by hand): 3, 5; they are imported"
+        " like the visible rows, each saying so in its warnings: to import only the rows the"
+        " sheet shows, delete the hidden ones (or copy the visible rows to a new sheet) and"
+        " import again"
+    ]
+
+
+def test_rows_hidden_by_hand_say_so_too(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    people(sheet, 8)
+    for number in range(3, 10):
+        sheet.row_dimensions[number].hidden = True
+    report, rows = dry(tmp_path, book)
+    assert "hidden in sheet 'Sheet' (by hand or in a collapsed group)" in rows["9"]["warnings"]
+    assert rows["2"]["warnings"] == ""
+    assert any(
+        "has 7 hidden rows (by hand or in a collapsed group): 3, 4, 5, 6, 7 and 2 more;" in w
+        for w in report.mapping_warnings
+    )
