@@ -4,6 +4,7 @@ said on the rows it touches and in the run's summary, never silent."""
 from __future__ import annotations
 
 import openpyxl
+from preset_cases import stages_named
 from test_import_e2e import results_of, write
 
 from importer.run import run_import
@@ -134,3 +135,27 @@ def test_rows_hidden_by_hand_say_so_too(tmp_path):
         "has 7 hidden rows (by hand or in a collapsed group): 3, 4, 5, 6, 7 and 2 more;" in w
         for w in report.mapping_warnings
     )
+
+
+def test_a_linked_workbook_says_what_its_sheet_hides_and_merges(tmp_path):
+    """A linked file's rows are no rows of the results: the summary says it."""
+    deals = write(tmp_path / "deals.csv", (
+        '"Record ID","Deal Name","Deal Stage","Amount","Associated Company IDs"\n'
+        '"9001","Northwind renewal","Closed won","1200.0","7001"\n'
+    ))  # fmt: skip
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Companies"
+    sheet.append(["Record ID", "Company name", "Company Domain Name"])
+    sheet.append(["7001", "Northwind", "northwind-logistics.com"])
+    sheet.append(["7002", None, "harbourvale.co.uk"])
+    sheet.merge_cells("B2:B3")
+    sheet.row_dimensions[3].hidden = True
+    book.save(tmp_path / "hubspot-companies.xlsx")
+    report = run_import(deals, "hubspot-deals", dry_run=True, results_path=tmp_path / "r.csv",
+                        links=[tmp_path / "hubspot-companies.xlsx"],
+                        pipeline_id="00000000-0000-4000-8000-000000000001",
+                        stages=stages_named("Closed won"))  # fmt: skip
+    linked = [w for w in report.mapping_warnings if w.startswith("link ")]
+    assert any("hubspot-companies.xlsx: sheet 'Companies' has 1 merged cell" in w for w in linked)
+    assert any("hubspot-companies.xlsx: sheet 'Companies' has 1 hidden row" in w for w in linked)
