@@ -822,3 +822,27 @@ def test_a_deleted_contact_role_or_contact_of_a_linked_file_links_nothing(tmp_pa
     assert related["primary_contact_email"] == "live@upper.com"
     assert "additional_contact_emails" not in related  # neither the deleted role's nor person
     assert "gone@upper.com" not in "\n".join(lines) and "small@mixed.com" not in "\n".join(lines)
+
+
+def test_a_hubspot_note_with_no_date_is_imported_and_its_row_says_so(tmp_path):
+    """An empty "Activity date" left the title template empty and the note was refused:
+    an Octolane note has no date field, so it goes with a title saying it has none."""
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Contact\n"
+        "2001,,Called about the renewal,Bob Li (bob@globex.com)\n"
+        "2002,2024-03-08 11:00,Sent the quote,Bob Li (bob@globex.com)\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            notes, "hubspot-notes", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        titles = sorted(n["title"] for n in inspect(box, "notes"))
+    assert report.counts == {"imported": 2}
+    assert titles == ["HubSpot note (no date)", "HubSpot note, 2024-03-08 11:00"]
+    rows = results_of(tmp_path / "r.csv")
+    assert (
+        "note.title (template 'HubSpot note, {Activity date}'): column 'Activity date' is empty;"
+        " the mapping's default 'HubSpot note (no date)' is sent"
+    ) in rows["2"]["warnings"]
+    assert "note.title" not in rows["3"]["warnings"]

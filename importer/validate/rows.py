@@ -47,6 +47,7 @@ from importer.map.spec import (
     REASON_CELL,
     BoundMapping,
     FieldReader,
+    FieldSpec,
     plain_number,
 )
 from importer.map.stages import stage_key
@@ -344,6 +345,8 @@ def _read_fields(
         values[key] = column
         for i, text in removed.items():
             verdicts[i].warnings.append(f"{key} ({reader.label}): {text}")
+        if _has_default(reader.spec):
+            _defaulted(reader, rows, column, verdicts)
         if key == "contact.email" and "opportunity.additional_contact_emails" not in bound.readers:
             _other_addresses(reader, rows, column, verdicts)  # (a deal would list them)
         if key == "account.domain":
@@ -365,6 +368,44 @@ def _read_fields(
                 if value is None and i not in failures:
                     verdicts[i].errors.append(FieldError(key, reader.label, why))
     return values
+
+
+def _has_default(spec: FieldSpec) -> bool:
+    return any(
+        (t if isinstance(t, str) else next(iter(t), "")) == "default" for t in spec.transforms
+    )
+
+
+def _defaulted(
+    reader: FieldReader,
+    rows: Sequence[Sequence[str]],
+    column: list[Any],
+    verdicts: list[RowVerdict],
+) -> None:
+    """A value the mapping's ``default`` transform gave an empty source is not the file's
+    (a HubSpot note with no date, titled "HubSpot note (no date)"): the row says so. Every
+    other transform passes "no value" through, so an empty source with a value is one."""
+    names = reader.spec.referenced_columns()
+    one = len(names) == 1
+    empty = f"column{'' if one else 's'} {_names(names)} {'is' if one else 'are'} empty"
+    clean = reader.clean
+    for i, row in enumerate(rows):
+        value = column[i]
+        if value is None:
+            continue
+        if reader.position is not None and clean is not None:
+            source = clean(row[reader.position])
+        else:
+            source = reader.getter(row)
+        if source is None or source == "":
+            verdicts[i].warnings.append(
+                f"{reader.key} ({reader.label}): {empty}; the mapping's default"
+                f" {_clipped(value)} is sent"
+            )
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names)
 
 
 def _cells_matching(
