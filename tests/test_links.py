@@ -846,3 +846,32 @@ def test_a_hubspot_note_with_no_date_is_imported_and_its_row_says_so(tmp_path):
         " the mapping's default 'HubSpot note (no date)' is sent"
     ) in rows["2"]["warnings"]
     assert "note.title" not in rows["3"]["warnings"]
+
+
+def test_an_export_writes_each_files_requests_where_it_says(tmp_path):
+    """--requests with an export folder said "an export writes each file's own in --out"
+    and wrote none: each file's requests now go beside the given path, named after it."""
+    import shutil
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("Contact.csv", "Lead.csv"):
+        shutil.copy(FIXTURES / "salesforce" / name, folder / name)
+    with running_sandbox() as box:
+        env = {"OCTOLANE_API_KEY": box.api_key, "OCTOLANE_BASE_URL": box.base_url}
+        result = CliRunner().invoke(
+            cli,
+            [str(folder), "--mapping", "salesforce-data-export", "--out", str(tmp_path / "o"),
+             "--requests", str(tmp_path / "q.jsonl"), "--no-journal"],
+            env=env,
+        )  # fmt: skip
+        people = {c["email"] for c in inspect(box, "contacts")}
+    assert result.exit_code in (0, 1), result.output
+    for name in ("Contact", "Lead"):
+        path = tmp_path / f"q.{name}.jsonl"
+        assert f"requests: {path}" in result.output
+        sent = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        emails = {r["body"]["email"] for r in sent if r["endpoint"] == "contacts"}
+        assert emails and emails <= people
+    assert not (tmp_path / "q.jsonl").exists()
+    assert "each file's own" not in result.output
