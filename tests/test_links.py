@@ -875,3 +875,27 @@ def test_an_export_writes_each_files_requests_where_it_says(tmp_path):
         assert emails and emails <= people
     assert not (tmp_path / "q.jsonl").exists()
     assert "each file's own" not in result.output
+
+
+def test_a_second_contact_of_a_note_is_said_to_go_with_the_note(tmp_path):
+    """The row said the note's second contact "is not imported" while the note was
+    linked to it: the row now says it goes with the note alone, by e-mail."""
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Contact\n"
+        "2001,2024-03-08 11:00,Met both,Bob Li (bob@globex.com);Cy Fu (cy@globex.com)\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            notes, "hubspot-notes", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        [note] = inspect(box, "notes")
+    assert report.counts == {"imported": 1}
+    assert sorted(note["contact_emails"]) == ["bob@globex.com", "cy@globex.com"]
+    warnings = results_of(tmp_path / "r.csv")["2"]["warnings"]
+    assert "not imported" not in warnings
+    assert (
+        "the cell holds 2 addresses; the first, bob@globex.com, is the contact's, and"
+        " cy@globex.com goes only with the note, linked by e-mail: no contact is sent for it"
+        " (an Octolane contact has one e-mail address)"
+    ) in warnings

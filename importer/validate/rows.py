@@ -348,7 +348,8 @@ def _read_fields(
         if _has_default(reader.spec):
             _defaulted(reader, rows, column, verdicts)
         if key == "contact.email" and "opportunity.additional_contact_emails" not in bound.readers:
-            _other_addresses(reader, rows, column, verdicts)  # (a deal would list them)
+            noted = bound.readers.get("note.contact_emails")
+            _other_addresses(reader, rows, column, verdicts, noted)  # (a deal would list them)
         if key == "account.domain":
             _other_sites(reader, rows, column, verdicts)
             _cut_sites(reader, rows, column, verdicts)
@@ -434,11 +435,16 @@ def _other_addresses(
     rows: Sequence[Sequence[str]],
     column: list[Any],
     verdicts: list[RowVerdict],
+    noted: FieldReader | None = None,
 ) -> None:
     """A cell with several addresses gives the contact its first: the row names the others,
-    which are not imported (an Octolane contact has one e-mail address)."""
+    which are not imported (an Octolane contact has one e-mail address), or, those the
+    row's note lists (``noted``: a HubSpot note's every associated contact), which go with
+    the note by e-mail alone."""
     raw = _raw_cells(reader, rows)
-    for i in _cells_matching(raw, _TWO_ADDRESSES):
+    found = _cells_matching(raw, _TWO_ADDRESSES)
+    linked = _note_addresses(noted, [rows[i] for i in found])
+    for i, links in zip(found, linked, strict=True):
         first = column[i]
         if first is None:
             continue
@@ -448,12 +454,30 @@ def _other_addresses(
             continue  # the first address was read; the cell's other parts are not addresses
         first = first[0] if type(first) is list else first
         others = [a for a in addresses if a != first]
-        if others:
+        with_note = [a for a in others if a in links]
+        dropped = [a for a in others if a not in links]
+        said = []
+        if with_note:
+            said.append(
+                f"{', '.join(with_note)} {'goes' if len(with_note) == 1 else 'go'} only with the"
+                f" note, linked by e-mail: no contact is sent for {'it' if len(with_note) == 1 else 'them'}"
+            )
+        if dropped:
+            said.append(_not_imported(dropped))
+        if said:
             verdicts[i].warnings.append(
                 f"contact.email ({reader.label}): the cell holds {len(others) + 1} addresses;"
-                f" the first, {first}, is the contact's, and {_not_imported(others)}"
+                f" the first, {first}, is the contact's, and {'; '.join(said)}"
                 " (an Octolane contact has one e-mail address)"
             )
+
+
+def _note_addresses(noted: FieldReader | None, rows: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Each row's addresses the row's note is linked to (``note.contact_emails``)."""
+    if noted is None or not rows:
+        return [set() for _ in rows]
+    values, _, _ = noted.read(rows)
+    return [set([v] if isinstance(v, str) else v or ()) for v in values]
 
 
 def _not_imported(others: list[str], shown: int | None = None) -> str:
