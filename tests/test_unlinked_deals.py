@@ -189,3 +189,27 @@ def test_every_row_merged_into_a_deal_is_named_and_its_people_are_said(tmp_path)
         "ann@gmail.com", "bob@gmail.com", "carl@hotmail.com",
     }  # fmt: skip
     assert rows["2"]["opportunity_id"] == rows["3"]["opportunity_id"] == rows["4"]["opportunity_id"]
+
+
+def test_a_german_reports_footer_lines_are_told_as_such(tmp_path):
+    """A report exported by a user whose language is German ends in the footer in German:
+    its lines were invalid rows (no e-mail) instead of the report's footer."""
+    data = write(
+        tmp_path / "report.csv",
+        '"First Name","Last Name","Account Name","Email"\n'
+        '"Jo","Li","Acme","jo@acme.com"\n'
+        "\n"
+        '"Vertrauliche Informationen - Nicht weitergeben"\n'
+        '"Copyright (c) 2000-2024 salesforce.com, inc. Alle Rechte vorbehalten."\n'
+        '"Erstellt von: Jo Li  05.12.2026 14:00"\n'
+        '"Erstellt von"\n',
+    )
+    report = run_import(
+        data, "salesforce-report-contacts", dry_run=True, results_path=tmp_path / "r.csv"
+    )
+    rows = results_of(tmp_path / "r.csv")
+    assert report.counts == {"would_import": 1, "skipped": 3, "invalid": 1}
+    assert [r["message"] for r in rows.values() if r["status"] == "skipped"] == [
+        "a report's footer line, not a record"
+    ] * 3
+    assert rows["7"]["status"] == "invalid"  # only the whole line is the footer's
