@@ -42,6 +42,7 @@ from importer.map.stages import StageTable
 from importer.map.transforms.domains import FileZones
 from importer.read.source import SPLIT_ROW, RowBatch, SourceInfo, open_source
 from importer.read.spool import RowSpool
+from importer.validate._totals import TotalsRows
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import FieldError, RowVerdict, validate_batch
 
@@ -191,20 +192,30 @@ def _sequential(work: _Work) -> ValidatedSource:
     warnings = (linker.warnings if linker else []) + list(bound.warnings)
     result = ValidatedSource(source.info, warnings, iter(()), _closer=closing.close)
 
+    totals = TotalsRows.of(bound, _FOOTER_LINE)
+
+    def slices() -> Iterator[tuple[list[int], list[list[str]], list[RowVerdict]]]:
+        for numbers, rows, problems in _chain(first, batches):
+            # Validated a slice at a time: what a batch's validation holds at once
+            # (columns, payloads, verdicts, and the pickled batch on its way to the
+            # parent) shrinks with the slice, and the verdicts are the same.
+            for start in range(0, len(rows), VALIDATE_ROWS):
+                end = start + VALIDATE_ROWS
+                part = numbers[start:end], rows[start:end]
+                verdicts = _validated(bound, *part, problems, work.pipeline_id)
+                if totals is None:
+                    yield (*part, verdicts)
+                else:  # (held back until the rows after it are known)
+                    yield from totals.feed((*part, verdicts))
+        if totals is not None:
+            yield from totals.finish()
+
     def verdicts() -> Iterator[list[RowVerdict]]:
         try:
-            for numbers, rows, problems in _chain(first, batches):
-                # Validated a slice at a time: what a batch's validation holds at once
-                # (columns, payloads, verdicts, and the pickled batch on its way to the
-                # parent) shrinks with the slice, and the verdicts are the same.
-                for start in range(0, len(rows), VALIDATE_ROWS):
-                    end = start + VALIDATE_ROWS
-                    verdicts = _validated(
-                        bound, numbers[start:end], rows[start:end], problems, work.pipeline_id
-                    )
-                    if keep is not None:
-                        _keep_rejected(keep, verdicts, rows[start:end], width)
-                    yield verdicts
+            for _, rows, verdicts in slices():
+                if keep is not None:
+                    _keep_rejected(keep, verdicts, rows, width)
+                yield verdicts
             result.blank_rows = source.blank_rows
         finally:
             closing.close()
@@ -296,11 +307,12 @@ def _validated(
                 verdict.warnings.append(kept[domain])
     for verdict, cells in zip(verdicts, rows, strict=True):
         if (verdict.errors or verdict.skipped) and _is_report_footer(cells):
-            verdict.errors, verdict.skipped = [], "a report's footer line, not a record"
+            verdict.errors, verdict.skipped = [], _FOOTER_LINE
             verdict.stage = verdict.amount = None  # (no deal: not in the stages' tally)
     return verdicts
 
 
+_FOOTER_LINE = "a report's footer line, not a record"
 # The lines Salesforce puts under a report's data, exactly, in English and in German
 # (a user whose language is German gets them so): a row that merely starts with "Total"
 # or "Copyright" is a record like any other.
