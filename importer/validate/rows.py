@@ -62,6 +62,7 @@ from importer.map.transforms.emails import (
 )
 from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.money import to_dollars
+from importer.map.transforms.names import dropped_titles
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
 
@@ -336,6 +337,7 @@ def _read_fields(
 ) -> dict[str, list[Any]]:
     """Every mapped field's values; failures and empty required fields land on their rows."""
     values: dict[str, list[Any]] = {}
+    told: set[str] = set()  # the name fields whose dropped titles the rows were told of
     custom = [k for k in bound.readers if k.startswith(CUSTOM_ATTRIBUTE)]
     for key in (*_FIELD_ORDER, *custom):
         reader = bound.readers.get(key)
@@ -347,6 +349,8 @@ def _read_fields(
             verdicts[i].warnings.append(f"{key} ({reader.label}): {text}")
         if _has_default(reader.spec):
             _defaulted(reader, rows, column, verdicts)
+        if key == "contact.first_name" or (key == "contact.last_name" and key not in told):
+            told.update(_dropped_titles(bound, key, rows, failures, verdicts))
         if key == "contact.email" and "opportunity.additional_contact_emails" not in bound.readers:
             noted = bound.readers.get("note.contact_emails")
             _other_addresses(reader, rows, column, verdicts, noted)  # (a deal would list them)
@@ -403,6 +407,44 @@ def _defaulted(
                 f"{reader.key} ({reader.label}): {empty}; the mapping's default"
                 f" {_clipped(value)} is sent"
             )
+
+
+_NAME_PARTS = {"contact.first_name": "first_name", "contact.last_name": "last_name"}
+
+
+def _dropped_titles(
+    bound: BoundMapping,
+    key: str,
+    rows: Sequence[Sequence[str]],
+    failures: dict[int, str],
+    verdicts: list[RowVerdict],
+) -> list[str]:
+    """A full name split into first and last name loses its title and suffix ("Dr.",
+    "Jr.", "PhD"): an Octolane contact has no field for them, so the row names them, once
+    for the two fields that split one column. Returns the fields told of."""
+    reader = bound.readers[key]
+    if not _splits_name(reader, key):
+        return []
+    keys = [
+        k for k in _NAME_PARTS
+        if (r := bound.readers.get(k)) is not None and r.label == reader.label
+        and _splits_name(r, k)
+    ]  # fmt: skip
+    for i, cell in enumerate(_raw_cells(reader, rows)):
+        dropped = dropped_titles(cell) if cell and i not in failures else None
+        if dropped is not None:
+            verdicts[i].warnings.append(
+                f"{', '.join(keys)} ({reader.label}): {dropped} dropped from the name"
+                f" {_clipped(cell.strip())} (an Octolane contact has no field for it)"
+            )
+    return keys
+
+
+def _splits_name(reader: FieldReader, key: str) -> bool:
+    part = _NAME_PARTS[key]
+    return any(
+        (t if isinstance(t, str) else next(iter(t), "")) == part for t in reader.spec.transforms
+    )
 
 
 def _names(names: Sequence[str]) -> str:
