@@ -275,7 +275,7 @@ Shell completion: eval "$(_OCTOLANE_IMPORT_COMPLETE=bash_source octolane-import)
 @click.option(
     "--requests",
     type=click.Path(path_type=Path),
-    help="Write every planned request (rows, endpoint, path, JSON body as the chosen API gets it) here, one JSON line each, in send order.",
+    help="Write every planned request (rows, endpoint, path, JSON body as the chosen API gets it) here, one JSON line each, in send order (an export: one file per part, FILE.Contact.jsonl, ...).",
 )
 @click.option(
     "--report",
@@ -601,14 +601,11 @@ def _import_export(
     from importer.report.render import progress_bar
     from importer.run.export import run_export
 
-    for flag, key in (
-        ("--failures", "failures"),
-        ("--requests", "requests"),
-        ("--with", "with_files"),
-        ("--journal", "journal"),
-    ):
+    for flag, key in (("--failures", "failures"), ("--journal", "journal")):
         if options.get(key):
             raise UsageError(f"{flag} is for one file; an export writes each file's own in --out")
+    if options.get("with_files"):
+        raise UsageError("--with is for one file; an export's preset links its files itself")
     if options.get("report_path"):
         raise UsageError("--report is for one file; run each file of the export with its preset")
     if options.get("results_format") == "xlsx":
@@ -627,6 +624,7 @@ def _import_export(
             pipeline_id=options.pop("pipeline_id"),
             rates=options.pop("rates"),
             target=target,
+            requests_path=options.pop("requests"),
             **{k: v for k, v in _journal_options(options).items() if k != "journal"},
         )
 
@@ -637,10 +635,14 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
     if as_json:
         import json
 
+        requests = {name: str(path) for name, path in export.requests}
         data = {
             "export": str(export.source),
             "preset": export.preset,
-            "parts": [{"file": name, **report_as_dict(r)} for name, r in export.parts],
+            "parts": [
+                {"file": name, **report_as_dict(r), "requests": requests.get(name)}
+                for name, r in export.parts
+            ],
             "absent": export.absent,
             "failed": [{"file": name, "error": error} for name, error in export.failed],
             "not_started": export.not_started,
@@ -653,6 +655,9 @@ def _render_export(export: ExportReport, as_json: bool) -> None:
     for name, report in export.parts:
         click.echo(f"== {name}")
         click.echo(render_summary(report))
+        written = dict(export.requests).get(name)
+        if written is not None:
+            click.echo(f"requests: {written}")
         click.echo("")
     counts = ", ".join(f"{status} {n:,}" for status, n in export.counts.items())
     click.echo(f"export {export.source.name}: {len(export.parts)} files; rows: {counts or 'none'}")

@@ -822,3 +822,80 @@ def test_a_deleted_contact_role_or_contact_of_a_linked_file_links_nothing(tmp_pa
     assert related["primary_contact_email"] == "live@upper.com"
     assert "additional_contact_emails" not in related  # neither the deleted role's nor person
     assert "gone@upper.com" not in "\n".join(lines) and "small@mixed.com" not in "\n".join(lines)
+
+
+def test_a_hubspot_note_with_no_date_is_imported_and_its_row_says_so(tmp_path):
+    """An empty "Activity date" left the title template empty and the note was refused:
+    an Octolane note has no date field, so it goes with a title saying it has none."""
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Contact\n"
+        "2001,,Called about the renewal,Bob Li (bob@globex.com)\n"
+        "2002,2024-03-08 11:00,Sent the quote,Bob Li (bob@globex.com)\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            notes, "hubspot-notes", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        titles = sorted(n["title"] for n in inspect(box, "notes"))
+    assert report.counts == {"imported": 2}
+    assert titles == ["HubSpot note (no date)", "HubSpot note, 2024-03-08 11:00"]
+    rows = results_of(tmp_path / "r.csv")
+    assert (
+        "note.title (template 'HubSpot note, {Activity date}'): column 'Activity date' is empty;"
+        " the mapping's default 'HubSpot note (no date)' is sent"
+    ) in rows["2"]["warnings"]
+    assert "note.title" not in rows["3"]["warnings"]
+
+
+def test_an_export_writes_each_files_requests_where_it_says(tmp_path):
+    """--requests with an export folder said "an export writes each file's own in --out"
+    and wrote none: each file's requests now go beside the given path, named after it."""
+    import shutil
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("Contact.csv", "Lead.csv"):
+        shutil.copy(FIXTURES / "salesforce" / name, folder / name)
+    with running_sandbox() as box:
+        env = {"OCTOLANE_API_KEY": box.api_key, "OCTOLANE_BASE_URL": box.base_url}
+        result = CliRunner().invoke(
+            cli,
+            [str(folder), "--mapping", "salesforce-data-export", "--out", str(tmp_path / "o"),
+             "--requests", str(tmp_path / "q.jsonl"), "--no-journal"],
+            env=env,
+        )  # fmt: skip
+        people = {c["email"] for c in inspect(box, "contacts")}
+    assert result.exit_code in (0, 1), result.output
+    for name in ("Contact", "Lead"):
+        path = tmp_path / f"q.{name}.jsonl"
+        assert f"requests: {path}" in result.output
+        sent = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        emails = {r["body"]["email"] for r in sent if r["endpoint"] == "contacts"}
+        assert emails and emails <= people
+    assert not (tmp_path / "q.jsonl").exists()
+    assert "each file's own" not in result.output
+
+
+def test_a_second_contact_of_a_note_is_said_to_go_with_the_note(tmp_path):
+    """The row said the note's second contact "is not imported" while the note was
+    linked to it: the row now says it goes with the note alone, by e-mail."""
+    notes = write(
+        tmp_path / "notes.csv",
+        "Record ID,Activity date,Note body,Associated Contact\n"
+        "2001,2024-03-08 11:00,Met both,Bob Li (bob@globex.com);Cy Fu (cy@globex.com)\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            notes, "hubspot-notes", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        [note] = inspect(box, "notes")
+    assert report.counts == {"imported": 1}
+    assert sorted(note["contact_emails"]) == ["bob@globex.com", "cy@globex.com"]
+    warnings = results_of(tmp_path / "r.csv")["2"]["warnings"]
+    assert "not imported" not in warnings
+    assert (
+        "the cell holds 2 addresses; the first, bob@globex.com, is the contact's, and"
+        " cy@globex.com goes only with the note, linked by e-mail: no contact is sent for it"
+        " (an Octolane contact has one e-mail address)"
+    ) in warnings

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from importer.map.transforms import TransformError, build_transform, names
-from importer.map.transforms.names import split_full_name
+from importer.map.transforms.names import dropped_titles, split_full_name
 
 first_name = build_transform("first_name")
 last_name = build_transform("last_name")
@@ -110,6 +110,35 @@ def test_no_word_is_lost_or_invented(tokens):
     assert first is not None or last is None or tokens[0] in names._HONORIFICS
 
 
+@pytest.mark.parametrize(
+    ("value", "dropped"),
+    [
+        ("Dr. Jane van der Berg", "title 'Dr.'"),
+        ("John Smith, Jr.", "suffix 'Jr.'"),
+        ("Jane Doe PhD", "suffix 'PhD'"),
+        ("Martin Luther King III", "suffix 'III'"),
+        ("Smith, Prof. John III", "title 'Prof.' and suffix 'III'"),
+        ("Mr. and Mrs. Smith", "title 'Mr. and Mrs.'"),
+        ("Jo Smith", None),
+        ("Hon Li", None),  # a given name
+        ("Smith Jr., John", None),  # the suffix stays in the last name
+        ("Madonna", None),
+    ],
+)
+def test_the_titles_a_split_drops_are_named(value, dropped):
+    assert dropped_titles(value) == dropped
+
+
+@given(st.lists(words | st.sampled_from(["dr", "Dr.", "mrs", "jr", "PhD", "iii"]), max_size=5))
+def test_every_word_is_kept_or_said_dropped(tokens):
+    """The split's first and last name and the row's warning hold every word of the name."""
+    text = " ".join(tokens)
+    first, last = split_full_name(text)
+    kept = " ".join(part for part in (first, last) if part).split()
+    said = dropped_titles(text) or ""
+    assert all(token in kept or token in said for token in tokens)
+
+
 @given(st.text(max_size=40))
 def test_any_text_splits_without_error(text):
     first, last = split_full_name(text)
@@ -169,3 +198,37 @@ def test_a_name_the_split_would_change_is_refused_and_said(value, why):
 )
 def test_names_the_split_keeps_whole_are_split_as_ever(value):
     assert names.unsplittable(value) is None and (first_name(value) or last_name(value))
+
+
+def test_a_title_the_split_drops_is_said_on_the_row_through_the_sandbox(tmp_path):
+    """Pipedrive's "Person - Name" split into first and last name lost "Dr." and "PhD"
+    without a word: the contact lands without them, and the row names what was dropped,
+    once for the two fields."""
+    import csv
+
+    from test_import_e2e import inspect, settings, write
+
+    from importer.run import run_import
+    from importer.sandbox import running_sandbox
+
+    data = write(
+        tmp_path / "people.csv",
+        "Person - Name,Person - Email - Work\n"
+        "Dr. Jane Roe,jane@acme.com\nJo Smith PhD,jo@acme.com\nAl Li,al@acme.com\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            data, "pipedrive-people", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        people = {c["email"]: (c["first_name"], c["last_name"]) for c in inspect(box, "contacts")}
+    assert report.counts == {"imported": 3}
+    assert people["jane@acme.com"] == ("Jane", "Roe")
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+        warnings = [row["warnings"] for row in csv.DictReader(handle)]
+    assert warnings == [
+        "contact.first_name, contact.last_name (column 'Person - Name'): title 'Dr.' dropped"
+        " from the name 'Dr. Jane Roe' (an Octolane contact has no field for it)",
+        "contact.first_name, contact.last_name (column 'Person - Name'): suffix 'PhD' dropped"
+        " from the name 'Jo Smith PhD' (an Octolane contact has no field for it)",
+        "",
+    ]

@@ -95,7 +95,11 @@ def test_unknown_file_is_mapped_from_aliases_and_values(tmp_path: Path) -> None:
             "column": "Abschlussdatum",
             "transforms": [{"date": {"order": "dmy"}}],
         },
-        "note.title": {"column": "Notiz", "transforms": ["trim"], "required": False},
+        "note.title": {
+            "column": "Notiz",
+            "transforms": [{"lookup": {"table": {"Notiz": "Notiz"}, "default": "Notiz"}}],
+            "required": False,
+        },
         "note.content": {"column": "Notiz", "transforms": ["trim"]},
     }
     assert fields["contact.email"].reason == (
@@ -461,3 +465,51 @@ def test_a_workbooks_amounts_are_proposed_as_its_import_reads_them(tmp_path: Pat
     mapping = parse_mapping(proposal.yaml_text)
     assert mapping.opportunity is not None and mapping.opportunity.deal_size is not None
     assert mapping.opportunity.deal_size.column == "Amount"
+
+
+def test_a_notes_column_is_the_notes_content_not_its_title_too(write_csv, tmp_path: Path) -> None:
+    long = "Called twice; " * 30  # over a title's 255 characters
+    path = write_csv(
+        f"Email,Comments\njo@acme.com,{long}\nal@globex.com,\nbo@initech.com,Wants a demo\n"
+    )
+    proposal = propose_mapping(path, use_presets=False)
+    specs = {f.key: f.spec for f in proposal.fields}
+    assert specs["note.content"] == {"column": "Comments", "transforms": ["trim"]}
+    assert specs["note.title"]["transforms"] != ["trim"]  # not the comment's text again
+    report = dry_run_text(path, proposal.yaml_text, tmp_path)
+    notes = [dict(r.payload)["note"] for r in report.plan.requests if r.endpoint == "notes"]
+    assert notes == [
+        {"title": "Comments", "content": long.strip()},
+        {"title": "Comments", "content": "Wants a demo"},
+    ]  # the row without a comment sends no note, and the long one is whole
+    assert report.counts == {"would_import": 3}
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [("Deal Value (€)", "EUR"), ("Amount (EUR)", "EUR"), ("Betrag (€)", "EUR"),
+     ("Umsatz in GBP", "GBP"), ("Value [£]", "GBP")],
+)  # fmt: skip
+def test_amounts_whose_header_names_a_currency_are_not_sent_as_dollars(
+    write_csv, tmp_path: Path, header: str, code: str
+) -> None:
+    path = write_csv(f'Email,Deal Name,{header}\njo@acme.com,Pilot,"1200.50"\n')
+    proposal = propose_mapping(path, use_presets=False)
+    deal = next(f for f in proposal.fields if f.key == "opportunity.deal_size")
+    assert deal.spec["column"] == header and f"amounts are in {code}" in deal.reason
+    assert parse_mapping(proposal.yaml_text).options.currency == code
+
+    def sent(yaml_text: str) -> dict:
+        report = dry_run_text(path, yaml_text, tmp_path)
+        request = next(r for r in report.plan.requests if r.endpoint == "opportunities")
+        return dict(request.payload)["opportunity"]
+
+    assert "deal_size" not in sent(proposal.yaml_text)  # no rate: left out, not dollars
+    with_rate = proposal.yaml_text + f"currency_rates:\n  {code}: 2\n"
+    assert sent(with_rate)["deal_size"] == 2401.0
+
+
+def test_a_header_currency_no_code_settles_is_left_to_the_user(write_csv) -> None:
+    path = write_csv('Email,Deal Name,Amount (kr)\njo@acme.com,Pilot,"1200"\n')
+    text = propose_mapping(path, use_presets=False).yaml_text
+    assert "  # currency: ?  # 'Amount (kr)' says 'kr', which several currencies write" in text

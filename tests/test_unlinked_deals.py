@@ -189,3 +189,99 @@ def test_every_row_merged_into_a_deal_is_named_and_its_people_are_said(tmp_path)
         "ann@gmail.com", "bob@gmail.com", "carl@hotmail.com",
     }  # fmt: skip
     assert rows["2"]["opportunity_id"] == rows["3"]["opportunity_id"] == rows["4"]["opportunity_id"]
+
+
+def test_a_german_reports_footer_lines_are_told_as_such(tmp_path):
+    """A report exported by a user whose language is German ends in the footer in German:
+    its lines were invalid rows (no e-mail) instead of the report's footer."""
+    data = write(
+        tmp_path / "report.csv",
+        '"First Name","Last Name","Account Name","Email"\n'
+        '"Jo","Li","Acme","jo@acme.com"\n'
+        "\n"
+        '"Vertrauliche Informationen - Nicht weitergeben"\n'
+        '"Copyright (c) 2000-2024 salesforce.com, inc. Alle Rechte vorbehalten."\n'
+        '"Erstellt von: Jo Li  05.12.2026 14:00"\n'
+        '"Erstellt von"\n',
+    )
+    report = run_import(
+        data, "salesforce-report-contacts", dry_run=True, results_path=tmp_path / "r.csv"
+    )
+    rows = results_of(tmp_path / "r.csv")
+    assert report.counts == {"would_import": 1, "skipped": 3, "invalid": 1}
+    assert [r["message"] for r in rows.values() if r["status"] == "skipped"] == [
+        "a report's footer line, not a record"
+    ] * 3
+    assert rows["7"]["status"] == "invalid"  # only the whole line is the footer's
+
+
+TOTALS_MAPPING = MAPPING + "account:\n  domain: {column: Site, required: false}\n"
+
+
+def test_a_totals_row_under_the_deals_is_skipped_and_said(tmp_path, monkeypatch):
+    """A spreadsheet's totals row under the deals became a deal named "Total" worth the
+    whole pipeline. Only one after the last deal, with the sum of the amounts above or
+    no company or contact, is skipped; a deal named "Total" elsewhere is a deal. (Slices
+    of two rows: the last deal and the totals rows are in different slices.)"""
+    monkeypatch.setattr("importer.validate.source.VALIDATE_ROWS", 2)
+    mapping = write(tmp_path / "m.yaml", TOTALS_MAPPING)
+    data = write(
+        tmp_path / "deals.csv",
+        "Deal,Amount,Email,Site\n"
+        "Solar 12 Pine St,1000,al@acme.com,acme.com\n"
+        "Total,250.50,bo@globex.com,globex.com\n"  # a deal of that name: rows follow it
+        "Roof 3 Oak Ave,500,cy@initech.com,initech.com\n"
+        "Total,1750.50,,\n"  # the sum
+        "Grand Total,99,,\n"  # no company or contact
+        "Summe,7,di@umbrella.com,umbrella.com\n",  # neither: a deal
+    )
+    with running_sandbox() as box:
+        options = {"pipeline_id": box.pipeline_id, "settings": settings(box)}
+        report = run_import(data, mapping, results_path=tmp_path / "r.csv", **options)
+        deals = sorted((d["name"], d["amount"]) for d in inspect(box, "opportunities"))
+    assert deals == [
+        ("Roof 3 Oak Ave", 500), ("Solar 12 Pine St", 1000), ("Summe", 7), ("Total", 250.5)
+    ]  # fmt: skip
+    rows = results_of(tmp_path / "r.csv")
+    assert report.counts == {"imported": 4, "skipped": 2}
+    assert rows["5"]["message"] == (
+        "a totals row, not a deal: its deal name is 'Total' and its amount, 1,750.50, is the"
+        " sum of the deals above"
+    )
+    assert rows["6"]["message"] == (
+        "a totals row, not a deal: its deal name is 'Grand Total' and it names no company or"
+        " contact"
+    )
+    assert rows["7"]["status"] == rows["3"]["status"] == "imported"
+
+
+def test_a_file_of_a_deal_named_total_alone_imports_it(tmp_path):
+    """Nothing above it to total: a deal, however it is named."""
+    mapping = write(tmp_path / "m.yaml", TOTALS_MAPPING)
+    data = write(tmp_path / "deals.csv", "Deal,Amount,Email,Site\nTotal,10,,\n")
+    report = run_import(
+        data, mapping, dry_run=True, results_path=tmp_path / "r.csv",
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+    )  # fmt: skip
+    assert report.counts == {"would_import": 1}
+
+
+def test_a_reports_totals_row_above_its_footer_is_skipped(tmp_path):
+    """The totals row comes before the report's footer lines: still the last deal row."""
+    fixture = Path(__file__).parent / "fixtures/exports/salesforce/opportunities-report.csv"
+    data, blank, footer = fixture.read_bytes().partition(b"\n\n")
+    assert blank, "the fixture's footer follows an empty line"
+    data += b'\n"","","Total","","","999.00"' + b',""' * 8 + b"\n\n" + footer
+    path = tmp_path / "report.csv"
+    path.write_bytes(data)
+    report = run_import(
+        path, "salesforce-report-opportunities", dry_run=True, results_path=tmp_path / "r.csv",
+        pipeline_id="00000000-0000-4000-8000-000000000001",
+    )  # fmt: skip
+    said = [
+        r["message"] for r in results_of(tmp_path / "r.csv").values() if r["status"] == "skipped"
+    ]
+    assert report.counts["skipped"] == 3
+    assert said[0] == (
+        "a totals row, not a deal: its deal name is 'Total' and it names no company or contact"
+    )

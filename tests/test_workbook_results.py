@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from test_import_e2e import inspect, run, settings, write
+from test_import_e2e import inspect, results_of, run, settings, write
 
+from importer.read import open_source
 from importer.run import run_import
 from importer.sandbox import running_sandbox
 
@@ -114,16 +115,73 @@ def test_the_results_format(tmp_path, suffix, fmt, workbooks):
 
 
 def test_a_nul_in_a_cell_does_not_stop_the_workbooks(tmp_path):
-    """A control character XML forbids (48 NULs in Salesforce's Opportunity export) shows as
-    its picture in the workbooks; the run, the CSV and the files' privacy are as ever."""
+    """A control character XML forbids (48 NULs in Salesforce's Opportunity export), or a
+    carriage return XML would read as a line feed, is written as the workbook's escape
+    (``_x0000_``): the workbooks read back exactly as the CSV files, and the failures
+    workbook imports as the first run read its rows."""
     data = tmp_path / "leads.csv"
-    data.write_text("Email,First Name,Plan\nann@acme.com,Ann,step\x00one\nbad,Al,x\x01\n")
+    data.write_bytes(
+        b'Email,First Name,Plan\nann@acme.com,Ann,step\x00one\nbad,Al,"x\x01\r\n_x0041_"\n'
+    )
     report = run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
                         results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
                         results_format="xlsx")  # fmt: skip
     assert report.counts == {"would_import": 1, "invalid": 1}
-    sheet = load_workbook(report.results_workbook)["Results"]
-    assert [sheet["C2"].value, sheet["C3"].value] == ["step\u2400one", "x\u2401"]
-    assert load_workbook(report.failures_workbook)["Failures"]["C2"].value == "x\u2401"
+    with open_source(report.results_workbook) as source:
+        rows = [row for batch in source.batches() for row in batch.rows]
+    assert [rows[0][2], rows[1][2]] == ["step\x00one", "x\x01\r\n_x0041_"]  # as they were
+    with open_source(report.failures_workbook) as again, open_source(tmp_path / "f.csv") as csv:
+        assert next(again.batches()).rows == next(csv.batches()).rows
+    assert results_of(tmp_path / "r.csv")[1]["warnings"] == ""  # nothing was changed
     for path in (report.results_workbook, report.failures_workbook):
         assert path.stat().st_mode & 0o077 == 0  # the user's only, as the CSV files
+
+
+def test_a_cell_too_long_for_a_workbook_is_cut_and_its_row_says_so(tmp_path):
+    """A workbook cell holds 32,767 characters: a longer one is cut to fit, its cell
+    yellow (or red) with a comment, and the row names it and the file that holds it
+    whole; the failures workbook says to import the failures CSV instead."""
+    notes = "call log line " * 3_000  # 42,000 characters
+    data = tmp_path / "leads.csv"
+    data.write_text(f"Email,First Name,Notes\nann@acme.com,Ann,{notes}\nbad,Al,{notes}\n")
+    report = run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
+                        results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+                        results_format="xlsx")  # fmt: skip
+    results = load_workbook(report.results_workbook)["Results"]
+    header = [c.value for c in results[1]]
+    cell = results["C2"]
+    assert cell.value == notes[:32_767] and cell.fill.fgColor.rgb == "00FFEB9C"
+    said = (
+        "C2 (column 'Notes') is cut to 32,767 of its 42,000 characters in this workbook (a"
+        " cell holds at most 32,767): the input holds it whole (row 2)"
+    )
+    assert said in cell.comment.text
+    assert results.cell(2, header.index("warnings") + 1).value == said
+    assert "C3 (column 'Notes') is cut" in results.cell(3, header.index("warnings") + 1).value
+    assert results_of(tmp_path / "r.csv")[0]["warnings"] == ""  # the CSV is whole
+
+    failures = load_workbook(report.failures_workbook)["Failures"]
+    assert failures["C2"].value == notes[:32_767]
+    error = failures["E2"].value
+    assert error.startswith("contact.email (column 'Email'): 'bad' is not")  # the error first
+    assert error.endswith(
+        " | C2 (column 'Notes') is cut to 32,767 of its 42,000 characters in this workbook (a"
+        " cell holds at most 32,767): the failures CSV 'f.csv' holds it whole: import that"
+        " file, not this workbook, to send the whole value"
+    )
+    with open_source(tmp_path / "f.csv") as source:
+        assert next(source.batches()).rows[0][2] == notes
+
+
+def test_a_long_cell_of_control_characters_is_cut_where_its_escapes_fit(tmp_path):
+    """Each escape takes seven characters of the cell: the cut keeps whole escapes."""
+    text = "x" * 32_000 + "\x01" * 200  # (more control bytes would make the file binary)
+    data = tmp_path / "leads.csv"
+    data.write_bytes(f"Email,First Name,Plan\nbad,Al,{text}\n".encode())
+    report = run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
+                        results_path=tmp_path / "r.csv", failures_path=tmp_path / "f.csv",
+                        results_format="xlsx")  # fmt: skip
+    with open_source(report.failures_workbook) as source:
+        row = next(source.batches()).rows[0]
+    assert row[2] == "x" * 32_000 + "\x01" * 109  # 767 // 7 escapes fit after the x's
+    assert "C2 (column 'Plan') is cut to 32,109 of its 32,200 characters" in row[4]

@@ -21,12 +21,21 @@ from rapidfuzz import fuzz, process
 
 from importer.map.transforms import build_transform
 from importer.map.transforms.cells import NULLIFY_VALUES, TransformError, clean_text
+from importer.map.transforms.currency import currency_code
 from importer.map.transforms.dates import date_parser, infer_date_order
+from importer.map.transforms.domains import is_personal_domain
 from importer.map.transforms.emails import first_email
-from importer.map.transforms.money import parse_amount
+from importer.map.transforms.money import ISO_CODES, parse_amount
 from importer.propose._aliases import FIELD_ALIASES, normalise_header
 
-__all__ = ["ColumnGuess", "ColumnProfile", "guess_columns", "normalise", "profile_values"]
+__all__ = [
+    "ColumnGuess",
+    "ColumnProfile",
+    "guess_columns",
+    "header_currency",
+    "normalise",
+    "profile_values",
+]
 
 normalise = normalise_header
 _to_domain = build_transform("domain")
@@ -56,14 +65,24 @@ _PRIORITY = tuple(FIELD_ALIASES)
 # Headers that name the CRM's own people (the user's team), never a customer's.
 _INTERNAL = re.compile(
     r"\b(?:owner|owners|user|users|partner|created by|creator|modified by|updated by"
-    r"|assigned to|assignee)\b"
+    r"|assigned to|assignee|reps?|sales ?reps?|sales representative|salesperson|salesman"
+    r"|saleswoman|sales person|account executive|account exec|ae|agent|sdr|bdr|csm"
+    r"|account manager|customer success manager|success manager|vertriebsmitarbeiter"
+    r"|kundenbetreuer|betreuer|vertreter|vendedor|vendeur)\b"
 )
+#: Headers that name someone beside the row's person (their manager or assistant, who
+#: referred them): not the customer's own address either.
+_BESIDE = re.compile(r"\b(?:manager|assistant|asst|referred by|referrer|reports to)\b")
 #: A header naming record ids (``OpportunityId``, ``Account Name.id``, ``Associated
 #: Company IDs``): its cells are keys into another export, never a name or a value.
 _ID_HEADER = re.compile(r"(?:^|\s)ids?$")
 _INTERNAL_NOTE = (
-    "names the CRM's own people (owner, user, creator): never proposed as a customer's"
-    " contact or company"
+    "names the CRM's own people (owner, user, creator, sales rep): never proposed as a"
+    " customer's contact or company"
+)
+_BESIDE_NOTE = (
+    "names someone beside the row's person (a manager, an assistant, a referrer): never"
+    " proposed as a customer's contact or company"
 )
 
 
@@ -102,10 +121,48 @@ def _alias_index() -> tuple[dict[str, tuple[str, str]], list[str]]:
     return exact, list(exact)
 
 
+#: A currency a header names: in brackets (``Amount (EUR)``, ``Betrag (€)``), a sign
+#: anywhere (``€ Value``), or an upper-case ISO code as a word (``Revenue in GBP``).
+_BRACKETED = re.compile(r"[(\[]\s*([^()\[\]]{1,12}?)\s*[)\]]")
+_SIGN = re.compile(r"(?i)(?:[a-z]{0,3}\$|[€£₹₩₽₺₪₫฿₱₦₴₸₡₲₵¥])")
+_CODE_WORD = re.compile(r"\b[A-Z]{3}\b")
+#: Signs several currencies write and no usual one settles.
+_UNSETTLED = frozenset({"kr", "kr."})
+
+
+def header_currency(header: str) -> tuple[str | None, str] | None:
+    """(ISO code, as the header writes it) of the currency a header names, or None;
+    the code is None where the sign is several currencies' (``kr``)."""
+    found: list[str] = [m.group(1) for m in _BRACKETED.finditer(header)]
+    found += [m.group(0) for m in _SIGN.finditer(header)]
+    if not header.isupper():
+        found += [w for w in _CODE_WORD.findall(header) if w in ISO_CODES]
+    for written in found:
+        if written.strip().casefold() in _UNSETTLED:
+            return None, written.strip()
+        try:
+            return currency_code(written), written.strip()
+        except TransformError:
+            continue
+    return None
+
+
+def _without_currency(header: str) -> str:
+    """The header without the currency it names (``Amount (EUR)``: ``Amount``)."""
+    named = header_currency(header)
+    if named is None:
+        return header
+    text = re.sub(r"(?i)[(\[]\s*(?:in\s*)?[)\]]", " ", header.replace(named[1], " "))
+    return re.sub(r"(?i)\s+(?:in|en)\s*$", "", text.strip())
+
+
 def header_candidate(header: str) -> tuple[str, float, str] | None:
-    """(field, confidence, reason) the header alone suggests, or None."""
+    """(field, confidence, reason) the header alone suggests, or None; a currency the
+    header names is left out of the match (``Amount (EUR)`` is an ``amount``)."""
     exact, names = _alias_index()
     norm = normalise(header)
+    if norm not in exact and header_currency(header) is not None:
+        norm = normalise(_without_currency(header)) or norm
     if norm in exact:
         key, alias = exact[norm]
         confidence = 0.75 if key == "contact.full_name" and norm == "name" else 0.95
@@ -175,8 +232,19 @@ def _decimal_mark(values: Sequence[str]) -> str:
     return "," if marks.count(",") > marks.count(".") else "."
 
 
-def _supported(key: str, profile: ColumnProfile) -> tuple[bool, str]:
+#: Fields that say who a row is: a column empty in the whole sample is never proposed
+#: for them, since the header alone ("Account Site": Zoho's branch, not a web site) may
+#: be wrong and the values cannot say otherwise.
+_IDENTITY = frozenset({"contact.email", "account.domain"})
+
+
+def _supported(key: str, profile: ColumnProfile, sampled: int) -> tuple[bool, str]:
     need = _NEEDS.get(key)
+    if profile.filled == 0 and sampled and key in _IDENTITY:
+        return False, (
+            f"it is empty in all {sampled} sampled rows: an empty column is never proposed"
+            " for a field that says who a row is"
+        )
     if need is None or profile.filled == 0:
         return True, ""
     value = getattr(profile, need)
@@ -201,9 +269,9 @@ def guess_columns(
         profile = profile_values([row[index] for row in rows if index < len(row)])
         profiles.append(profile)
         candidate = header_candidate(column)
-        internal = bool(_INTERNAL.search(normalise(column)))
+        internal = _internal_note(column)
         if candidate is not None and internal and candidate[0].startswith(("contact.", "account.")):
-            notes[index] = _INTERNAL_NOTE
+            notes[index] = internal
             continue
         if (
             candidate is not None
@@ -217,7 +285,7 @@ def guess_columns(
             continue
         if candidate is not None:
             key, confidence, reason = candidate
-            ok, why = _supported(key, profile)
+            ok, why = _supported(key, profile, len(rows))
             if ok:
                 claims.append(
                     (
@@ -231,7 +299,7 @@ def guess_columns(
             notes[index] = f"header suggests {key} but {why}"
         by_value = _by_value(column, profile)
         if by_value is not None and internal:
-            notes.setdefault(index, _INTERNAL_NOTE)
+            notes.setdefault(index, internal)
         elif by_value is not None:
             claims.append((by_value[0], index, by_value[1], by_value[2]))
     chosen: dict[str, ColumnGuess] = {}
@@ -245,6 +313,11 @@ def guess_columns(
             if index not in used:
                 notes.setdefault(index, f"also fits {key}; {chosen[key].column!r} was used")
             continue
+        if key == "contact.email":
+            team = _team_addresses(index, columns, rows)
+            if team is not None:
+                notes[index] = team
+                continue
         if key in ("account.domain", SECOND_SITE):
             one = _one_domain([row[index] for row in rows if index < len(row)])
             if one is not None:
@@ -262,6 +335,15 @@ def guess_columns(
         (c, notes.get(i) or _describe(profiles[i])) for i, c in enumerate(columns) if i not in used
     ]
     return chosen, leftover
+
+
+def _internal_note(column: str) -> str | None:
+    """Why a header names someone other than the customer (a rep, an owner, a manager), or
+    None: word by word, so "Email" or "Job Title" are not caught by "ae" or "manager"."""
+    norm = normalise(column)
+    if _INTERNAL.search(norm):
+        return _INTERNAL_NOTE
+    return _BESIDE_NOTE if _BESIDE.search(norm) else None
 
 
 def _name_of_deals(chosen: dict[str, ColumnGuess]) -> None:
@@ -285,6 +367,59 @@ def _name_of_deals(chosen: dict[str, ColumnGuess]) -> None:
         " column): the deal's name",
         named.decimal_mark,
         named.date_order,
+    )
+
+
+_NAME_KEYS = ("contact.first_name", "contact.last_name", "contact.full_name")
+
+
+def _team_addresses(
+    index: int, columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> str | None:
+    """Why the e-mail column at ``index`` is the user's own team, or None.
+
+    A team's column (a rep per row, whatever its header) holds a few addresses, all at
+    one company domain, each repeated on rows of different people. A customer who comes
+    back on several rows keeps their name, so that alone never counts; without a name
+    column nothing is said. Conservative: 6 filled rows at least, at most a third as
+    many addresses as rows, and most addresses under two names or more.
+    """
+    named = [
+        i
+        for i, c in enumerate(columns)
+        if i != index
+        and not _internal_note(c)
+        and (found := header_candidate(c)) is not None
+        and found[0] in _NAME_KEYS
+    ]
+    if not named:
+        return None
+    names: dict[str, set[str]] = {}
+    filled = 0
+    for row in rows:
+        cell = clean_text(row[index]) if index < len(row) else ""
+        if not cell or cell.casefold() in _NULLS:
+            continue
+        try:
+            address = first_email(cell)
+        except ValueError:
+            return None  # not all addresses: not a team's column to speak of
+        filled += 1
+        name = " ".join(" ".join(row[i] for i in named if i < len(row)).split()).casefold()
+        names.setdefault(address.casefold(), set()).update([name] if name else [])
+    domains = {a.rpartition("@")[2] for a in names}
+    if filled < 6 or len(domains) != 1 or len(names) * 3 > filled:
+        return None
+    (domain,) = domains
+    if is_personal_domain(domain):
+        return None
+    shared = sum(len(people) >= 2 for people in names.values())
+    if shared * 2 < len(names):
+        return None
+    return (
+        f"{len(names)} addresses at {domain} on {filled} rows of different people: most"
+        " likely your own team (a rep per row), not your customers; not proposed as"
+        " contact.email"
     )
 
 

@@ -38,7 +38,13 @@ from importer.map.spec import (
     parse_mapping,
 )
 from importer.map.stages import PipelineStage, propose_stages
-from importer.propose._columns import SECOND_SITE, ColumnGuess, guess_columns, normalise
+from importer.propose._columns import (
+    SECOND_SITE,
+    ColumnGuess,
+    guess_columns,
+    header_currency,
+    normalise,
+)
 from importer.read.source import SourceInfo, WorkbookLimits, open_source
 
 __all__ = ["FieldProposal", "PresetMatch", "Proposal", "propose_mapping"]
@@ -493,7 +499,7 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
                 continue
             if key == "deal_size":
                 money = {"money": {"decimal_mark": guess.decimal_mark}}
-                add("opportunity.deal_size", guess, [money])
+                add("opportunity.deal_size", _in_currency(guess), [money])
             elif key in ("close_date", "next_action_date"):
                 add(f"opportunity.{key}", guess, [{"date": {"order": guess.date_order}}])
             elif key == "owner_email":
@@ -506,6 +512,7 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
         # Without a deal name every row of a company would be one deal: leave it to the user.
         for key, guess in deal.items():
             if guess is not None:
+                guess = _in_currency(guess) if key == "deal_size" else guess
                 left.append(
                     (
                         guess.column,
@@ -515,10 +522,57 @@ def _fields(guesses: dict[str, ColumnGuess]) -> tuple[list[FieldProposal], list[
                 )
     note = guesses.get("note.content")
     if note and (email or website):
-        # The note's text is its title too: rows without a note send none.
-        add("note.title", note, ["trim"], required=False)
+        # The text is the note's content alone (a long one would not fit a title, and one
+        # column would fill two fields); Octolane needs a title, so each cell's note is
+        # titled with the header, and rows without a note send none.
+        label = note.column
+        titled = {"lookup": {"table": {label: label}, "default": label}}
+        out.append(
+            FieldProposal(
+                "note.title",
+                {"column": note.column, "transforms": [titled], "required": False},
+                note.confidence,
+                f"the header {label!r} as each note's title, where the row has one",
+            )
+        )
         add("note.content", note, ["trim"])
     return out, left
+
+
+def _in_currency(guess: ColumnGuess) -> ColumnGuess:
+    """The amount column's guess, whose reason says the currency its header names."""
+    named = header_currency(guess.column)
+    if named is None:
+        return guess
+    code, written = named
+    said = (
+        f"; the header says the amounts are in {code} ({written}): options.currency"
+        if code
+        else f"; the header's {written!r} is several currencies': set options.currency"
+    )
+    return dataclasses.replace(guess, reason=guess.reason + said)
+
+
+def _options_currency(fields: Sequence[FieldProposal]) -> list[str]:
+    """The ``options.currency`` line for amounts whose header names their currency
+    (``Deal Value (€)``): without it they would be read as US dollars."""
+    deal = next((f for f in fields if f.key == "opportunity.deal_size"), None)
+    named = header_currency(deal.spec["column"]) if deal is not None else None
+    if deal is None or named is None:
+        return []
+    code, written = named
+    column = deal.spec["column"]
+    also = (
+        "; a row's opportunity.currency cell, or a cell's own currency, comes first"
+        if any(f.key == "opportunity.currency" for f in fields)
+        else "; a cell's own currency comes first"
+    )
+    if code is None:
+        return [
+            f"  # currency: ?  # {column!r} says {written!r}, which several currencies write:"
+            " set its ISO code (SEK, NOK, DKK, ...), or its amounts are read as USD"
+        ]
+    return [f"  currency: {code}  # {column!r} says its amounts are in {code} ({written}){also}"]
 
 
 def _status_column(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str | None:
@@ -616,6 +670,7 @@ def _render(
         "options:",
         "  personal_domains: skip",
         "  account_domain_from_email: true",
+        *_options_currency(fields),
     ]
     for obj in ("contact", "account", "opportunity", "note"):
         chosen = [f for f in fields if f.key.startswith(obj + ".")]

@@ -41,6 +41,7 @@ from xml.etree import ElementTree
 
 from importer.errors import SourceError
 from importer.read._formulas import FormulaCells
+from importer.read._hidden_rows import HiddenRows
 
 __all__ = ["WorkbookLimits", "check_ods", "check_xlsx_parts", "check_xlsx_sheet"]
 
@@ -86,14 +87,20 @@ def check_xlsx_parts(path: Path, name: str, limits: WorkbookLimits) -> None:
 
 
 def check_xlsx_sheet(
-    path: Path, name: str, sheet: str, limits: WorkbookLimits, formulas: FormulaCells | None = None
+    path: Path,
+    name: str,
+    sheet: str,
+    limits: WorkbookLimits,
+    formulas: FormulaCells | None = None,
+    hidden: HiddenRows | None = None,
 ) -> None:
     """Refuse ``sheet`` of an XLSX workbook whose grid would pass ``max_cells``;
-    ``formulas`` hears its XML as it goes by (formula cells with no computed value)."""
+    ``formulas`` and ``hidden`` hear its XML as it goes by (formula cells with no
+    computed value, hidden rows)."""
     with _zip(path, name) as archive:
         part = _sheet_part(archive, sheet)
         if part is not None:
-            extent = _xlsx_extent(archive, part, name, limits, formulas)
+            extent = _xlsx_extent(archive, part, name, limits, formulas, hidden)
             _check_extent(extent, name, sheet, limits)
 
 
@@ -188,6 +195,7 @@ def _xlsx_extent(
     name: str,
     limits: WorkbookLimits,
     formulas: FormulaCells | None = None,
+    hidden: HiddenRows | None = None,
 ) -> _Extent:
     """The sheet's last row, last column and cell count, from its XML, streamed.
 
@@ -200,6 +208,8 @@ def _xlsx_extent(
     for chunk in _chunks(archive, part, name, limits):
         if formulas is not None:
             formulas.feed(chunk)
+        if hidden is not None:
+            hidden.feed(chunk)
         text = tail + chunk
         extent.cells += _cells_in(text) - _cells_in(tail)
         # References written ` r="A1"` (every writer's way) are found by a literal search;
@@ -218,6 +228,8 @@ def _xlsx_extent(
         extent.columns = 1
     if formulas is not None:
         formulas.close()
+    if hidden is not None:
+        hidden.close()
     return extent
 
 

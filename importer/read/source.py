@@ -50,6 +50,9 @@ How a file is read:
   durations ``H:MM:SS``, whole numbers ``12345`` (no ``.0``), other numbers
   their shortest decimal form (never scientific), booleans ``TRUE``/``FALSE``.
   Leading zeros shown only by a number format (``00501``) are not recovered.
+  A merged cell's value fills down its column, each row that gets it saying so
+  (:mod:`importer.read._merged`). An XLSX row hidden in the sheet (a filter's) is
+  read like the others, and says so (:mod:`importer.read._hidden_rows`).
 * **Memory**: CSV is streamed ``batch_rows`` records at a time (a batch holds
   fewer rows when some were blank); only the current batch is held, however
   long the file is. Reading a 12-column CSV runs at ~350k rows/s (see
@@ -87,6 +90,8 @@ from importer.read._cell_currency import (
 from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
 from importer.read._formulas import FormulaCells
+from importer.read._hidden_rows import HiddenRows
+from importer.read._merged import MergedCells
 from importer.read._sniff import (
     SAMPLE_BYTES,
     check_markup,
@@ -172,10 +177,14 @@ class Source:
 
     info: SourceInfo
     blank_rows: int
+    #: What the file as a whole should say (a workbook's merged or hidden rows), for the
+    #: run's summary; each row concerned says so too, in its batch's ``problems``.
+    notes: list[str]
 
     def __init__(self, info: SourceInfo, batch_rows: int) -> None:
         self.info = info
         self.blank_rows = 0
+        self.notes = []
         self._batch_rows = batch_rows
         self._running: list[Generator[RowBatch, None, None]] = []
 
@@ -517,11 +526,33 @@ class _ExcelSource(Source):
         sheet: python_calamine.CalamineSheet,
         currencies: CellCurrencies | None = None,
         formulas: dict[int, list[tuple[int, str]]] | None = None,
+        hidden: HiddenRows | None = None,
     ):
         super().__init__(info, batch_rows)
         self._sheet = sheet  # calamine holds the whole sheet; freed with the Source
         self._currencies = currencies  # the number cells whose format writes a currency
         self._formulas = formulas  # formula cells with no computed value, by row
+        self._merged = self._merged_cells()
+        if self._merged is not None and (said := self._merged.summary(info.sheet or "")):
+            self.notes.append(said)
+        self._hidden: set[int] = set()  # the hidden data rows, and what each says
+        self._hidden_note = ""
+        if hidden is not None:
+            self._hidden = {n for n in hidden.found if n > info.header_row}
+            if self._hidden:
+                self._hidden_note, said = _hidden_notes(self._hidden, hidden, info.sheet or "")
+                self.notes.append(said)
+
+    def _merged_cells(self) -> MergedCells | None:
+        """The sheet's merged ranges over data rows (calamine reads them from XLSX and
+        XLS; an older calamine, or a format without them, has none)."""
+        ranges = getattr(self._sheet, "merged_cell_ranges", None)
+        if not ranges:
+            return None
+        start = self._sheet.start
+        offset = start[1] if start else 0
+        merged = MergedCells(ranges, self.info.header_row - 1, offset, self.info.columns)
+        return merged if merged.ranges else None
 
     def _iter_batches(self) -> Generator[RowBatch, None, None]:
         self.blank_rows = 0
@@ -531,6 +562,7 @@ class _ExcelSource(Source):
         for _ in islice(rows, self.info.header_row):
             pass
         next_row = self.info.header_row + 1
+        merged = self._merged.fresh() if self._merged is not None else None
         while chunk := _excel_chunk(rows, self._batch_rows):
             if self._currencies is not None:
                 _write_currencies(chunk, next_row - 1, self._sheet.start, self._currencies)
@@ -538,6 +570,11 @@ class _ExcelSource(Source):
             batch = self._assemble(chunk, next_row, self.info.size_bytes * done // total_rows)
             next_row += len(chunk)
             if batch.rows:
+                if merged is not None:
+                    _add_problems(batch, merged.apply(batch.row_numbers, batch.rows))
+                if self._hidden:
+                    hidden = self._hidden.intersection(batch.row_numbers)
+                    _add_problems(batch, dict.fromkeys(sorted(hidden), self._hidden_note))
                 if self._formulas:
                     _say_formulas(batch, self._formulas, self._sheet.start, self.info.columns)
                 yield batch
@@ -553,17 +590,18 @@ def _open_excel(
     limits: WorkbookLimits,
     money_columns: Collection[str] = (),
 ) -> Source:
-    formulas = None
+    formulas = hidden = None
     if file_format == "xlsx":
         check_xlsx_parts(path, name, limits)  # before calamine reads the shared strings
         formulas = FormulaCells()  # (found by the sheet's measuring, which streams it)
+        hidden = HiddenRows()
     elif file_format == "ods":
         check_ods(path, name, limits)
     data, sheet_name = load_sheet(
         path,
         name,
         sheet,
-        check=(lambda chosen: check_xlsx_sheet(path, name, chosen, limits, formulas))
+        check=(lambda chosen: check_xlsx_sheet(path, name, chosen, limits, formulas, hidden))
         if file_format == "xlsx"
         else None,
     )
@@ -597,7 +635,29 @@ def _open_excel(
     if currencies is not None:
         currencies = currencies.only(_positions(columns, money_columns), data.start)
     found = formulas.found if formulas is not None else None
-    return _ExcelSource(info, batch_rows, data, currencies, found)
+    return _ExcelSource(info, batch_rows, data, currencies, found, hidden)
+
+
+def _hidden_notes(rows: set[int], hidden: HiddenRows, sheet: str) -> tuple[str, str]:
+    """What a hidden row says, and the summary's line: they are imported all the same
+    (nothing is lost), and the user who filtered the sheet sees which they are."""
+    how = "by its filter or by hand" if hidden.filtered else "by hand or in a collapsed group"
+    row = (
+        f"the row is hidden in sheet {sheet!r} ({how}) and is imported like the visible"
+        " rows: to leave it out, delete it from the sheet"
+    )
+    shown = sorted(rows)
+    numbers = ", ".join(map(str, shown[:5])) + (
+        f" and {len(shown) - 5:,} more" if len(shown) > 5 else ""
+    )
+    count = len(shown)
+    summary = (
+        f"sheet {sheet!r} has {count:,} hidden row{'s' if count > 1 else ''} ({how}):"
+        f" {numbers}; {'they are' if count > 1 else 'it is'} imported like the visible rows,"
+        f" each saying so in its warnings: to import only the rows the sheet shows, delete"
+        " the hidden ones (or copy the visible rows to a new sheet) and import again"
+    )
+    return row, summary
 
 
 def _say_formulas(
@@ -630,6 +690,12 @@ def _say_formulas(
             )
             + ": open the workbook in Excel or LibreOffice and save it, which computes it"
         )
+        old = batch.problems.get(number)
+        batch.problems[number] = f"{old}; {note}" if old else note
+
+
+def _add_problems(batch: RowBatch, notes: dict[int, str]) -> None:
+    for number, note in notes.items():
         old = batch.problems.get(number)
         batch.problems[number] = f"{old}; {note}" if old else note
 

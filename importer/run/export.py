@@ -106,6 +106,8 @@ class ExportReport:
     not_started: list[str] = field(default_factory=list)
     #: The command that continues the export (set by the command line).
     continue_with: str | None = None
+    #: Each part's requests file (file, its path), when ``requests_path`` was given.
+    requests: list[tuple[str, Path]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -226,14 +228,17 @@ def run_export(
     *,
     out_dir: str | Path,
     progress: Progress | ProgressCallback | None = None,
+    requests_path: str | Path | None = None,
     **options: Any,
 ) -> ExportReport:
     """Import every file of an export folder or zip, in the preset's order.
 
     ``options`` are :meth:`ImportJob.create`'s (``dry_run``, ``pipeline_id``,
     ``target``, ``stages``, ...); each part gets ``<out_dir>/<file stem>.results.csv``
-    and ``.failures.csv``. A part whose file is absent is skipped and listed in
-    ``absent``; an export with none of the files is a :class:`UsageError`.
+    and ``.failures.csv``, and with ``requests_path`` (``requests.jsonl``) its own
+    requests file beside it, named after the part (``requests.Contact.jsonl``). A part
+    whose file is absent is skipped and listed in ``absent``; an export with none of the
+    files is a :class:`UsageError`.
     """
     source = Path(source)
     spec = preset if isinstance(preset, ExportSpec) else load_export_spec(preset)
@@ -254,11 +259,13 @@ def run_export(
                 report.absent.append(part.file)
                 continue
             stem = Path(part.file).stem
+            requests = _part_path(requests_path, stem)
             job = ImportJob.create(
                 path,
                 part.mapping,
                 results_path=out / f"{stem}.results.csv",
                 failures_path=out / f"{stem}.failures.csv",
+                requests_path=requests,
                 links=[files[w] for w in part.with_files if w in files],
                 **options,
             )
@@ -273,6 +280,8 @@ def run_export(
         for n, (path, job) in enumerate(jobs):
             try:
                 report.parts.append((path.name, run_import(job, progress=progress)))
+                if job.outputs.requests is not None:
+                    report.requests.append((path.name, job.outputs.requests))
             except (SourceError, MappingError) as exc:
                 # One unreadable file does not undo or hide the others: it is reported,
                 # named as the zip holds it, not as its private copy (gone by now).
@@ -284,3 +293,12 @@ def run_export(
                 report.not_started = [later.name for later, _ in jobs[n + 1 :]]
                 break
     return report
+
+
+def _part_path(requests_path: str | Path | None, stem: str) -> Path | None:
+    """One part's requests file: ``requests.jsonl`` -> ``requests.Contact.jsonl`` (one
+    file for every part would hold only the last part's requests)."""
+    if requests_path is None:
+        return None
+    path = Path(requests_path)
+    return path.with_name(f"{path.stem}.{stem}{path.suffix}")

@@ -336,7 +336,7 @@ def build_linker(mapping: MappingFile, files: Sequence[LinkFile]) -> Linker | No
                 f"link {name}: {chosen.name} has no column {', '.join(map(repr, lacking))};"
                 " it reads as empty"
             )
-        table = _read_table(name, link, chosen, headers[chosen])
+        table = _read_table(name, link, chosen, headers[chosen], warnings)
         table.fallback = _fallback(mapping, f"{name}.{link.columns[0]}")
         if mapping.note is not None and mapping.opportunity is None:
             table.record = "note" if mapping.note.contact_emails is None else "note+"
@@ -409,7 +409,11 @@ def _choose(
     return fitting[0] if fitting else None
 
 
-def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Table:
+def _read_table(
+    name: str, link: LinkSpec, path: Path, header: list[str], warnings: list[str]
+) -> _Table:
+    """The linked file's rows by key; what the file as a whole says (a workbook's merged
+    or hidden rows) goes to ``warnings``, its rows being no rows of the results."""
     table = _Table(name, link, path)
     at_key = _find(header, link.key)
     at = [_find(header, c) for c in link.columns]
@@ -419,6 +423,7 @@ def _read_table(name: str, link: LinkSpec, path: Path, header: list[str]) -> _Ta
     primaries: dict[str, int] = {}  # a key's primary rows, first in its list
     rows = table.rows
     with open_source(path) as source:
+        warnings.extend(f"link {name}: {path.name}: {note}" for note in source.notes)
         for batch in source.batches():
             for row in batch.rows:
                 if deleted is not None and row[deleted].strip().casefold() in _TRUE:

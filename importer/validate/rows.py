@@ -47,6 +47,7 @@ from importer.map.spec import (
     REASON_CELL,
     BoundMapping,
     FieldReader,
+    FieldSpec,
     plain_number,
 )
 from importer.map.stages import stage_key
@@ -61,6 +62,7 @@ from importer.map.transforms.emails import (
 )
 from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.money import to_dollars
+from importer.map.transforms.names import dropped_titles
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
 
@@ -335,6 +337,7 @@ def _read_fields(
 ) -> dict[str, list[Any]]:
     """Every mapped field's values; failures and empty required fields land on their rows."""
     values: dict[str, list[Any]] = {}
+    told: set[str] = set()  # the name fields whose dropped titles the rows were told of
     custom = [k for k in bound.readers if k.startswith(CUSTOM_ATTRIBUTE)]
     for key in (*_FIELD_ORDER, *custom):
         reader = bound.readers.get(key)
@@ -344,8 +347,13 @@ def _read_fields(
         values[key] = column
         for i, text in removed.items():
             verdicts[i].warnings.append(f"{key} ({reader.label}): {text}")
+        if _has_default(reader.spec):
+            _defaulted(reader, rows, column, verdicts)
+        if key == "contact.first_name" or (key == "contact.last_name" and key not in told):
+            told.update(_dropped_titles(bound, key, rows, failures, verdicts))
         if key == "contact.email" and "opportunity.additional_contact_emails" not in bound.readers:
-            _other_addresses(reader, rows, column, verdicts)  # (a deal would list them)
+            noted = bound.readers.get("note.contact_emails")
+            _other_addresses(reader, rows, column, verdicts, noted)  # (a deal would list them)
         if key == "account.domain":
             _other_sites(reader, rows, column, verdicts)
             _cut_sites(reader, rows, column, verdicts)
@@ -365,6 +373,82 @@ def _read_fields(
                 if value is None and i not in failures:
                     verdicts[i].errors.append(FieldError(key, reader.label, why))
     return values
+
+
+def _has_default(spec: FieldSpec) -> bool:
+    return any(
+        (t if isinstance(t, str) else next(iter(t), "")) == "default" for t in spec.transforms
+    )
+
+
+def _defaulted(
+    reader: FieldReader,
+    rows: Sequence[Sequence[str]],
+    column: list[Any],
+    verdicts: list[RowVerdict],
+) -> None:
+    """A value the mapping's ``default`` transform gave an empty source is not the file's
+    (a HubSpot note with no date, titled "HubSpot note (no date)"): the row says so. Every
+    other transform passes "no value" through, so an empty source with a value is one."""
+    names = reader.spec.referenced_columns()
+    one = len(names) == 1
+    empty = f"column{'' if one else 's'} {_names(names)} {'is' if one else 'are'} empty"
+    clean = reader.clean
+    for i, row in enumerate(rows):
+        value = column[i]
+        if value is None:
+            continue
+        if reader.position is not None and clean is not None:
+            source = clean(row[reader.position])
+        else:
+            source = reader.getter(row)
+        if source is None or source == "":
+            verdicts[i].warnings.append(
+                f"{reader.key} ({reader.label}): {empty}; the mapping's default"
+                f" {_clipped(value)} is sent"
+            )
+
+
+_NAME_PARTS = {"contact.first_name": "first_name", "contact.last_name": "last_name"}
+
+
+def _dropped_titles(
+    bound: BoundMapping,
+    key: str,
+    rows: Sequence[Sequence[str]],
+    failures: dict[int, str],
+    verdicts: list[RowVerdict],
+) -> list[str]:
+    """A full name split into first and last name loses its title and suffix ("Dr.",
+    "Jr.", "PhD"): an Octolane contact has no field for them, so the row names them, once
+    for the two fields that split one column. Returns the fields told of."""
+    reader = bound.readers[key]
+    if not _splits_name(reader, key):
+        return []
+    keys = [
+        k for k in _NAME_PARTS
+        if (r := bound.readers.get(k)) is not None and r.label == reader.label
+        and _splits_name(r, k)
+    ]  # fmt: skip
+    for i, cell in enumerate(_raw_cells(reader, rows)):
+        dropped = dropped_titles(cell) if cell and i not in failures else None
+        if dropped is not None:
+            verdicts[i].warnings.append(
+                f"{', '.join(keys)} ({reader.label}): {dropped} dropped from the name"
+                f" {_clipped(cell.strip())} (an Octolane contact has no field for it)"
+            )
+    return keys
+
+
+def _splits_name(reader: FieldReader, key: str) -> bool:
+    part = _NAME_PARTS[key]
+    return any(
+        (t if isinstance(t, str) else next(iter(t), "")) == part for t in reader.spec.transforms
+    )
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(repr(n) for n in names)
 
 
 def _cells_matching(
@@ -393,11 +477,16 @@ def _other_addresses(
     rows: Sequence[Sequence[str]],
     column: list[Any],
     verdicts: list[RowVerdict],
+    noted: FieldReader | None = None,
 ) -> None:
     """A cell with several addresses gives the contact its first: the row names the others,
-    which are not imported (an Octolane contact has one e-mail address)."""
+    which are not imported (an Octolane contact has one e-mail address), or, those the
+    row's note lists (``noted``: a HubSpot note's every associated contact), which go with
+    the note by e-mail alone."""
     raw = _raw_cells(reader, rows)
-    for i in _cells_matching(raw, _TWO_ADDRESSES):
+    found = _cells_matching(raw, _TWO_ADDRESSES)
+    linked = _note_addresses(noted, [rows[i] for i in found])
+    for i, links in zip(found, linked, strict=True):
         first = column[i]
         if first is None:
             continue
@@ -407,12 +496,30 @@ def _other_addresses(
             continue  # the first address was read; the cell's other parts are not addresses
         first = first[0] if type(first) is list else first
         others = [a for a in addresses if a != first]
-        if others:
+        with_note = [a for a in others if a in links]
+        dropped = [a for a in others if a not in links]
+        said = []
+        if with_note:
+            said.append(
+                f"{', '.join(with_note)} {'goes' if len(with_note) == 1 else 'go'} only with the"
+                f" note, linked by e-mail: no contact is sent for {'it' if len(with_note) == 1 else 'them'}"
+            )
+        if dropped:
+            said.append(_not_imported(dropped))
+        if said:
             verdicts[i].warnings.append(
                 f"contact.email ({reader.label}): the cell holds {len(others) + 1} addresses;"
-                f" the first, {first}, is the contact's, and {_not_imported(others)}"
+                f" the first, {first}, is the contact's, and {'; '.join(said)}"
                 " (an Octolane contact has one e-mail address)"
             )
+
+
+def _note_addresses(noted: FieldReader | None, rows: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Each row's addresses the row's note is linked to (``note.contact_emails``)."""
+    if noted is None or not rows:
+        return [set() for _ in rows]
+    values, _, _ = noted.read(rows)
+    return [set([v] if isinstance(v, str) else v or ()) for v in values]
 
 
 def _not_imported(others: list[str], shown: int | None = None) -> str:

@@ -32,7 +32,7 @@ import re
 
 from importer.map.transforms.cells import clean_text
 
-__all__ = ["split_full_name"]
+__all__ = ["dropped_titles", "split_full_name"]
 
 _BRACKETED = re.compile(r"\([^)]*\)?|<[^>]*>?|\[[^\]]*\]?|\"[^\"]*\"|“[^”]*”")
 _BRACKET = re.compile(r"[(<\[\"“]")
@@ -84,9 +84,16 @@ def _is_honorific(token: str) -> bool:
 
 
 def _drop_titles(tokens: list[str]) -> list[str]:
+    start, end = _title_span(tokens)
+    return tokens if (start, end) == (0, len(tokens)) else tokens[start:end]
+
+
+def _title_span(tokens: list[str]) -> tuple[int, int]:
+    """Where the name is among ``tokens``: the titles in front and suffixes behind it
+    are outside ``tokens[start:end]``."""
     start, end = 0, len(tokens)
     if end == 2 and tokens[0] in _GIVEN_TITLES:  # "Hon Li": a given name, not "Hon."
-        return tokens
+        return start, end
     while start < end and (
         _is_honorific(tokens[start])
         or (  # "Mr. and Mrs. Smith": one title of two people; "The Hon. John Smith"
@@ -98,7 +105,7 @@ def _drop_titles(tokens: list[str]) -> list[str]:
         start += 1
     while end > start + 1 and _word(tokens[end - 1]) in _SUFFIXES:
         end -= 1
-    return tokens if (start, end) == (0, len(tokens)) else tokens[start:end]
+    return start, end
 
 
 def _last_name_start(tokens: list[str]) -> int:
@@ -187,6 +194,38 @@ def _legal_form(tokens: list[str]) -> bool:
         elif word not in _FORM_JOINERS:
             return False
     return forms > 0
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def dropped_titles(text: str) -> str | None:
+    """What :func:`split_full_name` leaves out of the name as a title or a suffix, said
+    for the row (an Octolane contact has no field for either), or None.
+
+    >>> dropped_titles("Dr. Jane van der Berg"), dropped_titles("John Smith, Jr.")
+    ("title 'Dr.'", "suffix 'Jr.'")
+    >>> dropped_titles("Smith, Prof. John III"), dropped_titles("Jo Smith")
+    ("title 'Prof.' and suffix 'III'", None)
+    """
+    text = clean_text(text).partition(";")[0]
+    if _BRACKET.search(text):
+        text = _BRACKETED.sub(" ", text)
+    family, comma, given = text.partition(",")
+    tokens = _tokens(text)
+    given_tokens = _tokens(given)
+    if (
+        comma
+        and not all(_word(t) in _SUFFIXES for t in given_tokens)
+        and _drop_titles(given_tokens)
+        and _tokens(family)
+    ):
+        tokens = given_tokens  # (split_full_name's "Last, First": its titles are here)
+    start, end = _title_span(tokens)
+    said = []
+    if start:
+        said.append(f"title {' '.join(tokens[:start])!r}")
+    if end < len(tokens):
+        said.append(f"suffix {' '.join(tokens[end:])!r}")
+    return " and ".join(said) or None
 
 
 def split_full_name(text: str) -> tuple[str | None, str | None]:
