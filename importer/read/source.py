@@ -91,7 +91,7 @@ from importer.read._csv import CsvFile
 from importer.read._excel import cell_text, load_sheet
 from importer.read._formulas import FormulaCells
 from importer.read._hidden_rows import HiddenRows
-from importer.read._merged import MergedCells
+from importer.read._merged import MergedCells, letters
 from importer.read._sniff import (
     SAMPLE_BYTES,
     check_markup,
@@ -678,7 +678,7 @@ def _say_formulas(
             at = column - offset
             label = repr(columns[at]) if 0 <= at < len(columns) else "beyond the header"
             named.append(
-                f"{_letters(column)}{number} (column {label}{', ' + formula if formula else ''})"
+                f"{letters(column)}{number} (column {label}{', ' + formula if formula else ''})"
             )
         note = (
             f"formula cell{'s' if len(cells) > 1 else ''} {', '.join(named)}"
@@ -698,15 +698,6 @@ def _add_problems(batch: RowBatch, notes: dict[int, str]) -> None:
     for number, note in notes.items():
         old = batch.problems.get(number)
         batch.problems[number] = f"{old}; {note}" if old else note
-
-
-def _letters(column: int) -> str:
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _positions(columns: Sequence[str], names: Collection[str]) -> set[int]:
