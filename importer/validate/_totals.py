@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from importer.map.spec import BoundMapping, FieldReader
@@ -57,7 +58,18 @@ class TotalsRows:
     def feed(self, part: Slice) -> Iterator[Slice]:
         """``part`` read: the slices that are known not to end the file."""
         _, rows, verdicts = part
-        names = _cells(self.bound.readers["opportunity.name"], rows)
+        reader = self.bound.readers["opportunity.name"]
+        if not self._tail and reader.position is not None and not _may_hold_total(reader, rows):
+            # the common slice (every slice of a big file): no "Total" cell, so its rows
+            # are deals or footer lines; their amounts summed in one pass
+            self.total += sum(a for a in self._amounts(rows) if type(a) in (int, float))
+            if any(v.skipped != self.footer for v in verdicts):
+                self.deals += 1  # (only "any deal at all" is asked of it)
+                yield from self._pending
+                self._pending = []
+            self._pending.append(part)
+            return
+        names = _cells(reader, rows)
         amounts = [a if type(a) in (int, float) else None for a in self._amounts(rows)]
         deal_seen = False
         for i, verdict in enumerate(verdicts):
@@ -99,6 +111,13 @@ class TotalsRows:
     def _alone(self, row: Sequence[str]) -> bool:
         readers = [self.bound.readers.get(key) for key in _IDENTITY]
         return all(_cells(r, [row])[0] is None for r in readers if r is not None)
+
+
+def _may_hold_total(reader: FieldReader, rows: Sequence[Sequence[str]]) -> bool:
+    """Whether a name cell of ``rows`` may be a totals name (one scan, at C speed)."""
+    assert reader.position is not None
+    text = "\x1f".join(map(itemgetter(reader.position), rows)).casefold()
+    return "total" in text or "summe" in text
 
 
 def _cells(reader: FieldReader, rows: Sequence[Sequence[str]]) -> list[str | None]:
