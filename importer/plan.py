@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from importer.api.endpoints import Endpoint, deal_name_from_domain
+from importer.validate.compact import pack_contact, related_objects, unpack_contact
 
 __all__ = ["ImportPlan", "Mismatch", "PlannedRequest", "Planner", "RowPlan"]
 
@@ -129,7 +130,7 @@ class _Entity:
     """One distinct record of the file. A million-row file has about as many: it is small.
 
     ``ident`` identifies it among its kind: a domain, an email, or a deal's or a
-    note's key. A contact's ``payload`` is packed (:func:`_pack_contact`), the rest
+    note's key. A contact's ``payload`` is packed (:func:`pack_contact`), the rest
     are the bodies to send. ``rest`` is the other records of ``first_row`` when the
     entity was that row's last record (a row's identity, without a tuple for it),
     else :data:`_NOT_LEAD`. ``extra`` is a deal's set of contact emails, a note's
@@ -276,36 +277,59 @@ class Planner:
         keep = self.keep_rows  # else a row's keys are its own strings, dropped with it
         rows: list[RowPlan] = []
         for verdict in verdicts:
-            row = verdict.row
-            # (positional: keywords cost a third more, on every row)
-            plan = RowPlan(
-                row, "would_import", verdict.domain, verdict.email, (), (), None, "", None, None,
-                verdict.source_id,
-            )  # fmt: skip
-            rows.append(plan)
-            if verdict.warnings:
-                plan.warnings = verdict.warnings  # the verdict is dropped: its list is the row's
-            if verdict.errors:
-                plan.errors = list(verdict.errors)
-                if not (verdict.account or verdict.contact or verdict.opportunity or verdict.note):
-                    plan.status = "invalid"
-                    plan.message = "; ".join(str(e) for e in verdict.errors)
+            if type(verdict) is tuple:  # a regular row's compact verdict (COMPACT_FIELDS)
+                row, warned, domain, email, account, packed, body, pipeline, source_id = verdict[:9]
+                plan = RowPlan(
+                    row, "would_import", domain, email, (), (), None, "", warned, None, source_id
+                )  # fmt: skip
+                rows.append(plan)
+                contact = deal = note = related = None
+            else:
+                row, domain, email = verdict.row, verdict.domain, verdict.email
+                source_id = verdict.source_id
+                # (positional: keywords cost a third more, on every row)
+                plan = RowPlan(
+                    row, "would_import", domain, email, (), (), None, "", None, None, source_id
+                )  # fmt: skip
+                rows.append(plan)
+                if verdict.warnings:
+                    plan.warnings = (
+                        verdict.warnings
+                    )  # the verdict is dropped: its list is the row's
+                if verdict.errors:
+                    plan.errors = list(verdict.errors)
+                    if not (
+                        verdict.account or verdict.contact or verdict.opportunity or verdict.note
+                    ):
+                        plan.status = "invalid"
+                        plan.message = "; ".join(str(e) for e in verdict.errors)
+                        continue
+                    plan.status, plan.message = "partial", _partial_message(verdict)
+                if verdict.skipped:
+                    plan.status, plan.message = "skipped", verdict.skipped
                     continue
-                plan.status, plan.message = "partial", _partial_message(verdict)
-            if verdict.skipped:
-                plan.status, plan.message = "skipped", verdict.skipped
-                continue
+                account, contact, deal, note = (
+                    verdict.account, verdict.contact, verdict.opportunity, verdict.note
+                )  # fmt: skip
+                packed = None if contact is None else pack_contact(contact)
+                body = pipeline = None
+                if deal is not None:
+                    body, related = deal["opportunity"], deal["related_objects"]
+                    pipeline = deal["pipeline_id"]
             found: list[_Entity] = []
             keys: list[str] = []
             fresh = None  # the entity this row brings first, if any
-            account = verdict.account
-            if account is not None:
-                entity = accounts.get(verdict.domain)
+            if account:  # (a compact verdict's: True, its body {"domain": domain})
+                entity = accounts.get(domain)
                 if entity is None:
-                    domain = account["domain"]
+                    if account is True:
+                        account = {"domain": domain}
+                    else:
+                        domain = account["domain"]
                     accounts[domain] = entity = fresh = _Entity(domain, account, row)
                 elif (
                     self.account_names
+                    and account is not True
                     and account is not entity.payload
                     and account != entity.payload
                 ):
@@ -317,23 +341,23 @@ class Planner:
                 found.append(entity)
                 keys.append(key_of(entity, "account:") if keep else "account:" + entity.ident)
                 plan.domain = entity.ident  # the stored string: rows share it, not copies
-            contact = verdict.contact
-            if contact is not None:
-                packed = _pack_contact(contact)
-                entity = contacts.get(verdict.email)
+            if packed is not None:
+                entity = contacts.get(email)
                 if entity is None:
-                    email = contact["email"]
+                    if contact is not None:
+                        email = contact["email"]
                     packed = self._share(packed)
                     contacts[email] = entity = fresh = _Entity(email, packed, row)
                 elif packed != entity.payload:  # the same person again: usually equal
+                    if contact is None:
+                        contact = unpack_contact(email, packed)
                     entity.payload = self._merge_contact(entity, contact, plan)
                 found.append(entity)
                 keys.append(key_of(entity, "contact:") if keep else "contact:" + entity.ident)
                 plan.email = entity.ident  # likewise
-            deal = verdict.opportunity
-            if deal is not None:
-                name = deal["opportunity"].get("name")
-                anchor = deal["related_objects"].get("account_domain")
+            if body is not None:
+                name = body.get("name")
+                anchor = domain if related is None else related.get("account_domain")
                 squeezed = names.get(name) if name else _derived_key(anchor) if anchor else ""
                 if squeezed is None:  # the name as Octolane compares it (API.md §4; the
                     # sandbox's reading): runs of whitespace one space, and no case
@@ -341,21 +365,27 @@ class Planner:
                         names.clear()
                     squeezed = " ".join(name.split()).casefold()
                     names[name] = squeezed = name if squeezed == name else squeezed
-                key = _deal_key(deal["pipeline_id"], anchor or "", squeezed)
+                key = _deal_key(pipeline, anchor or "", squeezed)
                 entity = deals.get(key)
                 if entity is None:
+                    if deal is None:
+                        deal = {
+                            "pipeline_id": pipeline,
+                            "opportunity": body,
+                            "related_objects": related_objects(domain, email),
+                        }
                     deals[key] = entity = fresh = _Entity(key, deal, row)
                 else:
-                    _merge_deal(entity, deal, plan)
+                    _merge_deal(entity, body, related, domain, email, plan)
                     if not anchor:
                         self._same_name(entity, plan)
                 found.append(entity)
                 keys.append(entity.ident)  # the stored string: rows share it, not copies
-            if verdict.note is not None:
-                key = "note:" + hashlib.sha1(_canonical(verdict.note)).hexdigest()[:20]
+            if note is not None:
+                key = "note:" + hashlib.sha1(_canonical(note)).hexdigest()[:20]
                 entity = notes.get(key)
                 if entity is None:
-                    notes[key] = entity = fresh = _Entity(key, verdict.note, row, extra=plan)
+                    notes[key] = entity = fresh = _Entity(key, note, row, extra=plan)
                 found.append(entity)
                 keys.append(entity.ident)
             plan.entities = tuple(keys)
@@ -386,7 +416,6 @@ class Planner:
                 first = identities.setdefault(tuple(found), row)
             if first != row:
                 plan.duplicate_of = first
-                source_id = plan.source_id
                 # another record of the source, merged? (rows say so) Only where the row
                 # has the file's own kind of record: a contacts row whose person was left
                 # out shares its company, not its person, with the earlier row.
@@ -397,14 +426,14 @@ class Planner:
                         continue
                 if plan.status == "would_import":  # a partial row stays partial: it needs fixing
                     plan.status = "duplicate"
-            elif verdict.source_id:  # (a file without ids keeps nothing here)
-                self._first_ids[row] = verdict.source_id
+            elif source_id:  # (a file without ids keeps nothing here)
+                self._first_ids[row] = source_id
                 lead = found[-1]
                 if lead is not fresh and keys[-1].startswith(self.subject):
                     # its own record is an earlier row's, its other records are not
                     earlier = self._first_ids.get(lead.first_row, "")
-                    if earlier and earlier != verdict.source_id:
-                        _warn(plan, _shared(keys[-1], lead.first_row, verdict.source_id, earlier))
+                    if earlier and earlier != source_id:
+                        _warn(plan, _shared(keys[-1], lead.first_row, source_id, earlier))
         if self.keep_rows:
             self.rows.extend(rows)
         return rows
@@ -412,9 +441,9 @@ class Planner:
     def _merge_contact(self, entity: _Entity, contact: Mapping[str, Any], plan: RowPlan) -> Any:
         """The contact's packed fields once ``contact`` filled the empty ones (mismatches
         warned)."""
-        merged = _unpack_contact(entity.ident, entity.payload)
+        merged = unpack_contact(entity.ident, entity.payload)
         if _merge_fields(merged, entity.first_row, contact, _NAMES, plan, "contact"):
-            return self._share(_pack_contact(merged))
+            return self._share(pack_contact(merged))
         return entity.payload  # only mismatches, warned: what is sent stays
 
     def finish(self, *, resolve_rows: bool = True) -> ImportPlan:
@@ -589,7 +618,7 @@ class Planner:
                 key = self._key(entity, prefix)
                 payload = entity.payload
                 if endpoint == "contacts":
-                    payload = _unpack_contact(entity.ident, payload)
+                    payload = unpack_contact(entity.ident, payload)
                 rows = tuple(rows_of.pop(key, ()))
                 depends = _depends(self, endpoint, entity, ensured)
                 requests.append(PlannedRequest(key, endpoint, payload, rows, depends))
@@ -752,36 +781,6 @@ def _first_with(
     return identities.setdefault(tuple(found), row)
 
 
-#: A contact's fields after its email, in the order of its body (API.md §2.2).
-_CONTACT_FIELDS = ("first_name", "last_name", "job_title", "phone", "linkedin")
-
-
-def _pack_contact(contact: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A contact body without its email, as the values of :data:`_CONTACT_FIELDS`
-    (trailing Nones dropped): a third of a dict's memory, and a million contacts are kept.
-
-    >>> _pack_contact({"email": "jo@acme.com", "first_name": "Jo", "last_name": "Li"})
-    ('Jo', 'Li')
-    """
-    n = len(contact)
-    if n == 1:
-        return ()
-    if n == 3 and "first_name" in contact and "last_name" in contact:
-        return (contact["first_name"], contact["last_name"])  # the common case
-    values = tuple(map(contact.get, _CONTACT_FIELDS))
-    end = len(values)
-    while end and values[end - 1] is None:
-        end -= 1
-    return values[:end]
-
-
-def _unpack_contact(email: str, packed: tuple[Any, ...]) -> dict[str, Any]:
-    """The contact's body again (its fields in their usual order)."""
-    body = {"email": email}
-    body.update((f, v) for f, v in zip(_CONTACT_FIELDS, packed, strict=False) if v is not None)
-    return body
-
-
 def _canonical(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -900,15 +899,24 @@ def _filled(field: str, value: Any, first_row: int) -> str:
     )
 
 
-def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
+def _merge_deal(
+    entity: _Entity,
+    body: dict[str, Any],
+    new_related: dict[str, Any] | None,
+    domain: str | None,
+    email: str | None,
+    plan: RowPlan,
+) -> None:
     """The same deal on several rows: one request, its contacts merged, conflicts warned.
+
+    ``body`` is the row's deal body, ``new_related`` its links, or None where they are
+    its row's ``domain`` and ``email`` (a compact verdict's, :func:`related_objects`).
 
     This runs for nearly every row of a deal-heavy file, so it avoids building
     anything for the common cases: a body equal to the first row's, and a row
     whose contact the deal already lists (membership is checked on the deal's
     own fields, not on a set rebuilt per row).
     """
-    body = payload["opportunity"]
     target = entity.payload["opportunity"]
     if body != target:
         warnings = plan.warnings
@@ -931,11 +939,14 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
                 else:
                     warnings.append(mismatch)
     related = entity.payload["related_objects"]
-    new_related = payload["related_objects"]
-    if new_related == related:
+    if new_related is None:
+        primary, extra = email, None
+    elif new_related == related:
         return
-    primary = new_related.get("primary_contact_email")
-    extra = new_related.get("additional_contact_emails")
+    else:
+        primary = new_related.get("primary_contact_email")
+        extra = new_related.get("additional_contact_emails")
+        domain = new_related.get("account_domain")
     if not extra and (primary is None or primary == related.get("primary_contact_email")):
         return
     known = entity.extra
@@ -952,7 +963,7 @@ def _merge_deal(entity: _Entity, payload: dict, plan: RowPlan) -> None:
         # rows write the deal alike (its name, at its company: an export's row a contact)
         # the shared deal's key in both rows' records says it; where they merged as one
         # (another spelling, or no company), the row says so.
-        if body.get("name") != target.get("name") or not new_related.get("account_domain"):
+        if body.get("name") != target.get("name") or not domain:
             _warn(plan, _joined(list(dict.fromkeys(added)), entity.first_row))
 
 

@@ -134,11 +134,25 @@ def test_a_batch_goes_through_the_pipe_marshalled_unless_a_value_is_not_plain():
     clean.contact = {"email": "jo@acme.com", "first_name": "Jo"}
     clean.opportunity = {"opportunity": {"deal_size": 1.5, "close_date": 1}, "x": [True]}
     rejected = RowVerdict(3, errors=[FieldError("contact.email", "column 'Email'", "is empty")])
-    kind, data, errors = _pack([clean, rejected])
+    regular = RowVerdict(4, domain="acme.com", email="al@acme.com", stage=("Won", "Won"))
+    regular.account, regular.contact = {"domain": "acme.com"}, {"email": "al@acme.com"}
+    regular.opportunity = {
+        "pipeline_id": "p1",
+        "opportunity": {"name": "Renewal"},
+        "related_objects": {"account_domain": "acme.com", "primary_contact_email": "al@acme.com"},
+    }
+    kind, data, errors, counts = _pack([clean, rejected, regular], "p1")
     assert kind == "batch-m" and errors == [1]
-    assert _unmarshal(data, errors) == [clean, rejected]  # the FieldError comes back whole
+    assert counts[0] == {("Won", "Won"): 1}  # the stages are counted as they are packed
+    clean_back, rejected_back, compact = _unmarshal(data, errors)
+    assert [clean_back, rejected_back] == [clean, rejected]  # the FieldError comes back whole
+    # the regular row travels compact: its values, not its five dicts
+    assert compact == (
+        4, None, "acme.com", "al@acme.com", True, (), {"name": "Renewal"}, "p1", "", ("Won", "Won"),
+        None,
+    )  # fmt: skip
     odd = RowVerdict(4, warnings=[marshal])  # no value of ours is one; if it were: pickled
-    kind, data = _pack([odd])
+    kind, data, _ = _pack([odd], None)
     assert kind == "batch" and _unpack(data) == [odd]
 
 
@@ -157,3 +171,97 @@ def test_rows_with_and_without_rejected_fields_cross_the_pipe_whole(tmp_path, wr
     assert (seq["worker"], par["worker"]) == (False, True)
     assert 0 < seq["counts"]["partial"] < 31  # rejected fields only in the later batches
     assert seq_out == par_out and seq_fail == par_fail and seq["keys"] == par["keys"]
+
+
+DEALS_MAPPING = """
+options:
+  pipeline_id: 00000000-0000-4000-8000-000000000001
+contact:
+  email: {column: Email, transforms: [email]}
+  first_name: {column: First Name, transforms: [trim]}
+  last_name: {column: Last Name, transforms: [trim]}
+  job_title: {column: Title, required: false}
+account:
+  domain: {column: Website, transforms: [domain], required: false}
+opportunity:
+  name: {column: Deal, transforms: [trim], required: false}
+  deal_size: {column: Amount, transforms: [money], required: false}
+  close_date: {column: Close, transforms: [date], required: false}
+"""
+
+
+def make_deals(path: Path, rows: int) -> Path:
+    """Deals that repeat with other amounts (and another spelling of their name), people
+    named on some rows only, rows with no company (unlinked deals of one name), no e-mail,
+    a personal address, bad cells."""
+    lines = ["Email,First Name,Last Name,Title,Website,Deal,Amount,Close"]
+    for i in range(rows):
+        company = f"company{i % 40}.com" if i % 11 else ""
+        email = "" if i % 13 == 0 else f"p{i % 300}@company{i % 40}.com"
+        if i % 17 == 0:
+            email = f"p{i % 300}@gmail.com"
+        first = "" if i % 5 == 0 else f"Name{i % 7}"
+        title = "CEO" if i % 9 == 0 else ""
+        deal = "" if i % 23 == 0 else f"Deal {i % 60}" if (i // 120) % 2 else f"DEAL  {i % 60}"
+        amount = "oops" if i % 101 == 0 else f"{(i * 37) % 5000}.5"
+        close = f"2024-0{1 + i % 9}-1{i % 10}"
+        lines.append(f"{email},{first},Last{i % 3},{title},{company},{deal},{amount},{close}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_planner_plans_a_compact_verdict_as_the_whole_one(tmp_path):
+    """The worker sends a regular row's verdict compact; planned, it is the whole one."""
+    import copy
+
+    from importer.map.spec import load_mapping
+    from importer.plan import Planner
+    from importer.validate.compact import compact
+    from importer.validate.source import validated_source
+
+    deals = make_deals(tmp_path / "deals.csv", 2_000)
+    mapping_path = tmp_path / "deals.yaml"
+    mapping_path.write_text(DEALS_MAPPING, encoding="utf-8")
+    mapping = load_mapping(mapping_path)
+    pipeline = mapping.options.pipeline_id
+    source = validated_source(
+        deals, mapping, pipeline_id=pipeline, read={}, limit=None, batch_rows=500,
+        parallel=False,
+    )  # fmt: skip
+    batches = list(source.batches)
+    source.close()
+    # (the planner takes a verdict's warnings list as its row's: each plan gets its own)
+    compacted = [[compact(v, pipeline) or v for v in batch] for batch in copy.deepcopy(batches)]
+    share = sum(type(v) is tuple for b in compacted for v in b) / sum(map(len, batches))
+    assert 0.5 < share < 1  # most rows travel compact, and some whole
+    plans = []
+    for given in (batches, compacted):
+        planner = Planner(pipeline_id=pipeline)
+        rows = [
+            (p.row, p.status, p.domain, p.email, p.entities, p.duplicate_of, p.message,
+             [str(w) for w in p.warnings or ()])
+            for batch in given for p in planner.add(batch)
+        ]  # fmt: skip
+        plan = planner.finish()
+        plans.append(
+            (rows, [(r.key, dict(r.payload), r.rows, r.depends_on) for r in plan.requests])
+        )
+    assert plans[0] == plans[1]
+    statuses = {row[1] for row in plans[0][0]}
+    assert {"would_import", "duplicate", "partial"} <= statuses
+    warned = " ".join(w for row in plans[0][0] for w in row[7])
+    # the paths the compact form takes: a deal's values that differ, a person's name filled
+    # in, another person joining a deal, and deals with no company of one name
+    for said in ("differs from row", "fills in row", "is sent as another contact", "no company"):
+        assert said in warned
+
+
+def test_deals_cross_the_pipe_compact_and_plan_as_in_one_process(tmp_path, write_mapping):
+    deals = make_deals(tmp_path / "deals.csv", 3_000)
+    mapping = write_mapping(DEALS_MAPPING)
+    seq, seq_out, seq_fail = run_fresh(deals, mapping, tmp_path, parallel=False)
+    par, par_out, par_fail = run_fresh(deals, mapping, tmp_path, parallel=True)
+    assert (seq["worker"], par["worker"]) == (False, True)  # the worker really ran
+    assert seq_out == par_out and seq_fail == par_fail
+    assert seq["counts"] == par["counts"] and seq["keys"] == par["keys"]
+    assert seq["counts"]["duplicate"] > 100 and seq["counts"]["partial"] > 10

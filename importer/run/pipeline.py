@@ -19,10 +19,8 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -517,8 +515,6 @@ def _plan(
             f"{', '.join(public_only)}: mapped, but not sent: the Inbound API has no such"
             " field; import with --api public (Octolane's public API) to send them"
         )
-    stage_counts: Counter[tuple[str, str]] = Counter()
-    amounts: Counter[str] = Counter()
     report.validated_in_worker = source.parallel
     # A real run, a requests file (its requests name their rows) or a report with no
     # results file needs every row's plan at the end; a dry run's results file holds them.
@@ -532,8 +528,6 @@ def _plan(
     )
     try:
         for verdicts in source.batches:
-            stage_counts.update(filter(None, map(_STAGE, verdicts)))  # counted at C speed
-            amounts.update(filter(None, map(_AMOUNT, verdicts)))
             plans = planner.add(verdicts)
             if sink is not None:
                 tally_rows(sink, plans, None)
@@ -542,7 +536,8 @@ def _plan(
     finally:
         source.close()
     report.blank_rows = source.blank_rows
-    report.stages = dict(stage_counts.most_common())
+    report.stages = dict(source.stages.most_common())
+    amounts = source.amounts
     report.amounts_converted, report.amounts_withheld = amounts["converted"], amounts["withheld"]
     # A dry run's results need no request per row; a requests file or a real run does.
     report.plan = planner.finish(resolve_rows=resolve)
@@ -559,9 +554,6 @@ def _plan(
     report.contact_accounts = len(filed - planner.account_domains() - {""})
     report.deal_contacts = len(people)
     return report
-
-
-_STAGE, _AMOUNT = attrgetter("stage"), attrgetter("amount")
 
 
 def _subject(mapping: MappingFile) -> str:

@@ -29,6 +29,7 @@ import re
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import astuple, dataclass, field
@@ -43,6 +44,7 @@ from importer.map.transforms.domains import FileZones
 from importer.read.source import SPLIT_ROW, RowBatch, SourceInfo, open_source
 from importer.read.spool import RowSpool
 from importer.validate._totals import TotalsRows
+from importer.validate.compact import COMPACT_FIELDS, compact
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import FieldError, RowVerdict, validate_batch
 
@@ -62,10 +64,19 @@ class ValidatedSource:
 
     info: SourceInfo
     mapping_warnings: list[str]
-    batches: Iterator[list[RowVerdict]]
+    #: Verdicts; from a worker, a regular row's may be compact (:func:`compact`).
+    batches: Iterator[list[Any]]
     blank_rows: int = 0
     parallel: bool = False
     _closer: Any = field(default=None, repr=False)
+    #: The rows' stage labels, (label, the stage it goes to), as batches are drained.
+    stages: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: The rows' foreign amounts: "converted" and "withheld", as batches are drained.
+    amounts: Counter[str] = field(default_factory=Counter)
+
+    def count(self, counts: tuple[Counter[tuple[str, str]], Counter[str]]) -> None:
+        self.stages.update(counts[0])
+        self.amounts.update(counts[1])
 
     def close(self) -> None:
         if self._closer is not None:
@@ -138,7 +149,9 @@ def _can_fork() -> bool:
 # ---- one process -------------------------------------------------------------------
 
 
-def _sequential(work: _Work) -> ValidatedSource:
+def _sequential(work: _Work, *, count: bool = True) -> ValidatedSource:
+    """Read and validate in this process; ``count``: the stage and amount counts too
+    (a worker counts each batch as it packs it)."""
     linker = build_linker(work.mapping, work.links)
     source = open_source(
         work.path,
@@ -215,6 +228,8 @@ def _sequential(work: _Work) -> ValidatedSource:
             for _, rows, verdicts in slices():
                 if keep is not None:
                     _keep_rejected(keep, verdicts, rows, width)
+                if count:
+                    result.count(_counts(verdicts))
                 yield verdicts
             result.blank_rows = source.blank_rows
         finally:
@@ -356,28 +371,45 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(RowVerdict))
 _FIELD_VALUES = operator.attrgetter(*_FIELDS)  # one C call per verdict, in _FIELDS order
 
 
-def _pack(verdicts: list[RowVerdict]) -> tuple[Any, ...]:
-    """A batch for the pipe: each verdict's fields as a plain tuple (they pickle several
-    times faster than dataclass instances), marshalled (a million rows' batches dump in
-    about half of pickle's time and load in four fifths; both ends are one interpreter).
-    A rejected field (a FieldError) goes as its three texts, with the rows that have
-    them; a value marshal does not take leaves the batch to pickle."""
-    packed = [_FIELD_VALUES(v) for v in verdicts]
+def _pack(verdicts: list[RowVerdict], pipeline_id: str | None) -> tuple[Any, ...]:
+    """A batch for the pipe: each regular row's verdict in its compact form
+    (:mod:`importer.validate.compact`: a flat tuple, which the planner reads as it is),
+    each other one as its fields in a plain tuple (they pickle several times faster than
+    dataclass instances), marshalled (a million rows' batches dump in about half of
+    pickle's time and load in four fifths; both ends are one interpreter). A rejected
+    field (a FieldError) goes as its three texts, with the rows that have them; a value
+    marshal does not take leaves the batch to pickle. The batch's stage and amount
+    counts go with it (counted here, at C speed)."""
+    counts = _counts(verdicts)
+    packed = [compact(v, pipeline_id) or _FIELD_VALUES(v) for v in verdicts]
     rejected = [i for i, errors in enumerate(map(_ERRORS, verdicts)) if errors]
     for i in rejected:
         values = packed[i]
         packed[i] = (values[0], [astuple(e) for e in values[1]], *values[2:])
     try:
-        return "batch-m", marshal.dumps(packed), rejected
+        return "batch-m", marshal.dumps(packed), rejected, counts
     except ValueError:  # "unmarshallable object"
-        return "batch", [_FIELD_VALUES(v) for v in verdicts]
+        return "batch", [_FIELD_VALUES(v) for v in verdicts], counts
 
 
-def _unpack(packed: list[tuple[Any, ...]]) -> list[RowVerdict]:
-    return [RowVerdict(*values) for values in packed]
+def _counts(verdicts: list[RowVerdict]) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+    """The batch's stage labels (label, target) and foreign amounts (converted, withheld)."""
+    return Counter(filter(None, map(_STAGE, verdicts))), Counter(
+        filter(None, map(_AMOUNT, verdicts))
+    )
 
 
-def _unmarshal(data: bytes, rejected: list[int]) -> list[RowVerdict]:
+_STAGE, _AMOUNT = operator.attrgetter("stage"), operator.attrgetter("amount")
+#: How long a compact verdict is: a whole one is longer (it has every field).
+_COMPACT = len(COMPACT_FIELDS)
+
+
+def _unpack(packed: list[tuple[Any, ...]]) -> list[Any]:
+    """Whole verdicts again; compact ones stay compact (the planner reads them)."""
+    return [values if len(values) == _COMPACT else RowVerdict(*values) for values in packed]
+
+
+def _unmarshal(data: bytes, rejected: list[int]) -> list[Any]:
     verdicts = _unpack(marshal.loads(data))
     for i in rejected:
         texts = cast(list[tuple[str, str, str]], verdicts[i].errors)  # (sent as texts)
@@ -405,10 +437,10 @@ def _work_in_worker(
     _die_with(parent)
     try:
         try:
-            source = _sequential(work)
+            source = _sequential(work, count=False)
             connection.send(("info", source.info, source.mapping_warnings))
             for verdicts in source.batches:
-                connection.send(_pack(verdicts))
+                connection.send(_pack(verdicts, work.pipeline_id))
             connection.send(("end", source.blank_rows))
         except ImporterError as exc:
             connection.send(("error", exc))
@@ -466,9 +498,11 @@ def _parallel(work: _Work) -> ValidatedSource:
             while True:
                 kind, *payload = _receive(receiver)
                 if kind == "batch-m":
+                    result.count(payload[2])
                     yield _unmarshal(payload[0], payload[1])
                 elif kind == "batch":
-                    yield _unpack(payload[0])
+                    result.count(payload[1])
+                    yield [RowVerdict(*values) for values in payload[0]]
                 elif kind == "end":
                     result.blank_rows = payload[0]
                     return
