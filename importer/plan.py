@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from importer.api.endpoints import Endpoint, deal_name_from_domain
-from importer.validate.compact import pack_contact, related_objects, unpack_contact
+from importer.validate.compact import (
+    CONTACT_FIELDS,
+    pack_contact,
+    related_objects,
+    unpack_contact,
+)
 
 __all__ = ["ImportPlan", "Mismatch", "PlannedRequest", "Planner", "RowPlan"]
 
@@ -349,9 +354,7 @@ class Planner:
                     packed = self._share(packed)
                     contacts[email] = entity = fresh = _Entity(email, packed, row)
                 elif packed != entity.payload:  # the same person again: usually equal
-                    if contact is None:
-                        contact = unpack_contact(email, packed)
-                    entity.payload = self._merge_contact(entity, contact, plan)
+                    entity.payload = self._merge_contact(entity, packed, plan)
                 found.append(entity)
                 keys.append(key_of(entity, "contact:") if keep else "contact:" + entity.ident)
                 plan.email = entity.ident  # likewise
@@ -438,12 +441,26 @@ class Planner:
             self.rows.extend(rows)
         return rows
 
-    def _merge_contact(self, entity: _Entity, contact: Mapping[str, Any], plan: RowPlan) -> Any:
-        """The contact's packed fields once ``contact`` filled the empty ones (mismatches
-        warned)."""
-        merged = unpack_contact(entity.ident, entity.payload)
-        if _merge_fields(merged, entity.first_row, contact, _NAMES, plan, "contact"):
-            return self._share(pack_contact(merged))
+    def _merge_contact(self, entity: _Entity, packed: tuple[Any, ...], plan: RowPlan) -> Any:
+        """The contact's packed fields once this row's (``packed``) filled the empty ones
+        (each fill and each mismatch warned, in the body's field order)."""
+        merged = list(entity.payload)
+        first = entity.first_row
+        filled = False
+        for i, new in enumerate(packed):
+            if new is None:
+                continue
+            old = merged[i] if i < len(merged) else None
+            if old is None:
+                if i >= len(merged):
+                    merged.extend([None] * (i + 1 - len(merged)))
+                merged[i] = new
+                filled = True
+                _warn(plan, _filled(_CONTACT_LABELS[i], new, first))
+            elif old != new:
+                _warn(plan, _mismatch((_CONTACT_LABELS[i], new, first, old)))
+        if filled:
+            return self._share(tuple(merged))
         return entity.payload  # only mismatches, warned: what is sent stays
 
     def finish(self, *, resolve_rows: bool = True) -> ImportPlan:
@@ -687,7 +704,8 @@ def _partial_message(verdict: Any) -> str:
     return f"{said}; the {' and the '.join(going)} {'go' if len(going) > 1 else 'goes'} ahead"
 
 
-_NAMES = ("first_name", "last_name", "job_title", "phone", "linkedin")
+#: "contact.<name>" for each packed contact field (CONTACT_FIELDS), built once.
+_CONTACT_LABELS = tuple(f"contact.{name}" for name in CONTACT_FIELDS)
 _SAME_NAME = (
     "opportunity: the deal {name!r} has no company domain, and neither has the deal of "
     "row {row} with the same name: they are planned as one deal, as the sandbox merges them "

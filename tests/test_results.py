@@ -7,6 +7,8 @@ import os
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from importer.report.results import (
     FAILURE_COLUMNS,
@@ -178,11 +180,24 @@ def test_read_results_restores_neutralised_cells(tmp_path) -> None:
 def test_fast_csv_text_is_what_csv_writer_writes(cells) -> None:
     import io
 
-    from importer.report.results import _csv_text, _LineWriter
+    from importer.report.results import _csv_text
 
     expected = io.StringIO()
     csv.writer(expected).writerows([cells, cells])
-    assert _csv_text([cells, cells], _LineWriter()) == expected.getvalue()
+    assert _csv_text([cells, cells]) == expected.getvalue()
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(list(",\"\r\n a\tü\x00;'")), max_size=6), max_size=5)
+)
+def test_every_line_is_what_csv_writer_writes(cells) -> None:
+    import io
+
+    from importer.report.results import _csv_line
+
+    expected = io.StringIO()
+    csv.writer(expected).writerow(cells)
+    assert _csv_line(cells) == expected.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -200,7 +215,7 @@ def test_a_plain_results_line_is_what_the_csv_writer_writes_of_its_cells(
 ) -> None:
     import io
 
-    from importer.report.results import _LineWriter, contact_account, duplicate_message, plain_line
+    from importer.report.results import contact_account, duplicate_message, plain_line
 
     records = ("account:acme.com", f"contact:{email}", "opportunity:p:acme.com:=Deal, big")
     cells = [
@@ -213,7 +228,7 @@ def test_a_plain_results_line_is_what_the_csv_writer_writes_of_its_cells(
     expected = io.StringIO()
     csv.writer(expected).writerow(cells)
     line, warned = plain_line(
-        12, "would_import", "acme.com", email, records, dup, warnings, source_id, _LineWriter()
+        12, "would_import", "acme.com", email, records, dup, warnings, source_id
     )
     assert line == expected.getvalue() and warned == bool(warnings)
 

@@ -193,7 +193,6 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | N
     lines: list[str] = []
     statuses: list[str] = []
     warned = 0
-    spare = sink.spare
     for plan in plans:
         # A dry run's open rows carry no ids or errors: their lines need no RowResult,
         # warnings or not (a deal-heavy file warns on most rows). They go in one write.
@@ -201,7 +200,7 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | N
         if send is None and not plan.errors and status in _PLAIN:
             line, warns = plain_line(
                 plan.row, status, plan.domain, plan.email, plan.entities, plan.duplicate_of,
-                plan.warnings, plan.source_id, spare,
+                plan.warnings, plan.source_id,
             )  # fmt: skip
             lines.append(line)
             statuses.append(status)
