@@ -434,10 +434,22 @@ def _dropped_titles(
         dropped = dropped_titles(cell) if cell and i not in failures else None
         if dropped is not None:
             verdicts[i].warnings.append(
-                f"{', '.join(keys)} ({reader.label}): {dropped} dropped from the name"
-                f" {_clipped(cell.strip())} (an Octolane contact has no field for it)"
+                _title_dropped(keys, reader.label, dropped, _clipped(cell.strip()))
             )
     return keys
+
+
+#: The fields an e-mail cell's name fills (where the row's name columns are empty).
+_EMAIL_NAME_KEYS = list(_NAME_PARTS)
+
+
+def _title_dropped(keys: Sequence[str], label: str, dropped: str, name: str) -> str:
+    """The row's warning of a title or suffix (:func:`dropped_titles`) the split of
+    ``name`` (quoted, and where it is written) left out."""
+    return (
+        f"{', '.join(keys)} ({label}): {dropped} dropped from the name {name}"
+        " (an Octolane contact has no field for it)"
+    )
 
 
 def _splits_name(reader: FieldReader, key: str) -> bool:
@@ -720,7 +732,17 @@ def _assemble(
             # A linked file may give several people's names: the first is the first contact's.
             first, last = first_names[i], last_names[i]
             if first is None and last is None and email_names[i] is not None:
-                first, last = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
+                first, last, written = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
+                dropped = dropped_titles(written)
+                if dropped is not None:  # "Dr. Jo Smith <jo@x.com>": as a name column's title
+                    verdict.warnings.append(
+                        _title_dropped(
+                            _EMAIL_NAME_KEYS,
+                            bound.readers[EMAIL_NAME].label,
+                            dropped,
+                            f"{_clipped(written)} written beside the address",
+                        )
+                    )
             if first is not None:
                 contact["first_name"] = str(first)
             if last is not None:
