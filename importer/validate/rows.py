@@ -62,7 +62,7 @@ from importer.map.transforms.emails import (
 )
 from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.money import to_dollars
-from importer.map.transforms.names import dropped_titles
+from importer.map.transforms.names import dropped_titles, salutation_only
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
 
@@ -433,9 +433,7 @@ def _dropped_titles(
     for i, cell in enumerate(_raw_cells(reader, rows)):
         dropped = dropped_titles(cell) if cell and i not in failures else None
         if dropped is not None:
-            verdicts[i].warnings.append(
-                _title_dropped(keys, reader.label, dropped, _clipped(cell.strip()))
-            )
+            verdicts[i].warnings.append(_title_dropped(keys, reader.label, dropped, cell.strip()))
     return keys
 
 
@@ -443,11 +441,19 @@ def _dropped_titles(
 _EMAIL_NAME_KEYS = list(_NAME_PARTS)
 
 
-def _title_dropped(keys: Sequence[str], label: str, dropped: str, name: str) -> str:
+def _title_dropped(
+    keys: Sequence[str], label: str, dropped: str, name: str, where: str = ""
+) -> str:
     """The row's warning of a title or suffix (:func:`dropped_titles`) the split of
-    ``name`` (quoted, and where it is written) left out."""
+    ``name`` left out; a name of titles alone ('Sir/Madam', Pipedrive's for a person it
+    has no name of) is said to be no name, not a name that lost its title."""
+    if salutation_only(name):
+        return (
+            f"{', '.join(keys)} ({label}): {_clipped(name)}{where} is a salutation"
+            " placeholder, not a name: no name is sent from it"
+        )
     return (
-        f"{', '.join(keys)} ({label}): {dropped} dropped from the name {name}"
+        f"{', '.join(keys)} ({label}): {dropped} dropped from the name {_clipped(name)}{where}"
         " (an Octolane contact has no field for it)"
     )
 
@@ -740,7 +746,8 @@ def _assemble(
                             _EMAIL_NAME_KEYS,
                             bound.readers[EMAIL_NAME].label,
                             dropped,
-                            f"{_clipped(written)} written beside the address",
+                            written,
+                            " written beside the address",
                         )
                     )
             if first is not None:
