@@ -125,3 +125,37 @@ def test_an_international_address_is_sent_in_idna_form_and_the_row_shows_both(
         line = next(r for r in csv.DictReader(handle) if r["row"] == "2")
     assert line["email"] == "zoe@xn--bcher-kva.de"
     assert "contact.email: zoe@bücher.de is sent as zoe@xn--bcher-kva.de" in line["warnings"]
+
+
+def test_a_title_beside_the_address_is_said_dropped_on_the_row(tmp_path: Path) -> None:
+    """'Dr. Jo Smith <jo@acme.com>' named the contact Jo Smith and lost 'Dr.' unsaid (a
+    name column's title is said): the row now names the title or suffix, as it does there."""
+    import csv
+
+    data = write(
+        tmp_path / "people.csv",
+        "Email,First,Last\n"
+        "Dr. Jo Smith <jo@acme.com>,,\n"
+        '"""Prof. Anna Weber"" <anna@weber.de>",,\n'
+        "kim@acme.com (Kim Lee PhD),,\n"
+        "Ann Smith <ann@acme.com>,,\n"
+        "Dr. Bo Li <bo@acme.com>,Bo,Li\n",  # the name columns' name: nothing dropped
+    )
+    with running_sandbox() as box:
+        report = run(box, data, write(tmp_path / "m.yaml", NAMED_MAPPING))
+        assert report.counts == {"imported": 5}
+        people = {c["email"]: (c["first_name"], c["last_name"]) for c in inspect(box, "contacts")}
+    assert people["jo@acme.com"] == ("Jo", "Smith")
+    assert people["anna@weber.de"] == ("Anna", "Weber")
+    assert people["kim@acme.com"] == ("Kim", "Lee")
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        warnings = {row["email"]: row["warnings"] for row in csv.DictReader(handle)}
+    said = "contact.first_name, contact.last_name (column 'Email'): {} dropped from the name {}"
+    said += " written beside the address (an Octolane contact has no field for it)"
+    assert warnings == {
+        "jo@acme.com": said.format("title 'Dr.'", "'Dr. Jo Smith'"),
+        "anna@weber.de": said.format("title 'Prof.'", "'Prof. Anna Weber'"),
+        "kim@acme.com": said.format("suffix 'PhD'", "'Kim Lee PhD'"),
+        "ann@acme.com": "",
+        "bo@acme.com": "",
+    }

@@ -81,6 +81,22 @@ def test_the_real_salesforce_accounts_utf8_cities_read_as_written(tmp_path):
         (["Zdeněk Dvořák", "Růžena Nováková", "Jiří Černý", "Věra Malá"], "cp1250"),
         # Western text with what cp1250 would read otherwise: it stays cp1252
         (["Søren Østergaard", "Hélène Très", "Lunedì Così", "¿qué tal?", "50 m³ Büro"], "cp1252"),
+        # Hungarian in cp1250: cp1252 read ő ű as õ û ('Gergõ', 'Gyõr', 'Szûcs')
+        (["Kovács Gergő", "Szőke Tünde", "Győr", "Szűcs Béla", "Horváth Zsófia"], "cp1250"),
+        (["Kovács Gergő", "Szőke Tünde", "Győr"], "cp1250"),
+        # Romanian in cp1250 (its ş ţ have a cedilla): cp1252 read 'Braºov', 'Tudoricã'
+        (["Ştefan Popescu", "Braşov", "Timişoara", "Ioana Tudorică", "Constanţa"], "cp1250"),
+        (["Ştefan Popescu", "Braşov", "Timişoara", "Tudorică"], "cp1250"),
+        # Czech in ISO-8859-2: cp1250 read Š ž š as © ľ ą ('©»astný', '®iľka', 'Tomáą')
+        (["Antonín Dvořák", "Jan Šťastný", "Jan Žižka", "Příbram", "Tomáš Růžička"], "iso8859-2"),
+        (["Jan Šťastný", "Jan Žižka", "Příbram"], "iso8859-2"),
+        (["Paweł Woźniak", "Agnieszka Świątek", "Łódź"], "iso8859-2"),
+        # Portuguese and Estonian õ ã, French û are cp1252's own letters
+        (["João Simões", "Maria da Conceição", "Luís Camões", "Guimarães"], "cp1252"),
+        (["Tõnis Kõiv", "Mart Põld", "Õie Lõhmus", "Pärnu", "Õun"], "cp1252"),
+        (["Tõnis Kõiv", "José Põld", "Õun", "Réka Tõnisson"], "cp1252"),
+        (["François Bûcheron", "Brûlée", "le 3 août", "Hélène Très"], "cp1252"),
+        (["Þórður Guðmundsson", "Dª María", "Nº 5", "2ª planta"], "cp1252"),
     ],
 )
 def test_a_central_european_file_is_read_in_its_code_page(tmp_path, names, encoding):

@@ -232,3 +232,59 @@ def test_a_title_the_split_drops_is_said_on_the_row_through_the_sandbox(tmp_path
         " from the name 'Jo Smith PhD' (an Octolane contact has no field for it)",
         "",
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "only"),
+    [
+        ("Sir/Madam", True),
+        ("Madam/Sir", True),
+        ("Sir or Madam", True),
+        ("SIR/MADAM", True),
+        ("Mr.", True),
+        ("Sir/Madam Jo Smith", False),
+        ("Dr. Or Cohen", False),  # Or: a given name, not "Sir or Madam"'s
+        ("Mr Roax", False),
+        ("Jo Smith", False),
+        ("", False),
+    ],
+)
+def test_a_salutation_alone_is_no_name(value, only):
+    """'Sir or Madam' was split into first name 'or', last name 'Madam'."""
+    assert names.salutation_only(value) is only
+    if only:
+        assert split_full_name(value) == (None, None)
+
+
+def test_a_salutation_placeholder_is_said_to_be_no_name_through_the_sandbox(tmp_path):
+    """912 rows of the real Pipedrive people export are named 'Sir/Madam': their warning
+    read as if a title had been cut from a name. It now says the cell holds no name."""
+    import csv
+
+    from test_import_e2e import inspect, settings, write
+
+    from importer.run import run_import
+    from importer.sandbox import running_sandbox
+
+    data = write(
+        tmp_path / "people.csv",
+        "Person - Name,Person - Email - Work\n"
+        "Sir/Madam,info@acme.com\nSir or Madam,sales@acme.com\nDr. Jane Roe,jane@acme.com\n",
+    )
+    with running_sandbox() as box:
+        report = run_import(
+            data, "pipedrive-people", settings=settings(box), results_path=tmp_path / "r.csv"
+        )
+        people = {c["email"]: (c["first_name"], c["last_name"]) for c in inspect(box, "contacts")}
+    assert report.counts == {"imported": 3}
+    assert people["info@acme.com"] == people["sales@acme.com"] == (None, None)
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as handle:
+        warnings = [row["warnings"] for row in csv.DictReader(handle)]
+    column = "contact.first_name, contact.last_name (column 'Person - Name')"
+    assert warnings == [
+        f"{column}: 'Sir/Madam' is a salutation placeholder, not a name: no name is sent from it",
+        f"{column}: 'Sir or Madam' is a salutation placeholder, not a name: no name is sent"
+        " from it",
+        f"{column}: title 'Dr.' dropped from the name 'Dr. Jane Roe' (an Octolane contact has"
+        " no field for it)",
+    ]

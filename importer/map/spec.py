@@ -1177,15 +1177,16 @@ def _nothing(text: str) -> None:
     return None
 
 
-#: The reader of the (first name, last name) an e-mail cell writes beside its address.
+#: The reader of the (first name, last name, whole name) an e-mail cell writes beside its
+#: address (the whole name for the row's warning of a title the split drops).
 EMAIL_NAME = "contact.email.name"
 _NO_BRACKET = re.compile(r"[^<(]*")
 
 
-def _email_name(value: Any) -> tuple[str | None, str | None] | None:
+def _email_name(value: Any) -> tuple[str | None, str | None, str] | None:
     name = display_name(value) if type(value) is str else None
     # (a name the split would change, "Acme, Inc. <info@acme.com>", is no person's)
-    return split_full_name(name) if name and unsplittable(name) is None else None
+    return (*split_full_name(name), name) if name and unsplittable(name) is None else None
 
 
 def _plain_amounts(

@@ -75,6 +75,60 @@ _LEGACY_CANDIDATES = [*(f"cp{n}" for n in range(1250, 1259)), "cp874", "iso8859_
 _CP1250_LETTERS = re.compile(
     rb"(?<=[A-Za-z\xc0-\xff])[\xa5\xb3\xb9\xbc\xbe\xbf\xec\xf9](?=[A-Za-z\xc0-\xff])"
 )
+#: A letter of ISO-8859-2 (A-Z and its accented letters): what "inside a word" means there.
+_LATIN2_LETTER = rb"[A-Za-z\xa1\xa3\xa5\xa6\xa9-\xac\xae\xaf\xb1\xb3\xb5\xb6\xb9-\xbc\xbe-\xd6\xd8-\xf6\xf8-\xff]"
+#: Hungarian ő ű Ő Ű (cp1250), which cp1252 reads õ û Õ Û, in a word ('Gergõ', 'Szõke',
+#: 'Gyõr'). Not õ before e (Portuguese 'Simões', 'põe') nor û after a vowel (French
+#: 'août', 'goût'): those are cp1252's own, and Hungarian hardly writes them so.
+_HUNGARIAN_LETTERS = re.compile(
+    rb"(?<=[A-Za-z\xc0-\xff])(?:\xf5(?!e)|(?<![aeiouAEIOU])\xfb|[\xd5\xdb])"
+    rb"|(?<![A-Za-z\xc0-\xff])[\xd5\xdb\xf5\xfb](?=[A-Za-z\xc0-\xff])"
+)
+#: Hungarian's acute letters, which both code pages read alike: á é í ó ú.
+_HUNGARIAN_ACUTE = re.compile(rb"[\xe1\xe9\xed\xf3\xfa\xc1\xc9\xcd\xd3\xda]")
+#: Digraphs Hungarian writes in most names, and Estonian, Portuguese, French hardly.
+_HUNGARIAN_DIGRAPHS = re.compile(rb"[Ss]z|[Zz]s|[Cc]s|[Gg]y|SZ|ZS|CS|GY")
+#: Letters Hungarian does not write, as cp1252 reads them (à â ã ä å æ ç è ê ë ì î ï ð ñ
+#: ò ô ø ù ý þ ÿ ß): an Estonian (ä), French (è à ç) or Portuguese (ã ç) file.
+_NOT_HUNGARIAN = re.compile(
+    rb"[\xe0\xe2-\xe8\xea-\xec\xee-\xf2\xf4\xf8\xf9\xfd-\xff\xdf"
+    rb"\xc0\xc2-\xc8\xca-\xcc\xce-\xd2\xd4\xd8\xd9\xdd\xde]"
+)
+#: Romanian ş Ş ţ Ţ ă Ă (cp1250) as cp1252 reads them where no Western word does: º ª
+#: inside a word or ª starting one ('Braºov', 'ªtefan'; not 'Nº 5', 'Dª Ana'), þ Þ
+#: between letters ('Constanþa'; Icelandic writes þ at a word's start), ã Ã before a
+#: consonant ('Stãnescu'; Portuguese writes ão, ãe, ãs).
+_ROMANIAN_LETTERS = re.compile(
+    rb"(?<=[A-Za-z\xc0-\xff])[\xaa\xba\xde\xfe](?=[A-Za-z\xc0-\xff])"
+    rb"|(?<![A-Za-z\xc0-\xff])[\xaa\xba](?=[a-z\xe0-\xff])"
+    rb"|[\xc3\xe3](?=[b-df-hj-np-rt-zB-DF-HJ-NP-RT-Z\xba\xfe])"
+)
+#: Western letters Romanian does not write, as cp1252 reads them (à å æ ç è ê ë ì ï ð ñ
+#: ò õ ø ù ÿ): a Portuguese, French, Nordic or Icelandic file.
+_NOT_ROMANIAN = re.compile(
+    rb"[\xe0\xe5-\xe8\xea-\xec\xef-\xf2\xf5\xf8\xf9\xff"
+    rb"\xc0\xc5-\xc8\xca-\xcc\xcf-\xd2\xd5\xd8\xd9]"
+)
+#: An ISO-8859-2 letter that cp1250 reads as a sign (Š ©, Ž ®, Ś ¦, Ź ¬, Ą ˇ, ą ±, ľ µ,
+#: ś ¶, ť », Ť «), or ź as the capital Ľ, used as a letter: between letters, a capital
+#: starting a word. 'Šťastný' reads '©»astný' in cp1250, 'Žižka' '®iľka'.
+_LATIN2_SIGNS = re.compile(
+    rb"(?<=%(L)s)[\xa1\xa6\xa9\xab\xac\xae\xb1\xb5\xb6\xbb](?=%(L)s)"
+    rb"|(?<!%(L)s)[\xa1\xa6\xa9\xac\xae](?=[a-z\xb1\xb3\xb5\xb6\xb9-\xbc\xbe\xbf\xdf-\xfe])"
+    rb"|(?<=[a-z\xdf-\xfe])\xbc(?=[a-z\xdf-\xfe])" % {b"L": _LATIN2_LETTER}
+)
+#: Czech š and ž in ISO-8859-2 are cp1250's Polish ą and Slovak ľ: only in a word that
+#: also holds letters Polish does not write (á é í ú ý č ď ě ň ř ů: 'Tomáš', read
+#: 'Tomáą'), or, for ž, letters Slovak does not write (ř ě ů: 'Růžena', read 'Růľena').
+_LATIN2_WORDS = re.compile(
+    rb"[\xe1\xe9\xed\xfa\xfd\xe8\xef\xec\xf2\xf8\xf9\xc1\xc9\xcd\xda\xdd\xc8\xcf\xcc\xd2\xd8\xd9]"
+    rb"[A-Za-z\xc0-\xff]*\xb9|\xb9[A-Za-z\xc0-\xff]*"
+    rb"[\xe1\xe9\xed\xfa\xfd\xe8\xef\xec\xf2\xf8\xf9\xc1\xc9\xcd\xda\xdd\xc8\xcf\xcc\xd2\xd8\xd9]"
+    rb"|[\xec\xf8\xf9\xcc\xd8\xd9][A-Za-z\xc0-\xff]*\xbe|\xbe[A-Za-z\xc0-\xff]*[\xec\xf8\xf9\xcc\xd8\xd9]"
+)
+#: Bytes ISO-8859-2 reads as control characters and cp1250 as letters and marks (š ž
+#: ś ť „ “ – €): ISO-8859-2 text does not hold them, so they count against it.
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
 #: A byte Latin-9 reads otherwise than ISO-8859-1, used as Latin-9 does: œ, š, ž inside
 #: a word (after a letter, before a lower-case one), € before or after a number.
 _LATIN9_USED = re.compile(
@@ -372,14 +426,20 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
     near_best = [m for m in matches if m.chaos <= best.chaos + 0.01]
     if any("cp1252" in m.could_be_from_charset for m in near_best):
         central = any("cp1250" in m.could_be_from_charset for m in near_best)
-        if central and len(_CP1250_LETTERS.findall(window)) >= 2:
-            return "cp1250"  # 'D¹browski', 'Ma³gorzata': Dąbrowski, Małgorzata
+        if central and (
+            len(_CP1250_LETTERS.findall(window)) >= 2  # 'D¹browski': Dąbrowski
+            or _hungarian(window)  # 'Gergõ', 'Szõke': Gergő, Szőke
+            or _romanian(window)  # 'Braºov', 'Stãnescu': Braşov, Stănescu
+        ):
+            return _cp1250_or_latin2(window)
         return "cp1252"
     if not best.coherence and any(m.coherence for m in near_best):
         # A reading in which no language's words are seen (ISO-8859-1 with a C1 byte read
         # as Farsi) yields to an about as clean one in which some are (French).
         best = max(near_best, key=lambda m: m.coherence)
     name = codecs.lookup(best.encoding).name
+    if name == "cp1250":
+        return _cp1250_or_latin2(window)
     if name == "iso8859-15" and not _LATIN9_USED.search(window):
         # Latin-9 and ISO-8859-1 differ in eight characters (€ for ¤, œ for ½, Š for ¦ …):
         # a Latin-9 reading only where the file uses one of them as Latin-9 does (a
@@ -388,6 +448,52 @@ def guess_legacy_encoding(path: Path, head: bytes, offset: int) -> str | None:
         # they fall back to ISO-8859-1's code points (CP1252_ERRORS).
         return "cp1252"
     return name
+
+
+def _hungarian(window: bytes) -> bool:
+    """Whether cp1252's õ and û in the window's words are Hungarian ő and ű (cp1250).
+
+    Portuguese ('Simões'), Estonian ('Õun', 'Tõnis') and French ('sûr') write them too,
+    so the text around must look Hungarian, on counts (one name proves nothing): its
+    acute letters (á é í ó ú, read alike by both code pages; Estonian has none) at least
+    a third as many as the hits, and with its digraphs (sz, zs, cs, gy: 'Szőke', 'Győr',
+    'Kovács') at least as many; the letters it does not write (ä, ã, ç, è ...: Estonian,
+    Portuguese, French) under a quarter as many.
+    """
+    found = _HUNGARIAN_LETTERS.findall(window)
+    hits = len(found)
+    if hits < 2 or not any(c in (b"\xf5", b"\xd5") for c in found):
+        return False  # û alone is French ('Brûlée') as often: Hungarian writes ő ten times more
+    acute = len(_HUNGARIAN_ACUTE.findall(window))
+    digraphs = len(_HUNGARIAN_DIGRAPHS.findall(window))
+    return (
+        acute * 3 >= hits
+        and acute + digraphs >= hits
+        and len(_NOT_HUNGARIAN.findall(window)) * 4 < hits
+    )
+
+
+def _romanian(window: bytes) -> bool:
+    """Whether the window holds Romanian ş ţ ă as cp1250 writes them (º þ ã in cp1252,
+    where no Western word has them), more than twice as often as Western letters
+    Romanian does not write."""
+    hits = len(_ROMANIAN_LETTERS.findall(window))
+    return hits >= 2 and hits > 2 * len(_NOT_ROMANIAN.findall(window))
+
+
+def _cp1250_or_latin2(window: bytes) -> str:
+    """cp1250, or ISO-8859-2 where the window uses its letters as cp1250 would not.
+
+    The two differ in a dozen letters: Czech, Slovak and Polish text in ISO-8859-2,
+    read as cp1250, has signs inside its words ('©»astný' for Šťastný, '®iľka' for
+    Žižka) and Polish ą or Slovak ľ in Czech words ('Tomáą' for Tomáš). Bytes 0x80
+    to 0x9F (cp1250's š ž ś ť and quotes) are control characters in ISO-8859-2: a
+    file that uses them is cp1250's, so they count against it.
+    """
+    hits = len(_LATIN2_SIGNS.findall(window)) + len(_LATIN2_WORDS.findall(window))
+    if hits >= 2 and hits > 2 * len(_C1_BYTES.findall(window)):
+        return "iso8859-2"
+    return "cp1250"
 
 
 def _mixed_encoding_error(

@@ -62,7 +62,7 @@ from importer.map.transforms.emails import (
 )
 from importer.map.transforms.emails import filed_under as filed_host
 from importer.map.transforms.money import to_dollars
-from importer.map.transforms.names import dropped_titles
+from importer.map.transforms.names import dropped_titles, salutation_only
 
 __all__ = ["FieldError", "RowVerdict", "validate_batch"]
 
@@ -433,11 +433,29 @@ def _dropped_titles(
     for i, cell in enumerate(_raw_cells(reader, rows)):
         dropped = dropped_titles(cell) if cell and i not in failures else None
         if dropped is not None:
-            verdicts[i].warnings.append(
-                f"{', '.join(keys)} ({reader.label}): {dropped} dropped from the name"
-                f" {_clipped(cell.strip())} (an Octolane contact has no field for it)"
-            )
+            verdicts[i].warnings.append(_title_dropped(keys, reader.label, dropped, cell.strip()))
     return keys
+
+
+#: The fields an e-mail cell's name fills (where the row's name columns are empty).
+_EMAIL_NAME_KEYS = list(_NAME_PARTS)
+
+
+def _title_dropped(
+    keys: Sequence[str], label: str, dropped: str, name: str, where: str = ""
+) -> str:
+    """The row's warning of a title or suffix (:func:`dropped_titles`) the split of
+    ``name`` left out; a name of titles alone ('Sir/Madam', Pipedrive's for a person it
+    has no name of) is said to be no name, not a name that lost its title."""
+    if salutation_only(name):
+        return (
+            f"{', '.join(keys)} ({label}): {_clipped(name)}{where} is a salutation"
+            " placeholder, not a name: no name is sent from it"
+        )
+    return (
+        f"{', '.join(keys)} ({label}): {dropped} dropped from the name {_clipped(name)}{where}"
+        " (an Octolane contact has no field for it)"
+    )
 
 
 def _splits_name(reader: FieldReader, key: str) -> bool:
@@ -720,7 +738,18 @@ def _assemble(
             # A linked file may give several people's names: the first is the first contact's.
             first, last = first_names[i], last_names[i]
             if first is None and last is None and email_names[i] is not None:
-                first, last = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
+                first, last, written = email_names[i]  # "Jo Smith <jo@x.com>": the cell names them
+                dropped = dropped_titles(written)
+                if dropped is not None:  # "Dr. Jo Smith <jo@x.com>": as a name column's title
+                    verdict.warnings.append(
+                        _title_dropped(
+                            _EMAIL_NAME_KEYS,
+                            bound.readers[EMAIL_NAME].label,
+                            dropped,
+                            written,
+                            " written beside the address",
+                        )
+                    )
             if first is not None:
                 contact["first_name"] = str(first)
             if last is not None:

@@ -32,7 +32,7 @@ import re
 
 from importer.map.transforms.cells import clean_text
 
-__all__ = ["dropped_titles", "split_full_name"]
+__all__ = ["dropped_titles", "salutation_only", "split_full_name"]
 
 _BRACKETED = re.compile(r"\([^)]*\)?|<[^>]*>?|\[[^\]]*\]?|\"[^\"]*\"|“[^”]*”")
 _BRACKET = re.compile(r"[(<\[\"“]")
@@ -44,8 +44,8 @@ _HONORIFICS = frozenset(
 )
 #: Titles that are also given names, as written without a dot ("Hon Li": Hon is his name).
 _GIVEN_TITLES = frozenset({"Hon", "HON"})
-#: What joins two titles ("Mr. and Mrs.", "Sr. y Sra.").
-_TITLE_JOINERS = frozenset({"and", "&", "y", "e", "et", "und", "i"})
+#: What joins two titles ("Mr. and Mrs.", "Sr. y Sra.", "Sir or Madam").
+_TITLE_JOINERS = frozenset({"and", "&", "y", "e", "et", "und", "i", "or"})
 _SUFFIXES = frozenset(
     str.split("jr jnr sr snr ii iii iv phd md dds dmd esq cpa mba jd rn cfa pmp obe mbe cbe kc qc")
 )
@@ -206,9 +206,7 @@ def dropped_titles(text: str) -> str | None:
     >>> dropped_titles("Smith, Prof. John III"), dropped_titles("Jo Smith")
     ("title 'Prof.' and suffix 'III'", None)
     """
-    text = clean_text(text).partition(";")[0]
-    if _BRACKET.search(text):
-        text = _BRACKETED.sub(" ", text)
+    text = _first_name_text(text)
     family, comma, given = text.partition(",")
     tokens = _tokens(text)
     given_tokens = _tokens(given)
@@ -226,6 +224,25 @@ def dropped_titles(text: str) -> str | None:
     if end < len(tokens):
         said.append(f"suffix {' '.join(tokens[end:])!r}")
     return " and ".join(said) or None
+
+
+def salutation_only(text: str) -> bool:
+    """Whether the name is titles alone, a salutation where a name should be: Pipedrive
+    writes 'Sir/Madam' for a person it has no name of. Nothing of it is a name.
+
+    >>> salutation_only("Sir/Madam"), salutation_only("Sir or Madam"), salutation_only("Mr.")
+    (True, True, True)
+    >>> salutation_only("Dr. Jo Smith"), salutation_only("Mr Roax"), salutation_only("")
+    (False, False, False)
+    """
+    tokens = _tokens(_first_name_text(text))
+    return bool(tokens) and _title_span(tokens)[0] == len(tokens)
+
+
+def _first_name_text(text: str) -> str:
+    """The first of a cell's ``;``-joined names, its bracketed parts left out."""
+    text = clean_text(text).partition(";")[0]
+    return _BRACKETED.sub(" ", text) if _BRACKET.search(text) else text
 
 
 def split_full_name(text: str) -> tuple[str | None, str | None]:
