@@ -296,3 +296,80 @@ def test_a_deals_mapping_without_stage_or_currency_says_what_follows(tmp_path):
         f"{mapping}: opportunity.deal_size: no currency column is mapped: amounts whose cell"
         " names no currency are read as USD (options.currency)",
     ]
+
+
+# A currency with three decimals (the Kuwaiti dinar's fils): 1,234.567 KWD is 4,012.34275
+# US dollars at 3.25, so 4,012.34; read as 1,234.57 first it was 4,012.35.
+EXACT_DEALS = """
+Deal,Website,Amount,Currency
+Dinars by column,aa.com,"1,234.567",KWD
+Dinars by code,bb.com,"1,234.567 KWD",
+Dollars in fils,cc.com,"1,234.567",USD
+Dinars unrated,dd.com,"2,000.125",BHD
+Dinars of a home rate,ee.com,"1,234.567",JOD
+"""
+
+
+def _exact_run(tmp_path: Path, mapping: str, **options: object):
+    data = write(tmp_path / "deals.csv", EXACT_DEALS)
+    run_import(data, write(tmp_path / "m.yaml", mapping), dry_run=True,
+               pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
+               results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl",
+               **options)  # fmt: skip
+    return sent_amounts(tmp_path / "q.jsonl"), results_of(tmp_path / "r.csv")
+
+
+def test_a_foreign_amount_is_converted_from_every_decimal_its_cell_writes(tmp_path):
+    """An amount with more than two decimals is converted as written, and only the dollars
+    are rounded to cents; the warning quotes the amount whole, not rounded."""
+    amounts, rows = _exact_run(tmp_path, MAPPING + "currency_rates: {KWD: 3.25}\n")
+    assert amounts["Dinars by column"] == amounts["Dinars by code"] == 4012.34
+    for row in ("2", "3"):
+        assert (
+            "1,234.567 KWD is 4,012.34 USD (rate 3.25 from currency_rates)" in rows[row]["warnings"]
+        )
+    assert amounts["Dollars in fils"] == 1234.57  # dollars: rounded half-up to cents
+    assert rows["4"]["warnings"] == ""
+    assert amounts["Dinars unrated"] is None  # withheld: the amount quoted whole
+    assert "opportunity.deal_size: 2,000.125 BHD was left out" in rows["5"]["warnings"]
+
+
+def test_rates_from_a_file_convert_every_decimal_too(tmp_path):
+    amounts, rows = _exact_run(tmp_path, MAPPING, rates={"KWD": 3.25})
+    assert amounts["Dinars by column"] == 4012.34
+    assert "1,234.567 KWD is 4,012.34 USD" in rows["2"]["warnings"]
+
+
+def test_an_amount_of_no_known_currency_is_quoted_whole_where_it_is_withheld(tmp_path):
+    data = write(tmp_path / "deals.csv", "Deal,Website,Amount,Currency\nOdd,aa.com,12.3456,XXQ\n")
+    run_import(data, write(tmp_path / "m.yaml", MAPPING), dry_run=True,
+               pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
+               results_path=tmp_path / "r.csv")  # fmt: skip
+    assert (
+        "opportunity.deal_size: 12.3456 was left out: its currency column is not a currency code"
+        in results_of(tmp_path / "r.csv")["2"]["warnings"]
+    )
+
+
+def test_a_rows_own_exchange_rate_converts_every_decimal(tmp_path):
+    mapping = MAPPING.replace("account:", "  exchange_rate: {value: '0.25'}\naccount:")
+    mapping += "options: {home_currency: USD}\n"
+    amounts, rows = _exact_run(tmp_path, mapping)
+    # 1,234.567 / 0.25 = 4,938.268; from 1,234.57 it was 4,938.28
+    assert amounts["Dinars of a home rate"] == 4938.27
+    assert (
+        "1,234.567 JOD is 4,938.27 USD (the row's exchange rate 0.25 JOD per USD)"
+        in rows["6"]["warnings"]
+    )
+
+
+def test_a_company_amount_is_converted_from_every_decimal(tmp_path):
+    data = write(tmp_path / "deals.csv",
+                 "Deal,Website,Company amount\nDinars,aa.com,1234.567\nDollars,bb.com,9.9951 USD\n")  # fmt: skip
+    mapping = write(tmp_path / "m.yaml", "opportunity:\n  name: Deal\n"
+                    "  company_amount: Company amount\naccount:\n  domain: Website\n"
+                    "options: {currency: KWD}\ncurrency_rates: {KWD: 3.25}\n")  # fmt: skip
+    run_import(data, mapping, dry_run=True, pipeline_id="7c1e6e5e-0000-4000-8000-000000000001",
+               results_path=tmp_path / "r.csv", requests_path=tmp_path / "q.jsonl")  # fmt: skip
+    assert sent_amounts(tmp_path / "q.jsonl") == {"Dinars": 4012.34, "Dollars": 10.0}
+    assert "1,234.567 KWD is 4,012.34 USD" in results_of(tmp_path / "r.csv")["2"]["warnings"]

@@ -1028,8 +1028,7 @@ def bind_mapping(
                     mapping.options,
                     **defaults,
                     number_cells=spreadsheet,
-                    # a rate's decimals are its value: 0.912345, not 0.91
-                    exact=key == "opportunity.exchange_rate",
+                    exact=key in _EXACT_MONEY,
                 )
                 for t in spec.transforms
             ],
@@ -1210,6 +1209,15 @@ def _plain_amounts(
         return None
     return PLAIN_AMOUNT.fullmatch, float
 
+
+#: The fields whose ``money`` transform keeps every decimal its cell writes. A rate's
+#: decimals are its value (0.912345, not 0.91); a deal's amount may be in a currency
+#: with more than cents (1,234.567 KWD), converted from what the cell says: the
+#: planner rounds the dollars it ends in (an amount rounded before its conversion is
+#: off by up to half a cent times the rate, which a dinar's is more than three).
+_EXACT_MONEY = frozenset(
+    {"opportunity.exchange_rate", "opportunity.deal_size", "opportunity.company_amount"}
+)
 
 #: A character an amount cell that writes a currency has: one not of digits, separators,
 #: signs and spaces ("(1,000)", "1.234,50" and "- 5" write none).

@@ -18,7 +18,7 @@ from typing import Any
 from importer.map.spec import BoundMapping, FieldReader
 from importer.validate.rows import RowVerdict
 
-__all__ = ["TOTAL_NAMES", "TotalsRows"]
+__all__ = ["TOTAL_NAMES", "Slice", "TotalsRows"]
 
 #: The deal name cells of a totals row, case-folded.
 TOTAL_NAMES = frozenset({"total", "totals", "grand total", "summe"})

@@ -878,7 +878,18 @@ _UNREADABLE = "?"  # a currency column cell that names no currency
 
 
 def _money(amount: float) -> str:
-    return f"{amount:,.2f}"
+    """``1,234.50``, or with every decimal the amount has (``1,234.567``): a warning quotes
+    an amount as its cell gave it, never rounded to cents."""
+    places = Decimal(repr(amount)).as_tuple().exponent
+    return f"{amount:,.{max(2, -places)}f}" if isinstance(places, int) else f"{amount:,.2f}"
+
+
+def _cents(amount: float) -> float:
+    """A dollar amount as it is sent: rounded half-up to cents. An amount is read with every
+    decimal its cell writes (one in another currency is converted from them all), so a
+    dollar amount is rounded here, as the ``money`` transform rounds any other field's; one
+    with two decimals or fewer (nearly every cell) is kept as it is."""
+    return amount if round(amount, 2) == amount else to_dollars(Decimal(repr(amount)))
 
 
 class _DealColumns:
@@ -961,7 +972,8 @@ class _DealColumns:
         written = self.written_currency[i] if self.written_currency is not None else None
         stated = self.currency[i] if self.currency is not None else None
         if written is None and stated is None and self.default_currency == TARGET_CURRENCY:
-            return  # the common cell: dollars already
+            self._in_dollars(body, verdict, TARGET_CURRENCY, None)
+            return  # the common cell: dollars already (rounded to cents)
         code: str | None
         why: str | None
         if stated == _UNREADABLE:
@@ -981,9 +993,13 @@ class _DealColumns:
     ) -> None:
         """``body``'s deal_size in US dollars: converted at the user's rate (or the row's
         own against a home currency in dollars or with a rate), or withheld with a
-        warning that names the amount and its currency (or why it has none)."""
+        warning that names the amount and its currency (or why it has none). The amount
+        has every decimal its cell wrote: only the dollars it ends in are rounded to cents."""
         amount = body.get("deal_size")
-        if amount is None or code == TARGET_CURRENCY:
+        if amount is None:
+            return
+        if code == TARGET_CURRENCY:
+            body["deal_size"] = _cents(amount)
             return
         del body["deal_size"]
         verdict.amount = "withheld"
@@ -1091,7 +1107,8 @@ class _DealColumns:
                 and type(amount) is float
                 and (self.written_currency is None or self.written_currency[i] is None)
             ):
-                body["deal_size"] = amount  # the common cell: dollars, as the transform gave it
+                # the common cell: dollars, rounded to cents (the transform keeps every decimal)
+                body["deal_size"] = _cents(amount)
             else:
                 self._deal_size(i, body, verdict)
         if self.custom:

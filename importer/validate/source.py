@@ -43,7 +43,7 @@ from importer.map.stages import StageTable
 from importer.map.transforms.domains import FileZones
 from importer.read.source import SPLIT_ROW, RowBatch, SourceInfo, open_source
 from importer.read.spool import RowSpool
-from importer.validate._totals import TotalsRows
+from importer.validate._totals import Slice, TotalsRows
 from importer.validate.compact import COMPACT_FIELDS, compact
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import FieldError, RowVerdict, validate_batch
@@ -205,9 +205,17 @@ def _sequential(work: _Work, *, count: bool = True) -> ValidatedSource:
     warnings = (linker.warnings if linker else []) + source.notes + list(bound.warnings)
     result = ValidatedSource(source.info, warnings, iter(()), _closer=closing.close)
 
+    footers = _TrailingFooter()
     totals = TotalsRows.of(bound, _FOOTER_LINE)
 
-    def slices() -> Iterator[tuple[list[int], list[list[str]], list[RowVerdict]]]:
+    def totalled(parts: Iterator[Slice]) -> Iterator[Slice]:
+        if totals is None:
+            yield from parts
+        else:  # (held back until the rows after it are known)
+            for part in parts:
+                yield from totals.feed(part)
+
+    def slices() -> Iterator[Slice]:
         for numbers, rows, problems in _chain(first, batches):
             # Validated a slice at a time: what a batch's validation holds at once
             # (columns, payloads, verdicts, and the pickled batch on its way to the
@@ -216,10 +224,9 @@ def _sequential(work: _Work, *, count: bool = True) -> ValidatedSource:
                 end = start + VALIDATE_ROWS
                 part = numbers[start:end], rows[start:end]
                 verdicts = _validated(bound, *part, problems, work.pipeline_id)
-                if totals is None:
-                    yield (*part, verdicts)
-                else:  # (held back until the rows after it are known)
-                    yield from totals.feed((*part, verdicts))
+                # (a valid footer line is told from a record once the rows after it are)
+                yield from totalled(footers.feed((*part, verdicts)))
+        yield from totalled(footers.finish())
         if totals is not None:
             yield from totals.finish()
 
@@ -322,8 +329,7 @@ def _validated(
                 verdict.warnings.append(kept[domain])
     for verdict, cells in zip(verdicts, rows, strict=True):
         if (verdict.errors or verdict.skipped) and _is_report_footer(cells):
-            verdict.errors, verdict.skipped = [], _FOOTER_LINE
-            verdict.stage = verdict.amount = None  # (no deal: not in the stages' tally)
+            _as_footer(verdict)
     return verdicts
 
 
@@ -350,6 +356,62 @@ def _is_report_footer(cells: list[str]) -> bool:
         and cells[0].strip() == filled[0]
         and bool(_FOOTER.match(filled[0].strip()))
     )
+
+
+def _as_footer(verdict: RowVerdict) -> None:
+    """The row is a report's footer line: skipped, with nothing of it planned or said."""
+    verdict.errors, verdict.warnings, verdict.skipped = [], [], _FOOTER_LINE
+    verdict.account = verdict.contact = verdict.opportunity = verdict.note = None
+    verdict.domain = verdict.email = None
+    verdict.stage = verdict.amount = None  # (no deal: not in the stages' tally)
+
+
+@dataclass(slots=True)
+class _TrailingFooter:
+    """The footer lines a mapping takes for valid records: skipped where the file ends.
+
+    A footer line is mostly invalid (no e-mail, no domain) and skipped where it is met
+    (:func:`_validated`). Where the mapping's fields are optional (a deal name with
+    ``required: false``, in the first column) the line is a valid record: a deal named
+    "Confidential Information - Do Not Distribute". Such a line is the report's footer
+    only below the file's last record (only other footer lines after it), as a report
+    puts it, and a record of that text above another record is imported as one. So a
+    slice that ends in such lines is held back until the next slice has a record (they
+    were records) or the file ends (they were its footer). Only a slice's last rows are
+    looked at, from its end: nearly every slice ends in a record, one look.
+    """
+
+    #: The held slices, each with the indexes of its valid footer lines after its last
+    #: record: the first may have records, the others are footer lines only.
+    _held: list[tuple[Slice, list[int]]] = field(default_factory=list)
+
+    def feed(self, part: Slice) -> Iterator[Slice]:
+        """``part`` validated: the slices known to be followed by a record."""
+        _, rows, verdicts = part
+        trailing: list[int] = []
+        i = len(verdicts) - 1
+        while i >= 0:
+            verdict = verdicts[i]
+            if verdict.skipped != _FOOTER_LINE:
+                if verdict.errors or verdict.skipped or not _is_report_footer(rows[i]):
+                    break  # a record (or a row of its own reason): the footer is below it
+                trailing.append(i)
+            i -= 1
+        if i >= 0:  # a record in this slice: the lines held were records too
+            yield from (held for held, _ in self._held)
+            self._held = []
+            if not trailing:
+                yield part
+                return
+        self._held.append((part, trailing))
+
+    def finish(self) -> Iterator[Slice]:
+        """The file has ended: the valid lines held are its footer lines."""
+        for part, trailing in self._held:
+            for i in trailing:
+                _as_footer(part[2][i])
+            yield part
+        self._held = []
 
 
 def _limited(batches: Iterator[RowBatch], limit: int | None) -> Iterator[_Rows]:

@@ -63,8 +63,9 @@ class MoneyParams(Params):
     """decimal_mark: "." | "," | "auto"; cents: the export counts cents (divide by 100);
     number_cells: the file is a spreadsheet, whose number cells read as plain ``12.125``:
     such a cell is that number, whatever the column's decimal mark (set by the importer
-    for XLSX and XLS files); exact: every decimal kept, not rounded to cents (a rate, not
-    an amount: set by the importer for ``opportunity.exchange_rate``)."""
+    for XLSX and XLS files); exact: every decimal kept, not rounded to cents (set by the
+    importer for ``opportunity.exchange_rate``, a rate, and for a deal's amount, converted
+    from every decimal its cell writes before its dollars are rounded)."""
 
     decimal_mark: DecimalMark = "."
     cents: bool = False
