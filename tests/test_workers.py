@@ -265,3 +265,65 @@ def test_deals_cross_the_pipe_compact_and_plan_as_in_one_process(tmp_path, write
     assert seq_out == par_out and seq_fail == par_fail
     assert seq["counts"] == par["counts"] and seq["keys"] == par["keys"]
     assert seq["counts"]["duplicate"] > 100 and seq["counts"]["partial"] > 10
+
+
+@pytest.mark.parametrize(
+    ("change", "compacts"),
+    [
+        (lambda v: None, True),
+        (lambda v: v.opportunity["related_objects"].update(owner_email="rep@us.com"), False),
+        (
+            lambda v: v.opportunity["related_objects"].update(
+                additional_contact_emails=["b@a.com"]
+            ),
+            False,
+        ),
+        (
+            lambda v: v.opportunity.update(
+                related_objects={
+                    "primary_contact_email": "jo@acme.com",
+                    "account_domain": "acme.com",
+                }
+            ),
+            False,
+        ),
+        (lambda v: v.opportunity["related_objects"].pop("primary_contact_email"), False),
+        (lambda v: v.opportunity.update(pipeline_id="other"), False),
+        (lambda v: v.account.update(name="Acme"), False),
+        (lambda v: v.contact.update(email="al@acme.com"), False),
+        (lambda v: v.contact.update(title="CEO"), False),  # a field packing would lose
+        (lambda v: v.contact.update(job_title="CEO"), True),
+        (lambda v: setattr(v, "note", {"title": "Call"}), False),
+        (lambda v: setattr(v, "skipped", "why"), False),
+        (lambda v: setattr(v, "opportunity", None), True),
+        (lambda v: setattr(v, "account", None), True),
+    ],
+)
+def test_only_a_row_whose_bodies_its_values_imply_travels_compact(change, compacts):
+    from importer.plan import Planner
+    from importer.validate.compact import compact
+    from importer.validate.rows import RowVerdict
+
+    def verdict() -> RowVerdict:
+        v = RowVerdict(7, domain="acme.com", email="jo@acme.com", warnings=["w"])
+        v.account, v.contact = {"domain": "acme.com"}, {"email": "jo@acme.com", "first_name": "Jo"}
+        v.opportunity = {
+            "pipeline_id": "p1",
+            "opportunity": {"name": "Renewal", "deal_size": 10.0},
+            "related_objects": {
+                "account_domain": "acme.com",
+                "primary_contact_email": "jo@acme.com",
+            },
+        }
+        change(v)
+        return v
+
+    small = compact(verdict(), "p1")
+    assert (small is not None) is compacts
+    if small is not None:  # planned, the compact form is the whole verdict
+        requests = []
+        for given in (verdict(), small):
+            planner = Planner(pipeline_id="p1")
+            planner.add([given])
+            requests.append([(r.key, r.payload) for r in planner.finish().requests])
+        assert requests[0] == requests[1]
