@@ -124,6 +124,9 @@ class RowPlan:
     errors: list[Any] | None = None  # validation.FieldError
     #: The row's id in the source CRM (``source_id`` of the mapping), or "".
     source_id: str = ""
+    #: The account Octolane files the row's contact under (the results' ``contact_account``),
+    #: where the worker that validated the row worked it out; None: worked out when written.
+    filed: str | None = None
 
 
 #: Marks an entity whose first row did not end with it (see ``_Entity.rest``).
@@ -970,19 +973,27 @@ def _merge_deal(
     known = entity.extra
     if known is None:
         known = entity.extra = set(_deal_emails(related))
-    added = [
-        email for email in ((primary, *extra) if extra else (primary,))
-        if email is not None and email not in known
-    ]  # fmt: skip
+    if extra:
+        added = list(
+            dict.fromkeys(e for e in (primary, *extra) if e is not None and e not in known)
+        )
+    elif primary in known:
+        return
+    else:
+        added = [primary]  # (a row of a deals export: its one person, new to the deal)
     if added:
         known.update(added)
-        related.setdefault("additional_contact_emails", []).extend(dict.fromkeys(added))
+        others = related.get("additional_contact_emails")
+        if others is None:
+            related["additional_contact_emails"] = added
+        else:
+            others.extend(added)
         # This row's people join the earlier row's deal as its other contacts. Where the
         # rows write the deal alike (its name, at its company: an export's row a contact)
         # the shared deal's key in both rows' records says it; where they merged as one
         # (another spelling, or no company), the row says so.
         if body.get("name") != target.get("name") or not domain:
-            _warn(plan, _joined(list(dict.fromkeys(added)), entity.first_row))
+            _warn(plan, _joined(added, entity.first_row))
 
 
 def _warn(plan: RowPlan, message: str | Mismatch) -> None:

@@ -149,7 +149,7 @@ def test_a_batch_goes_through_the_pipe_marshalled_unless_a_value_is_not_plain():
     # the regular row travels compact: its values, not its five dicts
     assert compact == (
         4, None, "acme.com", "al@acme.com", True, (), {"name": "Renewal"}, "p1", "", ("Won", "Won"),
-        None,
+        None, "acme.com",
     )  # fmt: skip
     odd = RowVerdict(4, warnings=[marshal])  # no value of ours is one; if it were: pickled
     kind, data, _ = _pack([odd], None)
@@ -216,6 +216,7 @@ def test_the_planner_plans_a_compact_verdict_as_the_whole_one(tmp_path):
 
     from importer.map.spec import load_mapping
     from importer.plan import Planner
+    from importer.report.results import contact_account
     from importer.validate.compact import compact
     from importer.validate.source import validated_source
 
@@ -239,7 +240,9 @@ def test_the_planner_plans_a_compact_verdict_as_the_whole_one(tmp_path):
         planner = Planner(pipeline_id=pipeline)
         rows = [
             (p.row, p.status, p.domain, p.email, p.entities, p.duplicate_of, p.message,
-             [str(w) for w in p.warnings or ()])
+             [str(w) for w in p.warnings or ()],
+             # the contact's account: the worker's (compact), or worked out from the plan
+             p.filed if p.filed is not None else contact_account(p.email, p.entities))
             for batch in given for p in planner.add(batch)
         ]  # fmt: skip
         plan = planner.finish()

@@ -200,7 +200,7 @@ def tally_rows(sink: ResultsSink, plans: Sequence[RowPlan], send: SendReport | N
         if send is None and not plan.errors and status in _PLAIN:
             line, warns = plain_line(
                 plan.row, status, plan.domain, plan.email, plan.entities, plan.duplicate_of,
-                plan.warnings, plan.source_id,
+                plan.warnings, plan.source_id, plan.filed,
             )  # fmt: skip
             lines.append(line)
             statuses.append(status)

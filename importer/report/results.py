@@ -604,6 +604,7 @@ def plain_line(
     dup: int | None,
     warnings: Sequence[object] | None,
     source_id: str,
+    filed: str | None = None,
 ) -> tuple[str, bool]:
     """The results line (CSV text, with its line end) of a row with no ids or error, the
     dry run's common case, and whether its warnings cell holds anything.
@@ -614,7 +615,9 @@ def plain_line(
     it (:func:`_csv_line`).
     """
     risky = _RISKY_START
-    account = contact_account(email, records) if email else ""
+    if filed is None:
+        filed = contact_account(email, records) if email else ""
+    account = filed
     warned = " | ".join(map(str, warnings)) if warnings else ""
     shown = " ".join(records) if records else ""
     if source_id and source_id[0] in risky:

@@ -13,14 +13,17 @@ Layout (:data:`COMPACT_FIELDS`): the row number, its warnings (or None), its dom
 and e-mail, whether it has an account (``{"domain": domain}``), its contact packed
 (:func:`pack_contact`, or None), its deal's body (the ``opportunity`` part, or None)
 and pipeline id, its source id, and its ``stage`` and ``amount`` as the verdict has
-them. A deal's ``related_objects`` are its row's domain and e-mail
-(:func:`related_objects`).
+them, and the account Octolane files its contact under (its e-mail's host: the results'
+``contact_account``, worked out here, where the process has time to spare). A deal's
+``related_objects`` are its row's domain and e-mail (:func:`related_objects`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from importer.map.transforms.emails import filed_under
 
 __all__ = [
     "COMPACT_FIELDS",
@@ -34,7 +37,7 @@ __all__ = [
 #: The compact tuple's items, in order.
 COMPACT_FIELDS = (
     "row", "warnings", "domain", "email", "account", "contact", "deal", "pipeline_id",
-    "source_id", "stage", "amount",
+    "source_id", "stage", "amount", "filed",
 )  # fmt: skip
 
 #: A contact's fields after its email, in the order of its body (API.md §2.2).
@@ -127,4 +130,5 @@ def compact(verdict: Any, pipeline_id: str | None) -> tuple[Any, ...] | None:
     return (
         verdict.row, verdict.warnings or None, domain, email, account is not None, packed,
         body, pipeline, verdict.source_id, verdict.stage, verdict.amount,
+        "" if packed is None else filed_under(email.rpartition("@")[2]),
     )  # fmt: skip
