@@ -330,3 +330,77 @@ def test_two_names_of_one_company_are_said_only_where_names_are_sent():
             ]
         else:
             assert said == []
+
+
+def _covered_as_specified(planner: Planner) -> dict:
+    """What the planner's ``_covered`` answers, read the plain way (the rule, not fast):
+    a contact with no name is covered by the first deal naming it; an account by the
+    first contact of its domain not so covered, else by the first deal at it."""
+    deal_emails: dict = {}
+    deal_domains: dict = {}
+    for deal in planner._deals.values():
+        related = deal.payload["related_objects"]
+        for email in (
+            related.get("primary_contact_email"),
+            *related.get("additional_contact_emails", ()),
+        ):
+            if email:
+                deal_emails.setdefault(email, deal.ident)
+        if related.get("account_domain"):
+            deal_domains.setdefault(related["account_domain"], deal.ident)
+    covered, first_contact = {}, {}
+    for email, entity in planner._contacts.items():
+        by = None if entity.payload else deal_emails.get(email)
+        if by is not None:
+            covered[entity] = by
+        else:
+            first_contact.setdefault(email.rpartition("@")[2], entity)
+    for domain, entity in planner._accounts.items():
+        contact = first_contact.get(domain)
+        by = "contact:" + contact.ident if contact else deal_domains.get(domain)
+        if by is not None:
+            covered[entity] = by
+    return covered
+
+
+_emails = st.sampled_from([f"{p}@{d}" for p in "abc" for d in ("x.com", "y.com", "z.com")])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("contact"), _emails, st.sampled_from([None, "Jo"])),
+            st.tuples(
+                st.just("deal"),
+                st.sampled_from(["x.com", "y.com", "w.com"]),
+                st.one_of(st.none(), _emails),
+                st.lists(_emails, max_size=2),
+            ),
+        ),
+        max_size=14,
+    )
+)
+def test_covered_records_and_deal_people_follow_their_rules(rows):
+    verdicts = []
+    for i, row in enumerate(rows, start=2):
+        if row[0] == "contact":
+            verdicts.append(contact_row(i, row[1], row[2]))
+        else:
+            _, domain, email, extra = row
+            verdicts.append(deal_row(i, domain, email, "Renewal", extra=extra))
+            if email is None:
+                del verdicts[-1].opportunity["related_objects"]["primary_contact_email"]
+    planner = Planner(pipeline_id=PIPE)
+    planner.add(verdicts)
+    assert planner._covered() == _covered_as_specified(planner)
+    linked = {
+        email
+        for deal in planner._deals.values()
+        for email in (
+            deal.payload["related_objects"].get("primary_contact_email"),
+            *deal.payload["related_objects"].get("additional_contact_emails", ()),
+        )
+        if email
+    }
+    assert planner.deal_people() == linked - set(planner._contacts)
