@@ -10,6 +10,8 @@ mapping or file error), 3 aborted (bad key, sick server, Ctrl-C).
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import logging
 import sys
@@ -936,6 +938,10 @@ def main() -> None:
     # stamina reports each retry through logging; the progress bar and summary say it better.
     logging.getLogger("stamina").setLevel(logging.ERROR)
     _terminate_like_ctrl_c()
+    # A big run's plan is millions of objects without cycles: the interpreter's last
+    # collection, at exit, would walk them all only to find nothing (0.8 s a million-row
+    # dry run). Frozen, they are freed by reference counting alone.
+    atexit.register(gc.freeze)
     try:
         code = cli.main(standalone_mode=False)
     except click.ClickException as exc:

@@ -69,3 +69,26 @@ def test_a_dry_run_loads_no_sender(tmp_path):
     assert "importer.run.pipeline" in modules and out.exists()  # the dry run ran
     sender = ("asyncio", "httpx", "stamina", "importer.send.runner", "importer.run._send")
     assert [m for m in sender if m in modules] == []
+
+
+FROZEN_AT_EXIT = """
+import atexit, gc, sys
+# registered first, so run last: after the command's own exit handlers
+atexit.register(lambda: print("frozen", gc.get_freeze_count(), file=sys.stderr))
+from importer.cli import main
+sys.argv = ["octolane-import", *sys.argv[1:]]
+main()
+"""
+
+
+def test_the_objects_of_a_run_are_frozen_at_exit_not_walked_by_a_last_collection(tmp_path):
+    data = tmp_path / "leads.csv"
+    data.write_text("Email\njo@acme.com\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", FROZEN_AT_EXIT, str(data), "--mapping", "hubspot", "--dry-run",
+         "--out", str(tmp_path / "out.csv")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    frozen = int(done.stderr.split("frozen")[-1].split()[0])
+    assert frozen > 10_000  # the interpreter's objects and the run's: none left to the collector
