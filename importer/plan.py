@@ -131,6 +131,24 @@ class RowPlan:
 
 #: Marks an entity whose first row did not end with it (see ``_Entity.rest``).
 _NOT_LEAD: Any = object()
+#: Ends a ``rest`` that is a whole identity: the three records of the first row of a
+#: company, a person and a deal, kept on the record it brought first (not its last).
+_WHOLE: Any = object()
+
+
+def _kept_whole(company: Any, person: Any, deal: Any) -> int | None:
+    """The first row of these three records where one of the first two keeps them."""
+    for record in (person, company):
+        kept = record.rest
+        if (
+            type(kept) is tuple
+            and len(kept) == 4
+            and kept[0] is company
+            and kept[1] is person
+            and kept[2] is deal
+        ):
+            return record.first_row
+    return None
 
 
 @dataclass(slots=True, eq=False)
@@ -140,8 +158,10 @@ class _Entity:
     ``ident`` identifies it among its kind: a domain, an email, or a deal's or a
     note's key. A contact's ``payload`` is packed (:func:`pack_contact`), the rest
     are the bodies to send. ``rest`` is the other records of ``first_row`` when the
-    entity was that row's last record (a row's identity, without a tuple for it),
-    else :data:`_NOT_LEAD`. ``extra`` is a deal's set of contact emails, a note's
+    entity was that row's last record (a row's identity, without a tuple for it); where
+    it was not, and the row was a company, a person and a deal, those three and
+    :data:`_WHOLE` (the row's identity, kept on the record it brought first); else
+    :data:`_NOT_LEAD`. ``extra`` is a deal's set of contact emails, a note's
     first row plan, or an account's or a contact's request key (``contact:jo@acme.com``)
     where rows are kept (a slot less on each of a million records).
     """
@@ -415,8 +435,14 @@ class Planner:
                     and known[1] is found[1]
                 ):
                     first = lead.first_row
+                elif fresh is not None:
+                    # a record the row brings first (a new person at a known deal): the
+                    # identity is new, and that record keeps it (no place in identities)
+                    fresh.rest, first = (found[0], found[1], lead, _WHOLE), row
                 else:
-                    first = identities.setdefault(tuple(found), row)
+                    first = _kept_whole(found[0], found[1], lead)
+                    if first is None:
+                        first = identities.setdefault(tuple(found), row)
             elif rest is _NOT_LEAD:
                 first = _first_with(found, fresh, identities, row)
             elif found[-1] is fresh:

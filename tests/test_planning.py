@@ -404,3 +404,38 @@ def test_covered_records_and_deal_people_follow_their_rules(rows):
         if email
     }
     assert planner.deal_people() == linked - set(planner._contacts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["x.com", "y.com"]),
+            st.sampled_from(["a", "b", "c", None]),
+            st.sampled_from(["Renewal", "New", None]),
+        ),
+        max_size=16,
+    )
+)
+def test_a_row_is_a_duplicate_of_the_first_row_with_its_records(rows):
+    """However a row's identity is kept (on its last record, on the record it brought
+    first, or in the table of the others), duplicate_of is the first row whose records
+    are the same ones."""
+    verdicts = []
+    for i, (domain, person, deal) in enumerate(rows, start=2):
+        email = f"{person}@{domain}" if person else None
+        verdict = deal_row(i, domain, email, deal) if deal else RowVerdict(i, domain=domain)
+        if not deal:
+            verdict.email = email
+        verdict.account = {"domain": domain}
+        if email:
+            verdict.contact = {"email": email}
+        elif deal:
+            del verdict.opportunity["related_objects"]["primary_contact_email"]
+        verdicts.append(verdict)
+    planner = Planner(pipeline_id=PIPE)
+    plans = planner.add(verdicts)
+    first_with: dict = {}
+    for plan in plans:
+        first = first_with.setdefault(plan.entities, plan.row)
+        assert plan.duplicate_of == (None if first == plan.row else first), plan.entities
