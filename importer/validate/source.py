@@ -44,7 +44,7 @@ from importer.map.transforms.domains import FileZones
 from importer.read.source import SPLIT_ROW, RowBatch, SourceInfo, open_source
 from importer.read.spool import RowSpool
 from importer.validate._totals import Slice, TotalsRows
-from importer.validate.compact import COMPACT_FIELDS, compact
+from importer.validate.compact import COMPACT_FIELDS, WHOLE_FIELDS, compact_batch
 from importer.validate.links import Linker, LinkFile, build_linker
 from importer.validate.rows import FieldError, RowVerdict, validate_batch
 
@@ -64,7 +64,7 @@ class ValidatedSource:
 
     info: SourceInfo
     mapping_warnings: list[str]
-    #: Verdicts; from a worker, a regular row's may be compact (:func:`compact`).
+    #: Verdicts; from a worker, a regular row's may be compact (:mod:`importer.validate.compact`).
     batches: Iterator[list[Any]]
     blank_rows: int = 0
     parallel: bool = False
@@ -429,9 +429,6 @@ def _limited(batches: Iterator[RowBatch], limit: int | None) -> Iterator[_Rows]:
 
 # ---- two processes ---------------------------------------------------------------
 
-_FIELDS = tuple(f.name for f in dataclasses.fields(RowVerdict))
-_FIELD_VALUES = operator.attrgetter(*_FIELDS)  # one C call per verdict, in _FIELDS order
-
 
 def _pack(verdicts: list[RowVerdict], pipeline_id: str | None) -> tuple[Any, ...]:
     """A batch for the pipe: each regular row's verdict in its compact form
@@ -443,7 +440,7 @@ def _pack(verdicts: list[RowVerdict], pipeline_id: str | None) -> tuple[Any, ...
     marshal does not take leaves the batch to pickle. The batch's stage and amount
     counts go with it (counted here, at C speed)."""
     counts = _counts(verdicts)
-    packed = [compact(v, pipeline_id) or _FIELD_VALUES(v) for v in verdicts]
+    packed = compact_batch(list(map(WHOLE_FIELDS, verdicts)), pipeline_id)
     rejected = [i for i, errors in enumerate(map(_ERRORS, verdicts)) if errors]
     for i in rejected:
         values = packed[i]
@@ -451,7 +448,7 @@ def _pack(verdicts: list[RowVerdict], pipeline_id: str | None) -> tuple[Any, ...
     try:
         return "batch-m", marshal.dumps(packed), rejected, counts
     except ValueError:  # "unmarshallable object"
-        return "batch", [_FIELD_VALUES(v) for v in verdicts], counts
+        return "batch", [WHOLE_FIELDS(v) for v in verdicts], counts
 
 
 def _counts(verdicts: list[RowVerdict]) -> tuple[Counter[tuple[str, str]], Counter[str]]:
