@@ -307,7 +307,8 @@ class Planner:
             if type(verdict) is tuple:  # a regular row's compact verdict (COMPACT_FIELDS)
                 row, warned, domain, email, account, packed, body, pipeline, source_id = verdict[:9]
                 plan = RowPlan(
-                    row, "would_import", domain, email, (), (), None, "", warned, None, source_id
+                    row, "would_import", domain, email, (), (), None, "", warned, None, source_id,
+                    verdict[11],
                 )  # fmt: skip
                 rows.append(plan)
                 contact = deal = note = related = None

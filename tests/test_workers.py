@@ -236,20 +236,24 @@ def test_the_planner_plans_a_compact_verdict_as_the_whole_one(tmp_path):
     share = sum(type(v) is tuple for b in compacted for v in b) / sum(map(len, batches))
     assert 0.5 < share < 1  # most rows travel compact, and some whole
     plans = []
+    compact_rows = {v[0] for batch in compacted for v in batch if type(v) is tuple}
     for given in (batches, compacted):
         planner = Planner(pipeline_id=pipeline)
+        planned = [p for batch in given for p in planner.add(batch)]
         rows = [
             (p.row, p.status, p.domain, p.email, p.entities, p.duplicate_of, p.message,
              [str(w) for w in p.warnings or ()],
              # the contact's account: the worker's (compact), or worked out from the plan
              p.filed if p.filed is not None else contact_account(p.email, p.entities))
-            for batch in given for p in planner.add(batch)
+            for p in planned
         ]  # fmt: skip
         plan = planner.finish()
         plans.append(
             (rows, [(r.key, dict(r.payload), r.rows, r.depends_on) for r in plan.requests])
         )
     assert plans[0] == plans[1]
+    # a compact row's contact account is the worker's: the planner passes it on
+    assert all(p.filed is not None for p in planned if p.row in compact_rows)
     statuses = {row[1] for row in plans[0][0]}
     assert {"would_import", "duplicate", "partial"} <= statuses
     warned = " ".join(w for row in plans[0][0] for w in row[7])
