@@ -205,7 +205,8 @@ class Planner:
         #: The distinct records by kind, each keyed by its ``ident``, in first-row order.
         self._accounts: dict[str, _Entity] = {}
         self._contacts: dict[str, _Entity] = {}
-        self._deals: dict[str, _Entity] = {}
+        #: (A deal is filed under its key's parts, (pipeline, domain, name as compared).)
+        self._deals: dict[tuple[str, str, str], _Entity] = {}
         self._notes: dict[str, _Entity] = {}
         #: A row's records (entities) -> the first row with them, for the rows whose
         #: identity is not their last record's first (see ``_Entity.rest``).
@@ -221,6 +222,8 @@ class Planner:
         self._same_named: dict[int, list[int]] = {}
         #: The source ids of the rows first with their records (where the file has ids).
         self._first_ids: dict[int, str] = {}
+        #: The deals by their request key, made when first asked (_deal_by_key).
+        self._deal_keys: dict[str, _Entity] = {}
         #: The deals' e-mails that were no contact's when a deal took them (deal_people).
         self._deal_people: set[str] = set()
 
@@ -391,8 +394,9 @@ class Planner:
                         names.clear()
                     squeezed = " ".join(name.split()).casefold()
                     names[name] = squeezed = name if squeezed == name else squeezed
-                key = _deal_key(pipeline, anchor or "", squeezed)
-                entity = deals.get(key)
+                # (looked up by its parts: the key's text is made only for a new deal)
+                parts = (pipeline, anchor or "", squeezed)
+                entity = deals.get(parts)
                 if entity is None:
                     if deal is None:
                         deal = {
@@ -404,7 +408,7 @@ class Planner:
                             self._deal_people.add(email)
                     else:
                         self._people_of(_deal_emails(deal["related_objects"]))
-                    deals[key] = entity = fresh = _Entity(key, deal, row)
+                    deals[parts] = entity = fresh = _Entity(_deal_key(*parts), deal, row)
                 else:
                     added = _merge_deal(entity, body, related, domain, email, plan)
                     if added:
@@ -531,7 +535,7 @@ class Planner:
         rows_of = self._resolve_rows(ensured)
         return ImportPlan(self._requests(covered, ensured, rows_of))
 
-    def _tables(self) -> tuple[tuple[Endpoint, str, dict[str, _Entity]], ...]:
+    def _tables(self) -> tuple[tuple[Endpoint, str, Mapping[Any, _Entity]], ...]:
         """Each kind's endpoint, key prefix and records, in the order requests are sent."""
         return (
             ("accounts", "account:", self._accounts),
@@ -652,13 +656,19 @@ class Planner:
             chosen.append(r)
         return tuple(dict.fromkeys(chosen))
 
+    def _deal_by_key(self, key: str) -> _Entity:
+        """The deal of a request key (``opportunity:...``)."""
+        if len(self._deal_keys) != len(self._deals):
+            self._deal_keys = {deal.ident: deal for deal in self._deals.values()}
+        return self._deal_keys[key]
+
     def _covers(self, request: str, entity: str) -> bool:
         """Does the create ``request`` also ensure ``entity`` (API.md §1.3, §1.5)?"""
         kind, _, value = entity.partition(":")
         if request.startswith("contact:"):
             return kind == "account" and request.endswith("@" + value)
         if request.startswith("opportunity:"):
-            related = self._deals[request].payload["related_objects"]
+            related = self._deal_by_key(request).payload["related_objects"]
             if kind == "account":
                 return related.get("account_domain") == value
             return kind == "contact" and value in _deal_emails(related)
