@@ -332,3 +332,27 @@ def test_an_address_at_no_top_level_domain_warns():
     ]
     assert bad.contact == {"email": "midbefegut@aol.coma"}  # still imported: the user decides
     assert good.warnings == [] and not any("top-level" in w for w in idn.warnings)
+
+
+def test_a_batch_read_again_is_not_read_twice_and_its_reader_answers_copies():
+    """The totals-row finder reads a slice's amounts after validation read them: the
+    reader answers from the last batch it read (the same rows object), with copies."""
+    text = "opportunity:\n  name: Deal\n  deal_size: {column: Amount, transforms: [money]}\n"
+    rows = [["A", "1,200.50"], ["B", "oops"], ["C", "3"]]
+    bound = bind_mapping(parse_mapping(text, source="m.yaml"), ["Deal", "Amount"], rows)
+    reader = bound.readers["opportunity.deal_size"]
+    calls = []
+    chain = reader.chain
+    reader.chain = lambda value: calls.append(value) or chain(value)
+    reader._cache.clear()
+    first = reader.read(rows)
+    assert first[0] == [1200.5, None, 3.0] and set(first[1]) == {1}
+    first[0][0] = "changed by its caller"
+    parsed = len(calls)
+    assert parsed >= 2
+    again = reader.read(rows)
+    assert len(calls) == parsed  # no cell parsed again
+    assert again[0] == [1200.5, None, 3.0] and again[1] == first[1]
+    reader._cache.clear()
+    reader.read([list(r) for r in rows])  # equal rows, another batch: read
+    assert len(calls) == 2 * parsed
