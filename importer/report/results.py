@@ -413,7 +413,6 @@ class ResultsSink:
         self._handle: Any = None
         self._writer: Any = None
         self._amendments: dict[int, str] = {}
-        #: csv.writer for the one line that needs quoting (see plain_line).
 
     def add(self, result: RowResult, reasons: Iterable[str] = ()) -> None:
         """One row's result; ``reasons`` group a rejected row in the summary."""
@@ -630,8 +629,18 @@ def plain_line(
         warned = neutralise(warned)
     if shown and shown[0] in risky:
         shown = neutralise(shown)
-    message = duplicate_message(dup, records) if dup else ""
-    dup_cell = str(dup) if dup else ""
+    if dup:
+        message, dup_cell = duplicate_message(dup, records), str(dup)
+    else:
+        message = dup_cell = ""
+    # The line as csv.writer writes a line no cell of which needs quoting, checked on
+    # the whole line at C speed (16 cells: 15 commas); any other goes cell by cell.
+    line = (
+        f"{row},{source_id},{status},{domain},{email},{account},,,,,,,"
+        f"{message},{warned},{dup_cell},{shown}"
+    )
+    if line.count(",") == 15 and '"' not in line and "\n" not in line and "\r" not in line:
+        return line + "\r\n", bool(warned)
     cells = [str(row), source_id, status, domain, email, account, "", "", "", "", "", ""]
     return _csv_line([*cells, message, warned, dup_cell, shown]), bool(warned)
 

@@ -111,6 +111,7 @@ def compact_batch(
     """
     out: list[tuple[Any, ...]] = []
     append = out.append
+    hosts: dict[str, str] = {}  # the batch's e-mail hosts -> their contacts' account
     for whole in verdicts:
         (
             row, errors, warnings, domain, email, account, contact, deal, note, skipped,
@@ -135,7 +136,10 @@ def compact_batch(
                 if n != 1 + len(packed) - packed.count(None):
                     append(whole)  # a field the packed form does not hold
                     continue
-            filed = filed_under(email.rpartition("@")[2])
+            host = email.rpartition("@")[2]
+            filed = hosts.get(host)
+            if filed is None:
+                filed = hosts[host] = filed_under(host)
         body = pipeline = None
         if deal is not None:
             pipeline, body = deal.get("pipeline_id"), deal.get("opportunity")
