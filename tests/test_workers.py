@@ -332,3 +332,40 @@ def test_only_a_row_whose_bodies_its_values_imply_travels_compact(change, compac
             planner.add([given])
             requests.append([(r.key, r.payload) for r in planner.finish().requests])
         assert requests[0] == requests[1]
+
+
+SANDBOX_DEALS_RUN = """
+import json, sys
+from contextlib import ExitStack
+from importer import ImportJob, Settings, run_import
+from importer.cli import _SandboxTarget
+deals, mapping = sys.argv[1:]
+with ExitStack() as stack:
+    box = _SandboxTarget(stack, Settings())  # (its pipeline: the mapping names none)
+    dry = run_import(ImportJob.create(deals, mapping, parallel=True, dry_run=True, target=box))
+    report = run_import(ImportJob.create(deals, mapping, parallel=True, target=box))
+    print(json.dumps({"worker": [dry.validated_in_worker, report.validated_in_worker],
+                      "dry": dry.counts, "counts": report.counts, "planned": report.planned,
+                      "landed": box.running.record_counts()}))
+"""
+
+
+def test_compact_deals_are_sent_whole_through_real_http(tmp_path, write_mapping):
+    """A real run whose worker sends compact verdicts: every deal, person and company the
+    plan names lands in the sandbox, and every row the dry run said goes is imported."""
+    deals = make_deals(tmp_path / "deals.csv", 400)
+    mapping = DEALS_MAPPING.replace(
+        "options:\n  pipeline_id: 00000000-0000-4000-8000-000000000001\n", ""
+    )
+    args = [str(deals), str(write_mapping(mapping))]
+    done = subprocess.run(
+        [sys.executable, "-c", SANDBOX_DEALS_RUN, *args], capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["worker"] == [True, True]  # both runs read through the worker
+    dry, real = result["dry"], result["counts"]
+    assert real["imported"] == dry["would_import"] + dry.get("duplicate", 0) > 200
+    assert "failed" not in real and real.get("partial") == dry.get("partial")
+    landed = result["landed"]
+    assert landed["opportunities"] == result["planned"]["opportunities"] > 20
+    assert landed["contacts"] >= result["planned"]["contacts"] > 100
