@@ -242,7 +242,12 @@ def test_a_title_the_split_drops_is_said_on_the_row_through_the_sandbox(tmp_path
         ("Sir or Madam", True),
         ("SIR/MADAM", True),
         ("Mr.", True),
+        ("Dear Sir/Madam", True),  # was first name 'Dear', last name 'Sir/Madam'
+        ("Dear Sir or Madam", True),
+        ("Sir / Madam", True),  # was refused: "it holds '/'"
+        ("Attn: Sir/Madam", True),
         ("Sir/Madam Jo Smith", False),
+        ("Dear Jo Smith", False),  # no title after it: the words are the name's
         ("Dr. Or Cohen", False),  # Or: a given name, not "Sir or Madam"'s
         ("Mr Roax", False),
         ("Jo Smith", False),

@@ -44,8 +44,11 @@ _HONORIFICS = frozenset(
 )
 #: Titles that are also given names, as written without a dot ("Hon Li": Hon is his name).
 _GIVEN_TITLES = frozenset({"Hon", "HON"})
-#: What joins two titles ("Mr. and Mrs.", "Sr. y Sra.", "Sir or Madam").
-_TITLE_JOINERS = frozenset({"and", "&", "y", "e", "et", "und", "i", "or"})
+#: What joins two titles ("Mr. and Mrs.", "Sr. y Sra.", "Sir or Madam", "Sir / Madam").
+_TITLE_JOINERS = frozenset({"and", "&", "y", "e", "et", "und", "i", "or", "/"})
+#: What may come before a title and is no name ("The Hon. John Smith", "Dear Sir/Madam",
+#: a letter's greeting where the name should be).
+_BEFORE_TITLES = frozenset({"the", "dear", "attn", "attn:", "attention", "to"})
 _SUFFIXES = frozenset(
     str.split("jr jnr sr snr ii iii iv phd md dds dmd esq cpa mba jd rn cfa pmp obe mbe cbe kc qc")
 )
@@ -96,9 +99,9 @@ def _title_span(tokens: list[str]) -> tuple[int, int]:
         return start, end
     while start < end and (
         _is_honorific(tokens[start])
-        or (  # "Mr. and Mrs. Smith": one title of two people; "The Hon. John Smith"
+        or (  # "Mr. and Mrs. Smith": one title of two people; "The Hon. John Smith"; "Dear Sir"
             start < end - 1
-            and (tokens[start].lower() in _TITLE_JOINERS if start else tokens[0] in ("The", "the"))
+            and tokens[start].lower() in (_TITLE_JOINERS if start else _BEFORE_TITLES)
             and _is_honorific(tokens[start + 1])
         )
     ):
