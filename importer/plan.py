@@ -308,10 +308,13 @@ class Planner:
         rows: list[RowPlan] = []
         for verdict in verdicts:
             if type(verdict) is tuple:  # a regular row's compact verdict (COMPACT_FIELDS)
-                row, warned, domain, email, account, packed, body, pipeline, source_id = verdict[:9]
+                (
+                    row, warned, domain, email, account, packed, body, pipeline, source_id, _, _,
+                    filed,
+                ) = verdict  # fmt: skip
                 plan = RowPlan(
                     row, "would_import", domain, email, (), (), None, "", warned, None, source_id,
-                    verdict[11],
+                    filed,
                 )  # fmt: skip
                 rows.append(plan)
                 contact = deal = note = related = None

@@ -684,16 +684,22 @@ def _assemble(
                 )
             domain = domain[0] if domain else None
         from_email = False
+        host = email.rpartition("@")[2] if email else ""  # (once: three tests read it)
         if domain is None and email and fallback and "account" not in rejected:
             domain = email_account(email)  # the contact's own: mail.acme.com, not acme.com
             from_email = domain is not None
         personal: str | bool = domain is not None and skip_personal and is_personal_domain(domain)
-        if not personal and domain is not None and email and skip_personal:
-            host = email.rpartition("@")[2]
-            if host != domain and host.endswith("." + domain):  # rare: a subdomain's
-                personal = _cut_from_personal(email, domain)
+        if (
+            not personal
+            and domain is not None
+            and email
+            and skip_personal
+            and host != domain
+            and host.endswith("." + domain)  # rare: a subdomain's
+        ):
+            personal = _cut_from_personal(email, domain)
         verdict.email, verdict.domain = email, (None if personal else domain)
-        if email and not known_ending(email.rpartition("@")[2]):  # (cached per host)
+        if email and not known_ending(host):  # (cached per host)
             verdict.warnings.append(
                 f"contact.email: {email} ends in .{email.rpartition('.')[2]}, which is no"
                 " top-level domain: a typo? The address cannot receive mail; correct the cell"
@@ -710,7 +716,6 @@ def _assemble(
                     f"contact.email: {written} is sent as {email}, its domain's IDNA form"
                 )
         if has_account and has_contact and email and verdict.domain and not rejected:
-            host = email.rpartition("@")[2]
             filed = filed_under.get(host)
             if filed is None:
                 filed = filed_under[host] = filed_host(host)
