@@ -26,7 +26,7 @@ from operator import attrgetter
 from typing import Any
 
 from importer.map.transforms.emails import filed_under
-from importer.validate.rows import RowVerdict
+from importer.validate.rows import RowVerdict, related_objects
 
 __all__ = [
     "COMPACT_FIELDS",
@@ -77,16 +77,6 @@ def unpack_contact(email: str, packed: tuple[Any, ...]) -> dict[str, Any]:
     body = {"email": email}
     body.update((f, v) for f, v in zip(CONTACT_FIELDS, packed, strict=False) if v is not None)
     return body
-
-
-def related_objects(domain: str | None, email: str | None) -> dict[str, str]:
-    """A deal's links where they are its row's company and person (the validator's order)."""
-    related = {}
-    if domain:
-        related["account_domain"] = domain
-    if email:
-        related["primary_contact_email"] = email
-    return related
 
 
 def compact(verdict: Any, pipeline_id: str | None) -> tuple[Any, ...] | None:

@@ -117,6 +117,17 @@ class RowVerdict:
         return bool(self.errors) and _has_payload(self)
 
 
+def related_objects(domain: str | None, email: str | None) -> dict[str, Any]:
+    """A deal's links to its row's company and person, in the order they are sent (a
+    compact verdict's deal is rebuilt from them: :mod:`importer.validate.compact`)."""
+    related: dict[str, Any] = {}
+    if domain:
+        related["account_domain"] = domain
+    if email:
+        related["primary_contact_email"] = email
+    return related
+
+
 def _has_payload(verdict: RowVerdict) -> bool:
     return bool(verdict.account or verdict.contact or verdict.opportunity or verdict.note)
 
@@ -1132,11 +1143,7 @@ class _DealColumns:
                 _number(body, name, day, int, verdict)
         if not body and verdict.stage is None and not self._has_value(i, verdict):
             return None  # no deal cell of the row holds anything: the row has no deal
-        related: dict[str, Any] = {}
-        if verdict.domain:
-            related["account_domain"] = verdict.domain
-        if verdict.email:
-            related["primary_contact_email"] = verdict.email
+        related: dict[str, Any] = related_objects(verdict.domain, verdict.email)
         extra = self.extra[i] if self.extra is not None else None
         if extra:
             emails = [extra] if isinstance(extra, str) else extra
